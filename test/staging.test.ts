@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatasetWriter } from '../src/staging/dataset-writer';
+import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
+import { StagedInputMissingError } from '../src/staging/store';
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+function newRoot(): string {
+  return mkdtempSync(path.join(tmpdir(), 'duo-j1-staging-'));
+}
+
+describe('local staging store', () => {
+  it('keeps a stable id on disk: reopening the same folder gives the same id', async () => {
+    const root = newRoot();
+    const first = await LocalDirectoryStagingStore.open(root);
+    const second = await LocalDirectoryStagingStore.open(root);
+    assert.match(first.id, /^[a-z0-9-]{4,64}$/);
+    assert.equal(second.id, first.id);
+    const other = await LocalDirectoryStagingStore.open(newRoot());
+    assert.notEqual(other.id, first.id);
+  });
+
+  it('writes parts atomically: rewriting a part replaces it, and the manifest lists exactly the parts', async () => {
+    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const run = store.openRun('default~wf~run-1~1');
+    await run.writePart('raw/users', 0, [{ id: 1 }, { id: 2 }]);
+    await run.writePart('raw/users', 1, [{ id: 3 }]);
+    // A retried attempt writes part 1 again, with the same content: no duplicate.
+    await run.writePart('raw/users', 1, [{ id: 3 }]);
+    // A stale part from an earlier, longer attempt beyond the contiguous range is dropped at commit.
+    await run.writePart('raw/users', 5, [{ id: 99 }]);
+    assert.equal(await run.readManifest('raw/users'), undefined, 'no manifest before commit: incomplete');
+    const manifest = await run.commitManifest('raw/users', { totalObjects: 3 });
+    assert.deepEqual(
+      manifest.parts.map((p) => [p.index, p.records]),
+      [
+        [0, 2],
+        [1, 1],
+      ],
+    );
+    assert.equal(manifest.records, 3);
+    assert.deepEqual(manifest.meta, { totalObjects: 3 });
+    assert.deepEqual(await collect(run.read('raw/users')), [{ id: 1 }, { id: 2 }, { id: 3 }]);
+    assert.deepEqual(await run.listDatasets('raw'), ['raw/users']);
+  });
+
+  it('creates files 0600 and folders 0700, and leaves no temporary files behind', async () => {
+    const root = newRoot();
+    const store = await LocalDirectoryStagingStore.open(root);
+    const run = store.openRun('i~w~r~1');
+    await run.writePart('graph/entities/duo_user', 0, [{ _key: 'duo-user:1' }]);
+    await run.commitManifest('graph/entities/duo_user');
+    const folder = path.join(root, 'runs', encodeURIComponent('i~w~r~1'), 'graph', 'entities', 'duo_user');
+    for (const name of readdirSync(folder)) {
+      assert.equal(statSync(path.join(folder, name)).mode & 0o777, 0o600, name);
+      assert.doesNotMatch(name, /\.tmp-/);
+    }
+    assert.equal(statSync(folder).mode & 0o777, 0o700);
+  });
+
+  it('streams a large part record by record, across read-buffer boundaries, unicode intact', async () => {
+    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const run = store.openRun('big');
+    const writer = new DatasetWriter(run, 'raw/phones', { recordsPerPart: 40_000 });
+    for (let i = 0; i < 100_000; i += 1) await writer.add({ i, name: `Téléphone ${i} 📱`, pad: 'x'.repeat(i % 50) });
+    const manifest = await writer.close();
+    assert.equal(manifest.parts.length, 3);
+    assert.ok(manifest.bytes > 4 * 1024 * 1024, 'parts are larger than the 1 MiB read buffer');
+    let expected = 0;
+    for await (const record of run.read<{ i: number; name: string }>('raw/phones')) {
+      assert.equal(record.i, expected);
+      if (expected === 77_777) assert.equal(record.name, 'Téléphone 77777 📱');
+      expected += 1;
+    }
+    assert.equal(expected, 100_000);
+  });
+
+  it('reports missing staged input with a typed error', async () => {
+    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const run = store.openRun('gone');
+    await assert.rejects(collect(run.read('raw/users')), StagedInputMissingError);
+    await run.writePart('raw/users', 0, [{ id: 1 }]);
+    await run.commitManifest('raw/users');
+    await run.remove();
+    await assert.rejects(collect(run.read('raw/users')), (error: unknown) => {
+      assert.ok(error instanceof StagedInputMissingError);
+      assert.match(error.message, /raw\/users.*gone.*no manifest/);
+      return true;
+    });
+  });
+
+  it('sweeps the staging of runs that are no longer alive, and only those', async () => {
+    const root = newRoot();
+    const store = await LocalDirectoryStagingStore.open(root);
+    for (const key of ['a~w1~r1~1', 'b~w2~r2~1', 'c~w3~r3~1']) {
+      await store.openRun(key).writePart('raw/users', 0, [{ key }]);
+    }
+    const removed = await store.sweep(async (key) => key.startsWith('b~'));
+    assert.deepEqual(removed.sort(), ['a~w1~r1~1', 'c~w3~r3~1']);
+    assert.deepEqual(await store.listRuns(), ['b~w2~r2~1']);
+  });
+
+  it('rejects dataset names that would escape the run folder', async () => {
+    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const run = store.openRun('x');
+    await assert.rejects(run.writePart('../outside', 0, []), /Invalid staging dataset name/);
+    await assert.rejects(run.writePart('raw/../../x', 0, []), /Invalid staging dataset name/);
+  });
+
+  it('ignores leftover temporary files of a crashed write', async () => {
+    const root = newRoot();
+    const store = await LocalDirectoryStagingStore.open(root);
+    const run = store.openRun('crash');
+    await run.writePart('raw/users', 0, [{ id: 1 }]);
+    const folder = path.join(root, 'runs', 'crash', 'raw', 'users');
+    await writeFile(path.join(folder, 'part-000001.ndjson.tmp-dead'), '{"id": 2}\n{"id"');
+    const manifest = await run.commitManifest('raw/users');
+    assert.equal(manifest.records, 1);
+    assert.deepEqual(await collect(run.read('raw/users')), [{ id: 1 }]);
+    await rm(folder, { recursive: true });
+    assert.deepEqual(await readdir(path.join(root, 'runs', 'crash', 'raw')), []);
+  });
+});
