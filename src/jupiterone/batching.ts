@@ -1,0 +1,195 @@
+/**
+ * Batching of graph objects for upload: greedy by serialised size, in input order.
+ *
+ * A batch is bounded by the size of the whole request body (`{"entities":[a,b,...]}`, wrapper and
+ * commas included), not only the sum of its objects, so a batch built for a limit can never exceed
+ * it. Each object is serialised exactly once; the body is the join of those strings.
+ *
+ * An object that does not fit in an empty batch is sent without its `_rawData` (the raw provider
+ * record is a copy for reference; the graph properties are what JupiterOne indexes). If it is still
+ * too large it is rejected and reported, so the caller can mark its `_type` partial and JupiterOne
+ * keeps that type's previous data instead of deleting it.
+ */
+import type { Entity, Relationship } from '../graph/types';
+import type { GraphDatasetKind } from './types';
+
+/** JupiterOne's payload limit (AWS Lambda's 6 MiB request limit behind the persister). */
+export const JUPITERONE_PAYLOAD_LIMIT_BYTES = 6_291_456;
+
+/** Default batch limit: the SDK's 5,000,000 bytes, well under the 6 MiB limit. */
+export const DEFAULT_MAX_BATCH_BYTES = 5_000_000;
+
+export type GraphObject = Entity | Relationship;
+
+/** An object ready to send: its JSON text (computed once) and size. */
+export interface PreparedObject {
+  object: GraphObject;
+  json: string;
+  bytes: number;
+  type: string;
+  key: string;
+  /** True when `_rawData` was removed to make the object fit. */
+  rawDataRemoved: boolean;
+}
+
+/** An object that cannot be sent at all; its `_type` must be reported partial. */
+export interface RejectedObject {
+  type: string;
+  key: string;
+  /** Serialised size without `_rawData`, or 0 when it could not be serialised. */
+  bytes: number;
+  reason: string;
+}
+
+export type PreparationResult = { ok: true; prepared: PreparedObject } | { ok: false; rejected: RejectedObject };
+
+/** A batch and the input objects it accounts for (sent or rejected), in input order. */
+export interface PreparedBatch {
+  /** 0-based position of this batch in the dataset (after skipped objects). */
+  index: number;
+  /** Ordinal (0-based, counting skipped objects) of the first input object this batch covers. */
+  firstOrdinal: number;
+  /** Number of input objects this batch covers: `items.length + rejected.length`. */
+  objectCount: number;
+  items: PreparedObject[];
+  rejected: RejectedObject[];
+  /** Exact byte length of `serializeBatchBody(kind, items)`. */
+  bodyBytes: number;
+}
+
+export function emptyBodyBytes(kind: GraphDatasetKind): number {
+  return Buffer.byteLength(`{"${kind}":[]}`, 'utf8');
+}
+
+/** Byte length of the request body carrying `items` (wrapper and separating commas included). */
+export function batchBodyBytes(kind: GraphDatasetKind, items: readonly PreparedObject[]): number {
+  let total = emptyBodyBytes(kind);
+  for (const item of items) total += item.bytes;
+  return total + Math.max(0, items.length - 1);
+}
+
+export function serializeBatchBody(kind: GraphDatasetKind, items: readonly PreparedObject[]): string {
+  return `{"${kind}":[${items.map((item) => item.json).join(',')}]}`;
+}
+
+/** A copy of the object without `_rawData`. */
+export function withoutRawData<T extends GraphObject>(object: T): T {
+  const copy = { ...object };
+  delete copy._rawData;
+  return copy;
+}
+
+function describe(object: GraphObject): { type: string; key: string } {
+  return {
+    type: typeof object._type === 'string' ? object._type : '(no _type)',
+    key: typeof object._key === 'string' ? object._key : '(no _key)',
+  };
+}
+
+function serialize(object: GraphObject): string | undefined {
+  try {
+    return JSON.stringify(object);
+  } catch {
+    // Cyclic structures and BigInt values cannot be sent; the caller reports the object.
+    return undefined;
+  }
+}
+
+/**
+ * Serialises one object for a batch limit of `maxBatchBytes`: as is when it fits alone in a body,
+ * else without `_rawData`, else rejected.
+ */
+export function prepareForUpload(
+  object: GraphObject,
+  kind: GraphDatasetKind,
+  maxBatchBytes: number,
+): PreparationResult {
+  const { type, key } = describe(object);
+  const room = maxBatchBytes - emptyBodyBytes(kind);
+  const json = serialize(object);
+  if (json === undefined) {
+    return { ok: false, rejected: { type, key, bytes: 0, reason: 'not serialisable as JSON' } };
+  }
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes <= room) return { ok: true, prepared: { object, json, bytes, type, key, rawDataRemoved: false } };
+  return prepareWithoutRawData(object, room, bytes);
+}
+
+function prepareWithoutRawData(object: GraphObject, room: number, originalBytes: number): PreparationResult {
+  const { type, key } = describe(object);
+  if (object._rawData === undefined) {
+    return { ok: false, rejected: { type, key, bytes: originalBytes, reason: 'larger than the batch limit' } };
+  }
+  const stripped = withoutRawData(object);
+  const json = serialize(stripped) as string;
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > room) {
+    return {
+      ok: false,
+      rejected: { type, key, bytes, reason: 'larger than the batch limit even without _rawData' },
+    };
+  }
+  return { ok: true, prepared: { object: stripped, json, bytes, type, key, rawDataRemoved: true } };
+}
+
+/**
+ * The same object without `_rawData`, for a single object that JupiterOne answered 413 for although
+ * it fit the client's own limit (the server's limit may be lower than configured). Undefined when
+ * there is no `_rawData` left to remove.
+ */
+export function shrinkRejectedByServer(item: PreparedObject): PreparedObject | undefined {
+  if (item.rawDataRemoved || item.object._rawData === undefined) return undefined;
+  const object = withoutRawData(item.object);
+  const json = JSON.stringify(object);
+  return { ...item, object, json, bytes: Buffer.byteLength(json, 'utf8'), rawDataRemoved: true };
+}
+
+export interface BatchBySizeOptions {
+  kind: GraphDatasetKind;
+  maxBatchBytes: number;
+  /** Input objects to skip before batching (already uploaded by an earlier attempt). */
+  skipObjects?: number;
+}
+
+/**
+ * Groups a stream of graph objects into batches whose body stays within `maxBatchBytes`, greedily
+ * and in input order. Holds one batch at a time, so memory stays bounded whatever the dataset size.
+ */
+export async function* batchBySize(
+  source: AsyncIterable<GraphObject> | Iterable<GraphObject>,
+  options: BatchBySizeOptions,
+): AsyncGenerator<PreparedBatch> {
+  const { kind, maxBatchBytes } = options;
+  const skip = options.skipObjects ?? 0;
+  const minimum = emptyBodyBytes(kind) + 2;
+  if (!Number.isFinite(maxBatchBytes) || maxBatchBytes < minimum) {
+    throw new RangeError(`maxBatchBytes must be at least ${minimum} bytes, got ${maxBatchBytes}`);
+  }
+  let ordinal = 0;
+  let index = 0;
+  let current = newBatch(kind, index, skip);
+  for await (const object of source) {
+    const position = ordinal++;
+    if (position < skip) continue;
+    const result = prepareForUpload(object, kind, maxBatchBytes);
+    if (!result.ok) {
+      current.rejected.push(result.rejected);
+      current.objectCount++;
+      continue;
+    }
+    const { prepared } = result;
+    const separator = current.items.length > 0 ? 1 : 0;
+    if (current.items.length > 0 && current.bodyBytes + separator + prepared.bytes > maxBatchBytes) {
+      yield current;
+      current = newBatch(kind, ++index, position);
+    }
+    current.bodyBytes += (current.items.length > 0 ? 1 : 0) + prepared.bytes;
+    current.items.push(prepared);
+    current.objectCount++;
+  }
+  if (current.objectCount > 0) yield current;
+}
+
+function newBatch(kind: GraphDatasetKind, index: number, firstOrdinal: number): PreparedBatch {
+  return { index, firstOrdinal, objectCount: 0, items: [], rejected: [], bodyBytes: emptyBodyBytes(kind) };
+}

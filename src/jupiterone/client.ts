@@ -1,0 +1,609 @@
+/**
+ * JupiterOne synchronization client: start a DIFF job, upload a graph one dataset at a time,
+ * finalize with the partial datasets, wait for the job's counters, or abort.
+ *
+ * Everything here is safe to repeat, because the delivery activity may be retried at any point:
+ * uploads use `ignoreDuplicates=true` (a re-sent batch replaces identical objects), finalize reads
+ * the job before acting, and an upload can resume after the objects a previous attempt committed
+ * (`skipObjects`, reported through `onBatchDone`).
+ *
+ * There is no endpoint that lists synchronization jobs (the API offers create, get, upload,
+ * finalize, abort and events per job id), so stale jobs can only be aborted by an id the caller
+ * kept — `abortJobIfOpen` is meant for that.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import type { Entity, Relationship } from '../graph/types';
+import {
+  batchBySize,
+  DEFAULT_MAX_BATCH_BYTES,
+  emptyBodyBytes,
+  type GraphObject,
+  type PreparedBatch,
+  type PreparedObject,
+  type RejectedObject,
+  serializeBatchBody,
+  shrinkRejectedByServer,
+} from './batching';
+import {
+  JupiterOneConfigurationError,
+  JupiterOneError,
+  JupiterOneJobFailedError,
+  JupiterOneJobWaitTimeoutError,
+  JupiterOnePayloadTooLargeError,
+} from './errors';
+import {
+  DEFAULT_JUPITERONE_API_BASE_URL,
+  JupiterOneHttp,
+  type JupiterOneLogger,
+  type RetryPolicy,
+  sleep,
+} from './http';
+import {
+  FINALIZING_SYNC_JOB_STATUSES,
+  type GraphDatasetKind,
+  type PartialDatasets,
+  type StartSyncJobBody,
+  type SyncJob,
+  type SyncJobResponse,
+  type SyncJobTarget,
+  TERMINAL_SYNC_JOB_STATUSES,
+} from './types';
+
+export const SYNC_JOBS_PATH = '/persister/synchronization/jobs';
+
+/** The SDK's upload concurrency; JupiterOne handles it well and it keeps memory at a few batches. */
+export const DEFAULT_UPLOAD_CONCURRENCY = 6;
+
+/** At most this many rejected objects are listed by key (the count and types are complete). */
+export const MAX_REJECTED_EXAMPLES = 20;
+
+export interface JupiterOneSyncClientOptions {
+  apiKey: string;
+  /** JupiterOne account id, sent as `JupiterOne-Account`. */
+  account: string;
+  /** Default `https://api.us.jupiterone.io`. HTTPS only, except loopback addresses. */
+  baseUrl?: string;
+  /** undici dispatcher for every request (proxy agent, connection limits). */
+  dispatcher?: Dispatcher;
+  logger?: JupiterOneLogger;
+  /** Retries of network errors, 5xx and 429 for every request. */
+  retry?: Partial<RetryPolicy>;
+  requestTimeoutMs?: number;
+  /** Default bound of an upload request body, in bytes. */
+  maxBatchBytes?: number;
+  /** Default number of upload requests in flight. */
+  uploadConcurrency?: number;
+}
+
+export interface RequestOptions {
+  /** Cancels the request and any wait between retries (an activity's cancellation signal). */
+  signal?: AbortSignal;
+}
+
+export interface UploadOptions extends RequestOptions {
+  maxBatchBytes?: number;
+  concurrency?: number;
+  /**
+   * Input objects to skip: the `committedObjects` of an earlier attempt's last progress report.
+   * Those objects are already uploaded and are not read into batches again.
+   */
+  skipObjects?: number;
+  /** Called after each batch is uploaded (or rejected); a good place to heartbeat. */
+  onBatchDone?: (progress: UploadProgress) => void | Promise<void>;
+}
+
+export interface UploadProgress {
+  kind: GraphDatasetKind;
+  batchIndex: number;
+  batchObjects: number;
+  uploadedObjects: number;
+  uploadedRequests: number;
+  uploadedBytes: number;
+  rejectedObjects: number;
+  rejectedTypes: string[];
+  /**
+   * Number of input objects, skipped ones included, of which every one is uploaded or rejected.
+   * Batches finish out of order; this only counts the unbroken prefix, so it is safe to resume from.
+   */
+  committedObjects: number;
+}
+
+export interface UploadResult {
+  kind: GraphDatasetKind;
+  /** Objects delivered to JupiterOne by this call. */
+  objects: number;
+  /** Successful upload requests (a batch split after a 413 counts each half). */
+  requests: number;
+  /** Bytes of the successful request bodies. */
+  bytes: number;
+  /** Objects skipped because an earlier attempt had committed them. */
+  skippedObjects: number;
+  /** Objects delivered without their `_rawData` because they were too large with it. */
+  rawDataRemoved: number;
+  rejectedCount: number;
+  /** Every `_type` with a rejected object; the caller lists them as partial datasets. */
+  rejectedTypes: string[];
+  /** The first rejected objects (at most MAX_REJECTED_EXAMPLES). */
+  rejected: RejectedObject[];
+  /** See UploadProgress.committedObjects; equals every input object at the end. */
+  committedObjects: number;
+}
+
+export interface WaitForJobOptions extends RequestOptions {
+  /** Give up (JupiterOneJobWaitTimeoutError) after this long. Default 10 minutes. */
+  timeoutMs?: number;
+  /** Time between two reads of the job. Default 5 seconds, as JupiterOne's own CLI polls. */
+  pollIntervalMs?: number;
+  /** Called with every job read while waiting; a good place to heartbeat. */
+  onPoll?: (job: SyncJob) => void | Promise<void>;
+}
+
+export interface ChangeCounts {
+  created: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface SyncJobChangeCounts {
+  entities: ChangeCounts;
+  relationships: ChangeCounts;
+  mappedRelationships: ChangeCounts;
+  uploaded: { entities: number; relationships: number };
+}
+
+/** The job's counters, zero where JupiterOne left one out. */
+export function syncJobChangeCounts(job: SyncJob): SyncJobChangeCounts {
+  const n = (value: number | undefined) => value ?? 0;
+  return {
+    entities: {
+      created: n(job.numEntitiesCreated),
+      updated: n(job.numEntitiesUpdated),
+      deleted: n(job.numEntitiesDeleted),
+    },
+    relationships: {
+      created: n(job.numRelationshipsCreated),
+      updated: n(job.numRelationshipsUpdated),
+      deleted: n(job.numRelationshipsDeleted),
+    },
+    mappedRelationships: {
+      created: n(job.numMappedRelationshipsCreated),
+      updated: n(job.numMappedRelationshipsUpdated),
+      deleted: n(job.numMappedRelationshipsDeleted),
+    },
+    uploaded: { entities: n(job.numEntitiesUploaded), relationships: n(job.numRelationshipsUploaded) },
+  };
+}
+
+/** The body that starts a DIFF job for a target; rejects an incomplete target. */
+export function buildStartJobBody(target: SyncJobTarget, integrationJobId?: string): StartSyncJobBody {
+  if (target.source === 'api') {
+    if (typeof target.scope !== 'string' || target.scope.trim() === '') {
+      throw new JupiterOneConfigurationError(
+        'A JupiterOne job with source "api" needs a non-empty scope: DIFF replaces everything in that scope.',
+        'scope',
+      );
+    }
+    return { source: 'api', scope: target.scope, syncMode: 'DIFF' };
+  }
+  if (target.source !== 'integration-external' && target.source !== 'integration-managed') {
+    throw new JupiterOneConfigurationError(
+      `Unknown JupiterOne job source ${JSON.stringify((target as { source: unknown }).source)}; use integration-external, integration-managed or api.`,
+      'source',
+    );
+  }
+  if (typeof target.integrationInstanceId !== 'string' || target.integrationInstanceId.trim() === '') {
+    throw new JupiterOneConfigurationError(
+      `A JupiterOne job with source "${target.source}" needs JUPITERONE_INTEGRATION_INSTANCE_ID (the id of the integration instance in JupiterOne).`,
+      'JUPITERONE_INTEGRATION_INSTANCE_ID',
+    );
+  }
+  const body: StartSyncJobBody = {
+    source: target.source,
+    integrationInstanceId: target.integrationInstanceId,
+    syncMode: 'DIFF',
+  };
+  if (integrationJobId !== undefined) body.integrationJobId = integrationJobId;
+  return body;
+}
+
+function jobPath(jobId: string): string {
+  return `${SYNC_JOBS_PATH}/${encodeURIComponent(jobId)}`;
+}
+
+function isFinalizingOrFinished(job: SyncJob): boolean {
+  return job.status === 'FINISHED' || FINALIZING_SYNC_JOB_STATUSES.includes(job.status);
+}
+
+function isEndedWithoutFinishing(job: SyncJob): boolean {
+  return job.status !== 'FINISHED' && TERMINAL_SYNC_JOB_STATUSES.includes(job.status);
+}
+
+interface BatchOutcome {
+  requests: number;
+  objects: number;
+  bytes: number;
+  rawDataRemoved: number;
+  rejected: RejectedObject[];
+}
+
+/** Collects rejected objects: complete count and types, a bounded list of examples. */
+class RejectionTally {
+  count = 0;
+  readonly types = new Set<string>();
+  readonly examples: RejectedObject[] = [];
+
+  add(rejected: readonly RejectedObject[]): void {
+    for (const object of rejected) {
+      this.count++;
+      this.types.add(object.type);
+      if (this.examples.length < MAX_REJECTED_EXAMPLES) this.examples.push(object);
+    }
+  }
+
+  sortedTypes(): string[] {
+    return [...this.types].sort();
+  }
+}
+
+export class JupiterOneSyncClient {
+  private readonly http: JupiterOneHttp;
+  private readonly log: JupiterOneLogger;
+  private readonly maxBatchBytes: number;
+  private readonly uploadConcurrency: number;
+
+  constructor(options: JupiterOneSyncClientOptions) {
+    this.http = new JupiterOneHttp({ ...options, baseUrl: options.baseUrl ?? DEFAULT_JUPITERONE_API_BASE_URL });
+    this.log = options.logger ?? (() => undefined);
+    this.maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+    this.uploadConcurrency = options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
+    checkUploadSettings(this.maxBatchBytes, this.uploadConcurrency);
+  }
+
+  /** Starts a DIFF synchronization job for the target; it awaits uploads. */
+  async startJob(
+    target: SyncJobTarget,
+    options: RequestOptions & { integrationJobId?: string } = {},
+  ): Promise<SyncJob> {
+    const body = buildStartJobBody(target, options.integrationJobId);
+    const { job } = await this.http.requestJson<SyncJobResponse>({
+      method: 'POST',
+      path: SYNC_JOBS_PATH,
+      body: JSON.stringify(body),
+      signal: options.signal,
+    });
+    this.log('info', 'JupiterOne synchronization job started', {
+      jobId: job.id,
+      source: job.source,
+      status: job.status,
+    });
+    return job;
+  }
+
+  async getJob(jobId: string, options: RequestOptions = {}): Promise<SyncJob> {
+    const { job } = await this.http.requestJson<SyncJobResponse>({
+      method: 'GET',
+      path: jobPath(jobId),
+      signal: options.signal,
+    });
+    return job;
+  }
+
+  /** Uploads one entity dataset, streaming; see UploadOptions for resuming and progress. */
+  uploadEntities(
+    jobId: string,
+    entities: AsyncIterable<Entity> | Iterable<Entity>,
+    options: UploadOptions = {},
+  ): Promise<UploadResult> {
+    return this.uploadDataset(jobId, 'entities', entities, options);
+  }
+
+  /** Uploads one relationship dataset (direct and mapped relationships), streaming. */
+  uploadRelationships(
+    jobId: string,
+    relationships: AsyncIterable<Relationship> | Iterable<Relationship>,
+    options: UploadOptions = {},
+  ): Promise<UploadResult> {
+    return this.uploadDataset(jobId, 'relationships', relationships, options);
+  }
+
+  /**
+   * Finalizes the job with the partial datasets. When JupiterOne refuses because the job already
+   * left AWAITING_UPLOADS — an earlier attempt finalized it but its answer was lost — the job is
+   * read and returned if it is finalizing or finished.
+   */
+  async finalizeJob(jobId: string, partialDatasets: PartialDatasets, options: RequestOptions = {}): Promise<SyncJob> {
+    const types = [...new Set(partialDatasets.types)].sort();
+    try {
+      const { job } = await this.http.requestJson<SyncJobResponse>({
+        method: 'POST',
+        path: `${jobPath(jobId)}/finalize`,
+        body: JSON.stringify({ partialDatasets: { types } }),
+        signal: options.signal,
+      });
+      this.log('info', 'JupiterOne synchronization job finalized', {
+        jobId,
+        status: job.status,
+        partialTypes: types.length,
+      });
+      return job;
+    } catch (error) {
+      if (!(error instanceof JupiterOneError) || error.status === undefined || error.status >= 500) throw error;
+      if (error.status === 401 || error.status === 403) throw error;
+      const job = await this.getJob(jobId, options);
+      if (isFinalizingOrFinished(job)) return job;
+      throw error;
+    }
+  }
+
+  /**
+   * Finalizes the job unless that already happened: reads it first, finalizes when it awaits
+   * uploads, returns it when it is finalizing or finished, and fails when it was aborted or failed.
+   */
+  async finalizeIfNeeded(
+    jobId: string,
+    partialDatasets: PartialDatasets,
+    options: RequestOptions = {},
+  ): Promise<SyncJob> {
+    const job = await this.getJob(jobId, options);
+    if (job.status === 'AWAITING_UPLOADS') return this.finalizeJob(jobId, partialDatasets, options);
+    if (isFinalizingOrFinished(job)) {
+      this.log('info', 'JupiterOne synchronization job was already finalized', { jobId, status: job.status });
+      return job;
+    }
+    throw new JupiterOneJobFailedError(
+      `JupiterOne synchronization job ${jobId} cannot be finalized: its status is ${job.status}. Start a new job.`,
+      job,
+    );
+  }
+
+  /** Aborts the job; JupiterOne then discards its uploads and keeps the graph unchanged. */
+  async abortJob(jobId: string, reason: string, options: RequestOptions = {}): Promise<SyncJob> {
+    const { job } = await this.http.requestJson<SyncJobResponse>({
+      method: 'POST',
+      path: `${jobPath(jobId)}/abort`,
+      body: JSON.stringify({ reason: this.http.redact(reason).slice(0, 1000) }),
+      signal: options.signal,
+    });
+    this.log('info', 'JupiterOne synchronization job aborted', { jobId, status: job.status });
+    return job;
+  }
+
+  /**
+   * Aborts the job if it still awaits uploads, and otherwise returns it as it is — for cleaning up
+   * after a failed, cancelled or terminated run without disturbing a job that was finalized.
+   */
+  async abortJobIfOpen(jobId: string, reason: string, options: RequestOptions = {}): Promise<SyncJob> {
+    const job = await this.getJob(jobId, options);
+    if (job.status !== 'AWAITING_UPLOADS') return job;
+    return this.abortJob(jobId, reason, options);
+  }
+
+  /**
+   * Reads the job until it is FINISHED and returns it with its counters. Throws
+   * JupiterOneJobFailedError when it ends otherwise and JupiterOneJobWaitTimeoutError after
+   * `timeoutMs` (the job may still finish; its id stays valid).
+   */
+  async waitForJobToFinish(jobId: string, options: WaitForJobOptions = {}): Promise<SyncJob> {
+    const timeoutMs = options.timeoutMs ?? 10 * 60_000;
+    const pollIntervalMs = options.pollIntervalMs ?? 5_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.getJob(jobId, options);
+      await options.onPoll?.(job);
+      if (job.status === 'FINISHED') return job;
+      if (isEndedWithoutFinishing(job)) {
+        throw new JupiterOneJobFailedError(
+          `JupiterOne synchronization job ${jobId} ended with status ${job.status} instead of FINISHED.`,
+          job,
+        );
+      }
+      if (Date.now() + pollIntervalMs > deadline) {
+        throw new JupiterOneJobWaitTimeoutError(
+          `JupiterOne synchronization job ${jobId} was still ${job.status} after ${Math.round(timeoutMs / 1000)} s; it may finish later.`,
+          job,
+          job.status,
+        );
+      }
+      await sleep(pollIntervalMs, options.signal);
+    }
+  }
+
+  private async uploadDataset(
+    jobId: string,
+    kind: GraphDatasetKind,
+    source: AsyncIterable<GraphObject> | Iterable<GraphObject>,
+    options: UploadOptions,
+  ): Promise<UploadResult> {
+    const maxBatchBytes = options.maxBatchBytes ?? this.maxBatchBytes;
+    const concurrency = options.concurrency ?? this.uploadConcurrency;
+    checkUploadSettings(maxBatchBytes, concurrency);
+    const skippedObjects = Math.max(0, options.skipObjects ?? 0);
+    const totals = { objects: 0, requests: 0, bytes: 0, rawDataRemoved: 0 };
+    const rejections = new RejectionTally();
+    // Batches finish out of order; the committed prefix advances only over an unbroken run of them.
+    const finishedAhead = new Map<number, number>();
+    let nextBatchToCommit = 0;
+    let committedObjects = skippedObjects;
+
+    const finish = async (batch: PreparedBatch, outcome: BatchOutcome): Promise<void> => {
+      totals.objects += outcome.objects;
+      totals.requests += outcome.requests;
+      totals.bytes += outcome.bytes;
+      totals.rawDataRemoved += outcome.rawDataRemoved;
+      rejections.add(outcome.rejected);
+      for (const rejected of outcome.rejected) {
+        this.log('warn', 'Graph object too large for JupiterOne; not uploaded, its type is reported partial', {
+          jobId,
+          kind,
+          type: rejected.type,
+          key: rejected.key,
+          bytes: rejected.bytes,
+          reason: rejected.reason,
+        });
+      }
+      finishedAhead.set(batch.index, batch.objectCount);
+      while (finishedAhead.has(nextBatchToCommit)) {
+        committedObjects += finishedAhead.get(nextBatchToCommit) as number;
+        finishedAhead.delete(nextBatchToCommit++);
+      }
+      this.log('debug', 'JupiterOne upload batch done', {
+        jobId,
+        kind,
+        batchIndex: batch.index,
+        objects: outcome.objects,
+        bytes: outcome.bytes,
+        requests: outcome.requests,
+      });
+      await options.onBatchDone?.({
+        kind,
+        batchIndex: batch.index,
+        batchObjects: batch.objectCount,
+        uploadedObjects: totals.objects,
+        uploadedRequests: totals.requests,
+        uploadedBytes: totals.bytes,
+        rejectedObjects: rejections.count,
+        rejectedTypes: rejections.sortedTypes(),
+        committedObjects,
+      });
+    };
+
+    const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    try {
+      for await (const batch of batchBySize(source, { kind, maxBatchBytes, skipObjects: skippedObjects })) {
+        if (failure) break;
+        if (batch.items.length === 0) {
+          await finish(batch, { requests: 0, objects: 0, bytes: 0, rawDataRemoved: 0, rejected: batch.rejected });
+          continue;
+        }
+        while (inFlight.size >= concurrency && !failure) await Promise.race(inFlight);
+        if (failure) break;
+        const task: Promise<void> = this.uploadItems(jobId, kind, batch.items, options.signal)
+          .then((outcome) => finish(batch, { ...outcome, rejected: [...batch.rejected, ...outcome.rejected] }))
+          .catch((error: unknown) => {
+            failure ??= { error };
+          })
+          .finally(() => inFlight.delete(task));
+        inFlight.add(task);
+      }
+    } catch (error) {
+      failure ??= { error };
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+
+    this.log('info', 'JupiterOne dataset uploaded', {
+      jobId,
+      kind,
+      objects: totals.objects,
+      requests: totals.requests,
+      bytes: totals.bytes,
+      rejected: rejections.count,
+    });
+    return {
+      kind,
+      ...totals,
+      skippedObjects,
+      rejectedCount: rejections.count,
+      rejectedTypes: rejections.sortedTypes(),
+      rejected: rejections.examples,
+      committedObjects,
+    };
+  }
+
+  /**
+   * Uploads a batch. On 413 — JupiterOne's limit can be lower than the configured batch limit —
+   * the batch is split in halves and each is sent; a single object is sent once more without its
+   * `_rawData`, then rejected.
+   */
+  private async uploadItems(
+    jobId: string,
+    kind: GraphDatasetKind,
+    items: PreparedObject[],
+    signal: AbortSignal | undefined,
+  ): Promise<BatchOutcome> {
+    const body = serializeBatchBody(kind, items);
+    const correlationId = randomUUID();
+    try {
+      await this.http.requestJson<SyncJobResponse>({
+        method: 'POST',
+        path: `${jobPath(jobId)}/${kind}`,
+        query: { ignoreDuplicates: 'true' },
+        body,
+        correlationId,
+        signal,
+      });
+    } catch (error) {
+      if (!(error instanceof JupiterOnePayloadTooLargeError)) throw error;
+      return this.uploadSmaller(jobId, kind, items, signal, correlationId);
+    }
+    return {
+      requests: 1,
+      objects: items.length,
+      bytes: Buffer.byteLength(body, 'utf8'),
+      rawDataRemoved: items.filter((item) => item.rawDataRemoved).length,
+      rejected: [],
+    };
+  }
+
+  private async uploadSmaller(
+    jobId: string,
+    kind: GraphDatasetKind,
+    items: PreparedObject[],
+    signal: AbortSignal | undefined,
+    refusedCorrelationId: string,
+  ): Promise<BatchOutcome> {
+    if (items.length > 1) {
+      const middle = Math.ceil(items.length / 2);
+      this.log('warn', 'JupiterOne refused a batch as too large (413); splitting it', {
+        jobId,
+        kind,
+        objects: items.length,
+        correlationId: refusedCorrelationId,
+      });
+      const first = await this.uploadItems(jobId, kind, items.slice(0, middle), signal);
+      const second = await this.uploadItems(jobId, kind, items.slice(middle), signal);
+      return {
+        requests: first.requests + second.requests,
+        objects: first.objects + second.objects,
+        bytes: first.bytes + second.bytes,
+        rawDataRemoved: first.rawDataRemoved + second.rawDataRemoved,
+        rejected: [...first.rejected, ...second.rejected],
+      };
+    }
+    const [item] = items;
+    const shrunk = shrinkRejectedByServer(item);
+    if (shrunk !== undefined) return this.uploadItems(jobId, kind, [shrunk], signal);
+    return {
+      requests: 0,
+      objects: 0,
+      bytes: 0,
+      rawDataRemoved: 0,
+      rejected: [
+        {
+          type: item.type,
+          key: item.key,
+          bytes: item.bytes,
+          reason: 'JupiterOne refused it as too large (413) even alone and without _rawData',
+        },
+      ],
+    };
+  }
+}
+
+function checkUploadSettings(maxBatchBytes: number, concurrency: number): void {
+  const minimum = emptyBodyBytes('relationships') + 2;
+  if (!Number.isInteger(maxBatchBytes) || maxBatchBytes < minimum) {
+    throw new JupiterOneConfigurationError(
+      `maxBatchBytes must be an integer of at least ${minimum} bytes (got ${maxBatchBytes}).`,
+      'maxBatchBytes',
+    );
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new JupiterOneConfigurationError(
+      `uploadConcurrency must be a positive integer (got ${concurrency}).`,
+      'uploadConcurrency',
+    );
+  }
+}

@@ -1,0 +1,812 @@
+/**
+ * A local JupiterOne synchronization API: a real HTTP server that behaves like the persister
+ * endpoints the product uses, so that delivery can be demonstrated, tested and benchmarked without a
+ * JupiterOne account.
+ *
+ * Served under `/persister/synchronization/jobs`: create, get, `entities`, `relationships`,
+ * `upload` (both kinds in one body), `finalize`, `abort`, `events`. Jobs move AWAITING_UPLOADS →
+ * FINALIZE_PENDING → FINISHED (or ABORTED). Requests need `Authorization: Bearer <apiKey>` and the
+ * account in `JupiterOne-Account` (or the legacy `LifeOmic-Account` JupiterOne's own CLI sends).
+ *
+ * Inspection (same headers): `GET /__sim/graph?integrationInstanceId=…` | `?scope=…` |
+ * `?owner=system-mapper`, `GET /__sim/jobs`, `GET /__sim/requests`. The request log records method,
+ * path, status, body size, object counts and correlation ids — never headers, so never the key.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
+import type { Entity, Relationship } from '../../graph/types';
+import {
+  type PartialDatasets,
+  type SyncJob,
+  type SyncJobSource,
+  type SyncJobStatus,
+  SYNC_JOB_COUNTER_NAMES,
+  type SyncJobCounters,
+} from '../../jupiterone/types';
+import { AccountGraph, finalizeIntoAccount, type HeldGraph, fingerprintOf, SYSTEM_MAPPER_SCOPE_KEY } from './graph';
+import { validateEntity, validateRelationship } from './validation';
+
+/** The persister's payload limit: AWS Lambda's 6 MiB request limit. */
+export const SIMULATED_PAYLOAD_LIMIT_BYTES = 6_291_456;
+
+export type SimulatorRoute =
+  | 'start-job'
+  | 'get-job'
+  | 'upload-entities'
+  | 'upload-relationships'
+  | 'upload'
+  | 'finalize'
+  | 'abort'
+  | 'events'
+  | 'inspect'
+  | 'unknown';
+
+const UPLOAD_ROUTES: readonly SimulatorRoute[] = ['upload-entities', 'upload-relationships', 'upload'];
+
+/** Failures the simulator can inject, on top of its normal answers. */
+export interface JupiterOneSimulatorFaults {
+  /** Share (0–1) of API requests answered 500 INTERNAL_ERROR. */
+  serverErrorRate: number;
+  /** Share (0–1) of API requests answered 429. */
+  rateLimitRate: number;
+  /** Share (0–1) of API requests whose connection is destroyed without an answer. */
+  connectionResetRate: number;
+  /** Extra delay before each API request is handled, to model a distant server. */
+  latencyMs: number;
+  /** `Retry-After` seconds on injected 429s; none when undefined. */
+  retryAfterSeconds?: number;
+  /** Answer 413 to upload bodies above this many bytes (a limit lower than the real one). */
+  payloadLimitBytes?: number;
+  /** Routes the random faults apply to; every API route when undefined. */
+  routes?: SimulatorRoute[];
+  /** Seed of the fault dice, so a run with faults can be repeated. */
+  seed: number;
+}
+
+/**
+ * A fault for the next matching requests, deterministically. `reset-after-processing` handles the
+ * request (its effect happens) and then drops the connection, as when an answer is lost.
+ */
+export interface ScheduledFault {
+  kind: 'server-error' | 'rate-limit' | 'connection-reset' | 'reset-after-processing';
+  /** How many matching requests get it. Default 1. */
+  count?: number;
+  /** Only requests to this route; any API route when undefined. */
+  route?: SimulatorRoute;
+}
+
+export interface JupiterOneSimulatorOptions {
+  /** Default 127.0.0.1; the simulator holds personal data and is meant for loopback. */
+  host?: string;
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Default: a random key, returned by the start function. */
+  apiKey?: string;
+  /** Default `j1-simulated-account`. */
+  account?: string;
+  /** More account ids the same key may write to; each has its own graph. */
+  otherAccounts?: string[];
+  /** Requests above this many bytes get 413. Default 6 MiB, as JupiterOne. */
+  maxBodyBytes?: number;
+  /**
+   * How long a finalized job stays FINALIZE_PENDING before it is applied and FINISHED. 0 (the
+   * default) finishes it within the finalize request.
+   */
+  finalizeDelayMs?: number;
+  faults?: Partial<JupiterOneSimulatorFaults>;
+  /** Oldest entries are dropped beyond this many. Default 100,000. */
+  requestLogLimit?: number;
+}
+
+export interface SimulatorRequestLogEntry {
+  seq: number;
+  time: number;
+  method: string;
+  /** Path without query string. */
+  path: string;
+  route: SimulatorRoute;
+  /** HTTP status answered; 0 when the connection was reset instead. */
+  status: number;
+  errorCode?: string;
+  jobId?: string;
+  correlationId?: string;
+  ignoreDuplicates?: boolean;
+  /** API requests being handled when this one arrived, this one included. */
+  concurrent: number;
+  /** Size of the request body as received (compressed size when gzipped). */
+  bodyBytes: number;
+  entities?: number;
+  relationships?: number;
+  /** The partial types a finalize request carried. */
+  partialTypes?: string[];
+  fault?: string;
+}
+
+/** A job with what the simulator knows about it beyond the API's job object. */
+export interface SimulatedJobInfo {
+  job: SyncJob;
+  account: string;
+  /** `integration:<id>` or `scope:<scope>`: the part of the graph the job replaces. */
+  scopeKey: string;
+  partialDatasets?: PartialDatasets;
+  abortReason?: string;
+  events: { name: string; description: string }[];
+}
+
+/** Which held part of an account's graph to read. */
+export type HeldGraphSelector = ({ integrationInstanceId: string } | { scope: string } | { owner: 'system-mapper' }) & {
+  account?: string;
+};
+
+export interface JupiterOneSimulator {
+  /** Base URL to give the client, e.g. `http://127.0.0.1:50123`. */
+  readonly url: string;
+  readonly apiKey: string;
+  readonly account: string;
+  /** A copy of the request log, oldest first. */
+  requestLog(): SimulatorRequestLogEntry[];
+  clearRequestLog(): void;
+  /** A copy of one part of an account's graph (after applying every due finalization). */
+  heldGraph(selector: HeldGraphSelector): HeldGraph;
+  /** Copies of every job, oldest first. */
+  jobs(): SimulatedJobInfo[];
+  /** Replaces the given fault settings (others keep their value). */
+  setFaults(faults: Partial<JupiterOneSimulatorFaults>): void;
+  /** Queues deterministic faults for the next matching requests. */
+  scheduleFault(fault: ScheduledFault): void;
+  close(): Promise<void>;
+}
+
+interface JobRecord {
+  job: SyncJob & SyncJobCounters;
+  account: string;
+  scopeKey: string;
+  entities: Map<string, Entity>;
+  relationships: Map<string, Relationship>;
+  partialDatasets?: PartialDatasets;
+  finalizeDueAt?: number;
+  abortReason?: string;
+  events: { name: string; description: string }[];
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+const JOB_SOURCES: readonly SyncJobSource[] = ['api', 'integration-managed', 'integration-external', 'system-internal'];
+const ABORT_STATUSES: readonly SyncJobStatus[] = ['ABORTED', 'ABORTED_DUE_TO_INVALID_CONFIGURATION', 'ERROR_BAD_DATA'];
+const MAX_EVENTS_PER_JOB = 1000;
+const MAX_PROBLEMS_LISTED = 5;
+/** Bound on a gzipped body once decompressed, so a small request cannot exhaust memory. */
+const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+
+/** Small seeded PRNG (mulberry32): repeatable fault dice. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function routeOf(method: string, path: string): { route: SimulatorRoute; jobId?: string } {
+  if (path.startsWith('/__sim/') && method === 'GET') return { route: 'inspect' };
+  const base = '/persister/synchronization/jobs';
+  if (path === base || path === `${base}/`) return { route: method === 'POST' ? 'start-job' : 'unknown' };
+  if (!path.startsWith(`${base}/`)) return { route: 'unknown' };
+  const parts = path.slice(base.length + 1).split('/');
+  const jobId = decodeURIComponent(parts[0] ?? '');
+  if (parts.length === 1) return { route: method === 'GET' ? 'get-job' : 'unknown', jobId };
+  if (parts.length !== 2 || method !== 'POST') return { route: 'unknown', jobId };
+  const action: Record<string, SimulatorRoute> = {
+    entities: 'upload-entities',
+    relationships: 'upload-relationships',
+    upload: 'upload',
+    finalize: 'finalize',
+    abort: 'abort',
+    events: 'events',
+  };
+  return { route: action[parts[1]] ?? 'unknown', jobId };
+}
+
+function newCounters(): SyncJobCounters {
+  return Object.fromEntries(SYNC_JOB_COUNTER_NAMES.map((name) => [name, 0])) as unknown as SyncJobCounters;
+}
+
+function scopeKeyFor(selector: HeldGraphSelector): string {
+  if ('integrationInstanceId' in selector) return `integration:${selector.integrationInstanceId}`;
+  if ('scope' in selector) return `scope:${selector.scope}`;
+  return SYSTEM_MAPPER_SCOPE_KEY;
+}
+
+export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptions = {}): Promise<JupiterOneSimulator> {
+  const apiKey = options.apiKey ?? `j1sim_${randomBytes(24).toString('hex')}`;
+  const account = options.account ?? 'j1-simulated-account';
+  const accounts = new Set([account, ...(options.otherAccounts ?? [])]);
+  const maxBodyBytes = options.maxBodyBytes ?? SIMULATED_PAYLOAD_LIMIT_BYTES;
+  const finalizeDelayMs = options.finalizeDelayMs ?? 0;
+  const requestLogLimit = options.requestLogLimit ?? 100_000;
+  let faults: JupiterOneSimulatorFaults = {
+    serverErrorRate: 0,
+    rateLimitRate: 0,
+    connectionResetRate: 0,
+    latencyMs: 0,
+    seed: 1,
+    ...options.faults,
+  };
+  let dice = seededRandom(faults.seed);
+  const scheduled: { kind: ScheduledFault['kind']; count: number; route?: SimulatorRoute }[] = [];
+  const graphs = new Map<string, AccountGraph>();
+  const jobs = new Map<string, JobRecord>();
+  const pendingFinalizations: JobRecord[] = [];
+  const requestLog: SimulatorRequestLogEntry[] = [];
+  let sequence = 0;
+  let activeApiRequests = 0;
+
+  const graphOf = (accountId: string): AccountGraph => {
+    let graph = graphs.get(accountId);
+    if (!graph) {
+      graph = new AccountGraph();
+      graphs.set(accountId, graph);
+    }
+    return graph;
+  };
+
+  /** Applies finalizations whose delay has passed, in the order they were requested. */
+  const settle = (now = Date.now()): void => {
+    while (pendingFinalizations.length > 0 && (pendingFinalizations[0].finalizeDueAt ?? 0) <= now) {
+      const record = pendingFinalizations.shift() as JobRecord;
+      const counters = finalizeIntoAccount(graphOf(record.account), {
+        scopeKey: record.scopeKey,
+        entities: record.entities,
+        relationships: record.relationships,
+        partialTypes: new Set(record.partialDatasets?.types ?? []),
+      });
+      Object.assign(record.job, counters, { status: 'FINISHED', done: true });
+      // Uploaded objects are no longer needed once they are part of the held graph.
+      record.entities = new Map();
+      record.relationships = new Map();
+    }
+  };
+
+  const jobFor = (jobId: string | undefined, accountId: string): JobRecord => {
+    const record = jobId === undefined ? undefined : jobs.get(jobId);
+    if (!record || record.account !== accountId) {
+      throw new HttpError(404, 'JOB_NOT_FOUND', `No synchronization job ${JSON.stringify(jobId)} in this account.`);
+    }
+    return record;
+  };
+
+  const requireAwaitingUploads = (record: JobRecord, action: string): void => {
+    if (record.job.status !== 'AWAITING_UPLOADS') {
+      throw new HttpError(
+        400,
+        'JOB_NOT_AWAITING_UPLOADS',
+        `Cannot ${action}: job ${record.job.id} is ${record.job.status}, not AWAITING_UPLOADS.`,
+      );
+    }
+  };
+
+  const startJob = (body: Record<string, unknown>, accountId: string): Answer => {
+    const source = body.source as SyncJobSource;
+    if (!JOB_SOURCES.includes(source)) {
+      throw new HttpError(400, 'INVALID_SOURCE', `"source" must be one of ${JOB_SOURCES.join(', ')}.`);
+    }
+    if (body.syncMode !== undefined && body.syncMode !== 'DIFF') {
+      throw new HttpError(
+        400,
+        'UNSUPPORTED_SYNC_MODE',
+        body.syncMode === 'CREATE_OR_UPDATE'
+          ? 'syncMode CREATE_OR_UPDATE is deprecated and no longer functions.'
+          : `The simulator supports syncMode DIFF only, got ${JSON.stringify(body.syncMode)}.`,
+      );
+    }
+    const scope = typeof body.scope === 'string' && body.scope !== '' ? body.scope : undefined;
+    const instanceId =
+      typeof body.integrationInstanceId === 'string' && body.integrationInstanceId !== ''
+        ? body.integrationInstanceId
+        : undefined;
+    let scopeKey: string;
+    if (source === 'api') {
+      if (!scope)
+        throw new HttpError(400, 'SCOPE_REQUIRED', 'A job with source "api" and syncMode DIFF needs a scope.');
+      if (instanceId) {
+        throw new HttpError(
+          400,
+          'INVALID_JOB_CONFIGURATION',
+          'A job with source "api" must not name an integrationInstanceId.',
+        );
+      }
+      scopeKey = `scope:${scope}`;
+    } else {
+      if (!instanceId) {
+        throw new HttpError(
+          400,
+          'INTEGRATION_INSTANCE_REQUIRED',
+          `A job with source "${source}" needs an integrationInstanceId.`,
+        );
+      }
+      scopeKey = `integration:${instanceId}`;
+    }
+    const requestedId =
+      typeof body.integrationJobId === 'string' && body.integrationJobId !== '' ? body.integrationJobId : undefined;
+    const id = requestedId ?? randomUUID();
+    if (jobs.has(id)) throw new HttpError(409, 'JOB_ALREADY_EXISTS', `Job ${id} already exists.`);
+    const job: JobRecord['job'] = {
+      id,
+      source,
+      status: 'AWAITING_UPLOADS',
+      accountId,
+      syncMode: 'DIFF',
+      startTimestamp: Date.now(),
+      done: false,
+      ...newCounters(),
+    };
+    if (scope) job.scope = scope;
+    if (instanceId) {
+      job.integrationInstanceId = instanceId;
+      job.integrationJobId = id;
+    }
+    jobs.set(id, {
+      job,
+      account: accountId,
+      scopeKey,
+      entities: new Map(),
+      relationships: new Map(),
+      events: [],
+    });
+    return { status: 200, body: { job: { ...job } } };
+  };
+
+  const acceptObjects = (
+    record: JobRecord,
+    kind: 'entities' | 'relationships',
+    objects: unknown,
+    ignoreDuplicates: boolean,
+    seen: Set<string>,
+  ): number => {
+    if (!Array.isArray(objects)) {
+      throw new HttpError(
+        400,
+        kind === 'entities' ? 'ENTITY_IS_NOT_ARRAY' : 'RELATIONSHIP_IS_NOT_ARRAY',
+        `"${kind}" should be an array`,
+      );
+    }
+    const validate = kind === 'entities' ? validateEntity : validateRelationship;
+    const problems: string[] = [];
+    objects.forEach((object: unknown, index) => {
+      const problem = validate(object);
+      if (problem && problems.length < MAX_PROBLEMS_LISTED) {
+        const key = (object as { _key?: unknown })?._key;
+        problems.push(
+          `${kind}[${index}]${typeof key === 'string' ? ` (_key ${JSON.stringify(key)})` : ''}: ${problem}`,
+        );
+      }
+    });
+    if (problems.length > 0) throw new HttpError(400, 'INVALID_GRAPH_OBJECT', problems.join('; '));
+    const held = kind === 'entities' ? record.entities : record.relationships;
+    if (!ignoreDuplicates) {
+      for (const object of objects as { _key: string }[]) {
+        if (held.has(object._key) || seen.has(object._key)) {
+          throw new HttpError(400, 'DUPLICATE_KEY_DETECTED', `Duplicate _key detected (_key=${object._key}).`);
+        }
+        seen.add(object._key);
+      }
+    }
+    return objects.length;
+  };
+
+  /** Validates a whole body first, so a refused upload leaves the job unchanged. */
+  const upload = (
+    record: JobRecord,
+    body: Record<string, unknown>,
+    kinds: readonly ('entities' | 'relationships')[],
+    ignoreDuplicates: boolean,
+    entry: SimulatorRequestLogEntry,
+  ): Answer => {
+    requireAwaitingUploads(record, 'upload');
+    if (body.deleteEntities !== undefined || body.deleteRelationships !== undefined) {
+      throw new HttpError(
+        400,
+        'UNSUPPORTED_OPERATION',
+        'Deleting by _id is not supported by DIFF jobs in the simulator.',
+      );
+    }
+    const present = kinds.filter((kind) => kinds.length === 1 || body[kind] !== undefined);
+    if (present.length === 0) {
+      throw new HttpError(400, 'NOTHING_TO_UPLOAD', 'The body must carry "entities" and/or "relationships" arrays.');
+    }
+    const seen = { entities: new Set<string>(), relationships: new Set<string>() };
+    for (const kind of present) {
+      entry[kind] = acceptObjects(record, kind, body[kind], ignoreDuplicates, seen[kind]);
+    }
+    for (const kind of present) {
+      const objects = body[kind] as { _key: string }[];
+      // With ignoreDuplicates the latest copy of a key wins, as JupiterOne documents.
+      for (const object of objects) fingerprintOf(object);
+      if (kind === 'entities') {
+        for (const object of objects) record.entities.set(object._key, object as Entity);
+        record.job.numEntitiesUploaded += objects.length;
+      } else {
+        for (const object of objects) record.relationships.set(object._key, object as Relationship);
+        record.job.numRelationshipsUploaded += objects.length;
+      }
+    }
+    return { status: 200, body: { job: { ...record.job } } };
+  };
+
+  const finalize = (record: JobRecord, body: Record<string, unknown>, entry: SimulatorRequestLogEntry): Answer => {
+    requireAwaitingUploads(record, 'finalize');
+    const partial = body.partialDatasets as { types?: unknown } | undefined;
+    let types: string[] = [];
+    if (partial !== undefined) {
+      if (typeof partial !== 'object' || partial === null || !Array.isArray(partial.types)) {
+        throw new HttpError(400, 'INVALID_PARTIAL_DATASETS', '"partialDatasets" must be { "types": string[] }.');
+      }
+      if (!partial.types.every((type) => typeof type === 'string')) {
+        throw new HttpError(400, 'INVALID_PARTIAL_DATASETS', '"partialDatasets.types" must hold strings only.');
+      }
+      types = partial.types as string[];
+    }
+    entry.partialTypes = types;
+    record.partialDatasets = { types };
+    record.job.status = 'FINALIZE_PENDING';
+    record.finalizeDueAt = Date.now() + finalizeDelayMs;
+    pendingFinalizations.push(record);
+    if (finalizeDelayMs <= 0) settle();
+    return { status: 200, body: { job: { ...record.job } } };
+  };
+
+  const abort = (record: JobRecord, body: Record<string, unknown>): Answer => {
+    if (record.job.status === 'ABORTED') return { status: 200, body: { job: { ...record.job } } };
+    requireAwaitingUploads(record, 'abort');
+    const terminal = body.terminalStatus as SyncJobStatus | undefined;
+    if (terminal !== undefined && !ABORT_STATUSES.includes(terminal)) {
+      throw new HttpError(
+        400,
+        'INVALID_TERMINAL_STATUS',
+        `"terminalStatus" must be one of ${ABORT_STATUSES.join(', ')}.`,
+      );
+    }
+    record.job.status = terminal ?? 'ABORTED';
+    record.job.done = true;
+    record.abortReason = typeof body.reason === 'string' ? body.reason : undefined;
+    record.entities = new Map();
+    record.relationships = new Map();
+    return { status: 200, body: { job: { ...record.job } } };
+  };
+
+  const addEvents = (record: JobRecord, body: Record<string, unknown>): Answer => {
+    if (!Array.isArray(body.events)) throw new HttpError(400, 'EVENTS_IS_NOT_ARRAY', '"events" should be an array');
+    const stored = [];
+    for (const event of body.events as { name?: unknown; description?: unknown }[]) {
+      if (typeof event?.name !== 'string' || typeof event.description !== 'string') {
+        throw new HttpError(400, 'INVALID_EVENT', 'Each event needs a string name and description.');
+      }
+      if (record.events.length < MAX_EVENTS_PER_JOB)
+        record.events.push({ name: event.name, description: event.description });
+      stored.push({ id: randomUUID(), name: event.name, description: event.description, createDate: Date.now() });
+    }
+    return { status: 200, body: { events: stored } };
+  };
+
+  const inspect = (url: URL, accountId: string): Answer => {
+    if (url.pathname === '/__sim/graph') {
+      const owner = url.searchParams.get('owner');
+      const scope = url.searchParams.get('scope');
+      const instanceId = url.searchParams.get('integrationInstanceId');
+      const selector: HeldGraphSelector | undefined = instanceId
+        ? { integrationInstanceId: instanceId }
+        : scope
+          ? { scope }
+          : owner === 'system-mapper'
+            ? { owner: 'system-mapper' }
+            : undefined;
+      if (!selector) {
+        throw new HttpError(400, 'SELECTOR_REQUIRED', 'Give integrationInstanceId=…, scope=… or owner=system-mapper.');
+      }
+      return { status: 200, body: heldGraph({ ...selector, account: accountId }) };
+    }
+    if (url.pathname === '/__sim/jobs') {
+      return { status: 200, body: { jobs: listJobs().filter((info) => info.account === accountId) } };
+    }
+    if (url.pathname === '/__sim/requests') return { status: 200, body: { requests: requestLog.slice() } };
+    throw new HttpError(404, 'NOT_FOUND', `No inspection route ${url.pathname}.`);
+  };
+
+  const heldGraph = (selector: HeldGraphSelector): HeldGraph => {
+    settle();
+    const graph = graphs.get(selector.account ?? account)?.scopes.get(scopeKeyFor(selector));
+    return graph ? graph.snapshot() : { entities: [], relationships: [], mappedRelationships: [] };
+  };
+
+  const listJobs = (): SimulatedJobInfo[] => {
+    settle();
+    return [...jobs.values()].map((record) =>
+      structuredClone({
+        job: record.job,
+        account: record.account,
+        scopeKey: record.scopeKey,
+        partialDatasets: record.partialDatasets,
+        abortReason: record.abortReason,
+        events: record.events,
+      }),
+    );
+  };
+
+  const authenticate = (req: IncomingMessage): string => {
+    const authorization = req.headers.authorization ?? '';
+    const accountHeader = req.headers['jupiterone-account'] ?? req.headers['lifeomic-account'];
+    const accountId = Array.isArray(accountHeader) ? accountHeader[0] : accountHeader;
+    if (authorization !== `Bearer ${apiKey}`) {
+      throw new HttpError(401, 'UNAUTHORIZED', 'Missing or invalid bearer token.');
+    }
+    if (!accountId || !accounts.has(accountId)) {
+      throw new HttpError(401, 'UNAUTHORIZED', 'Missing or unknown JupiterOne-Account header for this API key.');
+    }
+    return accountId;
+  };
+
+  /** The injected fault for this request, if any: scheduled ones first, then the dice. */
+  const drawFault = (route: SimulatorRoute): ScheduledFault['kind'] | undefined => {
+    const index = scheduled.findIndex((fault) => fault.route === undefined || fault.route === route);
+    if (index >= 0) {
+      const fault = scheduled[index];
+      if (--fault.count <= 0) scheduled.splice(index, 1);
+      return fault.kind;
+    }
+    if (faults.routes !== undefined && !faults.routes.includes(route)) return undefined;
+    const roll = dice();
+    if (roll < faults.connectionResetRate) return 'connection-reset';
+    if (roll < faults.connectionResetRate + faults.serverErrorRate) return 'server-error';
+    if (roll < faults.connectionResetRate + faults.serverErrorRate + faults.rateLimitRate) return 'rate-limit';
+    return undefined;
+  };
+
+  const readBody = async (req: IncomingMessage): Promise<{ bytes: number; buffer?: Buffer }> => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      // Past the limit the body is drained but not kept: the answer will be 413.
+      if (bytes <= maxBodyBytes) chunks.push(chunk);
+    }
+    return { bytes, buffer: bytes <= maxBodyBytes ? Buffer.concat(chunks) : undefined };
+  };
+
+  const parseJson = (req: IncomingMessage, buffer: Buffer): Record<string, unknown> => {
+    let raw = buffer;
+    if ((req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
+      try {
+        raw = gunzipSync(buffer, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
+      } catch {
+        throw new HttpError(400, 'INVALID_BODY', 'The gzipped body cannot be decompressed.');
+      }
+    }
+    if (raw.length === 0) return {};
+    try {
+      const parsed: unknown = JSON.parse(raw.toString('utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new HttpError(400, 'INVALID_BODY', 'The body must be a JSON object.');
+      }
+      return parsed as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(400, 'INVALID_JSON', 'The body is not valid JSON.');
+    }
+  };
+
+  const record = (entry: SimulatorRequestLogEntry): void => {
+    requestLog.push(entry);
+    if (requestLog.length > requestLogLimit) requestLog.splice(0, requestLog.length - requestLogLimit);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    const { route, jobId } = routeOf(method, url.pathname);
+    if (route === 'inspect') return handleRequest(req, res, method, url, route, jobId, 0);
+    activeApiRequests++;
+    try {
+      await handleRequest(req, res, method, url, route, jobId, activeApiRequests);
+    } finally {
+      activeApiRequests--;
+    }
+  };
+
+  const handleRequest = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    url: URL,
+    route: SimulatorRoute,
+    jobId: string | undefined,
+    concurrent: number,
+  ): Promise<void> => {
+    const correlation = req.headers['jupiterone-correlation-id'];
+    const entry: SimulatorRequestLogEntry = {
+      seq: ++sequence,
+      time: Date.now(),
+      method,
+      path: url.pathname,
+      route,
+      status: 0,
+      concurrent,
+      bodyBytes: 0,
+    };
+    if (jobId !== undefined) entry.jobId = jobId;
+    if (typeof correlation === 'string') entry.correlationId = correlation;
+    if (UPLOAD_ROUTES.includes(route)) entry.ignoreDuplicates = url.searchParams.get('ignoreDuplicates') === 'true';
+
+    const { bytes, buffer } = await readBody(req);
+    entry.bodyBytes = bytes;
+    if (route !== 'inspect' && faults.latencyMs > 0) await delay(faults.latencyMs);
+    let answer: Answer;
+    let fault: ScheduledFault['kind'] | undefined;
+    try {
+      settle();
+      if (route === 'unknown') throw new HttpError(404, 'NOT_FOUND', `No route ${method} ${url.pathname}.`);
+      const accountId = authenticate(req);
+      if (route !== 'inspect') fault = drawFault(route);
+      if (fault === 'connection-reset') {
+        entry.fault = fault;
+        record(entry);
+        req.socket.destroy();
+        return;
+      }
+      if (fault === 'server-error') throw new HttpError(500, 'INTERNAL_ERROR', 'Internal server error');
+      if (fault === 'rate-limit') throw new HttpError(429, 'RATE_LIMIT_EXCEEDED', 'Too many requests');
+      const limit = UPLOAD_ROUTES.includes(route)
+        ? Math.min(maxBodyBytes, faults.payloadLimitBytes ?? Infinity)
+        : maxBodyBytes;
+      if (buffer === undefined || bytes > limit) {
+        throw new HttpError(
+          413,
+          'RequestEntityTooLargeException',
+          `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+        );
+      }
+      answer =
+        route === 'inspect' ? inspect(url, accountId) : dispatch(route, jobId, accountId, req, url, buffer, entry);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      answer = { status: error.status, body: { error: { code: error.code, message: error.message } } };
+      if (error.status === 429 && faults.retryAfterSeconds !== undefined) {
+        answer.headers = { 'retry-after': String(faults.retryAfterSeconds) };
+      }
+      entry.errorCode = error.code;
+    }
+    if (fault) entry.fault = fault;
+    entry.status = answer.status;
+    record(entry);
+    if (fault === 'reset-after-processing') {
+      entry.status = 0;
+      req.socket.destroy();
+      return;
+    }
+    const text = JSON.stringify(answer.body);
+    res.writeHead(answer.status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...answer.headers,
+    });
+    res.end(text);
+  };
+
+  const dispatch = (
+    route: SimulatorRoute,
+    jobId: string | undefined,
+    accountId: string,
+    req: IncomingMessage,
+    url: URL,
+    buffer: Buffer,
+    entry: SimulatorRequestLogEntry,
+  ): Answer => {
+    const body = parseJson(req, buffer);
+    if (route === 'start-job') {
+      const answer = startJob(body, accountId);
+      entry.jobId = (answer.body as { job: SyncJob }).job.id;
+      return answer;
+    }
+    const job = jobFor(jobId, accountId);
+    const ignoreDuplicates = url.searchParams.get('ignoreDuplicates') === 'true';
+    switch (route) {
+      case 'get-job':
+        return { status: 200, body: { job: { ...job.job } } };
+      case 'upload-entities':
+        return upload(job, body, ['entities'], ignoreDuplicates, entry);
+      case 'upload-relationships':
+        return upload(job, body, ['relationships'], ignoreDuplicates, entry);
+      case 'upload':
+        return upload(job, body, ['entities', 'relationships'], ignoreDuplicates, entry);
+      case 'finalize':
+        return finalize(job, body, entry);
+      case 'abort':
+        return abort(job, body);
+      case 'events':
+        return addEvents(job, body);
+      default:
+        throw new HttpError(404, 'NOT_FOUND', `No route ${req.method} ${url.pathname}.`);
+    }
+  };
+
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      // An unexpected failure inside the simulator is answered like JupiterOne's own.
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'Internal server error' } }));
+      }
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    apiKey,
+    account,
+    requestLog: () => requestLog.map((entry) => ({ ...entry })),
+    clearRequestLog: () => {
+      requestLog.length = 0;
+    },
+    heldGraph,
+    jobs: listJobs,
+    setFaults: (next) => {
+      faults = { ...faults, ...next };
+      if (next.seed !== undefined) dice = seededRandom(next.seed);
+    },
+    scheduleFault: (fault) => {
+      scheduled.push({ kind: fault.kind, count: fault.count ?? 1, route: fault.route });
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}
+
+/**
+ * What `duo-j1 simulate jupiterone` runs: starts the simulator and prints one JSON line
+ * `{ "url", "apiKey", "account" }` once it listens, so scripts can read its address and test key.
+ */
+export async function runJupiterOneSimulatorCommand(
+  options: JupiterOneSimulatorOptions = {},
+  print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<JupiterOneSimulator> {
+  const simulator = await startJupiterOneSimulator(options);
+  print(JSON.stringify({ url: simulator.url, apiKey: simulator.apiKey, account: simulator.account }));
+  return simulator;
+}

@@ -1,0 +1,175 @@
+/**
+ * Pure parts of the JupiterOne client: greedy size batching, oversized objects, retry delays,
+ * base-URL and job-target rules, and secret redaction.
+ */
+import assert from 'node:assert/strict';
+import type { Entity } from '../src/graph/types';
+import {
+  batchBodyBytes,
+  batchBySize,
+  buildStartJobBody,
+  JupiterOneConfigurationError,
+  type PreparedBatch,
+  prepareForUpload,
+  parseJupiterOneBaseUrl,
+  redactSecrets,
+  serializeBatchBody,
+} from '../src/jupiterone';
+import { parseRetryAfterMs, retryDelayMs } from '../src/jupiterone/http';
+
+function entity(index: number, padding = 50): Entity {
+  return {
+    _key: `mfa-device:T${String(index).padStart(8, '0')}`,
+    _type: 'mfa_device',
+    _class: ['AccessKey'],
+    name: `Token ${index}`,
+    displayName: `Token ${index}`,
+    _rawData: [{ name: 'default', rawData: { token_id: index, pad: 'p'.repeat(padding) } }],
+  };
+}
+
+async function collect(source: AsyncIterable<PreparedBatch>): Promise<PreparedBatch[]> {
+  const batches: PreparedBatch[] = [];
+  for await (const batch of source) batches.push(batch);
+  return batches;
+}
+
+describe('JupiterOne batching and client rules', () => {
+  it('fills batches greedily in input order without exceeding the limit, counting the exact body', async () => {
+    const objects = Array.from({ length: 100 }, (_, i) => entity(i, i * 7));
+    const batches = await collect(batchBySize(objects, { kind: 'entities', maxBatchBytes: 2_500 }));
+    assert.deepEqual(
+      batches.flatMap((b) => b.items.map((item) => item.key)),
+      objects.map((o) => o._key),
+    );
+    for (const [index, batch] of batches.entries()) {
+      const body = serializeBatchBody('entities', batch.items);
+      assert.equal(Buffer.byteLength(body), batch.bodyBytes);
+      assert.equal(batchBodyBytes('entities', batch.items), batch.bodyBytes);
+      assert.ok(batch.bodyBytes <= 2_500);
+      assert.deepEqual(JSON.parse(body).entities.length, batch.items.length);
+      assert.equal(batch.index, index);
+      const next = batches[index + 1];
+      if (next) {
+        // Greedy: the next batch's first object would not have fitted.
+        assert.ok(batch.bodyBytes + 1 + next.items[0].bytes > 2_500);
+        assert.equal(next.firstOrdinal, batch.firstOrdinal + batch.objectCount);
+      }
+    }
+  });
+
+  it('skips the objects an earlier attempt committed and numbers ordinals from the input start', async () => {
+    const objects = Array.from({ length: 30 }, (_, i) => entity(i));
+    const batches = await collect(batchBySize(objects, { kind: 'entities', maxBatchBytes: 1_000, skipObjects: 12 }));
+    assert.equal(batches[0].firstOrdinal, 12);
+    assert.equal(batches[0].items[0].key, objects[12]._key);
+    assert.equal(
+      batches.reduce((sum, b) => sum + b.objectCount, 0),
+      18,
+    );
+  });
+
+  it('drops _rawData from an object too large alone and rejects one too large without it', () => {
+    const rawHeavy = entity(1, 5_000);
+    const stripped = prepareForUpload(rawHeavy, 'entities', 1_000);
+    assert.ok(stripped.ok);
+    assert.equal(stripped.prepared.rawDataRemoved, true);
+    assert.equal(stripped.prepared.object._rawData, undefined);
+    assert.ok(rawHeavy._rawData, 'the input object is not modified');
+
+    const propertyHeavy = { ...entity(2, 1), notes: 'n'.repeat(5_000) };
+    const rejected = prepareForUpload(propertyHeavy, 'entities', 1_000);
+    assert.ok(!rejected.ok);
+    assert.deepEqual([rejected.rejected.type, rejected.rejected.key], ['mfa_device', propertyHeavy._key]);
+
+    const cyclic: Entity = entity(3);
+    (cyclic as unknown as { self: unknown }).self = cyclic;
+    const unserialisable = prepareForUpload(cyclic, 'entities', 1_000_000);
+    assert.ok(!unserialisable.ok);
+    assert.match(unserialisable.rejected.reason, /not serialisable/);
+  });
+
+  it('refuses a batch limit too small to hold anything', async () => {
+    await assert.rejects(collect(batchBySize([entity(1)], { kind: 'entities', maxBatchBytes: 5 })), RangeError);
+  });
+
+  it('backs off exponentially with jitter, capped, and honours Retry-After up to the cap', () => {
+    const policy = { maxAttempts: 5, initialDelayMs: 100, factor: 2, maxDelayMs: 1_000 };
+    assert.equal(
+      retryDelayMs(policy, 1, () => 1),
+      100,
+    );
+    assert.equal(
+      retryDelayMs(policy, 3, () => 1),
+      400,
+    );
+    assert.equal(
+      retryDelayMs(policy, 3, () => 0),
+      200,
+    );
+    assert.equal(
+      retryDelayMs(policy, 10, () => 1),
+      1_000,
+    );
+    assert.equal(
+      retryDelayMs(policy, 1, () => 0, 700),
+      700,
+    );
+    assert.equal(
+      retryDelayMs(policy, 1, () => 0, 60_000),
+      1_000,
+    );
+    assert.equal(parseRetryAfterMs('3'), 3_000);
+    assert.equal(parseRetryAfterMs(new Date(10_000).toUTCString(), 4_000), 6_000);
+    assert.equal(parseRetryAfterMs(undefined), undefined);
+    assert.equal(parseRetryAfterMs('soon'), undefined);
+  });
+
+  it('requires HTTPS for the base URL except on loopback addresses', () => {
+    assert.equal(parseJupiterOneBaseUrl('https://api.us.jupiterone.io').host, 'api.us.jupiterone.io');
+    assert.equal(parseJupiterOneBaseUrl('http://127.0.0.1:8080').port, '8080');
+    assert.equal(parseJupiterOneBaseUrl('http://[::1]:8080').hostname, '[::1]');
+    for (const bad of ['http://api.us.jupiterone.io', 'ftp://127.0.0.1', 'not a url', 'https://user:pw@example.com']) {
+      assert.throws(
+        () => parseJupiterOneBaseUrl(bad),
+        (error: unknown) =>
+          error instanceof JupiterOneConfigurationError && error.setting === 'JUPITERONE_API_BASE_URL',
+        bad,
+      );
+    }
+  });
+
+  it('builds DIFF job bodies for each source and names the missing setting', () => {
+    assert.deepEqual(buildStartJobBody({ source: 'integration-external', integrationInstanceId: 'abc' }), {
+      source: 'integration-external',
+      integrationInstanceId: 'abc',
+      syncMode: 'DIFF',
+    });
+    assert.deepEqual(buildStartJobBody({ source: 'api', scope: 'duo' }), {
+      source: 'api',
+      scope: 'duo',
+      syncMode: 'DIFF',
+    });
+    assert.deepEqual(buildStartJobBody({ source: 'integration-managed', integrationInstanceId: 'abc' }, 'job-1'), {
+      source: 'integration-managed',
+      integrationInstanceId: 'abc',
+      syncMode: 'DIFF',
+      integrationJobId: 'job-1',
+    });
+    assert.throws(
+      () => buildStartJobBody({ source: 'integration-external', integrationInstanceId: ' ' }),
+      /JUPITERONE_INTEGRATION_INSTANCE_ID/,
+    );
+    assert.throws(() => buildStartJobBody({ source: 'api', scope: '' }), /scope/);
+  });
+
+  it('redacts the API key and any bearer token or Authorization value', () => {
+    const key = 'k3y-abcdef-123456';
+    const text = `failed with ${key}; headers {"authorization":"Bearer other-token-99"} Authorization: Bearer xyz123`;
+    const redacted = redactSecrets(text, [key]);
+    assert.ok(!redacted.includes(key));
+    assert.ok(!redacted.includes('other-token-99'));
+    assert.ok(!redacted.includes('xyz123'));
+    assert.match(redacted, /\[REDACTED\]/);
+  });
+});
