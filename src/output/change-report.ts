@@ -1,0 +1,263 @@
+/**
+ * The change report of a local delivery: what was created, updated and deleted per `_type` against
+ * the previous complete output, with the objects' keys.
+ *
+ * Definitions (by `_key`, within one `_type`):
+ *   created   the key is in the new output and was not in the previous one;
+ *   updated   the key is in both and the canonical forms differ (see content-hash.ts: property order
+ *             and `_rawData` entry order do not count, every other difference does);
+ *   unchanged the key is in both with equal canonical forms;
+ *   deleted   the key was in the previous output and is not in the new one — never the case for a
+ *             partial type, whose previous objects are kept (`carriedOver`), as JupiterOne keeps
+ *             them when a type is listed in `partialDatasets`.
+ *
+ * `changes.json` holds every key. The report returned to callers (and carried in workflow results)
+ * holds the full counts but at most `keyListLimit` keys per list, so it stays small for any tenant.
+ */
+import { createReadStream } from 'node:fs';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { CHANGES_FILE, type GraphObjectKind } from './paths';
+import { PRIVATE_FILE_MODE, isErrnoException } from './private-files';
+
+export interface TypeChanges {
+  type: string;
+  kind: GraphObjectKind;
+  partial: boolean;
+  /** Why the type is partial, when the caller said. */
+  partialReason?: string;
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  /** Objects of a partial type not delivered this time and kept from the previous output. */
+  carriedOver: number;
+  createdKeys: string[];
+  updatedKeys: string[];
+  deletedKeys: string[];
+}
+
+export interface ChangeTotals {
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  carriedOver: number;
+}
+
+export interface ChangeReport {
+  instanceId: string;
+  generatedAt: string;
+  /** False for the first output of an instance: everything is then "created". */
+  comparedWithPreviousOutput: boolean;
+  /** `null` when the key lists are complete (changes.json); otherwise the most keys each list holds. */
+  keyListLimit: number | null;
+  totals: ChangeTotals;
+  types: TypeChanges[];
+}
+
+export function emptyTotals(): ChangeTotals {
+  return { created: 0, updated: 0, deleted: 0, unchanged: 0, carriedOver: 0 };
+}
+
+/** Collects the changes of one `_type` while its objects stream past. */
+export class TypeChangeTracker {
+  readonly changes: TypeChanges;
+
+  constructor(type: string, kind: GraphObjectKind, partial: { partial: boolean; reason?: string }) {
+    this.changes = {
+      type,
+      kind,
+      partial: partial.partial,
+      ...(partial.reason ? { partialReason: partial.reason } : {}),
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      unchanged: 0,
+      carriedOver: 0,
+      createdKeys: [],
+      updatedKeys: [],
+      deletedKeys: [],
+    };
+  }
+
+  /** Records a delivered object; `previousHash` is undefined when the previous output lacked its key. */
+  delivered(key: string, previousHash: string | undefined, hash: string): void {
+    if (previousHash === undefined) {
+      this.changes.created += 1;
+      this.changes.createdKeys.push(key);
+    } else if (previousHash !== hash) {
+      this.changes.updated += 1;
+      this.changes.updatedKeys.push(key);
+    } else {
+      this.changes.unchanged += 1;
+    }
+  }
+
+  /** Records a previous object that was not delivered this time and is dropped from the output. */
+  deleted(key: string): void {
+    this.changes.deleted += 1;
+    this.changes.deletedKeys.push(key);
+  }
+
+  /** Records a previous object of a partial type kept in the output. */
+  carriedOver(): void {
+    this.changes.carriedOver += 1;
+  }
+}
+
+/** A copy of `changes` whose key lists hold at most `limit` keys (counts unchanged). */
+export function limitKeyLists(changes: TypeChanges, limit: number): TypeChanges {
+  return {
+    ...changes,
+    createdKeys: changes.createdKeys.slice(0, limit),
+    updatedKeys: changes.updatedKeys.slice(0, limit),
+    deletedKeys: changes.deletedKeys.slice(0, limit),
+  };
+}
+
+function addToTotals(totals: ChangeTotals, changes: TypeChanges): void {
+  totals.created += changes.created;
+  totals.updated += changes.updated;
+  totals.deleted += changes.deleted;
+  totals.unchanged += changes.unchanged;
+  totals.carriedOver += changes.carriedOver;
+}
+
+/** Pretty JSON of `value`, every line after the first indented by `indent` spaces. */
+function indentedJson(value: unknown, indent: number): string {
+  return JSON.stringify(value, null, 2).replace(/\n/g, `\n${' '.repeat(indent)}`);
+}
+
+/**
+ * Writes `changes.json` type by type, so the full key lists of only one `_type` are in memory at a
+ * time: each type's section goes to a side file as soon as it is complete, and `finish` writes the
+ * header (with totals, known only at the end) followed by the sections.
+ */
+export class ChangeReportWriter {
+  private readonly totals = emptyTotals();
+  private readonly limitedTypes: TypeChanges[] = [];
+  private sections: FileHandle | undefined;
+  private sectionCount = 0;
+  private readonly sectionsFile: string;
+
+  constructor(
+    private readonly file: string,
+    private readonly header: Pick<ChangeReport, 'instanceId' | 'generatedAt' | 'comparedWithPreviousOutput'>,
+    private readonly keyListLimit: number,
+  ) {
+    this.sectionsFile = `${file}.sections`;
+  }
+
+  async add(changes: TypeChanges): Promise<void> {
+    this.sections ??= await open(this.sectionsFile, 'wx', PRIVATE_FILE_MODE);
+    const separator = this.sectionCount === 0 ? '' : ',\n';
+    await this.sections.write(`${separator}    ${indentedJson(changes, 4)}`);
+    this.sectionCount += 1;
+    addToTotals(this.totals, changes);
+    this.limitedTypes.push(limitKeyLists(changes, this.keyListLimit));
+  }
+
+  /** Writes the complete `changes.json`; returns the report with limited key lists. */
+  async finish(): Promise<ChangeReport> {
+    await this.sections?.close();
+    this.sections = undefined;
+    const output = await open(this.file, 'wx', PRIVATE_FILE_MODE);
+    try {
+      const head: Omit<ChangeReport, 'types'> = { ...this.header, keyListLimit: null, totals: this.totals };
+      const headJson = JSON.stringify(head, null, 2);
+      await output.write(`${headJson.slice(0, -2)},\n  "types": [\n`);
+      if (this.sectionCount > 0) {
+        for await (const chunk of createReadStream(this.sectionsFile) as AsyncIterable<Buffer>) {
+          await output.write(chunk);
+        }
+        await output.write('\n');
+      }
+      await output.write('  ]\n}\n');
+    } finally {
+      await output.close();
+    }
+    await rm(this.sectionsFile, { force: true });
+    return { ...this.header, keyListLimit: this.keyListLimit, totals: { ...this.totals }, types: this.limitedTypes };
+  }
+
+  /** Closes and removes the side file (after a failed write). */
+  async discard(): Promise<void> {
+    await this.sections?.close();
+    this.sections = undefined;
+    await rm(this.sectionsFile, { force: true });
+  }
+}
+
+/** Reads the complete change report of an output folder; undefined when the folder has none. */
+export async function readChangeReport(outputDir: string): Promise<ChangeReport | undefined> {
+  const file = path.join(outputDir, CHANGES_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (isErrnoException(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as ChangeReport;
+  } catch (error) {
+    throw new Error(`${file} is not readable JSON (${(error as Error).message}).`, { cause: error });
+  }
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
+}
+
+function keyLine(label: string, keys: string[], count: number, maxKeys: number): string | undefined {
+  if (count === 0 || maxKeys <= 0) return undefined;
+  const shown = keys.slice(0, maxKeys);
+  const more = count - shown.length;
+  return `    ${label}: ${shown.join(', ')}${more > 0 ? ` … and ${more.toLocaleString('en-US')} more` : ''}`;
+}
+
+/**
+ * The change report as text for a run summary: totals, then one line per `_type` that changed (or
+ * that is partial), each followed by its first `maxKeysPerList` keys per list. The first output of
+ * an instance is summarised by counts only, since every key would be listed as created.
+ */
+export function formatChangeReport(report: ChangeReport, options: { maxKeysPerList?: number } = {}): string {
+  const maxKeys = options.maxKeysPerList ?? 5;
+  const { totals } = report;
+  const lines: string[] = [];
+  if (!report.comparedWithPreviousOutput) {
+    lines.push(`No previous output to compare with: ${plural(totals.created, 'object')} created.`);
+  } else {
+    lines.push(
+      `Changes since the previous output: ${totals.created.toLocaleString('en-US')} created, ` +
+        `${totals.updated.toLocaleString('en-US')} updated, ${totals.deleted.toLocaleString('en-US')} deleted, ` +
+        `${totals.unchanged.toLocaleString('en-US')} unchanged` +
+        (totals.carriedOver > 0 ? `, ${totals.carriedOver.toLocaleString('en-US')} kept for partial types.` : '.'),
+    );
+  }
+  for (const changes of report.types) {
+    const changed = changes.created + changes.updated + changes.deleted;
+    if (changed === 0 && !changes.partial) continue;
+    const counts: string[] = [];
+    if (changes.created > 0) counts.push(`${changes.created.toLocaleString('en-US')} created`);
+    if (changes.updated > 0) counts.push(`${changes.updated.toLocaleString('en-US')} updated`);
+    if (changes.deleted > 0) counts.push(`${changes.deleted.toLocaleString('en-US')} deleted`);
+    if (changes.carriedOver > 0)
+      counts.push(`${changes.carriedOver.toLocaleString('en-US')} kept from the previous output`);
+    if (counts.length === 0) counts.push('no changes');
+    const partial = changes.partial
+      ? ` (partial${changes.partialReason ? `: ${changes.partialReason}` : ''}; previous objects are kept)`
+      : '';
+    lines.push(`  ${changes.type}${partial}: ${counts.join(', ')}`);
+    if (!report.comparedWithPreviousOutput) continue;
+    for (const line of [
+      keyLine('created', changes.createdKeys, changes.created, maxKeys),
+      keyLine('updated', changes.updatedKeys, changes.updated, maxKeys),
+      keyLine('deleted', changes.deletedKeys, changes.deleted, maxKeys),
+    ]) {
+      if (line) lines.push(line);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,253 @@
+/**
+ * The graph files of a `.j1-integration` folder, in exactly the shape `j1-integration collect`
+ * writes (JupiterOne SDK `FileSystemGraphObjectStore`): per step, `entities/` and `relationships/`
+ * folders of `<uuid>.json` files, each `{"entities":[…]}` or `{"relationships":[…]}`, 2-space pretty
+ * JSON, at most 500 objects and a single `_type` per file; and per `_type`, an `index/` folder of
+ * symbolic links to those files (hard links on Windows, as the SDK does).
+ */
+import { randomUUID } from 'node:crypto';
+import { link, readdir, readFile, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Entity, Relationship } from '../graph/types';
+import {
+  GRAPH_FOLDER,
+  GRAPH_OBJECT_KINDS,
+  INDEX_FOLDER,
+  SUMMARY_FILE,
+  assertPathSegment,
+  type GraphObjectKind,
+} from './paths';
+import { isErrnoException, makePrivateDir, writeNewPrivateFile } from './private-files';
+
+/** `DEFAULT_GRAPH_OBJECT_FILE_SIZE` of the JupiterOne SDK. */
+export const OBJECTS_PER_FILE = 500;
+
+export type GraphObject = Entity | Relationship;
+
+/** One integration step as the data model declares it. */
+export interface GraphStep {
+  /** Fixed step id; names the step's folder under `graph/`. */
+  id: string;
+  name: string;
+  entityTypes: readonly string[];
+  relationshipTypes: readonly string[];
+}
+
+/** One step result of `summary.json` (the SDK's `IntegrationStepResult`). */
+export interface StepResultSummary {
+  id: string;
+  name: string;
+  declaredTypes: string[];
+  partialTypes: string[];
+  encounteredTypes: string[];
+  encounteredTypeCounts: Record<string, number>;
+  status: 'success' | 'failure';
+}
+
+/** `summary.json`, which `j1-integration sync` reads `metadata.partialDatasets` from. */
+export interface IntegrationSummary {
+  integrationStepResults: StepResultSummary[];
+  metadata: { partialDatasets: { types: string[] } };
+}
+
+/**
+ * Builds `summary.json` from the steps, the objects written per `_type` and the partial types.
+ *
+ * A step whose every declared type is partial is reported as `failure` (its resource could not be
+ * read), any other as `success` with its partial types listed: from such a summary the SDK's own
+ * rule (`determinePartialDatasetsFromStepExecutionResults`: partial types of every step plus all
+ * declared types of failed steps) derives exactly `metadata.partialDatasets.types`.
+ */
+export function buildIntegrationSummary(
+  steps: readonly GraphStep[],
+  countsByType: ReadonlyMap<string, number>,
+  partialTypes: readonly string[],
+): IntegrationSummary {
+  const partial = new Set(partialTypes);
+  const integrationStepResults = steps.map((step): StepResultSummary => {
+    const declaredTypes = [...step.entityTypes, ...step.relationshipTypes];
+    const encounteredTypes = declaredTypes.filter((type) => (countsByType.get(type) ?? 0) > 0);
+    const stepPartialTypes = declaredTypes.filter((type) => partial.has(type));
+    return {
+      id: step.id,
+      name: step.name,
+      declaredTypes,
+      partialTypes: stepPartialTypes,
+      encounteredTypes,
+      encounteredTypeCounts: Object.fromEntries(encounteredTypes.map((type) => [type, countsByType.get(type) ?? 0])),
+      status: declaredTypes.length > 0 && stepPartialTypes.length === declaredTypes.length ? 'failure' : 'success',
+    };
+  });
+  return { integrationStepResults, metadata: { partialDatasets: { types: [...partial].sort() } } };
+}
+
+/**
+ * Writes the objects of one `_type` into its step folder, in files of at most 500, as they arrive;
+ * only the current file's objects are in memory.
+ */
+export class GraphTypeFileWriter {
+  private buffer: GraphObject[] = [];
+  private objectCount = 0;
+  private readonly fileFolder: string;
+  private readonly indexFolder: string;
+  private foldersMade = false;
+
+  constructor(
+    private readonly j1Dir: string,
+    private readonly stepId: string,
+    private readonly kind: GraphObjectKind,
+    readonly type: string,
+  ) {
+    assertPathSegment(stepId, 'Step id');
+    assertPathSegment(type, 'Graph object _type');
+    this.fileFolder = path.join(j1Dir, GRAPH_FOLDER, stepId, kind);
+    this.indexFolder = path.join(j1Dir, INDEX_FOLDER, kind, type);
+  }
+
+  get written(): number {
+    return this.objectCount;
+  }
+
+  async add(graphObject: GraphObject): Promise<void> {
+    this.buffer.push(graphObject);
+    this.objectCount += 1;
+    if (this.buffer.length >= OBJECTS_PER_FILE) await this.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    if (!this.foldersMade) {
+      await makePrivateDir(this.fileFolder);
+      await makePrivateDir(this.indexFolder);
+      this.foldersMade = true;
+    }
+    const name = `${randomUUID()}.json`;
+    const file = path.join(this.fileFolder, name);
+    const body = this.kind === 'entities' ? { entities: this.buffer } : { relationships: this.buffer };
+    this.buffer = [];
+    await writeNewPrivateFile(file, JSON.stringify(body, null, 2));
+    const indexEntry = path.join(this.indexFolder, name);
+    if (process.platform === 'win32') {
+      await link(file, indexEntry);
+    } else {
+      // Relative, so the link stays valid when the whole version folder is renamed into place.
+      await symlink(path.relative(this.indexFolder, file), indexEntry);
+    }
+  }
+}
+
+/** The objects of one graph file (either kind). */
+export async function readGraphFile(file: string): Promise<GraphObject[]> {
+  let parsed: { entities?: unknown; relationships?: unknown };
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8')) as typeof parsed;
+  } catch (error) {
+    throw new Error(
+      `Graph file ${file} is not readable JSON (${(error as Error).message}); remove the folder holding it.`,
+      { cause: error },
+    );
+  }
+  const objects = parsed.entities ?? parsed.relationships;
+  if (!Array.isArray(objects)) {
+    throw new Error(`Graph file ${file} holds neither an "entities" nor a "relationships" array.`);
+  }
+  return objects as GraphObject[];
+}
+
+async function listJsonFiles(folder: string): Promise<string[]> {
+  try {
+    const names = await readdir(folder);
+    return names
+      .filter((name) => name.endsWith('.json'))
+      .sort()
+      .map((name) => path.join(folder, name));
+  } catch {
+    return [];
+  }
+}
+
+async function listFolders(folder: string): Promise<string[]> {
+  try {
+    const entries = await readdir(folder, { withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Graph files of a `.j1-integration` folder by kind and `_type`. */
+export type GraphFileIndex = Record<GraphObjectKind, Map<string, string[]>>;
+
+/**
+ * Finds the files holding each `_type`: from `index/` when the folder has one (every output this
+ * module writes does), otherwise by reading every graph file once (a folder `j1-integration`
+ * wrote without its index). Readers must still filter objects by `_type`: a file found by scanning
+ * may hold several types.
+ */
+export async function indexGraphFiles(j1Dir: string): Promise<GraphFileIndex> {
+  const index: GraphFileIndex = { entities: new Map(), relationships: new Map() };
+  const indexRoot = path.join(j1Dir, INDEX_FOLDER);
+  if ((await listFolders(indexRoot)).length > 0) {
+    for (const kind of GRAPH_OBJECT_KINDS) {
+      for (const type of await listFolders(path.join(indexRoot, kind))) {
+        index[kind].set(type, await listJsonFiles(path.join(indexRoot, kind, type)));
+      }
+    }
+    return index;
+  }
+  for (const file of await listGraphFiles(j1Dir)) {
+    const types = new Set((await readGraphFile(file.path)).map((graphObject) => graphObject._type));
+    for (const type of types) {
+      const files = index[file.kind].get(type) ?? [];
+      files.push(file.path);
+      index[file.kind].set(type, files);
+    }
+  }
+  return index;
+}
+
+/** Every graph file of a `.j1-integration` folder, entities first, in a stable order. */
+export async function listGraphFiles(j1Dir: string): Promise<{ kind: GraphObjectKind; path: string }[]> {
+  const graphRoot = path.join(j1Dir, GRAPH_FOLDER);
+  const steps = await listFolders(graphRoot);
+  const files: { kind: GraphObjectKind; path: string }[] = [];
+  for (const kind of GRAPH_OBJECT_KINDS) {
+    for (const step of steps) {
+      for (const file of await listJsonFiles(path.join(graphRoot, step, kind))) files.push({ kind, path: file });
+    }
+  }
+  return files;
+}
+
+/** Streams the objects of one `_type` from the files `indexGraphFiles` found for it. */
+export async function* readObjectsOfType(files: readonly string[], type: string): AsyncIterable<GraphObject> {
+  for (const file of files) {
+    for (const graphObject of await readGraphFile(file)) {
+      if (graphObject._type === type) yield graphObject;
+    }
+  }
+}
+
+/** Reads `summary.json`; undefined when the folder has none. */
+export async function readIntegrationSummary(j1Dir: string): Promise<IntegrationSummary | undefined> {
+  const file = path.join(j1Dir, SUMMARY_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (isErrnoException(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as IntegrationSummary;
+  } catch (error) {
+    throw new Error(`${file} is not readable JSON (${(error as Error).message}).`, { cause: error });
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * The local graph directory: the delivery target when no JupiterOne credentials are configured.
+ *
+ * `writeLocalGraph` writes an instance's graph in the layout `j1-integration collect` writes (see
+ * paths.ts and graph-files.ts), so `j1-integration sync --project-path <dataDir>/output/<instanceId>`
+ * can upload it later; beside it go the change report (`changes.json`) and the picture
+ * (`graph.html`).
+ *
+ * Streaming: objects arrive per `_type` as async iterables and leave in files of 500, so memory
+ * holds one file's objects plus, for the `_type` at hand, the previous output's `_key → hash` map
+ * (read from the hashes the previous version stored) and the picture's bounded sample.
+ *
+ * Atomic replacement: a new version is written in its own folder (`<version>.incomplete`), renamed
+ * when complete, and published by renaming a new symbolic link over `<dataDir>/output/<instanceId>`
+ * (rename(2) replaces the link atomically). Readers see the previous complete version until then; a
+ * crashed or failed write leaves only an `.incomplete` folder nobody links to, which the next write
+ * removes. Writes of one instance must not run concurrently (the workflow runs one ingestion per
+ * instance at a time).
+ *
+ * Partial types: for the local target a partial type keeps the previous output's objects that this
+ * delivery did not bring (objects it did bring replace theirs), mirroring what JupiterOne does for
+ * types listed in `partialDatasets`. So a failed fetch never empties a type here either, and the
+ * change report never lists such objects as deleted.
+ */
+import { randomUUID } from 'node:crypto';
+import { lstat, readlink, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Entity, Relationship } from '../graph/types';
+import { ChangeReportWriter, TypeChangeTracker, type ChangeReport } from './change-report';
+import { ContentHashWriter, contentHash, readContentHashes } from './content-hash';
+import {
+  GraphTypeFileWriter,
+  buildIntegrationSummary,
+  indexGraphFiles,
+  readObjectsOfType,
+  type GraphFileIndex,
+  type GraphObject,
+  type GraphStep,
+} from './graph-files';
+import {
+  CHANGES_FILE,
+  GRAPH_FOLDER,
+  HTML_FILE,
+  INCOMPLETE_SUFFIX,
+  J1_FOLDER,
+  SUMMARY_FILE,
+  assertPathSegment,
+  localOutputPaths,
+  versionsFolder,
+  type GraphObjectKind,
+  type LocalOutputPaths,
+} from './paths';
+import { PictureCollector, type PartialTypeReasons, type PictureLimits } from './picture/picture-data';
+import { renderGraphHtml } from './picture/render-html';
+import { isErrnoException, makePrivateDir, writeNewPrivateFile } from './private-files';
+
+/** A partial type, optionally with the reason it is partial (shown in the report and picture). */
+export type PartialTypeInput = string | { type: string; reason?: string };
+
+/** Where the graph objects come from: one stream per `_type`, read once. */
+export interface LocalGraphSource {
+  entities(type: string): AsyncIterable<Entity>;
+  relationships(type: string): AsyncIterable<Relationship>;
+}
+
+export interface WriteLocalGraphOptions {
+  /** The data folder (`DUO_J1_DATA_DIR`); the output goes to `<dataDir>/output/<instanceId>`. */
+  dataDir: string;
+  instanceId: string;
+  /** The integration steps of the data model; their ids name the step folders. */
+  steps: readonly GraphStep[];
+  /** Types whose data is incomplete this time (they go to `metadata.partialDatasets`). */
+  partialTypes: readonly PartialTypeInput[];
+  source: LocalGraphSource;
+  /** Keys per list in the returned change report (changes.json always has them all); default 10. */
+  keyListLimit?: number;
+  picture?: PictureLimits;
+}
+
+export interface LocalGraphResult {
+  paths: LocalOutputPaths;
+  /** Objects in the new output per `_type` (for partial types, including those kept). */
+  objectCounts: Record<string, number>;
+  entityCount: number;
+  relationshipCount: number;
+  partialTypes: string[];
+  /** The change report with at most `keyListLimit` keys per list. */
+  changes: ChangeReport;
+}
+
+interface PlannedType {
+  kind: GraphObjectKind;
+  type: string;
+  stepId: string;
+}
+
+/** Marks a key of the previous output that this delivery has already written. */
+const DELIVERED = '';
+
+export function normalizePartialTypes(partialTypes: readonly PartialTypeInput[]): Map<string, string | undefined> {
+  const reasons = new Map<string, string | undefined>();
+  for (const item of partialTypes) {
+    const type = typeof item === 'string' ? item : item.type;
+    const reason = typeof item === 'string' ? undefined : item.reason;
+    reasons.set(type, reasons.get(type) ?? reason);
+  }
+  return reasons;
+}
+
+/**
+ * The order types are written in: every entity type of every step, then every relationship type
+ * (the picture resolves relationship ends against entities already seen). A type declared by
+ * several steps is written once, under the first.
+ */
+export function planTypes(steps: readonly GraphStep[]): PlannedType[] {
+  const stepIds = new Set<string>();
+  const kindOfType = new Map<string, GraphObjectKind>();
+  const plan: PlannedType[] = [];
+  for (const step of steps) {
+    assertPathSegment(step.id, 'Step id');
+    if (stepIds.has(step.id)) throw new Error(`Step id "${step.id}" is declared twice; step ids must be unique.`);
+    stepIds.add(step.id);
+  }
+  for (const kind of ['entities', 'relationships'] as const) {
+    for (const step of steps) {
+      for (const type of kind === 'entities' ? step.entityTypes : step.relationshipTypes) {
+        assertPathSegment(type, 'Graph object _type');
+        const declaredKind = kindOfType.get(type);
+        if (declaredKind === kind) continue;
+        if (declaredKind !== undefined) {
+          throw new Error(`_type "${type}" is declared both as an entity and as a relationship type.`);
+        }
+        kindOfType.set(type, kind);
+        plan.push({ kind, type, stepId: step.id });
+      }
+    }
+  }
+  return plan;
+}
+
+function newVersionName(): string {
+  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Makes the instance path a link to `versions/<version>`, replacing any previous link atomically. */
+async function publishVersion(instancePath: string, versions: string, version: string): Promise<void> {
+  const temporaryLink = path.join(versions, `.link-${randomUUID()}`);
+  // Relative to the instance path's folder, so the data folder can be moved as a whole. The type
+  // ("junction") only matters on Windows, where it needs no special privilege.
+  await symlink(path.relative(path.dirname(instancePath), path.join(versions, version)), temporaryLink, 'junction');
+  try {
+    await rename(temporaryLink, instancePath);
+  } catch (error) {
+    await rm(temporaryLink, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * The name of the version the instance path links to, if any. An instance path that is a plain
+ * folder (an output copied there by hand) is first moved into the versions folder and linked, so it
+ * becomes the previous output.
+ */
+async function currentVersion(instancePath: string, versions: string): Promise<string | undefined> {
+  let stats;
+  try {
+    stats = await lstat(instancePath);
+  } catch (error) {
+    if (isErrnoException(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  if (stats.isSymbolicLink()) {
+    const target = path.resolve(path.dirname(instancePath), await readlink(instancePath));
+    if (path.dirname(target) !== versions) return undefined;
+    try {
+      return (await stat(target)).isDirectory() ? path.basename(target) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (stats.isDirectory()) {
+    const version = `${newVersionName()}-moved`;
+    await rename(instancePath, path.join(versions, version));
+    await publishVersion(instancePath, versions, version);
+    return version;
+  }
+  throw new Error(
+    `${instancePath} exists and is not a folder; move it away so the local graph directory can be written there.`,
+  );
+}
+
+/** Removes everything in the versions folder but `keep`: incomplete versions and stray links of crashed writes. */
+async function removeLeftovers(versions: string, keep: string | undefined): Promise<void> {
+  for (const name of await readdir(versions)) {
+    if (name !== keep) await rm(path.join(versions, name), { recursive: true, force: true });
+  }
+}
+
+/** The previous complete version: where it is and which files hold each `_type`. */
+interface PreviousOutput {
+  dir: string;
+  files: GraphFileIndex;
+}
+
+/**
+ * The `_key → hash` map of one `_type` of the previous output: from its stored hashes, or — for an
+ * output without them (written by `j1-integration collect`, or moved in by hand) — by hashing its
+ * graph files.
+ */
+async function previousHashes(
+  previous: PreviousOutput | undefined,
+  kind: GraphObjectKind,
+  type: string,
+): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  const files = previous?.files[kind].get(type);
+  if (!previous || !files) return hashes;
+  const stored = await readContentHashes(previous.dir, kind, type);
+  if (stored) return stored;
+  for await (const graphObject of readObjectsOfType(files, type)) {
+    hashes.set(graphObject._key, contentHash(graphObject));
+  }
+  return hashes;
+}
+
+/** Everything between "the new version's folder exists" and "the new version is complete". */
+async function writeVersion(
+  options: WriteLocalGraphOptions,
+  buildDir: string,
+  previous: PreviousOutput | undefined,
+): Promise<Omit<LocalGraphResult, 'paths'>> {
+  const j1Dir = path.join(buildDir, J1_FOLDER);
+  await makePrivateDir(path.join(j1Dir, GRAPH_FOLDER));
+  const plan = planTypes(options.steps);
+  const partial: PartialTypeReasons = normalizePartialTypes(options.partialTypes);
+  const generatedAt = new Date().toISOString();
+  const picture = new PictureCollector(partial, options.picture);
+  for (const { kind, type } of plan) {
+    if (kind === 'entities') picture.declareEntityType(type);
+    else picture.declareRelationshipType(type);
+  }
+  const changeReport = new ChangeReportWriter(
+    path.join(buildDir, CHANGES_FILE),
+    { instanceId: options.instanceId, generatedAt, comparedWithPreviousOutput: previous !== undefined },
+    options.keyListLimit ?? 10,
+  );
+  const counts = new Map<string, number>();
+  let entityCount = 0;
+  let relationshipCount = 0;
+  try {
+    for (const planned of plan) {
+      const written = await writeType(planned, options.source, buildDir, previous, partial, picture, changeReport);
+      counts.set(planned.type, written);
+      if (planned.kind === 'entities') entityCount += written;
+      else relationshipCount += written;
+    }
+    // Types of the previous output that no step declares any more: all of their objects are gone.
+    const planned = new Set(plan.map((item) => item.type));
+    for (const kind of ['entities', 'relationships'] as const) {
+      for (const type of previous?.files[kind].keys() ?? []) {
+        if (planned.has(type)) continue;
+        const tracker = new TypeChangeTracker(type, kind, { partial: false });
+        for (const key of (await previousHashes(previous, kind, type)).keys()) tracker.deleted(key);
+        await changeReport.add(tracker.changes);
+      }
+    }
+  } catch (error) {
+    await changeReport.discard();
+    throw error;
+  }
+  const summary = buildIntegrationSummary(options.steps, counts, [...partial.keys()]);
+  // summary.json last among the graph files: `j1-integration sync` cannot finalize without it.
+  await writeNewPrivateFile(path.join(j1Dir, SUMMARY_FILE), JSON.stringify(summary, null, 2));
+  const changes = await changeReport.finish();
+  const html = await renderGraphHtml(picture.build(`Duo graph — ${options.instanceId}`, generatedAt));
+  await writeNewPrivateFile(path.join(buildDir, HTML_FILE), html);
+  return {
+    objectCounts: Object.fromEntries(counts),
+    entityCount,
+    relationshipCount,
+    partialTypes: summary.metadata.partialDatasets.types,
+    changes,
+  };
+}
+
+async function writeType(
+  { kind, type, stepId }: PlannedType,
+  source: LocalGraphSource,
+  buildDir: string,
+  previousOutput: PreviousOutput | undefined,
+  partial: PartialTypeReasons,
+  picture: PictureCollector,
+  changeReport: ChangeReportWriter,
+): Promise<number> {
+  // `previous` doubles as the record of keys delivered so far: their hash is replaced by DELIVERED.
+  const previous = await previousHashes(previousOutput, kind, type);
+  const isPartial = partial.has(type);
+  const tracker = new TypeChangeTracker(type, kind, { partial: isPartial, reason: partial.get(type) });
+  const files = new GraphTypeFileWriter(path.join(buildDir, J1_FOLDER), stepId, kind, type);
+  const hashes = new ContentHashWriter(buildDir, kind, type);
+  const keep = async (graphObject: GraphObject, hash: string): Promise<void> => {
+    await files.add(graphObject);
+    await hashes.add(graphObject._key, hash);
+    if (kind === 'entities') picture.addEntity(graphObject as Entity);
+    else picture.addRelationship(graphObject as Relationship);
+  };
+
+  try {
+    const stream: AsyncIterable<GraphObject> = kind === 'entities' ? source.entities(type) : source.relationships(type);
+    for await (const graphObject of stream) {
+      if (graphObject._type !== type) {
+        throw new Error(
+          `A graph object of _type "${graphObject._type}" (_key "${graphObject._key}") came among the "${type}" ${kind}; ` +
+            'each stream must hold one _type only.',
+        );
+      }
+      if (typeof graphObject._key !== 'string' || graphObject._key === '') {
+        throw new Error(`A "${type}" graph object has no _key; every graph object needs one.`);
+      }
+      const previousHash = previous.get(graphObject._key);
+      if (previousHash === DELIVERED) {
+        throw new Error(
+          `_key "${graphObject._key}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
+            '(the graph builder de-duplicates them); the previous output stays in place.',
+        );
+      }
+      previous.set(graphObject._key, DELIVERED);
+      const hash = contentHash(graphObject);
+      tracker.delivered(graphObject._key, previousHash, hash);
+      await keep(graphObject, hash);
+    }
+
+    let leftOver = false;
+    for (const hash of previous.values()) {
+      if (hash !== DELIVERED) {
+        leftOver = true;
+        break;
+      }
+    }
+    if (leftOver && isPartial) {
+      for await (const graphObject of readObjectsOfType(previousOutput?.files[kind].get(type) ?? [], type)) {
+        const hash = previous.get(graphObject._key);
+        if (hash === undefined || hash === DELIVERED) continue;
+        previous.set(graphObject._key, DELIVERED);
+        tracker.carriedOver();
+        await keep(graphObject, hash);
+      }
+    } else if (leftOver) {
+      for (const [key, hash] of previous) if (hash !== DELIVERED) tracker.deleted(key);
+    }
+    await files.close();
+  } finally {
+    await hashes.close();
+  }
+  await changeReport.add(tracker.changes);
+  return files.written;
+}
+
+/**
+ * Writes a new version of an instance's local graph directory and makes it the current one.
+ * On any error the previous output stays current and the incomplete version is removed.
+ */
+export async function writeLocalGraph(options: WriteLocalGraphOptions): Promise<LocalGraphResult> {
+  const paths = localOutputPaths(options.dataDir, options.instanceId);
+  const versions = versionsFolder(options.dataDir, options.instanceId);
+  planTypes(options.steps);
+  await makePrivateDir(versions);
+  const current = await currentVersion(paths.outputDir, versions);
+  await removeLeftovers(versions, current);
+
+  const previous: PreviousOutput | undefined = current
+    ? { dir: path.join(versions, current), files: await indexGraphFiles(path.join(versions, current, J1_FOLDER)) }
+    : undefined;
+  const version = newVersionName();
+  const buildDir = path.join(versions, `${version}${INCOMPLETE_SUFFIX}`);
+  await makePrivateDir(buildDir);
+  let result: Omit<LocalGraphResult, 'paths'>;
+  try {
+    result = await writeVersion(options, buildDir, previous);
+    await rename(buildDir, path.join(versions, version));
+  } catch (error) {
+    await rm(buildDir, { recursive: true, force: true });
+    throw error;
+  }
+  await publishVersion(paths.outputDir, versions, version);
+  // The previous version goes at once: it holds personal data nobody needs any more.
+  if (current) await rm(path.join(versions, current), { recursive: true, force: true });
+  return { paths, ...result };
+}

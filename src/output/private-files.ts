@@ -1,0 +1,37 @@
+/**
+ * File helpers for the local output. Every file it writes holds personal data (names, emails, phone
+ * numbers), so files are 0600 and folders 0700 whatever the process umask allows.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIR_MODE = 0o700;
+
+export async function makePrivateDir(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true, mode: PRIVATE_DIR_MODE });
+}
+
+/** Creates a new 0600 file; fails when it already exists, so a name collision never overwrites data. */
+export async function writeNewPrivateFile(file: string, content: string | Buffer): Promise<void> {
+  await writeFile(file, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+}
+
+/**
+ * Writes a 0600 file under a temporary name and renames it into place, so a reader sees either the
+ * old content or the new one, never a torn file.
+ */
+export async function replacePrivateFile(file: string, content: string | Buffer): Promise<void> {
+  const temporary = `${file}.tmp-${randomUUID()}`;
+  try {
+    await writeFile(temporary, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+export function isErrnoException(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}

@@ -1,0 +1,554 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { lstat, readFile, readdir, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Entity, Relationship } from '../src/graph/types';
+import {
+  formatLocalOutputSummary,
+  localOutputPaths,
+  readIntegrationSummary,
+  writeLocalGraph,
+  writeLocalGraphFromStagedRun,
+  type GraphStep,
+  type LocalGraphSource,
+} from '../src/output';
+import { DatasetWriter } from '../src/staging/dataset-writer';
+import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
+import { StagedInputMissingError } from '../src/staging/store';
+import { stopAtEnd } from './harness/root-hooks';
+
+const STEPS: GraphStep[] = [
+  {
+    id: 'fetch-account',
+    name: 'Fetch Account',
+    entityTypes: ['duo_account'],
+    relationshipTypes: ['duo_account_has_user', 'duo_account_has_group'],
+  },
+  { id: 'fetch-groups', name: 'Fetch Groups', entityTypes: ['duo_group'], relationshipTypes: ['duo_group_has_user'] },
+  { id: 'fetch-users', name: 'Fetch Users', entityTypes: ['duo_user'], relationshipTypes: ['duo_user_is_employee'] },
+];
+const ACCOUNT_KEY = 'duo-account:dia7qq6f:acme';
+const UUID_FILE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.json$/;
+
+function account(): Entity {
+  return {
+    _key: ACCOUNT_KEY,
+    _type: 'duo_account',
+    _class: ['Account'],
+    name: 'Acme',
+    displayName: 'Acme',
+    vendor: 'Cisco Duo',
+  };
+}
+
+function user(index: number, changes: Partial<Entity> = {}): Entity {
+  return {
+    _key: `duo-user:DU${String(index).padStart(6, '0')}`,
+    _type: 'duo_user',
+    _class: ['User'],
+    name: `user${index}`,
+    displayName: `User ${index}`,
+    email: [`user${index}@example.com`],
+    _rawData: [{ name: 'default', rawData: { user_id: `DU${index}`, username: `user${index}` } }],
+    ...changes,
+  } as Entity;
+}
+
+function group(index: number): Entity {
+  return {
+    _key: `duo-group:DG${index}`,
+    _type: 'duo_group',
+    _class: ['UserGroup'],
+    name: `Group ${index}`,
+    displayName: `Group ${index}`,
+  };
+}
+
+function has(from: string, to: string, type: string): Relationship {
+  return {
+    _key: `${from}|has|${to}`,
+    _type: type,
+    _class: 'HAS',
+    _fromEntityKey: from,
+    _toEntityKey: to,
+    displayName: 'HAS',
+  };
+}
+
+function employeeMapping(u: Entity): Relationship {
+  const email = (u.email as string[])[0];
+  return {
+    _key: `${u._key}|is|FORWARD:_type=employee:email=${email}`,
+    _type: 'duo_user_is_employee',
+    _class: 'IS',
+    displayName: 'IS',
+    _mapping: {
+      relationshipDirection: 'REVERSE',
+      sourceEntityKey: u._key,
+      targetFilterKeys: [['_type', 'email']],
+      targetEntity: { _type: 'employee', _class: 'Person', email, displayName: u.displayName as string },
+    },
+  };
+}
+
+interface SampleGraph {
+  entities: Record<string, Entity[]>;
+  relationships: Record<string, Relationship[]>;
+}
+
+function sampleGraph(userCount: number): SampleGraph {
+  const users = Array.from({ length: userCount }, (_, i) => user(i));
+  const groups = [group(1), group(2)];
+  return {
+    entities: { duo_account: [account()], duo_group: groups, duo_user: users },
+    relationships: {
+      duo_account_has_user: users.map((u) => has(ACCOUNT_KEY, u._key, 'duo_account_has_user')),
+      duo_account_has_group: groups.map((g) => has(ACCOUNT_KEY, g._key, 'duo_account_has_group')),
+      duo_group_has_user: users.slice(0, 10).map((u) => has(groups[0]._key, u._key, 'duo_group_has_user')),
+      duo_user_is_employee: users.map(employeeMapping),
+    },
+  };
+}
+
+async function* streamOf<T>(items: readonly T[]): AsyncIterable<T> {
+  for (const item of items) yield item;
+}
+
+function sourceOf(graph: SampleGraph): LocalGraphSource {
+  return {
+    entities: (type) => streamOf(graph.entities[type] ?? []),
+    relationships: (type) => streamOf(graph.relationships[type] ?? []),
+  };
+}
+
+const temporaryFolders: string[] = [];
+function newDataDir(): string {
+  const folder = mkdtempSync(path.join(tmpdir(), 'duo-j1-output-'));
+  temporaryFolders.push(folder);
+  return folder;
+}
+
+/** Every file below `folder` (links not followed) with its content, for before/after comparisons. */
+async function snapshot(folder: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (relative: string): Promise<void> => {
+    for (const entry of await readdir(path.join(folder, relative), { withFileTypes: true })) {
+      const entryPath = path.join(relative, entry.name);
+      if (entry.isDirectory()) await walk(entryPath);
+      else if (entry.isSymbolicLink()) files.set(entryPath, `-> ${await readlink(path.join(folder, entryPath))}`);
+      else files.set(entryPath, await readFile(path.join(folder, entryPath), 'utf8'));
+    }
+  };
+  await walk('');
+  return files;
+}
+
+async function graphFilesOf(outputDir: string, stepId: string, kind: 'entities' | 'relationships') {
+  const folder = path.join(outputDir, '.j1-integration', 'graph', stepId, kind);
+  const names = (await readdir(folder)).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const text = await readFile(path.join(folder, name), 'utf8');
+      return { name, text, objects: (JSON.parse(text) as Record<string, { _type: string; _key: string }[]>)[kind] };
+    }),
+  );
+}
+
+async function versionsOf(dataDir: string, instanceId: string): Promise<string[]> {
+  return (await readdir(path.join(dataDir, 'output', '.versions', instanceId))).sort();
+}
+
+describe('local graph directory', () => {
+  after(async () => {
+    for (const folder of temporaryFolders) await rm(folder, { recursive: true, force: true });
+  });
+
+  it('writes the layout j1-integration collect writes: step folders, ≤500 objects of one _type per file, index links, summary.json', async () => {
+    const dataDir = newDataDir();
+    const graph = sampleGraph(1234);
+    const result = await writeLocalGraph({
+      dataDir,
+      instanceId: 'acme',
+      steps: STEPS,
+      partialTypes: [{ type: 'duo_group', reason: 'groups fetch failed: 403' }, 'duo_group_has_user'],
+      source: sourceOf(graph),
+    });
+    const outputDir = path.join(dataDir, 'output', 'acme');
+    assert.deepEqual(result.paths, localOutputPaths(dataDir, 'acme'));
+    assert.equal(result.paths.outputDir, outputDir);
+    assert.equal(result.paths.graphDir, path.join(outputDir, '.j1-integration', 'graph'));
+
+    const j1Dir = path.join(outputDir, '.j1-integration');
+    assert.deepEqual((await readdir(path.join(j1Dir, 'graph'))).sort(), [
+      'fetch-account',
+      'fetch-groups',
+      'fetch-users',
+    ]);
+    assert.deepEqual((await readdir(outputDir)).sort(), [
+      '.content-hashes',
+      '.j1-integration',
+      'changes.json',
+      'graph.html',
+    ]);
+
+    const userFiles = await graphFilesOf(outputDir, 'fetch-users', 'entities');
+    assert.deepEqual(
+      userFiles.map((file) => file.objects.length).sort((a, b) => b - a),
+      [500, 500, 234],
+    );
+    const allUserKeys = userFiles.flatMap((file) => file.objects.map((o) => o._key)).sort();
+    assert.deepEqual(allUserKeys, graph.entities.duo_user.map((u) => u._key).sort());
+    for (const file of userFiles) {
+      assert.match(file.name, UUID_FILE);
+      assert.equal(file.text, JSON.stringify({ entities: file.objects }, null, 2), 'pretty JSON with 2 spaces');
+    }
+    // Relationships of two types in one step: separate files, one _type each.
+    const accountRelationshipFiles = await graphFilesOf(outputDir, 'fetch-account', 'relationships');
+    for (const file of accountRelationshipFiles) {
+      assert.ok(file.objects.length <= 500);
+      assert.equal(new Set(file.objects.map((o) => o._type)).size, 1, `${file.name} holds one _type`);
+      assert.match(file.text, /^\{\n {2}"relationships": \[/);
+    }
+    assert.deepEqual(accountRelationshipFiles.map((file) => `${file.objects[0]._type}:${file.objects.length}`).sort(), [
+      'duo_account_has_group:2',
+      'duo_account_has_user:234',
+      'duo_account_has_user:500',
+      'duo_account_has_user:500',
+    ]);
+    // The mapped relationships are written as they are, under their step.
+    const mappingFiles = await graphFilesOf(outputDir, 'fetch-users', 'relationships');
+    assert.equal(
+      mappingFiles.reduce((sum, file) => sum + file.objects.length, 0),
+      1234,
+    );
+
+    // index/<kind>/<_type>/<uuid>.json: symbolic links to the graph files.
+    const userIndex = path.join(j1Dir, 'index', 'entities', 'duo_user');
+    const indexNames = (await readdir(userIndex)).sort();
+    assert.deepEqual(indexNames, userFiles.map((file) => file.name).sort());
+    for (const name of indexNames) {
+      assert.ok((await lstat(path.join(userIndex, name))).isSymbolicLink());
+      assert.equal(
+        await realpath(path.join(userIndex, name)),
+        await realpath(path.join(j1Dir, 'graph', 'fetch-users', 'entities', name)),
+      );
+    }
+    assert.deepEqual((await readdir(path.join(j1Dir, 'index', 'relationships'))).sort(), [
+      'duo_account_has_group',
+      'duo_account_has_user',
+      'duo_group_has_user',
+      'duo_user_is_employee',
+    ]);
+
+    const summary = JSON.parse(await readFile(path.join(j1Dir, 'summary.json'), 'utf8'));
+    assert.deepEqual(summary, {
+      integrationStepResults: [
+        {
+          id: 'fetch-account',
+          name: 'Fetch Account',
+          declaredTypes: ['duo_account', 'duo_account_has_user', 'duo_account_has_group'],
+          partialTypes: [],
+          encounteredTypes: ['duo_account', 'duo_account_has_user', 'duo_account_has_group'],
+          encounteredTypeCounts: { duo_account: 1, duo_account_has_user: 1234, duo_account_has_group: 2 },
+          status: 'success',
+        },
+        {
+          id: 'fetch-groups',
+          name: 'Fetch Groups',
+          declaredTypes: ['duo_group', 'duo_group_has_user'],
+          partialTypes: ['duo_group', 'duo_group_has_user'],
+          encounteredTypes: ['duo_group', 'duo_group_has_user'],
+          encounteredTypeCounts: { duo_group: 2, duo_group_has_user: 10 },
+          status: 'failure',
+        },
+        {
+          id: 'fetch-users',
+          name: 'Fetch Users',
+          declaredTypes: ['duo_user', 'duo_user_is_employee'],
+          partialTypes: [],
+          encounteredTypes: ['duo_user', 'duo_user_is_employee'],
+          encounteredTypeCounts: { duo_user: 1234, duo_user_is_employee: 1234 },
+          status: 'success',
+        },
+      ],
+      metadata: { partialDatasets: { types: ['duo_group', 'duo_group_has_user'] } },
+    });
+    assert.deepEqual(await readIntegrationSummary(j1Dir), summary);
+    assert.deepEqual(result.partialTypes, ['duo_group', 'duo_group_has_user']);
+    assert.equal(result.entityCount, 1 + 2 + 1234);
+    assert.equal(result.relationshipCount, 1234 + 2 + 10 + 1234);
+
+    const text = formatLocalOutputSummary(result);
+    assert.ok(text.startsWith(`Local graph directory: ${outputDir}\n`));
+    for (const line of [
+      `  graph files:   ${result.paths.graphDir} (1,237 entities, 2,480 relationships)`,
+      `  HTML picture:  ${path.join(outputDir, 'graph.html')}`,
+      `  change report: ${path.join(outputDir, 'changes.json')}`,
+      '  partial types: duo_group, duo_group_has_user',
+      `  upload it with: j1-integration sync --project-path ${outputDir}`,
+      'No previous output to compare with: 3,717 objects created.',
+    ]) {
+      assert.ok(text.includes(`${line}\n`) || text.endsWith(line), `summary has "${line}":\n${text}`);
+    }
+  });
+
+  it('creates every file 0600 and every folder 0700, and the instance path is a link to a complete version', async () => {
+    const dataDir = newDataDir();
+    await writeLocalGraph({
+      dataDir,
+      instanceId: 'acme',
+      steps: STEPS,
+      partialTypes: [],
+      source: sourceOf(sampleGraph(3)),
+    });
+    const instancePath = path.join(dataDir, 'output', 'acme');
+    assert.ok((await lstat(instancePath)).isSymbolicLink());
+    const [version] = await versionsOf(dataDir, 'acme');
+    assert.equal(
+      await realpath(instancePath),
+      await realpath(path.join(dataDir, 'output', '.versions', 'acme', version)),
+    );
+    const checkModes = async (folder: string): Promise<number> => {
+      let files = 0;
+      assert.equal((await stat(folder)).mode & 0o777, 0o700, `${folder} is 0700`);
+      for (const entry of await readdir(folder, { withFileTypes: true })) {
+        const entryPath = path.join(folder, entry.name);
+        if (entry.isDirectory()) files += await checkModes(entryPath);
+        else if (entry.isFile()) {
+          assert.equal((await stat(entryPath)).mode & 0o777, 0o600, `${entryPath} is 0600`);
+          files += 1;
+        }
+      }
+      return files;
+    };
+    assert.ok((await checkModes(path.join(dataDir, 'output', '.versions'))) >= 10);
+  });
+
+  it('writes from a staged run: reads graph/entities/<_type> and graph/relationships/<_type> datasets', async () => {
+    const dataDir = newDataDir();
+    const store = await LocalDirectoryStagingStore.open(path.join(dataDir, 'staging'));
+    const run = store.openRun('acme~wf~run~1');
+    const graph = sampleGraph(700);
+    for (const [type, entities] of Object.entries(graph.entities)) {
+      const writer = new DatasetWriter(run, `graph/entities/${type}`, { recordsPerPart: 300 });
+      for (const entity of entities) await writer.add(entity);
+      await writer.close();
+    }
+    for (const [type, relationships] of Object.entries(graph.relationships)) {
+      if (type === 'duo_group_has_user') continue; // a declared type with no dataset has no objects
+      const writer = new DatasetWriter(run, `graph/relationships/${type}`);
+      for (const relationship of relationships) await writer.add(relationship);
+      await writer.close();
+    }
+    const result = await writeLocalGraphFromStagedRun({
+      run,
+      dataDir,
+      instanceId: 'acme',
+      steps: STEPS,
+      partialTypes: [],
+    });
+    assert.deepEqual(result.objectCounts, {
+      duo_account: 1,
+      duo_group: 2,
+      duo_user: 700,
+      duo_account_has_user: 700,
+      duo_account_has_group: 2,
+      duo_group_has_user: 0,
+      duo_user_is_employee: 700,
+    });
+    const userFiles = await graphFilesOf(result.paths.outputDir, 'fetch-users', 'entities');
+    assert.deepEqual(
+      userFiles.flatMap((file) => file.objects).sort((a, b) => a._key.localeCompare(b._key)),
+      [...graph.entities.duo_user].sort((a, b) => a._key.localeCompare(b._key)),
+    );
+
+    // A staged type no step declares would be lost silently: refused.
+    const undeclared = new DatasetWriter(run, 'graph/entities/duo_phone');
+    await undeclared.add({ _key: 'DPXXXXXXXXXX', _type: 'duo_phone', _class: ['Device'] });
+    await undeclared.close();
+    await assert.rejects(
+      writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [] }),
+      /"graph\/entities\/duo_phone" belong to no step/,
+    );
+    // Nothing staged at all (a wiped staging folder) is a missing input, not an empty graph.
+    await assert.rejects(
+      writeLocalGraphFromStagedRun({
+        run: store.openRun('acme~wf~other~1'),
+        dataDir,
+        instanceId: 'acme',
+        steps: STEPS,
+        partialTypes: [],
+      }),
+      StagedInputMissingError,
+    );
+    // The refused writes left the output as it was.
+    const usersAfter = (await graphFilesOf(result.paths.outputDir, 'fetch-users', 'entities')).flatMap(
+      (f) => f.objects,
+    );
+    assert.equal(usersAfter.length, 700);
+  });
+
+  it('keeps the previous output intact and readable when the object stream fails midway', async () => {
+    const dataDir = newDataDir();
+    const first = await writeLocalGraph({
+      dataDir,
+      instanceId: 'acme',
+      steps: STEPS,
+      partialTypes: [],
+      source: sourceOf(sampleGraph(600)),
+    });
+    const before = await snapshot(first.paths.outputDir);
+    const linkBefore = await readlink(first.paths.outputDir);
+
+    async function* failingUsers(): AsyncIterable<Entity> {
+      for (let i = 0; i < 1200; i++) {
+        if (i === 1100) throw new Error('Duo connection reset while streaming users');
+        yield user(i, { displayName: `Renamed ${i}` });
+      }
+    }
+    await assert.rejects(
+      writeLocalGraph({
+        dataDir,
+        instanceId: 'acme',
+        steps: STEPS,
+        partialTypes: [],
+        source: {
+          entities: (type) => (type === 'duo_user' ? failingUsers() : sourceOf(sampleGraph(0)).entities(type)),
+          relationships: () => streamOf([]),
+        },
+      }),
+      /Duo connection reset/,
+    );
+    assert.equal(await readlink(first.paths.outputDir), linkBefore);
+    assert.deepEqual(await snapshot(first.paths.outputDir), before);
+    const users = (await graphFilesOf(first.paths.outputDir, 'fetch-users', 'entities')).flatMap((f) => f.objects);
+    assert.equal(users.length, 600);
+    assert.deepEqual(await versionsOf(dataDir, 'acme'), [path.basename(linkBefore)], 'the failed version is removed');
+  });
+
+  it('refuses a stream with a duplicate _key or an object of another _type, keeping the previous output', async () => {
+    const dataDir = newDataDir();
+    const first = await writeLocalGraph({
+      dataDir,
+      instanceId: 'acme',
+      steps: STEPS,
+      partialTypes: [],
+      source: sourceOf(sampleGraph(5)),
+    });
+    const before = await snapshot(first.paths.outputDir);
+    const withUsers = (users: Entity[]): LocalGraphSource => ({
+      entities: (type) => streamOf(type === 'duo_user' ? users : []),
+      relationships: () => streamOf([]),
+    });
+    await assert.rejects(
+      writeLocalGraph({
+        dataDir,
+        instanceId: 'acme',
+        steps: STEPS,
+        partialTypes: [],
+        source: withUsers([user(1), user(1)]),
+      }),
+      /_key "duo-user:DU000001" appears twice among the "duo_user" entities/,
+    );
+    await assert.rejects(
+      writeLocalGraph({ dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [], source: withUsers([group(1)]) }),
+      /_type "duo_group" \(_key "duo-group:DG1"\) came among the "duo_user" entities/,
+    );
+    assert.deepEqual(await snapshot(first.paths.outputDir), before);
+    assert.equal((await versionsOf(dataDir, 'acme')).length, 1);
+  });
+
+  it('survives a writer killed with SIGKILL mid-write: previous output intact, leftovers removed by the next write', async () => {
+    const dataDir = newDataDir();
+    const first = await writeLocalGraph({
+      dataDir,
+      instanceId: 'acme',
+      steps: STEPS,
+      partialTypes: [],
+      source: sourceOf(sampleGraph(50)),
+    });
+    const before = await snapshot(first.paths.outputDir);
+    const linkBefore = await readlink(first.paths.outputDir);
+
+    // The child writes an endless user stream; it says MIDWAY once thousands of users are on disk.
+    const script = path.join(dataDir, 'write-large-graph.ts');
+    await writeFile(
+      script,
+      `
+import { writeLocalGraph } from ${JSON.stringify(path.resolve(__dirname, '../src/output'))};
+async function* users() {
+  for (let i = 0; ; i++) {
+    if (i === 3000) process.stdout.write('MIDWAY\\n');
+    if (i >= 3000) await new Promise((resolve) => setTimeout(resolve, 1));
+    yield { _key: 'duo-user:K' + i, _type: 'duo_user', _class: ['User'], name: 'k' + i, displayName: 'K ' + i };
+  }
+}
+async function* none() {}
+writeLocalGraph({
+  dataDir: ${JSON.stringify(dataDir)},
+  instanceId: 'acme',
+  steps: ${JSON.stringify(STEPS)},
+  partialTypes: [],
+  source: { entities: (type: string) => (type === 'duo_user' ? users() : none()), relationships: () => none() },
+});
+`,
+    );
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', script], {
+      cwd: path.resolve(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
+    stopAtEnd(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('MIDWAY')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`The writer exited before writing midway: ${stderr}`)));
+    });
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+
+    const versions = await versionsOf(dataDir, 'acme');
+    const incomplete = versions.filter((name) => name.endsWith('.incomplete'));
+    assert.equal(incomplete.length, 1, 'the killed write left its incomplete version');
+    const leftoverUsers = await readdir(
+      path.join(
+        dataDir,
+        'output',
+        '.versions',
+        'acme',
+        incomplete[0],
+        '.j1-integration',
+        'graph',
+        'fetch-users',
+        'entities',
+      ),
+    );
+    assert.ok(leftoverUsers.length >= 6, 'the kill came while user files were being written');
+
+    assert.equal(await readlink(first.paths.outputDir), linkBefore);
+    assert.deepEqual(await snapshot(first.paths.outputDir), before);
+    const users = (await graphFilesOf(first.paths.outputDir, 'fetch-users', 'entities')).flatMap((f) => f.objects);
+    assert.equal(users.length, 50);
+
+    const next = await writeLocalGraph({
+      dataDir,
+      instanceId: 'acme',
+      steps: STEPS,
+      partialTypes: [],
+      source: sourceOf(sampleGraph(51)),
+    });
+    assert.equal(next.changes.totals.created, 1 + 1 + 1, 'compared with the last complete output (50 users)');
+    const after = await versionsOf(dataDir, 'acme');
+    assert.equal(after.length, 1, `only the new version is left: ${after.join(', ')}`);
+    assert.equal(path.basename(await readlink(next.paths.outputDir)), after[0]);
+  });
+});
