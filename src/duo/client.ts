@@ -1,0 +1,452 @@
+/**
+ * The Duo Admin API client: signed GET requests over undici, Duo's offset paging, the shared
+ * per-endpoint rate budget, Duo's 429 backoff, retries of transient failures, and typed errors.
+ *
+ * Safety rules it enforces: requests go only to a validated Duo API hostname over HTTPS (or to a
+ * loopback simulator when explicitly configured), redirects are never followed, every retry is
+ * signed again with a fresh date, the query sent is byte-for-byte the one signed, secret fields
+ * (`secret_key`) are removed from records before they leave the client, and no error or log line
+ * carries the secret key, a signature or the Authorization header.
+ */
+import { request, type Dispatcher } from 'undici';
+import {
+  DUO_LIST_ENDPOINTS,
+  DUO_OBJECT_ENDPOINTS,
+  type DuoEndpoint,
+  type DuoListEndpoint,
+  type DuoListEndpointName,
+  type DuoListEndpointRecords,
+  type DuoObjectEndpointName,
+  type DuoObjectEndpointRecords,
+} from './endpoints';
+import {
+  DuoApiError,
+  DuoAuthenticationError,
+  DuoBadResponseError,
+  DuoConfigurationError,
+  DuoNetworkError,
+  DuoNotFoundError,
+  DuoPermissionError,
+  DuoRateLimitError,
+  DuoServerError,
+  type DuoRequestDescription,
+} from './errors';
+import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from './hostname';
+import { parseRequestsPerMinute, sharedRateBudget, sleep, type RateBudget } from './rate-budget';
+import { redactSecrets } from './redact';
+import {
+  DUO_SIGNATURE_VERSIONS,
+  canonicalizeParams,
+  formatDuoDate,
+  signDuoRequest,
+  type DuoParams,
+  type DuoSignatureVersion,
+} from './signing';
+
+export type DuoLogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** Receives the client's log lines; fields never hold secrets. */
+export type DuoLogger = (level: DuoLogLevel, message: string, fields: Record<string, unknown>) => void;
+
+/** Duo's own backoff on 429: 1 s doubling to 32 s (each plus jitter), then give up. */
+export const DUO_RATE_LIMIT_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000, 32000];
+/** Retries of 5xx answers, broken connections and unusable bodies. */
+export const DUO_TRANSIENT_RETRY_BACKOFF_MS: readonly number[] = [1000, 2000, 4000];
+/** Duo's clients add 0–1 s of random jitter to every wait so that parallel callers spread out. */
+export const DUO_RETRY_JITTER_MS = 1000;
+export const DUO_REQUEST_TIMEOUT_MS = 60_000;
+
+export interface DuoClientOptions {
+  /** `api-<id>.duosecurity.com` or `api-<id>.duofederal.com`; a leading `https://` is stripped. */
+  apiHostname: string;
+  integrationKey: string;
+  secretKey: string;
+  /** Default `v5`. The integrations endpoint is always signed with v5 because Duo requires it there. */
+  signatureVersion?: DuoSignatureVersion;
+  /** Per-endpoint budget for this account in this process. Default: `DUO_REQUESTS_PER_MINUTE`, else 150. */
+  requestsPerMinute?: number;
+  /** Waits before each retry of a 429, in order; the length sets the number of retries. */
+  rateLimitBackoffMs?: readonly number[];
+  /** Waits before each retry of a 5xx, network failure or unusable body. */
+  transientRetryBackoffMs?: readonly number[];
+  /** Upper bound of the random jitter added to every wait. */
+  retryJitterMs?: number;
+  /** Time allowed for response headers, and separately for the body. */
+  requestTimeoutMs?: number;
+  /**
+   * Loopback origin to send requests to instead of `https://<apiHostname>` (the bundled
+   * simulator). Signatures still name `apiHostname`. Anything but loopback is refused.
+   */
+  insecureBaseUrl?: string;
+  /** undici dispatcher (connection pool, proxy); default undici's global dispatcher. */
+  dispatcher?: Dispatcher;
+  logger?: DuoLogger;
+}
+
+/** Why a page iteration ended before Duo said it was complete. */
+export type DuoPagingStop = 'missing-metadata' | 'offset-did-not-advance' | 'empty-page';
+
+/** One page of a list endpoint. */
+export interface DuoPage<T> {
+  records: T[];
+  /** The offset this page was requested at. */
+  offset: number;
+  /** Where the next page starts; absent on the last page. */
+  nextOffset?: number;
+  /** Duo's `total_objects`, when sent. */
+  totalObjects?: number;
+  /**
+   * Set on the final page when iteration stopped defensively instead of because Duo sent no
+   * `next_offset`; records after this point, if any, were not read.
+   */
+  stoppedBecause?: DuoPagingStop;
+}
+
+export interface DuoPagesOptions {
+  /** Offset of the first page (a resumed fetch passes its last heartbeated offset). Default 0. */
+  startOffset?: number;
+  /** `limit` to ask for; default and ceiling: the endpoint's maximum page size. */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+const warnedInsecureOrigins = new Set<string>();
+
+/** A client for one Duo account. Safe to share between concurrent callers. */
+export class DuoClient {
+  readonly apiHostname: string;
+  readonly siteId: string;
+  readonly federal: boolean;
+  readonly integrationKey: string;
+  readonly signatureVersion: DuoSignatureVersion;
+  readonly requestsPerMinute: number;
+  /** Where requests go: `https://<apiHostname>` or the loopback simulator. */
+  readonly baseUrl: string;
+  readonly #secretKey: string;
+  readonly #dispatcher: Dispatcher | undefined;
+  readonly #logger: DuoLogger | undefined;
+  readonly #rateLimitBackoffMs: readonly number[];
+  readonly #transientRetryBackoffMs: readonly number[];
+  readonly #retryJitterMs: number;
+  readonly #requestTimeoutMs: number;
+
+  constructor(options: DuoClientOptions) {
+    const host = parseDuoApiHostname(options.apiHostname);
+    if (!options.integrationKey?.trim()) {
+      throw new DuoConfigurationError('DUO_INTEGRATION_KEY', 'is empty; copy it from the Admin API application page.');
+    }
+    if (!options.secretKey) {
+      throw new DuoConfigurationError('DUO_SECRET_KEY', 'is empty; copy it from the Admin API application page.');
+    }
+    const signatureVersion = options.signatureVersion ?? 'v5';
+    if (!DUO_SIGNATURE_VERSIONS.includes(signatureVersion)) {
+      throw new DuoConfigurationError(
+        'signatureVersion',
+        `"${String(signatureVersion)}" is not one of ${DUO_SIGNATURE_VERSIONS.join(', ')}.`,
+      );
+    }
+    const requestsPerMinute = options.requestsPerMinute ?? parseRequestsPerMinute(process.env.DUO_REQUESTS_PER_MINUTE);
+    if (!Number.isFinite(requestsPerMinute) || requestsPerMinute <= 0) {
+      throw new DuoConfigurationError('DUO_REQUESTS_PER_MINUTE', `${requestsPerMinute} is not a positive number.`);
+    }
+
+    this.apiHostname = host.apiHostname;
+    this.siteId = host.siteId;
+    this.federal = host.federal;
+    this.integrationKey = options.integrationKey.trim();
+    this.signatureVersion = signatureVersion;
+    this.requestsPerMinute = requestsPerMinute;
+    this.#secretKey = options.secretKey;
+    this.#dispatcher = options.dispatcher;
+    this.#logger = options.logger;
+    this.#rateLimitBackoffMs = options.rateLimitBackoffMs ?? DUO_RATE_LIMIT_BACKOFF_MS;
+    this.#transientRetryBackoffMs = options.transientRetryBackoffMs ?? DUO_TRANSIENT_RETRY_BACKOFF_MS;
+    this.#retryJitterMs = options.retryJitterMs ?? DUO_RETRY_JITTER_MS;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DUO_REQUEST_TIMEOUT_MS;
+
+    if (options.insecureBaseUrl) {
+      this.baseUrl = parseInsecureDuoBaseUrl(options.insecureBaseUrl);
+      this.#warnInsecure();
+    } else {
+      this.baseUrl = `https://${this.apiHostname}`;
+    }
+  }
+
+  /** Reads an object endpoint (`settings`, `infoSummary`). */
+  async getObject<N extends DuoObjectEndpointName>(
+    name: N,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DuoObjectEndpointRecords[N]> {
+    const endpoint = DUO_OBJECT_ENDPOINTS[name];
+    const body = await this.#requestJson(endpoint, [], options.signal, (parsed) =>
+      isPlainObject(parsed.response) ? undefined : '"response" is not an object',
+    );
+    return body.response as DuoObjectEndpointRecords[N];
+  }
+
+  /**
+   * Pages through a list endpoint from `startOffset`, following `metadata.next_offset` only (Duo
+   * treats `limit` as a hint, so offsets are never computed here). Stops defensively — marking
+   * the last page with `stoppedBecause` and logging a warning — when a page has no metadata,
+   * when `next_offset` does not move forward, or when a page that promises more holds nothing;
+   * each of these would otherwise loop forever.
+   */
+  async *pages<N extends DuoListEndpointName>(
+    name: N,
+    options: DuoPagesOptions = {},
+  ): AsyncGenerator<DuoPage<DuoListEndpointRecords[N]>, void, undefined> {
+    const endpoint: DuoListEndpoint = DUO_LIST_ENDPOINTS[name];
+    const limit = Math.max(1, Math.min(Math.floor(options.pageSize ?? endpoint.maxPageSize), endpoint.maxPageSize));
+    let offset = options.startOffset ?? 0;
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new RangeError(`startOffset must be a non-negative integer, not ${offset}.`);
+    }
+    for (;;) {
+      const params: DuoParams = [
+        ['limit', String(limit)],
+        ['offset', String(offset)],
+      ];
+      const body = await this.#requestJson(endpoint, params, options.signal, validateListEnvelope);
+      const records = (body.response as Record<string, unknown>[]).map((record) =>
+        withoutSecretFields(record, endpoint.secretFields),
+      ) as DuoListEndpointRecords[N][];
+      const metadata = isPlainObject(body.metadata) ? body.metadata : undefined;
+      const totalObjects = typeof metadata?.total_objects === 'number' ? metadata.total_objects : undefined;
+      const page: DuoPage<DuoListEndpointRecords[N]> = { records, offset, totalObjects };
+
+      if (!metadata) {
+        yield this.#stopDefensively(endpoint, page, 'missing-metadata');
+        return;
+      }
+      if (metadata.next_offset === undefined || metadata.next_offset === null) {
+        yield page;
+        return;
+      }
+      const nextOffset = metadata.next_offset as number;
+      if (records.length === 0) {
+        yield this.#stopDefensively(endpoint, page, 'empty-page');
+        return;
+      }
+      if (nextOffset <= offset) {
+        yield this.#stopDefensively(endpoint, page, 'offset-did-not-advance');
+        return;
+      }
+      yield { ...page, nextOffset };
+      offset = nextOffset;
+    }
+  }
+
+  /** Every record of a list endpoint (built on `pages`; for small endpoints and tools). */
+  async listAll<N extends DuoListEndpointName>(
+    name: N,
+    options: DuoPagesOptions = {},
+  ): Promise<DuoListEndpointRecords[N][]> {
+    const records: DuoListEndpointRecords[N][] = [];
+    for await (const page of this.pages(name, options)) records.push(...page.records);
+    return records;
+  }
+
+  #stopDefensively<T>(endpoint: DuoListEndpoint, page: DuoPage<T>, reason: DuoPagingStop): DuoPage<T> {
+    this.#log('warn', 'Stopped paging early: Duo sent a page that cannot be followed', {
+      endpoint: endpoint.path,
+      offset: page.offset,
+      records: page.records.length,
+      reason,
+    });
+    return { ...page, stoppedBecause: reason };
+  }
+
+  /**
+   * One GET with the budget, signing, retries and error mapping. `validate` checks a 200 body's
+   * shape and returns what is wrong, if anything; an unusable body is retried like a 5xx.
+   */
+  async #requestJson(
+    endpoint: DuoEndpoint,
+    params: DuoParams,
+    signal: AbortSignal | undefined,
+    validate: (body: Record<string, unknown>) => string | undefined,
+  ): Promise<Record<string, unknown>> {
+    const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
+    const budget: RateBudget = sharedRateBudget(this, endpoint.path, this.requestsPerMinute);
+    const signatureVersion = endpoint.requiredSignatureVersion ?? this.signatureVersion;
+    const query = canonicalizeParams(params);
+    const url = `${this.baseUrl}${endpoint.path}${query ? `?${query}` : ''}`;
+    const offset = params.find(([key]) => key === 'offset')?.[1];
+    let rateLimitedAttempts = 0;
+    let transientAttempts = 0;
+
+    for (let attempt = 1; ; attempt++) {
+      await budget.take(signal);
+      const date = formatDuoDate(new Date());
+      const authorization = signDuoRequest(
+        signatureVersion,
+        { integrationKey: this.integrationKey, secretKey: this.#secretKey },
+        { method: 'GET', host: this.apiHostname, path: endpoint.path, params, date },
+      );
+
+      let failure: { kind: 'rate-limit'; answer: DuoAnswer } | { kind: 'transient'; error: () => Error };
+      const startedAt = Date.now();
+      try {
+        const response = await request(url, {
+          method: 'GET',
+          headers: { date, authorization, accept: 'application/json', 'user-agent': 'duo-j1' },
+          dispatcher: this.#dispatcher,
+          signal,
+          headersTimeout: this.#requestTimeoutMs,
+          bodyTimeout: this.#requestTimeoutMs,
+        });
+        const text = await response.body.text();
+        const status = response.statusCode;
+        const answer = this.#parseAnswer(text);
+        this.#log('debug', 'Duo request', {
+          endpoint: endpoint.path,
+          offset,
+          status,
+          attempt,
+          durationMs: Date.now() - startedAt,
+        });
+
+        if (status >= 200 && status < 300) {
+          const problem = !answer.body
+            ? 'the body is not JSON'
+            : answer.body.stat !== 'OK'
+              ? `"stat" is ${JSON.stringify(answer.body.stat)}, not "OK"`
+              : validate(answer.body);
+          if (!problem) return answer.body!;
+          failure = {
+            kind: 'transient',
+            error: () => new DuoBadResponseError(description, status, problem, attempt),
+          };
+        } else if (status >= 300 && status < 400) {
+          // Following a redirect would hand the signed request to a host nobody configured.
+          throw new DuoBadResponseError(description, status, 'a redirect, which is refused', attempt);
+        } else if (status === 401) {
+          throw new DuoAuthenticationError(description, answer.code, answer.message);
+        } else if (status === 403) {
+          throw new DuoPermissionError(description, answer.code, answer.message, endpoint.grant);
+        } else if (status === 404) {
+          throw new DuoNotFoundError(description, answer.code, answer.message);
+        } else if (status === 429) {
+          failure = { kind: 'rate-limit', answer };
+        } else if (status >= 500) {
+          failure = {
+            kind: 'transient',
+            error: () => new DuoServerError(description, status, answer.code, answer.message, attempt),
+          };
+        } else {
+          throw new DuoApiError(description, status, answer.code, answer.message);
+        }
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (error instanceof DuoApiError || error instanceof DuoBadResponseError) throw error;
+        const causeCode = networkErrorCode(error);
+        const causeMessage = redactSecrets(error instanceof Error ? error.message : String(error), [this.#secretKey]);
+        failure = {
+          kind: 'transient',
+          error: () => new DuoNetworkError(description, causeCode, causeMessage, attempt),
+        };
+      }
+
+      const schedule = failure.kind === 'rate-limit' ? this.#rateLimitBackoffMs : this.#transientRetryBackoffMs;
+      const retriesUsed = failure.kind === 'rate-limit' ? rateLimitedAttempts++ : transientAttempts++;
+      if (retriesUsed >= schedule.length) {
+        if (failure.kind === 'rate-limit') {
+          throw new DuoRateLimitError(description, failure.answer.code, failure.answer.message, attempt);
+        }
+        throw failure.error();
+      }
+      const waitMs = schedule[retriesUsed]! + Math.random() * this.#retryJitterMs;
+      const error = failure.kind === 'transient' ? failure.error() : undefined;
+      this.#log(
+        'warn',
+        failure.kind === 'rate-limit' ? 'Duo rate limit hit; backing off' : 'Duo request failed; retrying',
+        {
+          endpoint: endpoint.path,
+          offset,
+          attempt,
+          retryInMs: Math.round(waitMs),
+          ...(error
+            ? { error: error.message }
+            : { code: failure.kind === 'rate-limit' ? failure.answer.code : undefined }),
+        },
+      );
+      await sleep(waitMs, signal);
+    }
+  }
+
+  /** Reads Duo's envelope out of a body, tolerating non-JSON and string codes. */
+  #parseAnswer(text: string): DuoAnswer {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return {};
+    }
+    if (!isPlainObject(body)) return {};
+    const numericCode = typeof body.code === 'string' && body.code !== '' ? Number(body.code) : body.code;
+    const code = typeof numericCode === 'number' && Number.isFinite(numericCode) ? numericCode : undefined;
+    const parts = [body.message, body.message_detail].filter(
+      (part): part is string => typeof part === 'string' && part !== '',
+    );
+    const message = parts.length > 0 ? redactSecrets(parts.join(': '), [this.#secretKey]) : undefined;
+    return { body, code, message };
+  }
+
+  #warnInsecure(): void {
+    const message =
+      `DUO_J1_INSECURE_DUO_BASE_URL is set: Duo requests for ${this.apiHostname} go to ${this.baseUrl} ` +
+      'instead of Duo. This is meant only for the bundled Duo simulator.';
+    if (this.#logger) {
+      this.#log('warn', message, { apiHostname: this.apiHostname, baseUrl: this.baseUrl });
+    } else if (!warnedInsecureOrigins.has(this.baseUrl)) {
+      warnedInsecureOrigins.add(this.baseUrl);
+      process.emitWarning(message, { code: 'DUO_J1_INSECURE_DUO_BASE_URL' });
+    }
+  }
+
+  #log(level: DuoLogLevel, message: string, fields: Record<string, unknown>): void {
+    if (!this.#logger) return;
+    const safeFields: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      safeFields[key] = typeof value === 'string' ? redactSecrets(value, [this.#secretKey]) : value;
+    }
+    this.#logger(level, redactSecrets(message, [this.#secretKey]), safeFields);
+  }
+}
+
+interface DuoAnswer {
+  body?: Record<string, unknown>;
+  code?: number;
+  message?: string;
+}
+
+function validateListEnvelope(body: Record<string, unknown>): string | undefined {
+  if (!Array.isArray(body.response)) return '"response" is not a list';
+  if (!body.response.every(isPlainObject)) return '"response" holds something other than objects';
+  if (body.metadata !== undefined && !isPlainObject(body.metadata)) return '"metadata" is not an object';
+  const next = isPlainObject(body.metadata) ? body.metadata.next_offset : undefined;
+  if (next !== undefined && next !== null && !(typeof next === 'number' && Number.isInteger(next) && next >= 0)) {
+    return '"metadata.next_offset" is not a non-negative integer';
+  }
+  return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A copy of `record` without the listed fields (the input is left untouched). */
+export function withoutSecretFields<T extends Record<string, unknown>>(record: T, secretFields: readonly string[]): T {
+  if (!secretFields.some((field) => field in record)) return record;
+  const copy: Record<string, unknown> = { ...record };
+  for (const field of secretFields) delete copy[field];
+  return copy as T;
+}
+
+function networkErrorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, cause } = error as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof code === 'string') return code;
+  if (typeof cause?.code === 'string') return cause.code;
+  return undefined;
+}

@@ -1,0 +1,231 @@
+/**
+ * Duo Admin API wire types: objects as the list and object endpoints return them.
+ *
+ * Shapes follow the recorded responses in test/fixtures/duo-recorded (ground truth for names,
+ * nesting and value types) plus fields Duo documents since. Duo promises that documented fields
+ * stay within a version but may add fields and enum values at any time, so every object carries an
+ * index signature, enum-like fields accept any string, and fields that are not on every record
+ * are optional. Timestamps are Unix seconds unless noted.
+ */
+
+/** A field Duo may add later; kept as received. */
+export type DuoExtraFields = { [field: string]: unknown };
+
+/** `stat: "OK"` envelope of an object endpoint. */
+export interface DuoObjectEnvelope<T> {
+  stat: 'OK';
+  response: T;
+}
+
+/** Paging metadata of a list page; `next_offset` only when more records exist. */
+export interface DuoPagingMetadata {
+  total_objects?: number;
+  next_offset?: number | null;
+  prev_offset?: number | null;
+  [field: string]: unknown;
+}
+
+/** `stat: "OK"` envelope of a list endpoint. */
+export interface DuoListEnvelope<T> {
+  stat: 'OK';
+  response: T[];
+  metadata?: DuoPagingMetadata;
+}
+
+/** `stat: "FAIL"` envelope; HTTP status = first three digits of `code`. */
+export interface DuoErrorEnvelope {
+  stat: 'FAIL';
+  code: number | string;
+  message?: string;
+  message_detail?: string;
+}
+
+/** User status values Duo documents; others are tolerated. */
+export type DuoUserStatus = 'active' | 'bypass' | 'disabled' | 'locked out' | 'pending deletion' | (string & {});
+
+/** A user without its nested collections (as embedded in phones, tokens and WebAuthn credentials). */
+export interface DuoUserSummary extends DuoExtraFields {
+  user_id: string;
+  username: string;
+  realname?: string | null;
+  firstname?: string | null;
+  lastname?: string | null;
+  email?: string | null;
+  status?: DuoUserStatus;
+  alias1?: string | null;
+  alias2?: string | null;
+  alias3?: string | null;
+  alias4?: string | null;
+  aliases?: Record<string, string>;
+  created?: number | null;
+  last_login?: number | null;
+  last_directory_sync?: number | null;
+  is_enrolled?: boolean;
+  notes?: string | null;
+  lockout_reason?: string | null;
+}
+
+/** A group (list endpoint and embedded in users). Real data capitalises `status`. */
+export interface DuoGroup extends DuoExtraFields {
+  group_id: string;
+  name: string;
+  desc?: string | null;
+  status?: 'Active' | 'Bypass' | 'Disabled' | (string & {});
+  push_enabled?: boolean;
+  sms_enabled?: boolean;
+  mobile_otp_enabled?: boolean;
+  voice_enabled?: boolean;
+}
+
+/** A phone as embedded in a user (no `users`). */
+export interface DuoPhoneSummary extends DuoExtraFields {
+  phone_id: string;
+  number?: string | null;
+  extension?: string | null;
+  name?: string | null;
+  type?: 'Mobile' | 'Landline' | 'Unknown' | (string & {});
+  platform?: string | null;
+  model?: string | null;
+  activated?: boolean;
+  capabilities?: string[];
+  sms_passcodes_sent?: boolean;
+  encrypted?: string | null;
+  fingerprint?: string | null;
+  screenlock?: string | null;
+  tampered?: string | null;
+  /** ISO-like local time without zone, e.g. `2022-02-17T16:42:38`. */
+  last_seen?: string | null;
+  postdelay?: string | null;
+  predelay?: string | null;
+}
+
+/** A phone from `/admin/v1/phones`, with the users it belongs to (possibly none). */
+export interface DuoPhone extends DuoPhoneSummary {
+  users?: DuoUserSummary[];
+}
+
+/** A hardware token as embedded in a user or as an admin's `hardtoken`. */
+export interface DuoTokenSummary extends DuoExtraFields {
+  token_id: string;
+  serial?: string | null;
+  type?: 'h6' | 'h8' | 'yk' | 'd1' | (string & {});
+  totp_step?: number | null;
+}
+
+/** An administrator as embedded in a token's `admins`. */
+export interface DuoAdminSummary extends DuoExtraFields {
+  admin_id: string;
+  name?: string | null;
+  email?: string | null;
+}
+
+/** A hardware token from `/admin/v1/tokens`; one token may belong to several users. */
+export interface DuoToken extends DuoTokenSummary {
+  users?: DuoUserSummary[];
+  admins?: DuoAdminSummary[];
+}
+
+/** A WebAuthn credential as embedded in a user (no `user`). */
+export interface DuoWebAuthnCredentialSummary extends DuoExtraFields {
+  webauthnkey: string;
+  credential_name?: string | null;
+  label?: string | null;
+  date_added?: number | null;
+}
+
+/** A WebAuthn credential from `/admin/v1/webauthncredentials`, with its owner. */
+export interface DuoWebAuthnCredential extends DuoWebAuthnCredentialSummary {
+  user?: DuoUserSummary | null;
+  admin?: DuoAdminSummary | null;
+}
+
+/** A legacy U2F token as embedded in a user. */
+export interface DuoU2fToken extends DuoExtraFields {
+  registration_id: string;
+  date_added?: number | null;
+}
+
+/** A user from `/admin/v1/users`, with its embedded collections. */
+export interface DuoUser extends DuoUserSummary {
+  groups?: DuoGroup[];
+  phones?: DuoPhoneSummary[];
+  tokens?: DuoTokenSummary[];
+  u2ftokens?: DuoU2fToken[];
+  webauthncredentials?: DuoWebAuthnCredentialSummary[];
+  desktoptokens?: unknown[];
+}
+
+/** An administrator from `/admin/v1/admins`. */
+export interface DuoAdmin extends DuoAdminSummary {
+  phone?: string | null;
+  role?: string | null;
+  status?: 'Active' | 'Disabled' | 'Expired' | 'Pending Activation' | (string & {});
+  last_login?: number | null;
+  /** Null for administrators created before October 2021. */
+  created?: number | null;
+  password_change_required?: boolean;
+  restricted_by_admin_units?: boolean;
+  admin_units?: unknown[];
+  hardtoken?: DuoTokenSummary | null;
+}
+
+/**
+ * An integration (application) as the client hands it on: `secret_key` is removed at the parse
+ * boundary and never reaches staging, logs or JupiterOne.
+ */
+export interface DuoIntegration extends DuoExtraFields {
+  integration_key: string;
+  name?: string | null;
+  type?: string | null;
+  notes?: string | null;
+  enroll_policy?: string | null;
+  groups_allowed?: unknown[];
+  /** v3 only: `ALL_USERS`, `NO_USERS` or `PERMITTED_GROUPS`. */
+  user_access?: string | null;
+  self_service_allowed?: boolean;
+  username_normalization_policy?: string | null;
+  networks_for_api_access?: string | null;
+  visual_style?: string | null;
+  adminapi_admins?: number | boolean;
+  adminapi_admins_read?: number | boolean;
+  adminapi_info?: number | boolean;
+  adminapi_integrations?: number | boolean;
+  adminapi_read_log?: number | boolean;
+  adminapi_read_resource?: number | boolean;
+  adminapi_settings?: number | boolean;
+  adminapi_write_resource?: number | boolean;
+}
+
+/** An integration exactly as Duo sends it, including its plain `secret_key`. */
+export interface DuoIntegrationRecord extends DuoIntegration {
+  secret_key?: string | null;
+}
+
+/** Account settings from `/admin/v1/settings`; flags mix booleans and 0/1 integers, kept as received. */
+export interface DuoSettings extends DuoExtraFields {
+  /** The customer (account) name. */
+  name?: string | null;
+  timezone?: string | null;
+  language?: string | null;
+  lockout_threshold?: number | null;
+  lockout_expire_duration?: number | null;
+  inactive_user_expiration?: number | null;
+  inactive_admin_expiration?: number | null;
+  log_retention_days?: number | null;
+  minimum_password_length?: number | null;
+  push_enabled?: boolean | number;
+  sms_enabled?: boolean | number;
+  mobile_otp_enabled?: boolean | number;
+  fraud_email?: string | null;
+  fraud_email_enabled?: boolean | number;
+  helpdesk_bypass?: string | null;
+}
+
+/** Counts from `/admin/v1/info/summary`. */
+export interface DuoInfoSummary extends DuoExtraFields {
+  admin_count?: number;
+  integration_count?: number;
+  user_count?: number;
+  user_pending_deletion_count?: number;
+  telephony_credits_remaining?: number;
+}

@@ -1,0 +1,73 @@
+/**
+ * What `duo-j1 simulate duo` runs: generate a tenant, start the simulator, and print ONE JSON line
+ * with what a client needs (URL, API hostname, test credentials) once it is listening. The
+ * command wiring (flags, signals) lives in the CLI; this stays a plain function so tests and
+ * sample mode can call it too.
+ */
+import { generateTenant, type GenerateTenantOptions } from './tenant-generator';
+import { startDuoSimulator, type DuoSimulator } from './server';
+
+export interface DuoSimulatorCliOptions {
+  /** Users in the generated tenant. */
+  users: number;
+  /** Tenant seed. Default 1. */
+  seed?: number;
+  /** Default 0 (a free port; the printed URL tells which). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  latencyMs?: number;
+  /** Requests per minute per integration key and endpoint; default unlimited. */
+  rateLimit?: number;
+  shortPages?: boolean;
+  serverErrorRate?: number;
+  connectionResetRate?: number;
+  malformedBodyRate?: number;
+  /** Counts of the other resources; default: in proportion to users (see `generateTenant`). */
+  counts?: Omit<GenerateTenantOptions, 'users' | 'seed'>;
+  /** Fixed test credentials instead of random ones. */
+  integrationKey?: string;
+  secretKey?: string;
+}
+
+/** The line printed once the simulator listens. */
+export interface DuoSimulatorAnnouncement {
+  url: string;
+  apiHostname: string;
+  integrationKey: string;
+  secretKey: string;
+}
+
+/**
+ * Starts the simulator and writes its announcement as one JSON line to `output` (stdout by
+ * default). Returns the running simulator; the caller closes it (for example on SIGINT).
+ */
+export async function runDuoSimulatorCli(
+  options: DuoSimulatorCliOptions,
+  output: { write(text: string): unknown } = process.stdout,
+): Promise<DuoSimulator> {
+  const tenant = generateTenant({ ...options.counts, users: options.users, seed: options.seed ?? 1 });
+  const simulator = await startDuoSimulator({
+    tenant,
+    host: options.host,
+    port: options.port,
+    latencyMs: options.latencyMs,
+    requestsPerMinute: options.rateLimit,
+    integrationKey: options.integrationKey,
+    secretKey: options.secretKey,
+    faults: {
+      shortPages: options.shortPages,
+      serverErrorRate: options.serverErrorRate,
+      connectionResetRate: options.connectionResetRate,
+      malformedBodyRate: options.malformedBodyRate,
+    },
+  });
+  const announcement: DuoSimulatorAnnouncement = {
+    url: simulator.url,
+    apiHostname: simulator.apiHostname,
+    integrationKey: simulator.integrationKey,
+    secretKey: simulator.secretKey,
+  };
+  output.write(`${JSON.stringify(announcement)}\n`);
+  return simulator;
+}

@@ -1,0 +1,649 @@
+/**
+ * Seeded generator of Duo tenants: the same options always give the same tenant, holding
+ * wire-shaped objects exactly as Duo's list endpoints return them (alphabetical keys, Duo's
+ * embedding of groups, phones, tokens, U2F tokens and WebAuthn credentials in users, users in
+ * phones and tokens, a user in each WebAuthn credential).
+ *
+ * Besides realistic proportions it deliberately contains what real tenants have and naive code
+ * trips over: tokens and phones shared by several users, phones nobody uses, unassigned tokens,
+ * users with no email or a malformed or upper-case one, unicode and empty names, every user
+ * status, admins holding hardware tokens, and integrations carrying their `secret_key`.
+ */
+import type {
+  DuoAdmin,
+  DuoAdminSummary,
+  DuoGroup,
+  DuoInfoSummary,
+  DuoIntegrationRecord,
+  DuoPhone,
+  DuoPhoneSummary,
+  DuoSettings,
+  DuoToken,
+  DuoTokenSummary,
+  DuoU2fToken,
+  DuoUser,
+  DuoUserStatus,
+  DuoUserSummary,
+  DuoWebAuthnCredential,
+  DuoWebAuthnCredentialSummary,
+} from '../../duo/types';
+
+/** Counts of each kind of object; omitted counts follow the proportions of real tenants. */
+export interface GenerateTenantOptions {
+  users: number;
+  /** Same seed, same tenant. Default 1. */
+  seed?: number;
+  /** Default: about one per user. */
+  phones?: number;
+  /** Default: about 5 % of users. */
+  tokens?: number;
+  /** Default: about 20 % of users. */
+  webauthn?: number;
+  /** Default: users / 50, at least 3. */
+  groups?: number;
+  /** Default: users / 1000, at least 3. */
+  admins?: number;
+  /** Default: users / 2000, at least 5. */
+  integrations?: number;
+}
+
+/** A whole Duo account as its endpoints would return it. */
+export interface DuoTenant {
+  /** The `<id>` of the API hostname. */
+  siteId: string;
+  /** `api-<siteId>.duosecurity.com`. */
+  apiHostname: string;
+  settings: DuoSettings;
+  infoSummary: DuoInfoSummary;
+  admins: DuoAdmin[];
+  groups: DuoGroup[];
+  users: DuoUser[];
+  phones: DuoPhone[];
+  tokens: DuoToken[];
+  webauthncredentials: DuoWebAuthnCredential[];
+  /** As Duo returns them: each still carries its `secret_key`. */
+  integrations: DuoIntegrationRecord[];
+}
+
+/** Every user status Duo documents; a tenant of five or more users holds each at least once. */
+export const DUO_USER_STATUSES: readonly DuoUserStatus[] = [
+  'active',
+  'bypass',
+  'disabled',
+  'locked out',
+  'pending deletion',
+];
+
+/** Small, fast, seedable PRNG (mulberry32); Math.random cannot be seeded. */
+class SeededRandom {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  chance(probability: number): boolean {
+    return this.next() < probability;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
+
+  chars(alphabet: string, length: number): string {
+    let result = '';
+    for (let i = 0; i < length; i++) result += alphabet[this.int(alphabet.length)];
+    return result;
+  }
+}
+
+const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const HEX = '0123456789abcdef';
+
+/** [display name, ASCII form used in usernames and emails]. */
+const FIRST_NAMES: ReadonlyArray<readonly [string, string]> = [
+  ['Alice', 'alice'],
+  ['Bob', 'bob'],
+  ['Carol', 'carol'],
+  ['David', 'david'],
+  ['Emma', 'emma'],
+  ['Frank', 'frank'],
+  ['Grace', 'grace'],
+  ['Henry', 'henry'],
+  ['Isabel', 'isabel'],
+  ['Jack', 'jack'],
+  ['Liam', 'liam'],
+  ['Maria', 'maria'],
+  ['Noah', 'noah'],
+  ['Olivia', 'olivia'],
+  ['Priya', 'priya'],
+  ['Ahmed', 'ahmed'],
+  ['Ngozi', 'ngozi'],
+  ['Aiko', 'aiko'],
+  ['Zoë', 'zoe'],
+  ['José', 'jose'],
+  ['Søren', 'soren'],
+  ['Łukasz', 'lukasz'],
+  ['Chloé', 'chloe'],
+  ['Jürgen', 'jurgen'],
+  ['Siobhán', 'siobhan'],
+  ['Олег', 'oleg'],
+  ['芳', 'fang'],
+  ['Björk', 'bjork'],
+];
+const LAST_NAMES: ReadonlyArray<readonly [string, string]> = [
+  ['Smith', 'smith'],
+  ['Johnson', 'johnson'],
+  ['Nguyen', 'nguyen'],
+  ['Patel', 'patel'],
+  ['Kowalski', 'kowalski'],
+  ['Tanaka', 'tanaka'],
+  ['Okafor', 'okafor'],
+  ['Dubois', 'dubois'],
+  ['Rossi', 'rossi'],
+  ['Silva', 'silva'],
+  ['Cohen', 'cohen'],
+  ['Schmidt', 'schmidt'],
+  ["O'Brien", 'obrien'],
+  ['Van der Berg', 'vanderberg'],
+  ['Müller', 'muller'],
+  ['García', 'garcia'],
+  ['Núñez', 'nunez'],
+  ['Åström', 'astrom'],
+  ['Иванова', 'ivanova'],
+  ['王', 'wang'],
+];
+const COMPANY_NAMES = [
+  'Acme Corporation',
+  'Globex Inc',
+  'Initech LLC',
+  'Umbrella Health',
+  'Stark Industries',
+  'Wayne Enterprises',
+  'Soylent Foods',
+  'Tyrell Systems',
+];
+const GROUP_NAMES = [
+  'Engineering',
+  'Sales',
+  'Finance',
+  'Human Resources',
+  'Support',
+  'Marketing',
+  'Legal',
+  'IT Admins',
+  'Contractors',
+  'Executives',
+  'Field Ops',
+  'Research',
+];
+const ADMIN_ROLES = [
+  'Owner',
+  'Administrator',
+  'Application Manager',
+  'User Manager',
+  'Help Desk',
+  'Billing',
+  'Read-only',
+];
+const INTEGRATION_TYPES = ['adminapi', 'websdk', 'rdp', 'unix', 'sso-generic', 'authapi', 'okta', 'ssh'];
+const PHONE_MODELS: ReadonlyArray<readonly [string, string]> = [
+  ['Apple iOS', 'iPhone 15'],
+  ['Apple iOS', 'iPhone 13 mini'],
+  ['Google Android', 'Google Pixel 8'],
+  ['Google Android', 'Samsung Galaxy S23'],
+  ['Google Android', 'Google Pixel 5'],
+];
+const TOKEN_TYPES = ['h6', 'h8', 'yk', 'd1'] as const;
+const WEBAUTHN_KINDS: ReadonlyArray<readonly [string, string]> = [
+  ['Security Key', 'YubiKey 5 NFC'],
+  ['Touch ID', 'MacBook Pro Touch ID'],
+  ['Windows Hello', 'Windows Hello'],
+  ['Security Key', 'Titan Key'],
+];
+
+/** Unix seconds of 2018-01-01 and the span up to 2025-12-31: creation dates fall in between. */
+const EPOCH_START = 1514764800;
+const EPOCH_SPAN = 1767139200 - EPOCH_START;
+
+/**
+ * Generates a tenant. 100,000 users take a few seconds; the result is deterministic for
+ * (options, seed).
+ */
+export function generateTenant(options: GenerateTenantOptions): DuoTenant {
+  const userCount = wholeCount(options.users, 'users');
+  const seed = options.seed ?? 1;
+  const random = new SeededRandom(seed);
+  const counts = {
+    groups: wholeCount(options.groups ?? Math.max(3, Math.round(userCount / 50)), 'groups'),
+    phones: wholeCount(options.phones ?? userCount, 'phones'),
+    tokens: wholeCount(options.tokens ?? Math.round(userCount * 0.05), 'tokens'),
+    webauthn: wholeCount(options.webauthn ?? Math.round(userCount * 0.2), 'webauthn'),
+    admins: wholeCount(options.admins ?? Math.max(3, Math.floor(userCount / 1000)), 'admins'),
+    integrations: wholeCount(options.integrations ?? Math.max(5, Math.floor(userCount / 2000)), 'integrations'),
+  };
+
+  const siteId = random.chars(HEX, 8);
+  const apiHostname = `api-${siteId}.duosecurity.com`;
+  const company = COMPANY_NAMES[seed % COMPANY_NAMES.length]!;
+  const emailDomain = `${company.split(' ')[0]!.toLowerCase()}.example.com`;
+  const id = (prefix: string, index: number) =>
+    `${prefix}${random.chars(UPPER_ALNUM, 10)}${index.toString(36).toUpperCase().padStart(8, '0')}`;
+  const timestamp = () => EPOCH_START + random.int(EPOCH_SPAN);
+
+  const groups = Array.from({ length: counts.groups }, (_, index) => makeGroup(random, id('DG', index), index));
+
+  // Users first without their collections: phones, tokens and WebAuthn credentials embed them.
+  const userSummaries = Array.from({ length: userCount }, (_, index) =>
+    makeUserSummary(random, id('DU', index), index, emailDomain, timestamp),
+  );
+
+  const phonesOfUser: DuoPhoneSummary[][] = userSummaries.map(() => []);
+  const phones: DuoPhone[] = [];
+  for (let index = 0; index < counts.phones; index++) {
+    const summary = makePhoneSummary(random, id('DP', index), index);
+    const owners: number[] = [];
+    // About 3 % of phones belong to nobody (left behind after a user was deleted).
+    if (userCount > 0 && !random.chance(0.03)) {
+      owners.push(index < userCount && random.chance(0.7) ? index : random.int(userCount));
+      // About 2 % are shared (a front-desk or on-call phone).
+      if (random.chance(0.02)) addDistinct(owners, random, userCount, 1 + random.int(2));
+    }
+    for (const owner of owners) phonesOfUser[owner]!.push(summary);
+    phones.push({ ...summary, users: owners.map((owner) => userSummaries[owner]!) });
+  }
+
+  const tokensOfUser: DuoTokenSummary[][] = userSummaries.map(() => []);
+  const tokenRecords: Array<{ summary: DuoTokenSummary; users: number[]; admins: DuoAdminSummary[] }> = [];
+  for (let index = 0; index < counts.tokens; index++) {
+    const type = random.pick(TOKEN_TYPES);
+    const summary: DuoTokenSummary = {
+      serial: type === 'yk' ? String(1000000 + index) : `${type.toUpperCase()}-${String(index).padStart(6, '0')}`,
+      token_id: id('DH', index),
+      totp_step: null,
+      type,
+    };
+    const owners: number[] = [];
+    // About 10 % unassigned (in a drawer), about 10 % shared by 2–4 users.
+    if (userCount > 0 && !random.chance(0.1)) {
+      owners.push(random.int(userCount));
+      if (random.chance(0.1)) addDistinct(owners, random, userCount, 1 + random.int(3));
+    }
+    for (const owner of owners) tokensOfUser[owner]!.push(embeddedToken(summary));
+    tokenRecords.push({ summary, users: owners, admins: [] });
+  }
+
+  const webauthnOfUser: DuoWebAuthnCredentialSummary[][] = userSummaries.map(() => []);
+  const webauthncredentials: DuoWebAuthnCredential[] = [];
+  for (let index = 0; index < counts.webauthn && userCount > 0; index++) {
+    const [label, credentialName] = random.pick(WEBAUTHN_KINDS);
+    const summary: DuoWebAuthnCredentialSummary = {
+      credential_name: credentialName,
+      date_added: timestamp(),
+      label,
+      webauthnkey: id('WA', index),
+    };
+    const owner = random.int(userCount);
+    webauthnOfUser[owner]!.push(summary);
+    webauthncredentials.push({
+      credential_name: summary.credential_name,
+      date_added: summary.date_added,
+      label: summary.label,
+      user: userSummaries[owner]!,
+      webauthnkey: summary.webauthnkey,
+    });
+  }
+
+  const groupsOfUser = userSummaries.map(() => pickGroups(random, groups));
+  const users: DuoUser[] = userSummaries.map((summary, index) => {
+    // A legacy U2F key on about 1 % of users.
+    const u2ftokens: DuoU2fToken[] = random.chance(0.01)
+      ? [{ date_added: timestamp(), registration_id: id('D2', index) }]
+      : [];
+    const userPhones = phonesOfUser[index]!;
+    const userTokens = tokensOfUser[index]!;
+    const userWebauthn = webauthnOfUser[index]!;
+    const enrolled = userPhones.length + userTokens.length + userWebauthn.length + u2ftokens.length > 0;
+    summary.is_enrolled = enrolled;
+    // Keys in Duo's (alphabetical) order.
+    return {
+      alias1: summary.alias1,
+      alias2: summary.alias2,
+      alias3: summary.alias3,
+      alias4: summary.alias4,
+      aliases: summary.aliases,
+      created: summary.created,
+      desktoptokens: [],
+      email: summary.email,
+      firstname: summary.firstname,
+      groups: groupsOfUser[index]!,
+      is_enrolled: enrolled,
+      last_directory_sync: summary.last_directory_sync,
+      last_login: summary.last_login,
+      lastname: summary.lastname,
+      notes: summary.notes,
+      phones: userPhones,
+      realname: summary.realname,
+      status: summary.status,
+      tokens: userTokens,
+      u2ftokens,
+      user_id: summary.user_id,
+      username: summary.username,
+      webauthncredentials: userWebauthn,
+    };
+  });
+
+  const admins: DuoAdmin[] = Array.from({ length: counts.admins }, (_, index) => {
+    const [first, firstAscii] = random.pick(FIRST_NAMES);
+    const [last, lastAscii] = random.pick(LAST_NAMES);
+    const adminId = id('DE', index);
+    const email = `${firstAscii}.${lastAscii}.admin${index}@${emailDomain}`;
+    const name = `${first} ${last}`;
+    // Every fourth administrator signs in with a hardware token, which then lists the admin.
+    let hardtoken: DuoTokenSummary | null = null;
+    if (index % 4 === 1 && tokenRecords.length > 0) {
+      const token = tokenRecords[random.int(tokenRecords.length)]!;
+      hardtoken = embeddedToken(token.summary);
+      token.admins.push({ admin_id: adminId, email, name });
+    }
+    return {
+      admin_id: adminId,
+      admin_units: [],
+      // Duo reports null for administrators created before October 2021.
+      created: random.chance(0.3) ? null : timestamp(),
+      email,
+      hardtoken,
+      last_login: random.chance(0.2) ? null : timestamp(),
+      name,
+      password_change_required: random.chance(0.05),
+      phone: `+1555${String(9000000 + index).padStart(7, '0')}`,
+      restricted_by_admin_units: false,
+      role: index === 0 ? 'Owner' : random.pick(ADMIN_ROLES),
+      status: index === 0 ? 'Active' : random.chance(0.85) ? 'Active' : random.pick(['Disabled', 'Pending Activation']),
+    };
+  });
+
+  const tokens: DuoToken[] = tokenRecords.map(({ summary, users: owners, admins: tokenAdmins }) => ({
+    admins: tokenAdmins,
+    ...summary,
+    users: owners.map((owner) => userSummaries[owner]!),
+  }));
+
+  const integrations: DuoIntegrationRecord[] = Array.from({ length: counts.integrations }, (_, index) => {
+    const type = index === 0 ? 'adminapi' : random.pick(INTEGRATION_TYPES);
+    const adminApi = type === 'adminapi';
+    const flag = (probability: number) => (adminApi && random.chance(probability) ? 1 : 0);
+    const restricted = !adminApi && groups.length > 0 && random.chance(0.2);
+    return {
+      adminapi_admins: flag(0.5),
+      adminapi_info: flag(0.5),
+      adminapi_integrations: flag(0.2),
+      adminapi_read_log: flag(0.5),
+      adminapi_read_resource: adminApi ? 1 : 0,
+      adminapi_settings: flag(0.5),
+      adminapi_write_resource: flag(0.2),
+      enroll_policy: adminApi ? '' : random.pick(['enroll', 'allow', 'deny']),
+      groups_allowed: restricted ? [random.pick(groups).group_id] : [],
+      integration_key: id('DI', index),
+      name: adminApi ? (index === 0 ? 'Admin API' : `Admin API ${index}`) : `${type} application ${index}`,
+      networks_for_api_access: '',
+      notes: index % 7 === 3 ? 'Owned by the platform team ✓' : '',
+      secret_key: random.chars(ALNUM, 40),
+      self_service_allowed: random.chance(0.3),
+      type,
+      user_access: restricted ? 'PERMITTED_GROUPS' : 'ALL_USERS',
+      username_normalization_policy: random.pick(['None', 'Simple']),
+      visual_style: 'default',
+    };
+  });
+
+  return {
+    siteId,
+    apiHostname,
+    settings: makeSettings(random, company),
+    infoSummary: {
+      admin_count: admins.length,
+      integration_count: integrations.length,
+      telephony_credits_remaining: 1000 + random.int(9000),
+      user_count: users.length,
+      user_pending_deletion_count: users.filter((user) => user.status === 'pending deletion').length,
+    },
+    admins,
+    groups,
+    users,
+    phones,
+    tokens,
+    webauthncredentials,
+    integrations,
+  };
+}
+
+function wholeCount(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(`generateTenant: ${name} must be a whole number ≥ 0, not ${value}.`);
+  }
+  return value;
+}
+
+/** Adds `count` user indexes not already in `owners` (fewer if the tenant is too small). */
+function addDistinct(owners: number[], random: SeededRandom, userCount: number, count: number): void {
+  const target = Math.min(userCount, owners.length + count);
+  for (let tries = 0; tries < count * 4 && owners.length < target; tries++) {
+    const candidate = random.int(userCount);
+    if (!owners.includes(candidate)) owners.push(candidate);
+  }
+}
+
+/** A user's embedded token holds serial, id and type only. */
+function embeddedToken(token: DuoTokenSummary): DuoTokenSummary {
+  return { serial: token.serial, token_id: token.token_id, type: token.type };
+}
+
+function makeGroup(random: SeededRandom, groupId: string, index: number): DuoGroup {
+  const base = GROUP_NAMES[index % GROUP_NAMES.length]!;
+  const round = Math.floor(index / GROUP_NAMES.length);
+  const group: DuoGroup = {
+    desc: random.chance(0.2) ? '' : `${base} team`,
+    group_id: groupId,
+    mobile_otp_enabled: random.chance(0.3),
+    // Directory-synced groups carry the directory in their name.
+    name: round === 0 ? base : random.chance(0.5) ? `${base} ${round} (from AD sync)` : `${base} ${round}`,
+    push_enabled: random.chance(0.7),
+    sms_enabled: random.chance(0.3),
+    status: random.chance(0.9) ? 'Active' : random.pick(['Bypass', 'Disabled']),
+  };
+  // Real 2022 responses had no voice_enabled; newer ones do. Both occur.
+  if (random.chance(0.5)) group.voice_enabled = random.chance(0.2);
+  return group;
+}
+
+/** A user's groups, biased towards the first (larger) groups, without repeats. */
+function pickGroups(random: SeededRandom, groups: readonly DuoGroup[]): DuoGroup[] {
+  if (groups.length === 0) return [];
+  const roll = random.next();
+  const wanted = Math.min(groups.length, roll < 0.2 ? 0 : roll < 0.7 ? 1 : roll < 0.95 ? 2 : 3);
+  const chosen: DuoGroup[] = [];
+  for (let tries = 0; chosen.length < wanted && tries < wanted * 4; tries++) {
+    const r = random.next();
+    const group = groups[Math.floor(r * r * groups.length)]!;
+    if (!chosen.includes(group)) chosen.push(group);
+  }
+  return chosen;
+}
+
+function makeUserSummary(
+  random: SeededRandom,
+  userId: string,
+  index: number,
+  emailDomain: string,
+  timestamp: () => number,
+): DuoUserSummary {
+  const [first, firstAscii] = random.pick(FIRST_NAMES);
+  const [last, lastAscii] = random.pick(LAST_NAMES);
+  const username = `${firstAscii}.${lastAscii}${index}`;
+
+  // The first users cover every status; later ones follow realistic proportions.
+  const statusRoll = random.next();
+  const status: DuoUserStatus =
+    index < DUO_USER_STATUSES.length
+      ? DUO_USER_STATUSES[index]!
+      : statusRoll < 0.9
+        ? 'active'
+        : DUO_USER_STATUSES[1 + Math.floor(((statusRoll - 0.9) / 0.1) * 4)]!;
+
+  let realname: string | null = `${first} ${last}`;
+  let firstname: string | null = first;
+  let lastname: string | null = last;
+  const nameRoll = random.next();
+  if (index === 5 || nameRoll < 0.01) {
+    // Empty name.
+    realname = '';
+    firstname = null;
+    lastname = null;
+  } else if (nameRoll < 0.12) {
+    // Only a display name, as for users created by hand (the recorded response looks like this).
+    firstname = null;
+    lastname = null;
+  } else if (nameRoll < 0.13) {
+    realname = null;
+  }
+
+  let email = `${username}@${emailDomain}`;
+  const emailRoll = random.next();
+  if (index === 6 || emailRoll < 0.02) {
+    email = '';
+  } else if (index === 7 || emailRoll < 0.03) {
+    email = random.pick([
+      'not-an-email',
+      `${username}@`,
+      `@${emailDomain}`,
+      `${firstAscii} ${lastAscii}@${emailDomain}`,
+      `${username}@@${emailDomain}`,
+    ]);
+  } else if (emailRoll < 0.05) {
+    email = `${firstAscii[0]!.toUpperCase()}${firstAscii.slice(1)}.${lastAscii.toUpperCase()}${index}@${emailDomain.toUpperCase()}`;
+  }
+
+  const created = timestamp();
+  const alias = random.chance(0.05) ? `${firstAscii}${lastAscii[0]}${index}` : null;
+  return {
+    alias1: alias,
+    alias2: null,
+    alias3: null,
+    alias4: null,
+    aliases: alias ? { alias1: alias } : {},
+    created,
+    email,
+    firstname,
+    is_enrolled: false,
+    last_directory_sync: random.chance(0.3) ? created + random.int(86400 * 30) : null,
+    last_login: random.chance(0.15) ? null : created + random.int(86400 * 365),
+    lastname,
+    notes: random.chance(0.03) ? random.pick(['Contractor', 'On leave until Q3', 'Bürokraft – temporär']) : '',
+    realname,
+    status,
+    user_id: userId,
+    username,
+  };
+}
+
+function makePhoneSummary(random: SeededRandom, phoneId: string, index: number): DuoPhoneSummary {
+  const kind = random.next();
+  const number = `+1555${String(index).padStart(7, '0')}`;
+  if (kind < 0.1) {
+    // A desk phone: calls only, no device posture.
+    return {
+      activated: false,
+      capabilities: ['phone'],
+      encrypted: '',
+      extension: random.chance(0.5) ? String(100 + random.int(900)) : '',
+      fingerprint: '',
+      last_seen: '',
+      model: 'Unknown',
+      name: random.chance(0.5) ? 'Desk phone' : '',
+      number,
+      phone_id: phoneId,
+      platform: 'Unknown',
+      screenlock: '',
+      sms_passcodes_sent: false,
+      tampered: '',
+      type: 'Landline',
+    };
+  }
+  const [platform, model] = kind < 0.15 ? (['Apple iOS', 'iPad Air'] as const) : random.pick(PHONE_MODELS);
+  const seen = new Date((EPOCH_START + random.int(EPOCH_SPAN)) * 1000).toISOString().slice(0, 19);
+  return {
+    activated: random.chance(0.95),
+    capabilities: ['auto', 'push', 'sms', 'phone', 'mobile_otp'].filter((c) => kind >= 0.15 || c !== 'sms'),
+    encrypted: random.pick(['Encrypted', 'Encrypted', 'Unencrypted', 'Unknown']),
+    extension: '',
+    fingerprint: random.pick(['Configured', 'Configured', 'Disabled', 'Unknown']),
+    last_seen: seen,
+    model,
+    name: random.chance(0.2) ? 'Work phone' : '',
+    // Tablets have no number.
+    number: kind < 0.15 ? '' : number,
+    phone_id: phoneId,
+    platform,
+    screenlock: random.pick(['Locked', 'Locked', 'Locked', 'Unlocked']),
+    sms_passcodes_sent: random.chance(0.1),
+    tampered: random.chance(0.01) ? 'Tampered' : 'Not tampered',
+    type: kind < 0.15 ? 'Unknown' : 'Mobile',
+  };
+}
+
+function makeSettings(random: SeededRandom, company: string): DuoSettings {
+  // The fields and value types of the recorded response (booleans and 0/1 integers mixed).
+  return {
+    enrollment_module: 'new',
+    fraud_email: '',
+    fraud_email_enabled: true,
+    helpdesk_bypass: random.pick(['allow', 'limit', 'deny']),
+    helpdesk_bypass_expiration: 0,
+    helpdesk_can_send_enroll_email: false,
+    helpdesk_message: '',
+    inactive_admin_expiration: 0,
+    inactive_user_expiration: 0,
+    instant_restore_enabled: 1,
+    language: 'EN',
+    lockout_expire_duration: null,
+    lockout_threshold: 10,
+    log_retention_days: null,
+    minimum_password_length: 12,
+    mobile_analytics_disabled: 0,
+    mobile_otp_enabled: false,
+    name: company,
+    password_requires_lower_alpha: false,
+    password_requires_numeric: false,
+    password_requires_special: false,
+    password_requires_upper_alpha: false,
+    push_enabled: true,
+    reactivation_integration_key: null,
+    reactivation_url: '',
+    req_fips_passcodes_android: false,
+    security_checkup_enabled: 1,
+    sms_batch: 1,
+    sms_enabled: false,
+    sms_expiration: 0,
+    sms_message: 'SMS passcodes',
+    sms_refresh: 0,
+    telephony_warning_min: 0,
+    timezone: 'UTC',
+    user_telephony_cost_max: 20.0,
+  };
+}

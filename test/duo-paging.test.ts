@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import {
+  DUO_LIST_ENDPOINTS,
+  DUO_RESOURCES,
+  DuoClient,
+  canonicalizeParams,
+  computeDuoSignature,
+  duoAuthorizationHeader,
+  formatDuoDate,
+  type DuoListEndpointName,
+  type DuoLogLevel,
+  type DuoPage,
+} from '../src/duo';
+import { generateTenant, startDuoSimulator, type DuoSimulator, type DuoTenant } from '../src/simulators/duo';
+import { stopAtEnd } from './harness/root-hooks';
+
+/** Tenant fields of each list endpoint. */
+const TENANT_FIELD: Record<DuoListEndpointName, keyof DuoTenant> = {
+  admins: 'admins',
+  groups: 'groups',
+  users: 'users',
+  phones: 'phones',
+  tokens: 'tokens',
+  webauthncredentials: 'webauthncredentials',
+  integrations: 'integrations',
+};
+
+function idsOf(tenant: DuoTenant, name: DuoListEndpointName): string[] {
+  const idField = DUO_LIST_ENDPOINTS[name].idField;
+  return (tenant[TENANT_FIELD[name]] as unknown as Array<Record<string, string>>).map((record) => record[idField]!);
+}
+
+async function collect<T>(pages: AsyncIterable<DuoPage<T>>): Promise<DuoPage<T>[]> {
+  const collected: DuoPage<T>[] = [];
+  for await (const page of pages) collected.push(page);
+  return collected;
+}
+
+describe('Duo paging', () => {
+  // Every list endpoint spans three pages at its maximum page size.
+  const tenant = generateTenant({
+    users: 700,
+    seed: 5,
+    phones: 1200,
+    tokens: 1100,
+    webauthn: 1001,
+    groups: 1002,
+    admins: 250,
+    integrations: 201,
+  });
+  let simulator: DuoSimulator;
+  const logLines: Array<{ level: DuoLogLevel; message: string; fields: Record<string, unknown> }> = [];
+  let client: DuoClient;
+
+  before(async () => {
+    simulator = await startDuoSimulator({ tenant });
+    stopAtEnd(() => simulator.close());
+    client = new DuoClient({
+      ...simulator.clientOptions,
+      requestsPerMinute: 60_000,
+      logger: (level, message, fields) => logLines.push({ level, message, fields }),
+    });
+  });
+  beforeEach(() => {
+    simulator.clearRequestLog();
+    simulator.setFaults({});
+    logLines.length = 0;
+  });
+
+  for (const name of Object.keys(TENANT_FIELD) as DuoListEndpointName[]) {
+    it(`reads every ${name} record exactly once at the maximum page size`, async () => {
+      const endpoint = DUO_LIST_ENDPOINTS[name];
+      const pages = await collect(client.pages(name));
+      const expected = idsOf(tenant, name);
+      const received = pages.flatMap((page) => page.records.map((record) => String(record[endpoint.idField])));
+      assert.deepEqual(received, expected);
+      assert.equal(pages.length, Math.ceil(expected.length / endpoint.maxPageSize));
+      assert.ok(pages.length >= 3);
+      // Offsets chain through next_offset; the last page has none.
+      pages.forEach((page, index) => {
+        assert.equal(page.offset, index * endpoint.maxPageSize);
+        assert.equal(page.totalObjects, expected.length);
+        assert.equal(page.nextOffset, index < pages.length - 1 ? pages[index + 1]!.offset : undefined);
+        assert.equal(page.stoppedBecause, undefined);
+      });
+      const requests = simulator.requestLog.filter((entry) => entry.path === endpoint.path);
+      assert.ok(requests.every((entry) => entry.limit === endpoint.maxPageSize && entry.status === 200));
+      assert.deepEqual(
+        requests.map((entry) => entry.offset),
+        pages.map((page) => page.offset),
+      );
+    });
+  }
+
+  it('resumes from a start offset', async () => {
+    const pages = await collect(client.pages('users', { startOffset: 300 }));
+    assert.deepEqual(
+      pages.map((page) => page.offset),
+      [300, 600],
+    );
+    assert.deepEqual(
+      pages.flatMap((page) => page.records.map((user) => user.user_id)),
+      idsOf(tenant, 'users').slice(300),
+    );
+  });
+
+  it('never asks for more than the maximum page size; the simulator clamps larger limits', async () => {
+    const pages = await collect(client.pages('users', { pageSize: 5000 }));
+    assert.equal(pages[0]!.records.length, 300);
+    assert.ok(simulator.requestLog.every((entry) => entry.limit === 300));
+
+    const params = [
+      ['limit', '1000'],
+      ['offset', '0'],
+    ] as const;
+    const date = formatDuoDate(new Date());
+    const response = await request(`${simulator.url}/admin/v1/users?${canonicalizeParams(params)}`, {
+      headers: {
+        date,
+        authorization: duoAuthorizationHeader(
+          simulator.integrationKey,
+          computeDuoSignature('v5', simulator.secretKey, {
+            method: 'GET',
+            host: simulator.apiHostname,
+            path: '/admin/v1/users',
+            params,
+            date,
+          }),
+        ),
+      },
+    });
+    const body = (await response.body.json()) as { response: unknown[]; metadata: Record<string, number> };
+    assert.equal(body.response.length, 300);
+    assert.deepEqual(body.metadata, { next_offset: 300, total_objects: 700 });
+  });
+
+  it('follows next_offset through short pages without losing or repeating records', async () => {
+    simulator.setFaults({ shortPages: true });
+    const pages = await collect(client.pages('phones'));
+    const received = pages.flatMap((page) => page.records.map((phone) => phone.phone_id));
+    assert.deepEqual(received, idsOf(tenant, 'phones'));
+    assert.ok(pages.length > 3, `short pages should need more than 3 requests, got ${pages.length}`);
+    assert.ok(pages.some((page) => page.records.length < 500));
+  });
+
+  const anomalies = [
+    ['missing-metadata', 'missing-metadata', 'a page without metadata'],
+    ['stuck-offset', 'offset-did-not-advance', 'a next_offset that does not advance'],
+    ['empty-page', 'empty-page', 'an empty page that promises more'],
+  ] as const;
+  for (const [kind, reason, description] of anomalies) {
+    it(`stops defensively at ${description}`, async () => {
+      simulator.setFaults({ pagingAnomalies: { '/admin/v1/users': { kind, fromOffset: 300 } } });
+      const pages = await collect(client.pages('users'));
+      assert.equal(pages.length, 2);
+      assert.equal(pages[0]!.records.length, 300);
+      const last = pages[1]!;
+      assert.equal(last.stoppedBecause, reason);
+      assert.equal(last.nextOffset, undefined);
+      // The anomalous page's own records are still handed over (none for an empty page).
+      assert.equal(last.records.length, kind === 'empty-page' ? 0 : 300);
+      assert.equal(simulator.requestLog.length, 2);
+      const warning = logLines.find((line) => line.level === 'warn' && line.fields.reason === reason);
+      assert.ok(warning, `expected a warning naming ${reason}`);
+      assert.equal(warning.fields.endpoint, '/admin/v1/users');
+    });
+  }
+
+  it('declares each resource with its endpoints, grants and page size', () => {
+    const table = Object.values(DUO_RESOURCES).map((resource) => [
+      resource.name,
+      resource.endpoints.map((endpoint) => endpoint.path),
+      resource.grants,
+      resource.pageSize,
+    ]);
+    assert.deepEqual(table, [
+      [
+        'account',
+        ['/admin/v1/settings', '/admin/v1/info/summary'],
+        ['Grant settings', 'Grant read information'],
+        undefined,
+      ],
+      ['admins', ['/admin/v1/admins'], ['Grant administrators'], 100],
+      ['groups', ['/admin/v1/groups'], ['Grant read resource'], 500],
+      ['users', ['/admin/v1/users'], ['Grant read resource'], 300],
+      ['phones', ['/admin/v1/phones'], ['Grant read resource'], 500],
+      ['tokens', ['/admin/v1/tokens'], ['Grant read resource'], 500],
+      ['webauthn', ['/admin/v1/webauthncredentials'], ['Grant read resource'], 500],
+      ['integrations', ['/admin/v3/integrations'], ['Grant read resource'], 100],
+    ]);
+  });
+
+  it('treats an empty list without next_offset as a normal, complete read', async () => {
+    const empty = await startDuoSimulator({ tenant: generateTenant({ users: 3, seed: 2, tokens: 0 }) });
+    stopAtEnd(() => empty.close());
+    const pages = await collect(
+      new DuoClient({ ...empty.clientOptions, requestsPerMinute: 60_000, logger: () => {} }).pages('tokens'),
+    );
+    assert.equal(pages.length, 1);
+    assert.deepEqual(pages[0]!.records, []);
+    assert.equal(pages[0]!.stoppedBecause, undefined);
+    assert.equal(pages[0]!.totalObjects, 0);
+  });
+});
