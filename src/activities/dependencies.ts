@@ -1,0 +1,32 @@
+import type { AppConfig, InstanceConfig } from '../config/instances';
+import type { StagingStore } from '../staging/store';
+import { UnknownInstanceError } from './failures';
+
+/** A structured log line sink; messages and fields never carry secrets. */
+export type Logger = (
+  level: 'debug' | 'info' | 'warn' | 'error',
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+export interface ActivityDependencies {
+  config: AppConfig;
+  staging: StagingStore;
+  /** Where secret references (`{ env }`) are resolved; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+  /** Options passed to every Duo client (the backoff schedule, an undici dispatcher, ...). */
+  duoClientOptions?: Record<string, unknown>;
+  /** Options passed to every JupiterOne client (retry schedule, poll interval, batch size, ...). */
+  jupiterOneClientOptions?: Record<string, unknown>;
+}
+
+export function findInstanceOrFail(deps: ActivityDependencies, instanceId: string): InstanceConfig {
+  const instance = deps.config.instances.find((candidate) => candidate.id === instanceId);
+  if (!instance)
+    throw new UnknownInstanceError(
+      instanceId,
+      deps.config.instances.map((i) => i.id),
+    );
+  return instance;
+}

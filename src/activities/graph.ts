@@ -1,0 +1,40 @@
+/** The buildGraph activity: staged raw records → staged graph objects, plus a small summary. */
+import { buildGraph as buildStagedGraph } from '../graph/build-graph';
+import { graphInstanceContext } from '../graph/converters';
+import type { DroppedObjects, PartialType, ResourceName, ResourceOutcome } from '../workflows/contract';
+import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
+import { classified } from './failures';
+import { withPeriodicHeartbeat } from './heartbeat';
+
+export interface GraphSummary {
+  entities: Record<string, number>;
+  relationships: Record<string, number>;
+  partialTypes: PartialType[];
+  dropped: DroppedObjects;
+  skippedRelationships: { type: string; reason: string; count: number }[];
+}
+
+export function createGraphActivities(deps: ActivityDependencies) {
+  return {
+    async buildGraph(input: {
+      instanceId: string;
+      runKey: string;
+      outcomes: Record<ResourceName, ResourceOutcome>;
+    }): Promise<GraphSummary> {
+      return classified(async () => {
+        const instance = findInstanceOrFail(deps, input.instanceId);
+        const run = deps.staging.openRun(input.runKey);
+        const summary = await withPeriodicHeartbeat({ phase: 'building' }, () =>
+          buildStagedGraph(run, input.outcomes, graphInstanceContext(instance)),
+        );
+        return {
+          entities: summary.entities,
+          relationships: summary.relationships,
+          partialTypes: summary.partialTypes,
+          dropped: summary.dropped,
+          skippedRelationships: summary.skippedRelationships,
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The activities of duoIngestion, built by a factory over injected dependencies (the worker's
+ * configuration, its staging store, client options). Each activity is a thin shell: it resolves
+ * the instance, calls the modules that do the work (src/duo, src/graph, src/output,
+ * src/jupiterone) and classifies their errors. The workflow types its proxies with
+ * `ReturnType<typeof createActivities>`.
+ */
+import { hostTaskQueue } from '../workflows/contract';
+import { createDeliveryActivities } from './deliver';
+import type { ActivityDependencies } from './dependencies';
+import { createFetchActivities } from './fetch';
+import { createGraphActivities } from './graph';
+
+export type { ActivityDependencies } from './dependencies';
+
+export function createActivities(deps: ActivityDependencies) {
+  return {
+    /** Claims this worker's staging for a run: the run's next activities go to its host queue. */
+    async claimStaging(): Promise<{ hostTaskQueue: string; stagingStoreId: string }> {
+      return { hostTaskQueue: hostTaskQueue(deps.config.taskQueue, deps.staging.id), stagingStoreId: deps.staging.id };
+    },
+
+    /** Removes a run's staged files; safe to call more than once. */
+    async cleanupStaging(input: { runKey: string }): Promise<void> {
+      await deps.staging.openRun(input.runKey).remove();
+    },
+
+    ...createFetchActivities(deps),
+    ...createGraphActivities(deps),
+    ...createDeliveryActivities(deps),
+  };
+}
+
+export type DuoJ1Activities = ReturnType<typeof createActivities>;

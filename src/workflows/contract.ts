@@ -1,0 +1,161 @@
+/**
+ * The Temporal contract of duo-j1: names, input, progress and result types. Users type these names
+ * into the Temporal UI and CLI, schedules refer to them, and teams embedding duo-j1 import the
+ * types, so they change only with great care.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+export const WORKFLOW_TYPE = 'duoIngestion';
+export const LOCK_WORKFLOW_TYPE = 'duoInstanceLock';
+export const DEFAULT_TASK_QUEUE = 'duo-j1';
+
+/** Workflow id of runs started by `duo-j1 run` (any other id works too: the lock is per instance). */
+export function ingestionWorkflowId(instanceId: string): string {
+  return `duo-ingestion-${instanceId}`;
+}
+
+/** Schedule id of an instance's polling schedule. */
+export function scheduleId(instanceId: string): string {
+  return `duo-ingestion-${instanceId}`;
+}
+
+/** Workflow id of the per-instance lock held by the run in progress. */
+export function instanceLockWorkflowId(instanceId: string): string {
+  return `duo-instance-lock-${instanceId}`;
+}
+
+/** Task queue of the worker holding a run's staged files (see DESIGN: worker-specific routing). */
+export function hostTaskQueue(sharedTaskQueue: string, stagingStoreId: string): string {
+  return `${sharedTaskQueue}-host-${stagingStoreId}`;
+}
+
+/** Failure types a run can end with (`ApplicationFailure.type`). */
+export const FailureType = {
+  Configuration: 'ConfigurationError',
+  UnknownInstance: 'UnknownInstance',
+  InstanceBusy: 'InstanceBusy',
+  DuoAuthentication: 'DuoAuthenticationError',
+  DuoPermission: 'DuoPermissionError',
+  DuoRateLimit: 'DuoRateLimitError',
+  JupiterOne: 'JupiterOneError',
+  StagedInputMissing: 'StagedInputMissing',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** The Duo resources read by one run, each fetched by its own activity. */
+export const RESOURCES = [
+  'account',
+  'admins',
+  'groups',
+  'users',
+  'phones',
+  'tokens',
+  'webauthn',
+  'integrations',
+] as const;
+export type ResourceName = (typeof RESOURCES)[number];
+
+/** Timing knobs; the defaults suit production. Tests shorten them to provoke failures quickly. */
+export interface IngestionTuning {
+  /** Heartbeat timeout of the long activities (fetch, build, deliver). Default 60 s. */
+  heartbeatTimeoutSeconds?: number;
+  /**
+   * How long an activity may wait for the worker holding the run's staged files before the run
+   * starts over on another worker. Default 300 s.
+   */
+  hostScheduleToStartSeconds?: number;
+  /** How many times the pipeline may start over (worker lost, staged input gone). Default 3. */
+  maxPipelineRestarts?: number;
+}
+
+/** Workflow input: typeable into the Temporal UI's "Start Workflow" as `{"instanceId": "…"}`. */
+export interface DuoIngestionInput {
+  instanceId: string;
+  tuning?: IngestionTuning;
+}
+
+export type Phase =
+  'starting' | 'acquiring' | 'validating' | 'fetching' | 'building' | 'delivering' | 'cleaning-up' | 'done' | 'failed';
+
+export interface ResourceOutcome {
+  status: 'pending' | 'running' | 'complete' | 'failed';
+  records?: number;
+  pages?: number;
+  /** Why the resource failed for good (names the missing Duo grant on a 403). */
+  reason?: string;
+  errorType?: string;
+}
+
+export interface DuoIngestionProgress {
+  instanceId: string;
+  phase: Phase;
+  /** Pipeline attempt, from 1; above 1 after a worker was lost or staged input vanished. */
+  attempt: number;
+  resources: Record<ResourceName, ResourceOutcome>;
+  /** Worker-specific task queue of the current attempt. */
+  hostTaskQueue?: string;
+  jobId?: string;
+}
+
+export interface PartialType {
+  type: string;
+  reason: string;
+}
+
+export interface DroppedObjects {
+  count: number;
+  examples: { key: string; type: string; error: string }[];
+}
+
+export interface DuoIngestionResult {
+  instanceId: string;
+  /** `success`: everything delivered; `partial`: delivered, but some types kept their previous data. */
+  outcome: 'success' | 'partial';
+  resources: Record<ResourceName, ResourceOutcome>;
+  entities: Record<string, number>;
+  relationships: Record<string, number>;
+  partialTypes: PartialType[];
+  dropped: DroppedObjects;
+  durationsMs: { validate: number; fetch: number; build: number; deliver: number; total: number };
+  delivery: LocalDeliveryReport | JupiterOneDeliveryReport;
+  pipelineAttempts: number;
+}
+
+export interface ChangeCounts {
+  created: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface LocalDeliveryReport {
+  target: 'local';
+  outputDir: string;
+  graphHtml: string;
+  changesFile: string;
+  changes: ChangeCounts;
+  /** Readable change lines (first few per type), for the run summary. */
+  changeSummary: string;
+}
+
+export interface JupiterOneDeliveryReport {
+  target: 'jupiterone';
+  jobId: string;
+  status: string;
+  uploaded: { entities: number; relationships: number; batches: number; bytes: number };
+  rejected: number;
+  entities: ChangeCounts;
+  relationships: ChangeCounts;
+  mappedRelationships: ChangeCounts;
+}
+
+export const progressQuery = defineQuery<DuoIngestionProgress>('progress');
+
+/** Sent by a run to its instance lock: what to clean up if the run dies without cleaning up. */
+export interface LockCleanupState {
+  instanceId: string;
+  hostTaskQueue?: string;
+  runKey?: string;
+  jobId?: string;
+}
+export const lockStateSignal = defineSignal<[LockCleanupState]>('runState');
+export const releaseLockSignal = defineSignal('release');

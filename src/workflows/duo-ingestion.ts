@@ -1,0 +1,303 @@
+/**
+ * duoIngestion: one complete read of a Duo account, delivered to JupiterOne or the local graph
+ * directory. Orchestration only; every side effect is an activity.
+ *
+ *   acquire the instance lock ─► claim a worker's staging ─► validate ─► fetch every resource in
+ *   parallel ─► build the graph ─► deliver ─► clean up staging ─► release the lock
+ *
+ * All activities after the claim run on the claiming worker's own task queue, because that worker
+ * holds the staged files. If that worker never comes back, or staged inputs turn out to be gone
+ * (after a reset, say), the pipeline starts again from the claim on whichever worker is alive.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  TimeoutFailure,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+  type ActivityOptions,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import { TimeoutType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { createActivities } from '../activities';
+import {
+  FailureType,
+  RESOURCES,
+  instanceLockWorkflowId,
+  progressQuery,
+  lockStateSignal,
+  releaseLockSignal,
+  type DuoIngestionInput,
+  type DuoIngestionProgress,
+  type DuoIngestionResult,
+  type JupiterOneDeliveryReport,
+  type LocalDeliveryReport,
+  type ResourceName,
+  type ResourceOutcome,
+} from './contract';
+import { duoInstanceLock } from './instance-lock';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Errors after which retrying is pointless: a person has to act. */
+const NON_RETRYABLE = [
+  FailureType.Configuration,
+  FailureType.UnknownInstance,
+  FailureType.DuoAuthentication,
+  FailureType.DuoPermission,
+  FailureType.StagedInputMissing,
+];
+
+/** Activities on the shared task queue: quick calls that need no staged files. */
+const shared = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '2s',
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+/** Thrown inside the pipeline when it must start over on another worker. */
+class PipelineRestart extends Error {}
+
+function isHostLost(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof TimeoutFailure &&
+    error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START
+  );
+}
+
+function failureType(error: unknown): string | undefined {
+  const cause = error instanceof ActivityFailure || error instanceof ChildWorkflowFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+function failureMessage(error: unknown): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof TimeoutFailure) return `timed out (${cause.timeoutType ?? 'unknown'})`;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** Re-throws errors that must end the run; staged-input loss and a lost host restart the pipeline. */
+function classify(error: unknown): never {
+  if (isCancellation(error)) throw error;
+  if (isHostLost(error) || failureType(error) === FailureType.StagedInputMissing)
+    throw new PipelineRestart(failureMessage(error));
+  const type = failureType(error);
+  if (type) throw ApplicationFailure.create({ type, message: failureMessage(error), nonRetryable: true });
+  throw error;
+}
+
+export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngestionResult> {
+  const instanceId = typeof input?.instanceId === 'string' ? input.instanceId : '';
+  if (!/^[a-z0-9-]{1,64}$/.test(instanceId)) {
+    throw ApplicationFailure.nonRetryable(
+      `The workflow input must be {"instanceId": "<id>"} with an id matching [a-z0-9-]{1,64}; got ${JSON.stringify(input)?.slice(0, 200)}`,
+      FailureType.Configuration,
+    );
+  }
+  const tuning = input.tuning ?? {};
+  const startedAt = Date.now();
+  const progress: DuoIngestionProgress = {
+    instanceId,
+    phase: 'starting',
+    attempt: 0,
+    resources: Object.fromEntries(RESOURCES.map((r) => [r, { status: 'pending' }])) as Record<
+      ResourceName,
+      ResourceOutcome
+    >,
+  };
+  setHandler(progressQuery, () => progress);
+
+  progress.phase = 'acquiring';
+  const lock = await acquireInstanceLock(instanceId);
+  let jobId: string | undefined;
+  let hostQueue: string | undefined;
+  let runKey: string | undefined;
+  const host = (): Activities => proxyActivities<Activities>(hostActivityOptions(hostQueue!, tuning));
+
+  try {
+    const maxRestarts = tuning.maxPipelineRestarts ?? 3;
+    for (let attempt = 1; ; attempt += 1) {
+      progress.attempt = attempt;
+      const durations = { validate: 0, fetch: 0, build: 0, deliver: 0, total: 0 };
+      try {
+        const claim = await shared.claimStaging();
+        hostQueue = claim.hostTaskQueue;
+        progress.hostTaskQueue = hostQueue;
+        runKey = `${instanceId}~${workflowInfo().workflowId}~${workflowInfo().runId}~${attempt}`;
+        await lock.signal(lockStateSignal, { instanceId, hostTaskQueue: hostQueue, runKey });
+
+        progress.phase = 'validating';
+        let mark = Date.now();
+        const validation = await host().validateInstance({ instanceId }).catch(classify);
+        durations.validate = Date.now() - mark;
+
+        progress.phase = 'fetching';
+        mark = Date.now();
+        for (const resource of RESOURCES) progress.resources[resource] = { status: 'running' };
+        await Promise.all(
+          RESOURCES.map(async (resource) => {
+            try {
+              const summary = await host().fetchResource({ instanceId, runKey: runKey!, resource });
+              progress.resources[resource] = { status: 'complete', records: summary.records, pages: summary.pages };
+            } catch (error) {
+              if (isCancellation(error) || isHostLost(error)) throw error;
+              const type = failureType(error);
+              // Authentication and configuration errors concern every resource: end the run.
+              if (
+                type === FailureType.DuoAuthentication ||
+                type === FailureType.Configuration ||
+                type === FailureType.StagedInputMissing
+              ) {
+                throw error;
+              }
+              progress.resources[resource] = { status: 'failed', reason: failureMessage(error), errorType: type };
+            }
+          }),
+        ).catch(classify);
+        durations.fetch = Date.now() - mark;
+
+        progress.phase = 'building';
+        mark = Date.now();
+        const graph = await host().buildGraph({ instanceId, runKey, outcomes: progress.resources }).catch(classify);
+        durations.build = Date.now() - mark;
+
+        progress.phase = 'delivering';
+        mark = Date.now();
+        let delivery: LocalDeliveryReport | JupiterOneDeliveryReport;
+        const partialTypes = [...graph.partialTypes];
+        if (validation.target === 'jupiterone') {
+          jobId = (await shared.startSyncJob({ instanceId }).catch(classify)).jobId;
+          progress.jobId = jobId;
+          await lock.signal(lockStateSignal, { instanceId, hostTaskQueue: hostQueue, runKey, jobId });
+          const upload = await host().uploadGraph({ instanceId, runKey, jobId }).catch(classify);
+          for (const type of upload.rejectedTypes) {
+            if (!partialTypes.some((p) => p.type === type))
+              partialTypes.push({ type, reason: 'objects rejected by JupiterOne as too large' });
+          }
+          const finished = await shared
+            .finalizeSyncJob({ instanceId, jobId, partialTypes: partialTypes.map((p) => p.type) })
+            .catch(classify);
+          delivery = { target: 'jupiterone', jobId, uploaded: upload.uploaded, rejected: upload.rejected, ...finished };
+          jobId = undefined; // finalized: nothing left to abort
+        } else {
+          delivery = await host().deliverLocal({ instanceId, runKey, partialTypes }).catch(classify);
+        }
+        durations.deliver = Date.now() - mark;
+
+        progress.phase = 'cleaning-up';
+        await host()
+          .cleanupStaging({ runKey })
+          .catch(() => undefined);
+        runKey = undefined;
+        durations.total = Date.now() - startedAt;
+        progress.phase = 'done';
+        return {
+          instanceId,
+          outcome: partialTypes.length > 0 ? 'partial' : 'success',
+          resources: progress.resources,
+          entities: graph.entities,
+          relationships: graph.relationships,
+          partialTypes,
+          dropped: graph.dropped,
+          durationsMs: durations,
+          delivery,
+          pipelineAttempts: attempt,
+        };
+      } catch (error) {
+        if (!(error instanceof PipelineRestart) || attempt > maxRestarts) {
+          if (error instanceof PipelineRestart) {
+            throw ApplicationFailure.nonRetryable(
+              `The pipeline started over ${maxRestarts} times and still lost its worker or staged data: ${error.message}`,
+              'PipelineRestartsExhausted',
+            );
+          }
+          throw error;
+        }
+        // The worker holding the staged files is gone, or so are the files: start over elsewhere.
+        if (jobId) await abortJob(jobId, `restarting the pipeline: ${error.message}`);
+        jobId = undefined;
+        progress.jobId = undefined;
+        for (const resource of RESOURCES) progress.resources[resource] = { status: 'pending' };
+      }
+    }
+  } catch (error) {
+    progress.phase = 'failed';
+    // Cancelled or failed: abort the JupiterOne job and remove staging even while being cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      if (jobId)
+        await abortJob(jobId, isCancellation(error) ? 'run cancelled' : `run failed: ${failureMessage(error)}`);
+      if (runKey && hostQueue) {
+        await proxyActivities<Activities>({ ...hostActivityOptions(hostQueue, tuning), retry: { maximumAttempts: 2 } })
+          .cleanupStaging({ runKey })
+          .catch(() => undefined);
+      }
+    });
+    throw error;
+  } finally {
+    // Wait for the lock to close, so that a run started right after this one finds it free.
+    await CancellationScope.nonCancellable(async () => {
+      await lock.signal(releaseLockSignal).catch(() => undefined);
+      await lock.result().catch(() => undefined);
+    });
+  }
+
+  async function abortJob(id: string, reason: string): Promise<void> {
+    await shared.abortSyncJob({ instanceId, jobId: id, reason }).catch(() => undefined);
+  }
+}
+
+function hostActivityOptions(taskQueue: string, tuning: DuoIngestionInput['tuning'] = {}): ActivityOptions {
+  return {
+    taskQueue,
+    // The worker that holds the staged files must pick the task up; if it does not come back in
+    // time, the run starts over on another worker instead of waiting forever.
+    scheduleToStartTimeout: `${tuning.hostScheduleToStartSeconds ?? 300} seconds`,
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: `${tuning.heartbeatTimeoutSeconds ?? 60} seconds`,
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: 12,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  };
+}
+
+/**
+ * One run per instance at a time, whoever started it and with whatever workflow id: the run starts
+ * a lock workflow whose id is derived from the instance. Starting it fails while another run holds
+ * it. If this run is terminated, the lock is asked to cancel and cleans up after it.
+ */
+async function acquireInstanceLock(instanceId: string): Promise<ChildWorkflowHandle<typeof duoInstanceLock>> {
+  try {
+    // Started outside the run's cancellation scope: cancelling the run must not release the lock
+    // before the run has aborted its job; the finally block above releases it.
+    return await CancellationScope.nonCancellable(() =>
+      startChild(duoInstanceLock, {
+        workflowId: instanceLockWorkflowId(instanceId),
+        args: [{ instanceId }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw ApplicationFailure.nonRetryable(
+        `Instance "${instanceId}" is busy: another run is ingesting it (see workflow ${instanceLockWorkflowId(instanceId)} and its parent). Try again when it finishes.`,
+        FailureType.InstanceBusy,
+      );
+    }
+    throw error;
+  }
+}

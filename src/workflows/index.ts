@@ -1,0 +1,3 @@
+// The worker's workflowsPath: workflow functions only.
+export { duoIngestion } from './duo-ingestion';
+export { duoInstanceLock } from './instance-lock';

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startDuoSimulator } from '../src/simulators/duo/server';
+import { stopAtEnd } from './harness/root-hooks';
+
+const exec = promisify(execFile);
+const BIN = path.resolve(__dirname, '..', 'bin', 'duo-j1.js');
+const SECRET = 'a-secret-key-that-must-not-be-printed-0123456789';
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the duo-j1 command with only the given environment (plus PATH and HOME). */
+async function duoJ1(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('the duo-j1 command', () => {
+  it('has --help on every command of the tree', async () => {
+    const top = await duoJ1(['--help']);
+    assert.equal(top.code, 0);
+    for (const command of [
+      'start',
+      'worker',
+      'run',
+      'schedule',
+      'validate',
+      'simulate',
+      'document',
+      'visualize',
+      'bench',
+    ]) {
+      assert.match(top.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
+    }
+    const commands = [
+      ['start'],
+      ['worker'],
+      ['run'],
+      ['validate'],
+      ['document'],
+      ['visualize'],
+      ['bench'],
+      ['simulate', 'duo'],
+      ['simulate', 'jupiterone'],
+      ...['apply', 'describe', 'pause', 'unpause', 'trigger', 'delete', 'list'].map((verb) => ['schedule', verb]),
+    ];
+    const helps = await Promise.all(commands.map((command) => duoJ1([...command, '--help'])));
+    helps.forEach((help, index) => {
+      assert.equal(help.code, 0, commands[index].join(' '));
+      assert.match(help.stdout, new RegExp(`Usage: duo-j1 ${commands[index].join(' ')}`), commands[index].join(' '));
+    });
+    const schedule = await duoJ1(['schedule', '--help']);
+    for (const verb of ['apply', 'describe', 'pause', 'unpause', 'trigger', 'delete', 'list'])
+      assert.match(schedule.stdout, new RegExp(`  ${verb}\\b`));
+  });
+
+  it('exits 2 on usage errors and on bad configuration, naming every setting and never a secret', async () => {
+    const unknown = await duoJ1(['no-such-command']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command/);
+    const bad = await duoJ1(['validate'], {
+      DUO_API_HOSTNAME: 'example.com',
+      DUO_SECRET_KEY: SECRET,
+      DUO_POLLING_INTERVAL: 'SOMETIMES',
+    });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /DUO_API_HOSTNAME "example.com" is not a Duo API hostname/);
+    assert.match(bad.stderr, /DUO_INTEGRATION_KEY is required/);
+    assert.match(bad.stderr, /DUO_POLLING_INTERVAL must be one of/);
+    assert.ok(!`${bad.stdout}${bad.stderr}`.includes(SECRET));
+  });
+
+  it('validate reports the credentials and each grant, present or missing (exit 1 when one is missing)', async () => {
+    const duo = await startDuoSimulator({ users: 5 });
+    stopAtEnd(() => duo.close());
+    const env = {
+      DUO_API_HOSTNAME: duo.apiHostname,
+      DUO_INTEGRATION_KEY: duo.integrationKey,
+      DUO_SECRET_KEY: duo.secretKey,
+      DUO_J1_INSECURE_DUO_BASE_URL: duo.url,
+    };
+    const ok = await duoJ1(['validate', '--json'], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    const [report] = JSON.parse(ok.stdout) as { credentials: string; grants: { grant: string; status: string }[] }[];
+    assert.equal(report.credentials, 'valid');
+    assert.ok(report.grants.every((g) => g.status === 'present'));
+
+    duo.setFaults({ endpointErrors: { '/admin/v1/admins': { status: 403, code: 40301 } } });
+    const missing = await duoJ1(['validate'], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /MISSING Grant administrators/);
+    assert.match(missing.stdout, /credentials: valid/);
+
+    const wrong = await duoJ1(['validate'], { ...env, DUO_SECRET_KEY: SECRET });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stdout, /credentials: invalid/);
+    assert.ok(!`${wrong.stdout}${wrong.stderr}`.includes(SECRET), 'the secret is never printed');
+  });
+
+  it('simulate duo and simulate jupiterone print one JSON line once listening, and stop on SIGTERM', async () => {
+    for (const [args, fields] of [
+      [
+        ['simulate', 'duo', '--users', '10'],
+        ['url', 'apiHostname', 'integrationKey', 'secretKey'],
+      ],
+      [
+        ['simulate', 'jupiterone'],
+        ['url', 'apiKey', 'account'],
+      ],
+    ] as const) {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      stopAtEnd(() => void child.kill('SIGKILL'));
+      const line = await new Promise<string>((resolve) => {
+        let buffer = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString();
+          if (buffer.includes('\n')) resolve(buffer.split('\n')[0]);
+        });
+      });
+      const announced = JSON.parse(line) as Record<string, string>;
+      assert.deepEqual(Object.keys(announced).sort(), [...fields].sort());
+      assert.match(announced.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const answer = await fetch(`${announced.url}/admin/v1/users`);
+      assert.ok(answer.status === 401 || answer.status === 404, 'it answers on loopback');
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    }
+  });
+
+  it('document --check passes on the committed docs', async () => {
+    const check = await duoJ1(['document', '--check']);
+    assert.equal(check.code, 0, check.stderr);
+  });
+});

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { isMappedRelationship } from '../src/graph/types';
+import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/server';
+import { startJupiterOneSimulator, type JupiterOneSimulator } from '../src/simulators/jupiterone/server';
+import { stagingDirectory } from '../src/worker/runtime';
+import { WORKFLOW_TYPE, type DuoIngestionResult, type JupiterOneDeliveryReport } from '../src/workflows/contract';
+import { expectedGraph } from './harness/expected-graph';
+import { waitFor } from './harness/inspect';
+import { simulatorInstance, writeInstancesFile } from './harness/instances';
+import { stopAtEnd } from './harness/root-hooks';
+import { spawnWorkerProcess, startTestWorkers, testClient, testConfig, uniqueTaskQueue } from './harness/temporal';
+
+async function simulators(users: number, seed: number): Promise<{ duo: DuoSimulator; j1: JupiterOneSimulator }> {
+  const duo = await startDuoSimulator({ users, seed });
+  const j1 = await startJupiterOneSimulator();
+  stopAtEnd(() => duo.close());
+  stopAtEnd(() => j1.close());
+  return { duo, j1 };
+}
+
+function keys(objects: { _key: string }[]): string[] {
+  return objects.map((o) => o._key).sort();
+}
+
+describe('delivery to JupiterOne', function () {
+  it('delivers a generated tenant: the held graph equals the graph built from the tenant, employees linked by email', async () => {
+    const { duo, j1 } = await simulators(400, 21);
+    const instance = simulatorInstance(duo, { jupiterone: j1 });
+    const config = testConfig([instance]);
+    await startTestWorkers(config);
+    const client = await testClient();
+    const run = () =>
+      client.workflow.execute(WORKFLOW_TYPE, {
+        taskQueue: config.taskQueue,
+        workflowId: `j1-${uniqueTaskQueue()}`,
+        args: [{ instanceId: instance.id }],
+      }) as Promise<DuoIngestionResult>;
+
+    const result = await run();
+    const delivery = result.delivery as JupiterOneDeliveryReport;
+    assert.equal(delivery.target, 'jupiterone');
+    assert.equal(delivery.status, 'FINISHED');
+
+    const expected = await expectedGraph(duo.tenant, instance);
+    const held = j1.heldGraph({ scope: `duo-${instance.id}` });
+    assert.deepEqual(keys(held.entities), [...expected.entities.keys()].sort());
+    const expectedDirect = [...expected.relationships.values()].filter((r) => !isMappedRelationship(r));
+    const expectedMapped = [...expected.relationships.values()].filter(isMappedRelationship);
+    assert.deepEqual(keys(held.relationships), keys(expectedDirect));
+    assert.deepEqual(held.mappedRelationships.map((m) => m.relationship._key).sort(), keys(expectedMapped));
+    for (const entity of held.entities) {
+      assert.deepEqual(entity, expected.entities.get(entity._key), `entity ${entity._key} as built`);
+    }
+    // Every mapping found or created its employee, by lower-cased email.
+    const employees = j1.heldGraph({ owner: 'system-mapper' }).entities.filter((e) => e._type === 'employee');
+    assert.ok(employees.length > 0);
+    const employeeEmails = new Set(employees.map((e) => e.email));
+    for (const mapping of expectedMapped) {
+      assert.ok(
+        employeeEmails.has(mapping._mapping.targetEntity.email as string),
+        `employee for ${mapping._mapping.targetEntity.email}`,
+      );
+    }
+    assert.equal(delivery.entities.created, expected.entities.size);
+
+    // An unchanged second run changes nothing.
+    const second = (await run()).delivery as JupiterOneDeliveryReport;
+    assert.deepEqual(second.entities, { created: 0, updated: 0, deleted: 0 });
+    assert.deepEqual(second.relationships, { created: 0, updated: 0, deleted: 0 });
+
+    // A user removed from the tenant disappears from the held graph.
+    const removed = duo.tenant.users[0];
+    duo.setTenant({ ...duo.tenant, users: duo.tenant.users.slice(1) });
+    const third = (await run()).delivery as JupiterOneDeliveryReport;
+    assert.ok(third.entities.deleted >= 1);
+    assert.ok(
+      !j1.heldGraph({ scope: `duo-${instance.id}` }).entities.some((e) => e._key === `duo-user:${removed.user_id}`),
+    );
+
+    // ... except when the users fetch failed: every partial type keeps its previous objects.
+    const before = j1.heldGraph({ scope: `duo-${instance.id}` });
+    duo.setTenant({ ...duo.tenant, users: duo.tenant.users.slice(1) });
+    duo.setFaults({ endpointErrors: { '/admin/v1/users': { status: 403, code: 40301 } } });
+    const failedUsers = await run();
+    assert.equal(failedUsers.resources.users.status, 'failed');
+    const partial = failedUsers.partialTypes.map((p) => p.type);
+    for (const type of [
+      'duo_user',
+      'duo_account_has_user',
+      'duo_group_has_user',
+      'duo_user_uses_phone',
+      'duo_user_assigned_mfa_device',
+      'duo_user_is_employee',
+    ]) {
+      assert.ok(partial.includes(type), `${type} is partial`);
+    }
+    const finalize = j1
+      .requestLog()
+      .filter((r) => r.route === 'finalize')
+      .at(-1);
+    assert.deepEqual(
+      [...(finalize?.partialTypes ?? [])].sort(),
+      [...partial].sort(),
+      'finalize carries the partial types',
+    );
+    const after = j1.heldGraph({ scope: `duo-${instance.id}` });
+    assert.deepEqual(
+      keys(after.entities.filter((e) => e._type === 'duo_user')),
+      keys(before.entities.filter((e) => e._type === 'duo_user')),
+      'every duo_user kept',
+    );
+    assert.deepEqual(
+      keys(after.relationships.filter((r) => r._type === 'duo_group_has_user')),
+      keys(before.relationships.filter((r) => r._type === 'duo_group_has_user')),
+    );
+  });
+
+  it('survives a worker SIGKILLed during upload: same final graph, no object lost', async () => {
+    const { duo, j1 } = await simulators(3000, 22);
+    // Slow uploads so the kill lands in the middle of them.
+    j1.setFaults({ latencyMs: 400 });
+    const instance = simulatorInstance(duo, { jupiterone: j1 });
+    const config = testConfig([instance]);
+    const { file, env } = writeInstancesFile(config.instances);
+    const first = await spawnWorkerProcess({ config, instancesFile: file, env });
+    const client = await testClient();
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: `j1-kill-${uniqueTaskQueue()}`,
+      args: [{ instanceId: instance.id, tuning: { heartbeatTimeoutSeconds: 3 } }],
+    });
+    await waitFor(
+      () => j1.requestLog().filter((r) => r.route === 'upload-entities' && r.status === 200).length >= 2,
+      'two uploaded batches',
+    );
+    await first.kill('SIGKILL');
+    j1.setFaults({ latencyMs: 0 });
+    const second = await spawnWorkerProcess({ config, instancesFile: file, env });
+    const result = (await handle.result()) as DuoIngestionResult;
+    await second.kill();
+    assert.equal(result.delivery.target, 'jupiterone');
+    const expected = await expectedGraph(duo.tenant, instance);
+    const held = j1.heldGraph({ scope: `duo-${instance.id}` });
+    assert.deepEqual(keys(held.entities), [...expected.entities.keys()].sort());
+    assert.equal(held.relationships.length + held.mappedRelationships.length, expected.relationships.size);
+    assert.equal(j1.jobs().filter((j) => j.job.status === 'FINISHED').length, 1, 'one job, finalized once');
+    assert.ok(
+      j1
+        .requestLog()
+        .filter((r) => r.route === 'upload-entities')
+        .every((r) => r.ignoreDuplicates === true),
+      'every batch is sent with ignoreDuplicates, so a re-sent one is harmless',
+    );
+  });
+
+  it('aborts the job and removes staging when a run is cancelled mid-upload', async () => {
+    const { duo, j1 } = await simulators(2000, 23);
+    j1.setFaults({ latencyMs: 500 });
+    const instance = simulatorInstance(duo, { jupiterone: j1 });
+    const config = testConfig([instance]);
+    await startTestWorkers(config);
+    const client = await testClient();
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: `j1-cancel-${uniqueTaskQueue()}`,
+      args: [{ instanceId: instance.id }],
+    });
+    await waitFor(() => j1.requestLog().some((r) => r.route === 'upload-entities'), 'an upload');
+    await handle.cancel();
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    j1.setFaults({ latencyMs: 0 });
+    await waitFor(() => j1.jobs().every((j) => j.job.status === 'ABORTED'), 'the job aborted', 20_000);
+    assert.match(j1.jobs()[0].abortReason ?? '', /cancel/);
+    const runs = path.join(stagingDirectory(config), 'runs');
+    await waitFor(
+      async () => !existsSync(runs) || (await import('node:fs/promises')).readdir(runs).then((r) => r.length === 0),
+      'staging removed',
+      20_000,
+    );
+  });
+});

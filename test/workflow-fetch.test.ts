@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startDuoSimulator } from '../src/simulators/duo/server';
+import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
+import { stagingDirectory } from '../src/worker/runtime';
+import { RESOURCES, WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
+import { simulatorInstance } from './harness/instances';
+import { stopAtEnd } from './harness/root-hooks';
+import { startTestWorkers, testClient, testConfig } from './harness/temporal';
+
+describe('duoIngestion on a real Temporal server', function () {
+  it('fetches every resource of a multi-page tenant in parallel and delivers it locally', async () => {
+    const duo = await startDuoSimulator({ users: 700, seed: 7 });
+    stopAtEnd(() => duo.close());
+    const config = testConfig([simulatorInstance(duo)]);
+    const runtime = await startTestWorkers(config);
+    const client = await testClient();
+
+    const result = (await client.workflow.execute(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: `fetch-${config.taskQueue}`,
+      args: [{ instanceId: config.instances[0].id }],
+    })) as DuoIngestionResult;
+
+    for (const resource of RESOURCES) assert.equal(result.resources[resource].status, 'complete', resource);
+    assert.equal(result.resources.users.records, duo.tenant.users.length);
+    assert.equal(result.resources.users.pages, Math.ceil(700 / 300), 'users asked at the maximum page size of 300');
+    assert.equal(result.resources.phones.records, duo.tenant.phones.length);
+    assert.equal(result.entities.duo_user, duo.tenant.users.length);
+    assert.equal(result.delivery.target, 'local');
+    assert.ok(result.delivery.target === 'local' && readFileSync(result.delivery.graphHtml, 'utf8').includes('<html'));
+
+    // Each page requested once: no offset of the users endpoint was fetched twice.
+    const userOffsets = duo.requestLog
+      .filter((r) => r.path === '/admin/v1/users' && r.limit === 300)
+      .map((r) => r.offset);
+    assert.deepEqual(userOffsets, [0, 300, 600]);
+
+    // The run cleaned up its staging.
+    const staging = await LocalDirectoryStagingStore.open(stagingDirectory(config));
+    assert.deepEqual(await staging.listRuns(), []);
+    assert.equal(runtime.staging.id, staging.id);
+  });
+});
