@@ -1,0 +1,434 @@
+/**
+ * Pure converters: one Duo wire object in, one entity out. They set only the properties the data
+ * model declaration lists for the entity's kind (the compiler checks the names), never modify their
+ * input, and keep the record (minus secrets) as `_rawData`. Whether the result passes the data
+ * model's schema is decided afterwards by `validateEntity`.
+ */
+import type {
+  DuoAdmin,
+  DuoGroup,
+  DuoInfoSummary,
+  DuoIntegrationRecord,
+  DuoPhone,
+  DuoSettings,
+  DuoToken,
+  DuoU2fToken,
+  DuoUser,
+  DuoUserSummary,
+  DuoWebAuthnCredentialSummary,
+} from '../duo/types';
+import type { InstanceConfig } from '../config/instances';
+import {
+  ACCOUNT_SETTING_PROPERTIES,
+  ACCOUNT_SUMMARY_PROPERTIES,
+  ENTITY_KEYS,
+  ENTITY_KINDS,
+  INTEGRATION_GRANT_FLAGS,
+  type EntityKindId,
+} from './data-model';
+import type { Entity, PropertyValue } from './types';
+import { isValidEmail } from './validation';
+import {
+  duoLocalTimeToEpochMilliseconds,
+  epochMilliseconds,
+  finiteNumber,
+  flag,
+  localPart,
+  notesList,
+  postureFlag,
+  splitFullName,
+  stringList,
+  text,
+} from './values';
+
+/** What the converters need to know about the Duo instance being read. */
+export interface GraphInstanceContext {
+  /** The `<id>` of `api-<id>.duosecurity.com` (see `duoSiteId` in src/config/instances.ts). */
+  siteId: string;
+  apiHostname: string;
+  /** The instance's account name (its configuration, not Duo's settings). */
+  accountName?: string;
+  /** Adds `tag.AccountName` (the account name above) to every entity. */
+  tagWithAccountName?: boolean;
+}
+
+/** The graph context of a configured instance. */
+export function graphInstanceContext(instance: InstanceConfig): GraphInstanceContext {
+  return {
+    siteId: instance.duo.siteId,
+    apiHostname: instance.duo.apiHostname,
+    accountName: instance.accountName,
+    tagWithAccountName: instance.tagWithAccountName,
+  };
+}
+
+/** The record the fetch stage stages as `raw/account`. `infoSummary` is absent without "Grant read information". */
+export interface StagedAccountRecord {
+  settings: DuoSettings;
+  infoSummary?: DuoInfoSummary;
+}
+
+/** A record that cannot become an entity at all (no id to key it by). */
+export class UnconvertibleRecordError extends Error {
+  constructor(
+    readonly resource: string,
+    detail: string,
+  ) {
+    super(`A ${resource} record cannot be converted: ${detail}`);
+    this.name = 'UnconvertibleRecordError';
+  }
+}
+
+/** The Admin Panel of the account: the API hostname with `api-` turned into `admin-`. */
+export function adminPanelUrl(context: GraphInstanceContext): string {
+  const host = context.apiHostname
+    .trim()
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/+$/, '');
+  const match = /^api-[^.]+\.(duosecurity\.com|duofederal\.com)$/i.exec(host);
+  const domain = match ? match[1].toLowerCase() : 'duosecurity.com';
+  return `https://admin-${context.siteId}.${domain}/`;
+}
+
+type PropertiesOf<K extends EntityKindId> = {
+  [P in keyof (typeof ENTITY_KINDS)[K]['properties']]?: PropertyValue | undefined;
+};
+
+function assemble<K extends EntityKindId>(
+  kindId: K,
+  key: string,
+  rawData: object,
+  context: GraphInstanceContext,
+  properties: PropertiesOf<K>,
+): Entity {
+  const kind = ENTITY_KINDS[kindId];
+  const entity: Entity = { _key: key, _type: kind._type, _class: [...kind._class] };
+  const values = properties as Record<string, PropertyValue | undefined>;
+  // for…in rather than Object.entries: this runs for every entity of a large tenant, and the
+  // entries arrays were a measurable share of the garbage.
+  for (const name in values) {
+    const value = values[name];
+    if (value !== undefined) entity[name] = value;
+  }
+  if (context.tagWithAccountName) {
+    const accountName = text(context.accountName);
+    if (accountName) entity['tag.AccountName'] = accountName;
+  }
+  entity._rawData = [{ name: 'default', rawData }];
+  return entity;
+}
+
+function requiredId(resource: string, record: unknown, field: string): string {
+  const value = record && typeof record === 'object' ? text((record as Record<string, unknown>)[field]) : undefined;
+  if (!value) throw new UnconvertibleRecordError(resource, `it has no "${field}"`);
+  return value;
+}
+
+/** A valid email address or undefined (invalid ones stay only in `_rawData`). */
+function validEmail(value: unknown): string | undefined {
+  const email = text(value);
+  return email !== undefined && isValidEmail(email) ? email : undefined;
+}
+
+const ACCOUNT_VENDOR = 'Cisco Duo';
+
+function settingValue(property: string, value: unknown): PropertyValue | undefined {
+  if (typeof value === 'string') return text(value);
+  // Duo sends some flags as 0/1 integers; properties named as flags are booleans in the graph.
+  if (property.endsWith('Enabled') || property.startsWith('passwordRequires')) return flag(value);
+  return finiteNumber(value);
+}
+
+export function convertAccount(record: StagedAccountRecord, context: GraphInstanceContext): Entity {
+  const settings: DuoSettings = record?.settings ?? {};
+  const name = text(settings.name) ?? text(context.accountName) ?? context.siteId;
+  const webLink = adminPanelUrl(context);
+  const properties: PropertiesOf<'account'> = {
+    id: context.siteId,
+    name,
+    displayName: `${name} Duo Account`,
+    siteId: context.siteId,
+    vendor: ACCOUNT_VENDOR,
+    webLink,
+    accessURL: webLink,
+  };
+  const assign = properties as Record<string, PropertyValue | undefined>;
+  for (const [field, property] of Object.entries(ACCOUNT_SETTING_PROPERTIES)) {
+    assign[property] = settingValue(property, settings[field]);
+  }
+  for (const [field, property] of Object.entries(ACCOUNT_SUMMARY_PROPERTIES)) {
+    assign[property] = finiteNumber(record?.infoSummary?.[field]);
+  }
+  return assemble('account', ENTITY_KEYS.account(context.siteId, name), record, context, properties);
+}
+
+/** First and last name: Duo's own fields first, then the real name split at its first space. */
+export function userNames(user: Pick<DuoUserSummary, 'firstname' | 'lastname' | 'realname'>): {
+  firstName?: string;
+  lastName?: string;
+} {
+  const fromRealName = splitFullName(text(user.realname));
+  return {
+    firstName: text(user.firstname) ?? fromRealName.first,
+    lastName: text(user.lastname) ?? fromRealName.rest,
+  };
+}
+
+function userDisplayName(user: DuoUserSummary, userId: string): string {
+  const { firstname, lastname } = user;
+  const fullName = [text(firstname), text(lastname)].filter(Boolean).join(' ');
+  return text(user.realname) ?? text(fullName) ?? text(user.username) ?? text(user.email) ?? userId;
+}
+
+function aliasesOf(user: DuoUserSummary): string[] | undefined {
+  const values: unknown[] = [user.alias1, user.alias2, user.alias3, user.alias4];
+  if (user.aliases && typeof user.aliases === 'object') values.push(...Object.values(user.aliases));
+  return stringList(values);
+}
+
+/** Users who can sign in: `bypass` users skip the second factor but are not disabled. */
+const ACTIVE_USER_STATUSES = new Set(['active', 'bypass']);
+
+export function convertUser(user: DuoUser, context: GraphInstanceContext): Entity {
+  const userId = requiredId('user', user, 'user_id');
+  const name = userDisplayName(user, userId);
+  const username = text(user.username);
+  const status = text(user.status);
+  const active = status === undefined ? undefined : ACTIVE_USER_STATUSES.has(status.toLowerCase());
+  const email = validEmail(user.email);
+  const { firstName, lastName } = userNames(user);
+  const enrolled = typeof user.is_enrolled === 'boolean' ? user.is_enrolled : undefined;
+  return assemble('user', ENTITY_KEYS.user(userId), user, context, {
+    id: userId,
+    name,
+    displayName: name,
+    username: username === undefined ? null : [username],
+    email: email === undefined ? null : [email],
+    shortLoginId: username === undefined ? null : [localPart(username)],
+    firstName: firstName ?? null,
+    lastName: lastName ?? null,
+    status,
+    active,
+    isActive: active,
+    mfaEnabled: enrolled,
+    isMfaEnabled: enrolled,
+    createdOn: epochMilliseconds(user.created),
+    lastLogin: epochMilliseconds(user.last_login),
+    lastDirectorySyncOn: epochMilliseconds(user.last_directory_sync),
+    aliases: aliasesOf(user),
+    notes: notesList(user.notes),
+    lockoutReason: text(user.lockout_reason),
+  });
+}
+
+export function convertAdmin(admin: DuoAdmin, context: GraphInstanceContext): Entity {
+  const adminId = requiredId('admin', admin, 'admin_id');
+  const rawEmail = text(admin.email);
+  const name = text(admin.name) ?? rawEmail ?? adminId;
+  const status = text(admin.status)?.toLowerCase();
+  const active = status === undefined ? undefined : status === 'active';
+  const email = validEmail(admin.email);
+  const { first, rest } = splitFullName(text(admin.name));
+  return assemble('admin', ENTITY_KEYS.admin(adminId), admin, context, {
+    id: adminId,
+    name,
+    displayName: name,
+    username: rawEmail === undefined ? null : [rawEmail],
+    email: email === undefined ? null : [email],
+    shortLoginId: rawEmail === undefined ? null : [localPart(rawEmail)],
+    firstName: first ?? null,
+    lastName: rest ?? null,
+    admin: true,
+    isAdmin: true,
+    role: text(admin.role),
+    status,
+    active,
+    isActive: active,
+    lastLogin: epochMilliseconds(admin.last_login),
+    createdOn: epochMilliseconds(admin.created),
+    passwordChangeRequired: flag(admin.password_change_required),
+    restrictedByAdminUnits: flag(admin.restricted_by_admin_units),
+  });
+}
+
+export function convertGroup(group: DuoGroup, context: GraphInstanceContext): Entity {
+  const groupId = requiredId('group', group, 'group_id');
+  const name = text(group.name) ?? groupId;
+  const status = text(group.status)?.toLowerCase();
+  return assemble('group', ENTITY_KEYS.group(groupId), group, context, {
+    id: groupId,
+    name,
+    displayName: name,
+    description: text(group.desc),
+    status,
+    active: status === undefined ? undefined : status === 'active',
+    pushEnabled: flag(group.push_enabled),
+    smsEnabled: flag(group.sms_enabled),
+    voiceEnabled: flag(group.voice_enabled),
+    mobileOtpEnabled: flag(group.mobile_otp_enabled),
+  });
+}
+
+export function convertIntegration(integration: DuoIntegrationRecord, context: GraphInstanceContext): Entity {
+  const integrationKey = requiredId('integration', integration, 'integration_key');
+  // The fetch stage already drops the secret; dropping it here too keeps it out of the graph even
+  // if a record ever arrives with it.
+  const { secret_key: _secretKey, ...withoutSecret } = integration;
+  const name = text(integration.name) ?? integrationKey;
+  const properties: PropertiesOf<'integration'> = {
+    id: integrationKey,
+    name,
+    displayName: name,
+    type: text(integration.type),
+    enrollPolicy: text(integration.enroll_policy),
+    userAccess: text(integration.user_access),
+    groupsAllowed: stringList(integration.groups_allowed),
+    selfServiceAllowed: flag(integration.self_service_allowed),
+    usernameNormalizationPolicy: text(integration.username_normalization_policy),
+    networksForApiAccess: text(integration.networks_for_api_access),
+    notes: notesList(integration.notes),
+  };
+  const assign = properties as Record<string, PropertyValue | undefined>;
+  for (const [field, property] of Object.entries(INTEGRATION_GRANT_FLAGS)) {
+    assign[property] = flag(integration[field]);
+  }
+  return assemble('integration', ENTITY_KEYS.integration(integrationKey), withoutSecret, context, properties);
+}
+
+/** Duo platform names → the data model's `osType` values. */
+const PLATFORM_OS_TYPES: Readonly<Record<string, string>> = {
+  'apple ios': 'ios',
+  ios: 'ios',
+  'google android': 'android',
+  android: 'android',
+  'windows phone': 'windows',
+  windows: 'windows',
+  'mac os x': 'darwin',
+  macos: 'darwin',
+  'rim blackberry': 'legacy',
+  blackberry: 'legacy',
+  'symbian os': 'legacy',
+  'palm webos': 'legacy',
+  'java j2me': 'legacy',
+  'generic smartphone': 'other',
+};
+
+/** Normalises Duo's platform to the data model's `osType`; unknown platforms are `other`, none is null. */
+export function normalisePlatform(platform: unknown): string | null {
+  const value = text(platform)?.toLowerCase();
+  if (value === undefined || value === 'unknown') return null;
+  return PLATFORM_OS_TYPES[value] ?? 'other';
+}
+
+function phoneCategory(type: string | undefined): string {
+  const value = type?.toLowerCase();
+  return value === 'mobile' ? 'mobile' : value === 'landline' ? 'landline' : 'other';
+}
+
+export function convertPhone(phone: DuoPhone, context: GraphInstanceContext): Entity {
+  const phoneId = requiredId('phone', phone, 'phone_id');
+  const users = Array.isArray(phone.users) ? phone.users : [];
+  const firstUser = users[0];
+  const owner = firstUser ? (text(firstUser.realname) ?? text(firstUser.username)) : undefined;
+  const model = text(phone.model);
+  const number = text(phone.number);
+  const type = text(phone.type);
+  const knownModel = model && model.toLowerCase() !== 'unknown' ? model : undefined;
+  const kind = type?.toLowerCase() === 'landline' ? 'landline' : 'phone';
+  const fallbackName = owner
+    ? `${owner}'s ${knownModel ?? kind}`
+    : `${knownModel ?? (kind === 'landline' ? 'Landline' : 'Phone')} ${number ?? phoneId}`;
+  const name = text(phone.name) ?? fallbackName;
+  const osType = normalisePlatform(phone.platform);
+  const userEmails = stringList(users.map((u) => validEmail(u?.email)));
+  return assemble('phone', ENTITY_KEYS.phone(phoneId), phone, context, {
+    id: phoneId,
+    name,
+    displayName: name,
+    category: phoneCategory(type),
+    number,
+    extension: text(phone.extension),
+    type,
+    platform: osType,
+    osType,
+    osName: text(phone.platform) ?? null,
+    model: model ?? null,
+    encrypted: postureFlag(phone.encrypted, 'Encrypted', 'Unencrypted'),
+    tampered: postureFlag(phone.tampered, 'Tampered', 'Not tampered'),
+    screenLockEnabled: postureFlag(phone.screenlock, 'Locked', 'Unlocked'),
+    fingerprintEnabled: postureFlag(phone.fingerprint, 'Configured', 'Disabled'),
+    activated: flag(phone.activated),
+    smsPasscodesSent: flag(phone.sms_passcodes_sent),
+    capabilities: Array.isArray(phone.capabilities) ? (stringList(phone.capabilities) ?? []) : undefined,
+    lastSeenOn: duoLocalTimeToEpochMilliseconds(phone.last_seen) ?? null,
+    owner,
+    ownerUsername: firstUser ? text(firstUser.username) : undefined,
+    userEmails,
+    make: null,
+    serial: null,
+    deviceId: null,
+    hostname: null,
+    fqdn: null,
+    ipv4Addresses: null,
+    ipv6Addresses: null,
+    macAddresses: null,
+    publicIpAddresses: null,
+    privateIpAddresses: null,
+    osDetails: null,
+    osVersion: null,
+  });
+}
+
+const TOKEN_KINDS: Readonly<Record<string, string>> = {
+  h6: 'HOTP-6 token',
+  h8: 'HOTP-8 token',
+  t6: 'TOTP-6 token',
+  t8: 'TOTP-8 token',
+  yk: 'YubiKey',
+  d1: 'Duo D-100 token',
+};
+
+export function convertToken(token: DuoToken, context: GraphInstanceContext): Entity {
+  const tokenId = requiredId('token', token, 'token_id');
+  const tokenType = text(token.type);
+  const serial = text(token.serial);
+  const name = `${(tokenType && TOKEN_KINDS[tokenType.toLowerCase()]) ?? 'Hardware token'} ${serial ?? tokenId}`;
+  return assemble('mfaDevice', ENTITY_KEYS.mfaDevice(tokenId), token, context, {
+    id: tokenId,
+    name,
+    displayName: name,
+    factorType: 'token',
+    serial,
+    tokenType,
+    totpStep: finiteNumber(token.totp_step),
+  });
+}
+
+export function convertWebAuthnCredential(
+  credential: DuoWebAuthnCredentialSummary,
+  context: GraphInstanceContext,
+): Entity {
+  const webauthnKey = requiredId('WebAuthn credential', credential, 'webauthnkey');
+  const label = text(credential.label);
+  const name = text(credential.credential_name) ?? label ?? `WebAuthn credential ${webauthnKey}`;
+  return assemble('mfaDevice', ENTITY_KEYS.mfaDevice(webauthnKey), credential, context, {
+    id: webauthnKey,
+    name,
+    displayName: name,
+    factorType: 'webauthn',
+    label,
+    createdOn: epochMilliseconds(credential.date_added),
+  });
+}
+
+export function convertU2fToken(token: DuoU2fToken, context: GraphInstanceContext): Entity {
+  const registrationId = requiredId('U2F token', token, 'registration_id');
+  const name = `U2F token ${registrationId}`;
+  return assemble('mfaDevice', ENTITY_KEYS.mfaDevice(registrationId), token, context, {
+    id: registrationId,
+    name,
+    displayName: name,
+    factorType: 'u2f',
+    createdOn: epochMilliseconds(token.date_added),
+  });
+}

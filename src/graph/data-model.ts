@@ -1,0 +1,559 @@
+/**
+ * THE data model of duo-j1: every entity, relationship and mapped relationship the integration
+ * produces, declared once. Converters, the graph builder, the partial-dataset rule, the generated
+ * "Data Model" section of docs/jupiterone.md and the tests all read this file; no other file in
+ * src spells a `_type`.
+ *
+ * Keys stay compatible with JupiterOne's own Duo integration (graph-duo) so that switching to
+ * duo-j1 does not churn anyone's graph.
+ */
+
+/** The Duo resources a run fetches, each by its own activity, each staged as `raw/<resource>`. */
+export const RESOURCE_NAMES = [
+  'account',
+  'admins',
+  'groups',
+  'users',
+  'phones',
+  'tokens',
+  'webauthn',
+  'integrations',
+] as const;
+export type ResourceName = (typeof RESOURCE_NAMES)[number];
+
+/** What the fetch stage reports per resource. */
+export type FetchOutcome = { status: 'complete' } | { status: 'failed'; reason: string; errorType?: string };
+export type FetchOutcomes = Record<ResourceName, FetchOutcome>;
+
+/** What each resource needs on the Duo side; rendered into the user guide. */
+export const RESOURCE_REQUIREMENTS: Readonly<Record<ResourceName, { reads: string; grant: string }>> = {
+  account: {
+    reads: 'account settings (and the account summary counts, when allowed)',
+    grant: 'Grant settings; Grant read information adds the summary counts',
+  },
+  admins: { reads: 'administrators', grant: 'Grant administrators (Read)' },
+  groups: { reads: 'groups', grant: 'Grant read resource' },
+  users: { reads: 'users, with their groups, phones, tokens and security keys', grant: 'Grant read resource' },
+  phones: { reads: 'phones', grant: 'Grant read resource' },
+  tokens: { reads: 'hardware (OTP) tokens', grant: 'Grant read resource' },
+  webauthn: { reads: 'WebAuthn credentials (security keys, platform authenticators)', grant: 'Grant read resource' },
+  integrations: { reads: 'integrations (applications), never their secret keys', grant: 'Grant read resource' },
+};
+
+/**
+ * Steps of the local graph directory (`.j1-integration/graph/<step id>/…`, the layout
+ * `j1-integration collect` writes). Each declared type names the step that owns it.
+ */
+export const GRAPH_STEPS = [
+  { id: 'fetch-account', name: 'Fetch Account' },
+  { id: 'fetch-admins', name: 'Fetch Admins' },
+  { id: 'fetch-groups', name: 'Fetch Groups' },
+  { id: 'fetch-users', name: 'Fetch Users' },
+  { id: 'fetch-phones', name: 'Fetch Phones' },
+  { id: 'fetch-mfa-devices', name: 'Fetch MFA Devices' },
+  { id: 'fetch-integrations', name: 'Fetch Integrations' },
+] as const;
+export type StepId = (typeof GRAPH_STEPS)[number]['id'];
+
+export interface EntityKind {
+  /** The "Resources" column of the generated docs. */
+  readonly resourceName: string;
+  readonly _type: string;
+  readonly _class: readonly string[];
+  /** The fetched resources this type's entities are made from; a failure of any makes it partial. */
+  readonly sources: readonly ResourceName[];
+  readonly stepId: StepId;
+  /** How `_key` is formed, for the docs. */
+  readonly keyFormat: string;
+  /** Property name → what it holds; converters set nothing else (besides `_key`, `_type`, `_class`, `_rawData`, `tag.*`). */
+  readonly properties: Readonly<Record<string, string>>;
+}
+
+const USER_IDENTITY_PROPERTIES = {
+  username: 'Login names, as a one-element list (the data model wants a list); null when unknown.',
+  email:
+    'Email address, as a one-element list; null when missing or not a valid address (the value stays in `_rawData`).',
+  shortLoginId: 'The login name before any `@`, as a one-element list; null when unknown.',
+  firstName: 'First name; null when unknown.',
+  lastName: 'Last name; null when unknown.',
+};
+
+const DEVICE_FIELDS_DUO_DOES_NOT_REPORT = {
+  make: 'Always null: Duo does not report it (the Device schema requires the property).',
+  serial: 'Always null: Duo does not report it (the Device schema requires the property).',
+  deviceId: 'Always null: Duo does not report it (the Device schema requires the property).',
+  hostname: 'Always null: Duo does not report it (the Device schema requires the property).',
+  fqdn: 'Always null: Duo does not report it (the Device schema requires the property).',
+  ipv4Addresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+  ipv6Addresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+  macAddresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+  publicIpAddresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+  privateIpAddresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+  osDetails: 'Always null: Duo does not report it (the Device schema requires the property).',
+  osVersion: 'Always null: Duo does not report it (the Device schema requires the property).',
+};
+
+/** The admin API grant flags of an integration: wire field → entity property. */
+export const INTEGRATION_GRANT_FLAGS = {
+  adminapi_admins: 'adminApiAdmins',
+  adminapi_admins_read: 'adminApiAdminsRead',
+  adminapi_info: 'adminApiInfo',
+  adminapi_integrations: 'adminApiIntegrations',
+  adminapi_read_log: 'adminApiReadLog',
+  adminapi_read_resource: 'adminApiReadResource',
+  adminapi_settings: 'adminApiSettings',
+  adminapi_write_resource: 'adminApiWriteResource',
+  adminapi_allow_to_set_permissions: 'adminApiAllowToSetPermissions',
+} as const;
+
+/** Account security settings: wire field of `/admin/v1/settings` → entity property. */
+export const ACCOUNT_SETTING_PROPERTIES = {
+  timezone: 'timezone',
+  language: 'language',
+  lockout_threshold: 'lockoutThreshold',
+  lockout_expire_duration: 'lockoutExpireDuration',
+  unenrolled_user_lockout_threshold: 'unenrolledUserLockoutThreshold',
+  inactive_user_expiration: 'inactiveUserExpiration',
+  inactive_admin_expiration: 'inactiveAdminExpiration',
+  pending_deletion_days: 'pendingDeletionDays',
+  log_retention_days: 'logRetentionDays',
+  minimum_password_length: 'minimumPasswordLength',
+  password_requires_lower_alpha: 'passwordRequiresLowerAlpha',
+  password_requires_upper_alpha: 'passwordRequiresUpperAlpha',
+  password_requires_numeric: 'passwordRequiresNumeric',
+  password_requires_special: 'passwordRequiresSpecial',
+  push_enabled: 'pushEnabled',
+  sms_enabled: 'smsEnabled',
+  voice_enabled: 'voiceEnabled',
+  mobile_otp_enabled: 'mobileOtpEnabled',
+  helpdesk_bypass: 'helpdeskBypass',
+  helpdesk_bypass_expiration: 'helpdeskBypassExpiration',
+  fraud_email_enabled: 'fraudEmailEnabled',
+  security_checkup_enabled: 'securityCheckupEnabled',
+} as const;
+
+/** Account summary counts: wire field of `/admin/v1/info/summary` → entity property. */
+export const ACCOUNT_SUMMARY_PROPERTIES = {
+  admin_count: 'adminCount',
+  integration_count: 'integrationCount',
+  user_count: 'userCount',
+  user_pending_deletion_count: 'userPendingDeletionCount',
+  telephony_credits_remaining: 'telephonyCreditsRemaining',
+} as const;
+
+export const ENTITY_KINDS = {
+  account: {
+    resourceName: 'Account',
+    _type: 'duo_account',
+    _class: ['Account'],
+    sources: ['account'],
+    stepId: 'fetch-account',
+    keyFormat: '`duo-account:<siteId>:<name>` (name lower-cased, its first whitespace character replaced by `-`)',
+    properties: {
+      id: 'The site id (the `<id>` of `api-<id>.duosecurity.com`).',
+      name: "Duo's account (customer) name; falls back to the instance's account name, then the site id.",
+      displayName: '`<name> Duo Account`.',
+      siteId: 'The `<id>` of the API hostname `api-<id>.duosecurity.com`.',
+      vendor: 'Always `Cisco Duo`.',
+      webLink: 'The Admin Panel of the account, `https://admin-<siteId>.duosecurity.com/`.',
+      accessURL: 'Same as `webLink`.',
+      timezone: 'Account time zone.',
+      language: 'Account language.',
+      lockoutThreshold: 'Failed authentications before a user is locked out.',
+      lockoutExpireDuration:
+        'Minutes after which a locked-out user is unlocked; 0 or absent: only an administrator unlocks.',
+      unenrolledUserLockoutThreshold: 'Days after which unenrolled users are locked out.',
+      inactiveUserExpiration: 'Days of inactivity after which users are removed (0: never).',
+      inactiveAdminExpiration: 'Days of inactivity after which administrators are disabled (0: never).',
+      pendingDeletionDays: 'Days users stay pending deletion.',
+      logRetentionDays: 'Log retention in days; absent when logs are kept indefinitely.',
+      minimumPasswordLength: 'Minimum administrator password length.',
+      passwordRequiresLowerAlpha: 'Administrator passwords need a lower-case letter.',
+      passwordRequiresUpperAlpha: 'Administrator passwords need an upper-case letter.',
+      passwordRequiresNumeric: 'Administrator passwords need a digit.',
+      passwordRequiresSpecial: 'Administrator passwords need a special character.',
+      pushEnabled: 'Duo Push allowed account-wide.',
+      smsEnabled: 'SMS passcodes allowed account-wide.',
+      voiceEnabled: 'Phone callback allowed account-wide.',
+      mobileOtpEnabled: 'Duo Mobile passcodes allowed account-wide.',
+      helpdeskBypass: 'Whether help desk administrators may create bypass codes (`allow`, `limit`, `deny`).',
+      helpdeskBypassExpiration: 'Default minutes until help desk bypass codes expire (0: no limit).',
+      fraudEmailEnabled: 'Fraud reports are emailed.',
+      securityCheckupEnabled: 'Security checkup shown to administrators.',
+      adminCount: 'Number of administrators (from the account summary).',
+      integrationCount: 'Number of integrations (from the account summary).',
+      userCount: 'Number of users (from the account summary).',
+      userPendingDeletionCount: 'Number of users pending deletion (from the account summary).',
+      telephonyCreditsRemaining: 'Telephony credits left (from the account summary).',
+    },
+  },
+  admin: {
+    resourceName: 'Admin',
+    _type: 'duo_admin',
+    _class: ['User'],
+    sources: ['admins'],
+    stepId: 'fetch-admins',
+    keyFormat: '`duo-admin:<admin_id>`',
+    properties: {
+      id: 'The administrator id.',
+      name: "The administrator's name; falls back to the email, then the id.",
+      displayName: 'Same as `name`.',
+      ...USER_IDENTITY_PROPERTIES,
+      username: "The administrator's email as a one-element list (administrators log in with it); null when unknown.",
+      firstName: 'First word of the name; null when unknown.',
+      lastName: 'Rest of the name; null when unknown.',
+      admin: 'Always true.',
+      isAdmin: 'Always true.',
+      role: 'Administrative role, e.g. `Owner`, `Administrator`, `Help Desk`.',
+      status: 'Status lower-cased: `active`, `disabled`, `expired`, `pending activation`.',
+      active: 'True when the status is `active`.',
+      isActive: 'Same as `active`.',
+      lastLogin: 'Last login, epoch milliseconds.',
+      createdOn: 'Creation time, epoch milliseconds (Duo knows it only for administrators created since October 2021).',
+      passwordChangeRequired: 'The administrator must change their password at next login.',
+      restrictedByAdminUnits: 'The administrator is limited to administrative units.',
+    },
+  },
+  group: {
+    resourceName: 'Group',
+    _type: 'duo_group',
+    _class: ['UserGroup'],
+    sources: ['groups'],
+    stepId: 'fetch-groups',
+    keyFormat: '`duo-group:<group_id>`',
+    properties: {
+      id: 'The group id.',
+      name: 'The group name (directory-synced groups include the directory name); falls back to the id.',
+      displayName: 'Same as `name`.',
+      description: 'The group description.',
+      status: 'Status lower-cased: `active`, `bypass` (members skip MFA), `disabled`.',
+      active: 'True when the status is `active`.',
+      pushEnabled: 'Duo Push allowed for members.',
+      smsEnabled: 'SMS passcodes allowed for members.',
+      voiceEnabled: 'Phone callback allowed for members.',
+      mobileOtpEnabled: 'Duo Mobile passcodes allowed for members.',
+    },
+  },
+  integration: {
+    resourceName: 'Integration',
+    _type: 'duo_integration',
+    _class: ['Application'],
+    sources: ['integrations'],
+    stepId: 'fetch-integrations',
+    keyFormat: '`<integration_key>`',
+    properties: {
+      id: 'The integration key (never the secret key).',
+      name: 'The integration name; falls back to the integration key.',
+      displayName: 'Same as `name`.',
+      type: 'Integration type, e.g. `adminapi`, `websdk`, `rdp`.',
+      enrollPolicy: 'What happens to unenrolled users, e.g. `enroll`, `allow`, `deny`.',
+      userAccess: 'Who may use it: `ALL_USERS`, `NO_USERS` or `PERMITTED_GROUPS`.',
+      groupsAllowed: 'Ids of the groups permitted to use it.',
+      selfServiceAllowed: 'Users may manage their own devices.',
+      usernameNormalizationPolicy: 'How usernames are normalised (`None`, `Simple`).',
+      networksForApiAccess: 'Networks allowed to call the API (API integrations only).',
+      notes: 'Notes, as a one-element list.',
+      adminApiAdmins: 'Admin API grant: administrators (read and write).',
+      adminApiAdminsRead: 'Admin API grant: administrators (read).',
+      adminApiInfo: 'Admin API grant: read information.',
+      adminApiIntegrations: 'Admin API grant: applications.',
+      adminApiReadLog: 'Admin API grant: read log.',
+      adminApiReadResource: 'Admin API grant: read resource.',
+      adminApiSettings: 'Admin API grant: settings.',
+      adminApiWriteResource: 'Admin API grant: write resource.',
+      adminApiAllowToSetPermissions: 'Admin API grant: may change its own permissions.',
+    },
+  },
+  mfaDevice: {
+    resourceName: 'MFA Token',
+    _type: 'mfa_device',
+    _class: ['AccessKey'],
+    sources: ['tokens', 'webauthn', 'users'],
+    stepId: 'fetch-mfa-devices',
+    keyFormat: '`mfa-device:<token_id | registration_id | webauthnkey>`',
+    properties: {
+      id: 'The token id, U2F registration id or WebAuthn key.',
+      name: 'Hardware tokens: `<token kind> <serial>`; WebAuthn: the credential name, else its label; U2F: `U2F token <registration id>`.',
+      displayName: 'Same as `name`.',
+      factorType:
+        '`token` (hardware OTP token), `u2f` (legacy U2F token) or `webauthn` (security key or platform authenticator).',
+      serial: 'Serial number of a hardware token.',
+      tokenType: 'Hardware token type: `h6`, `h8` (HOTP), `t6`, `t8` (TOTP), `yk` (YubiKey), `d1` (Duo D-100).',
+      totpStep: 'TOTP time step of a hardware token, in seconds.',
+      label: 'WebAuthn authenticator kind, e.g. `Security Key`, `Touch ID`.',
+      createdOn: 'When a U2F token or WebAuthn credential was registered, epoch milliseconds.',
+    },
+  },
+  phone: {
+    resourceName: 'Device',
+    _type: 'duo_phone',
+    _class: ['Device'],
+    sources: ['phones'],
+    stepId: 'fetch-phones',
+    keyFormat: '`<phone_id>`',
+    properties: {
+      id: 'The phone id.',
+      name: "The phone's name in Duo; when it has none, `<owner>'s <model>` (owner: the first user's real name, else username); without a user, `<model> <number>`.",
+      displayName: 'Same as `name`.',
+      category: '`mobile` for mobile phones, `landline` for landlines, `other` otherwise.',
+      number: 'Phone number (empty for tablets).',
+      extension: 'Extension of a landline.',
+      type: 'Duo phone type: `Mobile`, `Landline`, `Unknown`.',
+      platform:
+        'Platform normalised to the data model: `ios`, `android`, `windows`, `darwin`, `legacy`, `other`; null when unknown.',
+      osType: 'Same as `platform`.',
+      osName: 'Platform as Duo names it, e.g. `Apple iOS`, `Google Android`.',
+      model: 'Model, e.g. `Google Pixel 5`; null when unknown.',
+      encrypted: 'Storage encrypted: true for `Encrypted`, false for `Unencrypted`, absent when Duo does not know.',
+      tampered: 'Jailbroken or rooted: true for `Tampered`, false for `Not tampered`, absent when unknown.',
+      screenLockEnabled: 'Screen lock set: true for `Locked`, false for `Unlocked`, absent when unknown.',
+      fingerprintEnabled: 'Biometric unlock set: true for `Configured`, false for `Disabled`, absent when unknown.',
+      activated: 'Duo Mobile is activated on the phone.',
+      smsPasscodesSent: 'SMS passcodes were sent to the phone.',
+      capabilities: 'Factors the phone supports: `auto`, `push`, `sms`, `phone`, `mobile_otp`.',
+      lastSeenOn: 'When Duo Mobile last checked in, epoch milliseconds; null when never.',
+      owner: "The first user's real name, else username.",
+      ownerUsername: "The first user's username.",
+      userEmails: "Valid email addresses of the phone's users.",
+      ...DEVICE_FIELDS_DUO_DOES_NOT_REPORT,
+    },
+  },
+  user: {
+    resourceName: 'User',
+    _type: 'duo_user',
+    _class: ['User'],
+    sources: ['users'],
+    stepId: 'fetch-users',
+    keyFormat: '`duo-user:<user_id>`',
+    properties: {
+      id: 'The user id.',
+      name: 'Real name; falls back to first and last name, then username, email, id.',
+      displayName: 'Same as `name`.',
+      ...USER_IDENTITY_PROPERTIES,
+      firstName: "Duo's first name, else the first word of the real name; null when unknown.",
+      lastName: "Duo's last name, else the rest of the real name; null when unknown.",
+      status: 'Duo status: `active`, `bypass`, `disabled`, `locked out`, `pending deletion`.',
+      active: 'True when the status is `active` or `bypass` (the account can sign in).',
+      isActive: 'Same as `active`.',
+      mfaEnabled: 'The user has enrolled at least one usable authenticator (`is_enrolled`).',
+      isMfaEnabled: 'Same as `mfaEnabled`.',
+      createdOn: 'Creation time, epoch milliseconds.',
+      lastLogin: 'Last login, epoch milliseconds; absent when never.',
+      lastDirectorySyncOn: 'Last directory sync, epoch milliseconds; absent when never synced.',
+      aliases: 'Username aliases.',
+      notes: 'Notes, as a one-element list.',
+      lockoutReason: 'Why the user is locked out.',
+    },
+  },
+} as const satisfies Record<string, EntityKind>;
+export type EntityKindId = keyof typeof ENTITY_KINDS;
+
+/**
+ * Key builders: the only places `_key`s of entities are formed. Compatible with graph-duo: the
+ * account key replaces only the first whitespace character, exactly as graph-duo did.
+ */
+export const ENTITY_KEYS = {
+  account: (siteId: string, accountName: string) =>
+    `duo-account:${siteId}:${accountName.toLowerCase().replace(/\s/, '-')}`,
+  admin: (adminId: string) => `duo-admin:${adminId}`,
+  group: (groupId: string) => `duo-group:${groupId}`,
+  integration: (integrationKey: string) => integrationKey,
+  mfaDevice: (deviceId: string) => `mfa-device:${deviceId}`,
+  phone: (phoneId: string) => phoneId,
+  user: (userId: string) => `duo-user:${userId}`,
+} as const satisfies Record<EntityKindId, (...parts: string[]) => string>;
+
+export interface RelationshipKind {
+  readonly _type: string;
+  readonly _class: string;
+  readonly source: EntityKindId;
+  readonly target: EntityKindId;
+  readonly stepId: StepId;
+  /** Where the edges come from, for the docs. */
+  readonly origin: string;
+}
+
+export const RELATIONSHIP_KINDS = {
+  accountHasAdmin: {
+    _type: 'duo_account_has_admin',
+    _class: 'HAS',
+    source: 'account',
+    target: 'admin',
+    stepId: 'fetch-admins',
+    origin: 'Every administrator.',
+  },
+  accountHasGroup: {
+    _type: 'duo_account_has_group',
+    _class: 'HAS',
+    source: 'account',
+    target: 'group',
+    stepId: 'fetch-groups',
+    origin: 'Every group.',
+  },
+  accountHasIntegration: {
+    _type: 'duo_account_has_integration',
+    _class: 'HAS',
+    source: 'account',
+    target: 'integration',
+    stepId: 'fetch-integrations',
+    origin: 'Every integration.',
+  },
+  accountHasUser: {
+    _type: 'duo_account_has_user',
+    _class: 'HAS',
+    source: 'account',
+    target: 'user',
+    stepId: 'fetch-users',
+    origin: 'Every user.',
+  },
+  groupHasUser: {
+    _type: 'duo_group_has_user',
+    _class: 'HAS',
+    source: 'group',
+    target: 'user',
+    stepId: 'fetch-users',
+    origin: "The groups listed in each user's record.",
+  },
+  userAssignedMfaDevice: {
+    _type: 'duo_user_assigned_mfa_device',
+    _class: 'ASSIGNED',
+    source: 'user',
+    target: 'mfaDevice',
+    stepId: 'fetch-mfa-devices',
+    origin:
+      "The tokens, U2F tokens and WebAuthn credentials listed in each user's record; a token shared by several users has one edge per user.",
+  },
+  userUsesPhone: {
+    _type: 'duo_user_uses_phone',
+    _class: 'USES',
+    source: 'user',
+    target: 'phone',
+    stepId: 'fetch-phones',
+    origin: "The phones listed in each user's record; a phone shared by several users has one edge per user.",
+  },
+} as const satisfies Record<string, RelationshipKind>;
+export type RelationshipKindId = keyof typeof RELATIONSHIP_KINDS;
+
+export interface MappedRelationshipKind {
+  readonly _type: string;
+  readonly _class: string;
+  readonly source: EntityKindId;
+  readonly targetType: string;
+  readonly targetClass: string;
+  readonly direction: 'FORWARD' | 'REVERSE';
+  readonly targetFilterKeys: readonly (readonly string[])[];
+  readonly stepId: StepId;
+  readonly origin: string;
+}
+
+export const MAPPED_RELATIONSHIP_KINDS = {
+  userIsEmployee: {
+    _type: 'duo_user_is_employee',
+    _class: 'IS',
+    source: 'user',
+    targetType: 'employee',
+    targetClass: 'Person',
+    direction: 'REVERSE',
+    targetFilterKeys: [['_type', 'email']],
+    stepId: 'fetch-users',
+    origin:
+      'Every user with a valid email, matched on the lower-cased email; JupiterOne creates the employee when none matches.',
+  },
+} as const satisfies Record<string, MappedRelationshipKind>;
+export type MappedRelationshipKindId = keyof typeof MAPPED_RELATIONSHIP_KINDS;
+
+export const ENTITY_KIND_LIST: readonly (EntityKind & { id: EntityKindId })[] = (
+  Object.keys(ENTITY_KINDS) as EntityKindId[]
+).map((id) => ({ id, ...ENTITY_KINDS[id] }));
+
+export const RELATIONSHIP_KIND_LIST: readonly (RelationshipKind & { id: RelationshipKindId })[] = (
+  Object.keys(RELATIONSHIP_KINDS) as RelationshipKindId[]
+).map((id) => ({ id, ...RELATIONSHIP_KINDS[id] }));
+
+export const MAPPED_RELATIONSHIP_KIND_LIST: readonly (MappedRelationshipKind & { id: MappedRelationshipKindId })[] = (
+  Object.keys(MAPPED_RELATIONSHIP_KINDS) as MappedRelationshipKindId[]
+).map((id) => ({ id, ...MAPPED_RELATIONSHIP_KINDS[id] }));
+
+export const ENTITY_TYPES: readonly string[] = ENTITY_KIND_LIST.map((k) => k._type);
+export const RELATIONSHIP_TYPES: readonly string[] = RELATIONSHIP_KIND_LIST.map((k) => k._type);
+export const MAPPED_RELATIONSHIP_TYPES: readonly string[] = MAPPED_RELATIONSHIP_KIND_LIST.map((k) => k._type);
+/** Every `_type` duo-j1 produces (the mapped relationships' targets are JupiterOne's, not ours). */
+export const DECLARED_TYPES: readonly string[] = [...ENTITY_TYPES, ...RELATIONSHIP_TYPES, ...MAPPED_RELATIONSHIP_TYPES];
+
+/** Types owned by each step of the local graph directory. */
+export function typesOfStep(stepId: StepId): {
+  entities: string[];
+  relationships: string[];
+  mappedRelationships: string[];
+} {
+  return {
+    entities: ENTITY_KIND_LIST.filter((k) => k.stepId === stepId).map((k) => k._type),
+    relationships: RELATIONSHIP_KIND_LIST.filter((k) => k.stepId === stepId).map((k) => k._type),
+    mappedRelationships: MAPPED_RELATIONSHIP_KIND_LIST.filter((k) => k.stepId === stepId).map((k) => k._type),
+  };
+}
+
+/** The step that owns a declared `_type`; undefined for types duo-j1 does not produce. */
+export function stepOfType(type: string): StepId | undefined {
+  return (
+    ENTITY_KIND_LIST.find((k) => k._type === type)?.stepId ??
+    RELATIONSHIP_KIND_LIST.find((k) => k._type === type)?.stepId ??
+    MAPPED_RELATIONSHIP_KIND_LIST.find((k) => k._type === type)?.stepId
+  );
+}
+
+/** Staged dataset of a resource's raw records, as the fetch stage writes it. */
+export function rawDatasetName(resource: ResourceName): string {
+  return `raw/${resource}`;
+}
+
+export type GraphObjectKind = 'entities' | 'relationships';
+
+/** Staged dataset holding the graph objects of one `_type` (mapped relationships live under `relationships`). */
+export function graphDatasetName(kind: GraphObjectKind, type: string): string {
+  return `graph/${kind}/${type}`;
+}
+
+export interface GraphDataset {
+  dataset: string;
+  kind: GraphObjectKind;
+  type: string;
+  stepId: StepId;
+  mapped: boolean;
+}
+
+/**
+ * Every graph dataset buildGraph writes (all of them, always, possibly empty), entities first:
+ * the order delivery uploads them in.
+ */
+export const GRAPH_DATASETS: readonly GraphDataset[] = [
+  ...ENTITY_KIND_LIST.map((k) => ({
+    dataset: graphDatasetName('entities', k._type),
+    kind: 'entities' as const,
+    type: k._type,
+    stepId: k.stepId,
+    mapped: false,
+  })),
+  ...RELATIONSHIP_KIND_LIST.map((k) => ({
+    dataset: graphDatasetName('relationships', k._type),
+    kind: 'relationships' as const,
+    type: k._type,
+    stepId: k.stepId,
+    mapped: false,
+  })),
+  ...MAPPED_RELATIONSHIP_KIND_LIST.map((k) => ({
+    dataset: graphDatasetName('relationships', k._type),
+    kind: 'relationships' as const,
+    type: k._type,
+    stepId: k.stepId,
+    mapped: true,
+  })),
+];
+
+/** Graph datasets of one kind, or of one `_type`. */
+export function graphDatasets(filter: { kind?: GraphObjectKind; type?: string } = {}): GraphDataset[] {
+  return GRAPH_DATASETS.filter(
+    (d) =>
+      (filter.kind === undefined || d.kind === filter.kind) && (filter.type === undefined || d.type === filter.type),
+  );
+}

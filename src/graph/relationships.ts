@@ -1,0 +1,99 @@
+/**
+ * Relationship builders. Keys and shapes follow JupiterOne's SDK (`createDirectRelationship`,
+ * `createMappedRelationship`) so that objects match what JupiterOne's own integrations send.
+ */
+import type { DuoUser } from '../duo/types';
+import { MAPPED_RELATIONSHIP_KINDS, type MappedRelationshipKind, type RelationshipKind } from './data-model';
+import { userNames } from './converters';
+import type { DirectRelationship, MappedRelationship } from './types';
+import { isValidEmail } from './validation';
+import { localPart, splitFullName, text } from './values';
+
+/** `<from>|<class lower-cased>|<to>`, the SDK's rule. */
+export function directRelationship(kind: RelationshipKind, fromKey: string, toKey: string): DirectRelationship {
+  return {
+    _key: `${fromKey}|${kind._class.toLowerCase()}|${toKey}`,
+    _type: kind._type,
+    _class: kind._class,
+    _fromEntityKey: fromKey,
+    _toEntityKey: toKey,
+    displayName: kind._class,
+  };
+}
+
+/**
+ * The SDK's `_key` for a mapped relationship whose target has no `_key`:
+ * `<source key>|<class>|<DIRECTION>:<k>=<v>:…` over the filter keys of every group, in order.
+ */
+export function mappedRelationshipKey(
+  kind: MappedRelationshipKind,
+  sourceEntityKey: string,
+  targetEntity: Readonly<Record<string, string | number | boolean | null>>,
+): string {
+  let target: string = kind.direction;
+  for (const group of kind.targetFilterKeys) {
+    target += `:${group.map((k) => `${k}=${String(targetEntity[k])}`).join(':')}`;
+  }
+  return `${sourceEntityKey}|${kind._class.toLowerCase()}|${target}`;
+}
+
+/**
+ * Names for the employee JupiterOne creates when none matches. Each name falls back on its own:
+ * Duo's first or last name, else the real name split at its first space, else the email's local
+ * part (without any `+tag`) split at its first `.`, `_` or `-`. A name nothing provides is an
+ * empty string, as the Person schema wants strings.
+ */
+export function employeeNames(
+  user: Pick<DuoUser, 'firstname' | 'lastname' | 'realname'>,
+  email: string,
+): { firstName: string; lastName: string; displayName: string } {
+  const { firstName, lastName } = userNames(user);
+  const fromEmail = splitFullName(
+    localPart(email)
+      .replace(/\+.*$/, '')
+      .replace(/[._-]+/, ' '),
+  );
+  const first = firstName ?? fromEmail.first ?? '';
+  const last = lastName ?? fromEmail.rest ?? '';
+  const displayName = text(user.realname) ?? (text(`${first} ${last}`) || email);
+  return { firstName: first, lastName: last, displayName };
+}
+
+// One copy for every mapping: the objects are serialised right away and never modified.
+const EMPLOYEE_FILTER_KEYS: string[][] = MAPPED_RELATIONSHIP_KINDS.userIsEmployee.targetFilterKeys.map((group) => [
+  ...group,
+]);
+
+/**
+ * `employee IS duo_user` (REVERSE), matched on the lower-cased email; undefined for a user whose
+ * email is missing or invalid (no good match is possible, and a bad one would link the wrong person).
+ */
+export function employeeMapping(user: DuoUser, userKey: string): MappedRelationship | undefined {
+  const raw = text(user.email);
+  if (raw === undefined) return undefined;
+  const email = raw.toLowerCase();
+  if (!isValidEmail(email)) return undefined;
+  const kind = MAPPED_RELATIONSHIP_KINDS.userIsEmployee;
+  const names = employeeNames(user, email);
+  const targetEntity = {
+    _type: kind.targetType,
+    _class: kind.targetClass,
+    email,
+    firstName: names.firstName,
+    lastName: names.lastName,
+    name: names.displayName,
+    displayName: names.displayName,
+  };
+  return {
+    _key: mappedRelationshipKey(kind, userKey, targetEntity),
+    _type: kind._type,
+    _class: kind._class,
+    displayName: kind._class,
+    _mapping: {
+      relationshipDirection: kind.direction,
+      sourceEntityKey: userKey,
+      targetFilterKeys: EMPLOYEE_FILTER_KEYS,
+      targetEntity,
+    },
+  };
+}

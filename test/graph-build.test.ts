@@ -1,0 +1,456 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { IntegrationSchema } from '@jupiterone/data-model';
+import type { DuoPhone, DuoUser } from '../src/duo/types';
+import { buildGraph, type BuildGraphSummary } from '../src/graph/build-graph';
+import type { GraphInstanceContext } from '../src/graph/converters';
+import {
+  DECLARED_TYPES,
+  ENTITY_KEYS,
+  ENTITY_KINDS,
+  ENTITY_TYPES,
+  GRAPH_DATASETS,
+  RELATIONSHIP_KINDS,
+  RESOURCE_NAMES,
+  rawDatasetName,
+  type ResourceName,
+} from '../src/graph/data-model';
+import type { FetchOutcomeLike } from '../src/graph/partial-datasets';
+import {
+  isMappedRelationship,
+  type DirectRelationship,
+  type Entity,
+  type MappedRelationship,
+  type Relationship,
+} from '../src/graph/types';
+import { graphObjectSchemaError, isValidEmail } from '../src/graph/validation';
+import { generateTenant, type DuoTenant } from '../src/simulators/duo/tenant-generator';
+import { DatasetWriter } from '../src/staging/dataset-writer';
+import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
+import type { StagedRun } from '../src/staging/store';
+
+const roots: string[] = [];
+
+async function newRun(): Promise<StagedRun> {
+  const root = mkdtempSync(path.join(tmpdir(), 'duo-j1-graph-'));
+  roots.push(root);
+  return (await LocalDirectoryStagingStore.open(root)).openRun('graph-test');
+}
+
+async function stage(run: StagedRun, resource: ResourceName, records: readonly unknown[]): Promise<void> {
+  // Small parts, so the build reads across part boundaries.
+  const writer = new DatasetWriter(run, rawDatasetName(resource), { recordsPerPart: 97 });
+  for (const record of records) await writer.add(record);
+  await writer.close();
+}
+
+/** Stages a tenant the way the fetch stage does: one dataset per resource, secrets already dropped. */
+async function stageTenant(run: StagedRun, tenant: DuoTenant): Promise<void> {
+  await stage(run, 'account', [{ settings: tenant.settings, infoSummary: tenant.infoSummary }]);
+  await stage(run, 'admins', tenant.admins);
+  await stage(run, 'groups', tenant.groups);
+  await stage(run, 'users', tenant.users);
+  await stage(run, 'phones', tenant.phones);
+  await stage(run, 'tokens', tenant.tokens);
+  await stage(run, 'webauthn', tenant.webauthncredentials);
+  await stage(
+    run,
+    'integrations',
+    tenant.integrations.map(({ secret_key: _secret, ...rest }) => rest),
+  );
+}
+
+function allComplete(failed: Partial<Record<ResourceName, string>> = {}): Record<ResourceName, FetchOutcomeLike> {
+  return Object.fromEntries(
+    RESOURCE_NAMES.map((r) => [r, failed[r] ? { status: 'failed', reason: failed[r] } : { status: 'complete' }]),
+  ) as Record<ResourceName, FetchOutcomeLike>;
+}
+
+interface Graph {
+  entities: Entity[];
+  relationships: DirectRelationship[];
+  mapped: MappedRelationship[];
+  datasets: string[];
+}
+
+async function readGraph(run: StagedRun): Promise<Graph> {
+  const graph: Graph = { entities: [], relationships: [], mapped: [], datasets: await run.listDatasets('graph') };
+  for (const { dataset, kind } of GRAPH_DATASETS) {
+    for await (const object of run.read<Entity | Relationship>(dataset)) {
+      if (kind === 'entities') graph.entities.push(object as Entity);
+      else if (isMappedRelationship(object as Relationship)) graph.mapped.push(object as MappedRelationship);
+      else graph.relationships.push(object as DirectRelationship);
+    }
+  }
+  return graph;
+}
+
+function validEmailOf(user: DuoUser): boolean {
+  return typeof user.email === 'string' && user.email.trim() !== '' && isValidEmail(user.email.trim().toLowerCase());
+}
+
+describe('buildGraph on a generated tenant', function () {
+  this.timeout(60_000);
+
+  const tenant = generateTenant({ users: 400, seed: 11, tokens: 80 });
+  const context: GraphInstanceContext = {
+    siteId: tenant.siteId,
+    apiHostname: tenant.apiHostname,
+    accountName: 'Generated Tenant',
+    tagWithAccountName: true,
+  };
+  let run: StagedRun;
+  let summary: BuildGraphSummary;
+  let graph: Graph;
+
+  before(async () => {
+    run = await newRun();
+    await stageTenant(run, tenant);
+    summary = await buildGraph(run, allComplete(), context, { recordsPerPart: 113 });
+    graph = await readGraph(run);
+  });
+
+  after(async () => {
+    for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+  });
+
+  it('produces every declared type and nothing undeclared, and reports what it wrote', () => {
+    const produced = new Set([...graph.entities, ...graph.relationships, ...graph.mapped].map((o) => o._type));
+    assert.deepEqual([...produced].sort(), [...DECLARED_TYPES].sort());
+    assert.deepEqual(graph.datasets, GRAPH_DATASETS.map((d) => d.dataset).sort());
+    for (const type of ENTITY_TYPES) {
+      assert.equal(summary.entities[type], graph.entities.filter((e) => e._type === type).length, type);
+    }
+    assert.equal(summary.entities[ENTITY_KINDS.user._type], tenant.users.length);
+    assert.equal(summary.entities[ENTITY_KINDS.phone._type], tenant.phones.length);
+    assert.deepEqual(summary.partialTypes, []);
+    assert.equal(summary.dropped.count, 0);
+  });
+
+  it('every entity passes @jupiterone/data-model validation for its class, tagged with the account name', () => {
+    for (const entity of graph.entities) {
+      for (const cls of entity._class) {
+        const validate = IntegrationSchema.getSchema(`#${cls}`);
+        assert.ok(validate, cls);
+        assert.ok(validate(entity), `${entity._key} as ${cls}: ${JSON.stringify(validate.errors)}`);
+      }
+      assert.equal(entity['tag.AccountName'], 'Generated Tenant');
+      assert.ok(typeof entity.name === 'string' && entity.name.trim() !== '', `${entity._key} has a name`);
+      assert.ok(
+        typeof entity.displayName === 'string' && entity.displayName.trim() !== '',
+        `${entity._key} has a display name`,
+      );
+    }
+  });
+
+  it('every relationship passes the GraphObject schema', () => {
+    for (const relationship of [...graph.relationships, ...graph.mapped]) {
+      assert.equal(graphObjectSchemaError(relationship), undefined, relationship._key);
+    }
+  });
+
+  it('sets only declared properties', () => {
+    const declared = new Map<string, Set<string>>(
+      Object.values(ENTITY_KINDS).map((k) => [
+        k._type,
+        new Set(['_key', '_type', '_class', '_rawData', 'tag.AccountName', ...Object.keys(k.properties)]),
+      ]),
+    );
+    for (const entity of graph.entities) {
+      for (const property of Object.keys(entity)) {
+        assert.ok(declared.get(entity._type)?.has(property), `${entity._type}.${property} is declared`);
+      }
+    }
+  });
+
+  it('keys are unique across all graph objects', () => {
+    const keys = [...graph.entities, ...graph.relationships, ...graph.mapped].map((o) => o._key);
+    assert.equal(new Set(keys).size, keys.length);
+  });
+
+  it("every direct relationship's ends exist", () => {
+    const entityKeys = new Set(graph.entities.map((e) => e._key));
+    for (const relationship of graph.relationships) {
+      assert.ok(entityKeys.has(relationship._fromEntityKey), `${relationship._key}: from`);
+      assert.ok(entityKeys.has(relationship._toEntityKey), `${relationship._key}: to`);
+    }
+    for (const mapping of graph.mapped) assert.ok(entityKeys.has(mapping._mapping.sourceEntityKey), mapping._key);
+  });
+
+  it('a token or phone shared by several users is one entity with one edge per user', () => {
+    const sharedTokens = tenant.tokens.filter((t) => (t.users?.length ?? 0) > 1);
+    const sharedPhones = tenant.phones.filter((p) => (p.users?.length ?? 0) > 1);
+    assert.ok(sharedTokens.length > 0 && sharedPhones.length > 0, 'the tenant has shared tokens and phones');
+    for (const token of sharedTokens) {
+      const key = ENTITY_KEYS.mfaDevice(token.token_id);
+      assert.equal(graph.entities.filter((e) => e._key === key).length, 1);
+      const owners = graph.relationships.filter((r) => r._toEntityKey === key).map((r) => r._fromEntityKey);
+      assert.deepEqual(owners.sort(), token.users!.map((u) => ENTITY_KEYS.user(u.user_id)).sort());
+      assert.ok(
+        graph.relationships
+          .filter((r) => r._toEntityKey === key)
+          .every((r) => r._type === RELATIONSHIP_KINDS.userAssignedMfaDevice._type),
+      );
+    }
+    for (const phone of sharedPhones) {
+      const key = ENTITY_KEYS.phone(phone.phone_id);
+      assert.equal(graph.entities.filter((e) => e._key === key).length, 1);
+      const users = graph.relationships
+        .filter((r) => r._type === RELATIONSHIP_KINDS.userUsesPhone._type && r._toEntityKey === key)
+        .map((r) => r._fromEntityKey);
+      assert.deepEqual(users.sort(), phone.users!.map((u) => ENTITY_KEYS.user(u.user_id)).sort());
+    }
+    const unusedPhones = tenant.phones.filter((p) => (p.users?.length ?? 0) === 0);
+    assert.ok(unusedPhones.length > 0, 'the tenant has phones nobody uses');
+    for (const phone of unusedPhones) {
+      assert.ok(
+        graph.entities.some((e) => e._key === ENTITY_KEYS.phone(phone.phone_id)),
+        'an unused phone is still an entity',
+      );
+    }
+  });
+
+  it('links each user to its groups and to the account', () => {
+    const user = tenant.users.find((u) => (u.groups?.length ?? 0) > 1)!;
+    const userKey = ENTITY_KEYS.user(user.user_id);
+    const groups = graph.relationships.filter(
+      (r) => r._type === RELATIONSHIP_KINDS.groupHasUser._type && r._toEntityKey === userKey,
+    );
+    assert.deepEqual(
+      groups.map((r) => r._fromEntityKey).sort(),
+      user.groups!.map((g) => ENTITY_KEYS.group(g.group_id)).sort(),
+    );
+    const accountEdges = graph.relationships.filter((r) => r._type === RELATIONSHIP_KINDS.accountHasUser._type);
+    assert.equal(accountEdges.length, tenant.users.length);
+  });
+
+  it('maps users with a valid email to employees, and no others', () => {
+    const withEmail = tenant.users.filter(validEmailOf);
+    const without = tenant.users.filter((u) => !validEmailOf(u));
+    assert.ok(without.length >= 2, 'the tenant has users with missing and malformed emails');
+    assert.ok(
+      tenant.users.some((u) => u.email && u.email !== u.email.toLowerCase() && validEmailOf(u)),
+      'and upper-case ones',
+    );
+    const mappedSources = new Set(graph.mapped.map((m) => m._mapping.sourceEntityKey));
+    assert.equal(graph.mapped.length, withEmail.length);
+    for (const user of without)
+      assert.ok(!mappedSources.has(ENTITY_KEYS.user(user.user_id)), `${user.user_id} has no mapping`);
+    for (const mapping of graph.mapped) {
+      const email = mapping._mapping.targetEntity.email as string;
+      assert.equal(email, email.toLowerCase());
+      assert.ok(mapping._key.endsWith(`|is|REVERSE:_type=employee:email=${email}`));
+      for (const name of ['firstName', 'lastName', 'name', 'displayName']) {
+        assert.equal(typeof mapping._mapping.targetEntity[name], 'string', name);
+      }
+      assert.ok((mapping._mapping.targetEntity.name as string).length > 0);
+    }
+    // Their user entities are still there, with a null email.
+    for (const user of without) {
+      const entity = graph.entities.find((e) => e._key === ENTITY_KEYS.user(user.user_id));
+      assert.equal(entity?.email, null);
+    }
+  });
+
+  it('keeps unicode names intact', () => {
+    const unicodeUsers = tenant.users.filter((u) => u.realname && /[^\x20-\x7e]/.test(u.realname));
+    assert.ok(unicodeUsers.length > 0);
+    for (const user of unicodeUsers) {
+      const entity = graph.entities.find((e) => e._key === ENTITY_KEYS.user(user.user_id));
+      assert.equal(entity?.name, user.realname);
+    }
+    const unnamed = tenant.users.find((u) => !u.realname && !u.firstname)!;
+    assert.equal(graph.entities.find((e) => e._key === ENTITY_KEYS.user(unnamed.user_id))?.name, unnamed.username);
+  });
+
+  it('keeps no secret in any _rawData', () => {
+    const text = JSON.stringify(graph.entities);
+    assert.ok(!text.includes('secret_key'));
+    for (const integration of tenant.integrations)
+      assert.ok(!text.includes(integration.secret_key!), integration.integration_key);
+  });
+
+  it('every U2F token found in user records becomes an MFA device of its user', () => {
+    const owners = tenant.users.filter((u) => (u.u2ftokens?.length ?? 0) > 0);
+    assert.ok(owners.length > 0);
+    for (const user of owners) {
+      for (const token of user.u2ftokens!) {
+        const key = ENTITY_KEYS.mfaDevice(token.registration_id);
+        assert.equal(graph.entities.find((e) => e._key === key)?.factorType, 'u2f');
+        assert.ok(
+          graph.relationships.some(
+            (r) => r._fromEntityKey === ENTITY_KEYS.user(user.user_id) && r._toEntityKey === key,
+          ),
+        );
+      }
+    }
+  });
+
+  it('builds the same graph again when retried', async () => {
+    const again = await buildGraph(run, allComplete(), context, { recordsPerPart: 113 });
+    assert.deepEqual(again, summary);
+    const reread = await readGraph(run);
+    assert.equal(reread.entities.length, graph.entities.length);
+    assert.equal(reread.relationships.length, graph.relationships.length);
+  });
+});
+
+describe('buildGraph with failures, duplicates and invalid records', function () {
+  this.timeout(60_000);
+
+  const tenant = generateTenant({ users: 60, seed: 5, tokens: 12 });
+  const context: GraphInstanceContext = { siteId: tenant.siteId, apiHostname: tenant.apiHostname };
+
+  after(async () => {
+    for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+  });
+
+  it('reports progress per resource, counts what it read, and stops when aborted', async () => {
+    const run = await newRun();
+    const manyGroups = generateTenant({ users: 60, seed: 5, tokens: 12, groups: 1200 });
+    await stageTenant(run, manyGroups);
+    const events: string[] = [];
+    const summary = await buildGraph(run, allComplete(), context, {
+      onProgress: ({ resource, records }) => events.push(`${resource}:${records}`),
+    });
+    assert.deepEqual(events, [
+      'account:0',
+      'admins:0',
+      'groups:0',
+      'groups:1000',
+      'integrations:0',
+      'phones:0',
+      'tokens:0',
+      'webauthn:0',
+      'users:0',
+    ]);
+    assert.equal(summary.recordsRead.groups, 1200);
+    assert.equal(summary.recordsRead.users, manyGroups.users.length);
+    assert.equal(summary.recordsRead.account, 1);
+
+    const controller = new AbortController();
+    const stopped = buildGraph(run, allComplete(), context, {
+      onProgress: ({ resource }) => {
+        if (resource === 'phones') controller.abort(new Error('activity cancelled'));
+      },
+      signal: controller.signal,
+    });
+    await assert.rejects(stopped, /activity cancelled/);
+  });
+
+  it('a failed users fetch: no user data, the rest delivered, the users types partial', async () => {
+    const run = await newRun();
+    await stageTenant(run, tenant);
+    // Whatever the failed fetch left behind is not read.
+    const summary = await buildGraph(run, allComplete({ users: 'Duo answered 500' }), context);
+    const graph = await readGraph(run);
+    assert.equal(summary.recordsRead.users, 0);
+    assert.equal(summary.entities[ENTITY_KINDS.user._type], 0);
+    assert.equal(graph.entities.filter((e) => e._type === ENTITY_KINDS.user._type).length, 0);
+    assert.equal(summary.entities[ENTITY_KINDS.phone._type], tenant.phones.length);
+    assert.equal(summary.relationships[RELATIONSHIP_KINDS.accountHasGroup._type], tenant.groups.length);
+    assert.deepEqual(summary.partialTypes.map((p) => p.type).sort(), [
+      'duo_account_has_user',
+      'duo_group_has_user',
+      'duo_user',
+      'duo_user_assigned_mfa_device',
+      'duo_user_is_employee',
+      'duo_user_uses_phone',
+      'mfa_device',
+    ]);
+  });
+
+  it('a failed account fetch: no account edges, counted as skipped, account types partial', async () => {
+    const run = await newRun();
+    await stageTenant(run, tenant);
+    const summary = await buildGraph(run, allComplete({ account: 'add "Grant settings"' }), context);
+    assert.equal(summary.entities[ENTITY_KINDS.account._type], 0);
+    assert.equal(summary.relationships[RELATIONSHIP_KINDS.accountHasUser._type], 0);
+    const skippedUsers = summary.skippedRelationships.find((s) => s.type === RELATIONSHIP_KINDS.accountHasUser._type);
+    assert.equal(skippedUsers?.count, tenant.users.length);
+    assert.match(skippedUsers?.reason ?? '', /no duo_account/);
+    assert.ok(summary.partialTypes.some((p) => p.type === 'duo_account_has_integration'));
+    assert.equal(summary.relationships[RELATIONSHIP_KINDS.groupHasUser._type] > 0, true, 'other edges are unaffected');
+  });
+
+  it('repeated records (pages overlapping) give one entity and one set of edges', async () => {
+    const run = await newRun();
+    await stageTenant(run, {
+      ...tenant,
+      users: [...tenant.users, ...tenant.users.slice(0, 10)],
+      phones: [...tenant.phones, tenant.phones[0]],
+    });
+    const summary = await buildGraph(run, allComplete(), context);
+    const graph = await readGraph(run);
+    const keys = [...graph.entities, ...graph.relationships, ...graph.mapped].map((o) => o._key);
+    assert.equal(new Set(keys).size, keys.length);
+    assert.equal(summary.entities[ENTITY_KINDS.user._type], tenant.users.length);
+    assert.equal(summary.duplicatesSkipped[ENTITY_KINDS.user._type], 10);
+    assert.equal(summary.duplicatesSkipped[ENTITY_KINDS.phone._type], 1);
+    assert.equal(summary.relationships[RELATIONSHIP_KINDS.accountHasUser._type], tenant.users.length);
+  });
+
+  it('drops an entity that cannot be valid, counts it with its key and error, and skips its edges', async () => {
+    const run = await newRun();
+    const victim = tenant.phones.find((p) => (p.users?.length ?? 0) === 1)!;
+    const ownerId = victim.users![0].user_id;
+    // A key shorter than the data model's 10 characters.
+    const badPhone: DuoPhone = { ...victim, phone_id: 'DPSHORT' };
+    const users = tenant.users.map((u) =>
+      u.user_id === ownerId
+        ? {
+            ...u,
+            phones: (u.phones ?? []).map((p) => (p.phone_id === victim.phone_id ? { ...p, phone_id: 'DPSHORT' } : p)),
+          }
+        : u,
+    );
+    const noId = { ...tenant.groups[0], group_id: undefined };
+    await stageTenant(run, {
+      ...tenant,
+      users,
+      phones: tenant.phones.map((p) => (p === victim ? badPhone : p)),
+      groups: [...tenant.groups, noId as never],
+    });
+    const summary = await buildGraph(run, allComplete(), context);
+    assert.equal(summary.dropped.count, 2);
+    assert.deepEqual(summary.dropped.examples.map((d) => [d.type, d.key]).sort(), [
+      ['duo_group', `groups record #${tenant.groups.length + 1}`],
+      ['duo_phone', 'DPSHORT'],
+    ]);
+    assert.match(summary.dropped.examples.find((d) => d.key === 'DPSHORT')!.error, /_key/);
+    const skipped = summary.skippedRelationships.find((s) => s.type === RELATIONSHIP_KINDS.userUsesPhone._type);
+    assert.equal(skipped?.count, 1);
+    assert.deepEqual(summary.partialTypes.map((p) => p.type).sort(), [
+      'duo_account_has_group',
+      'duo_group',
+      'duo_group_has_user',
+      'duo_phone',
+      'duo_user_uses_phone',
+    ]);
+    const graph = await readGraph(run);
+    assert.ok(!graph.entities.some((e) => e._key === 'DPSHORT'));
+    assert.ok(!graph.relationships.some((r) => r._toEntityKey === 'DPSHORT'));
+  });
+
+  it('keeps an entity whose value the schema rejects: the value is left out, stays in _rawData, and is counted', async () => {
+    const run = await newRun();
+    const admins = tenant.admins.map((a, i) => (i === 0 ? { ...a, email: 'admin at example dot com' } : a));
+    // Beyond the latest time the Device schema accepts for lastSeenOn.
+    const phones = tenant.phones.map((p, i) => (i === 0 ? { ...p, last_seen: '+010000-01-01T00:00:00' } : p));
+    await stageTenant(run, { ...tenant, admins, phones });
+    const summary = await buildGraph(run, allComplete(), context);
+    const graph = await readGraph(run);
+    const admin = graph.entities.find((e) => e._key === ENTITY_KEYS.admin(tenant.admins[0].admin_id))!;
+    assert.equal(admin.email, null);
+    assert.equal((admin._rawData![0].rawData as { email: string }).email, 'admin at example dot com');
+    const phone = graph.entities.find((e) => e._key === ENTITY_KEYS.phone(tenant.phones[0].phone_id))!;
+    assert.equal(phone.lastSeenOn, null);
+    assert.equal((phone._rawData![0].rawData as { last_seen: string }).last_seen, '+010000-01-01T00:00:00');
+    assert.deepEqual(summary.valuesLeftOut, { 'duo_phone.lastSeenOn': 1 });
+    assert.equal(summary.dropped.count, 0);
+    assert.deepEqual(summary.partialTypes, []);
+  });
+});

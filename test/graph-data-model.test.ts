@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { RelationshipClass, entityClasses } from '@jupiterone/data-model';
+import ts from 'typescript';
+import {
+  DECLARED_TYPES,
+  ENTITY_KINDS,
+  ENTITY_KIND_LIST,
+  GRAPH_DATASETS,
+  GRAPH_STEPS,
+  MAPPED_RELATIONSHIP_KIND_LIST,
+  RELATIONSHIP_KIND_LIST,
+  RESOURCE_NAMES,
+  graphDatasets,
+  stepOfType,
+  typesOfStep,
+} from '../src/graph/data-model';
+import { RESOURCES } from '../src/workflows/contract';
+
+/**
+ * JupiterOne SDK's `generateRelationshipType`, restated from its documentation: the target type
+ * loses the leading `_`-separated parts it shares with the source type, keeping at least its last.
+ */
+function sdkRelationshipType(relationshipClass: string, fromType: string, toType: string): string {
+  const from = fromType.split('_');
+  const to = toType.split('_');
+  let shared = 0;
+  while (shared < to.length - 1 && to[shared] === from[shared]) shared += 1;
+  return `${fromType}_${relationshipClass.toLowerCase()}_${to.slice(shared).join('_')}`;
+}
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(folder).flatMap((name) => {
+    const full = path.join(folder, name);
+    if (statSync(full).isDirectory()) return sourceFiles(full);
+    return full.endsWith('.ts') ? [full] : [];
+  });
+}
+
+describe('graph data model declaration', () => {
+  it('declares exactly the entity types and classes of the design', () => {
+    assert.deepEqual(Object.fromEntries(ENTITY_KIND_LIST.map((k) => [k._type, k._class.join(',')])), {
+      duo_account: 'Account',
+      duo_admin: 'User',
+      duo_group: 'UserGroup',
+      duo_integration: 'Application',
+      mfa_device: 'AccessKey',
+      duo_phone: 'Device',
+      duo_user: 'User',
+    });
+    for (const kind of ENTITY_KIND_LIST) {
+      for (const cls of kind._class) {
+        assert.ok((entityClasses as readonly string[]).includes(cls), `${cls} is a data model class`);
+      }
+    }
+  });
+
+  it('declares the seven relationships of the design, typed by the SDK rule', () => {
+    assert.deepEqual(
+      RELATIONSHIP_KIND_LIST.map(
+        (k) => `${ENTITY_KINDS[k.source]._type} ${k._class} ${ENTITY_KINDS[k.target]._type} ${k._type}`,
+      ).sort(),
+      [
+        'duo_account HAS duo_admin duo_account_has_admin',
+        'duo_account HAS duo_group duo_account_has_group',
+        'duo_account HAS duo_integration duo_account_has_integration',
+        'duo_account HAS duo_user duo_account_has_user',
+        'duo_group HAS duo_user duo_group_has_user',
+        'duo_user ASSIGNED mfa_device duo_user_assigned_mfa_device',
+        'duo_user USES duo_phone duo_user_uses_phone',
+      ],
+    );
+    for (const kind of RELATIONSHIP_KIND_LIST) {
+      assert.equal(
+        kind._type,
+        sdkRelationshipType(kind._class, ENTITY_KINDS[kind.source]._type, ENTITY_KINDS[kind.target]._type),
+      );
+      assert.ok((Object.values(RelationshipClass) as string[]).includes(kind._class));
+    }
+  });
+
+  it('declares the employee mapping of the design', () => {
+    assert.equal(MAPPED_RELATIONSHIP_KIND_LIST.length, 1);
+    const [mapping] = MAPPED_RELATIONSHIP_KIND_LIST;
+    assert.equal(mapping._type, 'duo_user_is_employee');
+    assert.equal(
+      mapping._type,
+      sdkRelationshipType(mapping._class, ENTITY_KINDS[mapping.source]._type, mapping.targetType),
+    );
+    assert.equal(mapping.direction, 'REVERSE');
+    assert.deepEqual(mapping.targetFilterKeys, [['_type', 'email']]);
+    assert.equal(mapping.targetClass, 'Person');
+  });
+
+  it('uses the resource names of the workflow contract', () => {
+    assert.deepEqual([...RESOURCE_NAMES], [...RESOURCES]);
+    const sources = new Set(ENTITY_KIND_LIST.flatMap((k) => k.sources));
+    assert.deepEqual([...sources].sort(), [...RESOURCE_NAMES].sort(), 'every resource feeds some entity type');
+  });
+
+  it('gives every declared type exactly one step, and every step a type', () => {
+    const owned = GRAPH_STEPS.flatMap((step) => {
+      const types = typesOfStep(step.id);
+      assert.ok(types.entities.length > 0, `${step.id} owns an entity type`);
+      return [...types.entities, ...types.relationships, ...types.mappedRelationships];
+    });
+    assert.deepEqual([...owned].sort(), [...DECLARED_TYPES].sort());
+    assert.equal(stepOfType('duo_user_uses_phone'), 'fetch-phones');
+    assert.equal(stepOfType('employee'), undefined);
+  });
+
+  it('lists one graph dataset per declared type, entities first', () => {
+    assert.deepEqual(
+      GRAPH_DATASETS.map((d) => d.type),
+      [...DECLARED_TYPES],
+    );
+    assert.ok(GRAPH_DATASETS.every((d) => d.dataset === `graph/${d.kind}/${d.type}`));
+    const firstRelationship = GRAPH_DATASETS.findIndex((d) => d.kind === 'relationships');
+    assert.ok(GRAPH_DATASETS.slice(firstRelationship).every((d) => d.kind === 'relationships'));
+    assert.deepEqual(graphDatasets({ type: 'duo_user_is_employee' }), [
+      {
+        dataset: 'graph/relationships/duo_user_is_employee',
+        kind: 'relationships',
+        type: 'duo_user_is_employee',
+        stepId: 'fetch-users',
+        mapped: true,
+      },
+    ]);
+    assert.equal(graphDatasets({ kind: 'entities' }).length, 7);
+  });
+
+  it('is the only place in src that spells a Duo _type in a string', () => {
+    const root = path.join(__dirname, '..', 'src');
+    const declaration = path.join(root, 'graph', 'data-model.ts');
+    const ours = DECLARED_TYPES.filter((type) => type !== 'employee');
+    const patterns = ours.map((type) => ({ type, pattern: new RegExp(`\\b${type}\\b`) }));
+    const offenders: string[] = [];
+    for (const file of sourceFiles(root)) {
+      if (file === declaration) continue;
+      const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+      const visit = (node: ts.Node): void => {
+        if (ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node)) {
+          for (const { type, pattern } of patterns) {
+            if (pattern.test(node.text)) offenders.push(`${path.relative(root, file)}: ${type}`);
+          }
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    assert.deepEqual(offenders, [], 'import the type from src/graph/data-model.ts instead');
+  });
+});
