@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { isMappedRelationship } from '../src/graph/types';
+import { JupiterOneSyncClient } from '../src/jupiterone/client';
 import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/server';
 import { startJupiterOneSimulator, type JupiterOneSimulator } from '../src/simulators/jupiterone/server';
 import { stagingDirectory } from '../src/worker/runtime';
@@ -179,6 +181,57 @@ describe('delivery to JupiterOne', function () {
       async () => !existsSync(runs) || (await import('node:fs/promises')).readdir(runs).then((r) => r.length === 0),
       'staging removed',
       20_000,
+    );
+  });
+
+  it('aborts the job and removes staging when a run is terminated mid-upload', async () => {
+    const { duo, j1 } = await simulators(2000, 24);
+    j1.setFaults({ latencyMs: 500 });
+    const instance = simulatorInstance(duo, { jupiterone: j1 });
+    const config = testConfig([instance]);
+    await startTestWorkers(config);
+    const client = await testClient();
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: `j1-terminate-${uniqueTaskQueue()}`,
+      args: [{ instanceId: instance.id }],
+    });
+    await waitFor(() => j1.requestLog().some((r) => r.route === 'upload-entities'), 'an upload');
+    // Termination runs no workflow code: the instance lock, asked to cancel, cleans up instead.
+    await handle.terminate('test: terminated mid-upload');
+    j1.setFaults({ latencyMs: 0 });
+    await waitFor(() => j1.jobs().every((j) => j.job.status === 'ABORTED'), 'the job aborted', 30_000);
+    assert.match(j1.jobs()[0].abortReason ?? '', /terminated/);
+    const runs = path.join(stagingDirectory(config), 'runs');
+    await waitFor(async () => !existsSync(runs) || (await readdir(runs)).length === 0, 'staging removed', 30_000);
+  });
+
+  it('aborts a stale job the instance left awaiting uploads before starting a new one', async () => {
+    const { duo, j1 } = await simulators(30, 25);
+    const instance = simulatorInstance(duo, { jupiterone: j1 });
+    const config = testConfig([instance]);
+    await startTestWorkers(config);
+    // A run that died after starting its job, before aborting it, left this behind.
+    const stale = await new JupiterOneSyncClient({ baseUrl: j1.url, apiKey: j1.apiKey, account: j1.account }).startJob({
+      source: 'api',
+      scope: `duo-${instance.id}`,
+    });
+    await mkdir(path.join(config.dataDir, 'state', instance.id), { recursive: true });
+    await writeFile(
+      path.join(config.dataDir, 'state', instance.id, 'open-sync-job.json'),
+      JSON.stringify({ jobId: stale.id }),
+    );
+    const client = await testClient();
+    const result = (await client.workflow.execute(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: `j1-stale-${uniqueTaskQueue()}`,
+      args: [{ instanceId: instance.id }],
+    })) as DuoIngestionResult;
+    const jobs = j1.jobs();
+    assert.equal(jobs.find((j) => j.job.id === stale.id)?.job.status, 'ABORTED');
+    assert.equal(
+      jobs.find((j) => j.job.id === (result.delivery as JupiterOneDeliveryReport).jobId)?.job.status,
+      'FINISHED',
     );
   });
 });
