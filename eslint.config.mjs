@@ -26,11 +26,26 @@ export default tseslint.config(
           paths: nodeBuiltins,
           patterns: [
             {
-              group: ['undici', '@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/envconfig'],
+              group: [
+                'undici',
+                '@temporalio/activity',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/envconfig',
+              ],
               message: 'Workflow code must stay deterministic: no I/O modules.',
             },
             {
-              group: ['../duo/*', '../jupiterone/*', '../staging/*', '../output/*', '../simulators/*', '../worker/*', '../cli/*', '../config/*'],
+              group: [
+                '../duo/*',
+                '../jupiterone/*',
+                '../staging/*',
+                '../output/*',
+                '../simulators/*',
+                '../worker/*',
+                '../cli/*',
+                '../config/*',
+              ],
               allowTypeImports: true,
               message: 'Workflow code may import only types from I/O modules; call them through activities.',
             },

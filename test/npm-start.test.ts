@@ -29,7 +29,9 @@ describe('npm start on embedded defaults', function () {
     assert.match(first.stdout, /change report: .*changes\.json/);
     assert.ok(existsSync(path.join(output, '.j1-integration', 'summary.json')));
     assert.ok(readFileSync(path.join(output, 'graph.html'), 'utf8').includes('cytoscape'));
-    const changes = JSON.parse(readFileSync(path.join(output, 'changes.json'), 'utf8')) as { totals: { created: number } };
+    const changes = JSON.parse(readFileSync(path.join(output, 'changes.json'), 'utf8')) as {
+      totals: { created: number };
+    };
     assert.ok(changes.totals.created > 0);
 
     const second = await npmStart(dataDir);
