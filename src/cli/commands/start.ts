@@ -15,6 +15,7 @@ import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_SCHEDULE, duoSiteId, loadConfig, type AppConfig, type InstanceConfig } from '../../config/instances';
+import { applySchedules, formatApplyReport } from '../../schedules';
 import { startDuoSimulator, type DuoSimulator } from '../../simulators/duo/server';
 import { generateTenant } from '../../simulators/duo/tenant-generator';
 import { resolveTemporalSettings, type TemporalSettings } from '../../worker/connection';
@@ -144,7 +145,15 @@ export async function startCommand(flags: StartFlags): Promise<number> {
     }
 
     Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
-    const runtime: WorkerRuntime = await startWorkerRuntime({ config, temporal });
+    const runtime: WorkerRuntime = await startWorkerRuntime({
+      config,
+      temporal,
+      // Warnings and errors of the worker (the simulator's insecure base URL among them) as plain lines.
+      log: (level, message, fields) => {
+        if (level === 'warn' || level === 'error')
+          say(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+      },
+    });
     cleanups.push(() => runtime.stop());
     say(
       `Worker: task queue ${config.taskQueue} (host queue ${runtime.workers.hostTaskQueue}); data folder ${config.dataDir}`,
@@ -166,7 +175,6 @@ export async function startCommand(flags: StartFlags): Promise<number> {
     if (server) say(`Temporal UI: ${server.uiUrl} (runs of this start and earlier ones)`);
 
     if (flags.keepRunning) {
-      const { applySchedules, formatApplyReport } = await import('../../schedules');
       const report = await applySchedules(runtime.client, config, { taskQueue: config.taskQueue });
       say(formatApplyReport(report));
       say('Running until Ctrl-C: the worker serves the schedules above and runs started from the UI or CLI.');
