@@ -15,6 +15,7 @@ import type {
   DuoWebAuthnCredential,
 } from './types';
 import type { DuoSignatureVersion } from './signing';
+import type { ResourceName } from '../workflows/contract';
 
 /** Permissions ("grants") of a Duo Admin API application, by the names Duo's Admin Panel shows. */
 export type DuoGrant = 'Grant read resource' | 'Grant administrators' | 'Grant settings' | 'Grant read information';
@@ -168,9 +169,8 @@ export function duoEndpoint(name: DuoEndpointName): DuoEndpoint {
     : DUO_LIST_ENDPOINTS[name as DuoListEndpointName];
 }
 
-/** The resources the fetch stage reads, one fetch activity each. */
-export type DuoResourceName =
-  'account' | 'admins' | 'groups' | 'users' | 'phones' | 'tokens' | 'webauthn' | 'integrations';
+/** The resources the fetch stage reads, one fetch activity each (declared in the workflow contract). */
+export type DuoResourceName = ResourceName;
 
 export interface DuoResource {
   name: DuoResourceName;

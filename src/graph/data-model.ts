@@ -8,18 +8,14 @@
  * duo-j1 does not churn anyone's graph.
  */
 
-/** The Duo resources a run fetches, each by its own activity, each staged as `raw/<resource>`. */
-export const RESOURCE_NAMES = [
-  'account',
-  'admins',
-  'groups',
-  'users',
-  'phones',
-  'tokens',
-  'webauthn',
-  'integrations',
-] as const;
-export type ResourceName = (typeof RESOURCE_NAMES)[number];
+import { RESOURCES, type ResourceName } from '../workflows/contract';
+
+/**
+ * The Duo resources a run fetches, each by its own activity, each staged as `raw/<resource>`.
+ * Declared once in the workflow contract (workflow code may import nothing heavier).
+ */
+export const RESOURCE_NAMES = RESOURCES;
+export type { ResourceName };
 
 /** What the fetch stage reports per resource. */
 export type FetchOutcome = { status: 'complete' } | { status: 'failed'; reason: string; errorType?: string };
