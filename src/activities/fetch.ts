@@ -87,7 +87,8 @@ export function createFetchActivities(deps: ActivityDependencies) {
           return { resource: input.resource, records: 1, pages: 1, dataset };
         }
 
-        const endpoint = DUO_RESOURCES[input.resource].endpoints[0];
+        const [endpoint] = DUO_RESOURCES[input.resource].endpoints;
+        if (!endpoint?.paged) throw new Error(`Resource "${input.resource}" has no list endpoint to page through`);
         const resumed = activityInfo().heartbeatDetails as FetchHeartbeat | undefined;
         let partsWritten = resumed?.partsWritten ?? 0;
         let records = resumed?.records ?? 0;
@@ -103,7 +104,7 @@ export function createFetchActivities(deps: ActivityDependencies) {
         let stoppedBecause: string | undefined;
         if (!resumed || resumed.nextOffset >= 0) {
           for await (const page of readingAhead(
-            client.pages(endpoint.name as never, { startOffset: resumed?.nextOffset ?? 0, signal }),
+            client.pages(endpoint.name, { startOffset: resumed?.nextOffset ?? 0, signal }),
           )) {
             await run.writePart(dataset, partsWritten, page.records);
             partsWritten += 1;
