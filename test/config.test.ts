@@ -66,17 +66,20 @@ describe('configuration', () => {
       }),
     );
     const settings = error.problems.map((p) => p.setting).sort();
-    assert.deepEqual(settings, [
-      'DUO_INSTANCE_ID',
-      'DUO_INTEGRATION_KEY',
-      'DUO_J1_INSECURE_DUO_BASE_URL',
-      'DUO_POLLING_INTERVAL',
-      'DUO_REQUESTS_PER_MINUTE',
-      'DUO_API_HOSTNAME',
-      'JUPITERONE_ACCOUNT',
-      'JUPITERONE_API_BASE_URL',
-      'JUPITERONE_INTEGRATION_INSTANCE_ID',
-    ].sort());
+    assert.deepEqual(
+      settings,
+      [
+        'DUO_INSTANCE_ID',
+        'DUO_INTEGRATION_KEY',
+        'DUO_J1_INSECURE_DUO_BASE_URL',
+        'DUO_POLLING_INTERVAL',
+        'DUO_REQUESTS_PER_MINUTE',
+        'DUO_API_HOSTNAME',
+        'JUPITERONE_ACCOUNT',
+        'JUPITERONE_API_BASE_URL',
+        'JUPITERONE_INTEGRATION_INSTANCE_ID',
+      ].sort(),
+    );
     assert.ok(!error.message.includes(SECRET));
     assert.match(error.message, /9 configuration problems/);
   });

@@ -155,7 +155,12 @@ function readBoolean(value: string | boolean | undefined, setting: string, probl
   return false;
 }
 
-function readPositiveInteger(value: string | number | undefined, fallback: number, setting: string, problems: ProblemList): number {
+function readPositiveInteger(
+  value: string | number | undefined,
+  fallback: number,
+  setting: string,
+  problems: ProblemList,
+): number {
   if (value === undefined || value === '') return fallback;
   const number = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(number) || number < 1) {
@@ -201,9 +206,16 @@ function readSignatureVersion(value: string | undefined, setting: string, proble
   return 'v5';
 }
 
-function checkDuoHostname(value: string | undefined, setting: string, problems: ProblemList): { apiHostname: string; siteId: string } {
+function checkDuoHostname(
+  value: string | undefined,
+  setting: string,
+  problems: ProblemList,
+): { apiHostname: string; siteId: string } {
   if (!value) {
-    problems.add(setting, 'is required: the API hostname of your Duo Admin API application, e.g. api-1a2b3c4d.duosecurity.com');
+    problems.add(
+      setting,
+      'is required: the API hostname of your Duo Admin API application, e.g. api-1a2b3c4d.duosecurity.com',
+    );
     return { apiHostname: '', siteId: '' };
   }
   const apiHostname = normaliseDuoHostname(value);
@@ -221,7 +233,10 @@ function checkDuoHostname(value: string | undefined, setting: string, problems: 
 function checkInsecureBaseUrl(value: string | undefined, setting: string, problems: ProblemList): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (!isLoopbackUrl(value)) {
-    problems.add(setting, 'is accepted only for loopback addresses (127.0.0.0/8, ::1, localhost); it exists for the bundled Duo simulator');
+    problems.add(
+      setting,
+      'is accepted only for loopback addresses (127.0.0.0/8, ::1, localhost); it exists for the bundled Duo simulator',
+    );
     return undefined;
   }
   return value.replace(/\/+$/, '');
@@ -240,23 +255,37 @@ function checkJupiterOneBaseUrl(value: string | undefined, setting: string, prob
   return value.replace(/\/+$/, '');
 }
 
-function checkSecretReference(value: unknown, setting: string, baseDir: string, problems: ProblemList): SecretReference | undefined {
+function checkSecretReference(
+  value: unknown,
+  setting: string,
+  baseDir: string,
+  problems: ProblemList,
+): SecretReference | undefined {
   if (typeof value === 'string') {
     // Never echo the value: it may be the secret itself.
-    problems.add(setting, 'must be a reference, {"env": "VARIABLE"} or {"file": "path"}; secrets are not accepted inline in the instances file');
+    problems.add(
+      setting,
+      'must be a reference, {"env": "VARIABLE"} or {"file": "path"}; secrets are not accepted inline in the instances file',
+    );
     return undefined;
   }
   if (value && typeof value === 'object') {
     const reference = value as Record<string, unknown>;
     if (typeof reference.env === 'string' && Object.keys(reference).length === 1) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(reference.env)) problems.add(setting, `names an invalid environment variable "${reference.env}"`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(reference.env))
+        problems.add(setting, `names an invalid environment variable "${reference.env}"`);
       return { env: reference.env };
     }
     if (typeof reference.file === 'string' && Object.keys(reference).length === 1) {
       return { file: path.resolve(baseDir, reference.file) };
     }
   }
-  problems.add(setting, value === undefined ? 'is required: {"env": "VARIABLE"} or {"file": "path"}' : 'must be {"env": "VARIABLE"} or {"file": "path"}');
+  problems.add(
+    setting,
+    value === undefined
+      ? 'is required: {"env": "VARIABLE"} or {"file": "path"}'
+      : 'must be {"env": "VARIABLE"} or {"file": "path"}',
+  );
   return undefined;
 }
 
@@ -283,7 +312,8 @@ export function resolveSecret(reference: SecretReference, env: Env = process.env
     }
   }
   const trimmed = value?.trim();
-  if (!trimmed) throw new ConfigurationError([{ setting: describeReference(reference), message: 'is empty or not set' }]);
+  if (!trimmed)
+    throw new ConfigurationError([{ setting: describeReference(reference), message: 'is empty or not set' }]);
   return trimmed;
 }
 
@@ -335,21 +365,33 @@ function instanceFromEnvironment(env: Env, problems: ProblemList): InstanceConfi
   const id = env.DUO_INSTANCE_ID || 'default';
   if (!INSTANCE_ID_PATTERN.test(id)) problems.add('DUO_INSTANCE_ID', `"${id}" must match [a-z0-9-]{1,64}`);
   const host = checkDuoHostname(env.DUO_API_HOSTNAME, 'DUO_API_HOSTNAME', problems);
-  if (!env.DUO_INTEGRATION_KEY) problems.add('DUO_INTEGRATION_KEY', 'is required: the integration key of your Duo Admin API application');
-  if (!env.DUO_SECRET_KEY) problems.add('DUO_SECRET_KEY', 'is required: the secret key of your Duo Admin API application');
+  if (!env.DUO_INTEGRATION_KEY)
+    problems.add('DUO_INTEGRATION_KEY', 'is required: the integration key of your Duo Admin API application');
+  if (!env.DUO_SECRET_KEY)
+    problems.add('DUO_SECRET_KEY', 'is required: the secret key of your Duo Admin API application');
   return {
     id,
     accountName: env.DUO_ACCOUNT_NAME || undefined,
     description: env.DUO_DESCRIPTION || undefined,
     pollingInterval: readPollingInterval(env.DUO_POLLING_INTERVAL, 'DUO_POLLING_INTERVAL', problems),
-    schedule: readSchedule(env.DUO_SCHEDULE_HOUR, env.DUO_SCHEDULE_DAY, { hour: 'DUO_SCHEDULE_HOUR', day: 'DUO_SCHEDULE_DAY' }, problems),
+    schedule: readSchedule(
+      env.DUO_SCHEDULE_HOUR,
+      env.DUO_SCHEDULE_DAY,
+      { hour: 'DUO_SCHEDULE_HOUR', day: 'DUO_SCHEDULE_DAY' },
+      problems,
+    ),
     tagWithAccountName: readBoolean(env.DUO_TAG_WITH_ACCOUNT_NAME, 'DUO_TAG_WITH_ACCOUNT_NAME', problems),
     duo: {
       ...host,
       integrationKey: (env.DUO_INTEGRATION_KEY ?? '').trim(),
       secretKey: { env: 'DUO_SECRET_KEY' },
       signatureVersion: readSignatureVersion(env.DUO_SIGNATURE_VERSION, 'DUO_SIGNATURE_VERSION', problems),
-      requestsPerMinute: readPositiveInteger(env.DUO_REQUESTS_PER_MINUTE, DEFAULT_REQUESTS_PER_MINUTE, 'DUO_REQUESTS_PER_MINUTE', problems),
+      requestsPerMinute: readPositiveInteger(
+        env.DUO_REQUESTS_PER_MINUTE,
+        DEFAULT_REQUESTS_PER_MINUTE,
+        'DUO_REQUESTS_PER_MINUTE',
+        problems,
+      ),
       insecureBaseUrl: checkInsecureBaseUrl(env.DUO_J1_INSECURE_DUO_BASE_URL, 'DUO_J1_INSECURE_DUO_BASE_URL', problems),
     },
     jupiterone: jupiterOneFromEnvironment(env, problems),
@@ -359,14 +401,23 @@ function instanceFromEnvironment(env: Env, problems: ProblemList): InstanceConfi
 function jupiterOneFromEnvironment(env: Env, problems: ProblemList): JupiterOneSettings | undefined {
   if (!env.JUPITERONE_API_KEY && !env.JUPITERONE_ACCOUNT) return undefined;
   if (!env.JUPITERONE_API_KEY) problems.add('JUPITERONE_API_KEY', 'is required when JUPITERONE_ACCOUNT is set');
-  if (!env.JUPITERONE_ACCOUNT) problems.add('JUPITERONE_ACCOUNT', 'is required when JUPITERONE_API_KEY is set: your JupiterOne account id');
+  if (!env.JUPITERONE_ACCOUNT)
+    problems.add('JUPITERONE_ACCOUNT', 'is required when JUPITERONE_API_KEY is set: your JupiterOne account id');
   return {
     account: env.JUPITERONE_ACCOUNT ?? '',
     apiKey: { env: 'JUPITERONE_API_KEY' },
     baseUrl: checkJupiterOneBaseUrl(env.JUPITERONE_API_BASE_URL, 'JUPITERONE_API_BASE_URL', problems),
     target: readJupiterOneTarget(
-      { integrationInstanceId: env.JUPITERONE_INTEGRATION_INSTANCE_ID, scope: env.JUPITERONE_SCOPE, source: env.JUPITERONE_SYNC_SOURCE },
-      { integrationInstanceId: 'JUPITERONE_INTEGRATION_INSTANCE_ID', scope: 'JUPITERONE_SCOPE', source: 'JUPITERONE_SYNC_SOURCE' },
+      {
+        integrationInstanceId: env.JUPITERONE_INTEGRATION_INSTANCE_ID,
+        scope: env.JUPITERONE_SCOPE,
+        source: env.JUPITERONE_SYNC_SOURCE,
+      },
+      {
+        integrationInstanceId: 'JUPITERONE_INTEGRATION_INSTANCE_ID',
+        scope: 'JUPITERONE_SCOPE',
+        source: 'JUPITERONE_SYNC_SOURCE',
+      },
       problems,
     ),
   };
@@ -383,7 +434,10 @@ function instancesFromFile(file: string, env: Env, checkSecrets: boolean, proble
   }
   const list = Array.isArray(document) ? document : (document as { instances?: unknown })?.instances;
   if (!Array.isArray(list)) {
-    problems.add('DUO_J1_INSTANCES', `the instances file ${file} must hold an array of instances, or {"instances": [...]}`);
+    problems.add(
+      'DUO_J1_INSTANCES',
+      `the instances file ${file} must hold an array of instances, or {"instances": [...]}`,
+    );
     return [];
   }
   const baseDir = path.dirname(file);
@@ -413,7 +467,8 @@ function instanceFromJson(
   if (!INSTANCE_ID_PATTERN.test(id)) problems.add(`${label}.id`, `"${id}" must match [a-z0-9-]{1,64}`);
   const host = checkDuoHostname(text('apiHostname'), `${label}.apiHostname`, problems);
   const integrationKey = text('integrationKey') ?? '';
-  if (!integrationKey) problems.add(`${label}.integrationKey`, 'is required: the integration key of the Duo Admin API application');
+  if (!integrationKey)
+    problems.add(`${label}.integrationKey`, 'is required: the integration key of the Duo Admin API application');
   const secretKey = checkSecretReference(item.secretKey, `${label}.secretKey`, baseDir, problems);
   if (secretKey && checkSecrets) checkSecretAvailable(secretKey, `${label}.secretKey`, env, problems);
   const schedule = (item.schedule ?? {}) as Record<string, unknown>;
@@ -428,7 +483,11 @@ function instanceFromJson(
       { hour: `${label}.schedule.hour`, day: `${label}.schedule.dayOfWeek` },
       problems,
     ),
-    tagWithAccountName: readBoolean(item.tagWithAccountName as boolean | undefined, `${label}.tagWithAccountName`, problems),
+    tagWithAccountName: readBoolean(
+      item.tagWithAccountName as boolean | undefined,
+      `${label}.tagWithAccountName`,
+      problems,
+    ),
     duo: {
       ...host,
       integrationKey,
@@ -436,7 +495,12 @@ function instanceFromJson(
       signatureVersion: readSignatureVersion(text('signatureVersion'), `${label}.signatureVersion`, problems),
       requestsPerMinute: readPositiveInteger(
         item.requestsPerMinute as number | undefined,
-        readPositiveInteger(env.DUO_REQUESTS_PER_MINUTE, DEFAULT_REQUESTS_PER_MINUTE, 'DUO_REQUESTS_PER_MINUTE', problems),
+        readPositiveInteger(
+          env.DUO_REQUESTS_PER_MINUTE,
+          DEFAULT_REQUESTS_PER_MINUTE,
+          'DUO_REQUESTS_PER_MINUTE',
+          problems,
+        ),
         `${label}.requestsPerMinute`,
         problems,
       ),
@@ -444,7 +508,10 @@ function instanceFromJson(
     },
   };
   if (item.jupiterone !== undefined) {
-    const j1 = (item.jupiterone && typeof item.jupiterone === 'object' ? item.jupiterone : {}) as Record<string, unknown>;
+    const j1 = (item.jupiterone && typeof item.jupiterone === 'object' ? item.jupiterone : {}) as Record<
+      string,
+      unknown
+    >;
     const account = typeof j1.account === 'string' ? j1.account : '';
     if (!account) problems.add(`${label}.jupiterone.account`, 'is required: your JupiterOne account id');
     const apiKey = checkSecretReference(j1.apiKey, `${label}.jupiterone.apiKey`, baseDir, problems);
@@ -474,7 +541,8 @@ function checkUniqueness(instances: InstanceConfig[], problems: ProblemList): vo
   for (const instance of instances) {
     if (instance.id) {
       ids.set(instance.id, (ids.get(instance.id) ?? 0) + 1);
-      if (ids.get(instance.id) === 2) problems.add(`instance ${instance.id}`, 'appears more than once: instance ids must be unique');
+      if (ids.get(instance.id) === 2)
+        problems.add(`instance ${instance.id}`, 'appears more than once: instance ids must be unique');
     }
     const j1 = instance.jupiterone;
     if (!j1) continue;
@@ -502,7 +570,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
   const problems = new ProblemList();
   const dataDir = path.resolve(cwd, env.DUO_J1_DATA_DIR || 'data');
   const taskQueue = env.DUO_J1_TASK_QUEUE || DEFAULT_TASK_QUEUE;
-  if (!/^[A-Za-z0-9_.-]{1,200}$/.test(taskQueue)) problems.add('DUO_J1_TASK_QUEUE', `"${taskQueue}" must be 1–200 letters, digits, '.', '_' or '-'`);
+  if (!/^[A-Za-z0-9_.-]{1,200}$/.test(taskQueue))
+    problems.add('DUO_J1_TASK_QUEUE', `"${taskQueue}" must be 1–200 letters, digits, '.', '_' or '-'`);
 
   const instancesFile = options.instancesFile ?? env.DUO_J1_INSTANCES;
   let instances: InstanceConfig[] = [];
@@ -512,15 +581,22 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
     source = file;
     const duoVariables = ['DUO_API_HOSTNAME', 'DUO_INTEGRATION_KEY', 'DUO_SECRET_KEY'].filter((name) => env[name]);
     if (duoVariables.length > 0) {
-      problems.add('DUO_J1_INSTANCES', `is set together with ${duoVariables.join(', ')}: configure one Duo account by environment or many by file, not both`);
+      problems.add(
+        'DUO_J1_INSTANCES',
+        `is set together with ${duoVariables.join(', ')}: configure one Duo account by environment or many by file, not both`,
+      );
     }
     instances = instancesFromFile(file, env, options.checkSecrets ?? true, problems);
-    if (instances.length === 0 && problems.problems.length === 0) problems.add('DUO_J1_INSTANCES', `the instances file ${file} lists no instance`);
+    if (instances.length === 0 && problems.problems.length === 0)
+      problems.add('DUO_J1_INSTANCES', `the instances file ${file} lists no instance`);
   } else {
     const instance = instanceFromEnvironment(env, problems);
     if (instance) instances = [instance];
     else if (!options.allowNoInstances) {
-      problems.add('DUO_API_HOSTNAME', 'no Duo account is configured: set DUO_API_HOSTNAME, DUO_INTEGRATION_KEY and DUO_SECRET_KEY, or DUO_J1_INSTANCES');
+      problems.add(
+        'DUO_API_HOSTNAME',
+        'no Duo account is configured: set DUO_API_HOSTNAME, DUO_INTEGRATION_KEY and DUO_SECRET_KEY, or DUO_J1_INSTANCES',
+      );
     }
   }
   checkUniqueness(instances, problems);
