@@ -8,7 +8,6 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { GRAPH_DATASETS, GRAPH_STEPS, typesOfStep } from '../graph/data-model';
-import type { Entity, Relationship } from '../graph/types';
 import { syncJobChangeCounts, type SyncJobChangeCounts } from '../jupiterone/client';
 import { formatChangeReport } from '../output/change-report';
 import { writeLocalGraphFromStagedRun } from '../output/staged-graph';
@@ -139,10 +138,12 @@ export function createDeliveryActivities(deps: ActivityDependencies) {
               heartbeat({ ...state, committedObjects: progress.committedObjects });
             },
           };
+          // The staged lines go out as they are: no parsing and serialising each object again.
+          const objects = run.readJsonTexts(dataset);
           const result =
             kind === 'entities'
-              ? await client.uploadEntities(input.jobId, run.read<Entity>(dataset), options)
-              : await client.uploadRelationships(input.jobId, run.read<Relationship>(dataset), options);
+              ? await client.uploadEntities(input.jobId, objects, options)
+              : await client.uploadRelationships(input.jobId, objects, options);
           state.uploaded[kind] += result.objects;
           state.uploaded.batches += result.requests;
           state.uploaded.bytes += result.bytes;

@@ -21,6 +21,14 @@ export const DEFAULT_MAX_BATCH_BYTES = 5_000_000;
 
 export type GraphObject = Entity | Relationship;
 
+/**
+ * What the batcher accepts: a graph object, or its JSON text (a line of the staged graph). Text is
+ * uploaded byte for byte and parsed only if it must shrink or be reported: uploading a
+ * 100,000-user graph otherwise spends most of its time parsing staged lines only to serialise the
+ * same objects again.
+ */
+export type UploadableObject = GraphObject | string;
+
 /** An object ready to send: its JSON text (computed once) and size. */
 export interface PreparedObject {
   object: GraphObject;
@@ -100,12 +108,24 @@ function serialize(object: GraphObject): string | undefined {
  * else without `_rawData`, else rejected.
  */
 export function prepareForUpload(
-  object: GraphObject,
+  uploadable: UploadableObject,
   kind: GraphDatasetKind,
   maxBatchBytes: number,
 ): PreparationResult {
-  const { type, key } = describe(object);
   const room = maxBatchBytes - emptyBodyBytes(kind);
+  if (typeof uploadable === 'string') {
+    const bytes = Buffer.byteLength(uploadable, 'utf8');
+    if (bytes <= room) return { ok: true, prepared: new PreparedJson(uploadable, bytes) };
+    let parsed: GraphObject;
+    try {
+      parsed = JSON.parse(uploadable) as GraphObject;
+    } catch {
+      return { ok: false, rejected: { type: '(unknown)', key: '(unknown)', bytes, reason: 'not valid JSON' } };
+    }
+    return prepareWithoutRawData(parsed, room, bytes);
+  }
+  const object = uploadable;
+  const { type, key } = describe(object);
   const json = serialize(object);
   if (json === undefined) {
     return { ok: false, rejected: { type, key, bytes: 0, reason: 'not serialisable as JSON' } };
@@ -113,6 +133,32 @@ export function prepareForUpload(
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes <= room) return { ok: true, prepared: { object, json, bytes, type, key, rawDataRemoved: false } };
   return prepareWithoutRawData(object, room, bytes);
+}
+
+/**
+ * A prepared object for JSON text that fits as it is. The object, its type and key are needed only
+ * when JupiterOne refuses the batch (413), so they are parsed then rather than for every object.
+ */
+class PreparedJson implements PreparedObject {
+  readonly rawDataRemoved = false;
+  #parsed: GraphObject | undefined;
+
+  constructor(
+    readonly json: string,
+    readonly bytes: number,
+  ) {}
+
+  get object(): GraphObject {
+    return (this.#parsed ??= JSON.parse(this.json) as GraphObject);
+  }
+
+  get type(): string {
+    return describe(this.object).type;
+  }
+
+  get key(): string {
+    return describe(this.object).key;
+  }
 }
 
 function prepareWithoutRawData(object: GraphObject, room: number, originalBytes: number): PreparationResult {
@@ -141,7 +187,8 @@ export function shrinkRejectedByServer(item: PreparedObject): PreparedObject | u
   if (item.rawDataRemoved || item.object._rawData === undefined) return undefined;
   const object = withoutRawData(item.object);
   const json = JSON.stringify(object);
-  return { ...item, object, json, bytes: Buffer.byteLength(json, 'utf8'), rawDataRemoved: true };
+  // Fields listed rather than spread: a prepared JSON text keeps its type and key in getters.
+  return { object, json, bytes: Buffer.byteLength(json, 'utf8'), type: item.type, key: item.key, rawDataRemoved: true };
 }
 
 export interface BatchBySizeOptions {
@@ -156,7 +203,7 @@ export interface BatchBySizeOptions {
  * and in input order. Holds one batch at a time, so memory stays bounded whatever the dataset size.
  */
 export async function* batchBySize(
-  source: AsyncIterable<GraphObject> | Iterable<GraphObject>,
+  source: AsyncIterable<UploadableObject> | Iterable<UploadableObject>,
   options: BatchBySizeOptions,
 ): AsyncGenerator<PreparedBatch> {
   const { kind, maxBatchBytes } = options;

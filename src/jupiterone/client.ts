@@ -18,10 +18,10 @@ import {
   batchBySize,
   DEFAULT_MAX_BATCH_BYTES,
   emptyBodyBytes,
-  type GraphObject,
   type PreparedBatch,
   type PreparedObject,
   type RejectedObject,
+  type UploadableObject,
   serializeBatchBody,
   shrinkRejectedByServer,
 } from './batching';
@@ -289,19 +289,22 @@ export class JupiterOneSyncClient {
     return job;
   }
 
-  /** Uploads one entity dataset, streaming; see UploadOptions for resuming and progress. */
+  /**
+   * Uploads one entity dataset, streaming; see UploadOptions for resuming and progress. Items are
+   * entities or their JSON text (staged lines are sent as they are, without parsing them).
+   */
   uploadEntities(
     jobId: string,
-    entities: AsyncIterable<Entity> | Iterable<Entity>,
+    entities: AsyncIterable<Entity | string> | Iterable<Entity | string>,
     options: UploadOptions = {},
   ): Promise<UploadResult> {
     return this.uploadDataset(jobId, 'entities', entities, options);
   }
 
-  /** Uploads one relationship dataset (direct and mapped relationships), streaming. */
+  /** Uploads one relationship dataset (direct and mapped relationships, or their JSON text), streaming. */
   uploadRelationships(
     jobId: string,
-    relationships: AsyncIterable<Relationship> | Iterable<Relationship>,
+    relationships: AsyncIterable<Relationship | string> | Iterable<Relationship | string>,
     options: UploadOptions = {},
   ): Promise<UploadResult> {
     return this.uploadDataset(jobId, 'relationships', relationships, options);
@@ -412,7 +415,7 @@ export class JupiterOneSyncClient {
   private async uploadDataset(
     jobId: string,
     kind: GraphDatasetKind,
-    source: AsyncIterable<GraphObject> | Iterable<GraphObject>,
+    source: AsyncIterable<UploadableObject> | Iterable<UploadableObject>,
     options: UploadOptions,
   ): Promise<UploadResult> {
     const maxBatchBytes = options.maxBatchBytes ?? this.maxBatchBytes;

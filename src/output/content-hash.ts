@@ -15,7 +15,7 @@
  * its objects beside the graph (`.content-hashes/<kind>/<_type>.ndjson`), so the next delivery
  * compares against them without reading and hashing the previous graph files again.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { assertPathSegment, type GraphObjectKind } from './paths';
@@ -51,7 +51,8 @@ export function canonicalJson(graphObject: object): string {
 
 /** A short, stable hash of the canonical text: equal hashes ⇔ unchanged object. */
 export function contentHash(graphObject: object): string {
-  return createHash('sha256').update(canonicalJson(graphObject)).digest('base64url').slice(0, 22);
+  // One-shot hashing: no Hash object per graph object (hundreds of thousands per delivery).
+  return hash('sha256', canonicalJson(graphObject), 'base64url').slice(0, 22);
 }
 
 function hashesFile(versionDir: string, kind: GraphObjectKind, type: string): string {
@@ -92,9 +93,10 @@ export class ContentHashWriter {
     private readonly type: string,
   ) {}
 
-  async add(key: string, hash: string): Promise<void> {
+  /** Adds a pair; returns a promise only when it filled a block being written (see GraphTypeFileWriter.add). */
+  add(key: string, hash: string): Promise<void> | undefined {
     this.lines.push(JSON.stringify([key, hash]));
-    if (this.lines.length >= 5_000) await this.flush();
+    return this.lines.length >= 5_000 ? this.flush() : undefined;
   }
 
   async close(): Promise<void> {

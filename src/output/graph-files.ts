@@ -91,6 +91,8 @@ export class GraphTypeFileWriter {
   private readonly fileFolder: string;
   private readonly indexFolder: string;
   private foldersMade = false;
+  /** The file being written while the next one fills. */
+  private inFlight: Promise<void> | undefined;
 
   constructor(
     private readonly j1Dir: string,
@@ -108,18 +110,44 @@ export class GraphTypeFileWriter {
     return this.objectCount;
   }
 
-  async add(graphObject: GraphObject): Promise<void> {
+  /**
+   * Adds an object; returns a promise only when it completed a file being written. Not an async
+   * function: it runs once per graph object, and a promise each time costs measurable time.
+   */
+  add(graphObject: GraphObject): Promise<void> | undefined {
     this.buffer.push(graphObject);
     this.objectCount += 1;
-    if (this.buffer.length >= OBJECTS_PER_FILE) await this.flush();
+    return this.buffer.length >= OBJECTS_PER_FILE ? this.startFile() : undefined;
   }
 
+  /** Writes what is left; resolves once every file and index link is on disk. */
   async close(): Promise<void> {
-    await this.flush();
+    await this.startFile();
+    await this.inFlight;
   }
 
-  private async flush(): Promise<void> {
+  /** Waits for the write in flight, whatever its outcome: after a failure, before the folder is removed. */
+  async settled(): Promise<void> {
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  /**
+   * Starts writing the buffered objects as the next file, after waiting for the previous file: the
+   * caller goes on filling the next file while this one is written (one write in flight at most).
+   */
+  private async startFile(): Promise<void> {
     if (this.buffer.length === 0) return;
+    const objects = this.buffer;
+    this.buffer = [];
+    const previous = this.inFlight;
+    const writing = this.writeFile(objects);
+    // A failure surfaces where the write is awaited (the next file, or close).
+    writing.catch(() => undefined);
+    this.inFlight = writing;
+    await previous;
+  }
+
+  private async writeFile(objects: GraphObject[]): Promise<void> {
     if (!this.foldersMade) {
       await makePrivateDir(this.fileFolder);
       await makePrivateDir(this.indexFolder);
@@ -127,8 +155,7 @@ export class GraphTypeFileWriter {
     }
     const name = `${randomUUID()}.json`;
     const file = path.join(this.fileFolder, name);
-    const body = this.kind === 'entities' ? { entities: this.buffer } : { relationships: this.buffer };
-    this.buffer = [];
+    const body = this.kind === 'entities' ? { entities: objects } : { relationships: objects };
     await writeNewPrivateFile(file, JSON.stringify(body, null, 2));
     const indexEntry = path.join(this.indexFolder, name);
     if (process.platform === 'win32') {

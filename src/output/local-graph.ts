@@ -298,11 +298,13 @@ async function writeType(
   const tracker = new TypeChangeTracker(type, kind, { partial: isPartial, reason: partial.get(type) });
   const files = new GraphTypeFileWriter(path.join(buildDir, J1_FOLDER), stepId, kind, type);
   const hashes = new ContentHashWriter(buildDir, kind, type);
-  const keep = async (graphObject: GraphObject, hash: string): Promise<void> => {
-    await files.add(graphObject);
-    await hashes.add(graphObject._key, hash);
+  // Awaits only when a file or a block of hashes is being written: this runs once per object.
+  const keep = (graphObject: GraphObject, hash: string): Promise<void> | undefined => {
+    const fileWritten = files.add(graphObject);
+    const hashesWritten = hashes.add(graphObject._key, hash);
     if (kind === 'entities') picture.addEntity(graphObject as Entity);
     else picture.addRelationship(graphObject as Relationship);
+    return fileWritten || hashesWritten ? Promise.all([fileWritten, hashesWritten]).then(() => undefined) : undefined;
   };
 
   try {
@@ -327,7 +329,8 @@ async function writeType(
       previous.set(graphObject._key, DELIVERED);
       const hash = contentHash(graphObject);
       tracker.delivered(graphObject._key, previousHash, hash);
-      await keep(graphObject, hash);
+      const written = keep(graphObject, hash);
+      if (written) await written;
     }
 
     let leftOver = false;
@@ -343,13 +346,15 @@ async function writeType(
         if (hash === undefined || hash === DELIVERED) continue;
         previous.set(graphObject._key, DELIVERED);
         tracker.carriedOver();
-        await keep(graphObject, hash);
+        const written = keep(graphObject, hash);
+        if (written) await written;
       }
     } else if (leftOver) {
       for (const [key, hash] of previous) if (hash !== DELIVERED) tracker.deleted(key);
     }
     await files.close();
   } finally {
+    await files.settled();
     await hashes.close();
   }
   await changeReport.add(tracker.changes);

@@ -43,6 +43,11 @@ export interface StagedRun {
    * when the dataset has no manifest or a part has disappeared.
    */
   read<T = unknown>(dataset: string): AsyncIterable<T>;
+  /**
+   * Like `read`, but yields each record's JSON text unparsed: for consumers that send records on
+   * as JSON (the JupiterOne upload), parsing and serialising again would be wasted work.
+   */
+  readJsonTexts(dataset: string): AsyncIterable<string>;
   /** Names of the datasets below `prefix` that have a manifest. */
   listDatasets(prefix?: string): Promise<string[]>;
   /** Removes one dataset (used when a resource is fetched again from scratch). */

@@ -150,7 +150,16 @@ export class PictureCollector {
     return number;
   }
 
-  private addNode(key: string, typeNumber: number, label: string, properties: Record<string, PropertyValue>): void {
+  /**
+   * Counts a node and keeps it for drawing while its type is under the limit. `describe` is called
+   * only for nodes kept: labels and properties of the other (most, in a large tenant) nodes are
+   * never needed.
+   */
+  private addNode(
+    key: string,
+    typeNumber: number,
+    describe: () => { label: string; properties: Record<string, PropertyValue> },
+  ): void {
     if (this.typeOfKey.has(key)) return;
     this.typeOfKey.set(key, typeNumber);
     const type = this.types[typeNumber];
@@ -158,16 +167,14 @@ export class PictureCollector {
     if (type.drawn >= this.maxNodesPerType) return;
     type.drawn += 1;
     this.nodeOfKey.set(key, this.nodes.length);
-    this.nodes.push({ key, type: typeNumber, label, properties });
+    this.nodes.push({ key, type: typeNumber, ...describe() });
   }
 
   addEntity(entity: Entity): void {
-    this.addNode(
-      entity._key,
-      this.declareEntityType(entity._type),
-      labelOf(entity, entity._key),
-      drawableProperties(entity),
-    );
+    this.addNode(entity._key, this.declareEntityType(entity._type), () => ({
+      label: labelOf(entity, entity._key),
+      properties: drawableProperties(entity),
+    }));
   }
 
   addRelationship(relationship: Relationship): void {
@@ -183,13 +190,10 @@ export class PictureCollector {
       // relationship with the same filter values to the same target.
       const filterKeys = mapping.targetFilterKeys[0] ?? Object.keys(target);
       const placeholderKey = `mapped:${targetTypeName}:${JSON.stringify(filterKeys.map((name) => target[name] ?? null))}`;
-      const placeholderProperties: Record<string, PropertyValue> = { ...target, mappedTargetFilterKeys: filterKeys };
-      this.addNode(
-        placeholderKey,
-        this.declareEntityType(targetTypeName, true),
-        labelOf(target, placeholderKey),
-        placeholderProperties,
-      );
+      this.addNode(placeholderKey, this.declareEntityType(targetTypeName, true), () => {
+        const properties: Record<string, PropertyValue> = { ...target, mappedTargetFilterKeys: filterKeys };
+        return { label: labelOf(target, placeholderKey), properties };
+      });
       const forward = mapping.relationshipDirection === 'FORWARD';
       from = forward ? mapping.sourceEntityKey : placeholderKey;
       to = forward ? placeholderKey : mapping.sourceEntityKey;
