@@ -1,0 +1,306 @@
+/**
+ * The benchmark's arithmetic: options, the fastest possible fetch of a tenant under the
+ * simulator's latency and rate limit, and the one JSON line of figures. Pure functions only, so
+ * the numbers the benchmark reports can be checked without running anything.
+ *
+ * The lower bound (documented with a worked example in docs/benchmarks.md):
+ *
+ * - An endpoint with `records` records and a maximum page size `m` needs
+ *   `pages = max(1, ceil(records / m))` requests (an empty list still costs one request; an object
+ *   endpoint costs one). Its pages are strictly sequential: each request needs the previous
+ *   answer's `next_offset`.
+ * - Latency bound: the simulator waits `L` before every answer, so the pages take at least
+ *   `pages × L`.
+ * - Rate bound: the simulator's token bucket for the endpoint starts full with `B` tokens and
+ *   refills at `r` per minute. By the time the k-th request passes, at most
+ *   `B + r·(t_k − t_1)` may have passed, so `t_pages ≥ t_1 + (pages − B) / r`; the first request is
+ *   itself answered only after `L`. Hence `L + max(0, pages − B) × 60 / r` seconds.
+ * - An endpoint needs at least the larger of the two. A resource reads its endpoints one after
+ *   another (the account: settings, then the info summary), so its bound is their sum. Resources
+ *   are fetched in parallel, each endpoint with its own bucket, so the tenant's bound is the
+ *   largest resource bound.
+ *
+ * Processing, transfer and scheduling time are left out, which is what makes it a lower bound:
+ * no client, however fast, can fetch the tenant from that simulator in less.
+ */
+import { ConfigurationError, type ConfigurationProblem } from '../config/errors';
+import { DUO_RESOURCES, type DuoEndpoint, type DuoResourceName } from '../duo/endpoints';
+import type { DuoIngestionResult } from '../workflows/contract';
+
+export type BenchTarget = 'local' | 'jupiterone';
+
+/** Object counts of the generated tenant; omitted ones follow the generator's proportions. */
+export interface BenchTenantCounts {
+  phones?: number;
+  tokens?: number;
+  webauthn?: number;
+  groups?: number;
+  admins?: number;
+  integrations?: number;
+}
+
+export interface BenchOptions {
+  users: number;
+  target: BenchTarget;
+  latencyMs: number;
+  /** List requests per minute per endpoint, for the simulator and the client's budget; 0 = unlimited. */
+  rateLimit: number;
+  seed: number;
+  counts: BenchTenantCounts;
+}
+
+/** The flags of `duo-j1 bench`, as commander hands them over (strings). */
+export interface BenchFlags {
+  users?: string;
+  target?: string;
+  latencyMs?: string;
+  rateLimit?: string;
+  seed?: string;
+  phones?: string;
+  tokens?: string;
+  webauthn?: string;
+  groups?: string;
+  admins?: string;
+  integrations?: string;
+}
+
+const COUNT_FLAGS = ['phones', 'tokens', 'webauthn', 'groups', 'admins', 'integrations'] as const;
+
+/** Reads the bench flags; throws one ConfigurationError listing every bad flag, each by name. */
+export function parseBenchOptions(flags: BenchFlags): BenchOptions {
+  const problems: ConfigurationProblem[] = [];
+  const wholeNumber = (value: string | undefined, flag: string, fallback: number, min: number): number => {
+    if (value === undefined || value === '') return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) {
+      problems.push({ setting: flag, message: `must be a whole number of at least ${min}, not "${value}"` });
+      return fallback;
+    }
+    return parsed;
+  };
+  const users = wholeNumber(flags.users, '--users', 10_000, 1);
+  const latencyMs = wholeNumber(flags.latencyMs, '--latency-ms', 20, 0);
+  const rateLimit = wholeNumber(flags.rateLimit, '--rate-limit', 0, 0);
+  const seed = wholeNumber(flags.seed, '--seed', 1, 0);
+  const target = flags.target ?? 'local';
+  if (target !== 'local' && target !== 'jupiterone') {
+    problems.push({ setting: '--target', message: `must be local or jupiterone, not "${target}"` });
+  }
+  const counts: BenchTenantCounts = {};
+  for (const name of COUNT_FLAGS) {
+    if (flags[name] !== undefined) counts[name] = wholeNumber(flags[name], `--${name}`, 0, 0);
+  }
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return { users, target: target as BenchTarget, latencyMs, rateLimit, seed, counts };
+}
+
+/**
+ * The token bucket size the benchmark gives the simulator: one second's worth of requests (the
+ * simulator's own default), at least one.
+ */
+export function rateLimitBurst(requestsPerMinute: number): number {
+  return Math.max(1, Math.ceil(requestsPerMinute / 60));
+}
+
+/**
+ * The client's per-endpoint budget for a simulator limit. Equal to the limit, so the client uses
+ * all of it; "unlimited" (0) becomes a budget so high that it never delays a request.
+ */
+export function clientRequestsPerMinute(rateLimit: number): number {
+  return rateLimit > 0 ? rateLimit : 6_000_000;
+}
+
+/** What the simulator imposes on every endpoint. */
+export interface SimulatorLimits {
+  latencyMs: number;
+  /** Per endpoint; 0 = unlimited. */
+  requestsPerMinute: number;
+  /** Token bucket size (ignored when unlimited). */
+  burst: number;
+}
+
+/** Requests needed to read `records` records at `maxPageSize` per page; object endpoints (no page size) need one. */
+export function pagesFor(records: number, maxPageSize: number | undefined): number {
+  if (maxPageSize === undefined) return 1;
+  return Math.max(1, Math.ceil(records / maxPageSize));
+}
+
+/** Fastest possible time, in seconds, to read `pages` sequential pages of one endpoint. */
+export function endpointLowerBoundSeconds(pages: number, limits: SimulatorLimits): number {
+  const latency = limits.latencyMs / 1000;
+  const latencyBound = pages * latency;
+  const rateBound =
+    limits.requestsPerMinute > 0 ? latency + (Math.max(0, pages - limits.burst) * 60) / limits.requestsPerMinute : 0;
+  return Math.max(latencyBound, rateBound);
+}
+
+/** One endpoint of a resource, with the number of records the tenant holds there. */
+export interface EndpointLoad {
+  path: string;
+  records: number;
+  /** Undefined for object endpoints (one request). */
+  maxPageSize: number | undefined;
+}
+
+/** The endpoints one fetch activity reads, in order. */
+export interface FetchChain {
+  resource: string;
+  endpoints: EndpointLoad[];
+}
+
+/** The fetch chains of duo-j1's resources, given the tenant's record count per endpoint path. */
+export function duoFetchChains(recordsByPath: Readonly<Record<string, number>>): FetchChain[] {
+  return (Object.keys(DUO_RESOURCES) as DuoResourceName[]).map((name) => ({
+    resource: name,
+    endpoints: DUO_RESOURCES[name].endpoints.map((endpoint: DuoEndpoint) => ({
+      path: endpoint.path,
+      records: endpoint.paged ? (recordsByPath[endpoint.path] ?? 0) : 1,
+      maxPageSize: endpoint.paged ? endpoint.maxPageSize : undefined,
+    })),
+  }));
+}
+
+export interface FetchLowerBound {
+  seconds: number;
+  /** The resource whose bound is the largest (the one that takes longest at best); `none` when the bound is 0. */
+  bottleneck: string;
+  /** Bound per resource, for the reading in docs/benchmarks.md. */
+  perResource: Record<string, number>;
+}
+
+/** The fastest any client could fetch the whole tenant: the slowest resource, each at its best. */
+export function fetchLowerBound(chains: readonly FetchChain[], limits: SimulatorLimits): FetchLowerBound {
+  const perResource: Record<string, number> = {};
+  let seconds = 0;
+  let bottleneck = '';
+  for (const chain of chains) {
+    const chainSeconds = chain.endpoints.reduce(
+      (sum, endpoint) => sum + endpointLowerBoundSeconds(pagesFor(endpoint.records, endpoint.maxPageSize), limits),
+      0,
+    );
+    perResource[chain.resource] = chainSeconds;
+    if (bottleneck === '' || chainSeconds > seconds) {
+      seconds = chainSeconds;
+      bottleneck = chain.resource;
+    }
+  }
+  return { seconds, bottleneck: seconds > 0 ? bottleneck : 'none', perResource };
+}
+
+/** `measured / bound`, or null when the bound is 0 (no latency, no rate limit: nothing to compare with). */
+export function boundRatio(measuredSeconds: number, boundSeconds: number): number | null {
+  return boundSeconds > 0 ? round(measuredSeconds / boundSeconds, 3) : null;
+}
+
+/** Counts of what the Duo simulator answered, per endpoint path. */
+export interface DuoRequestSummary {
+  requests: Record<string, number>;
+  http429: number;
+}
+
+/** Summarises the Duo simulator's request log (paths sorted for a stable line). */
+export function summariseRequestLog(entries: Iterable<{ path: string; status: number }>): DuoRequestSummary {
+  const counts = new Map<string, number>();
+  let http429 = 0;
+  for (const entry of entries) {
+    counts.set(entry.path, (counts.get(entry.path) ?? 0) + 1);
+    if (entry.status === 429) http429 += 1;
+  }
+  const requests: Record<string, number> = {};
+  for (const path of [...counts.keys()].sort()) requests[path] = counts.get(path)!;
+  return { requests, http429 };
+}
+
+/** Peak resident set size in MiB from the text of `/proc/<pid>/status` (its `VmHWM` line). */
+export function peakRssMbFromProcStatus(status: string): number {
+  const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+  if (!match) throw new Error('/proc/<pid>/status has no VmHWM line: peak memory cannot be read on this system');
+  return round(Number(match[1]) / 1024, 1);
+}
+
+/** The benchmark's output: one JSON line. */
+export interface BenchFigures {
+  users: number;
+  target: BenchTarget;
+  latencyMs: number;
+  rateLimit: number;
+  seed: number;
+  entities: number;
+  relationships: number;
+  /** Requests the Duo simulator received, per endpoint path (validation included). */
+  requests: Record<string, number>;
+  http429: number;
+  /** From the workflow result's per-phase durations. */
+  wallSeconds: { total: number; validate: number; fetch: number; build: number; deliver: number };
+  lowerBoundSeconds: number;
+  /** The resource that sets the lower bound. */
+  bottleneck: string;
+  /** fetch wall / lower bound; null when the bound is 0. */
+  boundRatio: number | null;
+  /** total wall / lower bound; null when the bound is 0. */
+  totalRatio: number | null;
+  /** Users per second, end to end (total wall). */
+  usersPerSecond: number;
+  /** Peak resident set size of the worker process. */
+  peakRssMb: number;
+  historyEvents: number;
+  historyBytes: number;
+  /** Bytes uploaded to JupiterOne (0 for the local target). */
+  uploadBytes: number;
+  /** Upload batches sent to JupiterOne (0 for the local target). */
+  batches: number;
+}
+
+export interface BenchMeasurements {
+  options: BenchOptions;
+  result: Pick<DuoIngestionResult, 'entities' | 'relationships' | 'durationsMs' | 'delivery'>;
+  duoRequests: DuoRequestSummary;
+  lowerBound: FetchLowerBound;
+  peakRssMb: number;
+  history: { events: number; bytes: number };
+}
+
+function sum(counts: Readonly<Record<string, number>>): number {
+  return Object.values(counts).reduce((total, count) => total + count, 0);
+}
+
+function round(value: number, decimals: number): number {
+  const factor = 10 ** decimals;
+  return Math.round(value * factor) / factor;
+}
+
+/** Assembles the JSON line from what the benchmark measured. */
+export function benchFigures(measured: BenchMeasurements): BenchFigures {
+  const { options, result } = measured;
+  const seconds = (ms: number) => round(ms / 1000, 3);
+  const wallSeconds = {
+    total: seconds(result.durationsMs.total),
+    validate: seconds(result.durationsMs.validate),
+    fetch: seconds(result.durationsMs.fetch),
+    build: seconds(result.durationsMs.build),
+    deliver: seconds(result.durationsMs.deliver),
+  };
+  const delivery = result.delivery;
+  return {
+    users: options.users,
+    target: options.target,
+    latencyMs: options.latencyMs,
+    rateLimit: options.rateLimit,
+    seed: options.seed,
+    entities: sum(result.entities),
+    relationships: sum(result.relationships),
+    requests: measured.duoRequests.requests,
+    http429: measured.duoRequests.http429,
+    wallSeconds,
+    lowerBoundSeconds: round(measured.lowerBound.seconds, 3),
+    bottleneck: measured.lowerBound.bottleneck,
+    boundRatio: boundRatio(result.durationsMs.fetch / 1000, measured.lowerBound.seconds),
+    totalRatio: boundRatio(result.durationsMs.total / 1000, measured.lowerBound.seconds),
+    usersPerSecond: result.durationsMs.total > 0 ? Math.round(options.users / (result.durationsMs.total / 1000)) : 0,
+    peakRssMb: measured.peakRssMb,
+    historyEvents: measured.history.events,
+    historyBytes: measured.history.bytes,
+    uploadBytes: delivery.target === 'jupiterone' ? delivery.uploaded.bytes : 0,
+    batches: delivery.target === 'jupiterone' ? delivery.uploaded.batches : 0,
+  };
+}

@@ -1,0 +1,269 @@
+/**
+ * The benchmark: its arithmetic (lower bound, ratios, the JSON line) as pure functions, and one
+ * tiny end-to-end run through the real `duo-j1 bench` command to prove the line is produced.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { ConfigurationError } from '../src/config/errors';
+import {
+  benchFigures,
+  boundRatio,
+  clientRequestsPerMinute,
+  duoFetchChains,
+  endpointLowerBoundSeconds,
+  fetchLowerBound,
+  pagesFor,
+  parseBenchOptions,
+  peakRssMbFromProcStatus,
+  rateLimitBurst,
+  summariseRequestLog,
+  type BenchFigures,
+  type BenchMeasurements,
+} from '../src/bench/figures';
+import type { JupiterOneDeliveryReport, LocalDeliveryReport } from '../src/workflows/contract';
+import { stopAtEnd } from './harness/root-hooks';
+
+const REPO = path.resolve(__dirname, '..');
+
+/** Record counts of a generated 100,000-user tenant (seed 1), per list endpoint. */
+const TENANT_100K: Record<string, number> = {
+  '/admin/v1/admins': 100,
+  '/admin/v1/groups': 2000,
+  '/admin/v1/users': 100_000,
+  '/admin/v1/phones': 100_000,
+  '/admin/v1/tokens': 5000,
+  '/admin/v1/webauthncredentials': 20_000,
+  '/admin/v3/integrations': 50,
+};
+
+/** Every field of the JSON line, in order: the contract docs/benchmarks.md describes. */
+const FIGURE_FIELDS = [
+  'users',
+  'target',
+  'latencyMs',
+  'rateLimit',
+  'seed',
+  'entities',
+  'relationships',
+  'requests',
+  'http429',
+  'wallSeconds',
+  'lowerBoundSeconds',
+  'bottleneck',
+  'boundRatio',
+  'totalRatio',
+  'usersPerSecond',
+  'peakRssMb',
+  'historyEvents',
+  'historyBytes',
+  'uploadBytes',
+  'batches',
+];
+
+const localDelivery: LocalDeliveryReport = {
+  target: 'local',
+  outputDir: '/data/output/bench',
+  graphHtml: '/data/output/bench/graph.html',
+  changesFile: '/data/output/bench/changes.json',
+  changes: { created: 10, updated: 0, deleted: 0 },
+  changeSummary: '',
+};
+
+/** Seconds computed two ways agree to well under a microsecond (floating point). */
+function assertSeconds(actual: number | undefined, expected: number): void {
+  assert.ok(actual !== undefined && Math.abs(actual - expected) < 1e-9, `expected ${expected} s, got ${actual} s`);
+}
+
+function measurements(overrides: Partial<BenchMeasurements> = {}): BenchMeasurements {
+  return {
+    options: { users: 1000, target: 'local', latencyMs: 50, rateLimit: 200, seed: 1, counts: {} },
+    result: {
+      entities: { duo_user: 1000, duo_phone: 990, duo_account: 1 },
+      relationships: { duo_account_has_user: 1000, duo_user_uses_phone: 985 },
+      durationsMs: { validate: 120, fetch: 1100, build: 400, deliver: 300, total: 2000 },
+      delivery: localDelivery,
+    },
+    duoRequests: { requests: { '/admin/v1/users': 5 }, http429: 1 },
+    lowerBound: { seconds: 1, bottleneck: 'users', perResource: { users: 1 } },
+    peakRssMb: 300.4,
+    history: { events: 90, bytes: 20_000 },
+    ...overrides,
+  };
+}
+
+describe('benchmark arithmetic', () => {
+  it('reads the flags with their defaults, and names every bad flag', () => {
+    assert.deepEqual(parseBenchOptions({}), {
+      users: 10_000,
+      target: 'local',
+      latencyMs: 20,
+      rateLimit: 0,
+      seed: 1,
+      counts: {},
+    });
+    assert.deepEqual(
+      parseBenchOptions({ users: '500', target: 'jupiterone', rateLimit: '200', phones: '7', groups: '0' }),
+      { users: 500, target: 'jupiterone', latencyMs: 20, rateLimit: 200, seed: 1, counts: { phones: 7, groups: 0 } },
+    );
+    assert.throws(
+      () => parseBenchOptions({ users: '0', target: 'disk', latencyMs: '-1', tokens: 'many' }),
+      (error: Error) =>
+        error instanceof ConfigurationError &&
+        ['--users', '--target', '--latency-ms', '--tokens'].every((flag) => error.message.includes(flag)),
+    );
+  });
+
+  it('gives the simulator one second of burst and the client the whole rate, or no limit at all', () => {
+    assert.equal(rateLimitBurst(200), 4);
+    assert.equal(rateLimitBurst(60), 1);
+    assert.equal(rateLimitBurst(61), 2);
+    assert.equal(rateLimitBurst(0), 1);
+    assert.equal(clientRequestsPerMinute(200), 200);
+    assert.ok(clientRequestsPerMinute(0) >= 1_000_000);
+  });
+
+  it('counts pages as Duo serves them: an empty list and an object endpoint still cost one request', () => {
+    assert.equal(pagesFor(0, 300), 1);
+    assert.equal(pagesFor(300, 300), 1);
+    assert.equal(pagesFor(301, 300), 2);
+    assert.equal(pagesFor(100_000, 300), 334);
+    assert.equal(pagesFor(1, undefined), 1);
+  });
+
+  it('bounds one endpoint by its latency chain or by its token bucket, whichever is slower', () => {
+    // 334 pages at 200/min with a burst of 4: 4 pass at once, the other 330 need 0.3 s each, and
+    // the first answer itself comes after the 50 ms latency.
+    assertSeconds(
+      endpointLowerBoundSeconds(334, { latencyMs: 50, requestsPerMinute: 200, burst: 4 }),
+      0.05 + 330 * 0.3,
+    );
+    // No rate limit: only the sequential latency counts.
+    assertSeconds(endpointLowerBoundSeconds(334, { latencyMs: 20, requestsPerMinute: 0, burst: 1 }), 334 * 0.02);
+    // Fewer pages than the burst: the latency chain is the bound.
+    assertSeconds(endpointLowerBoundSeconds(3, { latencyMs: 100, requestsPerMinute: 200, burst: 4 }), 0.3);
+    assertSeconds(endpointLowerBoundSeconds(10, { latencyMs: 0, requestsPerMinute: 0, burst: 1 }), 0);
+  });
+
+  it('takes the slowest resource of a tenant, adding up the endpoints one resource reads in turn', () => {
+    const limits = { latencyMs: 50, requestsPerMinute: 200, burst: 4 };
+    const chains = duoFetchChains(TENANT_100K);
+    assert.deepEqual(
+      chains.map((chain) => chain.resource),
+      ['account', 'admins', 'groups', 'users', 'phones', 'tokens', 'webauthn', 'integrations'],
+    );
+    const bound = fetchLowerBound(chains, limits);
+    assert.equal(bound.bottleneck, 'users');
+    assertSeconds(bound.seconds, 0.05 + 330 * 0.3);
+    // 200 phone pages: 0.05 + 196 × 0.3 s.
+    assertSeconds(bound.perResource.phones, 0.05 + 196 * 0.3);
+    // The account reads the settings, then the info summary: two answers in a row.
+    assertSeconds(bound.perResource.account, 2 * 0.05);
+    const unlimited = fetchLowerBound(chains, { latencyMs: 20, requestsPerMinute: 0, burst: 1 });
+    assert.equal(unlimited.bottleneck, 'users');
+    assertSeconds(unlimited.seconds, 334 * 0.02);
+    assert.equal(fetchLowerBound(chains, { latencyMs: 0, requestsPerMinute: 0, burst: 1 }).bottleneck, 'none');
+  });
+
+  it('gives no ratio against a zero bound rather than an infinite one', () => {
+    assert.equal(boundRatio(5, 0), null);
+    assert.equal(boundRatio(110, 100), 1.1);
+    assert.equal(boundRatio(1, 3), 0.333);
+  });
+
+  it('counts requests per endpoint path and the 429 answers among them', () => {
+    const summary = summariseRequestLog([
+      { path: '/admin/v1/users', status: 200 },
+      { path: '/admin/v1/phones', status: 429 },
+      { path: '/admin/v1/users', status: 429 },
+      { path: '/admin/v1/users', status: 200 },
+    ]);
+    assert.deepEqual(summary, { requests: { '/admin/v1/phones': 1, '/admin/v1/users': 3 }, http429: 2 });
+    assert.deepEqual(Object.keys(summary.requests), ['/admin/v1/phones', '/admin/v1/users']);
+  });
+
+  it('reads the peak resident set size from /proc status text', () => {
+    const status = 'Name:\tnode\nVmPeak:\t 1200000 kB\nVmHWM:\t  524288 kB\nVmRSS:\t  400000 kB\n';
+    assert.equal(peakRssMbFromProcStatus(status), 512);
+    assert.throws(() => peakRssMbFromProcStatus('Name:\tnode\n'), /VmHWM/);
+  });
+
+  it('assembles the JSON line: totals, seconds, ratios against the bound, and no upload for the local target', () => {
+    const figures = benchFigures(measurements());
+    assert.deepEqual(Object.keys(figures), FIGURE_FIELDS);
+    assert.equal(figures.entities, 1991);
+    assert.equal(figures.relationships, 1985);
+    assert.deepEqual(figures.wallSeconds, { total: 2, validate: 0.12, fetch: 1.1, build: 0.4, deliver: 0.3 });
+    assert.equal(figures.boundRatio, 1.1);
+    assert.equal(figures.totalRatio, 2);
+    assert.equal(figures.usersPerSecond, 500);
+    assert.equal(figures.http429, 1);
+    assert.equal(figures.uploadBytes, 0);
+    assert.equal(figures.batches, 0);
+    assert.equal(JSON.stringify(figures).includes('\n'), false);
+  });
+
+  it('takes the upload figures from the JupiterOne delivery report', () => {
+    const delivery: JupiterOneDeliveryReport = {
+      target: 'jupiterone',
+      jobId: 'job-1',
+      status: 'FINISHED',
+      uploaded: { entities: 1991, relationships: 1985, batches: 3, bytes: 4_500_000 },
+      rejected: 0,
+      entities: { created: 1991, updated: 0, deleted: 0 },
+      relationships: { created: 1985, updated: 0, deleted: 0 },
+      mappedRelationships: { created: 0, updated: 0, deleted: 0 },
+    };
+    const base = measurements();
+    const figures = benchFigures({
+      ...base,
+      options: { ...base.options, target: 'jupiterone' },
+      result: { ...base.result, delivery },
+    });
+    assert.equal(figures.target, 'jupiterone');
+    assert.equal(figures.uploadBytes, 4_500_000);
+    assert.equal(figures.batches, 3);
+  });
+});
+
+describe('duo-j1 bench', () => {
+  it('runs the whole pipeline on a tiny tenant and prints one JSON line of figures', async () => {
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO, 'bin', 'duo-j1.js'), 'bench', '--users', '200', '--latency-ms', '0'],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    stopAtEnd(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, `bench failed:\n${stderr}`);
+
+    const lines = stdout.split('\n').filter(Boolean);
+    assert.equal(lines.length, 1, `expected one line on stdout, got:\n${stdout}`);
+    const figures = JSON.parse(lines[0]) as BenchFigures;
+    assert.deepEqual(Object.keys(figures), FIGURE_FIELDS);
+    assert.equal(figures.users, 200);
+    assert.equal(figures.target, 'local');
+    assert.ok(figures.entities > 200, `entities: ${figures.entities}`);
+    assert.ok(figures.relationships > 200, `relationships: ${figures.relationships}`);
+    // 200 users fit in one page; validation asks for one more (limit 1).
+    assert.equal(figures.requests['/admin/v1/users'], 2);
+    assert.equal(figures.requests['/admin/v1/settings'], 1);
+    assert.equal(figures.http429, 0);
+    assert.equal(figures.lowerBoundSeconds, 0);
+    assert.equal(figures.boundRatio, null);
+    assert.ok(figures.wallSeconds.total > 0 && figures.wallSeconds.total >= figures.wallSeconds.fetch);
+    assert.ok(figures.peakRssMb > 0);
+    assert.ok(figures.historyEvents > 0 && figures.historyEvents <= 200, `history events: ${figures.historyEvents}`);
+    assert.ok(figures.historyBytes > 0 && figures.historyBytes <= 256 * 1024, `history bytes: ${figures.historyBytes}`);
+    assert.equal(figures.uploadBytes, 0);
+  });
+});
