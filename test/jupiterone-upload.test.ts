@@ -260,6 +260,27 @@ describe('JupiterOne uploads through faults', () => {
     );
   });
 
+  it('uploads objects given as their staged JSON text the same way: 413 splits, _rawData removal, rejection', async () => {
+    sim.setFaults({ payloadLimitBytes: 3_000 });
+    const c = client({ maxBatchBytes: 20_000 });
+    const { jobId, instance } = await newJob(c);
+    const bulkyRawData = entity(1, 4_000);
+    const bulkyProperties: Entity = { ...entity(2, 10), description: 'y'.repeat(4_000) };
+    const small = entities(40).map((e) => ({ ...e, _key: `${e._key}-text` }));
+    const texts = [bulkyRawData, bulkyProperties, ...small].map((e) => JSON.stringify(e));
+    const result = await c.uploadEntities(jobId, stream(texts));
+
+    assert.ok(uploadsOf(jobId).some((u) => u.status === 413));
+    assert.equal(result.objects, 41);
+    assert.equal(result.rawDataRemoved, 1);
+    assert.deepEqual(
+      result.rejected.map((r) => r.key),
+      [bulkyProperties._key],
+    );
+    await finish(c, jobId, result.rejectedTypes);
+    assert.deepEqual(keys(sim.heldGraph({ integrationInstanceId: instance }).entities), keys([bulkyRawData, ...small]));
+  });
+
   it('removes _rawData, then rejects, when JupiterOne refuses a single object as too large', async () => {
     sim.setFaults({ payloadLimitBytes: 1_500 });
     const c = client({ maxBatchBytes: 100_000 });
