@@ -15,10 +15,10 @@
  * holds the full counts but at most `keyListLimit` keys per list, so it stays small for any tenant.
  */
 import { createReadStream } from 'node:fs';
-import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CHANGES_FILE, type GraphObjectKind } from './paths';
-import { PRIVATE_FILE_MODE, isErrnoException } from './private-files';
+import { PRIVATE_FILE_MODE, readJsonFileIfPresent } from './private-files';
 
 export interface TypeChanges {
   type: string;
@@ -191,19 +191,7 @@ export class ChangeReportWriter {
 
 /** Reads the complete change report of an output folder; undefined when the folder has none. */
 export async function readChangeReport(outputDir: string): Promise<ChangeReport | undefined> {
-  const file = path.join(outputDir, CHANGES_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if (isErrnoException(error, 'ENOENT')) return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as ChangeReport;
-  } catch (error) {
-    throw new Error(`${file} is not readable JSON (${(error as Error).message}).`, { cause: error });
-  }
+  return readJsonFileIfPresent<ChangeReport>(path.join(outputDir, CHANGES_FILE));
 }
 
 function plural(count: number, one: string, many = `${one}s`): string {

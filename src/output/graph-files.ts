@@ -17,7 +17,7 @@ import {
   assertPathSegment,
   type GraphObjectKind,
 } from './paths';
-import { isErrnoException, makePrivateDir, writeNewPrivateFile } from './private-files';
+import { makePrivateDir, readJsonFileIfPresent, writeNewPrivateFile } from './private-files';
 
 /** `DEFAULT_GRAPH_OBJECT_FILE_SIZE` of the JupiterOne SDK. */
 export const OBJECTS_PER_FILE = 500;
@@ -264,17 +264,5 @@ export async function* readObjectsOfType(files: readonly string[], type: string)
 
 /** Reads `summary.json`; undefined when the folder has none. */
 export async function readIntegrationSummary(j1Dir: string): Promise<IntegrationSummary | undefined> {
-  const file = path.join(j1Dir, SUMMARY_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if (isErrnoException(error, 'ENOENT')) return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as IntegrationSummary;
-  } catch (error) {
-    throw new Error(`${file} is not readable JSON (${(error as Error).message}).`, { cause: error });
-  }
+  return readJsonFileIfPresent<IntegrationSummary>(path.join(j1Dir, SUMMARY_FILE));
 }

@@ -3,7 +3,7 @@
  * numbers), so files are 0600 and folders 0700 whatever the process umask allows.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
@@ -34,4 +34,20 @@ export async function replacePrivateFile(file: string, content: string | Buffer)
 
 export function isErrnoException(error: unknown, code: string): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
+
+/** Reads and parses a JSON file; undefined when it does not exist, a clear error when it is not JSON. */
+export async function readJsonFileIfPresent<T>(file: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (isErrnoException(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new Error(`${file} is not readable JSON (${(error as Error).message}).`, { cause: error });
+  }
 }
