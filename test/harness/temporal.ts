@@ -111,6 +111,8 @@ export async function spawnWorkerProcess(options: {
   config: AppConfig;
   instancesFile: string;
   env: Record<string, string>;
+  /** More `duo-j1 worker` flags, e.g. `--metrics 127.0.0.1:9464`. */
+  extraArgs?: string[];
 }): Promise<WorkerProcess> {
   const { address, namespace } = await testServer();
   const child = spawn(
@@ -126,6 +128,7 @@ export async function spawnWorkerProcess(options: {
       await testWorkflowBundle(),
       '--log-format',
       'json',
+      ...(options.extraArgs ?? []),
     ],
     {
       cwd: REPO,
