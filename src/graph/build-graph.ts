@@ -104,7 +104,15 @@ export interface BuildGraphOptions {
 /** `duplicate`: the key is already in the graph; `duplicate-of-dropped`: an earlier copy was dropped. */
 type EntityResult = 'added' | 'duplicate' | 'dropped' | 'duplicate-of-dropped';
 
-/** Accumulates the graph: validates, de-duplicates and writes objects, and keeps the counts. */
+/**
+ * Accumulates the graph: validates, de-duplicates and writes objects, and keeps the counts.
+ *
+ * Adding is synchronous: a build adds several objects per staged record (hundreds of thousands per
+ * run), and a promise and an await per object cost measurable time, the more so inside Temporal
+ * activities where async hooks are active. A writer hands back a promise only when an object
+ * completes a part; the sink keeps those and the build awaits them after each record
+ * (`pendingWrites`), so a part's write is still waited for before the producer runs far ahead.
+ */
 class GraphSink {
   // One writer and one key set per declared type, made up front: looking them up by the declared
   // (interned) type strings is cheap, and no dataset name is built per object.
@@ -119,6 +127,7 @@ class GraphSink {
   readonly duplicatesSkipped: Record<string, number> = {};
   readonly valuesLeftOut: Record<string, number> = {};
   private readonly skipped = new Map<string, SkippedRelationships>();
+  private writes: Promise<void>[] = [];
   droppedCount = 0;
 
   constructor(run: StagedRun, recordsPerPart: number | undefined) {
@@ -160,7 +169,26 @@ class GraphSink {
     return [...this.skipped.values()];
   }
 
-  async addEntity(entity: Entity): Promise<EntityResult> {
+  /**
+   * The part writes started since the last call, as one promise; undefined when none started
+   * (nearly always). Await it before reading the next record.
+   */
+  pendingWrites(): Promise<void> | undefined {
+    if (this.writes.length === 0) return undefined;
+    const writes = this.writes;
+    this.writes = [];
+    return writes.length === 1 ? writes[0] : Promise.all(writes).then(() => undefined);
+  }
+
+  private track(write: Promise<void> | undefined): void {
+    if (!write) return;
+    // Rejections are awaited through pendingWrites; until then (or when an error thrown while the
+    // same record is converted ends the build first) they must not count as unhandled.
+    write.catch(() => undefined);
+    this.writes.push(write);
+  }
+
+  addEntity(entity: Entity): EntityResult {
     const { _type: type, _key: key } = entity;
     const keys = this.keysByType.get(type);
     const writer = this.entityWriters.get(type);
@@ -181,12 +209,12 @@ class GraphSink {
       this.valuesLeftOut[id] = (this.valuesLeftOut[id] ?? 0) + 1;
     }
     keys.add(key);
-    await writer.add(validation.entity);
+    this.track(writer.add(validation.entity));
     this.entities[type] += 1;
     return 'added';
   }
 
-  async addRelationship(relationship: Relationship): Promise<void> {
+  addRelationship(relationship: Relationship): void {
     const type = relationship._type;
     const writer = this.relationshipWriters.get(type);
     if (!writer)
@@ -196,7 +224,7 @@ class GraphSink {
       this.drop(type, relationship._key, error);
       return;
     }
-    await writer.add(relationship);
+    this.track(writer.add(relationship));
     this.relationships[type] += 1;
   }
 
@@ -204,16 +232,11 @@ class GraphSink {
    * Adds a direct relationship unless `emitted` already holds its key: one record may list the
    * same group, phone or device twice, and that is one edge.
    */
-  async addDirectRelationshipOnce(
-    kind: RelationshipKind,
-    fromKey: string,
-    toKey: string,
-    emitted: Set<string>,
-  ): Promise<void> {
+  addDirectRelationshipOnce(kind: RelationshipKind, fromKey: string, toKey: string, emitted: Set<string>): void {
     const relationship = directRelationship(kind, fromKey, toKey);
     if (emitted.has(relationship._key)) return;
     emitted.add(relationship._key);
-    await this.addRelationship(relationship);
+    this.addRelationship(relationship);
   }
 
   /** Commits every declared graph dataset, empty ones included, so readers find all of them. */
@@ -307,12 +330,14 @@ export async function buildGraph(
   for await (const record of records<StagedAccountRecord>('account')) {
     counted('account');
     const entity = tryConvert(sink, ENTITY_KINDS.account._type, 'account record', record, convertAccount, context);
-    if (entity && (await sink.addEntity(entity)) === 'added') accountKey ??= entity._key;
+    if (entity && sink.addEntity(entity) === 'added') accountKey ??= entity._key;
+    const written = sink.pendingWrites();
+    if (written) await written;
   }
 
-  const linkToAccount = async (kind: RelationshipKind, entity: Entity, result: EntityResult): Promise<void> => {
+  const linkToAccount = (kind: RelationshipKind, entity: Entity, result: EntityResult): void => {
     if (result !== 'added') return;
-    if (accountKey) await sink.addRelationship(directRelationship(kind, accountKey, entity._key));
+    if (accountKey) sink.addRelationship(directRelationship(kind, accountKey, entity._key));
     else sink.skip(kind, SKIP.noAccount);
   };
 
@@ -326,8 +351,10 @@ export async function buildGraph(
       const count = counted(resource);
       const entity = tryConvert(sink, type, recordLabel(resource, count), record, convert, context);
       if (!entity) continue;
-      const result = await sink.addEntity(entity);
-      if (accountRelationship) await linkToAccount(accountRelationship, entity, result);
+      const result = sink.addEntity(entity);
+      if (accountRelationship) linkToAccount(accountRelationship, entity, result);
+      const written = sink.pendingWrites();
+      if (written) await written;
     }
   };
 
@@ -345,7 +372,9 @@ export async function buildGraph(
 
   for await (const user of records<DuoUser>('users')) {
     const label = recordLabel('users', counted('users'));
-    await addUser(sink, user, label, context, accountKey, linkToAccount);
+    addUser(sink, user, label, context, accountKey, linkToAccount);
+    const written = sink.pendingWrites();
+    if (written) await written;
   }
 
   await sink.close();
@@ -362,18 +391,18 @@ export async function buildGraph(
 }
 
 /** One user: its entity, and every edge its record gives (groups, phones, MFA devices, employee). */
-async function addUser(
+function addUser(
   sink: GraphSink,
   user: DuoUser,
   label: string,
   context: GraphInstanceContext,
   accountKey: string | undefined,
-  linkToAccount: (kind: RelationshipKind, entity: Entity, result: EntityResult) => Promise<void>,
-): Promise<void> {
+  linkToAccount: (kind: RelationshipKind, entity: Entity, result: EntityResult) => void,
+): void {
   const mfaType = ENTITY_KINDS.mfaDevice._type;
   const entity = tryConvert(sink, ENTITY_KINDS.user._type, label, user, convertUser, context);
   if (!entity) return;
-  const result = await sink.addEntity(entity);
+  const result = sink.addEntity(entity);
   // A repeated user record (offset paging over a changing tenant) was accounted for the first time.
   if (result === 'duplicate' || result === 'duplicate-of-dropped') return;
 
@@ -391,28 +420,28 @@ async function addUser(
   }
 
   const userKey = entity._key;
-  await linkToAccount(RELATIONSHIP_KINDS.accountHasUser, entity, result);
+  linkToAccount(RELATIONSHIP_KINDS.accountHasUser, entity, result);
 
   const emitted = new Set<string>();
   const groupKeys = sink.keysOf(ENTITY_KINDS.group._type);
   for (const groupId of groupIds) {
     const groupKey = ENTITY_KEYS.group(groupId);
     if (groupKeys.has(groupKey)) {
-      await sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.groupHasUser, groupKey, userKey, emitted);
+      sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.groupHasUser, groupKey, userKey, emitted);
     } else sink.skip(RELATIONSHIP_KINDS.groupHasUser, SKIP.groupMissing);
   }
   const phoneKeys = sink.keysOf(ENTITY_KINDS.phone._type);
   for (const phoneId of phoneIds) {
     const phoneKey = ENTITY_KEYS.phone(phoneId);
     if (phoneKeys.has(phoneKey)) {
-      await sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.userUsesPhone, userKey, phoneKey, emitted);
+      sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.userUsesPhone, userKey, phoneKey, emitted);
     } else sink.skip(RELATIONSHIP_KINDS.userUsesPhone, SKIP.phoneMissing);
   }
   const mfaKeys = sink.keysOf(mfaType);
   for (const deviceId of mfaIds) {
     const deviceKey = ENTITY_KEYS.mfaDevice(deviceId);
     if (mfaKeys.has(deviceKey)) {
-      await sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.userAssignedMfaDevice, userKey, deviceKey, emitted);
+      sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.userAssignedMfaDevice, userKey, deviceKey, emitted);
     } else sink.skip(RELATIONSHIP_KINDS.userAssignedMfaDevice, SKIP.mfaDeviceMissing);
   }
   // U2F tokens have no list endpoint: the users' records are their only source.
@@ -426,14 +455,14 @@ async function addUser(
       context,
     );
     if (!device) continue;
-    const deviceResult = await sink.addEntity(device);
+    const deviceResult = sink.addEntity(device);
     if (deviceResult === 'dropped' || deviceResult === 'duplicate-of-dropped') {
       sink.skip(RELATIONSHIP_KINDS.userAssignedMfaDevice, SKIP.u2fDropped);
     } else {
-      await sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.userAssignedMfaDevice, userKey, device._key, emitted);
+      sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.userAssignedMfaDevice, userKey, device._key, emitted);
     }
   }
 
   const mapping = employeeMapping(user, userKey);
-  if (mapping) await sink.addRelationship(mapping);
+  if (mapping) sink.addRelationship(mapping);
 }

@@ -113,9 +113,10 @@ export function canonicalJson(value: unknown): string {
 const fingerprints = new WeakMap<object, string>();
 
 /**
- * Digest of an object's JSON text, computed once per object. The server asks for it when an object
- * is uploaded, so that finalizing a large job compares short strings instead of serialising the
- * whole graph twice while the request waits (and without keeping a second copy of the graph).
+ * Digest of an object's JSON text, computed once per object and only when finalize compares it
+ * with a held object of the same key: the first finalize of a scope compares nothing, and a held
+ * object keeps its digest for every later finalize, so each object is serialised at most once
+ * (and no second copy of the graph is kept).
  */
 export function fingerprintOf(object: object): string {
   let fingerprint = fingerprints.get(object);

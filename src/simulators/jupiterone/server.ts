@@ -27,7 +27,7 @@ import {
   SYNC_JOB_COUNTER_NAMES,
   type SyncJobCounters,
 } from '../../jupiterone/types';
-import { AccountGraph, finalizeIntoAccount, type HeldGraph, fingerprintOf, SYSTEM_MAPPER_SCOPE_KEY } from './graph';
+import { AccountGraph, finalizeIntoAccount, type HeldGraph, SYSTEM_MAPPER_SCOPE_KEY } from './graph';
 import { validateEntity, validateRelationship } from './validation';
 
 /** The persister's payload limit: AWS Lambda's 6 MiB request limit. */
@@ -442,7 +442,6 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
     for (const kind of present) {
       const objects = body[kind] as { _key: string }[];
       // With ignoreDuplicates the latest copy of a key wins, as JupiterOne documents.
-      for (const object of objects) fingerprintOf(object);
       if (kind === 'entities') {
         for (const object of objects) record.entities.set(object._key, object as Entity);
         record.job.numEntitiesUploaded += objects.length;
