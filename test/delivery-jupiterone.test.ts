@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { isMappedRelationship } from '../src/graph/types';
 import { JupiterOneSyncClient } from '../src/jupiterone/client';
 import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/server';
@@ -158,53 +158,34 @@ describe('delivery to JupiterOne', function () {
     );
   });
 
-  it('aborts the job and removes staging when a run is cancelled mid-upload', async () => {
-    const { duo, j1 } = await simulators(2000, 23);
-    j1.setFaults({ latencyMs: 500 });
-    const instance = simulatorInstance(duo, { jupiterone: j1 });
-    const config = testConfig([instance]);
-    await startTestWorkers(config);
-    const client = await testClient();
-    const handle = await client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: config.taskQueue,
-      workflowId: `j1-cancel-${uniqueTaskQueue()}`,
-      args: [{ instanceId: instance.id }],
+  // Cancellation runs the workflow's own clean-up; termination runs no workflow code, so the
+  // instance lock, asked to cancel when its holder closes, cleans up instead.
+  for (const [ending, seed, stop, reason] of [
+    ['cancelled', 23, (handle: WorkflowHandle) => handle.cancel(), /cancel/],
+    ['terminated', 24, (handle: WorkflowHandle) => handle.terminate('test: terminated mid-upload'), /terminated/],
+  ] as const) {
+    it(`aborts the job and removes staging when a run is ${ending} mid-upload`, async () => {
+      const { duo, j1 } = await simulators(2000, seed);
+      j1.setFaults({ latencyMs: 500 });
+      const instance = simulatorInstance(duo, { jupiterone: j1 });
+      const config = testConfig([instance]);
+      await startTestWorkers(config);
+      const client = await testClient();
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: config.taskQueue,
+        workflowId: `j1-${ending}-${uniqueTaskQueue()}`,
+        args: [{ instanceId: instance.id }],
+      });
+      await waitFor(() => j1.requestLog().some((r) => r.route === 'upload-entities'), 'an upload');
+      await stop(handle);
+      await assert.rejects(handle.result(), WorkflowFailedError);
+      j1.setFaults({ latencyMs: 0 });
+      await waitFor(() => j1.jobs().every((j) => j.job.status === 'ABORTED'), 'the job aborted', 30_000);
+      assert.match(j1.jobs()[0].abortReason ?? '', reason);
+      const runs = path.join(stagingDirectory(config), 'runs');
+      await waitFor(async () => !existsSync(runs) || (await readdir(runs)).length === 0, 'staging removed', 30_000);
     });
-    await waitFor(() => j1.requestLog().some((r) => r.route === 'upload-entities'), 'an upload');
-    await handle.cancel();
-    await assert.rejects(handle.result(), WorkflowFailedError);
-    j1.setFaults({ latencyMs: 0 });
-    await waitFor(() => j1.jobs().every((j) => j.job.status === 'ABORTED'), 'the job aborted', 20_000);
-    assert.match(j1.jobs()[0].abortReason ?? '', /cancel/);
-    const runs = path.join(stagingDirectory(config), 'runs');
-    await waitFor(
-      async () => !existsSync(runs) || (await import('node:fs/promises')).readdir(runs).then((r) => r.length === 0),
-      'staging removed',
-      20_000,
-    );
-  });
-
-  it('aborts the job and removes staging when a run is terminated mid-upload', async () => {
-    const { duo, j1 } = await simulators(2000, 24);
-    j1.setFaults({ latencyMs: 500 });
-    const instance = simulatorInstance(duo, { jupiterone: j1 });
-    const config = testConfig([instance]);
-    await startTestWorkers(config);
-    const client = await testClient();
-    const handle = await client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: config.taskQueue,
-      workflowId: `j1-terminate-${uniqueTaskQueue()}`,
-      args: [{ instanceId: instance.id }],
-    });
-    await waitFor(() => j1.requestLog().some((r) => r.route === 'upload-entities'), 'an upload');
-    // Termination runs no workflow code: the instance lock, asked to cancel, cleans up instead.
-    await handle.terminate('test: terminated mid-upload');
-    j1.setFaults({ latencyMs: 0 });
-    await waitFor(() => j1.jobs().every((j) => j.job.status === 'ABORTED'), 'the job aborted', 30_000);
-    assert.match(j1.jobs()[0].abortReason ?? '', /terminated/);
-    const runs = path.join(stagingDirectory(config), 'runs');
-    await waitFor(async () => !existsSync(runs) || (await readdir(runs)).length === 0, 'staging removed', 30_000);
-  });
+  }
 
   it('aborts a stale job the instance left awaiting uploads before starting a new one', async () => {
     const { duo, j1 } = await simulators(30, 25);
