@@ -18,6 +18,7 @@ import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { StagedInputMissingError } from '../src/staging/store';
 import { stopAtEnd } from './harness/root-hooks';
+import { employeeMapping, has } from './harness/graph-objects';
 
 const STEPS: GraphStep[] = [
   {
@@ -63,33 +64,6 @@ function group(index: number): Entity {
     _class: ['UserGroup'],
     name: `Group ${index}`,
     displayName: `Group ${index}`,
-  };
-}
-
-function has(from: string, to: string, type: string): Relationship {
-  return {
-    _key: `${from}|has|${to}`,
-    _type: type,
-    _class: 'HAS',
-    _fromEntityKey: from,
-    _toEntityKey: to,
-    displayName: 'HAS',
-  };
-}
-
-function employeeMapping(u: Entity): Relationship {
-  const email = (u.email as string[])[0];
-  return {
-    _key: `${u._key}|is|FORWARD:_type=employee:email=${email}`,
-    _type: 'duo_user_is_employee',
-    _class: 'IS',
-    displayName: 'IS',
-    _mapping: {
-      relationshipDirection: 'REVERSE',
-      sourceEntityKey: u._key,
-      targetFilterKeys: [['_type', 'email']],
-      targetEntity: { _type: 'employee', _class: 'Person', email, displayName: u.displayName as string },
-    },
   };
 }
 

@@ -10,6 +10,7 @@ import type { Entity, Relationship } from '../src/graph/types';
 import { visualize, writeLocalGraph, type GraphStep } from '../src/output';
 import { jsonForScriptElement } from '../src/output/picture/render-html';
 import { stopAtEnd } from './harness/root-hooks';
+import { employeeMapping, has } from './harness/graph-objects';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -49,33 +50,6 @@ function user(index: number, name = `User ${index}`): Entity {
   } as Entity;
 }
 
-function has(from: string, to: string, type: string): Relationship {
-  return {
-    _key: `${from}|has|${to}`,
-    _type: type,
-    _class: 'HAS',
-    _fromEntityKey: from,
-    _toEntityKey: to,
-    displayName: 'HAS',
-  };
-}
-
-function isEmployee(u: Entity): Relationship {
-  const email = (u.email as string[])[0];
-  return {
-    _key: `${u._key}|is|FORWARD:_type=employee:email=${email}`,
-    _type: 'duo_user_is_employee',
-    _class: 'IS',
-    displayName: 'IS',
-    _mapping: {
-      relationshipDirection: 'REVERSE',
-      sourceEntityKey: u._key,
-      targetFilterKeys: [['_type', 'email']],
-      targetEntity: { _type: 'employee', _class: 'Person', email, displayName: u.displayName as string },
-    },
-  };
-}
-
 async function* streamOf<T>(items: readonly T[]): AsyncIterable<T> {
   for (const item of items) yield item;
 }
@@ -99,7 +73,7 @@ async function writeGraph(dataDir: string, users: Entity[], options: { employees
   const relationships: Record<string, Relationship[]> = {
     duo_account_has_user: users.map((u) => has(ACCOUNT_KEY, u._key, 'duo_account_has_user')),
     duo_group_has_user: users.slice(0, 2).map((u) => has(group._key, u._key, 'duo_group_has_user')),
-    duo_user_is_employee: options.employees === false ? [] : users.map(isEmployee),
+    duo_user_is_employee: options.employees === false ? [] : users.map(employeeMapping),
   };
   return writeLocalGraph({
     dataDir,
