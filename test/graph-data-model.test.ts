@@ -116,11 +116,13 @@ describe('graph data model declaration', () => {
       [...DECLARED_TYPES],
     );
     assert.ok(GRAPH_DATASETS.every((d) => d.dataset === `graph/${d.kind}/${d.type}`));
+    assert.ok(GRAPH_DATASETS.every((d) => d.indexDataset === `graph-index/${d.kind}/${d.type}`));
     const firstRelationship = GRAPH_DATASETS.findIndex((d) => d.kind === 'relationships');
     assert.ok(GRAPH_DATASETS.slice(firstRelationship).every((d) => d.kind === 'relationships'));
     assert.deepEqual(graphDatasets({ type: 'duo_user_is_employee' }), [
       {
         dataset: 'graph/relationships/duo_user_is_employee',
+        indexDataset: 'graph-index/relationships/duo_user_is_employee',
         kind: 'relationships',
         type: 'duo_user_is_employee',
         stepId: 'fetch-users',

@@ -9,6 +9,7 @@ import {
   contentHash,
   formatChangeReport,
   readChangeReport,
+  graphObjectSource,
   writeLocalGraph,
   type ChangeReport,
   type GraphStep,
@@ -100,10 +101,10 @@ async function deliver(dataDir: string, graph: Graph, partialTypes: PartialTypeI
     steps: STEPS,
     partialTypes,
     keyListLimit,
-    source: {
+    source: graphObjectSource({
       entities: (type) => streamOf(entities[type] ?? []),
       relationships: (type) => streamOf(relationships[type] ?? []),
-    },
+    }),
   });
 }
 
@@ -307,10 +308,10 @@ describe('change report of the local graph directory', () => {
       instanceId: 'acme',
       steps: withoutPhones,
       partialTypes: [],
-      source: {
+      source: graphObjectSource({
         entities: (type) => streamOf(type === 'duo_user' ? [user('DU1')] : []),
         relationships: () => streamOf([]),
-      },
+      }),
     });
     assert.deepEqual(changesOf(result.changes, 'duo_phone').deletedKeys, ['DP1']);
   });

@@ -9,11 +9,13 @@ import {
   formatLocalOutputSummary,
   localOutputPaths,
   readIntegrationSummary,
+  graphObjectSource,
   writeLocalGraph,
   writeLocalGraphFromStagedRun,
   type GraphStep,
   type LocalGraphSource,
 } from '../src/output';
+import { graphObjectJson, stagedGraphObject } from '../src/graph/serialization';
 import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { StagedInputMissingError } from '../src/staging/store';
@@ -91,10 +93,10 @@ async function* streamOf<T>(items: readonly T[]): AsyncIterable<T> {
 }
 
 function sourceOf(graph: SampleGraph): LocalGraphSource {
-  return {
+  return graphObjectSource({
     entities: (type) => streamOf(graph.entities[type] ?? []),
     relationships: (type) => streamOf(graph.relationships[type] ?? []),
-  };
+  });
 }
 
 const temporaryFolders: string[] = [];
@@ -161,7 +163,7 @@ describe('local graph directory', () => {
       'fetch-users',
     ]);
     assert.deepEqual((await readdir(outputDir)).sort(), [
-      '.content-hashes',
+      '.content-hashes-v2',
       '.j1-integration',
       'changes.json',
       'graph.html',
@@ -176,14 +178,15 @@ describe('local graph directory', () => {
     assert.deepEqual(allUserKeys, graph.entities.duo_user.map((u) => u._key).sort());
     for (const file of userFiles) {
       assert.match(file.name, UUID_FILE);
-      assert.equal(file.text, JSON.stringify({ entities: file.objects }, null, 2), 'pretty JSON with 2 spaces');
+      const canonicalTexts = file.objects.map((o) => graphObjectJson(o));
+      assert.equal(file.text, `{"entities":[${canonicalTexts.join(',')}]}`, 'compact JSON of canonical texts');
     }
     // Relationships of two types in one step: separate files, one _type each.
     const accountRelationshipFiles = await graphFilesOf(outputDir, 'fetch-account', 'relationships');
     for (const file of accountRelationshipFiles) {
       assert.ok(file.objects.length <= 500);
       assert.equal(new Set(file.objects.map((o) => o._type)).size, 1, `${file.name} holds one _type`);
-      assert.match(file.text, /^\{\n {2}"relationships": \[/);
+      assert.match(file.text, /^\{"relationships":\[\{/);
     }
     assert.deepEqual(accountRelationshipFiles.map((file) => `${file.objects[0]._type}:${file.objects.length}`).sort(), [
       'duo_account_has_group:2',
@@ -305,16 +308,28 @@ describe('local graph directory', () => {
     const store = await LocalDirectoryStagingStore.open(path.join(dataDir, 'staging'));
     const run = store.openRun('acme~wf~run~1');
     const graph = sampleGraph(700);
-    for (const [type, entities] of Object.entries(graph.entities)) {
-      const writer = new DatasetWriter(run, `graph/entities/${type}`, { recordsPerPart: 300 });
-      for (const entity of entities) await writer.add(entity);
-      await writer.close();
-    }
+    // Staged as the build stages them: canonical texts, and their index entries beside them, in
+    // parts of other sizes (the reader must line them up whatever the batches).
+    const stage = async (kind: 'entities' | 'relationships', type: string, objects: readonly object[]) => {
+      const texts = new DatasetWriter<object>(run, `graph/${kind}/${type}`, {
+        recordsPerPart: 300,
+        serialize: (o) => stagedGraphObject(o as Entity).text,
+      });
+      const index = new DatasetWriter<object>(run, `graph-index/${kind}/${type}`, {
+        recordsPerPart: 7,
+        serialize: (o) => stagedGraphObject(o as Entity).indexEntry,
+      });
+      for (const graphObject of objects) {
+        await texts.add(graphObject);
+        await index.add(graphObject);
+      }
+      await texts.close();
+      await index.close();
+    };
+    for (const [type, entities] of Object.entries(graph.entities)) await stage('entities', type, entities);
     for (const [type, relationships] of Object.entries(graph.relationships)) {
       if (type === 'duo_group_has_user') continue; // a declared type with no dataset has no objects
-      const writer = new DatasetWriter(run, `graph/relationships/${type}`);
-      for (const relationship of relationships) await writer.add(relationship);
-      await writer.close();
+      await stage('relationships', type, relationships);
     }
     const result = await writeLocalGraphFromStagedRun({
       run,
@@ -388,10 +403,10 @@ describe('local graph directory', () => {
         instanceId: 'acme',
         steps: STEPS,
         partialTypes: [],
-        source: {
-          entities: (type) => (type === 'duo_user' ? failingUsers() : sourceOf(sampleGraph(0)).entities(type)),
+        source: graphObjectSource({
+          entities: (type) => (type === 'duo_user' ? failingUsers() : streamOf([])),
           relationships: () => streamOf([]),
-        },
+        }),
       }),
       /Duo connection reset/,
     );
@@ -412,10 +427,11 @@ describe('local graph directory', () => {
       source: sourceOf(sampleGraph(5)),
     });
     const before = await snapshot(first.paths.outputDir);
-    const withUsers = (users: Entity[]): LocalGraphSource => ({
-      entities: (type) => streamOf(type === 'duo_user' ? users : []),
-      relationships: () => streamOf([]),
-    });
+    const withUsers = (users: Entity[]): LocalGraphSource =>
+      graphObjectSource({
+        entities: (type) => streamOf(type === 'duo_user' ? users : []),
+        relationships: () => streamOf([]),
+      });
     await assert.rejects(
       writeLocalGraph({
         dataDir,
@@ -446,16 +462,17 @@ describe('local graph directory', () => {
     const before = await snapshot(first.paths.outputDir);
     const linkBefore = await readlink(first.paths.outputDir);
 
-    // The child writes an endless user stream; it says MIDWAY once thousands of users are on disk.
+    // The child writes an endless user stream; it says MIDWAY once thousands of users are on disk (11 files
+    // started, at most 4 of them still being written).
     const script = path.join(dataDir, 'write-large-graph.ts');
     await writeFile(
       script,
       `
-import { writeLocalGraph } from ${JSON.stringify(path.resolve(__dirname, '../src/output'))};
+import { graphObjectSource, writeLocalGraph } from ${JSON.stringify(path.resolve(__dirname, '../src/output'))};
 async function* users() {
   for (let i = 0; ; i++) {
-    if (i === 3000) process.stdout.write('MIDWAY\\n');
-    if (i >= 3000) await new Promise((resolve) => setTimeout(resolve, 1));
+    if (i === 5500) process.stdout.write('MIDWAY\\n');
+    if (i >= 5500) await new Promise((resolve) => setTimeout(resolve, 1));
     yield { _key: 'duo-user:K' + i, _type: 'duo_user', _class: ['User'], name: 'k' + i, displayName: 'K ' + i };
   }
 }
@@ -465,7 +482,10 @@ writeLocalGraph({
   instanceId: 'acme',
   steps: ${JSON.stringify(STEPS)},
   partialTypes: [],
-  source: { entities: (type: string) => (type === 'duo_user' ? users() : none()), relationships: () => none() },
+  source: graphObjectSource({
+    entities: (type: string) => (type === 'duo_user' ? users() : none()),
+    relationships: () => none(),
+  }),
 });
 `,
     );

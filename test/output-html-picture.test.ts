@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Entity, Relationship } from '../src/graph/types';
-import { visualize, writeLocalGraph, type GraphStep } from '../src/output';
+import { graphObjectSource, visualize, writeLocalGraph, type GraphStep } from '../src/output';
 import { jsonForScriptElement } from '../src/output/picture/render-html';
 import { stopAtEnd } from './harness/root-hooks';
 import { employeeMapping, has } from './harness/graph-objects';
@@ -80,10 +80,10 @@ async function writeGraph(dataDir: string, users: Entity[], options: { employees
     instanceId: 'acme',
     steps: STEPS,
     partialTypes: [{ type: 'duo_group', reason: 'groups fetch failed' }],
-    source: {
+    source: graphObjectSource({
       entities: (type) => streamOf(entities[type] ?? []),
       relationships: (type) => streamOf(relationships[type] ?? []),
-    },
+    }),
   });
 }
 

@@ -5,23 +5,18 @@
  * `graph/relationships/<_type>` datasets. Memory holds key sets only (which groups, phones and MFA
  * devices exist), never a tenant's worth of entities, so 100,000-user tenants build in bounded memory.
  *
- * Resources are read in dependency order: everything users point at (account, groups, phones,
- * tokens, WebAuthn credentials) is indexed before the users are read, so each user's edges are built
- * from its own record in one pass, and an edge whose end does not exist is skipped and counted.
+ * Two halves: converting records (parse, convert, validate, serialise — record-conversion.ts) needs
+ * no other record, so batches are converted ahead, on worker threads for large tenants
+ * (conversion-pool.ts); applying the results (de-duplication, edges, drops, counts, writes) happens
+ * here, on one thread, strictly in record order, so the graph is the same however it was converted.
+ *
+ * Resources are applied in dependency order: everything users point at (account, groups, phones,
+ * tokens, WebAuthn credentials) is indexed before the users are applied, so each user's edges are
+ * built from its own record in one pass, and an edge whose end does not exist is skipped and counted.
  */
 import { DatasetWriter } from '../staging/dataset-writer';
 import type { StagedRun } from '../staging/store';
-import type {
-  DuoAdmin,
-  DuoGroup,
-  DuoIntegrationRecord,
-  DuoPhone,
-  DuoToken,
-  DuoUser,
-  DuoWebAuthnCredential,
-} from '../duo/types';
 import {
-  ENTITY_KEYS,
   ENTITY_KINDS,
   GRAPH_DATASETS,
   RELATIONSHIP_KINDS,
@@ -30,25 +25,23 @@ import {
   type RelationshipKind,
   type ResourceName,
 } from './data-model';
-import {
-  UnconvertibleRecordError,
-  convertAccount,
-  convertAdmin,
-  convertGroup,
-  convertIntegration,
-  convertPhone,
-  convertToken,
-  convertU2fToken,
-  convertUser,
-  convertWebAuthnCredential,
-  type GraphInstanceContext,
-  type StagedAccountRecord,
-} from './converters';
+import type { GraphInstanceContext } from './converters';
+import { conversionThreadsFor, convertedInOrder, openRecordConverter } from './conversion-pool';
 import { computePartialTypes, type FetchOutcomeLike, type PartialType } from './partial-datasets';
-import { directRelationship, employeeMapping } from './relationships';
-import type { Entity, Relationship } from './types';
-import { relationshipError, validateEntity } from './validation';
-import { text } from './values';
+import {
+  ACCOUNT_RELATIONSHIPS,
+  ENTITY_TYPE_OF_RESOURCE,
+  convertRecordTexts,
+  isUnconvertible,
+  type CandidateRelationship,
+  type ConvertedEntity,
+  type ConvertedRecord,
+  type ConvertedRelationship,
+  type SerializedObjects,
+  type UnconvertibleRecord,
+  objectIndexEntry,
+  objectText,
+} from './record-conversion';
 
 /** At most this many dropped objects are described in a summary (the rest are only counted). */
 export const MAX_DROPPED_EXAMPLES = 20;
@@ -99,25 +92,36 @@ export interface BuildGraphOptions {
   onProgress?: (progress: BuildGraphProgress) => void;
   /** Stops the build (rejecting with the signal's reason) at the next progress point. */
   signal?: AbortSignal;
+  /**
+   * Threads converting records; 0 converts on the calling thread. Default: one per core (at most
+   * four) from `THREADED_CONVERSION_THRESHOLD` staged records, 0 below.
+   */
+  conversionThreads?: number;
 }
+
+/** Batches of staged records converted ahead of the one being applied, per converting thread. */
+const BATCHES_AHEAD_PER_THREAD = 2;
 
 /** `duplicate`: the key is already in the graph; `duplicate-of-dropped`: an earlier copy was dropped. */
 type EntityResult = 'added' | 'duplicate' | 'dropped' | 'duplicate-of-dropped';
 
 /**
- * Accumulates the graph: validates, de-duplicates and writes objects, and keeps the counts.
+ * Accumulates the graph: de-duplicates and writes converted objects, and keeps the counts.
  *
  * Adding is synchronous: a build adds several objects per staged record (hundreds of thousands per
  * run), and a promise and an await per object cost measurable time, the more so inside Temporal
  * activities where async hooks are active. A writer hands back a promise only when an object
- * completes a part; the sink keeps those and the build awaits them after each record
- * (`pendingWrites`), so a part's write is still waited for before the producer runs far ahead.
+ * completes a part; the sink keeps those and the build awaits them after each batch of staged
+ * records (`pendingWrites`), so a part's write is still waited for before the producer runs far ahead.
+ * Objects are staged as their canonical JSON text (`graphObjectJson`): the text every later stage
+ * uses as it is.
  */
 class GraphSink {
-  // One writer and one key set per declared type, made up front: looking them up by the declared
-  // (interned) type strings is cheap, and no dataset name is built per object.
-  private readonly entityWriters = new Map<string, DatasetWriter>();
-  private readonly relationshipWriters = new Map<string, DatasetWriter>();
+  // One writer pair (objects and their index) and one key set per declared type, made up front:
+  // looking them up by the declared (interned) type strings is cheap, and no dataset name is built
+  // per object.
+  private readonly entityWriters = new Map<string, StagedObjectWriter>();
+  private readonly relationshipWriters = new Map<string, StagedObjectWriter>();
   private readonly keysByType = new Map<string, Set<string>>();
   private readonly droppedKeys = new Set<string>();
   readonly entities: Record<string, number> = {};
@@ -129,10 +133,12 @@ class GraphSink {
   private readonly skipped = new Map<string, SkippedRelationships>();
   private writes: Promise<void>[] = [];
   droppedCount = 0;
+  /** The serialised objects of the batch being applied (converted results refer to them by id). */
+  batch: SerializedObjects = EMPTY_BATCH;
 
   constructor(run: StagedRun, recordsPerPart: number | undefined) {
-    for (const { dataset, kind, type } of GRAPH_DATASETS) {
-      const writer = new DatasetWriter(run, dataset, { recordsPerPart });
+    for (const { dataset, indexDataset, kind, type } of GRAPH_DATASETS) {
+      const writer = new StagedObjectWriter(run, dataset, indexDataset, recordsPerPart);
       if (kind === 'entities') {
         this.entityWriters.set(type, writer);
         this.keysByType.set(type, new Set());
@@ -171,7 +177,7 @@ class GraphSink {
 
   /**
    * The part writes started since the last call, as one promise; undefined when none started
-   * (nearly always). Await it before reading the next record.
+   * (nearly always). Await it before reading the next batch of records.
    */
   pendingWrites(): Promise<void> | undefined {
     if (this.writes.length === 0) return undefined;
@@ -183,13 +189,14 @@ class GraphSink {
   private track(write: Promise<void> | undefined): void {
     if (!write) return;
     // Rejections are awaited through pendingWrites; until then (or when an error thrown while the
-    // same record is converted ends the build first) they must not count as unhandled.
+    // same record is applied ends the build first) they must not count as unhandled.
     write.catch(() => undefined);
     this.writes.push(write);
   }
 
-  addEntity(entity: Entity): EntityResult {
-    const { _type: type, _key: key } = entity;
+  /** Adds a converted entity unless its key is taken or the data model rejected it. */
+  addEntity(entity: ConvertedEntity): EntityResult {
+    const { type, key } = entity;
     const keys = this.keysByType.get(type);
     const writer = this.entityWriters.get(type);
     if (!keys || !writer)
@@ -198,44 +205,42 @@ class GraphSink {
       this.duplicatesSkipped[type] = (this.duplicatesSkipped[type] ?? 0) + 1;
       return keys.has(key) ? 'duplicate' : 'duplicate-of-dropped';
     }
-    const validation = validateEntity(entity);
-    if (!validation.valid) {
+    if (entity.object === undefined) {
       this.droppedKeys.add(key);
-      this.drop(type, key, validation.error);
+      this.drop(type, key, entity.error ?? 'rejected by the data model');
       return 'dropped';
     }
-    for (const property of validation.removedProperties) {
+    for (const property of entity.valuesLeftOut) {
       const id = `${type}.${property}`;
       this.valuesLeftOut[id] = (this.valuesLeftOut[id] ?? 0) + 1;
     }
     keys.add(key);
-    this.track(writer.add(validation.entity));
+    this.track(writer.add(this.batch, entity.object));
     this.entities[type] += 1;
     return 'added';
   }
 
-  addRelationship(relationship: Relationship): void {
-    const type = relationship._type;
+  /** Adds a converted relationship, or counts it dropped with the reason it failed the check. */
+  addRelationship(relationship: ConvertedRelationship): void {
+    const { type } = relationship;
     const writer = this.relationshipWriters.get(type);
     if (!writer)
       throw new Error(`"${type}" is not a declared relationship type; declare it in src/graph/data-model.ts.`);
-    const error = relationshipError(relationship);
-    if (error) {
-      this.drop(type, relationship._key, error);
+    if (relationship.object === undefined) {
+      this.drop(type, relationship.key, relationship.error ?? 'rejected by the data model');
       return;
     }
-    this.track(writer.add(relationship));
+    this.track(writer.add(this.batch, relationship.object));
     this.relationships[type] += 1;
   }
 
   /**
-   * Adds a direct relationship unless `emitted` already holds its key: one record may list the
-   * same group, phone or device twice, and that is one edge.
+   * Adds a candidate edge of a record unless `emitted` already holds its key: one record may list
+   * the same group, phone or device twice, and that is one edge.
    */
-  addDirectRelationshipOnce(kind: RelationshipKind, fromKey: string, toKey: string, emitted: Set<string>): void {
-    const relationship = directRelationship(kind, fromKey, toKey);
-    if (emitted.has(relationship._key)) return;
-    emitted.add(relationship._key);
+  addRelationshipOnce(relationship: ConvertedRelationship, emitted: Set<string>): void {
+    if (emitted.has(relationship.key)) return;
+    emitted.add(relationship.key);
     this.addRelationship(relationship);
   }
 
@@ -243,6 +248,40 @@ class GraphSink {
   async close(): Promise<void> {
     for (const writer of this.entityWriters.values()) await writer.close();
     for (const writer of this.relationshipWriters.values()) await writer.close();
+  }
+}
+
+const EMPTY_BATCH: SerializedObjects = {
+  texts: new Uint8Array(0),
+  textEnds: new Uint32Array(0),
+  entries: new Uint8Array(0),
+  entryEnds: new Uint32Array(0),
+};
+
+/** Stages objects and their index entries side by side, in the same order. */
+class StagedObjectWriter {
+  private readonly objects: DatasetWriter<Uint8Array>;
+  private readonly index: DatasetWriter<Uint8Array>;
+
+  constructor(run: StagedRun, dataset: string, indexDataset: string, recordsPerPart: number | undefined) {
+    // The objects are serialised already (record-conversion.ts); the writers stage their bytes.
+    const asIs = (bytes: Uint8Array) => bytes;
+    this.objects = new DatasetWriter<Uint8Array>(run, dataset, { recordsPerPart, serialize: asIs });
+    this.index = new DatasetWriter<Uint8Array>(run, indexDataset, { recordsPerPart, serialize: asIs });
+  }
+
+  /** Adds object `id` of a batch; a promise only when it completed a part being written (see DatasetWriter.add). */
+  add(batch: SerializedObjects, id: number): Promise<void> | undefined {
+    const objectWritten = this.objects.add(objectText(batch, id));
+    const indexWritten = this.index.add(objectIndexEntry(batch, id));
+    if (!objectWritten && !indexWritten) return undefined;
+    return Promise.all([objectWritten, indexWritten]).then(() => undefined);
+  }
+
+  /** The index last: an index's manifest means its objects are all staged. */
+  async close(): Promise<void> {
+    await this.objects.close();
+    await this.index.close();
   }
 }
 
@@ -255,26 +294,6 @@ function recordLabel(resource: ResourceName, position: number): string {
   return `${resource} record #${position}`;
 }
 
-/** Converts a record, turning a record that cannot be keyed into a counted drop. */
-function tryConvert<T>(
-  sink: GraphSink,
-  type: string,
-  label: string,
-  record: T,
-  convert: (record: T, context: GraphInstanceContext) => Entity,
-  context: GraphInstanceContext,
-): Entity | undefined {
-  try {
-    return convert(record, context);
-  } catch (error) {
-    if (error instanceof UnconvertibleRecordError) {
-      sink.drop(type, label, error.message);
-      return undefined;
-    }
-    throw error;
-  }
-}
-
 const SKIP = {
   noAccount: `no ${ENTITY_KINDS.account._type} entity (the account fetch failed or its entity was invalid)`,
   userDropped: `the ${ENTITY_KINDS.user._type} was dropped as invalid`,
@@ -284,14 +303,28 @@ const SKIP = {
   u2fDropped: 'the U2F token was dropped as invalid',
 };
 
-function idsOf(list: unknown, field: string): string[] {
-  if (!Array.isArray(list)) return [];
-  const ids: string[] = [];
-  for (const item of list) {
-    const id = item && typeof item === 'object' ? text((item as Record<string, unknown>)[field]) : undefined;
-    if (id) ids.push(id);
+/** Resources after the account, in the order they are applied (users last: they point at the others). */
+const APPLY_ORDER: readonly Exclude<ResourceName, 'account'>[] = [
+  'admins',
+  'groups',
+  'integrations',
+  'phones',
+  'tokens',
+  'webauthn',
+  'users',
+];
+
+/** Staged records a build will read: the converter is sized by it. */
+async function stagedRecordCount(
+  run: StagedRun,
+  outcomes: Readonly<Partial<Record<ResourceName, FetchOutcomeLike>>>,
+): Promise<number> {
+  let records = 0;
+  for (const resource of RESOURCE_NAMES) {
+    if (!isComplete(outcomes[resource])) continue;
+    records += (await run.readManifest(rawDatasetName(resource)))?.records ?? 0;
   }
-  return ids;
+  return records;
 }
 
 /**
@@ -307,16 +340,9 @@ export async function buildGraph(
   // A retried build starts from a clean slate rather than mixing parts of two attempts.
   for (const { dataset } of GRAPH_DATASETS) await run.removeDataset(dataset);
   const sink = new GraphSink(run, options.recordsPerPart);
-
   const recordsRead = Object.fromEntries(RESOURCE_NAMES.map((r) => [r, 0])) as Record<ResourceName, number>;
 
-  /** A resource's staged records, or none when its fetch did not complete. */
-  const records = <T>(resource: ResourceName): AsyncIterable<T> | T[] => {
-    options.signal?.throwIfAborted();
-    options.onProgress?.({ resource, records: 0 });
-    return isComplete(outcomes[resource]) ? run.read<T>(rawDatasetName(resource)) : [];
-  };
-  /** Counts a record read; reports progress and honours the abort signal now and then. */
+  /** Counts a record applied; reports progress and honours the abort signal now and then. */
   const counted = (resource: ResourceName): number => {
     const count = (recordsRead[resource] += 1);
     if (count % PROGRESS_INTERVAL === 0) {
@@ -325,56 +351,88 @@ export async function buildGraph(
     }
     return count;
   };
+  const started = (resource: ResourceName): void => {
+    options.signal?.throwIfAborted();
+    options.onProgress?.({ resource, records: 0 });
+  };
+  /** An entity, or the record it could not be made from, counted as dropped. */
+  const addEntityOf = (
+    resource: ResourceName,
+    label: string,
+    converted: ConvertedEntity | UnconvertibleRecord,
+  ): { entity: ConvertedEntity; result: EntityResult } | undefined => {
+    if (isUnconvertible(converted)) {
+      sink.drop(ENTITY_TYPE_OF_RESOURCE[resource], label, converted.unconvertible);
+      return undefined;
+    }
+    return { entity: converted, result: sink.addEntity(converted) };
+  };
 
+  // The account first, on this thread: one record, whose key every account edge needs.
   let accountKey: string | undefined;
-  for await (const record of records<StagedAccountRecord>('account')) {
-    counted('account');
-    const entity = tryConvert(sink, ENTITY_KINDS.account._type, 'account record', record, convertAccount, context);
-    if (entity && sink.addEntity(entity) === 'added') accountKey ??= entity._key;
-    const written = sink.pendingWrites();
-    if (written) await written;
+  started('account');
+  if (isComplete(outcomes.account)) {
+    for await (const batch of run.readJsonTextBatches(rawDatasetName('account'))) {
+      const converted = convertRecordTexts('account', batch, context);
+      sink.batch = converted.objects;
+      for (const record of converted.records) {
+        counted('account');
+        const added = addEntityOf('account', 'account record', record.entity);
+        if (added?.result === 'added') accountKey ??= added.entity.key;
+      }
+    }
   }
-
-  const linkToAccount = (kind: RelationshipKind, entity: Entity, result: EntityResult): void => {
-    if (result !== 'added') return;
-    if (accountKey) sink.addRelationship(directRelationship(kind, accountKey, entity._key));
+  /** The edge from the account to an entity just added (prepared with the record), or a skip without account. */
+  const linkToAccount = (resource: ResourceName, record: ConvertedRecord): void => {
+    const kind = ACCOUNT_RELATIONSHIPS[resource];
+    if (!kind) return;
+    if (record.accountEdge) sink.addRelationship(record.accountEdge);
     else sink.skip(kind, SKIP.noAccount);
   };
 
-  const convertAndLink = async <T>(
-    resource: ResourceName,
-    type: string,
-    convert: (record: T, context: GraphInstanceContext) => Entity,
-    accountRelationship?: RelationshipKind,
-  ): Promise<void> => {
-    for await (const record of records<T>(resource)) {
-      const count = counted(resource);
-      const entity = tryConvert(sink, type, recordLabel(resource, count), record, convert, context);
-      if (!entity) continue;
-      const result = sink.addEntity(entity);
-      if (accountRelationship) linkToAccount(accountRelationship, entity, result);
+  const applyRecord = (resource: ResourceName, record: ConvertedRecord): void => {
+    const label = recordLabel(resource, counted(resource));
+    if (resource === 'users') {
+      applyUser(sink, record, label, accountKey, () => linkToAccount(resource, record));
+      return;
+    }
+    const added = addEntityOf(resource, label, record.entity);
+    if (added?.result === 'added') linkToAccount(resource, record);
+  };
+
+  /** Every batch of staged records to convert, resource by resource in apply order. */
+  async function* stagedBatches(): AsyncIterable<{ resource: (typeof APPLY_ORDER)[number]; recordTexts: string[] }> {
+    for (const resource of APPLY_ORDER) {
+      if (!isComplete(outcomes[resource])) continue;
+      for await (const recordTexts of run.readJsonTextBatches(rawDatasetName(resource))) {
+        yield { resource, recordTexts };
+      }
+    }
+  }
+
+  const threads = options.conversionThreads ?? conversionThreadsFor(await stagedRecordCount(run, outcomes));
+  const converter = openRecordConverter(context, threads);
+  try {
+    // Progress reports a resource's start when its first batch is applied, and the start of every
+    // resource before it that had nothing to apply (a failed fetch, an empty list).
+    let notStarted = 0;
+    const startThrough = (resource: (typeof APPLY_ORDER)[number]): void => {
+      while (notStarted <= APPLY_ORDER.indexOf(resource)) started(APPLY_ORDER[notStarted++]);
+    };
+    for await (const [job, converted] of convertedInOrder(
+      stagedBatches(),
+      (job) => converter.convert(job.resource, job.recordTexts, accountKey),
+      Math.max(1, threads * BATCHES_AHEAD_PER_THREAD),
+    )) {
+      startThrough(job.resource);
+      sink.batch = converted.objects;
+      for (const record of converted.records) applyRecord(job.resource, record);
       const written = sink.pendingWrites();
       if (written) await written;
     }
-  };
-
-  await convertAndLink<DuoAdmin>('admins', ENTITY_KINDS.admin._type, convertAdmin, RELATIONSHIP_KINDS.accountHasAdmin);
-  await convertAndLink<DuoGroup>('groups', ENTITY_KINDS.group._type, convertGroup, RELATIONSHIP_KINDS.accountHasGroup);
-  await convertAndLink<DuoIntegrationRecord>(
-    'integrations',
-    ENTITY_KINDS.integration._type,
-    convertIntegration,
-    RELATIONSHIP_KINDS.accountHasIntegration,
-  );
-  await convertAndLink<DuoPhone>('phones', ENTITY_KINDS.phone._type, convertPhone);
-  await convertAndLink<DuoToken>('tokens', ENTITY_KINDS.mfaDevice._type, convertToken);
-  await convertAndLink<DuoWebAuthnCredential>('webauthn', ENTITY_KINDS.mfaDevice._type, convertWebAuthnCredential);
-
-  for await (const user of records<DuoUser>('users')) {
-    const label = recordLabel('users', counted('users'));
-    addUser(sink, user, label, context, accountKey, linkToAccount);
-    const written = sink.pendingWrites();
-    if (written) await written;
+    startThrough('users');
+  } finally {
+    await converter.close();
   }
 
   await sink.close();
@@ -391,78 +449,66 @@ export async function buildGraph(
 }
 
 /** One user: its entity, and every edge its record gives (groups, phones, MFA devices, employee). */
-function addUser(
+function applyUser(
   sink: GraphSink,
-  user: DuoUser,
+  record: ConvertedRecord,
   label: string,
-  context: GraphInstanceContext,
   accountKey: string | undefined,
-  linkToAccount: (kind: RelationshipKind, entity: Entity, result: EntityResult) => void,
+  linkToAccount: () => void,
 ): void {
-  const mfaType = ENTITY_KINDS.mfaDevice._type;
-  const entity = tryConvert(sink, ENTITY_KINDS.user._type, label, user, convertUser, context);
-  if (!entity) return;
-  const result = sink.addEntity(entity);
+  const converted = record.entity;
+  if (isUnconvertible(converted)) {
+    sink.drop(ENTITY_KINDS.user._type, label, converted.unconvertible);
+    return;
+  }
+  const result = sink.addEntity(converted);
   // A repeated user record (offset paging over a changing tenant) was accounted for the first time.
   if (result === 'duplicate' || result === 'duplicate-of-dropped') return;
-
-  const groupIds = idsOf(user.groups, 'group_id');
-  const phoneIds = idsOf(user.phones, 'phone_id');
-  const mfaIds = [...idsOf(user.tokens, 'token_id'), ...idsOf(user.webauthncredentials, 'webauthnkey')];
-  const u2fTokens = Array.isArray(user.u2ftokens) ? user.u2ftokens : [];
+  const links = record.links ?? { groups: [], phones: [], mfaDevices: [], u2fTokens: [] };
 
   if (result === 'dropped') {
     sink.skip(RELATIONSHIP_KINDS.accountHasUser, SKIP.userDropped, accountKey ? 1 : 0);
-    sink.skip(RELATIONSHIP_KINDS.groupHasUser, SKIP.userDropped, groupIds.length);
-    sink.skip(RELATIONSHIP_KINDS.userUsesPhone, SKIP.userDropped, phoneIds.length);
-    sink.skip(RELATIONSHIP_KINDS.userAssignedMfaDevice, SKIP.userDropped, mfaIds.length + u2fTokens.length);
+    sink.skip(RELATIONSHIP_KINDS.groupHasUser, SKIP.userDropped, links.groups.length);
+    sink.skip(RELATIONSHIP_KINDS.userUsesPhone, SKIP.userDropped, links.phones.length);
+    sink.skip(
+      RELATIONSHIP_KINDS.userAssignedMfaDevice,
+      SKIP.userDropped,
+      links.mfaDevices.length + links.u2fTokens.length,
+    );
     return;
   }
 
-  const userKey = entity._key;
-  linkToAccount(RELATIONSHIP_KINDS.accountHasUser, entity, result);
-
+  linkToAccount();
   const emitted = new Set<string>();
-  const groupKeys = sink.keysOf(ENTITY_KINDS.group._type);
-  for (const groupId of groupIds) {
-    const groupKey = ENTITY_KEYS.group(groupId);
-    if (groupKeys.has(groupKey)) {
-      sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.groupHasUser, groupKey, userKey, emitted);
-    } else sink.skip(RELATIONSHIP_KINDS.groupHasUser, SKIP.groupMissing);
-  }
-  const phoneKeys = sink.keysOf(ENTITY_KINDS.phone._type);
-  for (const phoneId of phoneIds) {
-    const phoneKey = ENTITY_KEYS.phone(phoneId);
-    if (phoneKeys.has(phoneKey)) {
-      sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.userUsesPhone, userKey, phoneKey, emitted);
-    } else sink.skip(RELATIONSHIP_KINDS.userUsesPhone, SKIP.phoneMissing);
-  }
-  const mfaKeys = sink.keysOf(mfaType);
-  for (const deviceId of mfaIds) {
-    const deviceKey = ENTITY_KEYS.mfaDevice(deviceId);
-    if (mfaKeys.has(deviceKey)) {
-      sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.userAssignedMfaDevice, userKey, deviceKey, emitted);
-    } else sink.skip(RELATIONSHIP_KINDS.userAssignedMfaDevice, SKIP.mfaDeviceMissing);
-  }
+  const addWhereEndExists = (
+    candidates: readonly CandidateRelationship[],
+    kind: RelationshipKind,
+    endType: string,
+    missing: string,
+  ) => {
+    const ends = sink.keysOf(endType);
+    for (const edge of candidates) {
+      if (ends.has(edge.end)) sink.addRelationshipOnce(edge, emitted);
+      else sink.skip(kind, missing);
+    }
+  };
+  addWhereEndExists(links.groups, RELATIONSHIP_KINDS.groupHasUser, ENTITY_KINDS.group._type, SKIP.groupMissing);
+  addWhereEndExists(links.phones, RELATIONSHIP_KINDS.userUsesPhone, ENTITY_KINDS.phone._type, SKIP.phoneMissing);
+  const mfaType = ENTITY_KINDS.mfaDevice._type;
+  addWhereEndExists(links.mfaDevices, RELATIONSHIP_KINDS.userAssignedMfaDevice, mfaType, SKIP.mfaDeviceMissing);
   // U2F tokens have no list endpoint: the users' records are their only source.
-  for (let index = 0; index < u2fTokens.length; index += 1) {
-    const device = tryConvert(
-      sink,
-      mfaType,
-      `${label} U2F token #${index + 1}`,
-      u2fTokens[index],
-      convertU2fToken,
-      context,
-    );
-    if (!device) continue;
+  links.u2fTokens.forEach(({ device, edge }, index) => {
+    if (isUnconvertible(device)) {
+      sink.drop(mfaType, `${label} U2F token #${index + 1}`, device.unconvertible);
+      return;
+    }
     const deviceResult = sink.addEntity(device);
-    if (deviceResult === 'dropped' || deviceResult === 'duplicate-of-dropped') {
+    if (deviceResult === 'dropped' || deviceResult === 'duplicate-of-dropped' || !edge) {
       sink.skip(RELATIONSHIP_KINDS.userAssignedMfaDevice, SKIP.u2fDropped);
     } else {
-      sink.addDirectRelationshipOnce(RELATIONSHIP_KINDS.userAssignedMfaDevice, userKey, device._key, emitted);
+      sink.addRelationshipOnce(edge, emitted);
     }
-  }
+  });
 
-  const mapping = employeeMapping(user, userKey);
-  if (mapping) sink.addRelationship(mapping);
+  if (links.employeeMapping) sink.addRelationship(links.employeeMapping);
 }

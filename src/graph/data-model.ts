@@ -510,8 +510,18 @@ export function graphDatasetName(kind: GraphObjectKind, type: string): string {
   return `graph/${kind}/${type}`;
 }
 
+/**
+ * Staged index of a graph dataset: one `GraphIndexEntry` (src/graph/serialization.ts) per object, in
+ * the dataset's order — keys, content hashes and edge ends, so delivery need not parse the objects.
+ */
+export function graphIndexDatasetName(kind: GraphObjectKind, type: string): string {
+  return `graph-index/${kind}/${type}`;
+}
+
 export interface GraphDataset {
   dataset: string;
+  /** Its index (see graphIndexDatasetName). */
+  indexDataset: string;
   kind: GraphObjectKind;
   type: string;
   stepId: StepId;
@@ -525,6 +535,7 @@ export interface GraphDataset {
 export const GRAPH_DATASETS: readonly GraphDataset[] = [
   ...ENTITY_KIND_LIST.map((k) => ({
     dataset: graphDatasetName('entities', k._type),
+    indexDataset: graphIndexDatasetName('entities', k._type),
     kind: 'entities' as const,
     type: k._type,
     stepId: k.stepId,
@@ -532,6 +543,7 @@ export const GRAPH_DATASETS: readonly GraphDataset[] = [
   })),
   ...RELATIONSHIP_KIND_LIST.map((k) => ({
     dataset: graphDatasetName('relationships', k._type),
+    indexDataset: graphIndexDatasetName('relationships', k._type),
     kind: 'relationships' as const,
     type: k._type,
     stepId: k.stepId,
@@ -539,6 +551,7 @@ export const GRAPH_DATASETS: readonly GraphDataset[] = [
   })),
   ...MAPPED_RELATIONSHIP_KIND_LIST.map((k) => ({
     dataset: graphDatasetName('relationships', k._type),
+    indexDataset: graphIndexDatasetName('relationships', k._type),
     kind: 'relationships' as const,
     type: k._type,
     stepId: k.stepId,

@@ -11,12 +11,13 @@ import { localPart, splitFullName, text } from './values';
 
 /** `<from>|<class lower-cased>|<to>`, the SDK's rule. */
 export function directRelationship(kind: RelationshipKind, fromKey: string, toKey: string): DirectRelationship {
+  // Properties in canonical order (serialization.ts): the relationship serialises as it is.
   return {
-    _key: `${fromKey}|${kind._class.toLowerCase()}|${toKey}`,
-    _type: kind._type,
     _class: kind._class,
     _fromEntityKey: fromKey,
+    _key: `${fromKey}|${kind._class.toLowerCase()}|${toKey}`,
     _toEntityKey: toKey,
+    _type: kind._type,
     displayName: kind._class,
   };
 }
@@ -84,16 +85,17 @@ export function employeeMapping(user: DuoUser, userKey: string): MappedRelations
     name: names.displayName,
     displayName: names.displayName,
   };
+  // Properties in canonical order (serialization.ts): the relationship serialises as it is.
   return {
-    _key: mappedRelationshipKey(kind, userKey, targetEntity),
-    _type: kind._type,
     _class: kind._class,
-    displayName: kind._class,
+    _key: mappedRelationshipKey(kind, userKey, targetEntity),
     _mapping: {
       relationshipDirection: kind.direction,
       sourceEntityKey: userKey,
       targetFilterKeys: EMPLOYEE_FILTER_KEYS,
       targetEntity,
     },
+    _type: kind._type,
+    displayName: kind._class,
   };
 }

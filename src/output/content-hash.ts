@@ -2,57 +2,36 @@
  * Content identity of a graph object, for the change report.
  *
  * Two versions of an object (same `_key`) are the same — "unchanged" — exactly when their canonical
- * texts are equal; otherwise the object is "updated". The canonical text is the object's JSON with:
- *   - its properties sorted by name (the order a converter sets properties in means nothing);
- *   - its `_rawData` entries sorted by their `name` (JupiterOne keeps them as a set keyed by name);
- *   - properties holding `undefined` left out (they do not exist on the wire).
- * Everything else counts: an added, removed or changed property, the order of elements in an array
- * value, and any change to the JSON text inside a `_rawData` entry or `_mapping` (nested values are
- * compared as written: they come from Duo's responses and our own code, both of which keep their
- * field order, and sorting every nested object would triple the cost for 100,000-user tenants).
+ * JSON texts (`graphObjectJson`, src/graph/serialization.ts) are equal; otherwise the object is
+ * "updated". The canonical text ignores the order properties were set in, the order of `_rawData`
+ * entries and properties holding `undefined`; everything else counts: an added, removed or changed
+ * property, the order of elements in an array value, and any change inside a `_rawData` record or a
+ * `_mapping`. The build stages every object as that text, so delivery hashes the staged text as it
+ * is, without parsing and serialising the object again.
  *
  * Only `_key → hash` pairs are kept, never objects. Each version of the output stores the hashes of
- * its objects beside the graph (`.content-hashes/<kind>/<_type>.ndjson`), so the next delivery
- * compares against them without reading and hashing the previous graph files again.
+ * its objects beside the graph (`.content-hashes-v2/<kind>/<_type>.ndjson`), so the next delivery
+ * compares against them without reading and hashing the previous graph files again. The folder's
+ * name carries the version of the canonical text: hashes of another version are not comparable,
+ * so an output with only those is hashed again from its graph files.
  */
-import { hash } from 'node:crypto';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { graphObjectHash, graphObjectJson } from '../graph/serialization';
 import { assertPathSegment, type GraphObjectKind } from './paths';
 import { PRIVATE_FILE_MODE, isErrnoException, makePrivateDir } from './private-files';
 
-export const CONTENT_HASHES_FOLDER = '.content-hashes';
+export const CONTENT_HASHES_FOLDER = '.content-hashes-v2';
 
-function rawDataName(entry: unknown): string {
-  const name = entry !== null && typeof entry === 'object' ? (entry as { name?: unknown }).name : undefined;
-  return typeof name === 'string' ? name : '';
-}
+/** The canonical JSON text of a graph object (see src/graph/serialization.ts). */
+export const canonicalJson = graphObjectJson;
 
-/** The canonical JSON text of a graph object (see the module comment for what it ignores). */
-export function canonicalJson(graphObject: object): string {
-  const properties = graphObject as Record<string, unknown>;
-  let text = '{';
-  for (const name of Object.keys(properties).sort()) {
-    let value = properties[name];
-    if (value === undefined) continue;
-    if (name === '_rawData' && Array.isArray(value) && value.length > 1) {
-      value = [...value].sort((a, b) => {
-        const left = rawDataName(a);
-        const right = rawDataName(b);
-        return left < right ? -1 : left > right ? 1 : 0;
-      });
-    }
-    const json = JSON.stringify(value);
-    if (json === undefined) continue;
-    text += `${text.length > 1 ? ',' : ''}${JSON.stringify(name)}:${json}`;
-  }
-  return `${text}}`;
-}
+/** A short, stable hash of a canonical text: equal hashes ⇔ unchanged object. */
+export const textContentHash = graphObjectHash;
 
-/** A short, stable hash of the canonical text: equal hashes ⇔ unchanged object. */
+/** The content hash of a graph object: the hash of its canonical text. */
 export function contentHash(graphObject: object): string {
-  // One-shot hashing: no Hash object per graph object (hundreds of thousands per delivery).
-  return hash('sha256', canonicalJson(graphObject), 'base64url').slice(0, 22);
+  return textContentHash(graphObjectJson(graphObject));
 }
 
 function hashesFile(versionDir: string, kind: GraphObjectKind, type: string): string {

@@ -27,6 +27,13 @@ import { lstat, readlink, readdir, rename, rm, stat, symlink } from 'node:fs/pro
 import path from 'node:path';
 import type { Entity, Relationship } from '../graph/types';
 import { ChangeReportWriter, TypeChangeTracker, type ChangeReport } from './change-report';
+import {
+  graphIndexEntry,
+  graphObjectHash,
+  graphObjectJson,
+  parseGraphObjectProperties,
+  type GraphIndexEntry,
+} from '../graph/serialization';
 import { ContentHashWriter, contentHash, readContentHashes } from './content-hash';
 import {
   GraphTypeFileWriter,
@@ -57,10 +64,45 @@ import { isErrnoException, makePrivateDir, writeNewPrivateFile } from './private
 /** A partial type, optionally with the reason it is partial (shown in the report and picture). */
 export type PartialTypeInput = string | { type: string; reason?: string };
 
-/** Where the graph objects come from: one stream per `_type`, read once. */
+/**
+ * Objects of one `_type` as the build stages them: their canonical JSON texts (`graphObjectJson`,
+ * src/graph/serialization.ts) and, for each text at the same position, its index entry (`_key`,
+ * content hash, edge ends). Texts are written and hashes compared as they are; an object is parsed
+ * only when the picture draws it, so a text and its entry must belong together.
+ */
+export interface IndexedGraphBatch {
+  /** Canonical texts, as strings or UTF-8 bytes. */
+  texts: readonly (string | Uint8Array)[];
+  entries: readonly GraphIndexEntry[];
+}
+
+/** Where the graph objects come from: per `_type`, one stream of batches, read once. */
 export interface LocalGraphSource {
-  entities(type: string): AsyncIterable<Entity>;
-  relationships(type: string): AsyncIterable<Relationship>;
+  entities(type: string): AsyncIterable<IndexedGraphBatch>;
+  relationships(type: string): AsyncIterable<IndexedGraphBatch>;
+}
+
+/** Graph objects per `_type`, as a program holds them. */
+export interface GraphObjectStreams {
+  entities(type: string): AsyncIterable<Entity> | Iterable<Entity>;
+  relationships(type: string): AsyncIterable<Relationship> | Iterable<Relationship>;
+}
+
+async function* indexedBatches(
+  objects: AsyncIterable<GraphObject> | Iterable<GraphObject>,
+): AsyncIterable<IndexedGraphBatch> {
+  for await (const graphObject of objects) {
+    const text = graphObjectJson(graphObject);
+    yield { texts: [text], entries: [graphIndexEntry(graphObject, graphObjectHash(text))] };
+  }
+}
+
+/** A source serialising and indexing graph objects as they are read (for objects not staged by the build). */
+export function graphObjectSource(streams: GraphObjectStreams): LocalGraphSource {
+  return {
+    entities: (type) => indexedBatches(streams.entities(type)),
+    relationships: (type) => indexedBatches(streams.relationships(type)),
+  };
 }
 
 export interface WriteLocalGraphOptions {
@@ -298,39 +340,56 @@ async function writeType(
   const tracker = new TypeChangeTracker(type, kind, { partial: isPartial, reason: partial.get(type) });
   const files = new GraphTypeFileWriter(path.join(buildDir, J1_FOLDER), stepId, kind, type);
   const hashes = new ContentHashWriter(buildDir, kind, type);
+  /** The object of a text, parsed (all but `_rawData`) only for the picture, and checked to be of this type. */
+  const parsed = (text: string | Uint8Array): GraphObject => {
+    const graphObject = parseGraphObjectProperties(
+      typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8'),
+    );
+    if (graphObject._type !== type) {
+      throw new Error(
+        `A graph object of _type "${graphObject._type}" (_key "${graphObject._key}") came among the "${type}" ${kind}; ` +
+          'each stream must hold one _type only.',
+      );
+    }
+    return graphObject;
+  };
   // Awaits only when a file or a block of hashes is being written: this runs once per object.
-  const keep = (graphObject: GraphObject, hash: string): Promise<void> | undefined => {
-    const fileWritten = files.add(graphObject);
-    const hashesWritten = hashes.add(graphObject._key, hash);
-    if (kind === 'entities') picture.addEntity(graphObject as Entity);
-    else picture.addRelationship(graphObject as Relationship);
+  const keep = (text: string | Uint8Array, entry: GraphIndexEntry): Promise<void> | undefined => {
+    const [key, hash, from, to] = entry;
+    const fileWritten = files.add(text);
+    const hashesWritten = hashes.add(key, hash);
+    if (kind === 'entities') picture.addEntityOf(type, key, () => parsed(text) as Entity);
+    else if (from !== undefined && to !== undefined) picture.addEdge(type, from, to);
+    else picture.addRelationship(parsed(text) as Relationship);
     return fileWritten || hashesWritten ? Promise.all([fileWritten, hashesWritten]).then(() => undefined) : undefined;
   };
 
   try {
-    const stream: AsyncIterable<GraphObject> = kind === 'entities' ? source.entities(type) : source.relationships(type);
-    for await (const graphObject of stream) {
-      if (graphObject._type !== type) {
-        throw new Error(
-          `A graph object of _type "${graphObject._type}" (_key "${graphObject._key}") came among the "${type}" ${kind}; ` +
-            'each stream must hold one _type only.',
-        );
+    const stream = kind === 'entities' ? source.entities(type) : source.relationships(type);
+    for await (const { texts, entries } of stream) {
+      if (entries.length !== texts.length) {
+        throw new Error(`The "${type}" ${kind} came with ${entries.length} index entries for ${texts.length} objects.`);
       }
-      if (typeof graphObject._key !== 'string' || graphObject._key === '') {
-        throw new Error(`A "${type}" graph object has no _key; every graph object needs one.`);
+      const writes: Promise<void>[] = [];
+      for (let index = 0; index < texts.length; index += 1) {
+        const entry = entries[index];
+        const key = entry[0];
+        if (typeof key !== 'string' || key === '') {
+          throw new Error(`A "${type}" graph object has no _key; every graph object needs one.`);
+        }
+        const previousHash = previous.get(key);
+        if (previousHash === DELIVERED) {
+          throw new Error(
+            `_key "${key}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
+              '(the graph builder de-duplicates them); the previous output stays in place.',
+          );
+        }
+        previous.set(key, DELIVERED);
+        tracker.delivered(key, previousHash, entry[1]);
+        const written = keep(texts[index], entry);
+        if (written) writes.push(written);
       }
-      const previousHash = previous.get(graphObject._key);
-      if (previousHash === DELIVERED) {
-        throw new Error(
-          `_key "${graphObject._key}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
-            '(the graph builder de-duplicates them); the previous output stays in place.',
-        );
-      }
-      previous.set(graphObject._key, DELIVERED);
-      const hash = contentHash(graphObject);
-      tracker.delivered(graphObject._key, previousHash, hash);
-      const written = keep(graphObject, hash);
-      if (written) await written;
+      if (writes.length > 0) await Promise.all(writes);
     }
 
     let leftOver = false;
@@ -346,7 +405,7 @@ async function writeType(
         if (hash === undefined || hash === DELIVERED) continue;
         previous.set(graphObject._key, DELIVERED);
         tracker.carriedOver();
-        const written = keep(graphObject, hash);
+        const written = keep(graphObjectJson(graphObject), graphIndexEntry(graphObject, hash));
         if (written) await written;
       }
     } else if (leftOver) {

@@ -3,9 +3,16 @@
  * `graph/entities/<_type>` and `graph/relationships/<_type>` the graph builder leaves in the
  * staging store.
  */
-import type { Entity, Relationship } from '../graph/types';
 import { StagedInputMissingError, type StagedRun } from '../staging/store';
-import { planTypes, writeLocalGraph, type LocalGraphResult, type WriteLocalGraphOptions } from './local-graph';
+import { graphIndexDatasetName, type GraphObjectKind } from '../graph/data-model';
+import type { GraphIndexEntry } from '../graph/serialization';
+import {
+  planTypes,
+  writeLocalGraph,
+  type IndexedGraphBatch,
+  type LocalGraphResult,
+  type WriteLocalGraphOptions,
+} from './local-graph';
 
 export const STAGED_GRAPH_PREFIX = 'graph';
 
@@ -18,7 +25,7 @@ export function stagedRelationshipDataset(type: string): string {
 }
 
 /** The objects of a declared type with no staged dataset: none this time. */
-function nothing<T>(): AsyncIterable<T> {
+function nothing(): AsyncIterable<IndexedGraphBatch> {
   return { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }) };
 }
 
@@ -53,12 +60,42 @@ export async function writeLocalGraphFromStagedRun(
   return writeLocalGraph({
     ...rest,
     source: {
-      entities: (type) =>
-        staged.has(stagedEntityDataset(type)) ? run.read<Entity>(stagedEntityDataset(type)) : nothing<Entity>(),
+      entities: (type) => (staged.has(stagedEntityDataset(type)) ? indexedObjects(run, 'entities', type) : nothing()),
       relationships: (type) =>
-        staged.has(stagedRelationshipDataset(type))
-          ? run.read<Relationship>(stagedRelationshipDataset(type))
-          : nothing<Relationship>(),
+        staged.has(stagedRelationshipDataset(type)) ? indexedObjects(run, 'relationships', type) : nothing(),
     },
   });
+}
+
+/**
+ * The staged objects of one `_type` (canonical texts, as the build stages them) with their index
+ * entries, batch by batch. The two datasets hold one line per object in the same order, but their
+ * batches (read a chunk of bytes at a time) need not line up, so entries are carried over until the
+ * texts they belong to arrive. A count that differs between the two is an error, not a guess.
+ */
+async function* indexedObjects(run: StagedRun, kind: GraphObjectKind, type: string): AsyncIterable<IndexedGraphBatch> {
+  const dataset = kind === 'entities' ? stagedEntityDataset(type) : stagedRelationshipDataset(type);
+  const indexDataset = graphIndexDatasetName(kind, type);
+  const entryBatches = run.readJsonTextBatches(indexDataset)[Symbol.asyncIterator]();
+  let pending: GraphIndexEntry[] = [];
+  let entriesDone = false;
+  const mismatch = () =>
+    new StagedInputMissingError(run.key, indexDataset, `its entries do not match the objects of "${dataset}"`);
+  try {
+    // The texts stay bytes: they are written as they are, and only the few drawn are decoded.
+    for await (const texts of run.readJsonLineBatches(dataset)) {
+      while (pending.length < texts.length && !entriesDone) {
+        const next = await entryBatches.next();
+        if (next.done) entriesDone = true;
+        else for (const line of next.value) pending.push(JSON.parse(line) as GraphIndexEntry);
+      }
+      if (pending.length < texts.length) throw mismatch();
+      const entries = pending.length === texts.length ? pending : pending.slice(0, texts.length);
+      pending = pending.length === texts.length ? [] : pending.slice(texts.length);
+      yield { texts, entries };
+    }
+    if (pending.length > 0 || (!entriesDone && !(await entryBatches.next()).done)) throw mismatch();
+  } finally {
+    await entryBatches.return?.();
+  }
 }

@@ -32,6 +32,11 @@ export interface StagedRun {
   readonly key: string;
   /** Atomically writes (or replaces) part `index` of `dataset`. */
   writePart(dataset: string, index: number, records: readonly unknown[]): Promise<PartInfo>;
+  /**
+   * Like `writePart`, for records already serialised: `lines` holds the UTF-8 JSON text of
+   * `records` records, each followed by a line break (JSON.stringify never writes one inside).
+   */
+  writeJsonLinesPart(dataset: string, index: number, lines: Uint8Array, records: number): Promise<PartInfo>;
   /** Parts currently on disk for a dataset, in index order (complete or not). */
   listParts(dataset: string): Promise<PartInfo[]>;
   /** Marks a dataset complete. Only parts `0 … parts.length-1` belong to it; later ones are removed. */
@@ -48,6 +53,16 @@ export interface StagedRun {
    * as JSON (the JupiterOne upload), parsing and serialising again would be wasted work.
    */
   readJsonTexts(dataset: string): AsyncIterable<string>;
+  /**
+   * Like `readJsonTexts`, a batch of records at a time (a few thousand, in order): for consumers
+   * that handle hundreds of thousands of records, one awaited step per record costs measurable time.
+   */
+  readJsonTextBatches(dataset: string): AsyncIterable<string[]>;
+  /**
+   * Like `readJsonTextBatches`, each record's UTF-8 bytes rather than a string (views into the chunk
+   * read; copy what must outlive the next batch): for consumers that pass most records on unread.
+   */
+  readJsonLineBatches(dataset: string): AsyncIterable<Uint8Array[]>;
   /** Names of the datasets below `prefix` that have a manifest. */
   listDatasets(prefix?: string): Promise<string[]>;
   /** Removes one dataset (used when a resource is fetched again from scratch). */

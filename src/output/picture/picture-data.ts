@@ -171,17 +171,22 @@ export class PictureCollector {
   }
 
   addEntity(entity: Entity): void {
-    this.addNode(entity._key, this.declareEntityType(entity._type), () => ({
-      label: labelOf(entity, entity._key),
-      properties: drawableProperties(entity),
-    }));
+    this.addEntityOf(entity._type, entity._key, () => entity);
+  }
+
+  /**
+   * Like `addEntity`, for an entity known by its type and key: `read` gives the whole entity and is
+   * called only if the entity is kept for drawing (parsing every entity of a large tenant would be
+   * wasted on the few thousand drawn).
+   */
+  addEntityOf(type: string, key: string, read: () => Entity): void {
+    this.addNode(key, this.declareEntityType(type), () => {
+      const entity = read();
+      return { label: labelOf(entity, key), properties: drawableProperties(entity) };
+    });
   }
 
   addRelationship(relationship: Relationship): void {
-    const relationshipType = this.declareRelationshipType(relationship._type);
-    this.relationshipTypes[relationshipType].count += 1;
-    let from: string;
-    let to: string;
     if (isMappedRelationship(relationship)) {
       const mapping = relationship._mapping;
       const target = mapping.targetEntity;
@@ -195,12 +200,20 @@ export class PictureCollector {
         return { label: labelOf(target, placeholderKey), properties };
       });
       const forward = mapping.relationshipDirection === 'FORWARD';
-      from = forward ? mapping.sourceEntityKey : placeholderKey;
-      to = forward ? placeholderKey : mapping.sourceEntityKey;
+      this.addEdge(
+        relationship._type,
+        forward ? mapping.sourceEntityKey : placeholderKey,
+        forward ? placeholderKey : mapping.sourceEntityKey,
+      );
     } else {
-      from = relationship._fromEntityKey;
-      to = relationship._toEntityKey;
+      this.addEdge(relationship._type, relationship._fromEntityKey, relationship._toEntityKey);
     }
+  }
+
+  /** A relationship of `type` from the entity keyed `from` to the one keyed `to` (entities added before). */
+  addEdge(type: string, from: string, to: string): void {
+    const relationshipType = this.declareRelationshipType(type);
+    this.relationshipTypes[relationshipType].count += 1;
     const sourceType = this.typeOfKey.get(from);
     const targetType = this.typeOfKey.get(to);
     if (sourceType === undefined || targetType === undefined) return;

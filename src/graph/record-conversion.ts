@@ -1,0 +1,311 @@
+/**
+ * The stateless half of the build: staged raw records in, converted, validated and serialised graph
+ * objects out. Nothing here depends on other records (no key sets, no de-duplication, no counts),
+ * so batches of records can be converted on any thread, in any order; `build-graph.ts` applies the
+ * results in record order, which is where the graph's rules about duplicates, missing ends and
+ * drops live.
+ *
+ * A record's edges are prepared here too, as candidates: the relationship to each group, phone or
+ * device the record names, serialised, with the key of the entity that must exist for it to be
+ * written. Which candidates are written is decided when the record is applied.
+ *
+ * This is most of a build's CPU time (parsing, converting, validating, serialising and hashing
+ * every object), which is why it runs on worker threads for large tenants (conversion-pool.ts).
+ * Results travel between threads: small plain objects, plus the serialised objects as bytes.
+ */
+import type { DuoUser } from '../duo/types';
+import { ENTITY_KEYS, ENTITY_KINDS, RELATIONSHIP_KINDS, type RelationshipKind, type ResourceName } from './data-model';
+import {
+  UnconvertibleRecordError,
+  convertAccount,
+  convertAdmin,
+  convertGroup,
+  convertIntegration,
+  convertPhone,
+  convertToken,
+  convertU2fToken,
+  convertUser,
+  convertWebAuthnCredential,
+  type GraphInstanceContext,
+} from './converters';
+import { directRelationship, employeeMapping } from './relationships';
+import { graphIndexEntry, graphObjectHash, graphObjectJson, type RawRecordText } from './serialization';
+import type { Entity, Relationship } from './types';
+import { relationshipError, validateEntity } from './validation';
+import { text } from './values';
+
+/**
+ * The serialised objects of a converted batch: their canonical texts and index entries, UTF-8, back
+ * to back. Object `id`'s text ends at `textEnds[id]` and starts where object `id - 1`'s ends (at 0
+ * for the first); the same for entries. Bytes rather than strings: they cross from a conversion
+ * thread to the build's thread as four buffers, handed over without copying.
+ */
+export interface SerializedObjects {
+  texts: Uint8Array;
+  textEnds: Uint32Array;
+  entries: Uint8Array;
+  entryEnds: Uint32Array;
+}
+
+export interface ConvertedBatch {
+  records: ConvertedRecord[];
+  objects: SerializedObjects;
+}
+
+/** The text of object `id` of a batch (a view, not a copy). */
+export function objectText(objects: SerializedObjects, id: number): Uint8Array {
+  return objects.texts.subarray(id === 0 ? 0 : objects.textEnds[id - 1], objects.textEnds[id]);
+}
+
+/** The index entry of object `id` of a batch (a view, not a copy). */
+export function objectIndexEntry(objects: SerializedObjects, id: number): Uint8Array {
+  return objects.entries.subarray(id === 0 ? 0 : objects.entryEnds[id - 1], objects.entryEnds[id]);
+}
+
+/** An entity converted and validated: its serialised object when valid, why not otherwise. */
+export interface ConvertedEntity {
+  key: string;
+  type: string;
+  /** The entity's id among the batch's serialised objects; absent when the data model rejects it. */
+  object?: number;
+  /** Why the data model rejects the entity (when `staged` is absent). */
+  error?: string;
+  /** Properties left out because the data model rejected their value (they stay in `_rawData`). */
+  valuesLeftOut: string[];
+}
+
+/** A record no entity can be made from (it has no id to key it by): the converter's reason. */
+export interface UnconvertibleRecord {
+  unconvertible: string;
+}
+
+/** A relationship serialised and checked: its serialised object when valid, why not otherwise. */
+export interface ConvertedRelationship {
+  key: string;
+  type: string;
+  /** Its id among the batch's serialised objects; absent when it fails the check. */
+  object?: number;
+  error?: string;
+}
+
+/** A direct relationship a record names, written only if the entity at its other end exists. */
+export interface CandidateRelationship extends ConvertedRelationship {
+  /** `_key` of the entity the record points at (the relationship's other end). */
+  end: string;
+}
+
+/** What a user's record links it to, besides its entity (in record order, repeats included). */
+export interface UserLinks {
+  groups: CandidateRelationship[];
+  phones: CandidateRelationship[];
+  /** Hardware tokens, then WebAuthn credentials. */
+  mfaDevices: CandidateRelationship[];
+  /** The user's U2F tokens, with the edge to each (they have no list endpoint of their own). */
+  u2fTokens: { device: ConvertedEntity | UnconvertibleRecord; edge?: CandidateRelationship }[];
+  /** `employee IS duo_user`; absent when the user has no usable email. */
+  employeeMapping?: ConvertedRelationship;
+}
+
+export interface ConvertedRecord {
+  entity: ConvertedEntity | UnconvertibleRecord;
+  /** The edge from the account, for resources that have one, when the account key is known. */
+  accountEdge?: ConvertedRelationship;
+  /** Users only. */
+  links?: UserLinks;
+}
+
+export function isUnconvertible(result: ConvertedEntity | UnconvertibleRecord): result is UnconvertibleRecord {
+  return (result as UnconvertibleRecord).unconvertible !== undefined;
+}
+
+type Converter = (record: never, context: GraphInstanceContext) => Entity;
+
+const CONVERTERS: Record<ResourceName, Converter> = {
+  account: convertAccount,
+  admins: convertAdmin,
+  groups: convertGroup,
+  integrations: convertIntegration,
+  phones: convertPhone,
+  tokens: convertToken,
+  webauthn: convertWebAuthnCredential,
+  users: convertUser,
+};
+
+/** The `_type` every entity of a resource has (for counting records that could not be converted). */
+export const ENTITY_TYPE_OF_RESOURCE: Record<ResourceName, string> = {
+  account: ENTITY_KINDS.account._type,
+  admins: ENTITY_KINDS.admin._type,
+  groups: ENTITY_KINDS.group._type,
+  integrations: ENTITY_KINDS.integration._type,
+  phones: ENTITY_KINDS.phone._type,
+  tokens: ENTITY_KINDS.mfaDevice._type,
+  webauthn: ENTITY_KINDS.mfaDevice._type,
+  users: ENTITY_KINDS.user._type,
+};
+
+/** Each resource's edge from the account, if it has one. */
+export const ACCOUNT_RELATIONSHIPS: Partial<Record<ResourceName, RelationshipKind>> = {
+  admins: RELATIONSHIP_KINDS.accountHasAdmin,
+  groups: RELATIONSHIP_KINDS.accountHasGroup,
+  integrations: RELATIONSHIP_KINDS.accountHasIntegration,
+  users: RELATIONSHIP_KINDS.accountHasUser,
+};
+
+/** Serialises the objects of a batch as they are converted, and encodes them once at the end. */
+class ObjectCollector {
+  private readonly texts: string[] = [];
+  private readonly entries: string[] = [];
+
+  /** Serialises a graph object (canonical text, content hash, index entry); returns its id. */
+  add(graphObject: Entity | Relationship, raw?: RawRecordText): number {
+    const text = graphObjectJson(graphObject, raw);
+    this.texts.push(text);
+    this.entries.push(JSON.stringify(graphIndexEntry(graphObject, graphObjectHash(text))));
+    return this.texts.length - 1;
+  }
+
+  finish(): SerializedObjects {
+    const [texts, textEnds] = encode(this.texts);
+    const [entries, entryEnds] = encode(this.entries);
+    return { texts, textEnds, entries, entryEnds };
+  }
+}
+
+/** UTF-8 bytes of strings back to back, with each one's end offset. */
+function encode(strings: readonly string[]): [Uint8Array, Uint32Array] {
+  const ends = new Uint32Array(strings.length);
+  let length = 0;
+  for (let index = 0; index < strings.length; index += 1) {
+    length += Buffer.byteLength(strings[index], 'utf8');
+    ends[index] = length;
+  }
+  // A buffer of its own (never a slice of Node's shared pool), so it can be handed to another thread.
+  const bytes = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const text of strings) at += bytes.write(text, at, 'utf8');
+  return [bytes, ends];
+}
+
+/** Checks and serialises a relationship. */
+function convertRelationship(relationship: Relationship, objects: ObjectCollector): ConvertedRelationship {
+  const error = relationshipError(relationship);
+  return error
+    ? { key: relationship._key, type: relationship._type, error }
+    : { key: relationship._key, type: relationship._type, object: objects.add(relationship) };
+}
+
+function candidate(
+  kind: RelationshipKind,
+  fromKey: string,
+  toKey: string,
+  end: string,
+  objects: ObjectCollector,
+): CandidateRelationship {
+  return { ...convertRelationship(directRelationship(kind, fromKey, toKey), objects), end };
+}
+
+/** Validates and serialises an entity; `raw` is the staged record its `_rawData` holds. */
+function convertedEntity(entity: Entity, raw: RawRecordText | undefined, objects: ObjectCollector): ConvertedEntity {
+  const validation = validateEntity(entity);
+  if (!validation.valid) {
+    return { key: entity._key, type: entity._type, error: validation.error, valuesLeftOut: [] };
+  }
+  return {
+    key: entity._key,
+    type: entity._type,
+    object: objects.add(validation.entity, raw),
+    valuesLeftOut: validation.removedProperties,
+  };
+}
+
+/** Converts and validates one record; a record that cannot be keyed gives the converter's reason. */
+function convertOne<T>(
+  record: T,
+  convert: (record: T, context: GraphInstanceContext) => Entity,
+  context: GraphInstanceContext,
+  raw: RawRecordText | undefined,
+  objects: ObjectCollector,
+): ConvertedEntity | UnconvertibleRecord {
+  let entity: Entity;
+  try {
+    entity = convert(record, context);
+  } catch (error) {
+    if (error instanceof UnconvertibleRecordError) return { unconvertible: error.message };
+    throw error;
+  }
+  return convertedEntity(entity, raw, objects);
+}
+
+function idsOf(list: unknown, field: string): string[] {
+  if (!Array.isArray(list)) return [];
+  const ids: string[] = [];
+  for (const item of list) {
+    const id = item && typeof item === 'object' ? text((item as Record<string, unknown>)[field]) : undefined;
+    if (id) ids.push(id);
+  }
+  return ids;
+}
+
+function userLinks(
+  user: DuoUser,
+  entity: ConvertedEntity,
+  context: GraphInstanceContext,
+  objects: ObjectCollector,
+): UserLinks {
+  const userKey = entity.key;
+  const toUser = (kind: RelationshipKind, keyOf: (id: string) => string, ids: string[]) =>
+    ids.map((id) => {
+      const end = keyOf(id);
+      return kind === RELATIONSHIP_KINDS.groupHasUser
+        ? candidate(kind, end, userKey, end, objects)
+        : candidate(kind, userKey, end, end, objects);
+    });
+  const links: UserLinks = {
+    groups: toUser(RELATIONSHIP_KINDS.groupHasUser, ENTITY_KEYS.group, idsOf(user.groups, 'group_id')),
+    phones: toUser(RELATIONSHIP_KINDS.userUsesPhone, ENTITY_KEYS.phone, idsOf(user.phones, 'phone_id')),
+    mfaDevices: toUser(RELATIONSHIP_KINDS.userAssignedMfaDevice, ENTITY_KEYS.mfaDevice, [
+      ...idsOf(user.tokens, 'token_id'),
+      ...idsOf(user.webauthncredentials, 'webauthnkey'),
+    ]),
+    u2fTokens: (Array.isArray(user.u2ftokens) ? user.u2ftokens : []).map((token) => {
+      const device = convertOne(token, convertU2fToken, context, undefined, objects);
+      if (isUnconvertible(device)) return { device };
+      const edge = candidate(RELATIONSHIP_KINDS.userAssignedMfaDevice, userKey, device.key, device.key, objects);
+      return { device, edge };
+    }),
+  };
+  const mapping = employeeMapping(user, userKey);
+  if (mapping) links.employeeMapping = convertRelationship(mapping, objects);
+  return links;
+}
+
+/**
+ * Converts a batch of staged records (their JSON texts) of one resource, in order. `accountKey` is
+ * the account entity's key when it is in the graph (the account edges are prepared then).
+ */
+export function convertRecordTexts(
+  resource: ResourceName,
+  recordTexts: readonly string[],
+  context: GraphInstanceContext,
+  accountKey?: string,
+): ConvertedBatch {
+  const objects = new ObjectCollector();
+  const convert = CONVERTERS[resource];
+  const accountRelationship = ACCOUNT_RELATIONSHIPS[resource];
+  const records = recordTexts.map((recordText): ConvertedRecord => {
+    const record = JSON.parse(recordText) as object;
+    const entity = convertOne(record as never, convert, context, { record, text: recordText }, objects);
+    const converted: ConvertedRecord = { entity };
+    if (isUnconvertible(entity)) return converted;
+    if (accountKey && accountRelationship && entity.object !== undefined) {
+      converted.accountEdge = convertRelationship(
+        directRelationship(accountRelationship, accountKey, entity.key),
+        objects,
+      );
+    }
+    // Also for a user the data model rejects: its edges are then counted as skipped.
+    if (resource === 'users') converted.links = userLinks(record as DuoUser, entity, context, objects);
+    return converted;
+  });
+  return { records, objects: objects.finish() };
+}
