@@ -361,6 +361,20 @@ describe('local graph directory', () => {
       writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [] }),
       /"graph\/entities\/duo_phone" belong to no step/,
     );
+    await run.removeDataset('graph/entities/duo_phone');
+    // An index that does not match its objects (one entry short) is a broken input, not a guess.
+    const users = graph.entities.duo_user;
+    await run.removeDataset('graph-index/entities/duo_user');
+    const shortIndex = new DatasetWriter<object>(run, 'graph-index/entities/duo_user', {
+      serialize: (o) => stagedGraphObject(o as Entity).indexEntry,
+    });
+    for (const user of users.slice(1)) await shortIndex.add(user);
+    await shortIndex.close();
+    await assert.rejects(
+      writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [] }),
+      (error: unknown) =>
+        error instanceof StagedInputMissingError && /its entries do not match the objects/.test(error.message),
+    );
     // Nothing staged at all (a wiped staging folder) is a missing input, not an empty graph.
     await assert.rejects(
       writeLocalGraphFromStagedRun({
