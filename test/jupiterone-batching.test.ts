@@ -35,6 +35,25 @@ async function collect(source: AsyncIterable<PreparedBatch>): Promise<PreparedBa
 }
 
 describe('JupiterOne batching and client rules', () => {
+  it('batches staged lines given as bytes in arrays exactly as the same texts one by one', async () => {
+    const objects = Array.from({ length: 60 }, (_, i) => entity(i, i * 11));
+    const texts = objects.map((o) => JSON.stringify(o));
+    const asBytes = [texts.slice(0, 25), texts.slice(25)].map((part) => part.map((text) => Buffer.from(text)));
+    const fromTexts = await collect(batchBySize(texts, { kind: 'entities', maxBatchBytes: 2_000 }));
+    const fromBytes = await collect(batchBySize(asBytes, { kind: 'entities', maxBatchBytes: 2_000, skipObjects: 3 }));
+    const expected = await collect(batchBySize(texts, { kind: 'entities', maxBatchBytes: 2_000, skipObjects: 3 }));
+    assert.ok(fromTexts.length > 2);
+    assert.deepEqual(
+      fromBytes.map((batch) => serializeBatchBody('entities', batch.items).toString('utf8')),
+      expected.map((batch) => serializeBatchBody('entities', batch.items).toString('utf8')),
+    );
+    assert.deepEqual(
+      fromBytes.map((batch) => [batch.firstOrdinal, batch.objectCount, batch.bodyBytes]),
+      expected.map((batch) => [batch.firstOrdinal, batch.objectCount, batch.bodyBytes]),
+    );
+    assert.equal(fromBytes[0].items[0].key, objects[3]._key, 'parsed only when asked');
+  });
+
   it('fills batches greedily in input order without exceeding the limit, counting the exact body', async () => {
     const objects = Array.from({ length: 100 }, (_, i) => entity(i, i * 7));
     const batches = await collect(batchBySize(objects, { kind: 'entities', maxBatchBytes: 2_500 }));
@@ -47,7 +66,7 @@ describe('JupiterOne batching and client rules', () => {
       assert.equal(Buffer.byteLength(body), batch.bodyBytes);
       assert.equal(batchBodyBytes('entities', batch.items), batch.bodyBytes);
       assert.ok(batch.bodyBytes <= 2_500);
-      assert.deepEqual(JSON.parse(body).entities.length, batch.items.length);
+      assert.deepEqual(JSON.parse(body.toString('utf8')).entities.length, batch.items.length);
       assert.equal(batch.index, index);
       const next = batches[index + 1];
       if (next) {

@@ -138,8 +138,9 @@ export function createDeliveryActivities(deps: ActivityDependencies) {
               heartbeat({ ...state, committedObjects: progress.committedObjects });
             },
           };
-          // The staged lines go out as they are: no parsing and serialising each object again.
-          const objects = run.readJsonTexts(dataset);
+          // The staged lines go out as they are, as bytes: no parsing and serialising each object
+          // again, not even decoding it.
+          const objects = run.readJsonLineBatches(dataset);
           const result =
             kind === 'entities'
               ? await client.uploadEntities(input.jobId, objects, options)

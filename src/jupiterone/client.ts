@@ -21,7 +21,7 @@ import {
   type PreparedBatch,
   type PreparedObject,
   type RejectedObject,
-  type UploadableObject,
+  type UploadSource,
   serializeBatchBody,
   shrinkRejectedByServer,
 } from './batching';
@@ -49,6 +49,11 @@ import {
   type SyncJobTarget,
   TERMINAL_SYNC_JOB_STATUSES,
 } from './types';
+
+/** Objects of one kind, or their JSON texts (strings or bytes), one by one or in arrays. */
+type UploadSourceOf<T> =
+  | AsyncIterable<T | string | Uint8Array | readonly (T | string | Uint8Array)[]>
+  | Iterable<T | string | Uint8Array | readonly (T | string | Uint8Array)[]>;
 
 export const SYNC_JOBS_PATH = '/persister/synchronization/jobs';
 
@@ -291,20 +296,17 @@ export class JupiterOneSyncClient {
 
   /**
    * Uploads one entity dataset, streaming; see UploadOptions for resuming and progress. Items are
-   * entities or their JSON text (staged lines are sent as they are, without parsing them).
+   * entities or their JSON text, as strings or UTF-8 bytes (staged lines are sent as they are,
+   * without parsing them), one by one or in arrays.
    */
-  uploadEntities(
-    jobId: string,
-    entities: AsyncIterable<Entity | string> | Iterable<Entity | string>,
-    options: UploadOptions = {},
-  ): Promise<UploadResult> {
+  uploadEntities(jobId: string, entities: UploadSourceOf<Entity>, options: UploadOptions = {}): Promise<UploadResult> {
     return this.uploadDataset(jobId, 'entities', entities, options);
   }
 
   /** Uploads one relationship dataset (direct and mapped relationships, or their JSON text), streaming. */
   uploadRelationships(
     jobId: string,
-    relationships: AsyncIterable<Relationship | string> | Iterable<Relationship | string>,
+    relationships: UploadSourceOf<Relationship>,
     options: UploadOptions = {},
   ): Promise<UploadResult> {
     return this.uploadDataset(jobId, 'relationships', relationships, options);
@@ -415,7 +417,7 @@ export class JupiterOneSyncClient {
   private async uploadDataset(
     jobId: string,
     kind: GraphDatasetKind,
-    source: AsyncIterable<UploadableObject> | Iterable<UploadableObject>,
+    source: UploadSource,
     options: UploadOptions,
   ): Promise<UploadResult> {
     const maxBatchBytes = options.maxBatchBytes ?? this.maxBatchBytes;
@@ -544,7 +546,7 @@ export class JupiterOneSyncClient {
     return {
       requests: 1,
       objects: items.length,
-      bytes: Buffer.byteLength(body, 'utf8'),
+      bytes: body.length,
       rawDataRemoved: items.filter((item) => item.rawDataRemoved).length,
       rejected: [],
     };

@@ -123,7 +123,7 @@ export interface JupiterOneRequest {
   /** Path below the base URL, starting with `/`. */
   path: string;
   /** Already serialised JSON body. */
-  body?: string;
+  body?: string | Uint8Array;
   query?: Record<string, string>;
   /** Sent as `JupiterOne-Correlation-Id`; reused by every retry of the request. */
   correlationId?: string;

@@ -13,7 +13,7 @@
  *   the first filter group that matches anything, or a new mapper-owned entity built from
  *   `targetEntity` when nothing matches and `skipTargetCreation` is not set.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import {
   type DirectRelationship,
   type Entity,
@@ -287,7 +287,8 @@ export function mapperEntityFor(targetEntity: TargetEntity, firstGroup: string[]
   const key =
     typeof targetEntity._key === 'string' && targetEntity._key.length >= 10
       ? targetEntity._key
-      : `${SYSTEM_MAPPER_SCOPE_KEY}:${type}:${createHash('sha256').update(canonicalJson(filterValues)).digest('hex').slice(0, 24)}`;
+      : // Filter values are primitives (validation.ts checks), so plain JSON is already canonical.
+        `${SYSTEM_MAPPER_SCOPE_KEY}:${type}:${hash('sha256', JSON.stringify(filterValues), 'hex').slice(0, 24)}`;
   return { ...targetEntity, _key: key, _type: type, _class: classList, _source: 'system-mapper' };
 }
 
