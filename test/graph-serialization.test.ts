@@ -64,6 +64,20 @@ describe('canonical graph object text', () => {
     }
   });
 
+  it('writes ASCII only: other characters as \\u escapes of the same JSON value', () => {
+    const named = {
+      _key: 'duo-user:DU2',
+      _type: 'duo_user',
+      name: 'Zoë 名前 😀',
+      _rawData: [{ name: 'default', rawData: { note: 'é' } }],
+    };
+    const text = graphObjectJson(named);
+    assert.match(text, /^[\x20-\x7e]*$/);
+    assert.ok(text.includes('Zo\\u00eb'));
+    assert.deepEqual(JSON.parse(text), named);
+    assert.equal(graphObjectJson(JSON.parse(text) as object), text, 'stable when read back');
+  });
+
   it('parses the properties before _rawData only, and falls back to the whole text when the cut is not at the top', () => {
     const text = graphObjectJson(entity);
     const { _rawData, ...rest } = entity;

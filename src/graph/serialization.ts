@@ -5,6 +5,7 @@
  * The text is canonical — the same properties and values always give the same text, whatever order
  * a converter set them in:
  *   - properties sorted by name, except `_rawData`, which comes last;
+ *   - ASCII only: other characters are written as `\uXXXX` escapes (see asciiOnly);
  *   - `_rawData` entries sorted by their `name` (JupiterOne keeps them as a set keyed by name);
  *   - properties holding `undefined` left out (they do not exist on the wire).
  * Values nested inside a property (a `_rawData` record, a `_mapping`) are written as they are: they
@@ -61,7 +62,23 @@ export function graphObjectJson(graphObject: object, raw?: RawRecordText): strin
   const names = Object.keys(properties);
   const rawData = properties[RAW_DATA];
   const text = inCanonicalOrder(names) ? stringifiedWithoutRawData(properties, rawData) : undefined;
-  return withRawData(text ?? stringifiedInCanonicalOrder(properties, names), rawData, raw);
+  return asciiOnly(withRawData(text ?? stringifiedInCanonicalOrder(properties, names), rawData, raw));
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII_CHARACTERS = /[\u0080-\uffff]/g;
+
+/**
+ * The text with every non-ASCII character written as a JSON `\uXXXX` escape (the same JSON value).
+ * Pure-ASCII texts make every later step cheaper: a reader can decode the bytes as Latin-1 (a copy)
+ * instead of validating UTF-8, which for a body of megabytes takes longer than parsing it.
+ */
+function asciiOnly(text: string): string {
+  if (!NON_ASCII.test(text)) return text;
+  return text.replace(
+    NON_ASCII_CHARACTERS,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** True when the names are sorted with `_rawData` (if present) last: the object serialises canonically as it is. */

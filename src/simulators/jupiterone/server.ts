@@ -12,6 +12,7 @@
  * `?owner=system-mapper`, `GET /__sim/jobs`, `GET /__sim/requests`. The request log records method,
  * path, status, body size, object counts and correlation ids — never headers, so never the key.
  */
+import { isAscii } from 'node:buffer';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -603,7 +604,9 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
     }
     if (raw.length === 0) return {};
     try {
-      const parsed: unknown = JSON.parse(raw.toString('utf8'));
+      // An ASCII body (duo-j1 writes nothing else) decodes as Latin-1, a plain copy; validating
+      // UTF-8 would take longer than parsing the JSON.
+      const parsed: unknown = JSON.parse(isAscii(raw) ? raw.toString('latin1') : raw.toString('utf8'));
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw new HttpError(400, 'INVALID_BODY', 'The body must be a JSON object.');
       }
