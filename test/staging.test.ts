@@ -52,6 +52,26 @@ describe('local staging store', () => {
     assert.deepEqual(await run.listDatasets('raw'), ['raw/users']);
   });
 
+  it('commits the parts a writer reports without reading them, refusing a part changed since', async () => {
+    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const run = store.openRun('default~wf~run-2~1');
+    const written = [
+      await run.writeJsonLinesPart('graph/entities/duo_user', 0, Buffer.from('{"a":1}\n{"a":2}\n'), 2),
+      await run.writeJsonLinesPart('graph/entities/duo_user', 1, Buffer.from('{"a":3}\n'), 1),
+    ];
+    await run.writePart('graph/entities/duo_user', 4, [{ stale: true }]);
+    const manifest = await run.commitManifest('graph/entities/duo_user', undefined, written);
+    assert.deepEqual(manifest.parts, written);
+    assert.deepEqual(await collect(run.read('graph/entities/duo_user')), [{ a: 1 }, { a: 2 }, { a: 3 }]);
+    assert.deepEqual(await run.listParts('graph/entities/duo_user'), written, 'the stale part is removed');
+
+    await run.writePart('graph/entities/duo_user', 1, [{ a: 3 }, { a: 4 }]);
+    await assert.rejects(
+      run.commitManifest('graph/entities/duo_user', undefined, written),
+      /Part 1 of staged dataset "graph\/entities\/duo_user" is not what was written/,
+    );
+  });
+
   it('creates files 0600 and folders 0700, and leaves no temporary files behind', async () => {
     const root = newRoot();
     const store = await LocalDirectoryStagingStore.open(root);

@@ -1,4 +1,4 @@
-import type { DatasetManifest, StagedRun } from './store';
+import type { DatasetManifest, PartInfo, StagedRun } from './store';
 
 export interface DatasetWriterOptions<T> {
   /** Records per part; default 5,000. */
@@ -33,6 +33,8 @@ export class DatasetWriter<T = unknown> {
   /** The part being written while the next one fills (at most one write in flight). */
   private inFlight: Promise<unknown> | undefined;
   private readonly serialize: (record: T) => string | Uint8Array;
+  /** What the store answered for each part written, by index. */
+  private readonly partsDone: PartInfo[] = [];
 
   constructor(
     private readonly run: StagedRun,
@@ -86,7 +88,9 @@ export class DatasetWriter<T = unknown> {
   /** Flushes what is left and commits the manifest: the dataset is complete after this. */
   async close(meta?: DatasetManifest['meta']): Promise<DatasetManifest> {
     await this.flush();
-    return this.run.commitManifest(this.dataset, meta);
+    // A writer that started at part 0 knows every part; one resuming later lets the store count.
+    const knowsEveryPart = (this.options.startIndex ?? 0) === 0;
+    return this.run.commitManifest(this.dataset, meta, knowsEveryPart ? this.partsDone : undefined);
   }
 
   private reserve(extra: number): void {
@@ -112,7 +116,9 @@ export class DatasetWriter<T = unknown> {
     this.length = 0;
     this.records = 0;
     const previous = this.inFlight;
-    const writing = this.run.writeJsonLinesPart(this.dataset, this.nextIndex, part, records);
+    const writing = this.run.writeJsonLinesPart(this.dataset, this.nextIndex, part, records).then((info) => {
+      this.partsDone[info.index - (this.options.startIndex ?? 0)] = info;
+    });
     // A failure surfaces where the write is awaited (the next part, or close); until then it
     // must not count as unhandled.
     writing.catch(() => undefined);

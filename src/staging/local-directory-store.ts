@@ -141,10 +141,14 @@ class LocalStagedRun implements StagedRun {
     return parts;
   }
 
-  async commitManifest(dataset: string, meta?: DatasetManifest['meta']): Promise<DatasetManifest> {
+  async commitManifest(
+    dataset: string,
+    meta?: DatasetManifest['meta'],
+    written?: readonly PartInfo[],
+  ): Promise<DatasetManifest> {
     const folder = this.datasetFolder(dataset);
     await mkdir(folder, { recursive: true, mode: DIR_MODE });
-    const all = await this.listParts(dataset);
+    const all = written ? await this.checkWrittenParts(dataset, written) : await this.listParts(dataset);
     // Parts must be contiguous from 0; anything after a gap is left over from an earlier attempt.
     const parts: PartInfo[] = [];
     for (const part of all) {
@@ -163,6 +167,33 @@ class LocalStagedRun implements StagedRun {
     };
     await writeFileAtomically(path.join(folder, MANIFEST), JSON.stringify(manifest));
     return manifest;
+  }
+
+  /**
+   * The parts a writer says it wrote, checked against the files' sizes (no need to read hundreds of
+   * megabytes to count lines it knows), plus any later part files left by an earlier attempt.
+   */
+  private async checkWrittenParts(dataset: string, written: readonly PartInfo[]): Promise<PartInfo[]> {
+    const folder = this.datasetFolder(dataset);
+    const parts: PartInfo[] = [];
+    for (const part of written) {
+      const size = await stat(path.join(folder, partName(part.index))).then(
+        (stats) => stats.size,
+        () => undefined,
+      );
+      if (size !== part.bytes) {
+        throw new Error(
+          `Part ${part.index} of staged dataset "${dataset}" is not what was written (${size ?? 'missing'} bytes, ` +
+            `${part.bytes} written); another writer is using the same staging folder.`,
+        );
+      }
+      parts.push(part);
+    }
+    for (const name of await readdir(folder)) {
+      const match = PART_PATTERN.exec(name);
+      if (match && Number(match[1]) >= written.length) parts.push({ index: Number(match[1]), records: 0, bytes: 0 });
+    }
+    return parts.sort((left, right) => left.index - right.index);
   }
 
   async readManifest(dataset: string): Promise<DatasetManifest | undefined> {

@@ -39,8 +39,16 @@ export interface StagedRun {
   writeJsonLinesPart(dataset: string, index: number, lines: Uint8Array, records: number): Promise<PartInfo>;
   /** Parts currently on disk for a dataset, in index order (complete or not). */
   listParts(dataset: string): Promise<PartInfo[]>;
-  /** Marks a dataset complete. Only parts `0 … parts.length-1` belong to it; later ones are removed. */
-  commitManifest(dataset: string, meta?: DatasetManifest['meta']): Promise<DatasetManifest>;
+  /**
+   * Marks a dataset complete. Only parts `0 … parts.length-1` belong to it; later ones are removed.
+   * `written`, when given, lists the parts the caller wrote itself, from part 0 in order (what
+   * `writePart` answered): the store checks them rather than reading them to count their records.
+   */
+  commitManifest(
+    dataset: string,
+    meta?: DatasetManifest['meta'],
+    written?: readonly PartInfo[],
+  ): Promise<DatasetManifest>;
   /** The manifest of a complete dataset, or undefined when the dataset is missing or incomplete. */
   readManifest(dataset: string): Promise<DatasetManifest | undefined>;
   /**

@@ -20,6 +20,7 @@ import { startDuoSimulator, type DuoSimulator } from '../../simulators/duo/serve
 import { generateTenant } from '../../simulators/duo/tenant-generator';
 import { resolveTemporalSettings, type TemporalSettings } from '../../worker/connection';
 import { freePort, startDevServer, type DevServer } from '../../worker/dev-server';
+import { boundHeapGrowth } from '../../worker/memory';
 import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
 import { WORKFLOW_TYPE, ingestionWorkflowId } from '../../workflows/contract';
 import { ExitCode } from '../exit-codes';
@@ -145,6 +146,7 @@ export async function startCommand(flags: StartFlags): Promise<number> {
     }
 
     Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+    boundHeapGrowth();
     const runtime: WorkerRuntime = await startWorkerRuntime({
       config,
       temporal,

@@ -3,6 +3,7 @@ import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../../config/instances';
 import { resolveTemporalSettings } from '../../worker/connection';
 import { createLoggers, parseLogLevel, type LogFormat } from '../../worker/logging';
+import { boundHeapGrowth } from '../../worker/memory';
 import { startWorkerRuntime } from '../../worker/runtime';
 import { ExitCode } from '../exit-codes';
 
@@ -47,6 +48,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     shutdownSignals: ['SIGINT', 'SIGTERM'],
     ...(flags.metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: flags.metrics } } } } : {}),
   });
+  boundHeapGrowth();
   const runtime = await startWorkerRuntime({
     config,
     temporal,
