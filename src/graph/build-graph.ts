@@ -39,8 +39,6 @@ import {
   type ConvertedRelationship,
   type SerializedObjects,
   type UnconvertibleRecord,
-  objectIndexEntry,
-  objectText,
 } from './record-conversion';
 
 /** At most this many dropped objects are described in a summary (the rest are only counted). */
@@ -134,7 +132,7 @@ class GraphSink {
   private writes: Promise<void>[] = [];
   droppedCount = 0;
   /** The serialised objects of the batch being applied (converted results refer to them by id). */
-  batch: SerializedObjects = EMPTY_BATCH;
+  batch: AppliedBatch = EMPTY_BATCH;
 
   constructor(run: StagedRun, recordsPerPart: number | undefined) {
     for (const { dataset, indexDataset, kind, type } of GRAPH_DATASETS) {
@@ -251,12 +249,23 @@ class GraphSink {
   }
 }
 
-const EMPTY_BATCH: SerializedObjects = {
+/** A batch's serialised objects with Buffer views of its bytes (made once per batch, not per object). */
+interface AppliedBatch extends SerializedObjects {
+  texts: Buffer;
+  entries: Buffer;
+}
+
+function appliedBatch(objects: SerializedObjects): AppliedBatch {
+  const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { ...objects, texts: asBuffer(objects.texts), entries: asBuffer(objects.entries) };
+}
+
+const EMPTY_BATCH: AppliedBatch = appliedBatch({
   texts: new Uint8Array(0),
   textEnds: new Uint32Array(0),
   entries: new Uint8Array(0),
   entryEnds: new Uint32Array(0),
-};
+});
 
 /** Stages objects and their index entries side by side, in the same order. */
 class StagedObjectWriter {
@@ -271,9 +280,13 @@ class StagedObjectWriter {
   }
 
   /** Adds object `id` of a batch; a promise only when it completed a part being written (see DatasetWriter.add). */
-  add(batch: SerializedObjects, id: number): Promise<void> | undefined {
-    const objectWritten = this.objects.add(objectText(batch, id));
-    const indexWritten = this.index.add(objectIndexEntry(batch, id));
+  add(batch: AppliedBatch, id: number): Promise<void> | undefined {
+    const objectWritten = this.objects.addBytes(batch.texts, id === 0 ? 0 : batch.textEnds[id - 1], batch.textEnds[id]);
+    const indexWritten = this.index.addBytes(
+      batch.entries,
+      id === 0 ? 0 : batch.entryEnds[id - 1],
+      batch.entryEnds[id],
+    );
     if (!objectWritten && !indexWritten) return undefined;
     return Promise.all([objectWritten, indexWritten]).then(() => undefined);
   }
@@ -374,7 +387,7 @@ export async function buildGraph(
   if (isComplete(outcomes.account)) {
     for await (const batch of run.readJsonTextBatches(rawDatasetName('account'))) {
       const converted = convertRecordTexts('account', batch, context);
-      sink.batch = converted.objects;
+      sink.batch = appliedBatch(converted.objects);
       for (const record of converted.records) {
         counted('account');
         const added = addEntityOf('account', 'account record', record.entity);
@@ -425,7 +438,7 @@ export async function buildGraph(
       Math.max(1, threads * BATCHES_AHEAD_PER_THREAD),
     )) {
       startThrough(job.resource);
-      sink.batch = converted.objects;
+      sink.batch = appliedBatch(converted.objects);
       for (const record of converted.records) applyRecord(job.resource, record);
       const written = sink.pendingWrites();
       if (written) await written;

@@ -52,16 +52,6 @@ export interface ConvertedBatch {
   objects: SerializedObjects;
 }
 
-/** The text of object `id` of a batch (a view, not a copy). */
-export function objectText(objects: SerializedObjects, id: number): Uint8Array {
-  return objects.texts.subarray(id === 0 ? 0 : objects.textEnds[id - 1], objects.textEnds[id]);
-}
-
-/** The index entry of object `id` of a batch (a view, not a copy). */
-export function objectIndexEntry(objects: SerializedObjects, id: number): Uint8Array {
-  return objects.entries.subarray(id === 0 ? 0 : objects.entryEnds[id - 1], objects.entryEnds[id]);
-}
-
 /** An entity converted and validated: its serialised object when valid, why not otherwise. */
 export interface ConvertedEntity {
   key: string;

@@ -67,11 +67,25 @@ export class DatasetWriter<T = unknown> {
       // At most three UTF-8 bytes per UTF-16 unit, plus the line break.
       this.reserve(text.length * 3 + 1);
       this.length += this.bytes.write(text, this.length, 'utf8');
-    } else {
-      this.reserve(text.length + 1);
-      this.bytes.set(text, this.length);
-      this.length += text.length;
+      return this.endRecord();
     }
+    this.reserve(text.length + 1);
+    this.bytes.set(text, this.length);
+    this.length += text.length;
+    return this.endRecord();
+  }
+
+  /**
+   * Adds a record already serialised: bytes `start` to `end` of `source` (copied). Saves the view
+   * object `add` would need, for producers holding many records in one buffer.
+   */
+  addBytes(source: Buffer, start: number, end: number): Promise<void> | undefined {
+    this.reserve(end - start + 1);
+    this.length += source.copy(this.bytes, this.length, start, end);
+    return this.endRecord();
+  }
+
+  private endRecord(): Promise<void> | undefined {
     this.bytes[this.length] = NEWLINE;
     this.length += 1;
     this.records += 1;
