@@ -18,6 +18,7 @@ export { LocalDirectoryStagingStore } from './staging/local-directory-store';
 export type { StagingStore, StagedRun } from './staging/store';
 export { createDuoJ1Workers, sweepDeadRuns, type DuoJ1Workers, type DuoJ1WorkersOptions } from './worker/workers';
 export { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from './worker/runtime';
+export { boundHeapGrowth } from './worker/memory';
 export { prebuiltWorkflowBundle } from './worker/workflow-bundle';
 export { resolveTemporalSettings, connectClient, connectWorker, type TemporalSettings } from './worker/connection';
 /** The path to give `Worker.create({ workflowsPath })` when you bundle the workflows yourself. */
