@@ -29,7 +29,7 @@ import {
   type GraphInstanceContext,
 } from './converters';
 import { directRelationship, employeeMapping } from './relationships';
-import { graphIndexEntry, graphObjectHash, graphObjectJson, type RawRecordText } from './serialization';
+import { stagedGraphObject, type RawRecordText } from './serialization';
 import type { Entity, Relationship } from './types';
 import { relationshipError, validateEntity } from './validation';
 import { text } from './values';
@@ -148,9 +148,9 @@ class ObjectCollector {
 
   /** Serialises a graph object (canonical text, content hash, index entry); returns its id. */
   add(graphObject: Entity | Relationship, raw?: RawRecordText): number {
-    const text = graphObjectJson(graphObject, raw);
+    const { text, indexEntry } = stagedGraphObject(graphObject, raw);
     this.texts.push(text);
-    this.entries.push(JSON.stringify(graphIndexEntry(graphObject, graphObjectHash(text))));
+    this.entries.push(indexEntry);
     return this.texts.length - 1;
   }
 

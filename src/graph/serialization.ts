@@ -20,9 +20,7 @@
  *     text before `,"_rawData":` instead of the whole object (`parseGraphObjectProperties`).
  */
 import { hash } from 'node:crypto';
-import type { Entity, RawDataEntry, Relationship } from './types';
-
-export type GraphObject = Entity | Relationship;
+import type { GraphObject, RawDataEntry } from './types';
 
 /** The record the build read a `_rawData` entry from, with the JSON text it was staged as. */
 export interface RawRecordText {
@@ -153,6 +151,28 @@ export function parseGraphObjectProperties<T extends GraphObject = GraphObject>(
   const whole = JSON.parse(text) as T & { _rawData?: unknown };
   delete whole._rawData;
   return whole;
+}
+
+const COMMA = Buffer.from(',');
+const CLOSING = Buffer.from(']}');
+
+/**
+ * `{"<name>":[t₁,t₂,…]}` as bytes, from objects' JSON texts (strings or UTF-8 bytes) taken as they
+ * are: a graph file's content, or a JupiterOne upload body.
+ */
+export function objectListDocument(name: string, objectTexts: readonly (string | Uint8Array)[]): Buffer {
+  const pieces: Uint8Array[] = [Buffer.from(`{${JSON.stringify(name)}:[`)];
+  objectTexts.forEach((text, index) => {
+    if (index > 0) pieces.push(COMMA);
+    pieces.push(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
+  });
+  pieces.push(CLOSING);
+  return Buffer.concat(pieces);
+}
+
+/** A JSON text given as a string or as UTF-8 bytes, as a string. */
+export function jsonTextOf(text: string | Uint8Array): string {
+  return typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8');
 }
 
 /**

@@ -49,6 +49,9 @@ export interface MappedRelationship {
 
 export type Relationship = DirectRelationship | MappedRelationship;
 
+/** Any graph object: what files, uploads and the canonical text handle alike. */
+export type GraphObject = Entity | Relationship;
+
 export function isMappedRelationship(r: Relationship): r is MappedRelationship {
   return (r as MappedRelationship)._mapping !== undefined;
 }

@@ -10,7 +10,8 @@
  * too large it is rejected and reported, so the caller can mark its `_type` partial and JupiterOne
  * keeps that type's previous data instead of deleting it.
  */
-import type { Entity, Relationship } from '../graph/types';
+import { jsonTextOf, objectListDocument } from '../graph/serialization';
+import type { GraphObject } from '../graph/types';
 import type { GraphDatasetKind } from './types';
 
 /** JupiterOne's payload limit (AWS Lambda's 6 MiB request limit behind the persister). */
@@ -19,7 +20,7 @@ export const JUPITERONE_PAYLOAD_LIMIT_BYTES = 6_291_456;
 /** Default batch limit: the SDK's 5,000,000 bytes, well under the 6 MiB limit. */
 export const DEFAULT_MAX_BATCH_BYTES = 5_000_000;
 
-export type GraphObject = Entity | Relationship;
+export type { GraphObject };
 
 /**
  * What the batcher accepts: a graph object, or its JSON text (a line of the staged graph) as a
@@ -76,18 +77,12 @@ export function batchBodyBytes(kind: GraphDatasetKind, items: readonly PreparedO
   return total + Math.max(0, items.length - 1);
 }
 
-const COMMA = Buffer.from(',');
-const CLOSING = Buffer.from(']}');
-
 /** The request body carrying `items`, as bytes: staged texts go in as they are. */
 export function serializeBatchBody(kind: GraphDatasetKind, items: readonly PreparedObject[]): Buffer {
-  const pieces: Uint8Array[] = [Buffer.from(`{"${kind}":[`)];
-  items.forEach((item, index) => {
-    if (index > 0) pieces.push(COMMA);
-    pieces.push(typeof item.json === 'string' ? Buffer.from(item.json, 'utf8') : item.json);
-  });
-  pieces.push(CLOSING);
-  return Buffer.concat(pieces);
+  return objectListDocument(
+    kind,
+    items.map((item) => item.json),
+  );
 }
 
 /** A copy of the object without `_rawData`. */
@@ -128,7 +123,7 @@ export function prepareForUpload(
     if (bytes <= room) return { ok: true, prepared: new PreparedJson(uploadable, bytes) };
     let parsed: GraphObject;
     try {
-      parsed = JSON.parse(textOf(uploadable)) as GraphObject;
+      parsed = JSON.parse(jsonTextOf(uploadable)) as GraphObject;
     } catch {
       return { ok: false, rejected: { type: '(unknown)', key: '(unknown)', bytes, reason: 'not valid JSON' } };
     }
@@ -159,7 +154,7 @@ class PreparedJson implements PreparedObject {
   ) {}
 
   get object(): GraphObject {
-    return (this.#parsed ??= JSON.parse(textOf(this.json)) as GraphObject);
+    return (this.#parsed ??= JSON.parse(jsonTextOf(this.json)) as GraphObject);
   }
 
   get type(): string {
@@ -169,10 +164,6 @@ class PreparedJson implements PreparedObject {
   get key(): string {
     return describe(this.object).key;
   }
-}
-
-function textOf(json: string | Uint8Array): string {
-  return typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
 }
 
 function prepareWithoutRawData(object: GraphObject, room: number, originalBytes: number): PreparationResult {

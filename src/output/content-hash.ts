@@ -23,15 +23,9 @@ import { PRIVATE_FILE_MODE, isErrnoException, makePrivateDir } from './private-f
 
 export const CONTENT_HASHES_FOLDER = '.content-hashes-v2';
 
-/** The canonical JSON text of a graph object (see src/graph/serialization.ts). */
-export const canonicalJson = graphObjectJson;
-
-/** A short, stable hash of a canonical text: equal hashes ⇔ unchanged object. */
-export const textContentHash = graphObjectHash;
-
 /** The content hash of a graph object: the hash of its canonical text. */
 export function contentHash(graphObject: object): string {
-  return textContentHash(graphObjectJson(graphObject));
+  return graphObjectHash(graphObjectJson(graphObject));
 }
 
 function hashesFile(versionDir: string, kind: GraphObjectKind, type: string): string {

@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { link, readdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Entity, Relationship } from '../graph/types';
+import { objectListDocument } from '../graph/serialization';
+import type { GraphObject } from '../graph/types';
 import {
   GRAPH_FOLDER,
   GRAPH_OBJECT_KINDS,
@@ -27,7 +28,7 @@ import { makePrivateDir, readJsonFileIfPresent, writeNewPrivateFile } from './pr
 /** `DEFAULT_GRAPH_OBJECT_FILE_SIZE` of the JupiterOne SDK. */
 export const OBJECTS_PER_FILE = 500;
 
-export type GraphObject = Entity | Relationship;
+export type { GraphObject };
 
 /** One integration step as the data model declares it. */
 export interface GraphStep {
@@ -88,19 +89,6 @@ export function buildIntegrationSummary(
 
 /** Files of one `_type` being written at once while the next one fills. */
 const FILES_IN_FLIGHT = 4;
-const COMMA = Buffer.from(',');
-const CLOSING = Buffer.from(']}');
-
-/** A graph file's bytes: `{"<kind>":[` the objects' texts, comma-separated `]}`. */
-function graphFileBytes(kind: GraphObjectKind, objectTexts: readonly (string | Uint8Array)[]): Buffer {
-  const pieces: Uint8Array[] = [Buffer.from(`{${JSON.stringify(kind)}:[`)];
-  objectTexts.forEach((text, index) => {
-    if (index > 0) pieces.push(COMMA);
-    pieces.push(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
-  });
-  pieces.push(CLOSING);
-  return Buffer.concat(pieces);
-}
 
 /**
  * Writes the objects of one `_type` into its step folder, in files of at most 500, as they arrive
@@ -176,7 +164,7 @@ export class GraphTypeFileWriter {
     await this.folders;
     const name = `${randomUUID()}.json`;
     const file = path.join(this.fileFolder, name);
-    await writeNewPrivateFile(file, graphFileBytes(this.kind, objectTexts));
+    await writeNewPrivateFile(file, objectListDocument(this.kind, objectTexts));
     const indexEntry = path.join(this.indexFolder, name);
     if (process.platform === 'win32') {
       await link(file, indexEntry);

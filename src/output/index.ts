@@ -32,7 +32,7 @@ export {
   type ChangeTotals,
   type TypeChanges,
 } from './change-report';
-export { canonicalJson, contentHash, textContentHash } from './content-hash';
+export { contentHash } from './content-hash';
 export { localOutputPaths, type LocalOutputPaths } from './paths';
 export { formatLocalOutputSummary } from './output-summary';
 export { visualize, type VisualizeOptions } from './picture/visualize';

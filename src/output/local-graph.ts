@@ -31,6 +31,7 @@ import {
   graphIndexEntry,
   graphObjectHash,
   graphObjectJson,
+  jsonTextOf,
   parseGraphObjectProperties,
   type GraphIndexEntry,
 } from '../graph/serialization';
@@ -342,9 +343,7 @@ async function writeType(
   const hashes = new ContentHashWriter(buildDir, kind, type);
   /** The object of a text, parsed (all but `_rawData`) only for the picture, and checked to be of this type. */
   const parsed = (text: string | Uint8Array): GraphObject => {
-    const graphObject = parseGraphObjectProperties(
-      typeof text === 'string' ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8'),
-    );
+    const graphObject = parseGraphObjectProperties(jsonTextOf(text));
     if (graphObject._type !== type) {
       throw new Error(
         `A graph object of _type "${graphObject._type}" (_key "${graphObject._key}") came among the "${type}" ${kind}; ` +

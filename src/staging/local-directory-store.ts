@@ -210,10 +210,6 @@ class LocalStagedRun implements StagedRun {
     }
   }
 
-  async *readJsonTexts(dataset: string): AsyncIterable<string> {
-    for await (const batch of this.readJsonTextBatches(dataset)) yield* batch;
-  }
-
   async *readJsonTextBatches(dataset: string): AsyncIterable<string[]> {
     for await (const file of this.partFiles(dataset)) {
       for await (const lines of readLineBatches(file)) yield lines.map((line) => line.toString('utf8'));

@@ -57,13 +57,10 @@ export interface StagedRun {
    */
   read<T = unknown>(dataset: string): AsyncIterable<T>;
   /**
-   * Like `read`, but yields each record's JSON text unparsed: for consumers that send records on
-   * as JSON (the JupiterOne upload), parsing and serialising again would be wasted work.
-   */
-  readJsonTexts(dataset: string): AsyncIterable<string>;
-  /**
-   * Like `readJsonTexts`, a batch of records at a time (a few thousand, in order): for consumers
-   * that handle hundreds of thousands of records, one awaited step per record costs measurable time.
+   * Like `read`, but each record's JSON text unparsed, a batch of records at a time (a few thousand,
+   * in order): for consumers that pass records on as JSON, parsing and serialising again would be
+   * wasted work, and with hundreds of thousands of records one awaited step per record costs
+   * measurable time.
    */
   readJsonTextBatches(dataset: string): AsyncIterable<string[]>;
   /**

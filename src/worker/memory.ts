@@ -13,9 +13,9 @@ import { setFlagsFromString } from 'node:v8';
 /** The heap may grow to (1 + this / 100) × its live size before the next full collection. */
 export const HEAP_GROWING_PERCENT = 100;
 
+/** True when node was started with `flag` (a V8 option, which NODE_OPTIONS cannot carry). */
 function chosenByUser(flag: string): boolean {
-  const options = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return options.some((option) => option === flag || option.startsWith(`${flag}=`));
+  return process.execArgv.some((option) => option === flag || option.startsWith(`${flag}=`));
 }
 
 /**
