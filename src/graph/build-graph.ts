@@ -269,14 +269,13 @@ const EMPTY_BATCH: AppliedBatch = appliedBatch({
 
 /** Stages objects and their index entries side by side, in the same order. */
 class StagedObjectWriter {
-  private readonly objects: DatasetWriter<Uint8Array>;
-  private readonly index: DatasetWriter<Uint8Array>;
+  private readonly objects: DatasetWriter;
+  private readonly index: DatasetWriter;
 
   constructor(run: StagedRun, dataset: string, indexDataset: string, recordsPerPart: number | undefined) {
     // The objects are serialised already (record-conversion.ts); the writers stage their bytes.
-    const asIs = (bytes: Uint8Array) => bytes;
-    this.objects = new DatasetWriter<Uint8Array>(run, dataset, { recordsPerPart, serialize: asIs });
-    this.index = new DatasetWriter<Uint8Array>(run, indexDataset, { recordsPerPart, serialize: asIs });
+    this.objects = new DatasetWriter(run, dataset, { recordsPerPart });
+    this.index = new DatasetWriter(run, indexDataset, { recordsPerPart });
   }
 
   /** Adds object `id` of a batch; a promise only when it completed a part being written (see DatasetWriter.add). */

@@ -5,11 +5,8 @@ export interface DatasetWriterOptions<T> {
   recordsPerPart?: number;
   /** Index of the first part written; default 0. */
   startIndex?: number;
-  /**
-   * A record's JSON text, without a line break, as a string or as its UTF-8 bytes; default
-   * `JSON.stringify`.
-   */
-  serialize?: (record: T) => string | Uint8Array;
+  /** A record's JSON text, without a line break; default `JSON.stringify`. */
+  serialize?: (record: T) => string;
 }
 
 const NEWLINE = 0x0a;
@@ -21,8 +18,8 @@ const INITIAL_PART_BYTES = 256 * 1024;
  * (fetch pages, graph building) can add records one by one while memory stays bounded.
  *
  * Records are serialised as they are added, straight into the part's bytes: no array of texts to
- * join and encode again when the part is written, and a record given as bytes (a slice of a larger
- * buffer) is copied, so the writer never keeps its producer's buffers alive.
+ * join and encode again when the part is written, and a record given as bytes (`addBytes`, a range
+ * of a larger buffer) is copied, so the writer never keeps its producer's buffers alive.
  */
 export class DatasetWriter<T = unknown> {
   private bytes = Buffer.allocUnsafe(INITIAL_PART_BYTES);
@@ -32,7 +29,7 @@ export class DatasetWriter<T = unknown> {
   private written = 0;
   /** The part being written while the next one fills (at most one write in flight). */
   private inFlight: Promise<unknown> | undefined;
-  private readonly serialize: (record: T) => string | Uint8Array;
+  private readonly serialize: (record: T) => string;
   /** What the store answered for each part written, by index. */
   private readonly partsDone: PartInfo[] = [];
 
@@ -63,15 +60,9 @@ export class DatasetWriter<T = unknown> {
    */
   add(record: T): Promise<void> | undefined {
     const text = this.serialize(record);
-    if (typeof text === 'string') {
-      // At most three UTF-8 bytes per UTF-16 unit, plus the line break.
-      this.reserve(text.length * 3 + 1);
-      this.length += this.bytes.write(text, this.length, 'utf8');
-      return this.endRecord();
-    }
-    this.reserve(text.length + 1);
-    this.bytes.set(text, this.length);
-    this.length += text.length;
+    // At most three UTF-8 bytes per UTF-16 unit, plus the line break.
+    this.reserve(text.length * 3 + 1);
+    this.length += this.bytes.write(text, this.length, 'utf8');
     return this.endRecord();
   }
 
