@@ -7,12 +7,11 @@
  * 100,000-user build then uses both instead of one. Small tenants convert inline: starting a
  * thread (loading the converters and the data model's schemas) costs more than it saves there.
  *
- * Written on `node:worker_threads` directly: the pool needs only "send a batch, get its answer",
- * and a general pool library would add a dependency for a few dozen lines.
+ * The threads are a ThreadPool (util/thread-pool.ts) running conversion-worker.ts.
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { ThreadJobError, ThreadPool } from '../util/thread-pool';
 import type { GraphInstanceContext } from './converters';
 import type { ResourceName } from './data-model';
 import { convertRecordTexts, type ConvertedBatch } from './record-conversion';
@@ -24,14 +23,11 @@ export interface ConversionThreadData {
 
 /** One batch of staged records of one resource, sent to a thread. */
 export interface ConversionJob {
-  id: number;
   resource: ResourceName;
   recordTexts: string[];
   /** The account entity's key, when the account is in the graph (see convertRecordText). */
   accountKey?: string;
 }
-
-export type ConversionReply = { id: number; batch: ConvertedBatch } | { id: number; error: string };
 
 export interface RecordConverter {
   /** Threads converting (0: inline, on the calling thread). */
@@ -66,83 +62,37 @@ class InlineConverter implements RecordConverter {
   async close(): Promise<void> {}
 }
 
-interface PendingJob {
-  resolve: (batch: ConvertedBatch) => void;
-  reject: (error: Error) => void;
-}
-
-interface ConversionThread {
-  worker: Worker;
-  pending: Map<number, PendingJob>;
-  /** Set once the thread died; later jobs for it are refused with this. */
-  failure?: Error;
-}
-
-/** The code a thread runs: the worker module, behind tsx's loader when running from TypeScript sources. */
-function threadBootstrap(): string {
-  const extension = path.extname(__filename);
-  const workerModule = path.join(__dirname, `conversion-worker${extension}`);
-  const loadWorker = `require(${JSON.stringify(workerModule)});`;
-  // duo-j1 runs its TypeScript through tsx, whose loader is registered per thread.
-  return extension === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});${loadWorker}` : loadWorker;
-}
-
 class ThreadedConverter implements RecordConverter {
-  private readonly pool: ConversionThread[] = [];
-  private nextId = 0;
-  private closing = false;
+  private readonly pool: ThreadPool<ConversionJob, ConvertedBatch>;
 
-  constructor(
-    context: GraphInstanceContext,
-    readonly threads: number,
-  ) {
-    const code = threadBootstrap();
+  constructor(context: GraphInstanceContext, threads: number) {
     const workerData: ConversionThreadData = { context };
-    for (let index = 0; index < threads; index += 1) {
-      const worker = new Worker(code, { eval: true, workerData, resourceLimits: THREAD_RESOURCE_LIMITS });
-      const thread: ConversionThread = { worker, pending: new Map() };
-      thread.worker.on('message', (reply: ConversionReply) => {
-        const job = thread.pending.get(reply.id);
-        if (!job) return;
-        thread.pending.delete(reply.id);
-        if ('error' in reply) job.reject(new Error(`Converting staged records failed: ${reply.error}`));
-        else job.resolve(reply.batch);
-      });
-      const fail = (error: Error) => {
-        thread.failure ??= error;
-        for (const job of thread.pending.values()) job.reject(thread.failure);
-        thread.pending.clear();
-      };
-      thread.worker.on('error', (error) => fail(new Error(`A conversion thread failed: ${error.message}`)));
-      thread.worker.on('exit', (code) => {
-        if (!this.closing) fail(new Error(`A conversion thread stopped unexpectedly (exit code ${code}).`));
-      });
-      this.pool.push(thread);
-    }
-  }
-
-  convert(resource: ResourceName, recordTexts: string[], accountKey?: string): Promise<ConvertedBatch> {
-    // The least busy thread; ties go to the first, so batches spread evenly.
-    let thread = this.pool[0];
-    for (const candidate of this.pool) if (candidate.pending.size < thread.pending.size) thread = candidate;
-    if (thread.failure) return Promise.reject(thread.failure);
-    if (this.closing) return Promise.reject(new Error('The record converter is closed.'));
-    const id = (this.nextId += 1);
-    return new Promise<ConvertedBatch>((resolve, reject) => {
-      thread.pending.set(id, { resolve, reject });
-      const job: ConversionJob = { id, resource, recordTexts, ...(accountKey ? { accountKey } : {}) };
-      thread.worker.postMessage(job);
+    this.pool = new ThreadPool({
+      module: path.join(__dirname, 'conversion-worker'),
+      threads,
+      workerData,
+      resourceLimits: THREAD_RESOURCE_LIMITS,
+      name: 'conversion',
     });
   }
 
-  async close(): Promise<void> {
-    this.closing = true;
-    const stopped = new Error('The record converter was closed before the conversion finished.');
-    for (const thread of this.pool) {
-      for (const job of thread.pending.values()) job.reject(stopped);
-      thread.pending.clear();
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  async convert(resource: ResourceName, recordTexts: string[], accountKey?: string): Promise<ConvertedBatch> {
+    const job: ConversionJob = { resource, recordTexts, ...(accountKey ? { accountKey } : {}) };
+    try {
+      return await this.pool.run(job);
+    } catch (error) {
+      if (error instanceof ThreadJobError)
+        throw new Error(`Converting staged records failed: ${error.failure.stack}`, { cause: error });
+      throw error;
     }
-    await Promise.all(this.pool.map((thread) => thread.worker.terminate()));
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 
