@@ -16,6 +16,8 @@ interface JobMessage<J> {
 
 /** What a thread's failure to do one job looks like once it has crossed back. */
 export interface ThreadJobFailure {
+  /** The error's class name, e.g. `SyntaxError`. */
+  name: string;
   message: string;
   /** The error's `code` property, when it had a string one. */
   code?: string;
@@ -129,9 +131,10 @@ export class ThreadPool<J, R> {
 }
 
 function failureOf(error: unknown): ThreadJobFailure {
-  if (!(error instanceof Error)) return { message: String(error), stack: String(error) };
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error), stack: String(error) };
   const code: unknown = (error as Error & { code?: unknown }).code;
   return {
+    name: error.name,
     message: error.message,
     stack: error.stack ?? `${error.name}: ${error.message}`,
     ...(typeof code === 'string' ? { code } : {}),

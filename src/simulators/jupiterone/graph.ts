@@ -13,15 +13,10 @@
  *   the first filter group that matches anything, or a new mapper-owned entity built from
  *   `targetEntity` when nothing matches and `skipTargetCreation` is not set.
  */
-import { createHash, hash } from 'node:crypto';
-import {
-  type DirectRelationship,
-  type Entity,
-  isMappedRelationship,
-  type MappedRelationship,
-  type Relationship,
-} from '../../graph/types';
+import { hash } from 'node:crypto';
+import type { DirectRelationship, Entity, MappedRelationship, MappedRelationshipMapping } from '../../graph/types';
 import type { SyncJobCounters } from '../../jupiterone/types';
+import { HeldObject } from './held-object';
 
 /** Scope key of the entities the mapper creates; they survive every job's DIFF. */
 export const SYSTEM_MAPPER_SCOPE_KEY = 'system-mapper';
@@ -31,6 +26,13 @@ export interface MappedEdge {
   _fromEntityKey: string;
   _toEntityKey: string;
   targetEntityKey: string;
+}
+
+/** A mapped relationship as the account holds it. */
+export interface HeldMapping {
+  /** The mapped relationship as uploaded. */
+  relationship: HeldObject;
+  edges: MappedEdge[];
 }
 
 export interface HeldMappedRelationship {
@@ -47,19 +49,22 @@ export interface HeldGraph {
 }
 
 export class ScopeGraph {
-  entities = new Map<string, Entity>();
-  relationships = new Map<string, DirectRelationship>();
-  mapped = new Map<string, HeldMappedRelationship>();
+  entities = new Map<string, HeldObject>();
+  relationships = new Map<string, HeldObject>();
+  mapped = new Map<string, HeldMapping>();
 
   /** A deep copy, sorted by `_key` so that two snapshots of the same graph compare equal. */
   snapshot(): HeldGraph {
     const sorted = <T>(map: ReadonlyMap<string, T>): T[] =>
       [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, value]) => value);
-    return structuredClone({
-      entities: sorted(this.entities),
-      relationships: sorted(this.relationships),
-      mappedRelationships: sorted(this.mapped),
-    });
+    return {
+      entities: sorted(this.entities).map((held) => held.copy() as Entity),
+      relationships: sorted(this.relationships).map((held) => held.copy() as DirectRelationship),
+      mappedRelationships: sorted(this.mapped).map(({ relationship, edges }) => ({
+        relationship: relationship.copy() as MappedRelationship,
+        edges: edges.map((edge) => ({ ...edge })),
+      })),
+    };
   }
 }
 
@@ -75,7 +80,7 @@ export class AccountGraph {
     return graph;
   }
 
-  *allEntities(): Iterable<Entity> {
+  *allEntities(): Iterable<HeldObject> {
     for (const graph of this.scopes.values()) yield* graph.entities.values();
   }
 }
@@ -97,8 +102,8 @@ export type FinalizeCounters = Pick<
 
 export interface FinalizeInput {
   scopeKey: string;
-  entities: ReadonlyMap<string, Entity>;
-  relationships: ReadonlyMap<string, Relationship>;
+  entities: ReadonlyMap<string, HeldObject>;
+  relationships: ReadonlyMap<string, HeldObject>;
   partialTypes: ReadonlySet<string>;
 }
 
@@ -110,32 +115,15 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-const fingerprints = new WeakMap<object, string>();
-
 /**
- * Digest of an object's JSON text, computed once per object and only when finalize compares it
- * with a held object of the same key: the first finalize of a scope compares nothing, and a held
- * object keeps its digest for every later finalize, so each object is serialised at most once
- * (and no second copy of the graph is kept).
+ * Whether two held objects are the same: equal texts (re-sent objects are usually serialised by
+ * the same code, so the digests settle almost every comparison), or equal once keys are sorted.
  */
-export function fingerprintOf(object: object): string {
-  let fingerprint = fingerprints.get(object);
-  if (fingerprint === undefined) {
-    fingerprint = createHash('sha1').update(JSON.stringify(object)).digest('base64');
-    fingerprints.set(object, fingerprint);
-  }
-  return fingerprint;
+function sameContent(a: HeldObject, b: HeldObject): boolean {
+  return a === b || a.digest() === b.digest() || canonicalJson(a.value()) === canonicalJson(b.value());
 }
 
-function sameContent(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
-  // Re-sent objects are usually built by the same code, keys in the same order: the plain JSON
-  // comparison settles most of them without sorting keys.
-  return fingerprintOf(a) === fingerprintOf(b) || canonicalJson(a) === canonicalJson(b);
-}
-
-function sameMapped(a: HeldMappedRelationship, b: HeldMappedRelationship): boolean {
+function sameMapped(a: HeldMapping, b: HeldMapping): boolean {
   return sameContent(a.relationship, b.relationship) && JSON.stringify(a.edges) === JSON.stringify(b.edges);
 }
 
@@ -149,7 +137,7 @@ interface ChangeTally {
 function tallyChanges<T>(
   previous: ReadonlyMap<string, T>,
   next: ReadonlyMap<string, T>,
-  same: (a: T, b: T) => boolean = sameContent,
+  same: (a: T, b: T) => boolean,
 ): ChangeTally {
   const tally = { created: 0, updated: 0, deleted: 0 };
   for (const [key, object] of next) {
@@ -168,26 +156,26 @@ export function finalizeIntoAccount(account: AccountGraph, input: FinalizeInput)
 
   const entities = new Map(input.entities);
   for (const [key, entity] of previous.entities) {
-    if (!entities.has(key) && isPartial(entity._type)) entities.set(key, entity);
+    if (!entities.has(key) && isPartial(entity.type)) entities.set(key, entity);
   }
+  const hasEnds = (relationship: HeldObject) =>
+    entities.has(relationship.fromEntityKey as string) && entities.has(relationship.toEntityKey as string);
 
   let relationshipCreateErrors = 0;
-  const relationships = new Map<string, DirectRelationship>();
-  const uploadedMapped: MappedRelationship[] = [];
+  const relationships = new Map<string, HeldObject>();
+  const uploadedMapped: HeldObject[] = [];
   for (const [key, relationship] of input.relationships) {
-    if (isMappedRelationship(relationship)) {
+    if (relationship.mapping !== undefined) {
       uploadedMapped.push(relationship);
-    } else if (entities.has(relationship._fromEntityKey) && entities.has(relationship._toEntityKey)) {
+    } else if (hasEnds(relationship)) {
       relationships.set(key, relationship);
     } else {
       relationshipCreateErrors++;
     }
   }
   for (const [key, relationship] of previous.relationships) {
-    if (relationships.has(key) || input.relationships.has(key) || !isPartial(relationship._type)) continue;
-    if (entities.has(relationship._fromEntityKey) && entities.has(relationship._toEntityKey)) {
-      relationships.set(key, relationship);
-    }
+    if (relationships.has(key) || input.relationships.has(key) || !isPartial(relationship.type)) continue;
+    if (hasEnds(relationship)) relationships.set(key, relationship);
   }
 
   const next = new ScopeGraph();
@@ -201,15 +189,15 @@ export function finalizeIntoAccount(account: AccountGraph, input: FinalizeInput)
   for (const relationship of uploadedMapped) {
     const resolved = resolveMappedRelationship(account, finder, entities, relationship);
     if (resolved === 'error') mappedCreateErrors++;
-    else if (resolved.edges.length > 0) next.mapped.set(relationship._key, resolved);
+    else if (resolved.edges.length > 0) next.mapped.set(relationship.key, resolved);
   }
   for (const [key, held] of previous.mapped) {
-    if (next.mapped.has(key) || input.relationships.has(key) || !isPartial(held.relationship._type)) continue;
-    if (entities.has(held.relationship._mapping.sourceEntityKey)) next.mapped.set(key, held);
+    if (next.mapped.has(key) || input.relationships.has(key) || !isPartial(held.relationship.type)) continue;
+    if (entities.has(held.relationship.mapping!.sourceEntityKey)) next.mapped.set(key, held);
   }
 
-  const entityChanges = tallyChanges(previous.entities, next.entities);
-  const relationshipChanges = tallyChanges(previous.relationships, next.relationships);
+  const entityChanges = tallyChanges(previous.entities, next.entities, sameContent);
+  const relationshipChanges = tallyChanges(previous.relationships, next.relationships, sameContent);
   const mappedChanges = tallyChanges(previous.mapped, next.mapped, sameMapped);
   return {
     numEntitiesCreated: entityChanges.created,
@@ -229,12 +217,12 @@ export function finalizeIntoAccount(account: AccountGraph, input: FinalizeInput)
 function resolveMappedRelationship(
   account: AccountGraph,
   finder: TargetFinder,
-  scopeEntities: ReadonlyMap<string, Entity>,
-  relationship: MappedRelationship,
-): HeldMappedRelationship | 'error' {
-  const mapping = relationship._mapping;
+  scopeEntities: ReadonlyMap<string, HeldObject>,
+  relationship: HeldObject,
+): HeldMapping | 'error' {
+  const mapping = relationship.mapping!;
   if (!scopeEntities.has(mapping.sourceEntityKey)) return 'error';
-  let targets: Entity[] = [];
+  let targets: HeldObject[] = [];
   for (const group of mapping.targetFilterKeys) {
     targets = finder.find(group, mapping.targetEntity);
     if (targets.length > 0) break;
@@ -244,27 +232,28 @@ function resolveMappedRelationship(
     if (mapping.skipTargetCreation === true) return { relationship, edges: [] };
     const created = mapperEntityFor(mapping.targetEntity, mapping.targetFilterKeys[0]);
     if (created === undefined) return 'error';
-    mapperScope.entities.set(created._key, created);
-    finder.add(created);
-    targets = [created];
+    const held = HeldObject.live(created);
+    mapperScope.entities.set(created._key, held);
+    finder.add(held);
+    targets = [held];
   } else {
     // The mapper keeps the entities it owns up to date with what mappings say about them.
     for (const target of targets) {
-      if (mapperScope.entities.get(target._key) === target) {
-        mergeTargetProperties(target, mapping.targetEntity);
-        fingerprints.delete(target);
+      if (mapperScope.entities.get(target.key) === target) {
+        mergeTargetProperties(target.value() as Entity, mapping.targetEntity);
+        target.updated();
       }
     }
   }
   const edges = targets.map((target) =>
     mapping.relationshipDirection === 'FORWARD'
-      ? { _fromEntityKey: mapping.sourceEntityKey, _toEntityKey: target._key, targetEntityKey: target._key }
-      : { _fromEntityKey: target._key, _toEntityKey: mapping.sourceEntityKey, targetEntityKey: target._key },
+      ? { _fromEntityKey: mapping.sourceEntityKey, _toEntityKey: target.key, targetEntityKey: target.key }
+      : { _fromEntityKey: target.key, _toEntityKey: mapping.sourceEntityKey, targetEntityKey: target.key },
   );
   return { relationship, edges };
 }
 
-type TargetEntity = MappedRelationship['_mapping']['targetEntity'];
+type TargetEntity = MappedRelationshipMapping['targetEntity'];
 
 function mergeTargetProperties(target: Entity, properties: TargetEntity): void {
   for (const [name, value] of Object.entries(properties)) {
@@ -304,7 +293,11 @@ function valuesOf(value: unknown): Primitive[] {
  * Whether an entity matches one filter group: `_class` must contain every target class; any other
  * property matches when the entity's value (or one element of its array) equals the target value.
  */
-export function matchesFilterGroup(entity: Entity, group: readonly string[], targetEntity: TargetEntity): boolean {
+export function matchesFilterGroup(
+  entity: Record<string, unknown>,
+  group: readonly string[],
+  targetEntity: TargetEntity,
+): boolean {
   return group.every((key) => {
     const wanted = valuesOf(targetEntity[key]);
     const have = valuesOf(entity[key]);
@@ -316,39 +309,59 @@ export function matchesFilterGroup(entity: Entity, group: readonly string[], tar
 /** Caps the index entries of one entity whose filter properties are long arrays. */
 const MAX_INDEX_TUPLES_PER_ENTITY = 1000;
 
+/** An entity in a target index, with the value its filter properties were read from. */
+interface IndexedEntity {
+  held: HeldObject;
+  value: Record<string, unknown>;
+}
+
 /**
  * Finds mapping targets through one index per filter group (a tenant maps every user, so a scan of
  * the account per mapping would be quadratic). Index hits are confirmed with matchesFilterGroup.
+ *
+ * A group that filters on `_type` (nearly all do) is indexed one type at a time, from the types
+ * held beside each object, so only the entities of the wanted type are ever parsed.
  */
 class TargetFinder {
-  private readonly indexes = new Map<string, Map<string, Entity[]>>();
+  private readonly indexes = new Map<
+    string,
+    { group: readonly string[]; type?: string; index: Map<string, IndexedEntity[]> }
+  >();
 
   constructor(private readonly account: AccountGraph) {}
 
-  find(group: readonly string[], targetEntity: TargetEntity): Entity[] {
-    const index = this.indexFor(group);
+  find(group: readonly string[], targetEntity: TargetEntity): HeldObject[] {
+    const type = group.includes('_type') && typeof targetEntity._type === 'string' ? targetEntity._type : undefined;
+    const index = this.indexFor(group, type);
     const probe = JSON.stringify(group.map((key) => valuesOf(targetEntity[key])[0]));
-    return (index.get(probe) ?? []).filter((entity) => matchesFilterGroup(entity, group, targetEntity));
+    return (index.get(probe) ?? [])
+      .filter((entity) => matchesFilterGroup(entity.value, group, targetEntity))
+      .map((entity) => entity.held);
   }
 
-  add(entity: Entity): void {
-    for (const [signature, index] of this.indexes) addToIndex(index, JSON.parse(signature) as string[], entity);
-  }
-
-  private indexFor(group: readonly string[]): Map<string, Entity[]> {
-    const signature = JSON.stringify(group);
-    let index = this.indexes.get(signature);
-    if (!index) {
-      index = new Map();
-      for (const entity of this.account.allEntities()) addToIndex(index, group, entity);
-      this.indexes.set(signature, index);
+  add(entity: HeldObject): void {
+    for (const { group, type, index } of this.indexes.values()) {
+      if (type === undefined || entity.type === type) addToIndex(index, group, entity);
     }
-    return index;
+  }
+
+  private indexFor(group: readonly string[], type: string | undefined): Map<string, IndexedEntity[]> {
+    const signature = JSON.stringify([group, type ?? null]);
+    let indexed = this.indexes.get(signature);
+    if (!indexed) {
+      indexed = { group, type, index: new Map() };
+      for (const entity of this.account.allEntities()) {
+        if (type === undefined || entity.type === type) addToIndex(indexed.index, group, entity);
+      }
+      this.indexes.set(signature, indexed);
+    }
+    return indexed.index;
   }
 }
 
-function addToIndex(index: Map<string, Entity[]>, group: readonly string[], entity: Entity): void {
-  const valueLists = group.map((key) => valuesOf(entity[key]));
+function addToIndex(index: Map<string, IndexedEntity[]>, group: readonly string[], held: HeldObject): void {
+  const value = held.value() as Record<string, unknown>;
+  const valueLists = group.map((key) => valuesOf(value[key]));
   let tuples: Primitive[][];
   if (valueLists.every((values) => values.length === 1)) {
     tuples = [valueLists.map((values) => values[0])];
@@ -360,9 +373,10 @@ function addToIndex(index: Map<string, Entity[]>, group: readonly string[], enti
         .slice(0, MAX_INDEX_TUPLES_PER_ENTITY);
     }
   }
+  const entry = { held, value };
   for (const tuple of new Set(tuples.map((tuple) => JSON.stringify(tuple)))) {
     const bucket = index.get(tuple);
-    if (bucket) bucket.push(entity);
-    else index.set(tuple, [entity]);
+    if (bucket) bucket.push(entry);
+    else index.set(tuple, [entry]);
   }
 }

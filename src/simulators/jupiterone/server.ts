@@ -12,14 +12,12 @@
  * `?owner=system-mapper`, `GET /__sim/jobs`, `GET /__sim/requests`. The request log records method,
  * path, status, body size, object counts and correlation ids — never headers, so never the key.
  */
-import { isAscii } from 'node:buffer';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { listen } from '../listen';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
-import type { Entity, Relationship } from '../../graph/types';
 import {
   type PartialDatasets,
   type SyncJob,
@@ -29,7 +27,9 @@ import {
   type SyncJobCounters,
 } from '../../jupiterone/types';
 import { AccountGraph, finalizeIntoAccount, type HeldGraph, SYSTEM_MAPPER_SCOPE_KEY } from './graph';
-import { validateEntity, validateRelationship } from './validation';
+import { HeldObject } from './held-object';
+import { parseJsonObjectBody, UploadBodyError, type UploadBody, type UploadKind } from './upload-body';
+import { UploadReaders, type UploadReaderOptions } from './upload-readers';
 
 /** The persister's payload limit: AWS Lambda's 6 MiB request limit. */
 export const SIMULATED_PAYLOAD_LIMIT_BYTES = 6_291_456;
@@ -99,6 +99,8 @@ export interface JupiterOneSimulatorOptions {
    */
   finalizeDelayMs?: number;
   faults?: Partial<JupiterOneSimulatorFaults>;
+  /** How upload bodies are read: large ones on threads by default. */
+  uploadReaders?: UploadReaderOptions;
   /** Oldest entries are dropped beyond this many. Default 100,000. */
   requestLogLimit?: number;
 }
@@ -166,8 +168,8 @@ interface JobRecord {
   job: SyncJob & SyncJobCounters;
   account: string;
   scopeKey: string;
-  entities: Map<string, Entity>;
-  relationships: Map<string, Relationship>;
+  entities: Map<string, HeldObject>;
+  relationships: Map<string, HeldObject>;
   partialDatasets?: PartialDatasets;
   finalizeDueAt?: number;
   abortReason?: string;
@@ -193,7 +195,6 @@ interface Answer {
 const JOB_SOURCES: readonly SyncJobSource[] = ['api', 'integration-managed', 'integration-external', 'system-internal'];
 const ABORT_STATUSES: readonly SyncJobStatus[] = ['ABORTED', 'ABORTED_DUE_TO_INVALID_CONFIGURATION', 'ERROR_BAD_DATA'];
 const MAX_EVENTS_PER_JOB = 1000;
-const MAX_PROBLEMS_LISTED = 5;
 /** Bound on a gzipped body once decompressed, so a small request cannot exhaust memory. */
 const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
@@ -262,6 +263,9 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
   const requestLog: SimulatorRequestLogEntry[] = [];
   let sequence = 0;
   let activeApiRequests = 0;
+  const uploadReaders = new UploadReaders(options.uploadReaders);
+  /** Settles once the latest upload so far is applied (or refused): uploads apply in arrival order. */
+  let uploadsApplied: Promise<void> = Promise.resolve();
 
   const graphOf = (accountId: string): AccountGraph => {
     let graph = graphs.get(accountId);
@@ -378,78 +382,62 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
     return { status: 200, body: { job: { ...job } } };
   };
 
-  const acceptObjects = (
+  /**
+   * Reads and validates a whole body before changing anything, so a refused upload leaves the job
+   * unchanged. With ignoreDuplicates the latest copy of a key wins, as JupiterOne documents.
+   */
+  const upload = async (
     record: JobRecord,
-    kind: 'entities' | 'relationships',
-    objects: unknown,
+    bytes: Buffer,
+    kinds: readonly UploadKind[],
     ignoreDuplicates: boolean,
-    seen: Set<string>,
-  ): number => {
-    if (!Array.isArray(objects)) {
-      throw new HttpError(
-        400,
-        kind === 'entities' ? 'ENTITY_IS_NOT_ARRAY' : 'RELATIONSHIP_IS_NOT_ARRAY',
-        `"${kind}" should be an array`,
-      );
+    entry: SimulatorRequestLogEntry,
+  ): Promise<Answer> => {
+    requireAwaitingUploads(record, 'upload');
+    const reading = uploadReaders.read(bytes, kinds);
+    const previous = uploadsApplied;
+    let applied!: () => void;
+    uploadsApplied = new Promise((resolve) => (applied = resolve));
+    try {
+      const read = await reading;
+      await previous;
+      // The job may have been finalized or aborted while the body was being read.
+      requireAwaitingUploads(record, 'upload');
+      return applyUpload(record, read.bytes, read.body, ignoreDuplicates, entry);
+    } finally {
+      applied();
     }
-    const validate = kind === 'entities' ? validateEntity : validateRelationship;
-    const problems: string[] = [];
-    objects.forEach((object: unknown, index) => {
-      const problem = validate(object);
-      if (problem && problems.length < MAX_PROBLEMS_LISTED) {
-        const key = (object as { _key?: unknown })?._key;
-        problems.push(
-          `${kind}[${index}]${typeof key === 'string' ? ` (_key ${JSON.stringify(key)})` : ''}: ${problem}`,
-        );
-      }
-    });
-    if (problems.length > 0) throw new HttpError(400, 'INVALID_GRAPH_OBJECT', problems.join('; '));
-    const held = kind === 'entities' ? record.entities : record.relationships;
-    if (!ignoreDuplicates) {
-      for (const object of objects as { _key: string }[]) {
-        if (held.has(object._key) || seen.has(object._key)) {
-          throw new HttpError(400, 'DUPLICATE_KEY_DETECTED', `Duplicate _key detected (_key=${object._key}).`);
-        }
-        seen.add(object._key);
-      }
-    }
-    return objects.length;
   };
 
-  /** Validates a whole body first, so a refused upload leaves the job unchanged. */
-  const upload = (
+  const applyUpload = (
     record: JobRecord,
-    body: Record<string, unknown>,
-    kinds: readonly ('entities' | 'relationships')[],
+    bytes: Buffer,
+    body: UploadBody,
     ignoreDuplicates: boolean,
     entry: SimulatorRequestLogEntry,
   ): Answer => {
-    requireAwaitingUploads(record, 'upload');
-    if (body.deleteEntities !== undefined || body.deleteRelationships !== undefined) {
-      throw new HttpError(
-        400,
-        'UNSUPPORTED_OPERATION',
-        'Deleting by _id is not supported by DIFF jobs in the simulator.',
-      );
-    }
-    const present = kinds.filter((kind) => kinds.length === 1 || body[kind] !== undefined);
-    if (present.length === 0) {
-      throw new HttpError(400, 'NOTHING_TO_UPLOAD', 'The body must carry "entities" and/or "relationships" arrays.');
-    }
-    const seen = { entities: new Set<string>(), relationships: new Set<string>() };
-    for (const kind of present) {
-      entry[kind] = acceptObjects(record, kind, body[kind], ignoreDuplicates, seen[kind]);
-    }
-    for (const kind of present) {
-      const objects = body[kind] as { _key: string }[];
-      // With ignoreDuplicates the latest copy of a key wins, as JupiterOne documents.
-      if (kind === 'entities') {
-        for (const object of objects) record.entities.set(object._key, object as Entity);
-        record.job.numEntitiesUploaded += objects.length;
-      } else {
-        for (const object of objects) record.relationships.set(object._key, object as Relationship);
-        record.job.numRelationshipsUploaded += objects.length;
+    const uploaded = Object.entries(body) as [UploadKind, NonNullable<(typeof body)[UploadKind]>][];
+    if (!ignoreDuplicates) {
+      for (const [kind, objects] of uploaded) {
+        const held = record[kind];
+        const seen = new Set<string>();
+        for (const key of objects.keys) {
+          if (held.has(key) || seen.has(key)) {
+            throw new HttpError(400, 'DUPLICATE_KEY_DETECTED', `Duplicate _key detected (_key=${key}).`);
+          }
+          seen.add(key);
+        }
       }
+    }
+    for (const [kind, objects] of uploaded) {
+      const count = objects.keys.length;
+      entry[kind] = count;
+      const held = record[kind];
+      for (let index = 0; index < count; index += 1) {
+        held.set(objects.keys[index], HeldObject.uploaded(bytes, objects, index));
+      }
+      if (kind === 'entities') record.job.numEntitiesUploaded += count;
+      else record.job.numRelationshipsUploaded += count;
     }
     return { status: 200, body: { job: { ...record.job } } };
   };
@@ -593,27 +581,13 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
     return { bytes, buffer: bytes <= maxBodyBytes ? Buffer.concat(chunks) : undefined };
   };
 
-  const parseJson = (req: IncomingMessage, buffer: Buffer): Record<string, unknown> => {
-    let raw = buffer;
-    if ((req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
-      try {
-        raw = gunzipSync(buffer, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
-      } catch {
-        throw new HttpError(400, 'INVALID_BODY', 'The gzipped body cannot be decompressed.');
-      }
-    }
-    if (raw.length === 0) return {};
+  /** The body as sent, gunzipped when it says it is gzipped. */
+  const decompressed = (req: IncomingMessage, buffer: Buffer): Buffer => {
+    if ((req.headers['content-encoding'] ?? '').toLowerCase() !== 'gzip') return buffer;
     try {
-      // An ASCII body (duo-j1 writes nothing else) decodes as Latin-1, a plain copy; validating
-      // UTF-8 would take longer than parsing the JSON.
-      const parsed: unknown = JSON.parse(isAscii(raw) ? raw.toString('latin1') : raw.toString('utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new HttpError(400, 'INVALID_BODY', 'The body must be a JSON object.');
-      }
-      return parsed as Record<string, unknown>;
-    } catch (error) {
-      if (error instanceof HttpError) throw error;
-      throw new HttpError(400, 'INVALID_JSON', 'The body is not valid JSON.');
+      return gunzipSync(buffer, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
+    } catch {
+      throw new HttpError(400, 'INVALID_BODY', 'The gzipped body cannot be decompressed.');
     }
   };
 
@@ -688,8 +662,11 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
         );
       }
       answer =
-        route === 'inspect' ? inspect(url, accountId) : dispatch(route, jobId, accountId, req, url, buffer, entry);
-    } catch (error) {
+        route === 'inspect'
+          ? inspect(url, accountId)
+          : await dispatch(route, jobId, accountId, req, url, buffer, entry);
+    } catch (caught) {
+      const error = caught instanceof UploadBodyError ? new HttpError(400, caught.code, caught.message) : caught;
       if (!(error instanceof HttpError)) throw error;
       answer = { status: error.status, body: { error: { code: error.code, message: error.message } } };
       if (error.status === 429 && faults.retryAfterSeconds !== undefined) {
@@ -722,10 +699,10 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
     url: URL,
     buffer: Buffer,
     entry: SimulatorRequestLogEntry,
-  ): Answer => {
-    const body = parseJson(req, buffer);
+  ): Answer | Promise<Answer> => {
+    const bytes = decompressed(req, buffer);
     if (route === 'start-job') {
-      const answer = startJob(body, accountId);
+      const answer = startJob(parseJsonObjectBody(bytes), accountId);
       entry.jobId = (answer.body as { job: SyncJob }).job.id;
       return answer;
     }
@@ -735,17 +712,17 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
       case 'get-job':
         return { status: 200, body: { job: { ...job.job } } };
       case 'upload-entities':
-        return upload(job, body, ['entities'], ignoreDuplicates, entry);
+        return upload(job, bytes, ['entities'], ignoreDuplicates, entry);
       case 'upload-relationships':
-        return upload(job, body, ['relationships'], ignoreDuplicates, entry);
+        return upload(job, bytes, ['relationships'], ignoreDuplicates, entry);
       case 'upload':
-        return upload(job, body, ['entities', 'relationships'], ignoreDuplicates, entry);
+        return upload(job, bytes, ['entities', 'relationships'], ignoreDuplicates, entry);
       case 'finalize':
-        return finalize(job, body, entry);
+        return finalize(job, parseJsonObjectBody(bytes), entry);
       case 'abort':
-        return abort(job, body);
+        return abort(job, parseJsonObjectBody(bytes));
       case 'events':
-        return addEvents(job, body);
+        return addEvents(job, parseJsonObjectBody(bytes));
       default:
         throw new HttpError(404, 'NOT_FOUND', `No route ${req.method} ${url.pathname}.`);
     }
@@ -789,6 +766,7 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       });
+      await uploadReaders.close();
     },
   };
 }
