@@ -8,6 +8,7 @@ import {
   computeDuoSignature,
   duoAuthorizationHeader,
   formatDuoDate,
+  readAheadOffset,
   type DuoListEndpointName,
   type DuoLogLevel,
   type DuoPage,
@@ -166,6 +167,56 @@ describe('Duo paging', () => {
       assert.equal(warning.fields.endpoint, '/admin/v1/users');
     });
   }
+
+  /** Waits until the simulator has logged `count` requests, or gives up after two seconds. */
+  async function requestsLogged(count: number): Promise<number> {
+    for (let waited = 0; simulator.requestLog.length < count && waited < 2000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return simulator.requestLog.length;
+  }
+
+  it('requests the next page while the consumer still holds the current one, at the offset Duo stated', async () => {
+    const pages = client.pages('users');
+    const first = await pages.next();
+    assert.equal(first.done, false);
+    // The consumer has not asked for page 2, yet it is on its way: it was requested from page 1's text.
+    assert.equal(await requestsLogged(2), 2);
+    assert.deepEqual(
+      simulator.requestLog.map((entry) => entry.offset),
+      [0, 300],
+    );
+    const rest = await collect({ [Symbol.asyncIterator]: () => pages });
+    assert.deepEqual(
+      [first.value, ...rest].map((page) => page!.offset),
+      [0, 300, 600],
+    );
+    // Nothing was requested twice or in vain.
+    assert.deepEqual(
+      simulator.requestLog.map((entry) => entry.offset),
+      [0, 300, 600],
+    );
+  });
+
+  it('requests nothing ahead when told not to (a caller reading one page only)', async () => {
+    const pages = client.pages('users', { pageSize: 1, readAhead: false });
+    await pages.next();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pages.return(undefined);
+    assert.equal(simulator.requestLog.length, 1);
+  });
+
+  it('reads the stated next offset from a page text without parsing it', () => {
+    assert.equal(readAheadOffset('{"metadata":{"next_offset":300,"total_objects":900},"response":[{"a":1}]}'), 300);
+    assert.equal(readAheadOffset('{"response":[{"a":1}],"stat":"OK","metadata":{ "next_offset" : 7 }}'), 7);
+    // A record's own "next_offset" member may be read instead: pages uses the offset only once the parsed page agrees.
+    assert.equal(readAheadOffset('{"response":[{"next_offset":5}],"metadata":{"next_offset":9}}'), 5);
+    assert.equal(readAheadOffset('{"metadata":{"next_offset":null},"response":[{"a":1}]}'), undefined);
+    assert.equal(readAheadOffset('{"metadata":{"total_objects":1},"response":[{"a":1}]}'), undefined);
+    assert.equal(readAheadOffset('{"response":[{"note":"\\"next_offset\\":4"}]}'), undefined);
+    // An empty page that promises more ends the paging; nothing is read ahead after it.
+    assert.equal(readAheadOffset('{"metadata":{"next_offset":600},"response": [ ],"stat":"OK"}'), undefined);
+  });
 
   it('declares each resource with its endpoints, grants and page size', () => {
     const table = Object.values(DUO_RESOURCES).map((resource) => [

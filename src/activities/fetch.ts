@@ -50,7 +50,7 @@ export function createFetchActivities(deps: ActivityDependencies) {
         // One cheap signed request: any answer but 401 proves the credentials. A 403 only means
         // this endpoint's grant is missing; the fetch of that resource will report it.
         try {
-          const pages = client.pages('users', { pageSize: 1, signal: cancellationSignal() });
+          const pages = client.pages('users', { pageSize: 1, readAhead: false, signal: cancellationSignal() });
           await pages.next();
           await pages.return(undefined);
         } catch (error) {
