@@ -63,7 +63,6 @@ export function graphObjectJson(graphObject: object, raw?: RawRecordText): strin
   return asciiOnly(withRawData(text ?? stringifiedInCanonicalOrder(properties, names), rawData, raw));
 }
 
-const NON_ASCII = /[\u0080-\uffff]/;
 const NON_ASCII_CHARACTERS = /[\u0080-\uffff]/g;
 
 /**
@@ -72,7 +71,9 @@ const NON_ASCII_CHARACTERS = /[\u0080-\uffff]/g;
  * instead of validating UTF-8, which for a body of megabytes takes longer than parsing it.
  */
 function asciiOnly(text: string): string {
-  if (!NON_ASCII.test(text)) return text;
+  // A text is ASCII exactly when its UTF-8 is as long as it is: a native count, several times
+  // faster than testing the text with a regular expression.
+  if (Buffer.byteLength(text, 'utf8') === text.length) return text;
   return text.replace(
     NON_ASCII_CHARACTERS,
     (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
