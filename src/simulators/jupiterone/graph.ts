@@ -278,7 +278,14 @@ export function mapperEntityFor(targetEntity: TargetEntity, firstGroup: string[]
       ? targetEntity._key
       : // Filter values are primitives (validation.ts checks), so plain JSON is already canonical.
         `${SYSTEM_MAPPER_SCOPE_KEY}:${type}:${hash('sha256', JSON.stringify(filterValues), 'hex').slice(0, 24)}`;
-  return { ...targetEntity, _key: key, _type: type, _class: classList, _source: 'system-mapper' };
+  // Object.assign, then the identity: measured an order of magnitude faster than an object spread
+  // here (a tenant maps every user, so this runs once per user).
+  const entity = Object.assign({}, targetEntity) as Entity;
+  entity._key = key;
+  entity._type = type;
+  entity._class = classList;
+  entity._source = 'system-mapper';
+  return entity;
 }
 
 type Primitive = string | number | boolean | null;
@@ -346,7 +353,8 @@ class TargetFinder {
   }
 
   private indexFor(group: readonly string[], type: string | undefined): Map<string, IndexedEntity[]> {
-    const signature = JSON.stringify([group, type ?? null]);
+    // Filter keys are property names; NUL and SOH do not occur in them.
+    const signature = `${group.join('\u0000')}\u0001${type ?? ''}`;
     let indexed = this.indexes.get(signature);
     if (!indexed) {
       indexed = { group, type, index: new Map() };
@@ -361,22 +369,21 @@ class TargetFinder {
 
 function addToIndex(index: Map<string, IndexedEntity[]>, group: readonly string[], held: HeldObject): void {
   const value = held.value() as Record<string, unknown>;
-  const valueLists = group.map((key) => valuesOf(value[key]));
-  let tuples: Primitive[][];
-  if (valueLists.every((values) => values.length === 1)) {
-    tuples = [valueLists.map((values) => values[0])];
-  } else {
-    tuples = [[]];
-    for (const values of valueLists) {
-      tuples = tuples
-        .flatMap((tuple) => values.map((value) => [...tuple, value]))
-        .slice(0, MAX_INDEX_TUPLES_PER_ENTITY);
-    }
-  }
   const entry = { held, value };
-  for (const tuple of new Set(tuples.map((tuple) => JSON.stringify(tuple)))) {
+  const add = (tuple: string) => {
     const bucket = index.get(tuple);
     if (bucket) bucket.push(entry);
     else index.set(tuple, [entry]);
+  };
+  const valueLists = group.map((key) => valuesOf(value[key]));
+  if (valueLists.every((values) => values.length === 1)) {
+    // One tuple, the usual case (an email and a type): nothing to combine or de-duplicate.
+    add(JSON.stringify(valueLists.map((values) => values[0])));
+    return;
   }
+  let tuples: Primitive[][] = [[]];
+  for (const values of valueLists) {
+    tuples = tuples.flatMap((tuple) => values.map((value) => [...tuple, value])).slice(0, MAX_INDEX_TUPLES_PER_ENTITY);
+  }
+  for (const tuple of new Set(tuples.map((tuple) => JSON.stringify(tuple)))) add(tuple);
 }
