@@ -12,6 +12,7 @@ import { syncJobChangeCounts, type SyncJobChangeCounts } from '../jupiterone/cli
 import { formatChangeReport } from '../output/change-report';
 import { writeLocalGraphFromStagedRun } from '../output/staged-graph';
 import type { GraphStep } from '../output/graph-files';
+import type { StagedRun } from '../staging/store';
 import type { LocalDeliveryReport, PartialType } from '../workflows/contract';
 import { jupiterOneClientFor } from './clients';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
@@ -29,15 +30,22 @@ export const LOCAL_GRAPH_STEPS: readonly GraphStep[] = GRAPH_STEPS.map((step) =>
   };
 });
 
-/** Upload order: every entity dataset, then every relationship dataset (JupiterOne's own order). */
-const UPLOAD_ORDER = [
-  ...GRAPH_DATASETS.filter((d) => d.kind === 'entities'),
-  ...GRAPH_DATASETS.filter((d) => d.kind === 'relationships'),
-];
+/**
+ * Upload order: every entity dataset, then every relationship dataset (JupiterOne's own order).
+ * Each kind goes up as one stream of objects, its datasets one after the other: uploading dataset
+ * by dataset let the requests in flight run down to none at each of the twenty-odd boundaries.
+ */
+const UPLOAD_ORDER = (['entities', 'relationships'] as const).map((kind) => ({
+  kind,
+  datasets: GRAPH_DATASETS.filter((d) => d.kind === kind).map((d) => d.dataset),
+}));
 
-/** What uploadGraph heartbeats: the dataset it is on and how many of its objects are committed. */
+/**
+ * What uploadGraph heartbeats: the kind it is on (0 entities, 1 relationships) and how many
+ * objects of that kind's stream are committed.
+ */
 interface UploadHeartbeat {
-  datasetIndex: number;
+  kindIndex: number;
   committedObjects: number;
   uploaded: { entities: number; relationships: number; batches: number; bytes: number };
   rejected: number;
@@ -57,6 +65,11 @@ export interface UploadSummary {
  */
 function openJobFile(deps: ActivityDependencies, instanceId: string): string {
   return path.join(deps.config.dataDir, 'state', instanceId, 'open-sync-job.json');
+}
+
+/** The staged lines of several datasets, one dataset after the other. */
+async function* stagedLinesOf(run: StagedRun, datasets: readonly string[]): AsyncIterable<Uint8Array[]> {
+  for (const dataset of datasets) yield* run.readJsonLineBatches(dataset);
 }
 
 export function createDeliveryActivities(deps: ActivityDependencies) {
@@ -121,16 +134,15 @@ export function createDeliveryActivities(deps: ActivityDependencies) {
         const signal = cancellationSignal();
         const resumed = activityInfo().heartbeatDetails as UploadHeartbeat | undefined;
         const state: UploadHeartbeat = resumed ?? {
-          datasetIndex: 0,
+          kindIndex: 0,
           committedObjects: 0,
           uploaded: { entities: 0, relationships: 0, batches: 0, bytes: 0 },
           rejected: 0,
           rejectedTypes: [],
         };
         const staged = new Set(await run.listDatasets('graph'));
-        for (; state.datasetIndex < UPLOAD_ORDER.length; state.datasetIndex += 1, state.committedObjects = 0) {
-          const { dataset, kind } = UPLOAD_ORDER[state.datasetIndex];
-          if (!staged.has(dataset)) continue;
+        for (; state.kindIndex < UPLOAD_ORDER.length; state.kindIndex += 1, state.committedObjects = 0) {
+          const { kind, datasets } = UPLOAD_ORDER[state.kindIndex];
           const options = {
             signal,
             skipObjects: state.committedObjects,
@@ -139,8 +151,12 @@ export function createDeliveryActivities(deps: ActivityDependencies) {
             },
           };
           // The staged lines go out as they are, as bytes: no parsing and serialising each object
-          // again, not even decoding it.
-          const objects = run.readJsonLineBatches(dataset);
+          // again, not even decoding it. The stream is the same on every attempt (the staged
+          // datasets in a fixed order), so a retry skips exactly the objects already committed.
+          const objects = stagedLinesOf(
+            run,
+            datasets.filter((dataset) => staged.has(dataset)),
+          );
           const result =
             kind === 'entities'
               ? await client.uploadEntities(input.jobId, objects, options)
@@ -150,7 +166,7 @@ export function createDeliveryActivities(deps: ActivityDependencies) {
           state.uploaded.bytes += result.bytes;
           state.rejected += result.rejectedCount;
           state.rejectedTypes = [...new Set([...state.rejectedTypes, ...result.rejectedTypes])];
-          heartbeat({ ...state, datasetIndex: state.datasetIndex + 1, committedObjects: 0 });
+          heartbeat({ ...state, kindIndex: state.kindIndex + 1, committedObjects: 0 });
         }
         return { uploaded: state.uploaded, rejected: state.rejected, rejectedTypes: state.rejectedTypes };
       });
