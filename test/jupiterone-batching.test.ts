@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { Entity } from '../src/graph/types';
 import {
+  BatchPayload,
   batchBodyBytes,
   batchBySize,
   buildStartJobBody,
@@ -190,5 +191,34 @@ describe('JupiterOne batching and client rules', () => {
     assert.ok(!redacted.includes('other-token-99'));
     assert.ok(!redacted.includes('xyz123'));
     assert.match(redacted, /\[REDACTED\]/);
+  });
+
+  it('keeps a batch as its body and rebuilds the objects from it only when needed (after a 413)', () => {
+    const texts = [entity(1), entity(2, 500), entity(3, 0)].map((object) => Buffer.from(JSON.stringify(object)));
+    const prepared = texts.map((text) => {
+      const result = prepareForUpload(text, 'entities', 1_000_000);
+      assert.ok(result.ok);
+      return result.prepared;
+    });
+    const payload = BatchPayload.of('entities', prepared);
+    assert.deepEqual(payload.body, serializeBatchBody('entities', prepared));
+    assert.equal(payload.objectCount, 3);
+    assert.equal(payload.rawDataRemoved, 0);
+    const rebuilt = payload.items();
+    assert.deepEqual(
+      rebuilt.map((item) => Buffer.from(item.json).toString()),
+      texts.map((text) => text.toString()),
+    );
+    assert.deepEqual(
+      rebuilt.map((item) => [item.key, item.type, item.bytes]),
+      prepared.map((item) => [item.key, item.type, item.bytes]),
+    );
+
+    // Objects that are not staged texts (here one made to fit by removing its _rawData) are kept as given.
+    const shrunk = prepareForUpload(entity(4, 5_000), 'entities', 2_000);
+    assert.ok(shrunk.ok && shrunk.prepared.rawDataRemoved);
+    const mixed = BatchPayload.of('entities', [prepared[0], shrunk.prepared]);
+    assert.equal(mixed.rawDataRemoved, 1);
+    assert.deepEqual(mixed.items(), [prepared[0], shrunk.prepared]);
   });
 });

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Entity, Relationship } from '../graph/types';
 import {
+  BatchPayload,
   batchBySize,
   DEFAULT_MAX_BATCH_BYTES,
   emptyBodyBytes,
@@ -22,7 +23,6 @@ import {
   type PreparedObject,
   type RejectedObject,
   type UploadSource,
-  serializeBatchBody,
   shrinkRejectedByServer,
 } from './batching';
 import {
@@ -431,7 +431,10 @@ export class JupiterOneSyncClient {
     let nextBatchToCommit = 0;
     let committedObjects = skippedObjects;
 
-    const finish = async (batch: PreparedBatch, outcome: BatchOutcome): Promise<void> => {
+    const finish = async (
+      batch: Pick<PreparedBatch, 'index' | 'objectCount'>,
+      outcome: BatchOutcome,
+    ): Promise<void> => {
       totals.objects += outcome.objects;
       totals.requests += outcome.requests;
       totals.bytes += outcome.bytes;
@@ -484,8 +487,11 @@ export class JupiterOneSyncClient {
         }
         while (inFlight.size >= concurrency && !failure) await Promise.race(inFlight);
         if (failure) break;
-        const task: Promise<void> = this.uploadItems(jobId, kind, batch.items, options.signal)
-          .then((outcome) => finish(batch, { ...outcome, rejected: [...batch.rejected, ...outcome.rejected] }))
+        // The task keeps the body and the batch's counts, not the batch and its prepared objects.
+        const payload = BatchPayload.of(kind, batch.items);
+        const done = { index: batch.index, objectCount: batch.objectCount, rejected: batch.rejected };
+        const task: Promise<void> = this.uploadPayload(jobId, payload, options.signal)
+          .then((outcome) => finish(done, { ...outcome, rejected: [...done.rejected, ...outcome.rejected] }))
           .catch((error: unknown) => {
             failure ??= { error };
           })
@@ -522,13 +528,12 @@ export class JupiterOneSyncClient {
    * the batch is split in halves and each is sent; a single object is sent once more without its
    * `_rawData`, then rejected.
    */
-  private async uploadItems(
+  private async uploadPayload(
     jobId: string,
-    kind: GraphDatasetKind,
-    items: PreparedObject[],
+    payload: BatchPayload,
     signal: AbortSignal | undefined,
   ): Promise<BatchOutcome> {
-    const body = serializeBatchBody(kind, items);
+    const { kind, body } = payload;
     const correlationId = randomUUID();
     try {
       await this.http.requestJson<SyncJobResponse>({
@@ -541,15 +546,25 @@ export class JupiterOneSyncClient {
       });
     } catch (error) {
       if (!(error instanceof JupiterOnePayloadTooLargeError)) throw error;
-      return this.uploadSmaller(jobId, kind, items, signal, correlationId);
+      return this.uploadSmaller(jobId, kind, payload.items(), signal, correlationId);
     }
     return {
       requests: 1,
-      objects: items.length,
+      objects: payload.objectCount,
       bytes: body.length,
-      rawDataRemoved: items.filter((item) => item.rawDataRemoved).length,
+      rawDataRemoved: payload.rawDataRemoved,
       rejected: [],
     };
+  }
+
+  /** Uploads prepared objects as one batch (see uploadPayload). */
+  private uploadItems(
+    jobId: string,
+    kind: GraphDatasetKind,
+    items: PreparedObject[],
+    signal: AbortSignal | undefined,
+  ): Promise<BatchOutcome> {
+    return this.uploadPayload(jobId, BatchPayload.of(kind, items), signal);
   }
 
   private async uploadSmaller(
