@@ -16,6 +16,7 @@ import {
   type LocalGraphSource,
 } from '../src/output';
 import { graphObjectJson, stagedGraphObject } from '../src/graph/serialization';
+import { ContentHashWriter, readContentHashes } from '../src/output/content-hash';
 import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { StagedInputMissingError } from '../src/staging/store';
@@ -558,5 +559,29 @@ writeLocalGraph({
     const after = await versionsOf(dataDir, 'acme');
     assert.equal(after.length, 1, `only the new version is left: ${after.join(', ')}`);
     assert.equal(path.basename(await readlink(next.paths.outputDir)), after[0]);
+  });
+});
+
+describe('Content hashes of an output version', () => {
+  it('keeps every pair when more than a block of them arrives before the first write has finished', async () => {
+    const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
+    stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));
+    const writer = new ContentHashWriter(versionDir, 'entities', 'duo_user');
+    const writes: Promise<void>[] = [];
+    // One synchronous loop, as a delivery adds a staged batch: blocks fill while the file is still being created.
+    for (let index = 0; index < 12_345; index += 1) {
+      const written = writer.add(`duo-user:U${index}`, `hash-${index}`);
+      if (written) writes.push(written);
+    }
+    await Promise.all(writes);
+    await writer.close();
+    const hashes = await readContentHashes(versionDir, 'entities', 'duo_user');
+    assert.equal(hashes?.size, 12_345);
+    assert.equal(hashes?.get('duo-user:U0'), 'hash-0');
+    assert.equal(hashes?.get('duo-user:U12344'), 'hash-12344');
+    const lines = (await readFile(path.join(versionDir, '.content-hashes-v2', 'entities', 'duo_user.ndjson'), 'utf8'))
+      .trim()
+      .split('\n');
+    assert.deepEqual(JSON.parse(lines[5_000]), ['duo-user:U5000', 'hash-5000'], 'blocks are written in order');
   });
 });

@@ -55,10 +55,16 @@ export async function readContentHashes(
   return hashes;
 }
 
-/** Appends the `_key → hash` pairs of one `_type` to its file, a few thousand lines at a time. */
+/**
+ * Appends the `_key → hash` pairs of one `_type` to its file, a few thousand lines at a time.
+ * Blocks are taken as soon as they are full and written one after the other: a caller may go on
+ * adding (and fill further blocks) before the first write, or the file's creation, has finished.
+ */
 export class ContentHashWriter {
   private lines: string[] = [];
   private handle: FileHandle | undefined;
+  /** The blocks taken so far, written in order. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly versionDir: string,
@@ -81,15 +87,21 @@ export class ContentHashWriter {
     }
   }
 
-  private async flush(): Promise<void> {
-    if (this.lines.length === 0) return;
+  private flush(): Promise<void> {
+    if (this.lines.length > 0) {
+      const text = `${this.lines.join('\n')}\n`;
+      this.lines = [];
+      this.writing = this.writing.then(() => this.write(text));
+    }
+    return this.writing;
+  }
+
+  private async write(text: string): Promise<void> {
     if (!this.handle) {
       const file = hashesFile(this.versionDir, this.kind, this.type);
       await makePrivateDir(path.dirname(file));
       this.handle = await open(file, 'wx', PRIVATE_FILE_MODE);
     }
-    const text = `${this.lines.join('\n')}\n`;
-    this.lines = [];
     await this.handle.write(text);
   }
 }
