@@ -84,7 +84,7 @@ export interface BuildGraphProgress {
 export const PROGRESS_INTERVAL = 1000;
 
 export interface BuildGraphOptions {
-  /** Objects per staged part of a graph dataset. */
+  /** Objects per staged part of a graph dataset; default `GRAPH_RECORDS_PER_PART`. */
   recordsPerPart?: number;
   /** Called when a resource starts and every `PROGRESS_INTERVAL` records; keep it cheap. */
   onProgress?: (progress: BuildGraphProgress) => void;
@@ -96,6 +96,13 @@ export interface BuildGraphOptions {
    */
   conversionThreads?: number;
 }
+
+/**
+ * Objects per staged graph part. Each of the forty-odd writers (a dataset and its index per type)
+ * buffers its current part in memory, and a part of 5,000 users' entities is over 12 MB: parts of
+ * 2,000 took 40 MB off a 100,000-user build's peak memory, at no measurable cost in time.
+ */
+const GRAPH_RECORDS_PER_PART = 2000;
 
 /** Batches of staged records converted ahead of the one being applied, per converting thread. */
 const BATCHES_AHEAD_PER_THREAD = 2;
@@ -351,7 +358,7 @@ export async function buildGraph(
 ): Promise<BuildGraphSummary> {
   // A retried build starts from a clean slate rather than mixing parts of two attempts.
   for (const { dataset } of GRAPH_DATASETS) await run.removeDataset(dataset);
-  const sink = new GraphSink(run, options.recordsPerPart);
+  const sink = new GraphSink(run, options.recordsPerPart ?? GRAPH_RECORDS_PER_PART);
   const recordsRead = Object.fromEntries(RESOURCE_NAMES.map((r) => [r, 0])) as Record<ResourceName, number>;
 
   /** Counts a record applied; reports progress and honours the abort signal now and then. */
