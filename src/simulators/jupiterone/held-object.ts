@@ -3,6 +3,9 @@
  * upload-body.ts for why) or, for the entities the mapper creates and updates itself, a live
  * object. Finalize reads only the identity and relationship ends kept beside it; the whole object
  * is parsed again only for the inspection route and for mapping targets.
+ *
+ * An uploaded object keeps its whole request body alive: a type carried over as partial keeps the
+ * old bodies its objects came in. Acceptable for a simulator; copy the bytes out if that matters.
  */
 import { hash } from 'node:crypto';
 import type { Entity, GraphObject, MappedRelationshipMapping } from '../../graph/types';
