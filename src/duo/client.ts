@@ -485,9 +485,9 @@ function memberMatch(text: string, name: string, pattern: RegExp): RegExpExecArr
  * The offset to read ahead at, from a list answer's text before it is parsed: the `next_offset`
  * it states, unless it states an empty `response` (a page that promises more but holds nothing
  * ends the paging, so nothing is requested after it). `next_offset` is looked for from the start,
- * then from the end (Duo writes `metadata` first; other servers may write it last). In JSON text a quote inside a
- * string is always escaped, so a match is a member name, though possibly one inside a record;
- * `pages` uses the offset only when the parsed page agrees.
+ * then from the end (Duo writes `metadata` first; other servers may write it last). In JSON text
+ * a quote inside a string is always escaped, so a match is a member name, though possibly one
+ * inside a record; `pages` uses the offset only when the parsed page agrees.
  */
 export function readAheadOffset(text: string): number | undefined {
   // The first "response" is the envelope's: records come inside it, after it.

@@ -85,6 +85,11 @@ export function serializeBatchBody(kind: GraphDatasetKind, items: readonly Prepa
   );
 }
 
+/** Bytes of a body before its first object: `{"<kind>":[`. */
+function bodyHeaderBytes(kind: GraphDatasetKind): number {
+  return emptyBodyBytes(kind) - ']}'.length;
+}
+
 /**
  * A batch's request body, serialised once, with what a 413 needs to split it. The prepared objects
  * themselves are let go when they are all staged texts: their texts are in the body, and the
@@ -105,7 +110,7 @@ export class BatchPayload {
   static of(kind: GraphDatasetKind, items: readonly PreparedObject[]): BatchPayload {
     const body = serializeBatchBody(kind, items);
     const ends = new Uint32Array(items.length);
-    let at = emptyBodyBytes(kind) - 2; // after `{"<kind>":[`
+    let at = bodyHeaderBytes(kind);
     let rawDataRemoved = 0;
     let allStagedTexts = true;
     items.forEach((item, index) => {
@@ -125,7 +130,7 @@ export class BatchPayload {
   items(): PreparedObject[] {
     if (this.kept) return [...this.kept];
     return Array.from(this.ends, (end, index) => {
-      const start = index === 0 ? emptyBodyBytes(this.kind) - 2 : this.ends[index - 1] + 1;
+      const start = index === 0 ? bodyHeaderBytes(this.kind) : this.ends[index - 1] + 1;
       return new PreparedJson(this.body.subarray(start, end), end - start);
     });
   }
