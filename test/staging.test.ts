@@ -103,6 +103,39 @@ describe('local staging store', () => {
     assert.equal(expected, 100_000);
   });
 
+  it('reads a part with a version that changes whenever the part is written again, even with the same bytes', async () => {
+    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const run = store.openRun('default~wf~run-versions~1');
+    await run.writePart('raw/users', 0, [{ id: 1 }, { id: 'é' }]);
+    const first = await run.readPart('raw/users', 0);
+    assert.equal(first.bytes.toString('utf8'), '{"id":1}\n{"id":"é"}\n');
+    assert.equal(await run.partVersion('raw/users', 0), first.version);
+    assert.equal((await run.readPart('raw/users', 0)).version, first.version, 'reading does not change it');
+    await run.writePart('raw/users', 0, [{ id: 1 }, { id: 'é' }]);
+    const second = await run.readPart('raw/users', 0);
+    assert.deepEqual(second.bytes, first.bytes);
+    assert.notEqual(second.version, first.version, 'written again: a new version');
+    assert.equal(await run.partVersion('raw/users', 1), undefined);
+    await assert.rejects(run.readPart('raw/users', 1), StagedInputMissingError);
+  });
+
+  it('keeps files beside the datasets: atomically replaced, 0600, not listed as datasets, removed with the run', async () => {
+    const root = newRoot();
+    const store = await LocalDirectoryStagingStore.open(root);
+    const run = store.openRun('default~wf~run-files~1');
+    assert.equal(await run.readFile('converted/users/part-000000'), undefined);
+    await run.writeFile('converted/users/part-000000', Buffer.from('first'));
+    await run.writeFile('converted/users/part-000000', Buffer.from('second'));
+    assert.equal((await run.readFile('converted/users/part-000000'))?.toString(), 'second');
+    const folder = path.join(root, 'runs', encodeURIComponent(run.key), 'converted', 'users');
+    assert.deepEqual(readdirSync(folder), ['part-000000'], 'no temporary file left');
+    assert.equal(statSync(path.join(folder, 'part-000000')).mode & 0o777, 0o600);
+    assert.deepEqual(await run.listDatasets(), []);
+    await assert.rejects(run.writeFile('../escape', Buffer.from('x')), /Invalid staging dataset name/);
+    await run.remove();
+    assert.equal(await run.readFile('converted/users/part-000000'), undefined);
+  });
+
   it('reports missing staged input with a typed error', async () => {
     const store = await LocalDirectoryStagingStore.open(newRoot());
     const run = store.openRun('gone');

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   StagedInputMissingError,
@@ -121,6 +121,40 @@ class LocalStagedRun implements StagedRun {
     await mkdir(folder, { recursive: true, mode: DIR_MODE });
     await writeFileAtomically(path.join(folder, partName(index)), lines);
     return { index, records, bytes: lines.length };
+  }
+
+  async readPart(dataset: string, index: number): Promise<{ bytes: Buffer; version: string }> {
+    const file = path.join(this.datasetFolder(dataset), partName(index));
+    let handle;
+    try {
+      handle = await open(file, 'r');
+    } catch {
+      throw new StagedInputMissingError(this.key, dataset, `part ${index} is gone`);
+    }
+    try {
+      // The version of the very file read: a part written again is a new file (renamed into place).
+      const [bytes, stats] = await Promise.all([handle.readFile(), handle.stat({ bigint: true })]);
+      return { bytes, version: fileVersion(stats) };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async partVersion(dataset: string, index: number): Promise<string | undefined> {
+    const stats = await stat(path.join(this.datasetFolder(dataset), partName(index)), { bigint: true }).catch(
+      () => undefined,
+    );
+    return stats ? fileVersion(stats) : undefined;
+  }
+
+  async writeFile(name: string, bytes: Uint8Array): Promise<void> {
+    const file = this.datasetFolder(name);
+    await mkdir(path.dirname(file), { recursive: true, mode: DIR_MODE });
+    await writeFileAtomically(file, bytes);
+  }
+
+  async readFile(name: string): Promise<Buffer | undefined> {
+    return readFile(this.datasetFolder(name)).catch(() => undefined);
   }
 
   async listParts(dataset: string): Promise<PartInfo[]> {
@@ -264,6 +298,14 @@ class LocalStagedRun implements StagedRun {
   async remove(): Promise<void> {
     await rm(this.folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * Which file a path names and as what content: inode, modification time (ns) and size. Parts are
+ * written to a new file and renamed into place, so writing one again always changes its inode.
+ */
+function fileVersion(stats: { ino: bigint; mtimeNs: bigint; size: bigint }): string {
+  return `${stats.ino}:${stats.mtimeNs}:${stats.size}`;
 }
 
 /**

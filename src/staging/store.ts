@@ -37,6 +37,21 @@ export interface StagedRun {
    * `records` records, each followed by a line break (JSON.stringify never writes one inside).
    */
   writeJsonLinesPart(dataset: string, index: number, lines: Uint8Array, records: number): Promise<PartInfo>;
+  /**
+   * The bytes of part `index` as it is now (NDJSON), with its version: a token that changes
+   * whenever the part is written again. Throws `StagedInputMissingError` when the part is missing.
+   */
+  readPart(dataset: string, index: number): Promise<{ bytes: Buffer; version: string }>;
+  /** The version of part `index` as `readPart` reports it, or undefined when the part is missing. */
+  partVersion(dataset: string, index: number): Promise<string | undefined>;
+  /**
+   * Keeps a file of the run's that is not a dataset (derived data kept beside the datasets, such as
+   * staged records converted ahead of the build), replacing it atomically. `name` is a relative
+   * path like a dataset name, outside any dataset's folder.
+   */
+  writeFile(name: string, bytes: Uint8Array): Promise<void>;
+  /** A file kept by `writeFile`, or undefined when there is none. */
+  readFile(name: string): Promise<Buffer | undefined>;
   /** Parts currently on disk for a dataset, in index order (complete or not). */
   listParts(dataset: string): Promise<PartInfo[]>;
   /**
