@@ -33,6 +33,7 @@ import { generateTenant, type DuoTenant } from '../src/simulators/duo/tenant-gen
 import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import type { StagedRun } from '../src/staging/store';
+import { stagedGraphTexts } from './harness/staged-graph';
 
 const roots: string[] = [];
 
@@ -464,19 +465,6 @@ describe('buildGraph converting on worker threads', function () {
     for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
   });
 
-  /** Every staged graph dataset and index of a run, as text. */
-  async function stagedTexts(run: StagedRun): Promise<Map<string, string>> {
-    const texts = new Map<string, string>();
-    for (const { dataset, indexDataset } of GRAPH_DATASETS) {
-      for (const name of [dataset, indexDataset]) {
-        const lines: string[] = [];
-        for await (const batch of run.readJsonTextBatches(name)) lines.push(...batch);
-        texts.set(name, lines.join('\n'));
-      }
-    }
-    return texts;
-  }
-
   it('stages exactly what converting inline stages: objects, order, index and summary', async () => {
     // Users with duplicates, invalid values, U2F tokens and missing ends (the generator's awkward cases).
     const tenant = generateTenant({ users: 900, seed: 23, tokens: 60 });
@@ -489,8 +477,8 @@ describe('buildGraph converting on worker threads', function () {
     const threadedSummary = await buildGraph(threaded, allComplete(), context, { conversionThreads: 2 });
     assert.deepEqual(threadedSummary, inlineSummary);
     assert.ok(inlineSummary.entities.duo_user > 800);
-    const expected = await stagedTexts(inline);
-    const actual = await stagedTexts(threaded);
+    const expected = await stagedGraphTexts(inline);
+    const actual = await stagedGraphTexts(threaded);
     assert.deepEqual([...actual.keys()], [...expected.keys()]);
     for (const [name, text] of expected) assert.equal(actual.get(name), text, `${name} is the same`);
   });
@@ -522,10 +510,10 @@ describe('buildGraph converting on worker threads', function () {
     const converter = openRecordConverter({ siteId: 'x', apiHostname: 'api-x.duosecurity.com' }, 1);
     try {
       await assert.rejects(
-        converter.convert('users', ['{"user_id": "DU1", "username": "ada"', '{}']),
+        converter.convert('users', Buffer.from('{"user_id": "DU1", "username": "ada"\n{}\n')),
         /Converting staged records failed: SyntaxError/,
       );
-      const batch = await converter.convert('groups', ['{"group_id":"DG1","name":"Admins"}']);
+      const batch = await converter.convert('groups', Buffer.from('{"group_id":"DG1","name":"Admins"}\n'));
       assert.equal(batch.records.length, 1, 'the thread goes on after a failed batch');
     } finally {
       await converter.close();

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { listGraphFiles, readGraphFile } from '../src/output/graph-files';
+import { J1_FOLDER } from '../src/output/paths';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { stagingDirectory } from '../src/worker/runtime';
 import { RESOURCES, WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
+import { expectedGraph } from './harness/expected-graph';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig } from './harness/temporal';
@@ -40,5 +44,43 @@ describe('duoIngestion on a real Temporal server', function () {
     const staging = await LocalDirectoryStagingStore.open(stagingDirectory(config));
     assert.deepEqual(await staging.listRuns(), []);
     assert.equal(runtime.staging.id, staging.id);
+  });
+
+  it('converts staged parts while the fetches run, and delivers exactly the graph of a build alone', async () => {
+    const duo = await startDuoSimulator({ users: 700, seed: 8, latencyMs: 20 });
+    stopAtEnd(() => duo.close());
+    const instance = simulatorInstance(duo);
+    const config = testConfig([instance]);
+    const logged: { message: string; fields?: Record<string, unknown> }[] = [];
+    // Every resource converted ahead, however small (the default leaves small resources to the build).
+    await startTestWorkers(config, {
+      conversionAhead: { minRecords: 0 },
+      log: (_level, message, fields) => logged.push({ message, fields }),
+    });
+    const client = await testClient();
+    const result = (await client.workflow.execute(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: `fetch-ahead-${config.taskQueue}`,
+      args: [{ instanceId: instance.id }],
+    })) as DuoIngestionResult;
+    assert.equal(result.outcome, 'success');
+
+    const built = logged.find((line) => line.message === 'Graph built')?.fields;
+    assert.ok(built, 'the build reports how it went');
+    assert.ok(Number(built.parts) >= 7, 'one part per page of every resource');
+    assert.ok(Number(built.partsConvertedAhead) >= 1, `parts converted ahead: ${JSON.stringify(logged)}`);
+
+    assert.equal(result.delivery.target, 'local');
+    const delivered = new Map<string, unknown>();
+    if (result.delivery.target === 'local') {
+      for (const file of await listGraphFiles(path.join(result.delivery.outputDir, J1_FOLDER))) {
+        for (const graphObject of await readGraphFile(file.path)) delivered.set(graphObject._key, graphObject);
+      }
+    }
+    const expected = await expectedGraph(duo.tenant, instance);
+    assert.equal(delivered.size, expected.entities.size + expected.relationships.size);
+    for (const [key, graphObject] of [...expected.entities, ...expected.relationships]) {
+      assert.deepEqual(delivered.get(key), graphObject, key);
+    }
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Fetch activities: one Duo resource each. Page → stage → heartbeat. The heartbeat carries the
+ * Fetch activities: one Duo resource each. Page → stage → heartbeat (and, for large resources,
+ * offer the staged part for conversion ahead of the build). The heartbeat carries the
  * next offset and the number of parts written, so a retried attempt (a worker crashed, Duo kept
  * failing) resumes where the last heartbeat left off and rewrites — never appends — the parts after
  * it. The result is a small summary: no records travel through Temporal.
@@ -7,6 +8,7 @@
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { DUO_RESOURCES } from '../duo/endpoints';
 import { DuoPermissionError } from '../duo/errors';
+import { graphInstanceContext } from '../graph/converters';
 import { rawDatasetName } from '../graph/data-model';
 import type { ResourceName } from '../workflows/contract';
 import { duoClientFor } from './clients';
@@ -70,7 +72,15 @@ export function createFetchActivities(deps: ActivityDependencies) {
         const signal = cancellationSignal();
 
         if (input.resource === 'account') {
-          const settings = await client.getObject('settings', { signal });
+          let settings: unknown;
+          try {
+            settings = await client.getObject('settings', { signal });
+          } catch (error) {
+            // Missing "Grant settings" fails this fetch for good: the graph will have no account,
+            // and parts converted ahead are converted without one.
+            if (error instanceof DuoPermissionError) deps.conversionAhead?.accountSettled(run.key);
+            throw error;
+          }
           let infoSummary: unknown;
           try {
             infoSummary = await client.getObject('infoSummary', { signal });
@@ -84,6 +94,7 @@ export function createFetchActivities(deps: ActivityDependencies) {
           }
           await run.writePart(dataset, 0, [infoSummary === undefined ? { settings } : { settings, infoSummary }]);
           await run.commitManifest(dataset);
+          deps.conversionAhead?.accountSettled(run.key);
           return { resource: input.resource, records: 1, pages: 1, dataset };
         }
 
@@ -107,9 +118,12 @@ export function createFetchActivities(deps: ActivityDependencies) {
             client.pages(endpoint.name, { startOffset: resumed?.nextOffset ?? 0, signal }),
           )) {
             await run.writePart(dataset, partsWritten, page.records);
-            partsWritten += 1;
             records += page.records.length;
             totalObjects = page.totalObjects ?? totalObjects;
+            if (deps.conversionAhead?.wants(totalObjects ?? records)) {
+              deps.conversionAhead.offer(run, input.resource, partsWritten, graphInstanceContext(instance));
+            }
+            partsWritten += 1;
             stoppedBecause = page.stoppedBecause ?? stoppedBecause;
             const details: FetchHeartbeat = {
               resource: input.resource,

@@ -24,9 +24,17 @@ export function createGraphActivities(deps: ActivityDependencies) {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
         const run = deps.staging.openRun(input.runKey);
+        // What was converted ahead is complete from here on; the rest the build converts itself.
+        await deps.conversionAhead?.finish(input.runKey);
         const summary = await withPeriodicHeartbeat({ phase: 'building' }, () =>
           buildStagedGraph(run, input.outcomes, graphInstanceContext(instance)),
         );
+        deps.log?.('info', 'Graph built', {
+          entities: Object.values(summary.entities).reduce((sum, count) => sum + count, 0),
+          relationships: Object.values(summary.relationships).reduce((sum, count) => sum + count, 0),
+          partsConvertedAhead: summary.convertedAhead.parts,
+          parts: summary.convertedAhead.of,
+        });
         return {
           entities: summary.entities,
           relationships: summary.relationships,

@@ -22,6 +22,7 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** Removes a run's staged files; safe to call more than once. */
     async cleanupStaging(input: { runKey: string }): Promise<void> {
+      await deps.conversionAhead?.finish(input.runKey);
       await deps.staging.openRun(input.runKey).remove();
     },
 

@@ -6,16 +6,17 @@
  * devices exist), never a tenant's worth of entities, so 100,000-user tenants build in bounded memory.
  *
  * Two halves: converting records (parse, convert, validate, serialise — record-conversion.ts) needs
- * no other record, so batches are converted ahead, on worker threads for large tenants
- * (conversion-pool.ts); applying the results (de-duplication, edges, drops, counts, writes) happens
- * here, on one thread, strictly in record order, so the graph is the same however it was converted.
+ * no other record, so parts are converted in parallel, on worker threads for large tenants
+ * (conversion-pool.ts), or were converted already while the fetches ran (conversion-ahead.ts);
+ * applying the results (de-duplication, edges, drops, counts, writes) happens here, on one thread,
+ * strictly in record order, so the graph is the same however and whenever it was converted.
  *
  * Resources are applied in dependency order: everything users point at (account, groups, phones,
  * tokens, WebAuthn credentials) is indexed before the users are applied, so each user's edges are
  * built from its own record in one pass, and an edge whose end does not exist is skipped and counted.
  */
 import { DatasetWriter } from '../staging/dataset-writer';
-import type { StagedRun } from '../staging/store';
+import { StagedInputMissingError, type StagedRun } from '../staging/store';
 import {
   ENTITY_KINDS,
   GRAPH_DATASETS,
@@ -26,6 +27,7 @@ import {
   type ResourceName,
 } from './data-model';
 import type { GraphInstanceContext } from './converters';
+import { contextKey, readConvertedAhead } from './conversion-ahead';
 import { conversionThreadsFor, convertedInOrder, openRecordConverter } from './conversion-pool';
 import { computePartialTypes, type FetchOutcomeLike, type PartialType } from './partial-datasets';
 import {
@@ -34,6 +36,7 @@ import {
   convertRecordTexts,
   isUnconvertible,
   type CandidateRelationship,
+  type ConvertedBatch,
   type ConvertedEntity,
   type ConvertedRecord,
   type ConvertedRelationship,
@@ -71,6 +74,8 @@ export interface BuildGraphSummary {
   valuesLeftOut: Record<string, number>;
   /** Staged records read per resource (zero for resources whose fetch did not complete). */
   recordsRead: Record<ResourceName, number>;
+  /** Staged parts applied (`of`), and how many of them were converted ahead of the build (conversion-ahead.ts). */
+  convertedAhead: { parts: number; of: number };
 }
 
 /** Where a build is, reported every `PROGRESS_INTERVAL` records (an activity heartbeats with it). */
@@ -104,8 +109,8 @@ export interface BuildGraphOptions {
  */
 const GRAPH_RECORDS_PER_PART = 2000;
 
-/** Batches of staged records converted ahead of the one being applied, per converting thread. */
-const BATCHES_AHEAD_PER_THREAD = 2;
+/** Staged parts being converted (or read) while one is applied, per converting thread. */
+const PARTS_IN_FLIGHT_PER_THREAD = 2;
 
 /** `duplicate`: the key is already in the graph; `duplicate-of-dropped`: an earlier copy was dropped. */
 type EntityResult = 'added' | 'duplicate' | 'dropped' | 'duplicate-of-dropped';
@@ -419,15 +424,30 @@ export async function buildGraph(
     if (added?.result === 'added') linkToAccount(resource, record);
   };
 
-  /** Every batch of staged records to convert, resource by resource in apply order. */
-  async function* stagedBatches(): AsyncIterable<{ resource: (typeof APPLY_ORDER)[number]; recordTexts: string[] }> {
+  /** Every staged part to apply, resource by resource in apply order. */
+  async function* stagedParts(): AsyncIterable<{ resource: (typeof APPLY_ORDER)[number]; part: number }> {
     for (const resource of APPLY_ORDER) {
       if (!isComplete(outcomes[resource])) continue;
-      for await (const recordTexts of run.readJsonTextBatches(rawDatasetName(resource))) {
-        yield { resource, recordTexts };
-      }
+      const dataset = rawDatasetName(resource);
+      const manifest = await run.readManifest(dataset);
+      if (!manifest) throw new StagedInputMissingError(run.key, dataset, 'no manifest (never completed, or removed)');
+      for (const { index } of manifest.parts) yield { resource, part: index };
     }
   }
+
+  const convertedAhead = { parts: 0, of: 0 };
+  const instanceContext = contextKey(context);
+  /** A part's conversion: the one kept from before the build when it still holds, else a new one. */
+  const convertPart = async (resource: ResourceName, part: number): Promise<ConvertedBatch> => {
+    convertedAhead.of += 1;
+    const kept = await readConvertedAhead(run, resource, part, instanceContext, accountKey);
+    if (kept) {
+      convertedAhead.parts += 1;
+      return kept;
+    }
+    const { bytes } = await run.readPart(rawDatasetName(resource), part);
+    return converter.convert(resource, bytes, accountKey);
+  };
 
   const threads = options.conversionThreads ?? conversionThreadsFor(await stagedRecordCount(run, outcomes));
   const converter = openRecordConverter(context, threads);
@@ -439,9 +459,9 @@ export async function buildGraph(
       while (notStarted <= APPLY_ORDER.indexOf(resource)) started(APPLY_ORDER[notStarted++]);
     };
     for await (const [job, converted] of convertedInOrder(
-      stagedBatches(),
-      (job) => converter.convert(job.resource, job.recordTexts, accountKey),
-      Math.max(1, threads * BATCHES_AHEAD_PER_THREAD),
+      stagedParts(),
+      (job) => convertPart(job.resource, job.part),
+      Math.max(1, threads * PARTS_IN_FLIGHT_PER_THREAD),
     )) {
       startThrough(job.resource);
       sink.batch = appliedBatch(converted.objects);
@@ -464,6 +484,7 @@ export async function buildGraph(
     duplicatesSkipped: sink.duplicatesSkipped,
     valuesLeftOut: sink.valuesLeftOut,
     recordsRead,
+    convertedAhead,
   };
 }
 

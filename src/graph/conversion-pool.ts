@@ -14,6 +14,7 @@ import path from 'node:path';
 import { ThreadJobError, ThreadPool } from '../util/thread-pool';
 import type { GraphInstanceContext } from './converters';
 import type { ResourceName } from './data-model';
+import { jsonLineTexts } from '../staging/json-lines';
 import { convertRecordTexts, type ConvertedBatch } from './record-conversion';
 
 /** What a conversion thread is started with. */
@@ -21,10 +22,11 @@ export interface ConversionThreadData {
   context: GraphInstanceContext;
 }
 
-/** One batch of staged records of one resource, sent to a thread. */
+/** One staged part of one resource, sent to a thread. */
 export interface ConversionJob {
   resource: ResourceName;
-  recordTexts: string[];
+  /** The part's NDJSON bytes (handed over, not copied). */
+  lines: Uint8Array;
   /** The account entity's key, when the account is in the graph (see convertRecordText). */
   accountKey?: string;
 }
@@ -32,7 +34,8 @@ export interface ConversionJob {
 export interface RecordConverter {
   /** Threads converting (0: inline, on the calling thread). */
   readonly threads: number;
-  convert(resource: ResourceName, recordTexts: string[], accountKey?: string): Promise<ConvertedBatch>;
+  /** Converts a staged part (its NDJSON bytes; given to the converter, not to be used afterwards). */
+  convert(resource: ResourceName, lines: Uint8Array, accountKey?: string): Promise<ConvertedBatch>;
   /** Stops the threads; conversions still pending are rejected. */
   close(): Promise<void>;
 }
@@ -41,7 +44,7 @@ export interface RecordConverter {
  * A thread holds a couple of batches (a few megabytes) and the data model's compiled schemas; a
  * bounded heap makes V8 collect garbage as it goes instead of growing the process's memory.
  */
-const THREAD_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
+export const THREAD_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
 
 /** Staged records from which a build converts on threads (below, inline). */
 export const THREADED_CONVERSION_THRESHOLD = 20_000;
@@ -55,35 +58,27 @@ class InlineConverter implements RecordConverter {
   readonly threads = 0;
   constructor(private readonly context: GraphInstanceContext) {}
 
-  async convert(resource: ResourceName, recordTexts: string[], accountKey?: string): Promise<ConvertedBatch> {
-    return convertRecordTexts(resource, recordTexts, this.context, accountKey);
+  async convert(resource: ResourceName, lines: Uint8Array, accountKey?: string): Promise<ConvertedBatch> {
+    return convertRecordTexts(resource, jsonLineTexts(lines), this.context, accountKey);
   }
 
   async close(): Promise<void> {}
 }
 
 class ThreadedConverter implements RecordConverter {
-  private readonly pool: ThreadPool<ConversionJob, ConvertedBatch>;
+  private pool: ThreadPool<ConversionJob, ConvertedBatch> | undefined;
 
-  constructor(context: GraphInstanceContext, threads: number) {
-    const workerData: ConversionThreadData = { context };
-    this.pool = new ThreadPool({
-      module: path.join(__dirname, 'conversion-worker'),
-      threads,
-      workerData,
-      resourceLimits: THREAD_RESOURCE_LIMITS,
-      name: 'conversion',
-    });
-  }
+  constructor(
+    private readonly context: GraphInstanceContext,
+    readonly threads: number,
+  ) {}
 
-  get threads(): number {
-    return this.pool.threads;
-  }
-
-  async convert(resource: ResourceName, recordTexts: string[], accountKey?: string): Promise<ConvertedBatch> {
-    const job: ConversionJob = { resource, recordTexts, ...(accountKey ? { accountKey } : {}) };
+  async convert(resource: ResourceName, lines: Uint8Array, accountKey?: string): Promise<ConvertedBatch> {
+    // Handed over rather than copied, unless the bytes share their memory with others.
+    const own = lines.byteOffset === 0 && lines.byteLength === lines.buffer.byteLength ? lines : new Uint8Array(lines);
+    const job: ConversionJob = { resource, lines: own, ...(accountKey ? { accountKey } : {}) };
     try {
-      return await this.pool.run(job);
+      return await this.threadPool().run(job, [own.buffer as ArrayBuffer]);
     } catch (error) {
       if (error instanceof ThreadJobError)
         throw new Error(`Converting staged records failed: ${error.failure.stack}`, { cause: error });
@@ -91,8 +86,24 @@ class ThreadedConverter implements RecordConverter {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  /**
+   * Started at the first part to convert: when every part was converted ahead of the build
+   * (conversion-ahead.ts), no thread is started at all.
+   */
+  private threadPool(): ThreadPool<ConversionJob, ConvertedBatch> {
+    const workerData: ConversionThreadData = { context: this.context };
+    this.pool ??= new ThreadPool({
+      module: path.join(__dirname, 'conversion-worker'),
+      threads: this.threads,
+      workerData,
+      resourceLimits: THREAD_RESOURCE_LIMITS,
+      name: 'conversion',
+    });
+    return this.pool;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 }
 
