@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Entity, Relationship } from '../src/graph/types';
 import { graphObjectSource, visualize, writeLocalGraph, type GraphStep } from '../src/output';
-import { jsonForScriptElement } from '../src/output/picture/render-html';
+import { jsonForScriptElement, jsonPiecesForScriptElement } from '../src/output/picture/render-html';
 import { stopAtEnd } from './harness/root-hooks';
 import { employeeMapping, has } from './harness/graph-objects';
 
@@ -226,6 +226,28 @@ describe('data embedded in the HTML picture', () => {
     const embedded = jsonForScriptElement(value);
     assert.doesNotMatch(embedded, /[<>&\u2028]/);
     assert.deepEqual(JSON.parse(embedded), value);
+  });
+
+  it('is written in pieces that join to exactly the JSON of the whole, long arrays a slice at a time', () => {
+    const nodes = Array.from({ length: 2_345 }, (_, index) => ({
+      key: `duo-user:U${index}`,
+      label: index % 7 === 0 ? '</script> & “quotes” \u2028' : `User ${index}`,
+      properties: { email: `u${index}@example.com`, missing: undefined, when: new Date(index * 1000) },
+    }));
+    const value = {
+      title: 'Duo graph — <corp>',
+      skipped: undefined,
+      nodes,
+      edges: [],
+      exactlyOneSlice: Array.from({ length: 1_000 }, (_, index) => index),
+      typeEdges: [{ source: 0, target: 1, count: 3 }],
+      nested: { list: [null, 'x'] },
+    };
+    const pieces = [...jsonPiecesForScriptElement(value)];
+    assert.ok(pieces.length > 5, 'several pieces');
+    assert.ok(Math.max(...pieces.map((piece) => piece.length)) < 200_000, 'no piece holds all the nodes');
+    assert.equal(pieces.join(''), jsonForScriptElement(value));
+    assert.equal([...jsonPiecesForScriptElement({})].join(''), '{}');
   });
 });
 

@@ -12,8 +12,14 @@ export async function makePrivateDir(folder: string): Promise<void> {
   await mkdir(folder, { recursive: true, mode: PRIVATE_DIR_MODE });
 }
 
+/**
+ * Content of a file: text, bytes, or pieces of text written one after another (a large file need
+ * not exist as one string).
+ */
+export type FileContent = string | Buffer | Iterable<string>;
+
 /** Creates a new 0600 file; fails when it already exists, so a name collision never overwrites data. */
-export async function writeNewPrivateFile(file: string, content: string | Buffer): Promise<void> {
+export async function writeNewPrivateFile(file: string, content: FileContent): Promise<void> {
   await writeFile(file, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
 }
 
@@ -21,7 +27,7 @@ export async function writeNewPrivateFile(file: string, content: string | Buffer
  * Writes a 0600 file under a temporary name and renames it into place, so a reader sees either the
  * old content or the new one, never a torn file.
  */
-export async function replacePrivateFile(file: string, content: string | Buffer): Promise<void> {
+export async function replacePrivateFile(file: string, content: FileContent): Promise<void> {
   const temporary = `${file}.tmp-${randomUUID()}`;
   try {
     await writeFile(temporary, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });

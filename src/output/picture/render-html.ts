@@ -43,10 +43,42 @@ export function escapeHtml(text: string): string {
  * are escaped for old JavaScript parsers. `JSON.parse` reads the text back unchanged.
  */
 export function jsonForScriptElement(value: unknown): string {
-  return JSON.stringify(value).replace(
+  return scriptSafe(JSON.stringify(value));
+}
+
+function scriptSafe(json: string): string {
+  return json.replace(
     /[<>&\u2028\u2029]/g,
     (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+}
+
+/** Array elements per piece of the embedded JSON. */
+const ELEMENTS_PER_PIECE = 1_000;
+
+/**
+ * `jsonForScriptElement(data)` in pieces, long arrays a slice at a time: the same text, but the
+ * picture of a large tenant (tens of megabytes of JSON) never exists as one string, nor as the
+ * copies escaping, joining and encoding one would make.
+ */
+export function* jsonPiecesForScriptElement(data: object): Generator<string, void, undefined> {
+  let separator = '{';
+  for (const [name, value] of Object.entries(data)) {
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    yield `${separator}${scriptSafe(JSON.stringify(name))}:`;
+    separator = ',';
+    if (!Array.isArray(value) || value.length <= ELEMENTS_PER_PIECE) {
+      yield jsonForScriptElement(value);
+      continue;
+    }
+    for (let start = 0; start < value.length; start += ELEMENTS_PER_PIECE) {
+      const slice = JSON.stringify(value.slice(start, start + ELEMENTS_PER_PIECE));
+      // A slice's elements without its brackets: `[` before the first, `,` between, `]` after the last.
+      yield `${start === 0 ? '[' : ','}${scriptSafe(slice.slice(1, -1))}`;
+    }
+    yield ']';
+  }
+  yield separator === '{' ? '{}' : '}';
 }
 
 /**
@@ -69,8 +101,13 @@ const CONTENT_SECURITY_POLICY = [
 
 /** The page for `data` (pure: the same inputs give the same page). */
 export function buildGraphHtml(data: PictureData, assets: PictureAssets): string {
+  return [...graphHtmlPieces(data, assets)].join('');
+}
+
+/** The page for `data`, piece by piece, to be written as it comes (see jsonPiecesForScriptElement). */
+export function* graphHtmlPieces(data: PictureData, assets: PictureAssets): Generator<string, void, undefined> {
   const title = escapeHtml(data.title);
-  return `<!doctype html>
+  yield `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -108,7 +145,9 @@ ${assets.viewerStyle}
   <aside id="details"><p class="hint">Click a node to see its details.</p></aside>
 </main>
 <p id="notice" role="status"></p>
-<script type="application/json" id="duo-graph-data">${jsonForScriptElement(data)}</script>
+<script type="application/json" id="duo-graph-data">`;
+  yield* jsonPiecesForScriptElement(data);
+  yield `</script>
 <script>
 ${inlineScript(assets.cytoscape)}
 </script>
@@ -120,6 +159,7 @@ ${inlineScript(assets.viewerScript)}
 `;
 }
 
-export async function renderGraphHtml(data: PictureData): Promise<string> {
-  return buildGraphHtml(data, await loadPictureAssets());
+/** The page for `data` in pieces (write them as they come: `writeNewPrivateFile` takes them). */
+export async function renderGraphHtml(data: PictureData): Promise<Iterable<string>> {
+  return graphHtmlPieces(data, await loadPictureAssets());
 }
