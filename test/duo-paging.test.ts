@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import {
   DUO_LIST_ENDPOINTS,
@@ -7,6 +9,7 @@ import {
   canonicalizeParams,
   computeDuoSignature,
   duoAuthorizationHeader,
+  earlyReadAheadOffset,
   formatDuoDate,
   readAheadOffset,
   type DuoListEndpointName,
@@ -204,6 +207,70 @@ describe('Duo paging', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await pages.return(undefined);
     assert.equal(simulator.requestLog.length, 1);
+  });
+
+  it('requests the next page as soon as an answer’s first bytes state next_offset, before the rest arrives', async () => {
+    const events: string[] = [];
+    let secondRequested!: () => void;
+    const second = new Promise<void>((resolve) => (secondRequested = resolve));
+    const server = createServer((request, response) => {
+      const offset = new URL(request.url ?? '/', 'http://duo').searchParams.get('offset');
+      events.push(`request ${offset}`);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      if (offset !== '0') {
+        secondRequested();
+        response.end('{"metadata":{"total_objects":2},"response":[{"user_id":"DU2","username":"b"}],"stat":"OK"}');
+        return;
+      }
+      // Page 1's start: its metadata and first record. The rest comes only once page 2 is asked
+      // for (or after five seconds, so that a client waiting for the whole answer fails the test).
+      response.write('{"metadata":{"next_offset":1,"total_objects":2},"response":[{"user_id":"DU1","username":"a"}');
+      const rest = ',{"user_id":"DU1b","username":"a2"}],"stat":"OK"}';
+      const fallback = setTimeout(() => {
+        events.push('page 0 ended without page 1 asked for');
+        response.end(rest);
+      }, 5000);
+      void second.then(() => {
+        clearTimeout(fallback);
+        events.push('page 0 ended');
+        response.end(rest);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stopAtEnd(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const early = new DuoClient({
+      ...simulator.clientOptions,
+      insecureBaseUrl: `http://127.0.0.1:${port}`,
+      requestsPerMinute: 60_000,
+    });
+    const pages = await collect(early.pages('users'));
+    assert.deepEqual(events, ['request 0', 'request 1', 'page 0 ended']);
+    assert.deepEqual(
+      pages.map((page) => page.records.map((record) => record.user_id)),
+      [['DU1', 'DU1b'], ['DU2']],
+    );
+  });
+
+  it('decides from an answer’s first bytes only when they show the envelope’s next_offset and a record', () => {
+    const decided = (offset?: number) => ({ decided: true, ...(offset === undefined ? {} : { offset }) });
+    assert.deepEqual(
+      earlyReadAheadOffset('{"metadata":{"next_offset":300,"total_objects":900},"response":[{"a'),
+      decided(300),
+    );
+    assert.deepEqual(earlyReadAheadOffset('{"metadata": { "next_offset" : 7 }, "response" : [ {'), decided(7));
+    // An empty page that promises more ends the paging: decided, nothing to read ahead.
+    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"next_offset":600},"response": [ ]'), decided());
+    // Not yet known: the start ends too early, or metadata comes after the records (then the whole text decides).
+    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"next_offset":300,"total'), { decided: false });
+    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"next_offset":300},"response":['), { decided: false });
+    assert.deepEqual(earlyReadAheadOffset('{"response":[{"next_offset":5}],"metadata":{"next_offset":9}}'), {
+      decided: false,
+    });
+    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"total_objects":1},"response":[{"a":1}]}'), { decided: false });
+    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"next_offset":null},"response":[{"a":1}]}'), {
+      decided: false,
+    });
   });
 
   it('reads the stated next offset from a page text without parsing it', () => {

@@ -207,11 +207,12 @@ export class DuoClient {
     }
 
     /*
-     * Reading ahead by one page. A page of 300 users is ~750 kB of JSON, and parsing it takes
-     * longer than Duo takes to start answering the next request; parsing before asking for the
-     * next page would put every parse on the paging's critical path. So as soon as a page's text
-     * arrives, the `next_offset` it states is read straight from the text and the next page is
-     * requested while this one is parsed. Offsets still come only from Duo's `next_offset`: the
+     * Reading ahead by one page. A page of 300 users is ~750 kB of JSON, and receiving, decoding
+     * and parsing it takes longer than Duo takes to start answering the next request; doing all
+     * that before asking for the next page would put it on the paging's critical path. So as soon
+     * as a page's answer states its `next_offset` — in its first bytes, as Duo writes `metadata`
+     * first, else once its whole text is in — the next page is requested while this one arrives
+     * and is parsed. Offsets still come only from Duo's `next_offset`: the
      * read-ahead is used only when the parsed page states the same offset, and otherwise
      * dropped (a wasted request, never a wrong page). At most one page is requested ahead of
      * the page being read, so a slow consumer never lets requests run away.
@@ -223,8 +224,8 @@ export class DuoClient {
         ['limit', String(limit)],
         ['offset', String(pageOffset)],
       ];
-      pageRequest.body = this.#requestJson(endpoint, params, options.signal, validateListEnvelope, (text) => {
-        pageRequest.statedNextOffset = readAheadOffset(text);
+      pageRequest.body = this.#requestJson(endpoint, params, options.signal, validateListEnvelope, (stated) => {
+        pageRequest.statedNextOffset = stated;
         if (reading === pageRequest) requestAhead(pageRequest);
       });
       // Awaited when it is the page being read; a read-ahead that is dropped must not count as unhandled.
@@ -303,7 +304,7 @@ export class DuoClient {
     params: DuoParams,
     signal: AbortSignal | undefined,
     validate: (body: Record<string, unknown>) => string | undefined,
-    onSuccessText?: (text: string) => void,
+    onNextOffsetStated?: (offset: number | undefined) => void,
   ): Promise<Record<string, unknown>> {
     const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
     const budget: RateBudget = sharedRateBudget(this, endpoint.path, this.requestsPerMinute);
@@ -334,9 +335,8 @@ export class DuoClient {
           headersTimeout: this.#requestTimeoutMs,
           bodyTimeout: this.#requestTimeoutMs,
         });
-        const text = await response.body.text();
         const status = response.statusCode;
-        if (status >= 200 && status < 300) onSuccessText?.(text);
+        const text = await answerText(response.body, status >= 200 && status < 300 ? onNextOffsetStated : undefined);
         const answer = this.#parseAnswer(text);
         this.#log('debug', 'Duo request', {
           endpoint: endpoint.path,
@@ -495,6 +495,64 @@ export function readAheadOffset(text: string): number | undefined {
   if (EMPTY_RESPONSE_MEMBER.test(text)) return undefined;
   const match = memberMatch(text, '"next_offset"', NEXT_OFFSET_MEMBER);
   return match ? Number(match[1]) : undefined;
+}
+
+/** Bytes of an answer's start in which `earlyReadAheadOffset` looks for `next_offset` (then: its whole text). */
+const EARLY_READ_AHEAD_BYTES = 64 * 1024;
+
+/**
+ * The offset to read ahead at, from the start of a list answer while the rest is still arriving:
+ * `decided` once the start shows the envelope's `next_offset` and whether `response` holds a
+ * record. Duo writes `metadata` before `response`, so a `"next_offset"` before the first
+ * `"response"` member is the envelope's (quotes inside strings are escaped in JSON text); a start
+ * that does not show both, in that order, leaves it to the whole text (`readAheadOffset`).
+ */
+export function earlyReadAheadOffset(start: string): { decided: boolean; offset?: number } {
+  const response = start.indexOf('"response"');
+  const stated = start.indexOf('"next_offset"');
+  if (response < 0 || stated < 0 || stated > response) return { decided: false };
+  NEXT_OFFSET_MEMBER.lastIndex = stated;
+  const match = NEXT_OFFSET_MEMBER.exec(start);
+  if (!match || match.index + match[0].length > response) return { decided: false };
+  RESPONSE_START.lastIndex = response;
+  const list = RESPONSE_START.exec(start);
+  if (!list) return { decided: false };
+  // `]`: an empty page, which ends the paging (nothing is read ahead); `{`: a record.
+  return list[1] === ']' ? { decided: true } : { decided: true, offset: Number(match[1]) };
+}
+
+const RESPONSE_START = /"response"\s*:\s*\[\s*([\]{])/y;
+
+/**
+ * An answer's text, read as it arrives. `onNextOffsetStated`, when given, is told the offset to
+ * read ahead at as early as it is known: from the answer's first bytes when they show it
+ * (`earlyReadAheadOffset`), else from the whole text (`readAheadOffset`), once either way.
+ */
+async function answerText(
+  body: AsyncIterable<Buffer>,
+  onNextOffsetStated: ((offset: number | undefined) => void) | undefined,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  // 'start': looking in the answer's first bytes; 'text': left to the whole text; 'told': done.
+  let stage: 'start' | 'text' | 'told' = onNextOffsetStated ? 'start' : 'told';
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    received += chunk.length;
+    if (stage !== 'start') continue;
+    // Latin-1 keeps every byte one character: enough to find ASCII names and digits in UTF-8.
+    const start = (chunks.length === 1 ? chunk : Buffer.concat(chunks, received)).toString('latin1');
+    const early = earlyReadAheadOffset(start);
+    if (early.decided) {
+      stage = 'told';
+      onNextOffsetStated!(early.offset);
+    } else if (received >= EARLY_READ_AHEAD_BYTES) {
+      stage = 'text';
+    }
+  }
+  const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received)).toString('utf8');
+  if (stage !== 'told') onNextOffsetStated!(readAheadOffset(text));
+  return text;
 }
 
 interface DuoAnswer {
