@@ -256,21 +256,53 @@ describe('converting staged parts ahead of the build', function () {
     assertSameGraph(await stagedGraphTexts(run), reference);
   });
 
+  /** Nice values of this process's threads (Linux), the main thread's first. */
+  function niceValues(): number[] {
+    const tasks = readdirSync('/proc/self/task').sort((a, b) =>
+      a === String(process.pid) ? -1 : b === String(process.pid) ? 1 : 0,
+    );
+    return tasks.map((task) => {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      // Fields after the command name (in parentheses): the nice value is field 19 of the line.
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+  }
+
   it('converts on threads of lower priority than the rest of the process (Linux)', async function () {
     if (process.platform !== 'linux' || getPriority() >= 10) this.skip();
-    const niceValues = () =>
-      readdirSync('/proc/self/task').map((task) => {
-        const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-        // Fields after the command name (in parentheses): the nice value is field 19 of the line.
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      });
     assert.ok(!niceValues().includes(10), 'no thread lowered before');
     const run = await newRun();
     await stageAccount(run, tenant, ahead);
     await stage(run, 'users', tenant.users);
     const offered = await offerAll(ahead, run, context, ['users']);
     await drained(ahead, run, offered);
-    assert.ok(niceValues().includes(10), 'the converting thread runs at nice 10');
-    assert.equal(niceValues().filter((nice) => nice === 10).length, 1, 'one thread, and only that one');
+    const nice = niceValues();
+    assert.notEqual(nice[0], 10, 'the main thread keeps its priority');
+    assert.ok(nice.includes(10), 'the converting threads run at nice 10');
+  });
+
+  it('lends its running threads to a build, and stops them once nobody uses them', async function () {
+    if (process.platform !== 'linux' || getPriority() >= 10) this.skip();
+    const run = await newRun();
+    await stageAccount(run, tenant);
+    for (const resource of RESOURCES_AFTER_ACCOUNT) await stage(run, resource, recordsOf(tenant, resource));
+    const lowered = () => niceValues().filter((nice) => nice === 10).length;
+    assert.equal(lowered(), 0);
+    let lent = 0;
+    const summary = await buildGraph(run, allComplete(), context, {
+      conversionThreads: 2,
+      borrowThreads: () => {
+        lent += 1;
+        return ahead.lend();
+      },
+    });
+    assert.equal(lent, 1, 'borrowed once, at the first part to convert');
+    assert.deepEqual(summary.convertedAhead, { parts: 0, of: summary.convertedAhead.of });
+    assertSameGraph(await stagedGraphTexts(run), reference);
+    assert.ok(lowered() >= 1, 'the lent threads run until they have been idle a moment');
+    for (let waited = 0; lowered() > 0 && waited < 10_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(lowered(), 0, 'stopped once released and idle');
   });
 });

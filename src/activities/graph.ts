@@ -26,8 +26,11 @@ export function createGraphActivities(deps: ActivityDependencies) {
         const run = deps.staging.openRun(input.runKey);
         // What was converted ahead is complete from here on; the rest the build converts itself.
         await deps.conversionAhead?.finish(input.runKey);
+        const ahead = deps.conversionAhead;
         const summary = await withPeriodicHeartbeat({ phase: 'building' }, () =>
-          buildStagedGraph(run, input.outcomes, graphInstanceContext(instance)),
+          buildStagedGraph(run, input.outcomes, graphInstanceContext(instance), {
+            ...(ahead ? { borrowThreads: () => ahead.lend() } : {}),
+          }),
         );
         deps.log?.('info', 'Graph built', {
           entities: Object.values(summary.entities).reduce((sum, count) => sum + count, 0),

@@ -28,7 +28,12 @@ import {
 } from './data-model';
 import type { GraphInstanceContext } from './converters';
 import { contextKey, readConvertedAhead } from './conversion-ahead';
-import { conversionThreadsFor, convertedInOrder, openRecordConverter } from './conversion-pool';
+import {
+  conversionThreadsFor,
+  convertedInOrder,
+  openRecordConverter,
+  type LentConversionThreads,
+} from './conversion-pool';
 import { computePartialTypes, type FetchOutcomeLike, type PartialType } from './partial-datasets';
 import {
   ACCOUNT_RELATIONSHIPS,
@@ -100,6 +105,11 @@ export interface BuildGraphOptions {
    * four) from `THREADED_CONVERSION_THRESHOLD` staged records, 0 below.
    */
   conversionThreads?: number;
+  /**
+   * Where to borrow running conversion threads from instead of starting new ones (a worker's
+   * ConversionAhead lends the threads that converted while the fetches ran).
+   */
+  borrowThreads?: () => LentConversionThreads;
 }
 
 /**
@@ -450,7 +460,7 @@ export async function buildGraph(
   };
 
   const threads = options.conversionThreads ?? conversionThreadsFor(await stagedRecordCount(run, outcomes));
-  const converter = openRecordConverter(context, threads);
+  const converter = openRecordConverter(context, threads, options.borrowThreads);
   try {
     // Progress reports a resource's start when its first batch is applied, and the start of every
     // resource before it that had nothing to apply (a failed fetch, an empty list).

@@ -15,17 +15,21 @@
  * converting ahead can make a build faster but never change its graph.
  *
  * One service per worker process; the fetch activities offer it parts (and say when the account's
- * fetch is over), the build activity stops it for its run before reading (`finish`), and cleaning a run's
- * staging drops what is left of it.
+ * fetch is over), the build activity stops it for its run before reading (`finish`) and borrows
+ * its threads, already running, for the parts left to convert (`lend`); cleaning a run's staging
+ * drops what is left of it. The threads stop when nothing has used them for a moment.
  */
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { deserialize } from 'node:v8';
 import type { StagedRun } from '../staging/store';
-import { jsonLineTexts } from '../staging/json-lines';
-import { ThreadJobError, ThreadPool } from '../util/thread-pool';
+import { ThreadJobError } from '../util/thread-pool';
 import { rawDatasetName, type ResourceName } from './data-model';
-import { THREAD_RESOURCE_LIMITS } from './conversion-pool';
+import {
+  startConversionThreads,
+  type ConversionJob,
+  type ConversionThreads,
+  type LentConversionThreads,
+} from './conversion-pool';
 import type { GraphInstanceContext } from './converters';
 import { ACCOUNT_RELATIONSHIPS, convertRecordTexts, isUnconvertible, type ConvertedBatch } from './record-conversion';
 
@@ -34,17 +38,6 @@ export const CONVERSION_AHEAD_THRESHOLD = 5_000;
 
 /** How long the threads stay up with nothing to convert before they stop (their memory is released). */
 const IDLE_MS = 2_000;
-
-/** What a thread converting ahead is sent: one staged part. */
-export interface ConversionAheadJob {
-  resource: ResourceName;
-  /** The part's NDJSON bytes (handed over, not copied). */
-  lines: Uint8Array;
-  context: GraphInstanceContext;
-  accountKey?: string;
-  /** The part's version (`StagedRun.readPart`). */
-  source: string;
-}
 
 /** What is kept of a conversion made ahead (serialised with `node:v8`, which keeps typed arrays). */
 export interface ConvertedAheadFile {
@@ -115,7 +108,7 @@ interface OfferedPart {
 export interface ConversionAheadOptions {
   /**
    * Threads converting (default: one per core but one, at least one and at most four). They run at
-   * a lower priority than the fetches (conversion-ahead-worker.ts), so they take idle CPU only.
+   * a lower priority than the worker's main thread (conversion-worker.ts), so they take idle CPU only.
    */
   threads?: number;
   /** Resources with fewer records are left to the build (default `CONVERSION_AHEAD_THRESHOLD`). */
@@ -134,7 +127,9 @@ export class ConversionAhead {
   /** Runs whose account fetch is over, and the parts of other runs waiting for it. */
   private readonly accountsSettled = new Set<string>();
   private readonly waitingForAccount = new Map<string, OfferedPart[]>();
-  private pool: ThreadPool<ConversionAheadJob, Uint8Array> | undefined;
+  private pool: ConversionThreads | undefined;
+  /** Builds using the threads now (`lend`): they stay up until every one is done. */
+  private lent = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -192,8 +187,26 @@ export class ConversionAhead {
     const inHand = this.inHand.get(runKey);
     if (inHand) await Promise.all(inHand);
     this.accountKeys.delete(runKey);
-    // The build needs the memory now; threads start again for the next run's parts.
-    if (this.queue.length === 0 && this.busy() === 0) await this.stopThreads();
+  }
+
+  /**
+   * Lends the threads to a build (starting them if they are not running): already warm, they save
+   * the build starting threads of its own. Each thread converts one part at a time, so a build's
+   * parts and other runs' parts converted ahead share them fairly.
+   */
+  lend(): LentConversionThreads {
+    const threads = this.threadPool();
+    this.lent += 1;
+    let released = false;
+    return {
+      threads,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.lent -= 1;
+        this.scheduleIdleStop();
+      },
+    };
   }
 
   /** Stops the threads; parts still queued are dropped. */
@@ -245,34 +258,33 @@ export class ConversionAhead {
     // The part's bytes are handed to the thread; a buffer sharing memory with others is copied first.
     const lines =
       bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
-    const job: ConversionAheadJob = {
+    const job: ConversionJob = {
       resource,
       lines,
       context,
-      source: version,
+      keepFrom: { source: version },
       ...(accountKey !== undefined ? { accountKey } : {}),
     };
-    const file = await this.threadPool().run(job, [lines.buffer as ArrayBuffer]);
+    const file = (await this.threadPool().run(job, [lines.buffer as ArrayBuffer])) as Uint8Array;
     await run.writeFile(convertedAheadFileName(resource, part), file);
   }
 
-  private threadPool(): ThreadPool<ConversionAheadJob, Uint8Array> {
-    this.pool ??= new ThreadPool({
-      module: path.join(__dirname, 'conversion-ahead-worker'),
-      threads: this.threads,
-      resourceLimits: THREAD_RESOURCE_LIMITS,
-      name: 'conversion-ahead',
-    });
+  /**
+   * The threads, started at the first part: as many as a build uses (one per core, at most four),
+   * so that a build can borrow them all; converting ahead uses `threads` of them at a time.
+   */
+  private threadPool(): ConversionThreads {
+    this.pool ??= startConversionThreads(Math.max(this.threads, Math.min(availableParallelism(), 4)));
     return this.pool;
   }
 
   private scheduleIdleStop(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    if (!this.pool || this.queue.length > 0 || this.busy() > 0) return;
+    if (!this.pool || this.queue.length > 0 || this.busy() > 0 || this.lent > 0) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (this.queue.length === 0 && this.busy() === 0) void this.stopThreads();
+      if (this.queue.length === 0 && this.busy() === 0 && this.lent === 0) void this.stopThreads();
     }, IDLE_MS);
     this.idleTimer.unref();
   }
@@ -286,17 +298,12 @@ export class ConversionAhead {
   }
 }
 
-/** Converts a part for keeping (runs on a thread: conversion-ahead-worker.ts). */
-export function convertAhead(
-  job: ConversionAheadJob,
+/** The file kept for a part converted ahead (made on a conversion thread: conversion-worker.ts). */
+export function keptConversion(
+  job: Pick<ConversionJob, 'context' | 'accountKey'>,
+  source: string,
+  batch: ConvertedBatch,
   serialize: (value: ConvertedAheadFile) => Uint8Array,
 ): Uint8Array {
-  const batch = convertRecordTexts(job.resource, jsonLineTexts(job.lines), job.context, job.accountKey);
-  return serialize({
-    format: 1,
-    source: job.source,
-    context: contextKey(job.context),
-    accountKey: job.accountKey ?? null,
-    batch,
-  });
+  return serialize({ format: 1, source, context: contextKey(job.context), accountKey: job.accountKey ?? null, batch });
 }

@@ -17,18 +17,41 @@ import type { ResourceName } from './data-model';
 import { jsonLineTexts } from '../staging/json-lines';
 import { convertRecordTexts, type ConvertedBatch } from './record-conversion';
 
-/** What a conversion thread is started with. */
-export interface ConversionThreadData {
-  context: GraphInstanceContext;
-}
-
 /** One staged part of one resource, sent to a thread. */
 export interface ConversionJob {
   resource: ResourceName;
   /** The part's NDJSON bytes (handed over, not copied). */
   lines: Uint8Array;
+  /** The instance's context (a worker's threads serve every instance it runs). */
+  context: GraphInstanceContext;
   /** The account entity's key, when the account is in the graph (see convertRecordText). */
   accountKey?: string;
+  /**
+   * Set when converting ahead of the build (conversion-ahead.ts): the thread answers with the file
+   * to keep beside the part, made from the part of this version, instead of the batch.
+   */
+  keepFrom?: { source: string };
+}
+
+/** A thread's answer: the converted batch, or the file to keep (`keepFrom`). */
+export type ConversionReply = ConvertedBatch | Uint8Array;
+
+export type ConversionThreads = ThreadPool<ConversionJob, ConversionReply>;
+
+/** Threads converting staged parts (conversion-worker.ts), for a build or a worker's conversions ahead. */
+export function startConversionThreads(threads: number): ConversionThreads {
+  return new ThreadPool({
+    module: path.join(__dirname, 'conversion-worker'),
+    threads,
+    resourceLimits: THREAD_RESOURCE_LIMITS,
+    name: 'conversion',
+  });
+}
+
+/** Threads another owner lends a build: released, not stopped, when the build is done. */
+export interface LentConversionThreads {
+  threads: ConversionThreads;
+  release(): void;
 }
 
 export interface RecordConverter {
@@ -66,19 +89,21 @@ class InlineConverter implements RecordConverter {
 }
 
 class ThreadedConverter implements RecordConverter {
-  private pool: ThreadPool<ConversionJob, ConvertedBatch> | undefined;
+  private pool: ConversionThreads | undefined;
+  private lent: LentConversionThreads | undefined;
 
   constructor(
     private readonly context: GraphInstanceContext,
     readonly threads: number,
+    private readonly borrow?: () => LentConversionThreads,
   ) {}
 
   async convert(resource: ResourceName, lines: Uint8Array, accountKey?: string): Promise<ConvertedBatch> {
     // Handed over rather than copied, unless the bytes share their memory with others.
     const own = lines.byteOffset === 0 && lines.byteLength === lines.buffer.byteLength ? lines : new Uint8Array(lines);
-    const job: ConversionJob = { resource, lines: own, ...(accountKey ? { accountKey } : {}) };
+    const job: ConversionJob = { resource, lines: own, context: this.context, ...(accountKey ? { accountKey } : {}) };
     try {
-      return await this.threadPool().run(job, [own.buffer as ArrayBuffer]);
+      return (await this.threadPool().run(job, [own.buffer as ArrayBuffer])) as ConvertedBatch;
     } catch (error) {
       if (error instanceof ThreadJobError)
         throw new Error(`Converting staged records failed: ${error.failure.stack}`, { cause: error });
@@ -87,29 +112,35 @@ class ThreadedConverter implements RecordConverter {
   }
 
   /**
-   * Started at the first part to convert: when every part was converted ahead of the build
-   * (conversion-ahead.ts), no thread is started at all.
+   * Started, or borrowed, at the first part to convert: when every part was converted ahead of
+   * the build (conversion-ahead.ts), no thread is needed at all. Borrowed threads are already
+   * running (the worker's threads that converted ahead), which saves starting new ones.
    */
-  private threadPool(): ThreadPool<ConversionJob, ConvertedBatch> {
-    const workerData: ConversionThreadData = { context: this.context };
-    this.pool ??= new ThreadPool({
-      module: path.join(__dirname, 'conversion-worker'),
-      threads: this.threads,
-      workerData,
-      resourceLimits: THREAD_RESOURCE_LIMITS,
-      name: 'conversion',
-    });
+  private threadPool(): ConversionThreads {
+    if (this.borrow) {
+      this.lent ??= this.borrow();
+      return this.lent.threads;
+    }
+    this.pool ??= startConversionThreads(this.threads);
     return this.pool;
   }
 
   async close(): Promise<void> {
+    this.lent?.release();
     await this.pool?.close();
   }
 }
 
-/** A converter with `threads` threads, or converting inline when `threads` is 0. */
-export function openRecordConverter(context: GraphInstanceContext, threads: number): RecordConverter {
-  return threads > 0 ? new ThreadedConverter(context, threads) : new InlineConverter(context);
+/**
+ * A converter with `threads` threads (borrowed through `borrow` when given), or converting inline
+ * when `threads` is 0.
+ */
+export function openRecordConverter(
+  context: GraphInstanceContext,
+  threads: number,
+  borrow?: () => LentConversionThreads,
+): RecordConverter {
+  return threads > 0 ? new ThreadedConverter(context, threads, borrow) : new InlineConverter(context);
 }
 
 /**
