@@ -107,8 +107,10 @@ interface OfferedPart {
 
 export interface ConversionAheadOptions {
   /**
-   * Threads converting (default: one per core but one, at least one and at most four). They run at
-   * a lower priority than the worker's main thread (conversion-worker.ts), so they take idle CPU only.
+   * Parts converted at a time while fetching (default: one per core but one, at least one and at
+   * most four). The threads started are as many as a build uses, so that a build can borrow them
+   * all (`lend`); they run at a lower priority than the worker's main thread
+   * (conversion-worker.ts), so they take idle CPU only.
    */
   threads?: number;
   /** Resources with fewer records are left to the build (default `CONVERSION_AHEAD_THRESHOLD`). */
