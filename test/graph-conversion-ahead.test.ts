@@ -270,7 +270,8 @@ describe('converting staged parts ahead of the build', function () {
 
   it('converts on threads of lower priority than the rest of the process (Linux)', async function () {
     if (process.platform !== 'linux' || getPriority() >= 10) this.skip();
-    assert.ok(!niceValues().includes(10), 'no thread lowered before');
+    // Relative to threads already lowered (another suite's worker may still have some running).
+    const before = niceValues().filter((nice) => nice === 10).length;
     const run = await newRun();
     await stageAccount(run, tenant, ahead);
     await stage(run, 'users', tenant.users);
@@ -278,7 +279,7 @@ describe('converting staged parts ahead of the build', function () {
     await drained(ahead, run, offered);
     const nice = niceValues();
     assert.notEqual(nice[0], 10, 'the main thread keeps its priority');
-    assert.ok(nice.includes(10), 'the converting threads run at nice 10');
+    assert.ok(nice.filter((value) => value === 10).length > before, 'the converting threads run at nice 10');
   });
 
   it('lends its running threads to a build, and stops them once nobody uses them', async function () {
@@ -286,8 +287,9 @@ describe('converting staged parts ahead of the build', function () {
     const run = await newRun();
     await stageAccount(run, tenant);
     for (const resource of RESOURCES_AFTER_ACCOUNT) await stage(run, resource, recordsOf(tenant, resource));
-    const lowered = () => niceValues().filter((nice) => nice === 10).length;
-    assert.equal(lowered(), 0);
+    // Relative to threads already lowered (another suite's worker may still have some running).
+    const before = niceValues().filter((nice) => nice === 10).length;
+    const lowered = () => niceValues().filter((nice) => nice === 10).length - before;
     let lent = 0;
     const summary = await buildGraph(run, allComplete(), context, {
       conversionThreads: 2,
@@ -300,7 +302,7 @@ describe('converting staged parts ahead of the build', function () {
     assert.deepEqual(summary.convertedAhead, { parts: 0, of: summary.convertedAhead.of });
     assertSameGraph(await stagedGraphTexts(run), reference);
     assert.ok(lowered() >= 1, 'the lent threads run until they have been idle a moment');
-    for (let waited = 0; lowered() > 0 && waited < 10_000; waited += 100) {
+    for (let waited = 0; lowered() > 0 && waited < 15_000; waited += 100) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(lowered(), 0, 'stopped once released and idle');
