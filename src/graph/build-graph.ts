@@ -38,6 +38,7 @@ import { computePartialTypes, type FetchOutcomeLike, type PartialType } from './
 import {
   ACCOUNT_RELATIONSHIPS,
   ENTITY_TYPE_OF_RESOURCE,
+  accountKeyOf,
   convertRecordTexts,
   isUnconvertible,
   type CandidateRelationship,
@@ -409,10 +410,10 @@ export async function buildGraph(
     for await (const batch of run.readJsonTextBatches(rawDatasetName('account'))) {
       const converted = convertRecordTexts('account', batch, context);
       sink.batch = appliedBatch(converted.objects);
+      accountKey ??= accountKeyOf(converted);
       for (const record of converted.records) {
         counted('account');
-        const added = addEntityOf('account', 'account record', record.entity);
-        if (added?.result === 'added') accountKey ??= added.entity.key;
+        addEntityOf('account', 'account record', record.entity);
       }
     }
   }

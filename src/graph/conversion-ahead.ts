@@ -22,7 +22,7 @@
 import { availableParallelism } from 'node:os';
 import { deserialize } from 'node:v8';
 import type { StagedRun } from '../staging/store';
-import { ThreadJobError } from '../util/thread-pool';
+import { ThreadJobError, ownedBytes } from '../util/thread-pool';
 import { rawDatasetName, type ResourceName } from './data-model';
 import {
   startConversionThreads,
@@ -31,7 +31,7 @@ import {
   type LentConversionThreads,
 } from './conversion-pool';
 import type { GraphInstanceContext } from './converters';
-import { ACCOUNT_RELATIONSHIPS, convertRecordTexts, isUnconvertible, type ConvertedBatch } from './record-conversion';
+import { ACCOUNT_RELATIONSHIPS, accountKeyOf, convertRecordTexts, type ConvertedBatch } from './record-conversion';
 
 /** Resources with fewer records than this are converted by the build alone (a thread's start costs more). */
 export const CONVERSION_AHEAD_THRESHOLD = 5_000;
@@ -86,16 +86,15 @@ export async function readConvertedAhead(
 }
 
 /**
- * The account entity's key for a run, as the build will find it: the staged account record's
- * entity when it is valid. Undefined while the account is not staged (or has no valid entity).
+ * The account entity's key for a run, as the build will find it (`accountKeyOf`). Undefined while
+ * the account is not staged, or when it has no valid entity.
  */
 async function stagedAccountKey(run: StagedRun, context: GraphInstanceContext): Promise<string | undefined> {
   const dataset = rawDatasetName('account');
   if (!(await run.readManifest(dataset))) return undefined;
   const texts: string[] = [];
   for await (const batch of run.readJsonTextBatches(dataset)) texts.push(...batch);
-  const entity = convertRecordTexts('account', texts, context).records[0]?.entity;
-  return entity && !isUnconvertible(entity) && entity.object !== undefined ? entity.key : undefined;
+  return accountKeyOf(convertRecordTexts('account', texts, context));
 }
 
 interface OfferedPart {
@@ -258,8 +257,7 @@ export class ConversionAhead {
       if (accountKey !== undefined) this.accountKeys.set(run.key, accountKey);
     }
     // The part's bytes are handed to the thread; a buffer sharing memory with others is copied first.
-    const lines =
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+    const lines = ownedBytes(bytes);
     const job: ConversionJob = {
       resource,
       lines,
@@ -267,7 +265,7 @@ export class ConversionAhead {
       keepFrom: { source: version },
       ...(accountKey !== undefined ? { accountKey } : {}),
     };
-    const file = (await this.threadPool().run(job, [lines.buffer as ArrayBuffer])) as Uint8Array;
+    const file = (await this.threadPool().run(job, [lines.buffer])) as Uint8Array;
     await run.writeFile(convertedAheadFileName(resource, part), file);
   }
 

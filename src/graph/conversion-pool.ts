@@ -11,10 +11,10 @@
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { ThreadJobError, ThreadPool } from '../util/thread-pool';
+import { jsonLineTexts } from '../staging/json-lines';
+import { ThreadJobError, ThreadPool, ownedBytes } from '../util/thread-pool';
 import type { GraphInstanceContext } from './converters';
 import type { ResourceName } from './data-model';
-import { jsonLineTexts } from '../staging/json-lines';
 import { convertRecordTexts, type ConvertedBatch } from './record-conversion';
 
 /** One staged part of one resource, sent to a thread. */
@@ -67,7 +67,7 @@ export interface RecordConverter {
  * A thread holds a couple of batches (a few megabytes) and the data model's compiled schemas; a
  * bounded heap makes V8 collect garbage as it goes instead of growing the process's memory.
  */
-export const THREAD_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
+const THREAD_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 };
 
 /** Staged records from which a build converts on threads (below, inline). */
 export const THREADED_CONVERSION_THRESHOLD = 20_000;
@@ -100,10 +100,10 @@ class ThreadedConverter implements RecordConverter {
 
   async convert(resource: ResourceName, lines: Uint8Array, accountKey?: string): Promise<ConvertedBatch> {
     // Handed over rather than copied, unless the bytes share their memory with others.
-    const own = lines.byteOffset === 0 && lines.byteLength === lines.buffer.byteLength ? lines : new Uint8Array(lines);
+    const own = ownedBytes(lines);
     const job: ConversionJob = { resource, lines: own, context: this.context, ...(accountKey ? { accountKey } : {}) };
     try {
-      return (await this.threadPool().run(job, [own.buffer as ArrayBuffer])) as ConvertedBatch;
+      return (await this.threadPool().run(job, [own.buffer])) as ConvertedBatch;
     } catch (error) {
       if (error instanceof ThreadJobError)
         throw new Error(`Converting staged records failed: ${error.failure.stack}`, { cause: error });

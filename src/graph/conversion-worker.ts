@@ -8,7 +8,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { serialize } from 'node:v8';
 import { jsonLineTexts } from '../staging/json-lines';
-import { serveThreadJobs } from '../util/thread-pool';
+import { ownedBytes, serveThreadJobs } from '../util/thread-pool';
 import { keptConversion } from './conversion-ahead';
 import type { ConversionJob, ConversionReply } from './conversion-pool';
 import { convertRecordTexts } from './record-conversion';
@@ -36,7 +36,7 @@ serveThreadJobs<ConversionJob, ConversionReply>(
     if (!job.keepFrom) return batch;
     const file = keptConversion(job, job.keepFrom.source, batch, serialize);
     // Handed back without copying when the bytes are the whole of their buffer (they normally are).
-    return file.byteOffset === 0 && file.byteLength === file.buffer.byteLength ? file : new Uint8Array(file);
+    return ownedBytes(file);
   },
   // The serialised objects' buffers are handed over, not copied (they are this batch's own).
   (reply) =>

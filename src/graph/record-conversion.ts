@@ -270,6 +270,16 @@ function userLinks(
 }
 
 /**
+ * The account entity's key from the converted staged account record (the fetch stages exactly
+ * one): its entity's key when the data model accepts it, else none (no account edges then). The
+ * build and the conversions made ahead of it both take the key from here.
+ */
+export function accountKeyOf(account: ConvertedBatch): string | undefined {
+  const entity = account.records[0]?.entity;
+  return entity && !isUnconvertible(entity) && entity.object !== undefined ? entity.key : undefined;
+}
+
+/**
  * Converts a batch of staged records (their JSON texts) of one resource, in order. `accountKey` is
  * the account entity's key when it is in the graph (the account edges are prepared then).
  */

@@ -130,6 +130,17 @@ export class ThreadPool<J, R> {
   }
 }
 
+/**
+ * `bytes` themselves when their memory is theirs alone, else a copy that is: what can be handed to
+ * a thread (transferring a buffer other views share, a slice of Node's buffer pool say, would
+ * empty those views too).
+ */
+export function ownedBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+    ? (bytes as Uint8Array<ArrayBuffer>)
+    : new Uint8Array(bytes);
+}
+
 function failureOf(error: unknown): ThreadJobFailure {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error), stack: String(error) };
   const code: unknown = (error as Error & { code?: unknown }).code;

@@ -99,12 +99,10 @@ const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join('; ');
 
-/** The page for `data` (pure: the same inputs give the same page). */
-export function buildGraphHtml(data: PictureData, assets: PictureAssets): string {
-  return [...graphHtmlPieces(data, assets)].join('');
-}
-
-/** The page for `data`, piece by piece, to be written as it comes (see jsonPiecesForScriptElement). */
+/**
+ * The page for `data`, piece by piece, to be written as it comes (see jsonPiecesForScriptElement);
+ * pure: the same inputs give the same page.
+ */
 export function* graphHtmlPieces(data: PictureData, assets: PictureAssets): Generator<string, void, undefined> {
   const title = escapeHtml(data.title);
   yield `<!doctype html>

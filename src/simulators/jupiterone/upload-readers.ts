@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { ThreadJobError, ThreadPool } from '../../util/thread-pool';
+import { ThreadJobError, ThreadPool, ownedBytes } from '../../util/thread-pool';
 import { readUploadBody, UploadBodyError, type UploadBody, type UploadKind } from './upload-body';
 
 /** One body sent to a reader thread, handed over rather than copied. */
@@ -53,12 +53,9 @@ export class UploadReaders {
       name: 'upload reader',
     });
     // Only a buffer that is the whole of its memory can be handed over (small buffers share a pool).
-    const own =
-      bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length && bytes.buffer instanceof ArrayBuffer
-        ? bytes
-        : Buffer.from(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    const own = ownedBytes(bytes);
     try {
-      const read = await this.pool.run({ bytes: own, kinds }, [own.buffer as ArrayBuffer]);
+      const read = await this.pool.run({ bytes: own, kinds }, [own.buffer]);
       return { body: read.body, bytes: Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength) };
     } catch (error) {
       if (error instanceof ThreadJobError && error.failure.name === 'UploadBodyError') {
