@@ -1,6 +1,6 @@
 /** `duo-j1 simulate duo|jupiterone`: a bundled simulator on loopback until Ctrl-C. */
 import { runDuoSimulatorCli } from '../../simulators/duo/cli';
-import { runJupiterOneSimulatorCommand } from '../../simulators/jupiterone/server';
+import { runJupiterOneSimulatorCommand } from '../../simulators/jupiterone/cli';
 import { ExitCode } from '../exit-codes';
 
 function number(value: string | undefined, flag: string, { min = 0, integer = true } = {}): number | undefined {

@@ -27,6 +27,7 @@ import type {
   DuoWebAuthnCredential,
   DuoWebAuthnCredentialSummary,
 } from '../../duo/types';
+import { SeededRandom } from '../seeded-random';
 
 /** Counts of each kind of object; omitted counts follow the proportions of real tenants. */
 export interface GenerateTenantOptions {
@@ -73,43 +74,6 @@ export const DUO_USER_STATUSES: readonly DuoUserStatus[] = [
   'locked out',
   'pending deletion',
 ];
-
-/** Small, fast, seedable PRNG (mulberry32); Math.random cannot be seeded. */
-class SeededRandom {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  chance(probability: number): boolean {
-    return this.next() < probability;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-
-  chars(alphabet: string, length: number): string {
-    let result = '';
-    for (let i = 0; i < length; i++) result += alphabet[this.int(alphabet.length)];
-    return result;
-  }
-}
 
 const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';

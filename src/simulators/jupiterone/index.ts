@@ -1,4 +1,5 @@
-/** The JupiterOne synchronization API simulator: server, held graph and upload validation. */
+/** The JupiterOne synchronization API simulator: server, held graph, upload validation and its CLI runner. */
+export * from './cli';
 export * from './graph';
 export * from './server';
 export * from './validation';
