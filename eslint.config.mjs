@@ -45,6 +45,8 @@ export default tseslint.config(
                 '../worker/*',
                 '../cli/*',
                 '../config/*',
+                // Pure modules without I/O that workflows may use:
+                '!../config/instance-id',
               ],
               allowTypeImports: true,
               message: 'Workflow code may import only types from I/O modules; call them through activities.',

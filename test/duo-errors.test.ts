@@ -9,14 +9,14 @@ import {
   DuoNotFoundError,
   DuoPermissionError,
   DuoServerError,
-  isLoopbackHost,
   parseDuoApiHostname,
   parseInsecureDuoBaseUrl,
-  redactSecrets,
   validateDuoAccess,
   type DuoClientOptions,
 } from '../src/duo';
 import { generateTenant, startDuoSimulator, type DuoSimulator } from '../src/simulators/duo';
+import { isLoopbackHost } from '../src/util/loopback';
+import { redactSecrets } from '../src/util/redact';
 import { stopAtEnd } from './harness/root-hooks';
 
 describe('Duo client errors, permissions and safety', () => {

@@ -13,10 +13,10 @@ import {
   type PreparedBatch,
   prepareForUpload,
   parseJupiterOneBaseUrl,
-  redactSecrets,
   serializeBatchBody,
 } from '../src/jupiterone';
 import { parseRetryAfterMs, retryDelayMs } from '../src/jupiterone/http';
+import { redactSecrets } from '../src/util/redact';
 
 function entity(index: number, padding = 50): Entity {
   return {

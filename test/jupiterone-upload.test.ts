@@ -365,6 +365,8 @@ describe('JupiterOne uploads through faults', () => {
     assert.ok(logLines.length > 0);
     const everything = [...errors, ...logLines, JSON.stringify(sim.requestLog())].join('\n');
     assert.ok(!everything.includes(sim.apiKey), 'the API key leaked');
-    assert.ok(!/bearer\s+\w/i.test(everything), 'a bearer token leaked');
+    // JupiterOne's own words stay ("invalid bearer token."); no credential follows "Bearer".
+    assert.match(errors[0], /Missing or invalid bearer token\./);
+    assert.ok(!/bearer\s+(?!token\b)\w/i.test(everything), 'a bearer token leaked');
   });
 });

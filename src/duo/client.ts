@@ -33,7 +33,7 @@ import {
 } from './errors';
 import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from './hostname';
 import { parseRequestsPerMinute, sharedRateBudget, sleep, type RateBudget } from './rate-budget';
-import { redactSecrets } from './redact';
+import { redactSecrets } from '../util/redact';
 import {
   DUO_SIGNATURE_VERSIONS,
   canonicalizeParams,

@@ -5,7 +5,7 @@
  * change, and never contain a secret: text that came from outside is passed through
  * `redactSecrets` first.
  */
-import { redactSecrets } from './redact';
+import { redactSecrets } from '../util/redact';
 
 /** Base of every error the Duo client throws. */
 export abstract class DuoError extends Error {

@@ -5,8 +5,13 @@
  * `api-<id>.duofederal.com` (Duo Federal). The single exception is an explicitly configured
  * insecure base URL, accepted only when it points at this machine (loopback), which is how the
  * bundled simulator is reached by tests, the benchmark and sample mode.
+ *
+ * The configuration checks both settings with these same functions, so a value it accepts is one
+ * the client accepts. Messages never quote a value that could be a secret pasted into the wrong
+ * setting (see `describeValue`).
  */
-import { isIP } from 'node:net';
+import { describeValue } from '../util/redact';
+import { isLoopbackHost } from '../util/loopback';
 import { DuoConfigurationError } from './errors';
 
 /** A validated Duo API hostname. */
@@ -38,20 +43,16 @@ export function parseDuoApiHostname(input: string, setting = 'DUO_API_HOSTNAME')
   if (!match) {
     throw new DuoConfigurationError(
       setting,
-      `"${input}" is not a Duo API hostname; expected api-<id>.duosecurity.com or api-<id>.duofederal.com, ` +
+      `${describeValue(input)} is not a Duo API hostname; expected api-<id>.duosecurity.com or api-<id>.duofederal.com, ` +
         'as shown on the Admin API application page of the Duo Admin Panel.',
     );
   }
   return { apiHostname: hostname, siteId: match[1]!, federal: match[2] === 'duofederal' };
 }
 
-/** True for `localhost`, 127.0.0.0/8 and ::1 (including the IPv4-mapped form). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./.test(host) || host === '0:0:0:0:0:0:0:1';
-  return false;
+/** The account's Admin Panel: `https://admin-<id>.duosecurity.com/` (or `.duofederal.com`). */
+export function duoAdminPanelUrl(host: DuoApiHost): string {
+  return `https://admin-${host.siteId}.${host.federal ? 'duofederal' : 'duosecurity'}.com/`;
 }
 
 /**
@@ -63,20 +64,26 @@ export function parseInsecureDuoBaseUrl(input: string, setting = 'DUO_J1_INSECUR
   try {
     url = new URL(input.trim());
   } catch {
-    throw new DuoConfigurationError(setting, `"${input}" is not a URL; expected e.g. http://127.0.0.1:8443.`);
+    throw new DuoConfigurationError(
+      setting,
+      `${describeValue(input)} is not a URL; expected e.g. http://127.0.0.1:8443.`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DuoConfigurationError(setting, `only http:// or https:// URLs are accepted, not "${url.protocol}".`);
+    throw new DuoConfigurationError(setting, `must be an http:// or https:// URL, not ${describeValue(url.protocol)}.`);
   }
   if (!isLoopbackHost(url.hostname)) {
     throw new DuoConfigurationError(
       setting,
-      `"${url.hostname}" is not a loopback address; this setting exists only to reach the bundled Duo simulator ` +
+      `${describeValue(url.hostname)} is not a loopback address; this setting exists only to reach the bundled Duo simulator ` +
         'on this machine (127.0.0.1, ::1 or localhost). Unset it to talk to Duo.',
     );
   }
   if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new DuoConfigurationError(setting, 'give only scheme, host and port (no path, query or credentials).');
+    throw new DuoConfigurationError(
+      setting,
+      'must give only scheme, host and port (no path, query or credentials), e.g. http://127.0.0.1:8443.',
+    );
   }
   return url.origin;
 }

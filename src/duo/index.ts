@@ -4,7 +4,6 @@ export * from './endpoints';
 export * from './errors';
 export * from './hostname';
 export * from './rate-budget';
-export * from './redact';
 export * from './signing';
 export * from './types';
 export * from './validate';

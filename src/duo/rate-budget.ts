@@ -6,20 +6,25 @@
  * draw from the same budget, so pacing happens before requests are sent and a 429 stays the
  * exception. Budgets are keyed by API hostname + integration key + endpoint path.
  */
+import { describeValue } from '../util/redact';
 import { DuoConfigurationError } from './errors';
 
 /** Duo publishes 200 pages/minute for list calls; staying below leaves room for other tools. */
 export const DEFAULT_DUO_REQUESTS_PER_MINUTE = 150;
 
 /**
- * Parses a requests-per-minute setting (e.g. `DUO_REQUESTS_PER_MINUTE`); undefined or empty
- * gives the default. Throws `DuoConfigurationError` naming the setting when it is not a positive number.
+ * Parses a requests-per-minute setting (e.g. `DUO_REQUESTS_PER_MINUTE`): a whole number of at least
+ * 1; undefined or empty gives the default. Throws `DuoConfigurationError` naming the setting
+ * otherwise. The configuration reads the setting with this same rule.
  */
 export function parseRequestsPerMinute(value: string | undefined, setting = 'DUO_REQUESTS_PER_MINUTE'): number {
   if (value === undefined || value.trim() === '') return DEFAULT_DUO_REQUESTS_PER_MINUTE;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) {
-    throw new DuoConfigurationError(setting, `"${value}" is not a positive number of requests per minute.`);
+  const parsed = Number(value.trim());
+  if (!Number.isSafeInteger(parsed) || parsed < 1) {
+    throw new DuoConfigurationError(
+      setting,
+      `must be a whole number of requests per minute of at least 1, not ${describeValue(value)}.`,
+    );
   }
   return parsed;
 }

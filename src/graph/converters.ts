@@ -17,6 +17,7 @@ import type {
   DuoUserSummary,
   DuoWebAuthnCredentialSummary,
 } from '../duo/types';
+import { duoAdminPanelUrl, parseDuoApiHostname } from '../duo/hostname';
 import type { InstanceConfig } from '../config/instances';
 import {
   ACCOUNT_SETTING_PROPERTIES,
@@ -43,7 +44,7 @@ import {
 
 /** What the converters need to know about the Duo instance being read. */
 export interface GraphInstanceContext {
-  /** The `<id>` of `api-<id>.duosecurity.com` (see `duoSiteId` in src/config/instances.ts). */
+  /** The `<id>` of `api-<id>.duosecurity.com` (see `parseDuoApiHostname` in src/duo/hostname.ts). */
   siteId: string;
   apiHostname: string;
   /** The instance's account name (its configuration, not Duo's settings). */
@@ -81,13 +82,7 @@ export class UnconvertibleRecordError extends Error {
 
 /** The Admin Panel of the account: the API hostname with `api-` turned into `admin-`. */
 export function adminPanelUrl(context: GraphInstanceContext): string {
-  const host = context.apiHostname
-    .trim()
-    .replace(/^https?:\/\//i, '')
-    .replace(/\/+$/, '');
-  const match = /^api-[^.]+\.(duosecurity\.com|duofederal\.com)$/i.exec(host);
-  const domain = match ? match[1].toLowerCase() : 'duosecurity.com';
-  return `https://admin-${context.siteId}.${domain}/`;
+  return duoAdminPanelUrl(parseDuoApiHostname(context.apiHostname));
 }
 
 type PropertiesOf<K extends EntityKindId> = {

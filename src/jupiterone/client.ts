@@ -32,13 +32,8 @@ import {
   JupiterOneJobWaitTimeoutError,
   JupiterOnePayloadTooLargeError,
 } from './errors';
-import {
-  DEFAULT_JUPITERONE_API_BASE_URL,
-  JupiterOneHttp,
-  type JupiterOneLogger,
-  type RetryPolicy,
-  sleep,
-} from './http';
+import { DEFAULT_JUPITERONE_API_BASE_URL } from './base-url';
+import { JupiterOneHttp, type JupiterOneLogger, type RetryPolicy, sleep } from './http';
 import {
   FINALIZING_SYNC_JOB_STATUSES,
   type GraphDatasetKind,

@@ -128,21 +128,3 @@ export class JupiterOneJobWaitTimeoutError extends JupiterOneError {
     super(message, { code: 'JOB_WAIT_TIMEOUT', retryable: true });
   }
 }
-
-const REDACTED = '[REDACTED]';
-
-/**
- * Removes secrets from text that may reach an error or a log line: every occurrence of the given
- * secrets, and any bearer token or Authorization header value, whatever its origin (a proxy or a
- * server may echo request headers in an error page).
- */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let redacted = text;
-  for (const secret of secrets) {
-    // Very short values would redact ordinary words; real API keys are long.
-    if (secret.length >= 6) redacted = redacted.split(secret).join(REDACTED);
-  }
-  return redacted
-    .replace(/(bearer\s+)[^\s"',;]+/gi, `$1${REDACTED}`)
-    .replace(/(authorization["']?\s*[:=]\s*["']?)[^"',;\n]+/gi, `$1${REDACTED}`);
-}

@@ -16,8 +16,9 @@ import {
   JupiterOneRateLimitError,
   JupiterOneRequestError,
   JupiterOneServerError,
-  redactSecrets,
 } from './errors';
+import { parseJupiterOneBaseUrl } from './base-url';
+import { redactSecrets } from '../util/redact';
 
 export type JupiterOneLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -41,8 +42,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   factor: 2,
   maxDelayMs: 30_000,
 };
-
-export const DEFAULT_JUPITERONE_API_BASE_URL = 'https://api.us.jupiterone.io';
 
 /**
  * Wait before the next attempt after `failedAttempts` failures: exponential, capped, with jitter
@@ -69,42 +68,6 @@ export function parseRetryAfterMs(value: string | string[] | undefined, now: num
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
-
-function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
-}
-
-/**
- * Parses the configured base URL. HTTPS is required because every request carries the API key;
- * plain HTTP is accepted only for loopback addresses (the bundled simulator).
- */
-export function parseJupiterOneBaseUrl(baseUrl: string): URL {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new JupiterOneConfigurationError(
-      `JUPITERONE_API_BASE_URL is not a valid URL (${JSON.stringify(baseUrl)}); use e.g. ${DEFAULT_JUPITERONE_API_BASE_URL}.`,
-      'JUPITERONE_API_BASE_URL',
-    );
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    throw new JupiterOneConfigurationError(
-      'JUPITERONE_API_BASE_URL must not contain credentials, a query or a fragment; give only scheme, host and optional path.',
-      'JUPITERONE_API_BASE_URL',
-    );
-  }
-  const loopbackHttp = url.protocol === 'http:' && isLoopbackHost(url.hostname);
-  if (url.protocol !== 'https:' && !loopbackHttp) {
-    throw new JupiterOneConfigurationError(
-      `JUPITERONE_API_BASE_URL must use https:// (got ${url.protocol}//${url.host}); plain http is accepted only for loopback addresses.`,
-      'JUPITERONE_API_BASE_URL',
-    );
-  }
-  return url;
 }
 
 export interface JupiterOneHttpOptions {

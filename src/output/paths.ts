@@ -19,6 +19,8 @@
  * atomic rename: readers always see one complete version, never a mix or a half-written graph.
  */
 import path from 'node:path';
+import { INSTANCE_ID_RULE, isInstanceId } from '../config/instance-id';
+import { describeValue } from '../util/redact';
 
 export const J1_FOLDER = '.j1-integration';
 export const GRAPH_FOLDER = 'graph';
@@ -46,14 +48,13 @@ export interface LocalOutputPaths {
   changesFile: string;
 }
 
-const INSTANCE_ID = /^[a-z0-9-]{1,64}$/;
 /** Step ids and `_type`s become folder names, so they must be plain path segments. */
 const PATH_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}$/;
 
 export function assertInstanceId(instanceId: string): void {
-  if (!INSTANCE_ID.test(instanceId)) {
+  if (!isInstanceId(instanceId)) {
     throw new Error(
-      `Instance id "${instanceId}" cannot name an output folder: instance ids are 1–64 characters of a-z, 0-9 and "-".`,
+      `Instance id ${describeValue(instanceId)} cannot name an output folder: instance ids are ${INSTANCE_ID_RULE}.`,
     );
   }
 }

@@ -26,6 +26,7 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
+import { INSTANCE_ID_RULE, isInstanceId } from '../config/instance-id';
 import {
   FailureType,
   RESOURCES,
@@ -99,9 +100,9 @@ function classify(error: unknown): never {
 
 export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngestionResult> {
   const instanceId = typeof input?.instanceId === 'string' ? input.instanceId : '';
-  if (!/^[a-z0-9-]{1,64}$/.test(instanceId)) {
+  if (!isInstanceId(instanceId)) {
     throw ApplicationFailure.nonRetryable(
-      `The workflow input must be {"instanceId": "<id>"} with an id matching [a-z0-9-]{1,64}; got ${JSON.stringify(input)?.slice(0, 200)}`,
+      `The workflow input must be {"instanceId": "<id>"} with an id of ${INSTANCE_ID_RULE}; got ${JSON.stringify(input)?.slice(0, 200)}`,
       FailureType.Configuration,
     );
   }

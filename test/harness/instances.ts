@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_SCHEDULE, duoSiteId, type InstanceConfig } from '../../src/config/instances';
+import { DEFAULT_SCHEDULE, type InstanceConfig } from '../../src/config/instances';
+import { parseDuoApiHostname } from '../../src/duo/hostname';
 import type { DuoSimulator } from '../../src/simulators/duo/server';
 import type { JupiterOneSimulator } from '../../src/simulators/jupiterone/server';
 import { temporaryDirectory } from './temporal';
@@ -19,7 +20,7 @@ export function simulatorInstance(
     tagWithAccountName: false,
     duo: {
       apiHostname: duo.apiHostname,
-      siteId: duoSiteId(duo.apiHostname) ?? '',
+      siteId: parseDuoApiHostname(duo.apiHostname).siteId,
       integrationKey: duo.integrationKey,
       secretKey: { value: duo.secretKey, description: 'the Duo simulator secret key' },
       signatureVersion: 'v5',

@@ -1,6 +1,8 @@
 /** `duo-j1 run`: starts one ingestion of an instance and follows it to the end. */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { INSTANCE_ID_PATTERN, loadConfig } from '../../config/instances';
+import { INSTANCE_ID_RULE, isInstanceId } from '../../config/instance-id';
+import { loadConfig } from '../../config/instances';
+import { describeValue } from '../../util/redact';
 import { connectClient, resolveTemporalSettings, type TemporalFlags } from '../../worker/connection';
 import { WORKFLOW_TYPE, ingestionWorkflowId, type DuoIngestionInput } from '../../workflows/contract';
 import { ExitCode } from '../exit-codes';
@@ -31,7 +33,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     }
     instanceId = config.instances[0].id;
   }
-  if (!INSTANCE_ID_PATTERN.test(instanceId)) throw new Error(`--instance "${instanceId}" must match [a-z0-9-]{1,64}`);
+  if (!isInstanceId(instanceId))
+    throw new Error(`--instance must be ${INSTANCE_ID_RULE}, not ${describeValue(instanceId)}`);
 
   const client = await connectClient(resolveTemporalSettings(flags));
   try {

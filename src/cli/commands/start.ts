@@ -14,7 +14,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { DEFAULT_SCHEDULE, duoSiteId, loadConfig, type AppConfig, type InstanceConfig } from '../../config/instances';
+import { DEFAULT_SCHEDULE, loadConfig, type AppConfig, type InstanceConfig } from '../../config/instances';
+import { parseDuoApiHostname } from '../../duo/hostname';
 import { applySchedules, formatApplyReport } from '../../schedules';
 import { startDuoSimulator, type DuoSimulator } from '../../simulators/duo/server';
 import { generateTenant } from '../../simulators/duo/tenant-generator';
@@ -55,7 +56,7 @@ async function startSampleTenant(users: number): Promise<{ simulator: DuoSimulat
     tagWithAccountName: false,
     duo: {
       apiHostname: simulator.apiHostname,
-      siteId: duoSiteId(simulator.apiHostname) ?? 'sample',
+      siteId: parseDuoApiHostname(simulator.apiHostname).siteId,
       integrationKey: simulator.integrationKey,
       secretKey: { value: simulator.secretKey, description: 'the sample simulator’s secret key' },
       signatureVersion: 'v5',
