@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startDuoSimulator } from '../src/simulators/duo/server';
@@ -8,6 +10,7 @@ import { stopAtEnd } from './harness/root-hooks';
 const exec = promisify(execFile);
 const BIN = path.resolve(__dirname, '..', 'bin', 'duo-j1.js');
 const SECRET = 'a-secret-key-that-must-not-be-printed-0123456789';
+const SENTINEL = 'Zq7sentinelSECRET0x9KpLmN4vB8aaaaaaaaaaaa';
 
 interface Outcome {
   code: number;
@@ -81,6 +84,44 @@ describe('the duo-j1 command', () => {
     assert.match(bad.stderr, /DUO_INTEGRATION_KEY is required/);
     assert.match(bad.stderr, /DUO_POLLING_INTERVAL must be one of/);
     assert.ok(!`${bad.stdout}${bad.stderr}`.includes(SECRET));
+  });
+
+  it('validate reports every problem of a strict instances file, exit 2, and never a secret', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'duo-j1-cli-'));
+    const file = path.join(dir, 'instances.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        {
+          id: 'corp',
+          apiHostname: SENTINEL,
+          integrationKey: 'DIWJ8X6AEYOR5OMC6TQ1',
+          secretKey: { env: 'CORP_DUO_SKEY' },
+          pollingIntervall: 'ONE_HOUR',
+          jupiterOne: { account: 'acct', apiKey: { env: 'CORP_J1_KEY' }, integrationInstanceId: 'inst' },
+          token: SENTINEL,
+          accountName: 'a'.repeat(1_000_000),
+        },
+      ]),
+    );
+    const outcome = await duoJ1(['validate', '--instances', file], { CORP_DUO_SKEY: SENTINEL, CORP_J1_KEY: SENTINEL });
+    assert.equal(outcome.code, 2, outcome.stderr);
+    assert.match(outcome.stderr, /5 configuration problems/);
+    assert.match(
+      outcome.stderr,
+      /instances\[0\] \(corp\)\.jupiterOne is not a known field; did you mean "jupiterone"\?/,
+    );
+    assert.match(
+      outcome.stderr,
+      /instances\[0\] \(corp\)\.pollingIntervall is not a known field; did you mean "pollingInterval"\?/,
+    );
+    assert.match(outcome.stderr, /instances\[0\] \(corp\)\.token is not a known field/);
+    assert.match(outcome.stderr, /instances\[0\] \(corp\)\.accountName is 1,000,000 characters long/);
+    assert.match(
+      outcome.stderr,
+      /instances\[0\] \(corp\)\.apiHostname \(a 41-character value that looks like a key or secret, not shown\)/,
+    );
+    assert.ok(!`${outcome.stdout}${outcome.stderr}`.includes(SENTINEL), 'no secret is printed');
   });
 
   it('validate reports the credentials and each grant, present or missing (exit 1 when one is missing)', async () => {

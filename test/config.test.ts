@@ -4,8 +4,31 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigurationError } from '../src/config/errors';
 import { loadConfig, resolveSecret } from '../src/config/instances';
+import { DuoClient } from '../src/duo/client';
 
 const SECRET = 'sEcReT-value-that-must-never-be-printed-0123456789';
+/** Shaped like a Duo secret key: pasted anywhere, it must never come back in a message. */
+const SENTINEL = 'Zq7sentinelSECRET0x9KpLmN4vB8aaaaaaaaaaaa';
+
+/** A valid one-account environment, to which each case adds its fault. */
+const VALID_ENV = {
+  DUO_API_HOSTNAME: 'api-1a2b3c4d.duosecurity.com',
+  DUO_INTEGRATION_KEY: 'DIWJ8X6AEYOR5OMC6TQ1',
+  DUO_SECRET_KEY: SECRET,
+};
+
+/** A valid instance of an instances file, to which each case adds its fault. */
+const VALID_INSTANCE = {
+  id: 'corp',
+  apiHostname: 'api-1a2b3c4d.duosecurity.com',
+  integrationKey: 'DIWJ8X6AEYOR5OMC6TQ1',
+  secretKey: { env: 'CORP_DUO_SKEY' },
+};
+
+/** Every problem as one "setting: message" line. */
+function linesOf(error: ConfigurationError): string {
+  return error.problems.map((p) => `${p.setting}: ${p.message}`).join('\n');
+}
 
 function problemsOf(fn: () => unknown): ConfigurationError {
   try {
@@ -166,5 +189,234 @@ describe('configuration', () => {
     const none = problemsOf(() => loadConfig({}));
     assert.match(none.message, /no Duo account is configured/);
     assert.deepEqual(loadConfig({}, { allowNoInstances: true }).instances, []);
+  });
+
+  it('refuses unknown fields at every level of the instances file, suggesting the field meant', () => {
+    const file = writeJson({
+      instances: [
+        {
+          ...VALID_INSTANCE,
+          pollingIntervall: 'FOUR_HOURS',
+          jupiterOne: { account: 'acct', apiKey: { env: 'J1_KEY' }, integrationInstanceId: 'inst' },
+          schedule: { hour: 3, day: 'MONDAY' },
+          secretKey: { env: 'CORP_DUO_SKEY', fiel: 'x' },
+        },
+        {
+          ...VALID_INSTANCE,
+          id: 'emea',
+          jupiterone: { account: 'acct', apiKey: { env: 'J1_KEY' }, integrationInstanceID: 'inst-2' },
+        },
+      ],
+      instance: [],
+    });
+    const error = problemsOf(() => loadConfig({ DUO_J1_INSTANCES: file, CORP_DUO_SKEY: SECRET, J1_KEY: SECRET }));
+    const text = linesOf(error);
+    assert.match(
+      text,
+      /DUO_J1_INSTANCES: the instances file has a field "instance" that is not known; did you mean "instances"\?/,
+    );
+    assert.match(
+      text,
+      /instances\[0\] \(corp\)\.pollingIntervall: is not a known field; did you mean "pollingInterval"\?/,
+    );
+    assert.match(text, /instances\[0\] \(corp\)\.jupiterOne: is not a known field; did you mean "jupiterone"\?/);
+    assert.match(text, /instances\[0\] \(corp\)\.schedule\.day: is not a known field; did you mean "dayOfWeek"\?/);
+    assert.match(text, /instances\[0\] \(corp\)\.secretKey: has an unknown field "fiel" \(did you mean "file"\?\)/);
+    assert.match(
+      text,
+      /instances\[1\] \(emea\)\.jupiterone\.integrationInstanceID: is not a known field; did you mean "integrationInstanceId"\?/,
+    );
+    assert.match(text, /instances\[1\] \(emea\)\.jupiterone\.integrationInstanceId: is required/);
+  });
+
+  it('never shows a value under an unknown field, and refuses values beyond their length limit', () => {
+    const file = writeJson([
+      {
+        ...VALID_INSTANCE,
+        password: SENTINEL,
+        [SENTINEL]: true,
+        secretKey: { env: 'CORP_DUO_SKEY', value: SENTINEL },
+        accountName: 'a'.repeat(1_000_000),
+        description: SENTINEL.repeat(100),
+        integrationKey: SENTINEL.repeat(2_500),
+        jupiterone: { account: 'x'.repeat(300), apiKey: { env: 'J1_KEY' }, scope: 's'.repeat(201) },
+      },
+    ]);
+    const error = problemsOf(() => loadConfig({ DUO_J1_INSTANCES: file, CORP_DUO_SKEY: SECRET, J1_KEY: SECRET }));
+    const text = linesOf(error);
+    assert.match(text, /instances\[0\] \(corp\)\.password: is not a known field/);
+    assert.match(
+      text,
+      /instances\[0\] \(corp\): has a field \(a 41-character value that looks like a key or secret, not shown\)/,
+    );
+    assert.match(text, /instances\[0\] \(corp\)\.secretKey: has an unknown field "value"/);
+    assert.match(text, /instances\[0\] \(corp\)\.accountName: is 1,000,000 characters long; at most 200 are accepted/);
+    assert.match(text, /instances\[0\] \(corp\)\.description: is 4,100 characters long; at most 1,000 are accepted/);
+    assert.match(text, /instances\[0\] \(corp\)\.integrationKey: is 102,500 characters long; at most 64 are accepted/);
+    assert.match(text, /instances\[0\] \(corp\)\.jupiterone\.account: is 300 characters long; at most 200/);
+    assert.match(text, /instances\[0\] \(corp\)\.jupiterone\.scope: is 201 characters long; at most 200/);
+    assert.ok(!error.message.includes(SENTINEL), 'no value is echoed');
+    assert.ok(error.message.length < 5_000, 'the message stays readable');
+  });
+
+  it('never echoes a secret pasted into any variable', () => {
+    const variables = [
+      'DUO_API_HOSTNAME',
+      'DUO_INTEGRATION_KEY',
+      'DUO_INSTANCE_ID',
+      'DUO_ACCOUNT_NAME',
+      'DUO_DESCRIPTION',
+      'DUO_POLLING_INTERVAL',
+      'DUO_SCHEDULE_HOUR',
+      'DUO_SCHEDULE_DAY',
+      'DUO_TAG_WITH_ACCOUNT_NAME',
+      'DUO_REQUESTS_PER_MINUTE',
+      'DUO_SIGNATURE_VERSION',
+      'DUO_J1_INSECURE_DUO_BASE_URL',
+      'DUO_J1_TASK_QUEUE',
+      'DUO_J1_DATA_DIR',
+      'DUO_J1_INSTANCES',
+      'JUPITERONE_ACCOUNT',
+      'JUPITERONE_API_BASE_URL',
+      'JUPITERONE_INTEGRATION_INSTANCE_ID',
+      'JUPITERONE_SCOPE',
+      'JUPITERONE_SYNC_SOURCE',
+    ];
+    let rejected = 0;
+    for (const variable of variables) {
+      for (const pasted of [SENTINEL, `https://${SENTINEL}`, `${SENTINEL}.duosecurity.com`, SENTINEL.repeat(30)]) {
+        try {
+          loadConfig({ ...VALID_ENV, JUPITERONE_API_KEY: SECRET, JUPITERONE_ACCOUNT: 'acct', [variable]: pasted });
+        } catch (error) {
+          rejected += 1;
+          const message = error instanceof Error ? error.message : String(error);
+          assert.ok(!message.includes(SENTINEL), `${variable} echoed the pasted value: ${message}`);
+        }
+      }
+    }
+    assert.ok(rejected >= variables.length, 'most pasted values are rejected');
+    const hostname = problemsOf(() => loadConfig({ ...VALID_ENV, DUO_API_HOSTNAME: SENTINEL }));
+    assert.match(
+      hostname.message,
+      /DUO_API_HOSTNAME \(a 41-character value that looks like a key or secret, not shown\) is not a Duo API hostname/,
+    );
+  });
+
+  it('never echoes a configured secret, even one not shaped like a secret', () => {
+    const error = problemsOf(() =>
+      loadConfig({ ...VALID_ENV, DUO_SECRET_KEY: 'hunter2hunter', DUO_POLLING_INTERVAL: 'hunter2hunter' }),
+    );
+    assert.match(error.message, /DUO_POLLING_INTERVAL must be one of .*, not "\[REDACTED\]"/);
+    assert.ok(!error.message.includes('hunter2hunter'));
+  });
+
+  it('accepts exactly the insecure Duo base URLs the Duo client accepts', () => {
+    for (const url of [
+      'http://127.0.0.1:8443',
+      'http://127.0.0.1:8443/',
+      'http://127.0.0.1:8443/admin',
+      'http://[::1]:9',
+      'https://localhost:1',
+      'http://10.0.0.5:8080',
+      'http://127.0.0.1:8443?x=1',
+      'ftp://127.0.0.1',
+      'nonsense',
+    ]) {
+      let configAccepts = true;
+      try {
+        loadConfig({ ...VALID_ENV, DUO_J1_INSECURE_DUO_BASE_URL: url });
+      } catch (error) {
+        assert.ok(error instanceof ConfigurationError);
+        assert.deepEqual(
+          error.problems.map((p) => p.setting),
+          ['DUO_J1_INSECURE_DUO_BASE_URL'],
+        );
+        configAccepts = false;
+      }
+      let clientAccepts = true;
+      try {
+        new DuoClient({
+          ...VALID_ENV,
+          secretKey: SECRET,
+          apiHostname: VALID_ENV.DUO_API_HOSTNAME,
+          integrationKey: VALID_ENV.DUO_INTEGRATION_KEY,
+          insecureBaseUrl: url,
+          logger: () => {},
+        });
+      } catch {
+        clientAccepts = false;
+      }
+      assert.equal(configAccepts, clientAccepts, url);
+    }
+    const withPath = problemsOf(() =>
+      loadConfig({ ...VALID_ENV, DUO_J1_INSECURE_DUO_BASE_URL: 'http://127.0.0.1:8443/admin' }),
+    );
+    assert.match(withPath.message, /DUO_J1_INSECURE_DUO_BASE_URL must give only scheme, host and port/);
+  });
+
+  it('applies the Duo base URL, budget, signature version and schedule variables to every instance of a file unless it sets its own', () => {
+    const file = writeJson([
+      VALID_INSTANCE,
+      {
+        ...VALID_INSTANCE,
+        id: 'own',
+        insecureBaseUrl: 'http://127.0.0.1:9000/',
+        requestsPerMinute: 90,
+        signatureVersion: 'v2-sha512',
+        schedule: { hour: 5 },
+      },
+    ]);
+    const config = loadConfig({
+      DUO_J1_INSTANCES: file,
+      CORP_DUO_SKEY: SECRET,
+      DUO_J1_INSECURE_DUO_BASE_URL: 'http://127.0.0.1:8443',
+      DUO_REQUESTS_PER_MINUTE: '120',
+      DUO_SIGNATURE_VERSION: 'v2-sha1',
+      DUO_SCHEDULE_HOUR: '4',
+      DUO_SCHEDULE_DAY: 'FRIDAY',
+    });
+    const [shared, own] = config.instances;
+    assert.equal(shared.duo.insecureBaseUrl, 'http://127.0.0.1:8443');
+    assert.equal(shared.duo.requestsPerMinute, 120);
+    assert.equal(shared.duo.signatureVersion, 'v2-sha1');
+    assert.deepEqual(shared.schedule, { hour: 4, dayOfWeek: 'FRIDAY' });
+    assert.equal(own.duo.insecureBaseUrl, 'http://127.0.0.1:9000');
+    assert.equal(own.duo.requestsPerMinute, 90);
+    assert.equal(own.duo.signatureVersion, 'v2-sha512');
+    assert.deepEqual(own.schedule, { hour: 5, dayOfWeek: 'FRIDAY' });
+
+    const remote = problemsOf(() =>
+      loadConfig({
+        DUO_J1_INSTANCES: file,
+        CORP_DUO_SKEY: SECRET,
+        DUO_J1_INSECURE_DUO_BASE_URL: 'http://10.1.2.3:8443',
+      }),
+    );
+    assert.deepEqual(
+      remote.problems.map((p) => p.setting),
+      ['DUO_J1_INSECURE_DUO_BASE_URL'],
+    );
+    const remoteOwn = writeJson([{ ...VALID_INSTANCE, insecureBaseUrl: 'http://duo.example.com' }]);
+    assert.match(
+      problemsOf(() => loadConfig({ DUO_J1_INSTANCES: remoteOwn, CORP_DUO_SKEY: SECRET })).message,
+      /instances\[0\] \(corp\)\.insecureBaseUrl "duo\.example\.com" is not a loopback address/,
+    );
+  });
+
+  it('refuses variables describing one account beside an instances file, unless an instance refers to them', () => {
+    const file = writeJson([
+      { ...VALID_INSTANCE, jupiterone: { account: 'acct', apiKey: { env: 'JUPITERONE_API_KEY' }, scope: 'corp' } },
+    ]);
+    const error = problemsOf(() =>
+      loadConfig({
+        DUO_J1_INSTANCES: file,
+        CORP_DUO_SKEY: SECRET,
+        JUPITERONE_API_KEY: SECRET,
+        DUO_POLLING_INTERVAL: 'ONE_HOUR',
+        JUPITERONE_ACCOUNT: 'acct',
+      }),
+    );
+    assert.deepEqual(error.problems.map((p) => p.setting).sort(), ['DUO_POLLING_INTERVAL', 'JUPITERONE_ACCOUNT']);
+    assert.match(linesOf(error), /DUO_POLLING_INTERVAL: is set, but with an instances file .*set "pollingInterval"/);
   });
 });

@@ -64,12 +64,43 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
 const MAX_SHOWN_LENGTH = 64;
 
 /**
- * True for a value shaped like a key, token or password: 16 or more characters without spaces,
- * dots or colons (which hostnames, URLs, paths and names have), mixing letters and digits. A Duo
- * secret key pasted into `DUO_API_HOSTNAME` is one.
+ * True for a value shaped like a key or token: 16 or more characters without spaces, dots or colons
+ * (which hostnames, URLs, paths and names have), mixing letters and digits, and either mixing
+ * upper and lower case or 32 characters long (hex and base32 keys). A Duo secret key pasted into
+ * `DUO_API_HOSTNAME` is one; `CORP_DUO_SECRET_KEY_2` (a variable's name) and a Duo integration
+ * key (which is not secret) are not.
  */
 export function looksLikeSecret(value: string): boolean {
-  return /^[A-Za-z0-9+/=_~-]{16,}$/.test(value) && /[A-Za-z]/.test(value) && /[0-9]/.test(value);
+  return (
+    /^[A-Za-z0-9+/=_~-]{16,}$/.test(value) &&
+    /[A-Za-z]/.test(value) &&
+    /[0-9]/.test(value) &&
+    ((/[a-z]/.test(value) && /[A-Z]/.test(value)) || value.length >= 32)
+  );
+}
+
+/**
+ * A file path for a message: as it is, unless it is very long or a part of it looks like a key
+ * (a secret pasted where a path belongs). Only long parts count: temporary folders and content
+ * hashes have names of mixed letters and digits too.
+ */
+export function describePath(filePath: string, knownSecrets: readonly (string | undefined)[] = []): string {
+  const hidden =
+    filePath.length > 1024 ||
+    containsKnownSecret(filePath, knownSecrets) ||
+    filePath.split(/[\\/]/).some((part) => part.length >= 32 && hasSecretShapedPart(part));
+  return hidden ? `(a ${filePath.length.toLocaleString('en-US')}-character path, not shown)` : filePath;
+}
+
+function containsKnownSecret(value: string, knownSecrets: readonly (string | undefined)[]): boolean {
+  return knownSecrets.some(
+    (secret) => secret !== undefined && secret.length >= MIN_REDACTED_SECRET_LENGTH && value.includes(secret),
+  );
+}
+
+/** The value, or a word of it (`https://<key>`, `<key>.duosecurity.com`), looks like a key. */
+function hasSecretShapedPart(value: string): boolean {
+  return looksLikeSecret(value) || value.split(/[^A-Za-z0-9+=_~-]+/).some(looksLikeSecret);
 }
 
 /**
@@ -78,11 +109,8 @@ export function looksLikeSecret(value: string): boolean {
  * a value containing one is never shown.
  */
 export function describeValue(value: string, knownSecrets: readonly (string | undefined)[] = []): string {
-  const containsSecret = knownSecrets.some(
-    (secret) => secret !== undefined && secret.length >= MIN_REDACTED_SECRET_LENGTH && value.includes(secret),
-  );
   const length = value.length.toLocaleString('en-US');
-  if (containsSecret || looksLikeSecret(value)) {
+  if (containsKnownSecret(value, knownSecrets) || hasSecretShapedPart(value)) {
     return `(a ${length}-character value that looks like a key or secret, not shown)`;
   }
   if (value.length > MAX_SHOWN_LENGTH) return `(a ${length}-character value, not shown)`;

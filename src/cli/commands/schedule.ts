@@ -23,6 +23,7 @@ import {
 } from '../../schedules';
 import { connectClient, resolveTemporalSettings } from '../../worker/connection';
 import { scheduleId } from '../../workflows/contract';
+import { describePath, describeValue } from '../../util/redact';
 import { ExitCode } from '../exit-codes';
 import { printJson } from '../output';
 
@@ -68,7 +69,7 @@ function selectInstances(config: AppConfig, instanceId: string | undefined): Ins
     throw new ConfigurationError([
       {
         setting: '--instance',
-        message: `"${instanceId}" is not a configured instance (configured in ${config.source}: ${known})`,
+        message: `${describeValue(instanceId)} is not a configured instance (configured in ${describePath(config.source)}: ${known})`,
       },
     ]);
   }

@@ -2,6 +2,8 @@
 import { loadConfig, resolveSecret } from '../../config/instances';
 import { DuoClient } from '../../duo/client';
 import { validateDuoAccess, type DuoAccessReport } from '../../duo/validate';
+import { ConfigurationError } from '../../config/errors';
+import { describeValue } from '../../util/redact';
 import { ExitCode } from '../exit-codes';
 import { printJson } from '../output';
 
@@ -13,9 +15,12 @@ export async function validateCommand(flags: {
   const config = loadConfig(process.env, { instancesFile: flags.instances });
   const instances = flags.instance ? config.instances.filter((i) => i.id === flags.instance) : config.instances;
   if (instances.length === 0) {
-    throw new Error(
-      `No instance "${flags.instance}" is configured (configured: ${config.instances.map((i) => i.id).join(', ')})`,
-    );
+    throw new ConfigurationError([
+      {
+        setting: '--instance',
+        message: `${describeValue(flags.instance ?? '')} is not a configured instance (configured: ${config.instances.map((i) => i.id).join(', ')})`,
+      },
+    ]);
   }
   const reports: (DuoAccessReport & { instanceId: string })[] = [];
   for (const instance of instances) {
