@@ -133,6 +133,11 @@ export function buildProgram(): Command {
     .option('--error-rate <fraction>', 'fraction of requests answered 500', '0')
     .option('--reset-rate <fraction>', 'fraction of connections reset', '0')
     .option('--short-pages', 'honour the limit parameter only partly')
+    .option(
+      '--faults <json>',
+      'any of the simulator\'s faults as JSON (or @file), e.g. \'{"pagingAnomalies":{"/admin/v1/users":{"kind":"stuck-offset","fromOffset":3000}}}\'; wins over the shorthands above; see docs/simulators.md',
+    )
+    .option('--fault-seed <n>', 'seed of the fault dice, to repeat a faulty run', '1')
     .action(action(() => require('./commands/simulate').simulateDuoCommand));
   simulate
     .command('jupiterone')
@@ -140,6 +145,10 @@ export function buildProgram(): Command {
     .option('--port <n>', 'port (default: a free one)', '0')
     .option('--error-rate <fraction>', 'fraction of requests answered 500', '0')
     .option('--rate-limit-rate <fraction>', 'fraction of requests answered 429', '0')
+    .option(
+      '--faults <json>',
+      'any of the simulator\'s faults as JSON (or @file), e.g. \'{"scheduled":[{"kind":"reset-after-processing","route":"start-job"}]}\'; wins over the shorthands above; see docs/simulators.md',
+    )
     .action(action(() => require('./commands/simulate').simulateJupiterOneCommand));
 
   program

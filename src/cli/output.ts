@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../config/errors';
+import { FaultSettingsError } from '../simulators/fault-json';
 import { ExitCode } from './exit-codes';
 
 /** Prints data as one JSON document (for `--json`). */
@@ -8,7 +9,7 @@ export function printJson(value: unknown): void {
 
 /** Prints an error a person can act on and returns the exit code that fits it. */
 export function reportError(error: unknown): ExitCode {
-  if (error instanceof ConfigurationError) {
+  if (error instanceof ConfigurationError || error instanceof FaultSettingsError) {
     process.stderr.write(`${error.message}\n`);
     return ExitCode.Usage;
   }

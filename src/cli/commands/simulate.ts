@@ -1,6 +1,14 @@
-/** `duo-j1 simulate duo|jupiterone`: a bundled simulator on loopback until Ctrl-C. */
+/**
+ * `duo-j1 simulate duo|jupiterone`: a bundled simulator on loopback until Ctrl-C, with any of its
+ * faults switched on from the start (`--faults`) and changeable while it runs (`/__sim/faults`).
+ */
+import { readFileSync } from 'node:fs';
+import { FAULTS_CONTROL_PATH } from '../../simulators/control-route';
 import { runDuoSimulatorCli } from '../../simulators/duo/cli';
+import { parseDuoSimulatorFaults } from '../../simulators/duo/faults';
+import { FaultSettingsError } from '../../simulators/fault-json';
 import { runJupiterOneSimulatorCommand } from '../../simulators/jupiterone/cli';
+import { parseJupiterOneFaultSettings } from '../../simulators/jupiterone/faults';
 import { ExitCode } from '../exit-codes';
 
 function number(value: string | undefined, flag: string, { min = 0, integer = true } = {}): number | undefined {
@@ -16,6 +24,31 @@ function fraction(value: string | undefined, flag: string): number | undefined {
   const parsed = number(value, flag, { integer: false });
   if (parsed !== undefined && parsed > 1) throw new Error(`${flag} must be between 0 and 1, not "${value}"`);
   return parsed;
+}
+
+/**
+ * The `--faults` value checked by `parse`: JSON text, or `@file` for a file holding it. Problems
+ * throw `FaultSettingsError`, a usage error (exit 2).
+ */
+function faultsFlag<T>(value: string | undefined, parse: (json: string) => T): T | undefined {
+  if (value === undefined) return undefined;
+  if (!value.startsWith('@')) return parse(value);
+  let json: string;
+  try {
+    json = readFileSync(value.slice(1), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new FaultSettingsError([`--faults names the file ${value.slice(1)}, which cannot be read (${code})`]);
+  }
+  return parse(json);
+}
+
+/** Tells a person at the terminal how to change the faults of the running simulator. */
+function announceControl(url: string, example: string): void {
+  if (!process.stderr.isTTY) return;
+  process.stderr.write(
+    `Faults: read with "curl ${url}${FAULTS_CONTROL_PATH}", replace with "curl -X PUT --data '${example}' ${url}${FAULTS_CONTROL_PATH}".\n`,
+  );
 }
 
 /** Resolves when the process is asked to stop (Ctrl-C or SIGTERM). */
@@ -41,6 +74,8 @@ export interface SimulateDuoFlags {
   errorRate: string;
   resetRate: string;
   shortPages?: boolean;
+  faults?: string;
+  faultSeed?: string;
 }
 
 export async function simulateDuoCommand(flags: SimulateDuoFlags): Promise<number> {
@@ -53,6 +88,8 @@ export async function simulateDuoCommand(flags: SimulateDuoFlags): Promise<numbe
     serverErrorRate: fraction(flags.errorRate, '--error-rate'),
     connectionResetRate: fraction(flags.resetRate, '--reset-rate'),
     shortPages: flags.shortPages,
+    faults: faultsFlag(flags.faults, parseDuoSimulatorFaults),
+    faultSeed: number(flags.faultSeed, '--fault-seed'),
     counts: {
       phones: number(flags.phones, '--phones'),
       tokens: number(flags.tokens, '--tokens'),
@@ -62,6 +99,7 @@ export async function simulateDuoCommand(flags: SimulateDuoFlags): Promise<numbe
       integrations: number(flags.integrations, '--integrations'),
     },
   });
+  announceControl(simulator.url, '{"serverErrorRate":0.1}');
   await untilStopped();
   await simulator.close();
   return ExitCode.Success;
@@ -71,14 +109,19 @@ export async function simulateJupiterOneCommand(flags: {
   port: string;
   errorRate: string;
   rateLimitRate: string;
+  faults?: string;
 }): Promise<number> {
+  const { scheduled, ...faults } = faultsFlag(flags.faults, parseJupiterOneFaultSettings) ?? {};
   const simulator = await runJupiterOneSimulatorCommand({
     port: number(flags.port, '--port'),
     faults: {
       serverErrorRate: fraction(flags.errorRate, '--error-rate'),
       rateLimitRate: fraction(flags.rateLimitRate, '--rate-limit-rate'),
+      ...faults,
     },
+    scheduledFaults: scheduled,
   });
+  announceControl(simulator.url, '{"scheduled":[{"kind":"reset-after-processing","route":"start-job"}]}');
   await untilStopped();
   await simulator.close();
   return ExitCode.Success;

@@ -5,7 +5,7 @@
  * sample mode can call it too.
  */
 import { generateTenant, type GenerateTenantOptions } from './tenant-generator';
-import { startDuoSimulator, type DuoSimulator } from './server';
+import { startDuoSimulator, type DuoSimulator, type DuoSimulatorFaults } from './server';
 
 export interface DuoSimulatorCliOptions {
   /** Users in the generated tenant. */
@@ -23,6 +23,10 @@ export interface DuoSimulatorCliOptions {
   serverErrorRate?: number;
   connectionResetRate?: number;
   malformedBodyRate?: number;
+  /** Any of the simulator's faults (see `DuoSimulatorFaults`); wins over the shorthands above. */
+  faults?: DuoSimulatorFaults;
+  /** Seed of the fault dice. Default 1. */
+  faultSeed?: number;
   /** Counts of the other resources; default: in proportion to users (see `generateTenant`). */
   counts?: Omit<GenerateTenantOptions, 'users' | 'seed'>;
   /** Fixed test credentials instead of random ones. */
@@ -55,12 +59,14 @@ export async function runDuoSimulatorCli(
     requestsPerMinute: options.rateLimit,
     integrationKey: options.integrationKey,
     secretKey: options.secretKey,
-    faults: {
+    faults: withoutUndefined({
       shortPages: options.shortPages,
       serverErrorRate: options.serverErrorRate,
       connectionResetRate: options.connectionResetRate,
       malformedBodyRate: options.malformedBodyRate,
-    },
+      ...options.faults,
+    }),
+    faultSeed: options.faultSeed,
   });
   const announcement: DuoSimulatorAnnouncement = {
     url: simulator.url,
@@ -70,4 +76,9 @@ export async function runDuoSimulatorCli(
   };
   output.write(`${JSON.stringify(announcement)}\n`);
   return simulator;
+}
+
+/** The settings that were given, so that reading them back (`GET /__sim/faults`) shows only those. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }

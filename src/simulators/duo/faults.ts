@@ -4,8 +4,81 @@
  * short page or broken paging metadata. Random decisions come from seeded dice, so a faulty run
  * can be repeated.
  */
+import {
+  arrayOf,
+  boolean,
+  byEndpointPath,
+  endpointPath,
+  FaultSettingsError,
+  type FieldRule,
+  type FieldRules,
+  objectOf,
+  oneOf,
+  parseFaultSettings,
+  rate,
+  text,
+  wholeNumber,
+} from '../fault-json';
 import { SeededRandom } from '../seeded-random';
 import type { DuoForcedError, DuoPagingAnomaly, DuoSimulatorFaults } from './server';
+
+const PAGING_ANOMALIES: readonly DuoPagingAnomaly[] = ['missing-metadata', 'stuck-offset', 'empty-page'];
+
+/**
+ * One rule per field of `DuoSimulatorFaults`: a field added to the shape without a rule here does
+ * not compile (and docs/simulators.md must describe it: a test checks).
+ */
+export const DUO_FAULT_RULES: FieldRules<DuoSimulatorFaults> = {
+  serverErrorRate: rate,
+  tooManyRequestsRate: rate,
+  connectionResetRate: rate,
+  malformedBodyRate: rate,
+  faultPaths: arrayOf(endpointPath),
+  shortPages: boolean,
+  endpointErrors: byEndpointPath(
+    objectOf<DuoForcedError>(
+      { status: httpStatus(), code: wholeNumber(0), message: text, times: wholeNumber(0), location: text },
+      ['status', 'code'],
+    ),
+  ),
+  pagingAnomalies: byEndpointPath(
+    objectOf<{ kind: DuoPagingAnomaly; fromOffset?: number }>(
+      { kind: oneOf(PAGING_ANOMALIES), fromOffset: wholeNumber(0) },
+      ['kind'],
+    ),
+  ),
+};
+const DUO_FAULTS_RULE = objectOf(DUO_FAULT_RULES);
+
+function httpStatus(): FieldRule<number> {
+  const whole = wholeNumber(100);
+  return (value, where, problems) => {
+    const status = whole(value, where, problems);
+    if (status === undefined || status <= 599) return status;
+    problems.push(`${where} must be an HTTP status from 100 to 599, not ${status}`);
+    return undefined;
+  };
+}
+
+/**
+ * Parses Duo fault settings written by a person (JSON text or a parsed value), e.g.
+ * `{"pagingAnomalies":{"/admin/v1/users":{"kind":"stuck-offset","fromOffset":3000}}}`. Throws
+ * `FaultSettingsError` listing every problem.
+ */
+export function parseDuoSimulatorFaults(input: unknown): DuoSimulatorFaults {
+  const faults = parseFaultSettings(input, DUO_FAULTS_RULE);
+  const total =
+    (faults.connectionResetRate ?? 0) +
+    (faults.serverErrorRate ?? 0) +
+    (faults.tooManyRequestsRate ?? 0) +
+    (faults.malformedBodyRate ?? 0);
+  if (total > 1) {
+    throw new FaultSettingsError([
+      `connectionResetRate, serverErrorRate, tooManyRequestsRate and malformedBodyRate add up to ${total}; they share one roll of the dice per request, so together they may be at most 1`,
+    ]);
+  }
+  return faults;
+}
 
 /** A random fault drawn for one request. */
 export type DuoRandomFault = 'connection-reset' | 'server-error' | 'too-many-requests' | 'malformed-body';

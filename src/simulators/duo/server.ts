@@ -11,7 +11,9 @@
  *
  * Knobs for provoking the product's failure handling: latency, the rate limit, random 5xx,
  * connection resets and truncated bodies, short pages, forced errors on one endpoint, and broken
- * paging metadata. Every request is written to a request log (never with credentials).
+ * paging metadata, each settable while the simulator runs through the loopback-only control route
+ * `/__sim/faults` (control-route.ts). Every request is written to a request log (never with
+ * credentials).
  *
  * This file holds the simulator's shapes and its request pipeline (verify the signature, find the
  * route, check the grant and the rate limit, inject faults, answer); the routes and paging are in
@@ -22,7 +24,8 @@ import { listen } from '../listen';
 import type { DuoGrant } from '../../duo/endpoints';
 import type { DuoSignatureVersion } from '../../duo/signing';
 import { defaultDuoMessage, duoErrorAnswer, type DuoAnswer } from './answers';
-import { DuoFaultInjector } from './faults';
+import { isControlRequest, serveFaultsControl, type FaultsControl } from '../control-route';
+import { DuoFaultInjector, parseDuoSimulatorFaults } from './faults';
 import { duoRateLimit } from './rate-limit';
 import { DuoRoutes, type DuoRouteRequest } from './routes';
 import { verifyDuoRequest, type DuoRejection } from './signature-verifier';
@@ -175,7 +178,14 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
   const maxClockSkewMs = (options.maxClockSkewSeconds ?? 300) * 1000;
   const requestLog: DuoRequestLogEntry[] = [];
 
+  const control: FaultsControl<DuoSimulatorFaults> = {
+    current: () => faults.faults,
+    parse: parseDuoSimulatorFaults,
+    replace: (next) => faults.replace(next),
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (isControlRequest(request.url)) return serveFaultsControl(request, response, control);
     const body = await readBody(request);
     const at = Date.now();
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));

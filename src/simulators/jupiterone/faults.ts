@@ -2,8 +2,70 @@
  * The JupiterOne simulator's fault injection: random faults by rate (seeded dice, so a run with
  * faults can be repeated) and deterministic faults queued for the next matching requests.
  */
+import {
+  arrayOf,
+  type FieldRules,
+  nonNegative,
+  objectOf,
+  oneOf,
+  parseFaultSettings,
+  rate,
+  wholeNumber,
+} from '../fault-json';
 import { SeededRandom } from '../seeded-random';
 import type { JupiterOneSimulatorFaults, ScheduledFault, SimulatorRoute } from './server';
+
+/** Fault settings as a person writes them: any of the fault knobs, and faults queued for the next requests. */
+export type JupiterOneFaultSettings = Partial<JupiterOneSimulatorFaults> & { scheduled?: ScheduledFault[] };
+
+/** Every route, once (a route missing here does not compile). */
+const ROUTES = Object.keys({
+  'start-job': true,
+  'get-job': true,
+  'upload-entities': true,
+  'upload-relationships': true,
+  upload: true,
+  finalize: true,
+  abort: true,
+  events: true,
+  inspect: true,
+  unknown: true,
+} satisfies Record<SimulatorRoute, true>) as SimulatorRoute[];
+
+const SCHEDULED_KINDS: readonly ScheduledFault['kind'][] = [
+  'server-error',
+  'rate-limit',
+  'connection-reset',
+  'reset-after-processing',
+];
+
+/**
+ * One rule per field of `JupiterOneSimulatorFaults` and for `scheduled`: a field added to the shape
+ * without a rule here does not compile (and docs/simulators.md must describe it: a test checks).
+ */
+export const JUPITERONE_FAULT_RULES: FieldRules<JupiterOneFaultSettings> = {
+  serverErrorRate: rate,
+  rateLimitRate: rate,
+  connectionResetRate: rate,
+  latencyMs: wholeNumber(0),
+  retryAfterSeconds: nonNegative,
+  payloadLimitBytes: wholeNumber(1),
+  routes: arrayOf(oneOf(ROUTES)),
+  seed: wholeNumber(0),
+  scheduled: arrayOf(
+    objectOf<ScheduledFault>({ kind: oneOf(SCHEDULED_KINDS), count: wholeNumber(1), route: oneOf(ROUTES) }, ['kind']),
+  ),
+};
+const JUPITERONE_FAULTS_RULE = objectOf(JUPITERONE_FAULT_RULES);
+
+/**
+ * Parses JupiterOne fault settings written by a person (JSON text or a parsed value), e.g.
+ * `{"serverErrorRate":0.1,"scheduled":[{"kind":"reset-after-processing","route":"start-job"}]}`.
+ * Throws `FaultSettingsError` listing every problem.
+ */
+export function parseJupiterOneFaultSettings(input: unknown): JupiterOneFaultSettings {
+  return parseFaultSettings(input, JUPITERONE_FAULTS_RULE);
+}
 
 /** The settings of a simulator started without faults. */
 export const NO_JUPITERONE_FAULTS: JupiterOneSimulatorFaults = {
@@ -34,6 +96,20 @@ export class JupiterOneFaultInjector {
     if (next.seed !== undefined) this.#dice = new SeededRandom(next.seed);
   }
 
+  /** Replaces every setting and the queue of scheduled faults (what is not given takes its default). */
+  replaceAll(settings: JupiterOneFaultSettings): void {
+    const { scheduled = [], ...faults } = settings;
+    this.#faults = { ...NO_JUPITERONE_FAULTS, ...faults };
+    this.#dice = new SeededRandom(this.#faults.seed);
+    this.#scheduled.length = 0;
+    for (const fault of scheduled) this.schedule(fault);
+  }
+
+  /** The settings and the faults still queued, as `replaceAll` takes them. */
+  settings(): JupiterOneFaultSettings {
+    return { ...this.#faults, scheduled: this.scheduled() };
+  }
+
   /** Queues a deterministic fault for the next matching requests. */
   schedule(fault: ScheduledFault): void {
     this.#scheduled.push({ kind: fault.kind, count: fault.count ?? 1, route: fault.route });
@@ -42,11 +118,6 @@ export class JupiterOneFaultInjector {
   /** Faults still queued, oldest first. */
   scheduled(): ScheduledFault[] {
     return this.#scheduled.map((fault) => ({ ...fault }));
-  }
-
-  /** Drops every queued fault. */
-  clearScheduled(): void {
-    this.#scheduled.length = 0;
   }
 
   /** The injected fault for a request to `route`, if any: scheduled ones first, then the dice. */

@@ -9,7 +9,8 @@
  * account in `JupiterOne-Account` (or the legacy `LifeOmic-Account` JupiterOne's own CLI sends).
  *
  * Inspection (same headers): `GET /__sim/graph?integrationInstanceId=…` | `?scope=…` |
- * `?owner=system-mapper`, `GET /__sim/jobs`, `GET /__sim/requests`. The request log records method,
+ * `?owner=system-mapper`, `GET /__sim/jobs`, `GET /__sim/requests`. Faults are read and replaced on
+ * the loopback-only control route `/__sim/faults` (control-route.ts). The request log records method,
  * path, status, body size, object counts and correlation ids — never headers, so never the key.
  *
  * This file holds the simulator's shapes and its request pipeline (route, authenticate, inject
@@ -23,7 +24,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { PartialDatasets, SyncJob } from '../../jupiterone/types';
 import { listen } from '../listen';
 import { HttpError, type JupiterOneAnswer } from './answers';
-import { JupiterOneFaultInjector } from './faults';
+import { isControlRequest, serveFaultsControl, type FaultsControl } from '../control-route';
+import { JupiterOneFaultInjector, parseJupiterOneFaultSettings, type JupiterOneFaultSettings } from './faults';
 import type { HeldGraph } from './graph';
 import { SyncJobs } from './jobs';
 import { routeOf, serveInspection, serveSyncApi, UPLOAD_ROUTES } from './routes';
@@ -96,6 +98,8 @@ export interface JupiterOneSimulatorOptions {
    */
   finalizeDelayMs?: number;
   faults?: Partial<JupiterOneSimulatorFaults>;
+  /** Faults queued for the first matching requests, as `scheduleFault` queues them. */
+  scheduledFaults?: ScheduledFault[];
   /** How upload bodies are read: large ones on threads by default. */
   uploadReaders?: UploadReaderOptions;
   /** Oldest entries are dropped beyond this many. Default 100,000. */
@@ -168,6 +172,7 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
   const maxBodyBytes = options.maxBodyBytes ?? SIMULATED_PAYLOAD_LIMIT_BYTES;
   const requestLogLimit = options.requestLogLimit ?? 100_000;
   const faults = new JupiterOneFaultInjector(options.faults);
+  for (const fault of options.scheduledFaults ?? []) faults.schedule(fault);
   const uploadReaders = new UploadReaders(options.uploadReaders);
   const jobs = new SyncJobs(account, options.finalizeDelayMs ?? 0, uploadReaders);
   const requestLog: SimulatorRequestLogEntry[] = [];
@@ -203,7 +208,14 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
     if (requestLog.length > requestLogLimit) requestLog.splice(0, requestLog.length - requestLogLimit);
   };
 
+  const control: FaultsControl<JupiterOneFaultSettings> = {
+    current: () => faults.settings(),
+    parse: parseJupiterOneFaultSettings,
+    replace: (next) => faults.replaceAll(next),
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (isControlRequest(req.url)) return serveFaultsControl(req, res, control);
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     const { route, jobId } = routeOf(method, url.pathname);
