@@ -10,6 +10,7 @@ import {
   applySchedules,
   canonicalSpec,
   catchupWindowMs,
+  describeIfExists,
   describeInstanceSchedule,
   describeWhen,
   duoJ1InstanceOf,
@@ -530,5 +531,46 @@ describe('schedules: the duo-j1 schedule command', function () {
       { scheduleId: scheduleId(hourlyId), paused: true, configured: true },
     );
     await client.schedule.getHandle(scheduleId(hourlyId)).delete();
+  });
+
+  it('delete succeeds when there is nothing to delete, so an uninstall script can run it twice', async () => {
+    const { address, namespace } = await testServer();
+    const id = `cli-del-${randomUUID().slice(0, 8)}`;
+    const neverId = `cli-never-${randomUUID().slice(0, 8)}`;
+    const file = path.join(temporaryDirectory('duo-j1-instances-'), 'instances.json');
+    const entry = (instanceId: string, pollingInterval: PollingInterval) => ({
+      id: instanceId,
+      pollingInterval,
+      apiHostname: 'api-12345678.duosecurity.com',
+      integrationKey: 'DIAAAAAAAAAAAAAAAAAA',
+      secretKey: { env: 'DUO_SECRET_KEY_OF_THE_WORKERS' },
+    });
+    writeFileSync(file, JSON.stringify([entry(id, 'ONE_HOUR'), entry(neverId, 'DISABLED')]));
+    const env = {
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: namespace,
+      DUO_J1_INSTANCES: file,
+      DUO_J1_TASK_QUEUE: uniqueTaskQueue('cli-delete'),
+    };
+    const applied = await runCli(['schedule', 'apply'], env);
+    assert.equal(applied.code, 0, applied.stderr);
+
+    const first = await runCli(['schedule', 'delete', '--instance', id], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, new RegExp(`^deleted duo-ingestion-${id} `, 'm'));
+    const second = await runCli(['schedule', 'delete', '--instance', id, '--json'], env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(JSON.parse(second.stdout), [
+      { instanceId: id, scheduleId: scheduleId(id), value: { deleted: false } },
+    ]);
+    const never = await runCli(['schedule', 'delete', '--instance', neverId], env);
+    assert.equal(never.code, 0, never.stderr);
+    assert.match(
+      never.stdout,
+      new RegExp(`duo-ingestion-${neverId}: no schedule to delete \\(deleted already or never created\\)`),
+    );
+    const all = await runCli(['schedule', 'delete'], env);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(await describeIfExists((await testClient()).schedule.getHandle(scheduleId(id))), undefined);
   });
 });

@@ -6,6 +6,7 @@ import {
   type Client,
   type ScheduleDescription,
   type ScheduleHandle,
+  ScheduleNotFoundError,
   type ScheduleSpecDescription,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -192,9 +193,26 @@ export async function unpauseInstanceSchedule(client: Client, instanceId: string
   await handle.unpause(note);
 }
 
-export async function deleteInstanceSchedule(client: Client, instanceId: string): Promise<void> {
-  const { handle } = await ownedSchedule(client, instanceId);
-  await handle.delete();
+/**
+ * Deletes the instance's schedule. Deleting one that is not there (deleted already, never
+ * created, or deleted by someone else meanwhile) succeeds and returns false, so that uninstall
+ * scripts may run it twice; a schedule duo-j1 did not create is still refused.
+ */
+export async function deleteInstanceSchedule(client: Client, instanceId: string): Promise<boolean> {
+  let owned: OwnedSchedule;
+  try {
+    owned = await ownedSchedule(client, instanceId);
+  } catch (error) {
+    if (error instanceof ScheduleMissingError) return false;
+    throw error;
+  }
+  try {
+    await owned.handle.delete();
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return false;
+    throw error;
+  }
+  return true;
 }
 
 export interface TriggerResult {

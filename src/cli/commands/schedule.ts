@@ -229,16 +229,17 @@ async function remove(flags: ScheduleFlags): Promise<number> {
   const config = loadScheduleConfig(flags);
   const instances = selectInstances(config, flags.instance);
   const outcomes = await withClient(flags, (client) =>
-    forEachInstance(instances, flags.instance !== undefined, async (instance) => {
-      await deleteInstanceSchedule(client, instance.id);
-      return { deleted: true };
-    }),
+    forEachInstance(instances, flags.instance !== undefined, async (instance) => ({
+      deleted: await deleteInstanceSchedule(client, instance.id),
+    })),
   );
   if (flags.json) printJson(outcomes);
   else {
     for (const outcome of outcomes) {
-      if (outcome.value)
+      if (outcome.value?.deleted)
         console.log(`deleted ${outcome.scheduleId} (runs in progress continue; "duo-j1 schedule apply" recreates it)`);
+      else if (outcome.value)
+        console.log(`${outcome.scheduleId}: no schedule to delete (deleted already or never created)`);
     }
     printFailures(outcomes);
   }
