@@ -302,6 +302,14 @@ describe('configuration', () => {
     );
   });
 
+  it('takes a blank required value as missing', () => {
+    const error = problemsOf(() =>
+      loadConfig({ ...VALID_ENV, DUO_INTEGRATION_KEY: '   ', JUPITERONE_API_KEY: SECRET, JUPITERONE_ACCOUNT: ' ' }),
+    );
+    assert.match(linesOf(error), /DUO_INTEGRATION_KEY: is required/);
+    assert.match(linesOf(error), /JUPITERONE_ACCOUNT: is required/);
+  });
+
   it('never echoes a configured secret, even one not shaped like a secret', () => {
     const error = problemsOf(() =>
       loadConfig({ ...VALID_ENV, DUO_SECRET_KEY: 'hunter2hunter', DUO_POLLING_INTERVAL: 'hunter2hunter' }),

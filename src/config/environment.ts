@@ -12,6 +12,7 @@ import {
   readBoolean,
   readDuoApiHost,
   readIntegrationKey,
+  readRequiredText,
   readText,
   shown,
 } from './values';
@@ -108,9 +109,13 @@ function jupiterOneFromEnvironment(
   if (!env.JUPITERONE_API_KEY && !env.JUPITERONE_ACCOUNT) return undefined;
   if (!env.JUPITERONE_API_KEY) problems.add('JUPITERONE_API_KEY', 'is required when JUPITERONE_ACCOUNT is set');
   else if (checkSecrets) checkSecretLength(env.JUPITERONE_API_KEY, 'JUPITERONE_API_KEY', problems);
-  const account = readText(env.JUPITERONE_ACCOUNT, 'JUPITERONE_ACCOUNT', LENGTH_LIMITS.jupiterOneName, problems);
-  if (!env.JUPITERONE_ACCOUNT)
-    problems.add('JUPITERONE_ACCOUNT', 'is required when JUPITERONE_API_KEY is set: your JupiterOne account id');
+  const account = readRequiredText(
+    env.JUPITERONE_ACCOUNT,
+    'JUPITERONE_ACCOUNT',
+    LENGTH_LIMITS.jupiterOneName,
+    'your JupiterOne account id, when JUPITERONE_API_KEY is set',
+    problems,
+  );
   return {
     account: account ?? '',
     apiKey: { env: 'JUPITERONE_API_KEY' },

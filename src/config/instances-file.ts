@@ -24,6 +24,7 @@ import {
   readInsecureDuoBaseUrl,
   readIntegrationKey,
   readRequestsPerMinute,
+  readRequiredText,
   readSignatureVersion,
   readText,
   shown,
@@ -199,9 +200,13 @@ function instanceFromJson(
   const j1 = objectField(item, 'jupiterone', label, problems);
   if (j1) {
     reportUnknownFields(j1, INSTANCES_FILE_FIELDS.jupiterone, setting('jupiterone'), problems);
-    const account = readText(j1.account, setting('jupiterone.account'), LENGTH_LIMITS.jupiterOneName, problems);
-    if (account === undefined && (j1.account === undefined || j1.account === ''))
-      problems.add(setting('jupiterone.account'), 'is required: your JupiterOne account id');
+    const account = readRequiredText(
+      j1.account,
+      setting('jupiterone.account'),
+      LENGTH_LIMITS.jupiterOneName,
+      'your JupiterOne account id',
+      problems,
+    );
     const apiKey = readSecretReference(j1.apiKey, setting('jupiterone.apiKey'), baseDir, problems);
     if (apiKey && context.checkSecrets)
       checkSecretAvailable(apiKey, setting('jupiterone.apiKey'), context.env, problems);

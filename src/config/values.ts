@@ -46,6 +46,11 @@ function isAbsent(value: RawValue): value is undefined | null | '' {
   return value === undefined || value === null || value === '';
 }
 
+/** Absent, or only white space: what a required setting must not be. */
+function isBlank(value: RawValue): boolean {
+  return isAbsent(value) || (typeof value === 'string' && value.trim() === '');
+}
+
 /**
  * A text setting: a string of at most `maxLength` characters (surrounding white space removed), or
  * undefined when absent or unusable.
@@ -70,6 +75,21 @@ export function readText(
     return undefined;
   }
   return trimmed === '' ? undefined : trimmed;
+}
+
+/** Like `readText`, but absent or blank is a problem too: "is required: <what>". */
+export function readRequiredText(
+  value: RawValue,
+  setting: string,
+  maxLength: number,
+  what: string,
+  problems: ProblemList,
+): string | undefined {
+  if (isBlank(value)) {
+    problems.add(setting, `is required: ${what}`);
+    return undefined;
+  }
+  return readText(value, setting, maxLength, problems);
 }
 
 export function readBoolean(value: RawValue, setting: string, problems: ProblemList): boolean {
@@ -174,16 +194,14 @@ export function readDuoApiHost(
   setting: string,
   problems: ProblemList,
 ): { apiHostname: string; siteId: string } {
-  const text = readText(value, setting, LENGTH_LIMITS.url, problems);
-  if (text === undefined) {
-    if (isAbsent(value)) {
-      problems.add(
-        setting,
-        'is required: the API hostname of your Duo Admin API application, e.g. api-1a2b3c4d.duosecurity.com',
-      );
-    }
-    return { apiHostname: '', siteId: '' };
-  }
+  const text = readRequiredText(
+    value,
+    setting,
+    LENGTH_LIMITS.url,
+    'the API hostname of your Duo Admin API application, e.g. api-1a2b3c4d.duosecurity.com',
+    problems,
+  );
+  if (text === undefined) return { apiHostname: '', siteId: '' };
   const host = fromDuoRule(() => parseDuoApiHostname(text, setting), problems);
   return host ? { apiHostname: host.apiHostname, siteId: host.siteId } : { apiHostname: '', siteId: '' };
 }
@@ -196,11 +214,14 @@ export function readInsecureDuoBaseUrl(value: RawValue, setting: string, problem
 
 /** The integration key of the Admin API application: letters and digits (Duo's are `DI` + 18). */
 export function readIntegrationKey(value: RawValue, setting: string, problems: ProblemList): string {
-  const key = readText(value, setting, LENGTH_LIMITS.integrationKey, problems);
-  if (key === undefined) {
-    if (isAbsent(value)) problems.add(setting, 'is required: the integration key of your Duo Admin API application');
-    return '';
-  }
+  const key = readRequiredText(
+    value,
+    setting,
+    LENGTH_LIMITS.integrationKey,
+    'the integration key of your Duo Admin API application',
+    problems,
+  );
+  if (key === undefined) return '';
   if (!/^[A-Za-z0-9]+$/.test(key)) {
     problems.add(
       setting,
