@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
-import { StagedInputMissingError } from '../src/staging/store';
+import { PartLog } from '../src/staging/part-log';
+import { StagedInputMissingError, type StagedRun } from '../src/staging/store';
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
@@ -180,5 +181,84 @@ describe('local staging store', () => {
     assert.deepEqual(await collect(run.read('raw/users')), [{ id: 1 }]);
     await rm(folder, { recursive: true });
     assert.deepEqual(await readdir(path.join(root, 'runs', 'crash', 'raw')), []);
+  });
+});
+
+describe('part log of a dataset staged page by page', () => {
+  /** Stages `count` parts of two records each as a fetch does, logging each. */
+  async function stageLogged(run: StagedRun, log: PartLog, count: number): Promise<void> {
+    for (let index = 0; index < count; index++) {
+      const part = await run.writePart('raw/users', index, [{ id: index * 2 }, { id: index * 2 + 1 }]);
+      await log.add({
+        ...part,
+        sha256: part.sha256!,
+        offset: index * 2,
+        ...(index < count - 1 ? { nextOffset: index * 2 + 2 } : {}),
+        totalObjects: count * 2,
+      });
+    }
+  }
+
+  it('keeps every part still as written and resumes right after the last one, whatever the heartbeat said', async () => {
+    const root = newRoot();
+    const run = (await LocalDirectoryStagingStore.open(root)).openRun('log-1');
+    await stageLogged(run, new PartLog(run, 'raw/users'), 4);
+    // Temporal last heard of two parts; the disk holds four, intact.
+    const start = await new PartLog(run, 'raw/users').resumePoint({ partsWritten: 2, records: 4 });
+    assert.deepEqual(
+      start.parts.map((p) => p.index),
+      [0, 1, 2, 3],
+    );
+    assert.equal(start.records, 8);
+    assert.equal(start.nextOffset, undefined, 'the kept parts end the list');
+    assert.equal(start.discarded, 0);
+  });
+
+  it('reads again from the first part that is changed or gone, and everything after it', async () => {
+    const root = newRoot();
+    const run = (await LocalDirectoryStagingStore.open(root)).openRun('log-2');
+    await stageLogged(run, new PartLog(run, 'raw/users'), 4);
+    // Part 2 replaced by one of the same size and other content.
+    await run.writeJsonLinesPart('raw/users', 2, Buffer.from('{"id":9}\n{"id":8}\n'), 2);
+    const start = await new PartLog(run, 'raw/users').resumePoint(undefined);
+    assert.deepEqual(
+      start.parts.map((p) => p.index),
+      [0, 1],
+    );
+    assert.equal(start.nextOffset, 4, 'the offset after the last intact part');
+    assert.equal(start.records, 4);
+    assert.equal(start.discarded, 2);
+
+    await rm(path.join(root, 'runs', 'log-2', 'raw', 'users', 'part-000000.ndjson'));
+    const fromScratch = await new PartLog(run, 'raw/users').resumePoint(undefined);
+    assert.deepEqual(fromScratch.parts, []);
+    assert.equal(fromScratch.nextOffset, 0);
+  });
+
+  it('starts from scratch when the whole dataset is gone, or when the log disagrees with Temporal', async () => {
+    const root = newRoot();
+    const run = (await LocalDirectoryStagingStore.open(root)).openRun('log-3');
+    await stageLogged(run, new PartLog(run, 'raw/users'), 3);
+    const disagreeing = await new PartLog(run, 'raw/users').resumePoint({ partsWritten: 2, records: 5 });
+    assert.deepEqual(disagreeing.parts, [], 'a log that does not add up to what Temporal recorded is not trusted');
+
+    await stageLogged(run, new PartLog(run, 'raw/users'), 3);
+    await run.removeDataset('raw/users');
+    const gone = await new PartLog(run, 'raw/users').resumePoint({ partsWritten: 3, records: 6 });
+    assert.deepEqual(gone.parts, []);
+    assert.equal(gone.nextOffset, 0);
+  });
+
+  it('commits a manifest of exactly the logged parts, with their checksums', async () => {
+    const root = newRoot();
+    const run = (await LocalDirectoryStagingStore.open(root)).openRun('log-4');
+    const log = new PartLog(run, 'raw/users');
+    await stageLogged(run, log, 2);
+    // A part left by a longer, earlier attempt is not part of the dataset.
+    await run.writePart('raw/users', 2, [{ id: 99 }]);
+    const manifest = await run.commitManifest('raw/users', undefined, log.logged);
+    assert.equal(manifest.parts.length, 2);
+    assert.ok(manifest.parts.every((part) => /^[0-9a-f]{64}$/.test(part.sha256 ?? '')));
+    assert.deepEqual(await collect(run.read('raw/users')), [{ id: 0 }, { id: 1 }, { id: 2 }, { id: 3 }]);
   });
 });

@@ -15,6 +15,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'nod
 import path from 'node:path';
 import {
   StagedInputMissingError,
+  partChecksum,
   type DatasetManifest,
   type PartInfo,
   type StagedRun,
@@ -110,7 +111,9 @@ class LocalStagedRun implements StagedRun {
 
   async writePart(dataset: string, index: number, records: readonly unknown[]): Promise<PartInfo> {
     const text = records.map((record) => `${JSON.stringify(record)}\n`).join('');
-    return this.writeJsonLinesPart(dataset, index, Buffer.from(text, 'utf8'), records.length);
+    const bytes = Buffer.from(text, 'utf8');
+    const written = await this.writeJsonLinesPart(dataset, index, bytes, records.length);
+    return { ...written, sha256: partChecksum(bytes) };
   }
 
   async writeJsonLinesPart(dataset: string, index: number, lines: Uint8Array, records: number): Promise<PartInfo> {
@@ -182,15 +185,11 @@ class LocalStagedRun implements StagedRun {
   ): Promise<DatasetManifest> {
     const folder = this.datasetFolder(dataset);
     await mkdir(folder, { recursive: true, mode: DIR_MODE });
-    const all = written ? await this.checkWrittenParts(dataset, written) : await this.listParts(dataset);
-    // Parts must be contiguous from 0; anything after a gap is left over from an earlier attempt.
-    const parts: PartInfo[] = [];
-    for (const part of all) {
-      if (part.index !== parts.length) break;
-      parts.push(part);
-    }
-    for (const stale of all.slice(parts.length)) {
-      await rm(path.join(folder, partName(stale.index)), { force: true });
+    const parts = written ? await this.checkWrittenParts(dataset, written) : contiguous(await this.listParts(dataset));
+    // Any other part file is left over from an earlier attempt and belongs to no one.
+    for (const name of await readdir(folder)) {
+      const match = PART_PATTERN.exec(name);
+      if (match && Number(match[1]) >= parts.length) await rm(path.join(folder, name), { force: true });
     }
     const manifest: DatasetManifest = {
       dataset,
@@ -204,13 +203,18 @@ class LocalStagedRun implements StagedRun {
   }
 
   /**
-   * The parts a writer says it wrote, checked against the files' sizes (no need to read hundreds of
-   * megabytes to count lines it knows), plus any later part files left by an earlier attempt.
+   * The parts a writer says make the dataset, checked against the files' sizes (no need to read
+   * hundreds of megabytes to count lines it knows): numbered 0, 1, 2 … and each still the size
+   * written.
    */
   private async checkWrittenParts(dataset: string, written: readonly PartInfo[]): Promise<PartInfo[]> {
     const folder = this.datasetFolder(dataset);
-    const parts: PartInfo[] = [];
-    for (const part of written) {
+    for (const [position, part] of written.entries()) {
+      if (part?.index !== position) {
+        throw new Error(
+          `The parts of staged dataset "${dataset}" are not numbered 0, 1, 2 …: part ${position} is missing.`,
+        );
+      }
       const size = await stat(path.join(folder, partName(part.index))).then(
         (stats) => stats.size,
         () => undefined,
@@ -221,13 +225,8 @@ class LocalStagedRun implements StagedRun {
             `${part.bytes} written); another writer is using the same staging folder.`,
         );
       }
-      parts.push(part);
     }
-    for (const name of await readdir(folder)) {
-      const match = PART_PATTERN.exec(name);
-      if (match && Number(match[1]) >= written.length) parts.push({ index: Number(match[1]), records: 0, bytes: 0 });
-    }
-    return parts.sort((left, right) => left.index - right.index);
+    return [...written];
   }
 
   async readManifest(dataset: string): Promise<DatasetManifest | undefined> {
@@ -298,6 +297,16 @@ class LocalStagedRun implements StagedRun {
   async remove(): Promise<void> {
     await rm(this.folder, { recursive: true, force: true });
   }
+}
+
+/** Parts numbered from 0 without a gap; anything after a gap is left over from an earlier attempt. */
+function contiguous(all: readonly PartInfo[]): PartInfo[] {
+  const parts: PartInfo[] = [];
+  for (const part of all) {
+    if (part.index !== parts.length) break;
+    parts.push(part);
+  }
+  return parts;
 }
 
 /**

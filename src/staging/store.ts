@@ -10,11 +10,27 @@
  * only implementation today is the local directory in `local-directory-store.ts`.
  */
 
+import { createHash } from 'node:crypto';
+
 /** One numbered part of a dataset. Writing the same index again replaces it (never duplicates). */
 export interface PartInfo {
   index: number;
   records: number;
   bytes: number;
+  /**
+   * SHA-256 of the part's bytes (`partChecksum`), for parts whose readers must be able to prove
+   * they read exactly what was written: the raw Duo records, which a resumed fetch may find left
+   * by an earlier attempt and the build reads long after they were written.
+   */
+  sha256?: string;
+}
+
+/**
+ * The checksum of a part's bytes. Computed from bytes a writer or reader holds anyway (SHA-256 runs
+ * at well over 1 GB/s with the CPU's SHA instructions): never a read made only to check.
+ */
+export function partChecksum(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Written last, after every part of a dataset: its presence means the dataset is complete. */
@@ -30,7 +46,7 @@ export interface DatasetManifest {
 export interface StagedRun {
   /** The run's key, as given to `StagingStore.openRun`. */
   readonly key: string;
-  /** Atomically writes (or replaces) part `index` of `dataset`. */
+  /** Atomically writes (or replaces) part `index` of `dataset`; the answer carries the part's checksum. */
   writePart(dataset: string, index: number, records: readonly unknown[]): Promise<PartInfo>;
   /**
    * Like `writePart`, for records already serialised: `lines` holds the UTF-8 JSON text of
@@ -45,9 +61,10 @@ export interface StagedRun {
   /** The version of part `index` as `readPart` reports it, or undefined when the part is missing. */
   partVersion(dataset: string, index: number): Promise<string | undefined>;
   /**
-   * Keeps a file of the run's that is not a dataset (derived data kept beside the datasets, such as
-   * staged records converted ahead of the build), replacing it atomically. `name` is a relative
-   * path like a dataset name, outside any dataset's folder.
+   * Keeps a file of the run's that is not a part (derived data kept beside the datasets, such as
+   * staged records converted ahead of the build, or a dataset's part log), replacing it atomically.
+   * `name` is a relative path like a dataset name; inside a dataset's folder it goes with the
+   * dataset (`removeDataset`).
    */
   writeFile(name: string, bytes: Uint8Array): Promise<void>;
   /** A file kept by `writeFile`, or undefined when there is none. */
@@ -55,9 +72,10 @@ export interface StagedRun {
   /** Parts currently on disk for a dataset, in index order (complete or not). */
   listParts(dataset: string): Promise<PartInfo[]>;
   /**
-   * Marks a dataset complete. Only parts `0 … parts.length-1` belong to it; later ones are removed.
-   * `written`, when given, lists the parts the caller wrote itself, from part 0 in order (what
-   * `writePart` answered): the store checks them rather than reading them to count their records.
+   * Marks a dataset complete. `written`, when given, lists every part of the dataset, from part 0 in
+   * order (what `writePart` answered, or parts the caller verified): the store checks their sizes
+   * rather than reading them to count their records, and removes any other part file. Without it,
+   * the parts on disk from 0 up to the first gap make the dataset.
    */
   commitManifest(
     dataset: string,
@@ -111,8 +129,9 @@ export interface StagingStore {
 }
 
 /**
- * A staged input that a step needs is gone (the worker's disk was wiped, the run was reset and its
- * staging removed, ...). The workflow answers by starting the pipeline again from fetch.
+ * A staged input that a step needs is gone or is not what its manifest says (the worker's disk was
+ * wiped, the run was reset and its staging removed, a part was replaced, ...). The workflow answers
+ * by starting the pipeline again from fetch.
  */
 export class StagedInputMissingError extends Error {
   constructor(
