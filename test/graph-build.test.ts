@@ -32,15 +32,23 @@ import { graphObjectSchemaError, isValidEmail } from '../src/graph/validation';
 import { generateTenant, type DuoTenant } from '../src/simulators/duo/tenant-generator';
 import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
-import type { StagedRun } from '../src/staging/store';
+import { StagedInputMissingError, type StagedRun } from '../src/staging/store';
 import { stagedGraphTexts } from './harness/staged-graph';
 
 const roots: string[] = [];
+const runFolders = new Map<StagedRun, string>();
 
 async function newRun(): Promise<StagedRun> {
   const root = mkdtempSync(path.join(tmpdir(), 'duo-j1-graph-'));
   roots.push(root);
-  return (await LocalDirectoryStagingStore.open(root)).openRun('graph-test');
+  const run = (await LocalDirectoryStagingStore.open(root)).openRun('graph-test');
+  runFolders.set(run, path.join(root, 'runs', 'graph-test'));
+  return run;
+}
+
+/** Where the local store keeps a dataset's part files. */
+function partFolder(run: StagedRun, dataset: string): string {
+  return path.join(runFolders.get(run)!, ...dataset.split('/'));
 }
 
 async function stage(run: StagedRun, resource: ResourceName, records: readonly unknown[]): Promise<void> {
@@ -342,6 +350,40 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
       signal: controller.signal,
     });
     await assert.rejects(stopped, /activity cancelled/);
+  });
+
+  it('refuses raw parts that are not what their manifest says: changed, cut short or gone', async () => {
+    const run = await newRun();
+    await stageTenant(run, tenant);
+    // The users staged as a fetch stages them: parts with their checksums in the manifest.
+    const dataset = rawDatasetName('users');
+    await run.removeDataset(dataset);
+    const parts = [
+      await run.writePart(dataset, 0, tenant.users.slice(0, 30)),
+      await run.writePart(dataset, 1, tenant.users.slice(30)),
+    ];
+    await run.commitManifest(dataset, undefined, parts);
+    const built = await buildGraph(run, allComplete(), context);
+    assert.equal(built.entities[ENTITY_KINDS.user._type], tenant.users.length, 'intact parts build');
+
+    const { bytes } = await run.readPart(dataset, 1);
+    // The same size, another content: only the checksum can tell.
+    const changed = Buffer.from(bytes);
+    const at = changed.indexOf('"user_id":"') + '"user_id":"'.length;
+    changed[at] = changed[at] === 0x41 ? 0x42 : 0x41;
+    await run.writeJsonLinesPart(dataset, 1, changed, parts[1].records);
+    await assert.rejects(
+      buildGraph(run, allComplete(), context),
+      (error: unknown) =>
+        error instanceof StagedInputMissingError && /part 1 is not as written: its SHA-256/.test(error.message),
+    );
+    await run.writeJsonLinesPart(dataset, 1, bytes.subarray(0, bytes.length - 100), parts[1].records);
+    await assert.rejects(
+      buildGraph(run, allComplete(), context),
+      /part 1 is not as written: \d+ bytes where its manifest says/,
+    );
+    await rm(path.join(partFolder(run, dataset), 'part-000001.ndjson'));
+    await assert.rejects(buildGraph(run, allComplete(), context), /part 1 is gone/);
   });
 
   it('a failed users fetch: no user data, the rest delivered, the users types partial', async () => {

@@ -16,7 +16,8 @@
  * built from its own record in one pass, and an edge whose end does not exist is skipped and counted.
  */
 import { DatasetWriter } from '../staging/dataset-writer';
-import { StagedInputMissingError, type StagedRun } from '../staging/store';
+import { jsonLineTexts } from '../staging/json-lines';
+import { StagedInputMissingError, partChecksum, type PartInfo, type StagedRun } from '../staging/store';
 import {
   ENTITY_KINDS,
   GRAPH_DATASETS,
@@ -349,6 +350,32 @@ const APPLY_ORDER: readonly Exclude<ResourceName, 'account'>[] = [
   'users',
 ];
 
+/** The parts of a resource's staged raw dataset, as its manifest lists them. */
+async function manifestParts(run: StagedRun, resource: ResourceName): Promise<PartInfo[]> {
+  const dataset = rawDatasetName(resource);
+  const manifest = await run.readManifest(dataset);
+  if (!manifest) throw new StagedInputMissingError(run.key, dataset, 'no manifest (never completed, or removed)');
+  return manifest.parts;
+}
+
+/**
+ * A raw part's bytes, refused unless they are what the manifest says the part holds: the build
+ * reads minutes after the fetch wrote, and a part replaced or cut short in between would make a
+ * graph short of records that passes for complete.
+ */
+async function readCheckedPart(run: StagedRun, resource: ResourceName, part: PartInfo): Promise<Buffer> {
+  const dataset = rawDatasetName(resource);
+  const { bytes } = await run.readPart(dataset, part.index);
+  const problem =
+    bytes.length !== part.bytes
+      ? `${bytes.length} bytes where its manifest says ${part.bytes}`
+      : part.sha256 !== undefined && partChecksum(bytes) !== part.sha256
+        ? 'its SHA-256 is not the one its manifest gives'
+        : undefined;
+  if (problem) throw new StagedInputMissingError(run.key, dataset, `part ${part.index} is not as written: ${problem}`);
+  return bytes;
+}
+
 /** Staged records a build will read: the converter is sized by it. */
 async function stagedRecordCount(
   run: StagedRun,
@@ -407,8 +434,12 @@ export async function buildGraph(
   let accountKey: string | undefined;
   started('account');
   if (isComplete(outcomes.account)) {
-    for await (const batch of run.readJsonTextBatches(rawDatasetName('account'))) {
-      const converted = convertRecordTexts('account', batch, context);
+    for (const part of await manifestParts(run, 'account')) {
+      const converted = convertRecordTexts(
+        'account',
+        jsonLineTexts(await readCheckedPart(run, 'account', part)),
+        context,
+      );
       sink.batch = appliedBatch(converted.objects);
       accountKey ??= accountKeyOf(converted);
       for (const record of converted.records) {
@@ -436,28 +467,27 @@ export async function buildGraph(
   };
 
   /** Every staged part to apply, resource by resource in apply order. */
-  async function* stagedParts(): AsyncIterable<{ resource: (typeof APPLY_ORDER)[number]; part: number }> {
+  async function* stagedParts(): AsyncIterable<{ resource: (typeof APPLY_ORDER)[number]; part: PartInfo }> {
     for (const resource of APPLY_ORDER) {
       if (!isComplete(outcomes[resource])) continue;
-      const dataset = rawDatasetName(resource);
-      const manifest = await run.readManifest(dataset);
-      if (!manifest) throw new StagedInputMissingError(run.key, dataset, 'no manifest (never completed, or removed)');
-      for (const { index } of manifest.parts) yield { resource, part: index };
+      for (const part of await manifestParts(run, resource)) yield { resource, part };
     }
   }
 
   const convertedAhead = { parts: 0, of: 0 };
   const instanceContext = contextKey(context);
-  /** A part's conversion: the one kept from before the build when it still holds, else a new one. */
-  const convertPart = async (resource: ResourceName, part: number): Promise<ConvertedBatch> => {
+  /**
+   * A part's conversion: the one kept from before the build when it was made from the part as its
+   * manifest describes it, else a new one from the part's bytes, checked against the manifest.
+   */
+  const convertPart = async (resource: ResourceName, part: PartInfo): Promise<ConvertedBatch> => {
     convertedAhead.of += 1;
-    const kept = await readConvertedAhead(run, resource, part, instanceContext, accountKey);
+    const kept = await readConvertedAhead(run, resource, part.index, instanceContext, accountKey, part.sha256);
     if (kept) {
       convertedAhead.parts += 1;
       return kept;
     }
-    const { bytes } = await run.readPart(rawDatasetName(resource), part);
-    return converter.convert(resource, bytes, accountKey);
+    return converter.convert(resource, await readCheckedPart(run, resource, part), accountKey);
   };
 
   const threads = options.conversionThreads ?? conversionThreadsFor(await stagedRecordCount(run, outcomes));

@@ -41,9 +41,11 @@ const IDLE_MS = 2_000;
 
 /** What is kept of a conversion made ahead (serialised with `node:v8`, which keeps typed arrays). */
 export interface ConvertedAheadFile {
-  format: 1;
+  format: 2;
   /** The version of the part it was converted from. */
   source: string;
+  /** The SHA-256 of the part's bytes it converted (`partChecksum`), to compare with the part's manifest. */
+  sourceSha256: string;
   /** `contextKey` of the instance context it was converted with. */
   context: string;
   /** The account key it was converted with; null when there was none. */
@@ -61,7 +63,9 @@ export function convertedAheadFileName(resource: ResourceName, part: number): st
 
 /**
  * The conversion kept for part `part` of a resource's raw dataset, when it was made from the part
- * as it is now, with this context and account key; undefined otherwise (the build converts it).
+ * as it is now — and, when `sha256` is given, from bytes with that checksum (the part's manifest
+ * says what the part must hold) — with this context and account key; undefined otherwise (the
+ * build converts it).
  */
 export async function readConvertedAhead(
   run: StagedRun,
@@ -69,6 +73,7 @@ export async function readConvertedAhead(
   part: number,
   context: string,
   accountKey: string | undefined,
+  sha256?: string,
 ): Promise<ConvertedBatch | undefined> {
   const file = await run.readFile(convertedAheadFileName(resource, part));
   if (!file) return undefined;
@@ -78,7 +83,8 @@ export async function readConvertedAhead(
   } catch {
     return undefined; // Not a file this version wrote: convert again.
   }
-  if (kept?.format !== 1 || kept.context !== context) return undefined;
+  if (kept?.format !== 2 || kept.context !== context) return undefined;
+  if (sha256 !== undefined && kept.sourceSha256 !== sha256) return undefined;
   // The account key matters only to resources with an edge from the account.
   if (ACCOUNT_RELATIONSHIPS[resource] && (kept.accountKey ?? undefined) !== accountKey) return undefined;
   if (kept.source !== (await run.partVersion(rawDatasetName(resource), part))) return undefined;
@@ -302,8 +308,16 @@ export class ConversionAhead {
 export function keptConversion(
   job: Pick<ConversionJob, 'context' | 'accountKey'>,
   source: string,
+  sourceSha256: string,
   batch: ConvertedBatch,
   serialize: (value: ConvertedAheadFile) => Uint8Array,
 ): Uint8Array {
-  return serialize({ format: 1, source, context: contextKey(job.context), accountKey: job.accountKey ?? null, batch });
+  return serialize({
+    format: 2,
+    source,
+    sourceSha256,
+    context: contextKey(job.context),
+    accountKey: job.accountKey ?? null,
+    batch,
+  });
 }

@@ -8,6 +8,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { serialize } from 'node:v8';
 import { jsonLineTexts } from '../staging/json-lines';
+import { partChecksum } from '../staging/store';
 import { ownedBytes, serveThreadJobs } from '../util/thread-pool';
 import { keptConversion } from './conversion-ahead';
 import type { ConversionJob, ConversionReply } from './conversion-pool';
@@ -34,7 +35,9 @@ serveThreadJobs<ConversionJob, ConversionReply>(
   (job) => {
     const batch = convertRecordTexts(job.resource, jsonLineTexts(job.lines), job.context, job.accountKey);
     if (!job.keepFrom) return batch;
-    const file = keptConversion(job, job.keepFrom.source, batch, serialize);
+    // The checksum of the bytes converted, computed here, off the main thread: the build compares it
+    // with the part's manifest before using the conversion.
+    const file = keptConversion(job, job.keepFrom.source, partChecksum(job.lines), batch, serialize);
     // Handed back without copying when the bytes are the whole of their buffer (they normally are).
     return ownedBytes(file);
   },
