@@ -15,6 +15,7 @@ import {
   type GraphStep,
   type LocalGraphSource,
 } from '../src/output';
+import { IncompleteDeliveryError } from '../src/graph/completeness';
 import { graphObjectJson, stagedGraphObject } from '../src/graph/serialization';
 import { ContentHashWriter, readContentHashes } from '../src/output/content-hash';
 import { DatasetWriter } from '../src/staging/dataset-writer';
@@ -387,6 +388,26 @@ describe('local graph directory', () => {
       }),
       StagedInputMissingError,
     );
+    // A type whose staged objects are not the objects built (its dataset lost): nothing is published,
+    // unless the type is partial, which keeps the previous output's objects anyway.
+    await run.removeDataset('graph/entities/duo_user');
+    await run.removeDataset('graph-index/entities/duo_user');
+    const built = { ...result.objectCounts };
+    await assert.rejects(
+      writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [], built }),
+      (error: unknown) =>
+        error instanceof IncompleteDeliveryError &&
+        /Not delivered to the local graph directory: .*duo_user 0 of 700/.test(error.message),
+    );
+    const keptPartial = await writeLocalGraphFromStagedRun({
+      run,
+      dataDir,
+      instanceId: 'acme',
+      steps: STEPS,
+      partialTypes: ['duo_user'],
+      built,
+    });
+    assert.equal(keptPartial.objectCounts.duo_user, 700, 'a partial type keeps its previous objects');
     // The refused writes left the output as it was.
     const usersAfter = (await graphFilesOf(result.paths.outputDir, 'fetch-users', 'entities')).flatMap(
       (f) => f.objects,

@@ -25,6 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { lstat, readlink, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { assertDeliveredAsBuilt } from '../graph/completeness';
 import type { Entity, Relationship } from '../graph/types';
 import { ChangeReportWriter, TypeChangeTracker, type ChangeReport } from './change-report';
 import {
@@ -115,6 +116,12 @@ export interface WriteLocalGraphOptions {
   /** Types whose data is incomplete this time (they go to `metadata.partialDatasets`). */
   partialTypes: readonly PartialTypeInput[];
   source: LocalGraphSource;
+  /**
+   * Objects built per `_type`, when known: for every type not partial, the objects written must be
+   * exactly these, or the new version is not published and the previous output stays (a type
+   * written short would make its missing objects look deleted).
+   */
+  built?: Readonly<Record<string, number>>;
   /** Keys per list in the returned change report (changes.json always has them all); default 10. */
   keyListLimit?: number;
   picture?: PictureLimits;
@@ -310,6 +317,14 @@ async function writeVersion(
   } catch (error) {
     await changeReport.discard();
     throw error;
+  }
+  if (options.built) {
+    try {
+      assertDeliveredAsBuilt('the local graph directory', options.built, Object.fromEntries(counts), partial.keys());
+    } catch (error) {
+      await changeReport.discard();
+      throw error;
+    }
   }
   const summary = buildIntegrationSummary(options.steps, counts, [...partial.keys()]);
   // summary.json last among the graph files: `j1-integration sync` cannot finalize without it.
