@@ -287,6 +287,43 @@ describe('JupiterOne synchronization client against the simulator', () => {
     );
   });
 
+  it('never starts a job twice: a start whose answer was lost is found by its id, or asked for again only when it had no effect', async () => {
+    const target = { source: 'integration-external', integrationInstanceId: 'lost-answers' } as const;
+    const jobsOf = () => sim.jobs().filter((info) => info.job.integrationInstanceId === 'lost-answers');
+    sim.clearRequestLog();
+    // The job is started, and the answer lost: it is looked up by the id the caller chose.
+    sim.scheduleFault({ kind: 'reset-after-processing', route: 'start-job' });
+    const found = await client.startJob(target, { integrationJobId: 'chosen-id-1' });
+    assert.equal(found.id, 'chosen-id-1');
+    assert.deepEqual(
+      sim.requestLog().map((entry) => `${entry.route} ${entry.status}`),
+      ['start-job 0', 'get-job 200'],
+    );
+    // A 500 may or may not have started it: looked up (not there), then asked for again.
+    sim.clearRequestLog();
+    sim.scheduleFault({ kind: 'server-error', route: 'start-job' });
+    const second = await client.startJob(target, { integrationJobId: 'chosen-id-2' });
+    assert.equal(second.id, 'chosen-id-2');
+    assert.deepEqual(
+      sim.requestLog().map((entry) => `${entry.route} ${entry.status}`),
+      ['start-job 500', 'get-job 404', 'start-job 200'],
+    );
+    // A 429 certainly started nothing: asked for again at once.
+    sim.clearRequestLog();
+    sim.scheduleFault({ kind: 'rate-limit', route: 'start-job' });
+    await client.startJob(target, { integrationJobId: 'chosen-id-3' });
+    assert.deepEqual(
+      sim.requestLog().map((entry) => `${entry.route} ${entry.status}`),
+      ['start-job 429', 'start-job 200'],
+    );
+    assert.deepEqual(
+      jobsOf().map((info) => info.job.id),
+      ['chosen-id-1', 'chosen-id-2', 'chosen-id-3'],
+      'one job per start, none twice',
+    );
+    for (const info of jobsOf()) await client.abortJob(info.job.id, 'test over');
+  });
+
   it('fails at once, without retrying, when an upload reaches a job that no longer awaits uploads', async () => {
     const finished = await synchronize('duo-closed', duoGraph());
     await assert.rejects(client.uploadEntities(finished.id, [account()]), (error: unknown) => {

@@ -89,6 +89,11 @@ export interface UploadOptions extends RequestOptions {
    * Those objects are already uploaded and are not read into batches again.
    */
   skipObjects?: number;
+  /**
+   * Rejected objects among the skipped ones, per `_type` (`committedRejectedByType` of that same
+   * progress report), so that the result accounts for the whole dataset.
+   */
+  skippedRejectedByType?: Readonly<Record<string, number>>;
   /** Called after each batch is uploaded (or rejected); a good place to heartbeat. */
   onBatchDone?: (progress: UploadProgress) => void | Promise<void>;
 }
@@ -107,6 +112,8 @@ export interface UploadProgress {
    * Batches finish out of order; this only counts the unbroken prefix, so it is safe to resume from.
    */
   committedObjects: number;
+  /** Rejected objects within the committed prefix, per `_type` (to resume with, as `skippedRejectedByType`). */
+  committedRejectedByType: Record<string, number>;
 }
 
 export interface UploadResult {
@@ -128,6 +135,8 @@ export interface UploadResult {
   rejected: RejectedObject[];
   /** See UploadProgress.committedObjects; equals every input object at the end. */
   committedObjects: number;
+  /** Rejected objects of the whole input per `_type`, the skipped ones' included. */
+  rejectedByType: Record<string, number>;
 }
 
 export interface WaitForJobOptions extends RequestOptions {
@@ -260,24 +269,92 @@ export class JupiterOneSyncClient {
     checkUploadSettings(this.maxBatchBytes, this.uploadConcurrency);
   }
 
-  /** Starts a DIFF synchronization job for the target; it awaits uploads. */
+  /**
+   * Starts a DIFF synchronization job for the target; it awaits uploads.
+   *
+   * Starting a job must not happen twice: a job nobody knows the id of stays open in JupiterOne.
+   * So the request is repeated only when it certainly had no effect (429, a refused connection).
+   * When its answer is lost (the connection broke, a 5xx), the job may exist: for an integration
+   * target the caller passes `integrationJobId`, which JupiterOne makes the job's id, so the job is
+   * looked up by it and used if it exists, and asked for again only if it does not. A scope
+   * (`source: api`) has no such id — the API offers no way to find a job but by the id its start
+   * answered — so it is asked for again, and a job whose answer was lost stays open, empty: it is
+   * never finalized, so it changes nothing in JupiterOne.
+   */
   async startJob(
     target: SyncJobTarget,
     options: RequestOptions & { integrationJobId?: string } = {},
   ): Promise<SyncJob> {
     const body = buildStartJobBody(target, options.integrationJobId);
-    const { job } = await this.http.requestJson<SyncJobResponse>({
-      method: 'POST',
-      path: SYNC_JOBS_PATH,
-      body: JSON.stringify(body),
-      signal: options.signal,
-    });
-    this.log('info', 'JupiterOne synchronization job started', {
-      jobId: job.id,
-      source: job.source,
-      status: job.status,
-    });
-    return job;
+    const attempts = this.http.maxAttempts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { job } = await this.http.requestJson<SyncJobResponse>({
+          method: 'POST',
+          path: SYNC_JOBS_PATH,
+          body: JSON.stringify(body),
+          signal: options.signal,
+          repeatable: false,
+        });
+        this.log('info', 'JupiterOne synchronization job started', {
+          jobId: job.id,
+          source: job.source,
+          status: job.status,
+        });
+        return job;
+      } catch (error) {
+        if (!(error instanceof JupiterOneError)) throw error;
+        const known = body.integrationJobId;
+        // 409: the job exists already (an earlier attempt's start went through).
+        const mayExist = error.retryable || error.status === 409;
+        if (!mayExist) throw withStartAdvice(error, target);
+        if (known !== undefined) {
+          const found = await this.findJob(known, options);
+          if (found) {
+            this.log('warn', 'The answer to starting a JupiterOne job was lost; found the job by its id', {
+              jobId: found.id,
+              status: found.status,
+            });
+            if (found.status !== 'AWAITING_UPLOADS') {
+              throw new JupiterOneJobFailedError(
+                `JupiterOne synchronization job ${found.id}, started by this run, is ${found.status} instead of awaiting uploads.`,
+                found,
+              );
+            }
+            return found;
+          }
+        } else if (error.retryable) {
+          this.log('warn', 'The answer to starting a JupiterOne job was lost; asking again', {
+            status: error.status,
+            code: error.code,
+            attempt,
+          });
+        }
+        if (attempt >= attempts || !error.retryable) throw error;
+        await sleep(this.http.retryDelay(attempt), options.signal);
+      }
+    }
+  }
+
+  /** The job with this id, or undefined when JupiterOne has none (404). */
+  async findJob(jobId: string, options: RequestOptions = {}): Promise<SyncJob | undefined> {
+    try {
+      return await this.getJob(jobId, options);
+    } catch (error) {
+      if (error instanceof JupiterOneError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Proves that JupiterOne accepts the key, the account and the target, the one way the
+   * synchronization API allows: starting a job for the target, which is aborted at once (it has
+   * no uploads, so aborting it changes nothing).
+   */
+  async checkAccess(target: SyncJobTarget, options: RequestOptions = {}): Promise<{ jobId: string }> {
+    const job = await this.startJob(target, options);
+    await this.abortJob(job.id, 'duo-j1 validate: checked the key, the account and the target', options);
+    return { jobId: job.id };
   }
 
   async getJob(jobId: string, options: RequestOptions = {}): Promise<SyncJob> {
@@ -422,9 +499,10 @@ export class JupiterOneSyncClient {
     const totals = { objects: 0, requests: 0, bytes: 0, rawDataRemoved: 0 };
     const rejections = new RejectionTally();
     // Batches finish out of order; the committed prefix advances only over an unbroken run of them.
-    const finishedAhead = new Map<number, number>();
+    const finishedAhead = new Map<number, { objects: number; rejected: readonly RejectedObject[] }>();
     let nextBatchToCommit = 0;
     let committedObjects = skippedObjects;
+    const committedRejectedByType: Record<string, number> = { ...options.skippedRejectedByType };
 
     const finish = async (
       batch: Pick<PreparedBatch, 'index' | 'objectCount'>,
@@ -445,9 +523,10 @@ export class JupiterOneSyncClient {
           reason: rejected.reason,
         });
       }
-      finishedAhead.set(batch.index, batch.objectCount);
-      while (finishedAhead.has(nextBatchToCommit)) {
-        committedObjects += finishedAhead.get(nextBatchToCommit) as number;
+      finishedAhead.set(batch.index, { objects: batch.objectCount, rejected: outcome.rejected });
+      for (let done = finishedAhead.get(nextBatchToCommit); done; done = finishedAhead.get(nextBatchToCommit)) {
+        committedObjects += done.objects;
+        for (const { type } of done.rejected) committedRejectedByType[type] = (committedRejectedByType[type] ?? 0) + 1;
         finishedAhead.delete(nextBatchToCommit++);
       }
       this.log('debug', 'JupiterOne upload batch done', {
@@ -468,6 +547,7 @@ export class JupiterOneSyncClient {
         rejectedObjects: rejections.count,
         rejectedTypes: rejections.sortedTypes(),
         committedObjects,
+        committedRejectedByType: { ...committedRejectedByType },
       });
     };
 
@@ -515,6 +595,8 @@ export class JupiterOneSyncClient {
       rejectedTypes: rejections.sortedTypes(),
       rejected: rejections.examples,
       committedObjects,
+      // Every batch is committed by now: the prefix is the whole input.
+      rejectedByType: committedRejectedByType,
     };
   }
 
@@ -605,6 +687,18 @@ export class JupiterOneSyncClient {
       ],
     };
   }
+}
+
+/**
+ * A refused job start, saying which setting to check: JupiterOne refuses a job for an integration
+ * instance it does not know, or one the key may not write to.
+ */
+function withStartAdvice(error: JupiterOneError, target: SyncJobTarget): JupiterOneError {
+  if (error.status === undefined || error.status < 400 || error.status >= 500 || error.status === 401) return error;
+  if (error.status === 403 || error.status === 429) return error;
+  const setting = target.source === 'api' ? 'JUPITERONE_SCOPE' : 'JUPITERONE_INTEGRATION_INSTANCE_ID';
+  error.message = `${error.message} Check ${setting}: JupiterOne refused to start a job for it.`;
+  return error;
 }
 
 function checkUploadSettings(maxBatchBytes: number, concurrency: number): void {

@@ -91,6 +91,17 @@ export interface JupiterOneRequest {
   /** Sent as `JupiterOne-Correlation-Id`; reused by every retry of the request. */
   correlationId?: string;
   signal?: AbortSignal;
+  /**
+   * False for a request that must not happen twice (starting a job): it is tried again only after
+   * failures that prove it had no effect (429, a refused connection); after any other failure —
+   * the answer lost, a 5xx — the caller decides, since the request may have taken effect.
+   */
+  repeatable?: boolean;
+}
+
+/** Failures after which a request certainly had no effect: it never reached JupiterOne, or was turned away first. */
+function hadNoEffect(error: JupiterOneError): boolean {
+  return error.status === 429 || (error.status === undefined && error.code === 'ECONNREFUSED');
 }
 
 interface ErrorBodyFields {
@@ -134,6 +145,16 @@ export class JupiterOneHttp {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
   }
 
+  /** Attempts a request gets under the retry policy, the first included. */
+  get maxAttempts(): number {
+    return this.retry.maxAttempts;
+  }
+
+  /** The wait before trying again after `failedAttempts` failures, by the retry policy. */
+  retryDelay(failedAttempts: number): number {
+    return retryDelayMs(this.retry, failedAttempts);
+  }
+
   /** Removes the API key (and any bearer token) from a text about to leave this module. */
   redact(text: string): string {
     return redactSecrets(text, [this.apiKey]);
@@ -146,6 +167,7 @@ export class JupiterOneHttp {
       if (outcome.ok) return outcome.value;
       const { error, retryAfterMs } = outcome;
       if (!error.retryable || attempt >= this.retry.maxAttempts) throw error;
+      if (req.repeatable === false && !hadNoEffect(error)) throw error;
       const waitMs = retryDelayMs(this.retry, attempt, Math.random, retryAfterMs);
       this.log('warn', 'JupiterOne request failed; retrying', {
         method: req.method,
@@ -245,7 +267,10 @@ export class JupiterOneHttp {
     retryAfter: string | string[] | undefined,
   ): { error: JupiterOneError; retryAfterMs?: number } {
     const { code, message } = readErrorBody(text);
-    const detail = this.redact(message ?? text.trim()).slice(0, MAX_ERROR_TEXT);
+    // Without its closing period: the sentence goes on.
+    const detail = this.redact(message ?? text.trim())
+      .slice(0, MAX_ERROR_TEXT)
+      .replace(/\.$/, '');
     const describe = `JupiterOne ${req.method} ${req.path} answered ${status}${code ? ` ${code}` : ''}${detail ? `: ${detail}` : ''}`;
     const details = { status, code, path: req.path };
     if (code === 'JOB_NOT_AWAITING_UPLOADS') {

@@ -34,6 +34,8 @@ export interface JobRecord {
   finalizeDueAt?: number;
   abortReason?: string;
   events: { name: string; description: string }[];
+  /** The distinct objects per `_type` the job held when it was finalized. */
+  finalizedObjects?: Record<string, number>;
 }
 
 const JOB_SOURCES: readonly SyncJobSource[] = ['api', 'integration-managed', 'integration-external', 'system-internal'];
@@ -73,6 +75,8 @@ export class SyncJobs {
     /** How long a finalized job stays FINALIZE_PENDING; 0 finishes it within the finalize request. */
     private readonly finalizeDelayMs: number,
     private readonly uploadReaders: UploadReaders,
+    /** The integration instances the accounts have; undefined: every id is taken to exist. */
+    private readonly integrationInstanceIds?: ReadonlySet<string>,
   ) {}
 
   /** Applies finalizations whose delay has passed, in the order they were requested. */
@@ -139,6 +143,13 @@ export class SyncJobs {
           400,
           'INTEGRATION_INSTANCE_REQUIRED',
           `A job with source "${source}" needs an integrationInstanceId.`,
+        );
+      }
+      if (this.integrationInstanceIds && !this.integrationInstanceIds.has(instanceId)) {
+        throw new HttpError(
+          404,
+          'INTEGRATION_INSTANCE_NOT_FOUND',
+          `No integration instance ${JSON.stringify(instanceId)} in this account.`,
         );
       }
       scopeKey = `integration:${instanceId}`;
@@ -248,6 +259,11 @@ export class SyncJobs {
     }
     entry.partialTypes = types;
     record.partialDatasets = { types };
+    const finalizedObjects: Record<string, number> = {};
+    for (const held of [...record.entities.values(), ...record.relationships.values()]) {
+      finalizedObjects[held.type] = (finalizedObjects[held.type] ?? 0) + 1;
+    }
+    record.finalizedObjects = finalizedObjects;
     record.job.status = 'FINALIZE_PENDING';
     record.finalizeDueAt = Date.now() + this.finalizeDelayMs;
     this.#pendingFinalizations.push(record);
@@ -306,6 +322,7 @@ export class SyncJobs {
         partialDatasets: record.partialDatasets,
         abortReason: record.abortReason,
         events: record.events,
+        ...(record.finalizedObjects ? { finalizedObjects: record.finalizedObjects } : {}),
       }),
     );
   }

@@ -90,6 +90,12 @@ export interface JupiterOneSimulatorOptions {
   account?: string;
   /** More account ids the same key may write to; each has its own graph. */
   otherAccounts?: string[];
+  /**
+   * The integration instances the account has. When given, a job for any other instance id is
+   * refused as JupiterOne refuses one (404 INTEGRATION_INSTANCE_NOT_FOUND); by default every id is
+   * taken to exist.
+   */
+  integrationInstanceIds?: string[];
   /** Requests above this many bytes get 413. Default 6 MiB, as JupiterOne. */
   maxBodyBytes?: number;
   /**
@@ -139,6 +145,11 @@ export interface SimulatedJobInfo {
   partialDatasets?: PartialDatasets;
   abortReason?: string;
   events: { name: string; description: string }[];
+  /**
+   * The distinct objects (by `_key`) the job held per `_type` when it was finalized: what the
+   * finalize replaced each type's objects with. Absent for jobs not finalized.
+   */
+  finalizedObjects?: Record<string, number>;
 }
 
 /** Which held part of an account's graph to read. */
@@ -174,7 +185,12 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
   const faults = new JupiterOneFaultInjector(options.faults);
   for (const fault of options.scheduledFaults ?? []) faults.schedule(fault);
   const uploadReaders = new UploadReaders(options.uploadReaders);
-  const jobs = new SyncJobs(account, options.finalizeDelayMs ?? 0, uploadReaders);
+  const jobs = new SyncJobs(
+    account,
+    options.finalizeDelayMs ?? 0,
+    uploadReaders,
+    options.integrationInstanceIds ? new Set(options.integrationInstanceIds) : undefined,
+  );
   const requestLog: SimulatorRequestLogEntry[] = [];
   let sequence = 0;
   let activeApiRequests = 0;
