@@ -6,6 +6,7 @@ import {
   DUO_LIST_ENDPOINTS,
   DUO_RESOURCES,
   DuoClient,
+  DuoIncompleteListError,
   canonicalizeParams,
   computeDuoSignature,
   duoAuthorizationHeader,
@@ -86,7 +87,6 @@ describe('Duo paging', () => {
         assert.equal(page.offset, index * endpoint.maxPageSize);
         assert.equal(page.totalObjects, expected.length);
         assert.equal(page.nextOffset, index < pages.length - 1 ? pages[index + 1]!.offset : undefined);
-        assert.equal(page.stoppedBecause, undefined);
       });
       const requests = simulator.requestLog.filter((entry) => entry.path === endpoint.path);
       assert.ok(requests.every((entry) => entry.limit === endpoint.maxPageSize && entry.status === 200));
@@ -149,27 +149,71 @@ describe('Duo paging', () => {
   });
 
   const anomalies = [
-    ['missing-metadata', 'missing-metadata', 'a page without metadata'],
-    ['stuck-offset', 'offset-did-not-advance', 'a next_offset that does not advance'],
-    ['empty-page', 'empty-page', 'an empty page that promises more'],
+    ['missing-metadata', 'missing-metadata', 'a page without metadata', 300],
+    ['stuck-offset', 'offset-did-not-advance', 'a next_offset that does not advance', 300],
+    ['empty-page', 'empty-page', 'an empty page that promises more', 300],
   ] as const;
-  for (const [kind, reason, description] of anomalies) {
-    it(`stops defensively at ${description}`, async () => {
-      simulator.setFaults({ pagingAnomalies: { '/admin/v1/users': { kind, fromOffset: 300 } } });
-      const pages = await collect(client.pages('users'));
-      assert.equal(pages.length, 2);
-      assert.equal(pages[0]!.records.length, 300);
-      const last = pages[1]!;
-      assert.equal(last.stoppedBecause, reason);
-      assert.equal(last.nextOffset, undefined);
-      // The anomalous page's own records are still handed over (none for an empty page).
-      assert.equal(last.records.length, kind === 'empty-page' ? 0 : 300);
-      assert.equal(simulator.requestLog.length, 2);
-      const warning = logLines.find((line) => line.level === 'warn' && line.fields.reason === reason);
-      assert.ok(warning, `expected a warning naming ${reason}`);
-      assert.equal(warning.fields.endpoint, '/admin/v1/users');
+  for (const [kind, reason, description, atOffset] of anomalies) {
+    it(`refuses to end a list at ${description}: asks again, then throws DuoIncompleteListError`, async () => {
+      simulator.setFaults({ pagingAnomalies: { '/admin/v1/users': { kind, fromOffset: atOffset } } });
+      const retrying = new DuoClient({
+        ...simulator.clientOptions,
+        requestsPerMinute: 60_000,
+        transientRetryBackoffMs: [10, 20],
+        retryJitterMs: 0,
+        logger: (level, message, fields) => logLines.push({ level, message, fields }),
+      });
+      const pages: DuoPage<unknown>[] = [];
+      const error = await (async () => {
+        for await (const page of retrying.pages('users')) pages.push(page);
+      })().then(
+        () => assert.fail('an incomplete list must not end normally'),
+        (caught: unknown) => caught,
+      );
+      assert.ok(error instanceof DuoIncompleteListError, String(error));
+      assert.equal(error.details.reason, reason);
+      assert.equal(error.details.offset, atOffset);
+      assert.equal(error.details.recordsRead, 300);
+      assert.equal(error.retryable, false);
+      assert.match(error.message, /cannot be read completely/);
+      assert.equal(pages.length, 1, 'only the pages before the anomaly are handed over');
+      const users = simulator.requestLog.filter((entry) => entry.path === '/admin/v1/users');
+      assert.deepEqual(
+        users.map((entry) => entry.offset),
+        [0, 300, 300, 300],
+        'the page that cannot be followed is asked for twice more',
+      );
+      const logged = logLines.find((line) => line.level === 'error' && line.fields.reason === reason);
+      assert.ok(logged, `expected an error line naming ${reason}`);
+      assert.equal(logged.fields.endpoint, '/admin/v1/users');
     });
   }
+
+  it('refuses a list that ends short of its total_objects', async () => {
+    simulator.setFaults({ pagingAnomalies: { '/admin/v1/users': { kind: 'ends-early', fromOffset: 300 } } });
+    const pages: DuoPage<unknown>[] = [];
+    const error = await (async () => {
+      for await (const page of client.pages('users')) pages.push(page);
+    })().then(
+      () => assert.fail('a short list must not end normally'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof DuoIncompleteListError, String(error));
+    assert.equal(error.details.reason, 'count-mismatch');
+    assert.equal(error.details.recordsRead, 600);
+    assert.equal(error.details.totalObjects, tenant.users.length);
+    assert.match(error.message, /ended after 600 records, but Duo announced 700/);
+    assert.equal(pages.length, 1, 'the page that ends the list short is not handed over');
+  });
+
+  it('checks the count of a resumed read against what the earlier attempt read', async () => {
+    const resumed = await collect(client.pages('users', { startOffset: 600, recordsBeforeStart: 600 }));
+    assert.equal(resumed.length, 1);
+    await assert.rejects(
+      collect(client.pages('users', { startOffset: 600, recordsBeforeStart: 300 })),
+      (error: unknown) => error instanceof DuoIncompleteListError && error.details.reason === 'count-mismatch',
+    );
+  });
 
   /** Waits until the simulator has logged `count` requests, or gives up after two seconds. */
   async function requestsLogged(count: number): Promise<number> {
@@ -219,12 +263,12 @@ describe('Duo paging', () => {
       response.writeHead(200, { 'content-type': 'application/json' });
       if (offset !== '0') {
         secondRequested();
-        response.end('{"metadata":{"total_objects":2},"response":[{"user_id":"DU2","username":"b"}],"stat":"OK"}');
+        response.end('{"metadata":{"total_objects":3},"response":[{"user_id":"DU2","username":"b"}],"stat":"OK"}');
         return;
       }
       // Page 1's start: its metadata and first record. The rest comes only once page 2 is asked
       // for (or after five seconds, so that a client waiting for the whole answer fails the test).
-      response.write('{"metadata":{"next_offset":1,"total_objects":2},"response":[{"user_id":"DU1","username":"a"}');
+      response.write('{"metadata":{"next_offset":2,"total_objects":3},"response":[{"user_id":"DU1","username":"a"}');
       const rest = ',{"user_id":"DU1b","username":"a2"}],"stat":"OK"}';
       const fallback = setTimeout(() => {
         events.push('page 0 ended without page 1 asked for');
@@ -245,7 +289,7 @@ describe('Duo paging', () => {
       requestsPerMinute: 60_000,
     });
     const pages = await collect(early.pages('users'));
-    assert.deepEqual(events, ['request 0', 'request 1', 'page 0 ended']);
+    assert.deepEqual(events, ['request 0', 'request 2', 'page 0 ended']);
     assert.deepEqual(
       pages.map((page) => page.records.map((record) => record.user_id)),
       [['DU1', 'DU1b'], ['DU2']],
@@ -317,7 +361,6 @@ describe('Duo paging', () => {
     );
     assert.equal(pages.length, 1);
     assert.deepEqual(pages[0]!.records, []);
-    assert.equal(pages[0]!.stoppedBecause, undefined);
     assert.equal(pages[0]!.totalObjects, 0);
   });
 });

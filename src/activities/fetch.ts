@@ -30,8 +30,6 @@ export interface FetchSummary {
   pages: number;
   /** Staged dataset holding the records (a claim check, not the data). */
   dataset: string;
-  /** Set when paging stopped defensively on a page Duo could not be followed past. */
-  stoppedBecause?: string;
 }
 
 export interface ValidationSummary {
@@ -112,7 +110,6 @@ export function createFetchActivities(deps: ActivityDependencies) {
           });
 
         let totalObjects: number | undefined = resumed?.totalObjects;
-        let stoppedBecause: string | undefined;
         if (!resumed || resumed.nextOffset >= 0) {
           for await (const page of readingAhead(
             client.pages(endpoint.name, { startOffset: resumed?.nextOffset ?? 0, signal }),
@@ -124,7 +121,6 @@ export function createFetchActivities(deps: ActivityDependencies) {
               deps.conversionAhead.offer(run, input.resource, partsWritten, graphInstanceContext(instance));
             }
             partsWritten += 1;
-            stoppedBecause = page.stoppedBecause ?? stoppedBecause;
             const details: FetchHeartbeat = {
               resource: input.resource,
               nextOffset: page.nextOffset ?? -1,
@@ -135,16 +131,12 @@ export function createFetchActivities(deps: ActivityDependencies) {
             heartbeat(details);
           }
         }
-        const manifest = await run.commitManifest(dataset, {
-          ...(totalObjects !== undefined ? { totalObjects } : {}),
-          ...(stoppedBecause ? { stoppedBecause } : {}),
-        });
+        const manifest = await run.commitManifest(dataset, totalObjects !== undefined ? { totalObjects } : undefined);
         return {
           resource: input.resource,
           records: manifest.records,
           pages: manifest.parts.length,
           dataset,
-          ...(stoppedBecause ? { stoppedBecause } : {}),
         };
       });
     },

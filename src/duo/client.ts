@@ -24,7 +24,10 @@ import {
   DuoAuthenticationError,
   DuoBadResponseError,
   DuoConfigurationError,
+  DuoIncompleteListError,
   DuoNetworkError,
+  type DuoIncompleteListDetails,
+  type DuoPagingStop,
   DuoNotFoundError,
   DuoPermissionError,
   DuoRateLimitError,
@@ -82,9 +85,6 @@ export interface DuoClientOptions {
   logger?: DuoLogger;
 }
 
-/** Why a page iteration ended before Duo said it was complete. */
-export type DuoPagingStop = 'missing-metadata' | 'offset-did-not-advance' | 'empty-page';
-
 /** One page of a list endpoint. */
 export interface DuoPage<T> {
   records: T[];
@@ -94,16 +94,16 @@ export interface DuoPage<T> {
   nextOffset?: number;
   /** Duo's `total_objects`, when sent. */
   totalObjects?: number;
-  /**
-   * Set on the final page when iteration stopped defensively instead of because Duo sent no
-   * `next_offset`; records after this point, if any, were not read.
-   */
-  stoppedBecause?: DuoPagingStop;
 }
 
 export interface DuoPagesOptions {
-  /** Offset of the first page (a resumed fetch passes its last heartbeated offset). Default 0. */
+  /** Offset of the first page (a resumed fetch passes where its verified parts end). Default 0. */
   startOffset?: number;
+  /**
+   * Records read before `startOffset` by an earlier attempt, so that the list's end can be checked
+   * against Duo's `total_objects`. Default 0 from offset 0; unknown (not checked) otherwise.
+   */
+  recordsBeforeStart?: number;
   /** `limit` to ask for; default and ceiling: the endpoint's maximum page size. */
   pageSize?: number;
   /**
@@ -190,10 +190,13 @@ export class DuoClient {
 
   /**
    * Pages through a list endpoint from `startOffset`, following `metadata.next_offset` only (Duo
-   * treats `limit` as a hint, so offsets are never computed here). Stops defensively — marking
-   * the last page with `stoppedBecause` and logging a warning — when a page has no metadata,
-   * when `next_offset` does not move forward, or when a page that promises more holds nothing;
-   * each of these would otherwise loop forever.
+   * treats `limit` as a hint, so offsets are never computed here), and ends only as Duo ends a list:
+   * with a page that has no `next_offset`, after which the records read must add up to the page's
+   * `total_objects`. Anything else — a page without metadata, a `next_offset` that does not move
+   * forward, an empty page that promises more, a count short of (or over) `total_objects` — throws
+   * `DuoIncompleteListError`, because a list read only partly must never pass for complete: its
+   * data would be delivered as the whole truth and the rest deleted. A page that cannot be followed
+   * is asked for again a few times first (`transientRetryBackoffMs`), as a passing glitch would be.
    */
   async *pages<N extends DuoListEndpointName>(
     name: N,
@@ -205,6 +208,7 @@ export class DuoClient {
     if (!Number.isInteger(offset) || offset < 0) {
       throw new RangeError(`startOffset must be a non-negative integer, not ${offset}.`);
     }
+    let recordsRead = options.recordsBeforeStart ?? (offset === 0 ? 0 : undefined);
 
     /*
      * Reading ahead by one page. A page of 300 users is ~750 kB of JSON, and receiving, decoding
@@ -240,7 +244,7 @@ export class DuoClient {
     };
 
     let current = requestPage(offset);
-    for (;;) {
+    for (let retriesOfThisPage = 0; ;) {
       reading = current;
       requestAhead(current);
       const body = await current.body;
@@ -249,26 +253,44 @@ export class DuoClient {
       ) as DuoListEndpointRecords[N][];
       const metadata = isPlainObject(body.metadata) ? body.metadata : undefined;
       const totalObjects = typeof metadata?.total_objects === 'number' ? metadata.total_objects : undefined;
-      const page: DuoPage<DuoListEndpointRecords[N]> = { records, offset, totalObjects };
+      const stated = metadata?.next_offset;
+      const nextOffset = stated === undefined || stated === null ? undefined : (stated as number);
+      const stop = unfollowablePage(metadata !== undefined, records.length, offset, nextOffset);
+      if (stop) {
+        // Asked for again from scratch (no read-ahead from this answer), as a passing glitch would be.
+        if (retriesOfThisPage < this.#transientRetryBackoffMs.length) {
+          const waitMs = this.#transientRetryBackoffMs[retriesOfThisPage]! + Math.random() * this.#retryJitterMs;
+          retriesOfThisPage += 1;
+          this.#log('warn', 'Duo sent a page that cannot be followed; asking for it again', {
+            endpoint: endpoint.path,
+            offset,
+            reason: stop,
+            retryInMs: Math.round(waitMs),
+          });
+          await sleep(waitMs, options.signal);
+          current = requestPage(offset);
+          continue;
+        }
+        throw this.#incompleteList(endpoint, {
+          reason: stop,
+          offset,
+          recordsRead,
+          totalObjects,
+          nextOffset,
+          pageRecords: records.length,
+        });
+      }
+      retriesOfThisPage = 0;
+      if (recordsRead !== undefined) recordsRead += records.length;
 
-      if (!metadata) {
-        yield this.#stopDefensively(endpoint, page, 'missing-metadata');
+      if (nextOffset === undefined) {
+        if (totalObjects !== undefined && recordsRead !== undefined && recordsRead !== totalObjects) {
+          throw this.#incompleteList(endpoint, { reason: 'count-mismatch', offset, recordsRead, totalObjects });
+        }
+        yield { records, offset, totalObjects };
         return;
       }
-      if (metadata.next_offset === undefined || metadata.next_offset === null) {
-        yield page;
-        return;
-      }
-      const nextOffset = metadata.next_offset as number;
-      if (records.length === 0) {
-        yield this.#stopDefensively(endpoint, page, 'empty-page');
-        return;
-      }
-      if (nextOffset <= offset) {
-        yield this.#stopDefensively(endpoint, page, 'offset-did-not-advance');
-        return;
-      }
-      yield { ...page, nextOffset };
+      yield { records, offset, totalObjects, nextOffset };
       const ahead = current.ahead;
       current = ahead?.offset === nextOffset ? ahead : requestPage(nextOffset);
       offset = nextOffset;
@@ -285,14 +307,15 @@ export class DuoClient {
     return records;
   }
 
-  #stopDefensively<T>(endpoint: DuoListEndpoint, page: DuoPage<T>, reason: DuoPagingStop): DuoPage<T> {
-    this.#log('warn', 'Stopped paging early: Duo sent a page that cannot be followed', {
+  #incompleteList(endpoint: DuoListEndpoint, details: DuoIncompleteListDetails): DuoIncompleteListError {
+    this.#log('error', 'A Duo list cannot be read completely; the resource is reported partial', {
       endpoint: endpoint.path,
-      offset: page.offset,
-      records: page.records.length,
-      reason,
+      offset: details.offset,
+      reason: details.reason,
+      recordsRead: details.recordsRead,
+      totalObjects: details.totalObjects,
     });
-    return { ...page, stoppedBecause: reason };
+    return new DuoIncompleteListError({ method: 'GET', path: endpoint.path, apiHostname: this.apiHostname }, details);
   }
 
   /**
@@ -569,6 +592,23 @@ function validateListEnvelope(body: Record<string, unknown>): string | undefined
   if (next !== undefined && next !== null && !(typeof next === 'number' && Number.isInteger(next) && next >= 0)) {
     return '"metadata.next_offset" is not a non-negative integer';
   }
+  return undefined;
+}
+
+/**
+ * Why a list page cannot be followed — no `metadata`, an empty page that promises more, a
+ * `next_offset` that does not move forward — or undefined when it can be (or ends the list).
+ */
+function unfollowablePage(
+  hasMetadata: boolean,
+  records: number,
+  offset: number,
+  nextOffset: number | undefined,
+): DuoPagingStop | undefined {
+  if (!hasMetadata) return 'missing-metadata';
+  if (nextOffset === undefined) return undefined;
+  if (records === 0) return 'empty-page';
+  if (nextOffset <= offset) return 'offset-did-not-advance';
   return undefined;
 }
 

@@ -243,3 +243,63 @@ export class DuoBadResponseError extends DuoError {
     this.apiHostname = request.apiHostname;
   }
 }
+
+/**
+ * Why a list could not be read to its end: a page that cannot be followed (no `metadata`, a
+ * `next_offset` that does not move forward, an empty page that promises more), or a last page
+ * after which the records read do not add up to Duo's `total_objects`.
+ */
+export type DuoPagingStop = 'missing-metadata' | 'offset-did-not-advance' | 'empty-page' | 'count-mismatch';
+
+/** Where and how a list read stopped short (see `DuoIncompleteListError`). */
+export interface DuoIncompleteListDetails {
+  reason: DuoPagingStop;
+  /** Offset of the page at which reading stopped. */
+  offset: number;
+  /** Records read from the list's start, when known (a resumed read knows what earlier attempts read). */
+  recordsRead?: number;
+  /** Duo's `total_objects` on that page, when sent. */
+  totalObjects?: number;
+  /** The `next_offset` the page stated. */
+  nextOffset?: number;
+  /** Records on that page. */
+  pageRecords?: number;
+}
+
+const INCOMPLETE_LIST_PROBLEM: Record<DuoPagingStop, (d: DuoIncompleteListDetails) => string> = {
+  'missing-metadata': (d) => `the page at offset ${d.offset} has no "metadata", so where the list goes on is unknown`,
+  'offset-did-not-advance': (d) =>
+    `the page at offset ${d.offset} gives next_offset ${d.nextOffset}, which does not move forward`,
+  'empty-page': (d) => `the page at offset ${d.offset} holds no records yet gives next_offset ${d.nextOffset}`,
+  'count-mismatch': (d) =>
+    `the list ended after ${d.recordsRead} records, but Duo announced ${d.totalObjects} (total_objects)`,
+};
+
+/**
+ * A list could not be read to the end the way Duo ends one (see `DuoClient.pages`). Not retryable:
+ * the resource fails for good, its types are reported partial, and JupiterOne keeps their previous
+ * data instead of deleting what was not read.
+ */
+export class DuoIncompleteListError extends DuoError {
+  readonly retryable = false;
+  readonly method: string;
+  readonly path: string;
+  readonly apiHostname: string;
+
+  constructor(
+    request: DuoRequestDescription,
+    readonly details: DuoIncompleteListDetails,
+  ) {
+    const read =
+      details.reason !== 'count-mismatch' && details.recordsRead !== undefined
+        ? ` (${details.recordsRead} records read${details.totalObjects !== undefined ? ` of ${details.totalObjects} announced` : ''})`
+        : '';
+    super(
+      `Duo's list at ${describe(request)} cannot be read completely: ${INCOMPLETE_LIST_PROBLEM[details.reason](details)}${read}. ` +
+        'Its data is reported partial, so JupiterOne keeps what it has; if this repeats, report it to Duo support.',
+    );
+    this.method = request.method;
+    this.path = request.path;
+    this.apiHostname = request.apiHostname;
+  }
+}

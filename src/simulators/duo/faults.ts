@@ -22,7 +22,7 @@ import {
 import { SeededRandom } from '../seeded-random';
 import type { DuoForcedError, DuoPagingAnomaly, DuoSimulatorFaults } from './server';
 
-const PAGING_ANOMALIES: readonly DuoPagingAnomaly[] = ['missing-metadata', 'stuck-offset', 'empty-page'];
+const PAGING_ANOMALIES: readonly DuoPagingAnomaly[] = ['missing-metadata', 'stuck-offset', 'empty-page', 'ends-early'];
 
 /**
  * One rule per field of `DuoSimulatorFaults`: a field added to the shape without a rule here does

@@ -120,6 +120,7 @@ export class DuoRoutes {
     let nextOffset: number | undefined = offset + count < records.length ? offset + count : undefined;
     if (anomaly === 'empty-page') nextOffset = offset + limit;
     if (anomaly === 'stuck-offset' && nextOffset !== undefined) nextOffset = offset;
+    if (anomaly === 'ends-early') nextOffset = undefined;
     const metadata =
       anomaly === 'missing-metadata'
         ? ''

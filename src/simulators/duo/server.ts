@@ -41,7 +41,12 @@ export type DuoPagingAnomaly =
   /** `next_offset` equal to the requested offset. */
   | 'stuck-offset'
   /** No records, but a `next_offset` as if more followed. */
-  | 'empty-page';
+  | 'empty-page'
+  /**
+   * No `next_offset`, as if this page were the last, while `total_objects` still counts every
+   * record: the list ends short of what it announces.
+   */
+  | 'ends-early';
 
 /** An error answered instead of the real response. */
 export interface DuoForcedError {
