@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startDuoSimulator } from '../src/simulators/duo/server';
+import { startJupiterOneSimulator } from '../src/simulators/jupiterone/server';
 import { stopAtEnd } from './harness/root-hooks';
 
 const exec = promisify(execFile);
@@ -149,6 +150,43 @@ describe('the duo-j1 command', () => {
     assert.equal(wrong.code, 1);
     assert.match(wrong.stdout, /credentials: invalid/);
     assert.ok(!`${wrong.stdout}${wrong.stderr}`.includes(SECRET), 'the secret is never printed');
+  });
+
+  it('validate checks JupiterOne first: key, account and integration instance, leaving no job open', async () => {
+    const duo = await startDuoSimulator({ users: 5 });
+    stopAtEnd(() => duo.close());
+    const j1 = await startJupiterOneSimulator({ integrationInstanceIds: ['the-instance'] });
+    stopAtEnd(() => j1.close());
+    const env = {
+      DUO_API_HOSTNAME: duo.apiHostname,
+      DUO_INTEGRATION_KEY: duo.integrationKey,
+      DUO_SECRET_KEY: duo.secretKey,
+      DUO_J1_INSECURE_DUO_BASE_URL: duo.url,
+      JUPITERONE_API_KEY: j1.apiKey,
+      JUPITERONE_ACCOUNT: j1.account,
+      JUPITERONE_API_BASE_URL: j1.url,
+      JUPITERONE_INTEGRATION_INSTANCE_ID: 'the-instance',
+    };
+    const ok = await duoJ1(['validate', '--json'], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    const [report] = JSON.parse(ok.stdout) as { jupiterone: { status: string; target: string } }[];
+    assert.deepEqual(report.jupiterone, { status: 'accepted', target: 'integration instance the-instance' });
+    assert.deepEqual(
+      j1.jobs().map((info) => info.job.status),
+      ['ABORTED'],
+      'the job that proved the target was aborted at once',
+    );
+
+    const wrongKey = await duoJ1(['validate'], { ...env, JUPITERONE_API_KEY: SECRET });
+    assert.equal(wrongKey.code, 1);
+    assert.match(wrongKey.stdout, /JupiterOne: refused .*401.*Check JUPITERONE_API_KEY and JUPITERONE_ACCOUNT/);
+    assert.ok(!`${wrongKey.stdout}${wrongKey.stderr}`.includes(SECRET), 'the key is never printed');
+
+    const wrongInstance = await duoJ1(['validate'], { ...env, JUPITERONE_INTEGRATION_INSTANCE_ID: 'a-typo' });
+    assert.equal(wrongInstance.code, 1);
+    assert.match(wrongInstance.stdout, /INTEGRATION_INSTANCE_NOT_FOUND.*Check JUPITERONE_INTEGRATION_INSTANCE_ID/);
+    assert.match(wrongInstance.stdout, /Duo credentials: valid/, 'Duo is still reported');
+    assert.equal(j1.jobs().filter((info) => info.job.status === 'AWAITING_UPLOADS').length, 0);
   });
 
   it('simulate duo and simulate jupiterone print one JSON line once listening, and stop on SIGTERM', async () => {

@@ -6,20 +6,20 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { isMappedRelationship } from '../src/graph/types';
 import { JupiterOneSyncClient } from '../src/jupiterone/client';
 import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/server';
-import { startJupiterOneSimulator, type JupiterOneSimulator } from '../src/simulators/jupiterone/server';
+import type { JupiterOneSimulator } from '../src/simulators/jupiterone/server';
+import { startTestJupiterOneSimulator } from './harness/jupiterone';
 import { stagingDirectory } from '../src/worker/runtime';
 import { WORKFLOW_TYPE, type DuoIngestionResult, type JupiterOneDeliveryReport } from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
 import { waitFor } from './harness/inspect';
-import { simulatorInstance, writeInstancesFile } from './harness/instances';
+import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
-import { spawnWorkerProcess, startTestWorkers, testClient, testConfig, uniqueTaskQueue } from './harness/temporal';
+import { startRunOnWorkerProcess, startTestWorkers, testClient, testConfig, uniqueTaskQueue } from './harness/temporal';
 
 async function simulators(users: number, seed: number): Promise<{ duo: DuoSimulator; j1: JupiterOneSimulator }> {
   const duo = await startDuoSimulator({ users, seed });
-  const j1 = await startJupiterOneSimulator();
+  const j1 = await startTestJupiterOneSimulator();
   stopAtEnd(() => duo.close());
-  stopAtEnd(() => j1.close());
   return { duo, j1 };
 }
 
@@ -126,21 +126,18 @@ describe('delivery to JupiterOne', function () {
     j1.setFaults({ latencyMs: 400 });
     const instance = simulatorInstance(duo, { jupiterone: j1 });
     const config = testConfig([instance]);
-    const { file, env } = writeInstancesFile(config.instances);
-    const first = await spawnWorkerProcess({ config, instancesFile: file, env });
-    const client = await testClient();
-    const handle = await client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: config.taskQueue,
-      workflowId: `j1-kill-${uniqueTaskQueue()}`,
-      args: [{ instanceId: instance.id, tuning: { heartbeatTimeoutSeconds: 3 } }],
-    });
+    const {
+      worker: first,
+      handle,
+      spawnAnother,
+    } = await startRunOnWorkerProcess(config, `j1-kill-${uniqueTaskQueue()}`, { heartbeatTimeoutSeconds: 3 });
     await waitFor(
       () => j1.requestLog().filter((r) => r.route === 'upload-entities' && r.status === 200).length >= 2,
       'two uploaded batches',
     );
     await first.kill('SIGKILL');
     j1.setFaults({ latencyMs: 0 });
-    const second = await spawnWorkerProcess({ config, instancesFile: file, env });
+    const second = await spawnAnother();
     const result = (await handle.result()) as DuoIngestionResult;
     await second.kill();
     assert.equal(result.delivery.target, 'jupiterone');
@@ -148,6 +145,10 @@ describe('delivery to JupiterOne', function () {
     const held = j1.heldGraph({ scope: `duo-${instance.id}` });
     assert.deepEqual(keys(held.entities), [...expected.entities.keys()].sort());
     assert.equal(held.relationships.length + held.mappedRelationships.length, expected.relationships.size);
+    // The counts reported cover the attempt that died as well as the one that resumed.
+    const { uploaded } = result.delivery as JupiterOneDeliveryReport;
+    assert.equal(uploaded.entities, expected.entities.size, 'every entity delivered is counted once');
+    assert.equal(uploaded.relationships, expected.relationships.size, 'every relationship delivered is counted once');
     assert.equal(j1.jobs().filter((j) => j.job.status === 'FINISHED').length, 1, 'one job, finalized once');
     assert.ok(
       j1

@@ -16,25 +16,27 @@ function secretsOf(duo: { secretKey: string; tenant: { integrations: { secret_ke
 }
 
 describe('durable fetch', function () {
-  it('resumes a fetch from its heartbeat after the worker is SIGKILLed, without duplicates', async () => {
+  it('resumes a fetch close to where a SIGKILLed worker stopped, with the default timeouts: a few pages read again, no duplicates', async () => {
     // Slow pages, so the kill lands in the middle of the users resource.
-    const duo = await startDuoSimulator({ users: 3600, seed: 11, latencyMs: 250 });
+    const duo = await startDuoSimulator({ users: 6000, seed: 11, latencyMs: 250 });
     stopAtEnd(() => duo.close());
     const config = testConfig([simulatorInstance(duo)]);
     const { file, env } = writeInstancesFile(config.instances);
     const first = await spawnWorkerProcess({ config, instancesFile: file, env });
     const client = await testClient();
+    // No tuning: the production timeouts are what is measured.
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
       workflowId: `crash-${config.taskQueue}`,
-      args: [{ instanceId: config.instances[0].id, tuning: { heartbeatTimeoutSeconds: 2 } }],
+      args: [{ instanceId: config.instances[0].id }],
     });
     const usersServed = () =>
       duo.requestLog.filter((r) => r.path === '/admin/v1/users' && r.status === 200 && r.limit === 300);
-    await waitFor(() => usersServed().length >= 4, 'four pages of users');
+    // Past the first heartbeat: what the issue saw was a resume from the first heartbeat's offset.
+    await waitFor(() => usersServed().length >= 8, 'eight pages of users');
     await first.kill('SIGKILL');
     const killedAt = Date.now();
-    const servedBeforeKill = usersServed().map((r) => r.offset);
+    const servedBeforeKill = new Set(usersServed().map((r) => r.offset));
 
     // What the dead worker left on disk holds no secret.
     assert.deepEqual(filesContaining(stagingDirectory(config), secretsOf(duo)), []);
@@ -43,17 +45,22 @@ describe('durable fetch', function () {
     const result = (await handle.result()) as DuoIngestionResult;
     await second.kill('SIGTERM');
 
-    const afterRestart = duo.requestLog
-      .filter((r) => r.at > killedAt && r.path === '/admin/v1/users' && r.limit === 300)
-      .map((r) => r.offset ?? -1);
-    assert.ok(afterRestart.length > 0, 'the restarted worker fetched the rest');
-    const resumedAt = Math.min(...afterRestart);
-    assert.ok(
-      resumedAt >= 300,
-      `resumed from a heartbeated offset, not from 0 (first offset after restart: ${resumedAt})`,
+    const afterRestart = duo.requestLog.filter(
+      (r) => r.at > killedAt && r.path === '/admin/v1/users' && r.limit === 300,
     );
-    assert.ok(servedBeforeKill.includes(resumedAt), 'resumed at an offset the first worker had reached');
-    assert.ok(!afterRestart.includes(0), 'the first page was not fetched again');
+    assert.ok(afterRestart.length > 0, 'the restarted worker fetched the rest');
+    const readAgain = afterRestart.filter((r) => servedBeforeKill.has(r.offset)).map((r) => r.offset);
+    assert.ok(
+      readAgain.length <= 2,
+      `at most the page being staged and the one read ahead are read again, not ${readAgain.join(', ')}`,
+    );
+    assert.ok(!afterRestart.some((r) => r.offset === 0), 'the first page was not fetched again');
+    // The fetch's heartbeat timeout (10 s) plus the retry's 2 s and the new worker's start: the
+    // bound is loose because the machine is shared, yet far below the 60 s timeout it replaces.
+    const resumedAfterMs = afterRestart[0]!.at - killedAt;
+    assert.ok(resumedAfterMs < 25_000, `resumed ${resumedAfterMs} ms after the kill`);
+    const logged = second.output.find((line) => line.includes('Resuming a fetch after the parts'));
+    assert.ok(logged, 'the resume is logged');
 
     assert.equal(result.resources.users.status, 'complete');
     assert.equal(result.resources.users.records, duo.tenant.users.length, 'staged users equal the tenant: none twice');
@@ -75,7 +82,10 @@ describe('durable fetch', function () {
       taskQueue: config.taskQueue,
       workflowId: `lost-${config.taskQueue}`,
       args: [
-        { instanceId: config.instances[0].id, tuning: { heartbeatTimeoutSeconds: 2, hostScheduleToStartSeconds: 4 } },
+        {
+          instanceId: config.instances[0].id,
+          tuning: { heartbeatTimeoutSeconds: 2, fetchHeartbeatTimeoutSeconds: 2, hostScheduleToStartSeconds: 4 },
+        },
       ],
     });
     await waitFor(() => duo.requestLog.filter((r) => r.path === '/admin/v1/users').length >= 3, 'users pages');

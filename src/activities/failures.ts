@@ -14,6 +14,7 @@ import {
   DuoPermissionError,
   DuoRateLimitError,
 } from '../duo/errors';
+import { IncompleteDeliveryError } from '../graph/completeness';
 import { JupiterOneError } from '../jupiterone/errors';
 import { StagedInputMissingError } from '../staging/store';
 import { FailureType } from '../workflows/contract';
@@ -48,6 +49,7 @@ export function toApplicationFailure(error: unknown): unknown {
     return fail(FailureType.Configuration, true);
   if (error instanceof UnknownInstanceError) return fail(FailureType.UnknownInstance, true);
   if (error instanceof StagedInputMissingError) return fail(FailureType.StagedInputMissing, true);
+  if (error instanceof IncompleteDeliveryError) return fail(FailureType.DeliveryIncomplete, true);
   if (error instanceof DuoAuthenticationError) return fail(FailureType.DuoAuthentication, true);
   if (error instanceof DuoPermissionError)
     return fail(FailureType.DuoPermission, true, { details: [{ grant: error.grant }] });

@@ -1,19 +1,28 @@
 /**
- * Fetch activities: one Duo resource each. Page → stage → heartbeat (and, for large resources,
- * offer the staged part for conversion ahead of the build). The heartbeat carries the
- * next offset and the number of parts written, so a retried attempt (a worker crashed, Duo kept
- * failing) resumes where the last heartbeat left off and rewrites — never appends — the parts after
- * it. The result is a small summary: no records travel through Temporal.
+ * Fetch activities: one Duo resource each. Page → stage → log the part → heartbeat (and, for large
+ * resources, offer the staged part for conversion ahead of the build).
+ *
+ * A resource is complete only when Duo ended the list the way Duo ends one and the records add up
+ * to its `total_objects` (DuoClient.pages throws otherwise, and the resource fails for good: its
+ * types are reported partial). A retried attempt — the worker was killed, Duo kept failing —
+ * resumes after the last part that is still exactly as written (see part-log.ts): parts it cannot
+ * vouch for are read from Duo again, never taken on trust. The result is a small summary: no
+ * records travel through Temporal.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { DUO_RESOURCES } from '../duo/endpoints';
 import { DuoPermissionError } from '../duo/errors';
 import { graphInstanceContext } from '../graph/converters';
 import { rawDatasetName } from '../graph/data-model';
+import { JupiterOneError } from '../jupiterone/errors';
+import { PartLog } from '../staging/part-log';
 import type { ResourceName } from '../workflows/contract';
-import { duoClientFor } from './clients';
+import { duoClientFor, jupiterOneClientFor } from './clients';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
+import { withPeriodicHeartbeat } from './heartbeat';
+import type { RunActivities } from './run-activities';
+import { startOrRecoverSyncJob } from './sync-job';
 
 /** What a fetch heartbeats; also read by `duo-j1 run` to show live counts. */
 export interface FetchHeartbeat {
@@ -30,124 +39,195 @@ export interface FetchSummary {
   pages: number;
   /** Staged dataset holding the records (a claim check, not the data). */
   dataset: string;
+  /** Parts an earlier attempt staged that this one kept after checking them (0 on a first attempt). */
+  partsKept: number;
 }
 
 export interface ValidationSummary {
   target: 'local' | 'jupiterone';
   missingGrants: string[];
+  /**
+   * The run's JupiterOne synchronization job, started to prove the key, the account and the target
+   * before anything is read from Duo (the job JupiterOne's own `run` command starts first, too).
+   */
+  jobId?: string;
 }
 
-export function createFetchActivities(deps: ActivityDependencies) {
+export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities) {
   return {
     /**
-     * Checks what can be checked before fetching: the instance exists, its secrets resolve, Duo
-     * accepts the credentials. A 401 ends the run here, before eight fetches each find out.
+     * Checks what can be checked before fetching, JupiterOne first: the instance exists, its
+     * secrets resolve, JupiterOne accepts the key, the account and the target (by starting the
+     * run's job: the one call that proves all three), and Duo accepts the credentials. A wrong
+     * JupiterOne key fails the run here, before a single Duo request; a Duo 401 fails it here too,
+     * before eight fetches each find out.
      */
-    async validateInstance(input: { instanceId: string }): Promise<ValidationSummary> {
-      return classified(async () => {
-        const instance = findInstanceOrFail(deps, input.instanceId);
-        const client = duoClientFor(deps, instance);
-        // One cheap signed request: any answer but 401 proves the credentials. A 403 only means
-        // this endpoint's grant is missing; the fetch of that resource will report it.
-        try {
-          const pages = client.pages('users', { pageSize: 1, readAhead: false, signal: cancellationSignal() });
-          await pages.next();
-          await pages.return(undefined);
-        } catch (error) {
-          if (!(error instanceof DuoPermissionError)) throw error;
-          return { target: instance.jupiterone ? 'jupiterone' : 'local', missingGrants: [error.grant] };
-        }
-        return { target: instance.jupiterone ? 'jupiterone' : 'local', missingGrants: [] };
-      });
+    async validateInstance(input: { instanceId: string; integrationJobId?: string }): Promise<ValidationSummary> {
+      return classified(() => withPeriodicHeartbeat({ phase: 'validating' }, () => validate(input)));
     },
 
     async fetchResource(input: { instanceId: string; runKey: string; resource: ResourceName }): Promise<FetchSummary> {
-      return classified(async () => {
-        const instance = findInstanceOrFail(deps, input.instanceId);
-        const client = duoClientFor(deps, instance);
-        const run = deps.staging.openRun(input.runKey);
-        const dataset = rawDatasetName(input.resource);
-        const signal = cancellationSignal();
-
-        if (input.resource === 'account') {
-          let settings: unknown;
-          try {
-            settings = await client.getObject('settings', { signal });
-          } catch (error) {
-            // Missing "Grant settings" fails this fetch for good: the graph will have no account,
-            // and parts converted ahead are converted without one.
-            if (error instanceof DuoPermissionError) deps.conversionAhead?.accountSettled(run.key);
-            throw error;
-          }
-          let infoSummary: unknown;
-          try {
-            infoSummary = await client.getObject('infoSummary', { signal });
-          } catch (error) {
-            // The counts are a nice-to-have: without "Grant read information" the account
-            // entity is still complete in every property JupiterOne keys on.
-            if (!(error instanceof DuoPermissionError)) throw error;
-            deps.log?.('warn', 'Account counts left out: the Admin API application lacks a grant', {
-              grant: error.grant,
-            });
-          }
-          await run.writePart(dataset, 0, [infoSummary === undefined ? { settings } : { settings, infoSummary }]);
-          await run.commitManifest(dataset);
-          deps.conversionAhead?.accountSettled(run.key);
-          return { resource: input.resource, records: 1, pages: 1, dataset };
-        }
-
-        const [endpoint] = DUO_RESOURCES[input.resource].endpoints;
-        if (!endpoint?.paged) throw new Error(`Resource "${input.resource}" has no list endpoint to page through`);
-        const resumed = activityInfo().heartbeatDetails as FetchHeartbeat | undefined;
-        let partsWritten = resumed?.partsWritten ?? 0;
-        let records = resumed?.records ?? 0;
-        // A first attempt starts clean; leftovers would be parts of a previous pipeline attempt.
-        if (!resumed) await run.removeDataset(dataset);
-        else
-          deps.log?.('info', 'Resuming a fetch from its last heartbeat', {
-            resource: input.resource,
-            offset: resumed.nextOffset,
-          });
-
-        let totalObjects: number | undefined = resumed?.totalObjects;
-        if (!resumed || resumed.nextOffset >= 0) {
-          for await (const page of readingAhead(
-            client.pages(endpoint.name, { startOffset: resumed?.nextOffset ?? 0, signal }),
-          )) {
-            await run.writePart(dataset, partsWritten, page.records);
-            records += page.records.length;
-            totalObjects = page.totalObjects ?? totalObjects;
-            if (deps.conversionAhead?.wants(totalObjects ?? records)) {
-              deps.conversionAhead.offer(run, input.resource, partsWritten, graphInstanceContext(instance));
-            }
-            partsWritten += 1;
-            const details: FetchHeartbeat = {
-              resource: input.resource,
-              nextOffset: page.nextOffset ?? -1,
-              partsWritten,
-              records,
-              ...(totalObjects !== undefined ? { totalObjects } : {}),
-            };
-            heartbeat(details);
-          }
-        }
-        const manifest = await run.commitManifest(dataset, totalObjects !== undefined ? { totalObjects } : undefined);
-        return {
-          resource: input.resource,
-          records: manifest.records,
-          pages: manifest.parts.length,
-          dataset,
-        };
-      });
+      return classified(() =>
+        runs.run(input.runKey, cancellationSignal(), (signal) =>
+          input.resource === 'account'
+            ? withPeriodicHeartbeat({ resource: 'account' }, () => fetchAccount(input, signal))
+            : fetchList({ ...input, resource: input.resource }, signal),
+        ),
+      );
     },
   };
+
+  async function validate(input: { instanceId: string; integrationJobId?: string }): Promise<ValidationSummary> {
+    const instance = findInstanceOrFail(deps, input.instanceId);
+    const signal = cancellationSignal();
+    let jobId: string | undefined;
+    if (instance.jupiterone) {
+      const client = jupiterOneClientFor(deps, instance);
+      jobId = await startOrRecoverSyncJob(deps, instance, client, {
+        signal,
+        integrationJobId: input.integrationJobId,
+      }).catch((error: unknown) => {
+        if (error instanceof JupiterOneError && !error.retryable) {
+          deps.log?.('error', 'JupiterOne refused to start the run’s job; nothing was read from Duo', {
+            status: error.status,
+            code: error.code,
+          });
+        }
+        throw error;
+      });
+    }
+    const target = instance.jupiterone ? 'jupiterone' : 'local';
+    const withJob = jobId ? { jobId } : {};
+    const duo = duoClientFor(deps, instance);
+    // One cheap signed request: any answer but 401 proves the credentials. A 403 only means
+    // this endpoint's grant is missing; the fetch of that resource will report it.
+    try {
+      const pages = duo.pages('users', { pageSize: 1, readAhead: false, signal });
+      await pages.next();
+      await pages.return(undefined);
+    } catch (error) {
+      if (!(error instanceof DuoPermissionError)) throw error;
+      return { target, missingGrants: [error.grant], ...withJob };
+    }
+    return { target, missingGrants: [], ...withJob };
+  }
+
+  /** The account's settings (and counts, when granted): one object endpoint each, one record. */
+  async function fetchAccount(input: { instanceId: string; runKey: string }, signal: AbortSignal) {
+    const instance = findInstanceOrFail(deps, input.instanceId);
+    const client = duoClientFor(deps, instance);
+    const run = deps.staging.openRun(input.runKey);
+    const dataset = rawDatasetName('account');
+    let settings: unknown;
+    try {
+      settings = await client.getObject('settings', { signal });
+    } catch (error) {
+      // Missing "Grant settings" fails this fetch for good: the graph will have no account,
+      // and parts converted ahead are converted without one.
+      if (error instanceof DuoPermissionError) deps.conversionAhead?.accountSettled(run.key);
+      throw error;
+    }
+    let infoSummary: unknown;
+    try {
+      infoSummary = await client.getObject('infoSummary', { signal });
+    } catch (error) {
+      // The counts are a nice-to-have: without "Grant read information" the account
+      // entity is still complete in every property JupiterOne keys on.
+      if (!(error instanceof DuoPermissionError)) throw error;
+      deps.log?.('warn', 'Account counts left out: the Admin API application lacks a grant', {
+        grant: error.grant,
+      });
+    }
+    const part = await run.writePart(dataset, 0, [
+      infoSummary === undefined ? { settings } : { settings, infoSummary },
+    ]);
+    await run.commitManifest(dataset, undefined, [part]);
+    deps.conversionAhead?.accountSettled(run.key);
+    return { resource: 'account' as const, records: 1, pages: 1, dataset, partsKept: 0 };
+  }
+
+  /** A list resource, page by page, resuming after the parts an earlier attempt left intact. */
+  async function fetchList(
+    input: { instanceId: string; runKey: string; resource: Exclude<ResourceName, 'account'> },
+    signal: AbortSignal,
+  ): Promise<FetchSummary> {
+    const instance = findInstanceOrFail(deps, input.instanceId);
+    const client = duoClientFor(deps, instance);
+    const run = deps.staging.openRun(input.runKey);
+    const dataset = rawDatasetName(input.resource);
+    const [endpoint] = DUO_RESOURCES[input.resource].endpoints;
+    if (!endpoint?.paged) throw new Error(`Resource "${input.resource}" has no list endpoint to page through`);
+
+    const log = new PartLog(run, dataset);
+    const recorded = activityInfo().heartbeatDetails as FetchHeartbeat | undefined;
+    // A first attempt starts clean; a retry keeps what the attempts before it staged intact.
+    if (activityInfo().attempt === 1) await run.removeDataset(dataset);
+    const start = await log.resumePoint(recorded);
+    if (start.parts.length > 0 || start.discarded > 0) {
+      deps.log?.('info', 'Resuming a fetch after the parts an earlier attempt left intact', {
+        resource: input.resource,
+        partsKept: start.parts.length,
+        partsReadAgain: start.discarded,
+        offset: start.nextOffset ?? null,
+      });
+    }
+
+    const progress: FetchHeartbeat = {
+      resource: input.resource,
+      nextOffset: start.nextOffset ?? -1,
+      partsWritten: start.parts.length,
+      records: start.records,
+      ...(start.parts.at(-1)?.totalObjects !== undefined ? { totalObjects: start.parts.at(-1)!.totalObjects } : {}),
+    };
+    await withPeriodicHeartbeat(
+      () => ({ ...progress }),
+      async () => {
+        if (start.nextOffset === undefined) return; // The kept parts already end the list.
+        const pages = client.pages(endpoint.name, {
+          startOffset: start.nextOffset,
+          recordsBeforeStart: start.records,
+          signal,
+        });
+        for await (const page of readingAhead(pages)) {
+          const part = await run.writePart(dataset, progress.partsWritten, page.records);
+          await log.add({
+            ...part,
+            sha256: part.sha256!,
+            offset: page.offset,
+            ...(page.nextOffset !== undefined ? { nextOffset: page.nextOffset } : {}),
+            ...(page.totalObjects !== undefined ? { totalObjects: page.totalObjects } : {}),
+          });
+          progress.records += page.records.length;
+          progress.partsWritten += 1;
+          progress.nextOffset = page.nextOffset ?? -1;
+          if (page.totalObjects !== undefined) progress.totalObjects = page.totalObjects;
+          if (deps.conversionAhead?.wants(progress.totalObjects ?? progress.records)) {
+            deps.conversionAhead.offer(run, input.resource, part.index, graphInstanceContext(instance));
+          }
+          heartbeat({ ...progress });
+        }
+      },
+    );
+    const manifest = await run.commitManifest(
+      dataset,
+      progress.totalObjects !== undefined ? { totalObjects: progress.totalObjects } : undefined,
+      log.logged,
+    );
+    return {
+      resource: input.resource,
+      records: manifest.records,
+      pages: manifest.parts.length,
+      dataset,
+      partsKept: start.parts.length,
+    };
+  }
 }
 
 /**
  * Iterates `pages` while the next page is already being requested: Duo's paging is sequential (each
  * request needs the previous answer's `next_offset`), so staging a page while the next one is on
  * the wire is the one overlap available, and it takes the staging write off the critical path.
- * At most one page is held ahead, so memory stays bounded. The heartbeat still follows the pages
+ * At most one page is held ahead, so memory stays bounded. The part log still follows the pages
  * written, so a retry resumes after the last staged page whatever was in flight.
  */
 export async function* readingAhead<T>(pages: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {

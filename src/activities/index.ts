@@ -10,25 +10,31 @@ import { createDeliveryActivities } from './deliver';
 import type { ActivityDependencies } from './dependencies';
 import { createFetchActivities } from './fetch';
 import { createGraphActivities } from './graph';
+import { RunActivities } from './run-activities';
 
 export type { ActivityDependencies } from './dependencies';
 
 export function createActivities(deps: ActivityDependencies) {
+  const runs = new RunActivities();
   return {
     /** Claims this worker's staging for a run: the run's next activities go to its host queue. */
     async claimStaging(): Promise<{ hostTaskQueue: string; stagingStoreId: string }> {
       return { hostTaskQueue: hostTaskQueue(deps.config.taskQueue, deps.staging.id), stagingStoreId: deps.staging.id };
     },
 
-    /** Removes a run's staged files; safe to call more than once. */
+    /**
+     * Removes a run's staged files, after stopping the run's activities still at work on this
+     * worker (they would write again what is removed); safe to call more than once.
+     */
     async cleanupStaging(input: { runKey: string }): Promise<void> {
+      await runs.stop(input.runKey);
       await deps.conversionAhead?.finish(input.runKey);
       await deps.staging.openRun(input.runKey).remove();
     },
 
-    ...createFetchActivities(deps),
-    ...createGraphActivities(deps),
-    ...createDeliveryActivities(deps),
+    ...createFetchActivities(deps, runs),
+    ...createGraphActivities(deps, runs),
+    ...createDeliveryActivities(deps, runs),
   };
 }
 

@@ -41,6 +41,10 @@ export async function createDuoJ1Workers(options: DuoJ1WorkersOptions): Promise<
     namespace: options.namespace,
     activities: options.activities,
     shutdownGraceTime: '10 seconds',
+    // Heartbeats reach the server at least every 2 s (the SDK's default waits up to 80 % of the
+    // heartbeat timeout, 48 s at 60 s): a cancelled activity learns of it within seconds, so a
+    // cancelled run is not kept waiting, and the details the server keeps stay current.
+    maxHeartbeatThrottleInterval: '2 seconds',
     ...options.workerOptions,
   };
   const sharedWorker = await Worker.create({

@@ -39,6 +39,10 @@ export const FailureType = {
   DuoRateLimit: 'DuoRateLimitError',
   JupiterOne: 'JupiterOneError',
   StagedInputMissing: 'StagedInputMissing',
+  /** A Duo list could not be read to its end: the resource fails, its types are partial. */
+  DuoIncompleteList: 'DuoIncompleteListError',
+  /** The objects about to be delivered are not the objects built: nothing is made final. */
+  DeliveryIncomplete: 'DeliveryIncomplete',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -57,8 +61,14 @@ export type ResourceName = (typeof RESOURCES)[number];
 
 /** Timing knobs; the defaults suit production. Tests shorten them to provoke failures quickly. */
 export interface IngestionTuning {
-  /** Heartbeat timeout of the long activities (fetch, build, deliver). Default 60 s. */
+  /** Heartbeat timeout of the long activities other than fetches (validate, build, deliver). Default 60 s. */
   heartbeatTimeoutSeconds?: number;
+  /**
+   * Heartbeat timeout of the fetches: how long a fetch whose worker died goes unnoticed before it is
+   * tried again (it then resumes after its last part staged intact). Fetches heartbeat every
+   * second, so this can be short. Default 10 s.
+   */
+  fetchHeartbeatTimeoutSeconds?: number;
   /**
    * How long an activity may wait for the worker holding the run's staged files before the run
    * starts over on another worker. Default 300 s.

@@ -8,8 +8,15 @@
  * All activities after the claim run on the claiming worker's own task queue, because that worker
  * holds the staged files. If that worker never comes back, or staged inputs turn out to be gone
  * (after a reset, say), the pipeline starts again from the claim on whichever worker is alive.
+ *
+ * Nothing is made final that was not read and delivered whole (docs/completeness.md): a resource
+ * Duo did not list to its end fails and makes its types partial; a delivery short of the objects
+ * built is refused, its job aborted, and the pipeline starts over. And nothing is removed while
+ * something still writes it: a cancelled or failed run waits for its activities to end before it
+ * removes its staging.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -20,6 +27,7 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  uuid4,
   workflowInfo,
   type ActivityOptions,
   type ChildWorkflowHandle,
@@ -37,6 +45,7 @@ import {
   type DuoIngestionInput,
   type DuoIngestionProgress,
   type DuoIngestionResult,
+  type IngestionTuning,
   type JupiterOneDeliveryReport,
   type LocalDeliveryReport,
   type ResourceName,
@@ -66,8 +75,18 @@ const shared = proxyActivities<Activities>({
   },
 });
 
-/** Thrown inside the pipeline when it must start over on another worker. */
-class PipelineRestart extends Error {}
+/** Thrown inside the pipeline when it must start over (on another worker when its host was lost). */
+class PipelineRestart extends Error {
+  constructor(
+    message: string,
+    readonly hostLost: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Failures after which the pipeline starts over from fetch: what was staged or delivered cannot be trusted. */
+const RESTART_FAILURES: readonly string[] = [FailureType.StagedInputMissing, FailureType.DeliveryIncomplete];
 
 function isHostLost(error: unknown): boolean {
   return (
@@ -88,12 +107,15 @@ function failureMessage(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-/** Re-throws errors that must end the run; staged-input loss and a lost host restart the pipeline. */
+/**
+ * Re-throws errors that must end the run; a lost host, staged input lost or damaged, and a delivery
+ * short of the graph built restart the pipeline.
+ */
 function classify(error: unknown): never {
   if (isCancellation(error)) throw error;
-  if (isHostLost(error) || failureType(error) === FailureType.StagedInputMissing)
-    throw new PipelineRestart(failureMessage(error));
+  if (isHostLost(error)) throw new PipelineRestart(failureMessage(error), true);
   const type = failureType(error);
+  if (type && RESTART_FAILURES.includes(type)) throw new PipelineRestart(failureMessage(error), false);
   if (type) throw ApplicationFailure.create({ type, message: failureMessage(error), nonRetryable: true });
   throw error;
 }
@@ -140,59 +162,50 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
 
         progress.phase = 'validating';
         let mark = Date.now();
-        const validation = await host().validateInstance({ instanceId }).catch(classify);
+        // JupiterOne first: a wrong key, account or target ends the run before Duo is read. The job
+        // id is chosen here (where the target allows it) so that a retried start finds its job.
+        const validation = await host().validateInstance({ instanceId, integrationJobId: uuid4() }).catch(classify);
+        if (validation.jobId) {
+          jobId = validation.jobId;
+          progress.jobId = jobId;
+          await lock.signal(lockStateSignal, { instanceId, hostTaskQueue: hostQueue, runKey, jobId });
+        }
         durations.validate = Date.now() - mark;
 
         progress.phase = 'fetching';
         mark = Date.now();
-        for (const resource of RESOURCES) progress.resources[resource] = { status: 'running' };
-        await Promise.all(
-          RESOURCES.map(async (resource) => {
-            try {
-              const summary = await host().fetchResource({ instanceId, runKey: runKey!, resource });
-              progress.resources[resource] = { status: 'complete', records: summary.records, pages: summary.pages };
-            } catch (error) {
-              if (isCancellation(error) || isHostLost(error)) throw error;
-              const type = failureType(error);
-              // Authentication and configuration errors concern every resource: end the run.
-              if (
-                type === FailureType.DuoAuthentication ||
-                type === FailureType.Configuration ||
-                type === FailureType.StagedInputMissing
-              ) {
-                throw error;
-              }
-              progress.resources[resource] = { status: 'failed', reason: failureMessage(error), errorType: type };
-            }
-          }),
-        ).catch(classify);
+        await fetchEveryResource(instanceId, runKey, hostQueue, tuning, progress);
         durations.fetch = Date.now() - mark;
 
         progress.phase = 'building';
         mark = Date.now();
         const graph = await host().buildGraph({ instanceId, runKey, outcomes: progress.resources }).catch(classify);
         durations.build = Date.now() - mark;
+        const built = { ...graph.entities, ...graph.relationships };
 
         progress.phase = 'delivering';
         mark = Date.now();
         let delivery: LocalDeliveryReport | JupiterOneDeliveryReport;
         const partialTypes = [...graph.partialTypes];
-        if (validation.target === 'jupiterone') {
-          jobId = (await shared.startSyncJob({ instanceId }).catch(classify)).jobId;
-          progress.jobId = jobId;
-          await lock.signal(lockStateSignal, { instanceId, hostTaskQueue: hostQueue, runKey, jobId });
-          const upload = await host().uploadGraph({ instanceId, runKey, jobId }).catch(classify);
+        if (validation.target === 'jupiterone' && jobId) {
+          const upload = await host().uploadGraph({ instanceId, runKey, jobId, built }).catch(classify);
           for (const type of upload.rejectedTypes) {
             if (!partialTypes.some((p) => p.type === type))
               partialTypes.push({ type, reason: 'objects rejected by JupiterOne as too large' });
           }
           const finished = await shared
-            .finalizeSyncJob({ instanceId, jobId, partialTypes: partialTypes.map((p) => p.type) })
+            .finalizeSyncJob({
+              instanceId,
+              jobId,
+              partialTypes: partialTypes.map((p) => p.type),
+              built,
+              delivered: upload.delivered,
+            })
             .catch(classify);
           delivery = { target: 'jupiterone', jobId, uploaded: upload.uploaded, rejected: upload.rejected, ...finished };
           jobId = undefined; // finalized: nothing left to abort
         } else {
-          delivery = await host().deliverLocal({ instanceId, runKey, partialTypes }).catch(classify);
+          delivery = await host().deliverLocal({ instanceId, runKey, partialTypes, built }).catch(classify);
         }
         durations.deliver = Date.now() - mark;
 
@@ -219,16 +232,19 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
         if (!(error instanceof PipelineRestart) || attempt > maxRestarts) {
           if (error instanceof PipelineRestart) {
             throw ApplicationFailure.nonRetryable(
-              `The pipeline started over ${maxRestarts} times and still lost its worker or staged data: ${error.message}`,
+              `The pipeline started over ${maxRestarts} times and still lost its worker or its staged data, or could not deliver the graph whole: ${error.message}`,
               'PipelineRestartsExhausted',
             );
           }
           throw error;
         }
-        // The worker holding the staged files is gone, or so are the files: start over elsewhere.
+        // The worker holding the staged files is gone, or the files are, or they did not deliver
+        // whole: start over (elsewhere, when the worker is gone). What this attempt staged goes.
         if (jobId) await abortJob(jobId, `restarting the pipeline: ${error.message}`);
         jobId = undefined;
         progress.jobId = undefined;
+        if (!error.hostLost && runKey && hostQueue) await removeStaging(hostQueue, runKey);
+        runKey = undefined;
         for (const resource of RESOURCES) progress.resources[resource] = { status: 'pending' };
       }
     }
@@ -238,11 +254,7 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
     await CancellationScope.nonCancellable(async () => {
       if (jobId)
         await abortJob(jobId, isCancellation(error) ? 'run cancelled' : `run failed: ${failureMessage(error)}`);
-      if (runKey && hostQueue) {
-        await proxyActivities<Activities>({ ...hostActivityOptions(hostQueue, tuning), retry: { maximumAttempts: 2 } })
-          .cleanupStaging({ runKey })
-          .catch(() => undefined);
-      }
+      if (runKey && hostQueue) await removeStaging(hostQueue, runKey);
     });
     throw error;
   } finally {
@@ -256,11 +268,76 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
   async function abortJob(id: string, reason: string): Promise<void> {
     await shared.abortSyncJob({ instanceId, jobId: id, reason }).catch(() => undefined);
   }
+
+  /** Removes an attempt's staging on its host, best effort (a worker sweeps what is left when it starts). */
+  async function removeStaging(taskQueue: string, key: string): Promise<void> {
+    await proxyActivities<Activities>({ ...hostActivityOptions(taskQueue, tuning), retry: { maximumAttempts: 2 } })
+      .cleanupStaging({ runKey: key })
+      .catch(() => undefined);
+  }
 }
 
-function hostActivityOptions(taskQueue: string, tuning: DuoIngestionInput['tuning'] = {}): ActivityOptions {
+/**
+ * Fetches every resource in parallel. A resource that fails for good is recorded as failed (its
+ * types become partial); a failure that concerns every resource (bad credentials, a lost host)
+ * cancels the other fetches and ends the pipeline. Either way, and when the run is cancelled,
+ * this returns only after every fetch activity has ended: they write the run's staging, and
+ * nothing may be cleaned up under them.
+ */
+async function fetchEveryResource(
+  instanceId: string,
+  runKey: string,
+  hostQueue: string,
+  tuning: IngestionTuning,
+  progress: DuoIngestionProgress,
+): Promise<void> {
+  const fetches = proxyActivities<Activities>({
+    ...hostActivityOptions(hostQueue, tuning),
+    heartbeatTimeout: `${tuning.fetchHeartbeatTimeoutSeconds ?? 10} seconds`,
+  });
+  const scope = new CancellationScope();
+  let runEnding: unknown;
+  let cancelled: unknown;
+  for (const resource of RESOURCES) progress.resources[resource] = { status: 'running' };
+  await scope.run(() =>
+    Promise.all(
+      RESOURCES.map(async (resource) => {
+        try {
+          const summary = await fetches.fetchResource({ instanceId, runKey, resource });
+          progress.resources[resource] = { status: 'complete', records: summary.records, pages: summary.pages };
+        } catch (error) {
+          const type = failureType(error);
+          if (isCancellation(error)) {
+            cancelled ??= error;
+            progress.resources[resource] = { status: 'failed', reason: 'cancelled' };
+          } else if (isHostLost(error) || (type !== undefined && RUN_ENDING_FETCH_FAILURES.includes(type))) {
+            runEnding ??= error;
+            progress.resources[resource] = { status: 'failed', reason: failureMessage(error), errorType: type };
+            scope.cancel();
+          } else {
+            progress.resources[resource] = { status: 'failed', reason: failureMessage(error), errorType: type };
+          }
+        }
+      }),
+    ),
+  );
+  if (runEnding !== undefined) classify(runEnding);
+  if (cancelled !== undefined) throw cancelled;
+}
+
+/** Fetch failures that concern every resource: they end the pipeline instead of one resource. */
+const RUN_ENDING_FETCH_FAILURES: readonly string[] = [
+  FailureType.DuoAuthentication,
+  FailureType.Configuration,
+  FailureType.StagedInputMissing,
+];
+
+function hostActivityOptions(taskQueue: string, tuning: IngestionTuning = {}): ActivityOptions {
   return {
     taskQueue,
+    // A cancelled run waits until its activities have ended: they write its staging, which the
+    // run removes next. They learn of the cancellation through their heartbeats, within seconds.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     // The worker that holds the staged files must pick the task up; if it does not come back in
     // time, the run starts over on another worker instead of waiting forever.
     scheduleToStartTimeout: `${tuning.hostScheduleToStartSeconds ?? 300} seconds`,

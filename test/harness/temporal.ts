@@ -8,12 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { AppConfig, InstanceConfig } from '../../src/config/instances';
 import { startDevServer, type DevServer } from '../../src/worker/dev-server';
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '../../src/worker/runtime';
 import { prebuiltWorkflowBundle } from '../../src/worker/workflow-bundle';
+import { WORKFLOW_TYPE, type DuoIngestionInput } from '../../src/workflows/contract';
+import { writeInstancesFile } from './instances';
 import { stopAtEnd } from './root-hooks';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -163,4 +165,25 @@ export async function spawnWorkerProcess(options: {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return { process: child, output, exited, kill };
+}
+
+/**
+ * A run of the first configured instance started on a worker child process, for tests that kill
+ * that worker mid-run; `spawnAnother` starts a worker like it (same data folder: the same host).
+ */
+export async function startRunOnWorkerProcess(
+  config: AppConfig,
+  workflowId: string,
+  tuning: DuoIngestionInput['tuning'] = {},
+): Promise<{ worker: WorkerProcess; handle: WorkflowHandle; spawnAnother: () => Promise<WorkerProcess> }> {
+  const { file, env } = writeInstancesFile(config.instances);
+  const spawnAnother = () => spawnWorkerProcess({ config, instancesFile: file, env });
+  const worker = await spawnAnother();
+  const client = await testClient();
+  const handle = await client.workflow.start(WORKFLOW_TYPE, {
+    taskQueue: config.taskQueue,
+    workflowId,
+    args: [{ instanceId: config.instances[0].id, tuning }],
+  });
+  return { worker, handle, spawnAnother };
 }

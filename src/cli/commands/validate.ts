@@ -1,11 +1,51 @@
-/** `duo-j1 validate`: are the credentials accepted, and which Duo grants are present or missing? */
-import { loadConfig, resolveSecret } from '../../config/instances';
+/**
+ * `duo-j1 validate`: are the credentials accepted — JupiterOne's key, account and target, and
+ * Duo's — and which Duo grants are present or missing?
+ */
+import { loadConfig, resolveSecret, type InstanceConfig } from '../../config/instances';
 import { DuoClient } from '../../duo/client';
 import { validateDuoAccess, type DuoAccessReport } from '../../duo/validate';
 import { ConfigurationError } from '../../config/errors';
 import { describeValue } from '../../util/redact';
+import { JupiterOneSyncClient } from '../../jupiterone/client';
 import { ExitCode } from '../exit-codes';
 import { printJson } from '../output';
+
+/** What JupiterOne answered when asked to start a job for the instance's target. */
+export interface JupiterOneAccessReport {
+  /** `accepted`: a job was started (and aborted at once); `refused`: JupiterOne said no; `unreachable`: no answer. */
+  status: 'accepted' | 'refused' | 'unreachable';
+  target: string;
+  problem?: string;
+}
+
+/**
+ * Starting a job is the one call of the synchronization API that proves the key, the account and
+ * the target together (a run starts its job the same way before reading Duo); the job is aborted
+ * at once, with nothing uploaded, so it changes nothing.
+ */
+async function validateJupiterOneAccess(instance: InstanceConfig): Promise<JupiterOneAccessReport | undefined> {
+  const settings = instance.jupiterone;
+  if (!settings) return undefined;
+  const target =
+    'scope' in settings.target
+      ? `scope ${settings.target.scope}`
+      : `integration instance ${settings.target.integrationInstanceId}`;
+  try {
+    const client = new JupiterOneSyncClient({
+      baseUrl: settings.baseUrl,
+      apiKey: resolveSecret(settings.apiKey),
+      account: settings.account,
+      retry: { maxAttempts: 2 },
+    });
+    await client.checkAccess(settings.target);
+    return { status: 'accepted', target };
+  } catch (error) {
+    const problem = error instanceof Error ? error.message : String(error);
+    const status = (error as { status?: number }).status === undefined ? 'unreachable' : 'refused';
+    return { status, target, problem };
+  }
+}
 
 export async function validateCommand(flags: {
   instance?: string;
@@ -22,8 +62,10 @@ export async function validateCommand(flags: {
       },
     ]);
   }
-  const reports: (DuoAccessReport & { instanceId: string })[] = [];
+  const reports: (DuoAccessReport & { instanceId: string; jupiterone?: JupiterOneAccessReport })[] = [];
   for (const instance of instances) {
+    // JupiterOne first, as a run checks it: its answer does not depend on Duo's.
+    const jupiterone = await validateJupiterOneAccess(instance);
     const client = new DuoClient({
       apiHostname: instance.duo.apiHostname,
       integrationKey: instance.duo.integrationKey,
@@ -32,14 +74,29 @@ export async function validateCommand(flags: {
       requestsPerMinute: instance.duo.requestsPerMinute,
       insecureBaseUrl: instance.duo.insecureBaseUrl,
     });
-    reports.push({ instanceId: instance.id, ...(await validateDuoAccess(client)) });
+    const duo = await validateDuoAccess(client);
+    reports.push({
+      instanceId: instance.id,
+      ...duo,
+      ...(jupiterone ? { jupiterone } : {}),
+      ok: duo.ok && (jupiterone === undefined || jupiterone.status === 'accepted'),
+    });
   }
   if (flags.json) printJson(reports);
   else {
     for (const report of reports) {
       console.log(`Instance ${report.instanceId} (${report.apiHostname}):`);
+      if (report.jupiterone) {
+        const { status, target, problem } = report.jupiterone;
+        console.log(
+          `  JupiterOne: ${status === 'accepted' ? 'key, account and target accepted' : status} (${target})` +
+            `${problem ? ` — ${problem}` : ''}`,
+        );
+      } else {
+        console.log('  JupiterOne: not configured (runs write the local graph directory)');
+      }
       console.log(
-        `  credentials: ${report.credentials}${report.credentialsProblem ? ` — ${report.credentialsProblem}` : ''}`,
+        `  Duo credentials: ${report.credentials}${report.credentialsProblem ? ` — ${report.credentialsProblem}` : ''}`,
       );
       for (const grant of report.grants) {
         const mark = grant.status === 'present' ? 'ok     ' : grant.status === 'missing' ? 'MISSING' : 'unknown';
