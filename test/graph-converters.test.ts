@@ -13,6 +13,7 @@ import type {
 import {
   UnconvertibleRecordError,
   adminPanelUrl,
+  canonicalNames,
   convertAccount,
   convertAdmin,
   convertGroup,
@@ -447,6 +448,36 @@ describe('graph converters on awkward records', () => {
     const copy = JSON.parse(JSON.stringify(phone)) as DuoPhone;
     convertPhone(copy, { ...context, tagWithAccountName: true, accountName: 'A' });
     assert.deepEqual(copy, phone);
+  });
+});
+
+describe('canonical property order', () => {
+  it("keeps each converter's own property names, whichever literal of the same size came first", () => {
+    // A hardware token and a WebAuthn credential with as many properties as each other, as they
+    // would be the day one more property is declared on either.
+    const token = {
+      id: 'T',
+      name: 'T',
+      displayName: 'T',
+      factorType: 'token',
+      serial: 'S',
+      tokenType: 'h6',
+      totpStep: 30,
+    };
+    const webauthn = {
+      id: 'W',
+      name: 'W',
+      displayName: 'W',
+      factorType: 'webauthn',
+      label: 'L',
+      createdOn: 1,
+      serial: 'S',
+    };
+    const expected = (values: object) => [...Object.keys(values), '_key', '_type', '_class', 'tag.AccountName'].sort();
+    for (const values of [token, webauthn, token, webauthn]) {
+      assert.deepEqual(canonicalNames('mfaDevice', values), expected(values), Object.keys(values).join());
+    }
+    for (const values of [webauthn, token]) assert.deepEqual(canonicalNames('mfaDevice', values), expected(values));
   });
 });
 

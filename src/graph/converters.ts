@@ -93,20 +93,31 @@ type PropertiesOf<K extends EntityKindId> = {
 const ACCOUNT_NAME_TAG = 'tag.AccountName';
 
 /**
- * The property names of a kind's entities in canonical order (sorted by name; serialization.ts),
- * from the converter's property literal plus `_key`, `_type`, `_class` and the tag. Computed once per
- * kind: every converter returns one literal, so its names are the same for every record (a literal
- * with other names is sorted on its own; the order only makes serialising faster, never different).
+ * The property names of an entity in canonical order (sorted by name; serialization.ts): the names
+ * of the converter's property literal plus `_key`, `_type`, `_class` and the tag. Sorting them for
+ * every record would cost measurable time, so each distinct literal's order is kept per kind. A
+ * kind may be made by several converters (a token and a WebAuthn credential are both MFA devices),
+ * so a kept order is used only for a literal with exactly the same names — never for another one
+ * that merely has as many — and comparing the names costs one pass over interned strings.
  */
-const canonicalNamesByKind = new Map<EntityKindId, { literalNames: number; names: string[] }>();
+const canonicalOrdersByKind = new Map<EntityKindId, { literalNames: string[]; names: string[] }[]>();
+/** Orders kept per kind at most: converters have one literal each, but nothing may grow without bound. */
+const MAX_ORDERS_PER_KIND = 16;
 
-function canonicalNames(kindId: EntityKindId, values: Record<string, unknown>): string[] {
+export function canonicalNames(kindId: EntityKindId, values: Record<string, unknown>): string[] {
   const literalNames = Object.keys(values);
-  const cached = canonicalNamesByKind.get(kindId);
-  if (cached && cached.literalNames === literalNames.length) return cached.names;
+  let orders = canonicalOrdersByKind.get(kindId);
+  if (!orders) canonicalOrdersByKind.set(kindId, (orders = []));
+  for (const order of orders) if (sameNames(order.literalNames, literalNames)) return order.names;
   const names = [...new Set([...literalNames, '_key', '_type', '_class', ACCOUNT_NAME_TAG])].sort();
-  canonicalNamesByKind.set(kindId, { literalNames: literalNames.length, names });
+  if (orders.length < MAX_ORDERS_PER_KIND) orders.push({ literalNames, names });
   return names;
+}
+
+function sameNames(left: readonly string[], right: readonly string[]): boolean {
+  if (left.length !== right.length) return false;
+  for (let index = 0; index < left.length; index += 1) if (left[index] !== right[index]) return false;
+  return true;
 }
 
 function assemble<K extends EntityKindId>(
