@@ -289,6 +289,36 @@ describe('never finalizing what was not read whole', function () {
     assert.equal(duo.requestLog.filter((r) => r.at > closedAt).length, 0);
   });
 
+  for (const phase of ['building', 'delivering'] as const) {
+    it(`cancelling while ${phase} ends the activity at once: nothing more is built or published`, async () => {
+      // Large enough that building and writing the local output take seconds, far longer than a
+      // cancellation takes to reach an activity (its next heartbeat, within a second).
+      const duo = await startDuoSimulator({ users: 30_000, seed: 65 });
+      stopAtEnd(() => duo.close());
+      const instance = simulatorInstance(duo);
+      const config = testConfig([instance]);
+      const logged: string[] = [];
+      await startTestWorkers(config, { log: (_level, message) => logged.push(message) });
+      const client = await testClient();
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: config.taskQueue,
+        workflowId: `cancel-${phase}-${uniqueTaskQueue()}`,
+        args: [{ instanceId: instance.id }],
+      });
+      await waitFor(async () => (await handle.query(progressQuery)).phase === phase, phase, 120_000);
+      await handle.cancel();
+      const failure = await handle.result().then(
+        () => assert.fail('a cancelled run does not complete'),
+        (error: unknown) => error,
+      );
+      assert.ok(failure instanceof WorkflowFailedError);
+      if (phase === 'building') assert.ok(!logged.includes('Graph built'), 'the build stopped before its end');
+      const output = path.join(config.dataDir, 'output', instance.id);
+      assert.ok(!existsSync(output), 'no local output was published');
+      assert.deepEqual(await stagedRuns(config), [], 'no staged file once the run is over');
+    });
+  }
+
   it('a lost answer to starting the job leaves no job open: the job is found by the id the run chose', async () => {
     const duo = await startDuoSimulator({ users: 200, seed: 65 });
     stopAtEnd(() => duo.close());

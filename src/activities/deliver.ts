@@ -100,10 +100,11 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
       built: Record<string, number>;
     }): Promise<LocalDeliveryReport> {
       return classified(() =>
-        runs.run(input.runKey, cancellationSignal(), async () => {
+        runs.run(input.runKey, cancellationSignal(), async (signal) => {
           findInstanceOrFail(deps, input.instanceId);
           const result = await withPeriodicHeartbeat({ phase: 'writing the local graph directory' }, () =>
             writeLocalGraphFromStagedRun({
+              signal,
               run: deps.staging.openRun(input.runKey),
               dataDir: deps.config.dataDir,
               instanceId: input.instanceId,

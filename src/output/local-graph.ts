@@ -125,6 +125,11 @@ export interface WriteLocalGraphOptions {
   /** Keys per list in the returned change report (changes.json always has them all); default 10. */
   keyListLimit?: number;
   picture?: PictureLimits;
+  /**
+   * Stops the write (rejecting with the signal's reason) at the next batch of objects, and in any
+   * case before the new version is published: a cancelled delivery leaves the previous output.
+   */
+  signal?: AbortSignal;
 }
 
 export interface LocalGraphResult {
@@ -299,7 +304,7 @@ async function writeVersion(
   let relationshipCount = 0;
   try {
     for (const planned of plan) {
-      const written = await writeType(planned, options.source, buildDir, previous, partial, picture, changeReport);
+      const written = await writeType(planned, options, buildDir, previous, partial, picture, changeReport);
       counts.set(planned.type, written);
       if (planned.kind === 'entities') entityCount += written;
       else relationshipCount += written;
@@ -343,7 +348,7 @@ async function writeVersion(
 
 async function writeType(
   { kind, type, stepId }: PlannedType,
-  source: LocalGraphSource,
+  { source, signal }: Pick<WriteLocalGraphOptions, 'source' | 'signal'>,
   buildDir: string,
   previousOutput: PreviousOutput | undefined,
   partial: PartialTypeReasons,
@@ -381,6 +386,7 @@ async function writeType(
   try {
     const stream = kind === 'entities' ? source.entities(type) : source.relationships(type);
     for await (const { texts, entries } of stream) {
+      signal?.throwIfAborted();
       if (entries.length !== texts.length) {
         throw new Error(`The "${type}" ${kind} came with ${entries.length} index entries for ${texts.length} objects.`);
       }
@@ -455,6 +461,7 @@ export async function writeLocalGraph(options: WriteLocalGraphOptions): Promise<
   let result: Omit<LocalGraphResult, 'paths'>;
   try {
     result = await writeVersion(options, buildDir, previous);
+    options.signal?.throwIfAborted();
     await rename(buildDir, path.join(versions, version));
   } catch (error) {
     await rm(buildDir, { recursive: true, force: true });
