@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import {
   DUO_LIST_ENDPOINTS,
@@ -10,9 +8,7 @@ import {
   canonicalizeParams,
   computeDuoSignature,
   duoAuthorizationHeader,
-  earlyReadAheadOffset,
   formatDuoDate,
-  readAheadOffset,
   type DuoListEndpointName,
   type DuoLogLevel,
   type DuoPage,
@@ -215,118 +211,12 @@ describe('Duo paging', () => {
     );
   });
 
-  /** Waits until the simulator has logged `count` requests, or gives up after two seconds. */
-  async function requestsLogged(count: number): Promise<number> {
-    for (let waited = 0; simulator.requestLog.length < count && waited < 2000; waited += 20) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return simulator.requestLog.length;
-  }
-
-  it('requests the next page while the consumer still holds the current one, at the offset Duo stated', async () => {
-    const pages = client.pages('users');
-    const first = await pages.next();
-    assert.equal(first.done, false);
-    // The consumer has not asked for page 2, yet it is on its way: it was requested from page 1's text.
-    assert.equal(await requestsLogged(2), 2);
-    assert.deepEqual(
-      simulator.requestLog.map((entry) => entry.offset),
-      [0, 300],
-    );
-    const rest = await collect({ [Symbol.asyncIterator]: () => pages });
-    assert.deepEqual(
-      [first.value, ...rest].map((page) => page!.offset),
-      [0, 300, 600],
-    );
-    // Nothing was requested twice or in vain.
-    assert.deepEqual(
-      simulator.requestLog.map((entry) => entry.offset),
-      [0, 300, 600],
-    );
-  });
-
-  it('requests nothing ahead when told not to (a caller reading one page only)', async () => {
-    const pages = client.pages('users', { pageSize: 1, readAhead: false });
+  it('asks for a page only when the consumer asks for it: a caller reading one page sends one request', async () => {
+    const pages = client.pages('users', { pageSize: 1 });
     await pages.next();
     await new Promise((resolve) => setTimeout(resolve, 200));
     await pages.return(undefined);
     assert.equal(simulator.requestLog.length, 1);
-  });
-
-  it('requests the next page as soon as an answer’s first bytes state next_offset, before the rest arrives', async () => {
-    const events: string[] = [];
-    let secondRequested!: () => void;
-    const second = new Promise<void>((resolve) => (secondRequested = resolve));
-    const server = createServer((request, response) => {
-      const offset = new URL(request.url ?? '/', 'http://duo').searchParams.get('offset');
-      events.push(`request ${offset}`);
-      response.writeHead(200, { 'content-type': 'application/json' });
-      if (offset !== '0') {
-        secondRequested();
-        response.end('{"metadata":{"total_objects":3},"response":[{"user_id":"DU2","username":"b"}],"stat":"OK"}');
-        return;
-      }
-      // Page 1's start: its metadata and first record. The rest comes only once page 2 is asked
-      // for (or after five seconds, so that a client waiting for the whole answer fails the test).
-      response.write('{"metadata":{"next_offset":2,"total_objects":3},"response":[{"user_id":"DU1","username":"a"}');
-      const rest = ',{"user_id":"DU1b","username":"a2"}],"stat":"OK"}';
-      const fallback = setTimeout(() => {
-        events.push('page 0 ended without page 1 asked for');
-        response.end(rest);
-      }, 5000);
-      void second.then(() => {
-        clearTimeout(fallback);
-        events.push('page 0 ended');
-        response.end(rest);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    stopAtEnd(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const { port } = server.address() as AddressInfo;
-    const early = new DuoClient({
-      ...simulator.clientOptions,
-      insecureBaseUrl: `http://127.0.0.1:${port}`,
-      requestsPerMinute: 60_000,
-    });
-    const pages = await collect(early.pages('users'));
-    assert.deepEqual(events, ['request 0', 'request 2', 'page 0 ended']);
-    assert.deepEqual(
-      pages.map((page) => page.records.map((record) => record.user_id)),
-      [['DU1', 'DU1b'], ['DU2']],
-    );
-  });
-
-  it('decides from an answer’s first bytes only when they show the envelope’s next_offset and a record', () => {
-    const decided = (offset?: number) => ({ decided: true, ...(offset === undefined ? {} : { offset }) });
-    assert.deepEqual(
-      earlyReadAheadOffset('{"metadata":{"next_offset":300,"total_objects":900},"response":[{"a'),
-      decided(300),
-    );
-    assert.deepEqual(earlyReadAheadOffset('{"metadata": { "next_offset" : 7 }, "response" : [ {'), decided(7));
-    // An empty page that promises more ends the paging: decided, nothing to read ahead.
-    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"next_offset":600},"response": [ ]'), decided());
-    // Not yet known: the start ends too early, or metadata comes after the records (then the whole text decides).
-    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"next_offset":300,"total'), { decided: false });
-    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"next_offset":300},"response":['), { decided: false });
-    assert.deepEqual(earlyReadAheadOffset('{"response":[{"next_offset":5}],"metadata":{"next_offset":9}}'), {
-      decided: false,
-    });
-    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"total_objects":1},"response":[{"a":1}]}'), { decided: false });
-    assert.deepEqual(earlyReadAheadOffset('{"metadata":{"next_offset":null},"response":[{"a":1}]}'), {
-      decided: false,
-    });
-  });
-
-  it('reads the stated next offset from a page text without parsing it', () => {
-    assert.equal(readAheadOffset('{"metadata":{"next_offset":300,"total_objects":900},"response":[{"a":1}]}'), 300);
-    assert.equal(readAheadOffset('{"response":[{"a":1}],"stat":"OK","metadata":{ "next_offset" : 7 }}'), 7);
-    // A record's own "next_offset" member may be read instead: pages uses the offset only once the parsed page agrees.
-    assert.equal(readAheadOffset('{"response":[{"next_offset":5}],"metadata":{"next_offset":9}}'), 5);
-    assert.equal(readAheadOffset('{"metadata":{"next_offset":null},"response":[{"a":1}]}'), undefined);
-    assert.equal(readAheadOffset('{"metadata":{"total_objects":1},"response":[{"a":1}]}'), undefined);
-    assert.equal(readAheadOffset('{"response":[{"note":"\\"next_offset\\":4"}]}'), undefined);
-    // An empty page that promises more ends the paging; nothing is read ahead after it.
-    assert.equal(readAheadOffset('{"metadata":{"next_offset":600},"response": [ ],"stat":"OK"}'), undefined);
   });
 
   it('declares each resource with its endpoints, grants and page size', () => {

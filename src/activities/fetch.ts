@@ -102,7 +102,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     // One cheap signed request: any answer but 401 proves the credentials. A 403 only means
     // this endpoint's grant is missing; the fetch of that resource will report it.
     try {
-      const pages = duo.pages('users', { pageSize: 1, readAhead: false, signal });
+      const pages = duo.pages('users', { pageSize: 1, signal });
       await pages.next();
       await pages.return(undefined);
     } catch (error) {

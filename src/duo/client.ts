@@ -106,11 +106,6 @@ export interface DuoPagesOptions {
   recordsBeforeStart?: number;
   /** `limit` to ask for; default and ceiling: the endpoint's maximum page size. */
   pageSize?: number;
-  /**
-   * Request each next page as soon as the previous page's text arrives, while it is parsed
-   * (default). Off for callers that read only the first page, which would waste a request.
-   */
-  readAhead?: boolean;
   signal?: AbortSignal;
 }
 
@@ -197,6 +192,12 @@ export class DuoClient {
    * `DuoIncompleteListError`, because a list read only partly must never pass for complete: its
    * data would be delivered as the whole truth and the rest deleted. A page that cannot be followed
    * is asked for again a few times first (`transientRetryBackoffMs`), as a passing glitch would be.
+   *
+   * Each page is requested when the consumer asks for it, once the previous one is parsed; the
+   * fetch stage keeps the next request in flight while it stages a page (`readingAhead`). Asking
+   * for the next page from the first bytes of an answer, before it is whole, saved under a second
+   * of an unthrottled 100,000-user fetch and nothing at Duo's real rate limit, where the budget and
+   * not the client sets the pace: not worth a parser of half-received answers in this client.
    */
   async *pages<N extends DuoListEndpointName>(
     name: N,
@@ -210,44 +211,18 @@ export class DuoClient {
     }
     let recordsRead = options.recordsBeforeStart ?? (offset === 0 ? 0 : undefined);
 
-    /*
-     * Reading ahead by one page. A page of 300 users is ~750 kB of JSON, and receiving, decoding
-     * and parsing it takes longer than Duo takes to start answering the next request; doing all
-     * that before asking for the next page would put it on the paging's critical path. So as soon
-     * as a page's answer states its `next_offset` — in its first bytes, as Duo writes `metadata`
-     * first, else once its whole text is in — the next page is requested while this one arrives
-     * and is parsed. Offsets still come only from Duo's `next_offset`: the
-     * read-ahead is used only when the parsed page states the same offset, and otherwise
-     * dropped (a wasted request, never a wrong page). At most one page is requested ahead of
-     * the page being read, so a slow consumer never lets requests run away.
-     */
-    let reading: PageRequest | undefined;
-    const requestPage = (pageOffset: number): PageRequest => {
-      const pageRequest: PageRequest = { offset: pageOffset, body: undefined as never };
-      const params: DuoParams = [
-        ['limit', String(limit)],
-        ['offset', String(pageOffset)],
-      ];
-      pageRequest.body = this.#requestJson(endpoint, params, options.signal, validateListEnvelope, (stated) => {
-        pageRequest.statedNextOffset = stated;
-        if (reading === pageRequest) requestAhead(pageRequest);
-      });
-      // Awaited when it is the page being read; a read-ahead that is dropped must not count as unhandled.
-      pageRequest.body.catch(() => undefined);
-      return pageRequest;
-    };
-    const requestAhead = (pageRequest: PageRequest): void => {
-      if (options.readAhead === false) return;
-      const next = pageRequest.statedNextOffset;
-      if (next === undefined || next <= pageRequest.offset || pageRequest.ahead?.offset === next) return;
-      pageRequest.ahead = requestPage(next);
-    };
-
-    let current = requestPage(offset);
+    const requestPage = (pageOffset: number) =>
+      this.#requestJson(
+        endpoint,
+        [
+          ['limit', String(limit)],
+          ['offset', String(pageOffset)],
+        ],
+        options.signal,
+        validateListEnvelope,
+      );
     for (let retriesOfThisPage = 0; ;) {
-      reading = current;
-      requestAhead(current);
-      const body = await current.body;
+      const body = await requestPage(offset);
       const records = (body.response as Record<string, unknown>[]).map((record) =>
         withoutSecretFields(record, endpoint.secretFields),
       ) as DuoListEndpointRecords[N][];
@@ -257,7 +232,7 @@ export class DuoClient {
       const nextOffset = stated === undefined || stated === null ? undefined : (stated as number);
       const stop = unfollowablePage(metadata !== undefined, records.length, offset, nextOffset);
       if (stop) {
-        // Asked for again from scratch (no read-ahead from this answer), as a passing glitch would be.
+        // Asked for again, as a passing glitch would be.
         if (retriesOfThisPage < this.#transientRetryBackoffMs.length) {
           const waitMs = this.#transientRetryBackoffMs[retriesOfThisPage]! + Math.random() * this.#retryJitterMs;
           retriesOfThisPage += 1;
@@ -268,7 +243,6 @@ export class DuoClient {
             retryInMs: Math.round(waitMs),
           });
           await sleep(waitMs, options.signal);
-          current = requestPage(offset);
           continue;
         }
         throw this.#incompleteList(endpoint, {
@@ -291,8 +265,6 @@ export class DuoClient {
         return;
       }
       yield { records, offset, totalObjects, nextOffset };
-      const ahead = current.ahead;
-      current = ahead?.offset === nextOffset ? ahead : requestPage(nextOffset);
       offset = nextOffset;
     }
   }
@@ -327,7 +299,6 @@ export class DuoClient {
     params: DuoParams,
     signal: AbortSignal | undefined,
     validate: (body: Record<string, unknown>) => string | undefined,
-    onNextOffsetStated?: (offset: number | undefined) => void,
   ): Promise<Record<string, unknown>> {
     const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
     const budget: RateBudget = sharedRateBudget(this, endpoint.path, this.requestsPerMinute);
@@ -359,7 +330,7 @@ export class DuoClient {
           bodyTimeout: this.#requestTimeoutMs,
         });
         const status = response.statusCode;
-        const text = await answerText(response.body, status >= 200 && status < 300 ? onNextOffsetStated : undefined);
+        const text = Buffer.from(await response.body.arrayBuffer()).toString('utf8');
         const answer = this.#parseAnswer(text);
         this.#log('debug', 'Duo request', {
           endpoint: endpoint.path,
@@ -476,106 +447,6 @@ export class DuoClient {
     }
     this.#logger(level, redactSecrets(message, [this.#secretKey]), safeFields);
   }
-}
-
-/** A page request of `pages`, possibly sent before the previous page was parsed. */
-interface PageRequest {
-  offset: number;
-  body: Promise<Record<string, unknown>>;
-  /** The next page's offset as its answer's text states it (see readAheadOffset). */
-  statedNextOffset?: number;
-  /** The next page, requested ahead. */
-  ahead?: PageRequest;
-}
-
-const NEXT_OFFSET_MEMBER = /"next_offset"\s*:\s*(\d+)/y;
-const EMPTY_RESPONSE_MEMBER = /"response"\s*:\s*\[\s*\]/y;
-
-/** A sticky pattern's match at `name`'s first occurrence, else at its last (both found natively). */
-function memberMatch(text: string, name: string, pattern: RegExp): RegExpExecArray | undefined {
-  const first = text.indexOf(name);
-  if (first < 0) return undefined;
-  pattern.lastIndex = first;
-  const match = pattern.exec(text);
-  if (match) return match;
-  const last = text.lastIndexOf(name);
-  if (last === first) return undefined;
-  pattern.lastIndex = last;
-  return pattern.exec(text) ?? undefined;
-}
-
-/**
- * The offset to read ahead at, from a list answer's text before it is parsed: the `next_offset`
- * it states, unless it states an empty `response` (a page that promises more but holds nothing
- * ends the paging, so nothing is requested after it). `next_offset` is looked for from the start,
- * then from the end (Duo writes `metadata` first; other servers may write it last). In JSON text
- * a quote inside a string is always escaped, so a match is a member name, though possibly one
- * inside a record; `pages` uses the offset only when the parsed page agrees.
- */
-export function readAheadOffset(text: string): number | undefined {
-  // The first "response" is the envelope's: records come inside it, after it.
-  EMPTY_RESPONSE_MEMBER.lastIndex = Math.max(0, text.indexOf('"response"'));
-  if (EMPTY_RESPONSE_MEMBER.test(text)) return undefined;
-  const match = memberMatch(text, '"next_offset"', NEXT_OFFSET_MEMBER);
-  return match ? Number(match[1]) : undefined;
-}
-
-/** Bytes of an answer's start in which `earlyReadAheadOffset` looks for `next_offset` (then: its whole text). */
-const EARLY_READ_AHEAD_BYTES = 64 * 1024;
-
-/**
- * The offset to read ahead at, from the start of a list answer while the rest is still arriving:
- * `decided` once the start shows the envelope's `next_offset` and whether `response` holds a
- * record. Duo writes `metadata` before `response`, so a `"next_offset"` before the first
- * `"response"` member is the envelope's (quotes inside strings are escaped in JSON text); a start
- * that does not show both, in that order, leaves it to the whole text (`readAheadOffset`).
- */
-export function earlyReadAheadOffset(start: string): { decided: boolean; offset?: number } {
-  const response = start.indexOf('"response"');
-  const stated = start.indexOf('"next_offset"');
-  if (response < 0 || stated < 0 || stated > response) return { decided: false };
-  NEXT_OFFSET_MEMBER.lastIndex = stated;
-  const match = NEXT_OFFSET_MEMBER.exec(start);
-  if (!match || match.index + match[0].length > response) return { decided: false };
-  RESPONSE_START.lastIndex = response;
-  const list = RESPONSE_START.exec(start);
-  if (!list) return { decided: false };
-  // `]`: an empty page, which ends the paging (nothing is read ahead); `{`: a record.
-  return list[1] === ']' ? { decided: true } : { decided: true, offset: Number(match[1]) };
-}
-
-const RESPONSE_START = /"response"\s*:\s*\[\s*([\]{])/y;
-
-/**
- * An answer's text, read as it arrives. `onNextOffsetStated`, when given, is told the offset to
- * read ahead at as early as it is known: from the answer's first bytes when they show it
- * (`earlyReadAheadOffset`), else from the whole text (`readAheadOffset`), once either way.
- */
-async function answerText(
-  body: AsyncIterable<Buffer>,
-  onNextOffsetStated: ((offset: number | undefined) => void) | undefined,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let received = 0;
-  // 'start': looking in the answer's first bytes; 'text': left to the whole text; 'told': done.
-  let stage: 'start' | 'text' | 'told' = onNextOffsetStated ? 'start' : 'told';
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    received += chunk.length;
-    if (stage !== 'start') continue;
-    // Latin-1 keeps every byte one character: enough to find ASCII names and digits in UTF-8.
-    const start = (chunks.length === 1 ? chunk : Buffer.concat(chunks, received)).toString('latin1');
-    const early = earlyReadAheadOffset(start);
-    if (early.decided) {
-      stage = 'told';
-      onNextOffsetStated!(early.offset);
-    } else if (received >= EARLY_READ_AHEAD_BYTES) {
-      stage = 'text';
-    }
-  }
-  const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received)).toString('utf8');
-  if (stage !== 'told') onNextOffsetStated!(readAheadOffset(text));
-  return text;
 }
 
 interface DuoAnswer {

@@ -48,7 +48,7 @@ export async function validateDuoAccess(
       const base = { endpoint: endpoint.name, path: endpoint.path, grant: endpoint.grant };
       try {
         if (endpoint.paged) {
-          const pages = client.pages(endpoint.name, { pageSize: 1, readAhead: false, signal: options.signal });
+          const pages = client.pages(endpoint.name, { pageSize: 1, signal: options.signal });
           await pages.next();
           await pages.return(undefined);
         } else {
