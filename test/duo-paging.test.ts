@@ -1,35 +1,23 @@
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import {
-  DUO_LIST_ENDPOINTS,
-  DUO_RESOURCES,
   DuoClient,
   DuoIncompleteListError,
   canonicalizeParams,
   computeDuoSignature,
   duoAuthorizationHeader,
   formatDuoDate,
-  type DuoListEndpointName,
   type DuoLogLevel,
   type DuoPage,
 } from '../src/duo';
+import { DUO_LIST_ENDPOINTS, type DuoListEndpointName } from '../src/resources/table';
 import { generateTenant, startDuoSimulator, type DuoSimulator, type DuoTenant } from '../src/simulators/duo';
 import { stopAtEnd } from './harness/root-hooks';
 
-/** Tenant fields of each list endpoint. */
-const TENANT_FIELD: Record<DuoListEndpointName, keyof DuoTenant> = {
-  admins: 'admins',
-  groups: 'groups',
-  users: 'users',
-  phones: 'phones',
-  tokens: 'tokens',
-  webauthncredentials: 'webauthncredentials',
-  integrations: 'integrations',
-};
-
+/** The ids of a list endpoint's records in the tenant (which serves each list under the endpoint's name). */
 function idsOf(tenant: DuoTenant, name: DuoListEndpointName): string[] {
   const idField = DUO_LIST_ENDPOINTS[name].idField;
-  return (tenant[TENANT_FIELD[name]] as unknown as Array<Record<string, string>>).map((record) => record[idField]!);
+  return (tenant[name] as unknown as Array<Record<string, string>>).map((record) => record[idField]!);
 }
 
 async function collect<T>(pages: AsyncIterable<DuoPage<T>>): Promise<DuoPage<T>[]> {
@@ -69,7 +57,7 @@ describe('Duo paging', () => {
     logLines.length = 0;
   });
 
-  for (const name of Object.keys(TENANT_FIELD) as DuoListEndpointName[]) {
+  for (const name of Object.keys(DUO_LIST_ENDPOINTS) as DuoListEndpointName[]) {
     it(`reads every ${name} record exactly once at the maximum page size`, async () => {
       const endpoint = DUO_LIST_ENDPOINTS[name];
       const pages = await collect(client.pages(name));
@@ -217,30 +205,6 @@ describe('Duo paging', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await pages.return(undefined);
     assert.equal(simulator.requestLog.length, 1);
-  });
-
-  it('declares each resource with its endpoints, grants and page size', () => {
-    const table = Object.values(DUO_RESOURCES).map((resource) => [
-      resource.name,
-      resource.endpoints.map((endpoint) => endpoint.path),
-      resource.grants,
-      resource.pageSize,
-    ]);
-    assert.deepEqual(table, [
-      [
-        'account',
-        ['/admin/v1/settings', '/admin/v1/info/summary'],
-        ['Grant settings', 'Grant read information'],
-        undefined,
-      ],
-      ['admins', ['/admin/v1/admins'], ['Grant administrators'], 100],
-      ['groups', ['/admin/v1/groups'], ['Grant read resource'], 500],
-      ['users', ['/admin/v1/users'], ['Grant read resource'], 300],
-      ['phones', ['/admin/v1/phones'], ['Grant read resource'], 500],
-      ['tokens', ['/admin/v1/tokens'], ['Grant read resource'], 500],
-      ['webauthn', ['/admin/v1/webauthncredentials'], ['Grant read resource'], 500],
-      ['integrations', ['/admin/v3/integrations'], ['Grant read resource'], 100],
-    ]);
   });
 
   it('treats an empty list without next_offset as a normal, complete read', async () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import {
-  DUO_LIST_ENDPOINTS,
   DuoClient,
   DuoConfigurationError,
   DuoRateLimitError,
@@ -8,8 +7,8 @@ import {
   parseRequestsPerMinute,
   sharedRateBudget,
   type DuoClientOptions,
-  type DuoListEndpointName,
 } from '../src/duo';
+import { DUO_LIST_ENDPOINTS, type DuoListEndpointName } from '../src/resources/table';
 import { generateTenant, startDuoSimulator, type DuoSimulator } from '../src/simulators/duo';
 import { stopAtEnd } from './harness/root-hooks';
 

@@ -14,10 +14,9 @@ import {
   ENTITY_TYPES,
   GRAPH_DATASETS,
   RELATIONSHIP_KINDS,
-  RESOURCE_NAMES,
   rawDatasetName,
-  type ResourceName,
 } from '../src/graph/data-model';
+import { RESOURCE_NAMES, type ResourceName } from '../src/resources/table';
 import { convertedInOrder, openRecordConverter } from '../src/graph/conversion-pool';
 import type { FetchOutcomeLike } from '../src/graph/partial-datasets';
 import { graphObjectHash, graphObjectJson, type GraphIndexEntry } from '../src/graph/serialization';
@@ -34,6 +33,7 @@ import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { StagedInputMissingError, type StagedRun } from '../src/staging/store';
 import { stagedGraphTexts } from './harness/staged-graph';
+import { tenantRecords } from './harness/tenant-records';
 
 const roots: string[] = [];
 const runFolders = new Map<StagedRun, string>();
@@ -60,18 +60,7 @@ async function stage(run: StagedRun, resource: ResourceName, records: readonly u
 
 /** Stages a tenant the way the fetch stage does: one dataset per resource, secrets already dropped. */
 async function stageTenant(run: StagedRun, tenant: DuoTenant): Promise<void> {
-  await stage(run, 'account', [{ settings: tenant.settings, infoSummary: tenant.infoSummary }]);
-  await stage(run, 'admins', tenant.admins);
-  await stage(run, 'groups', tenant.groups);
-  await stage(run, 'users', tenant.users);
-  await stage(run, 'phones', tenant.phones);
-  await stage(run, 'tokens', tenant.tokens);
-  await stage(run, 'webauthn', tenant.webauthncredentials);
-  await stage(
-    run,
-    'integrations',
-    tenant.integrations.map(({ secret_key: _secret, ...rest }) => rest),
-  );
+  for (const resource of RESOURCE_NAMES) await stage(run, resource, tenantRecords(tenant, resource));
 }
 
 function allComplete(failed: Partial<Record<ResourceName, string>> = {}): Record<ResourceName, FetchOutcomeLike> {

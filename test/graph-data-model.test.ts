@@ -11,12 +11,10 @@ import {
   GRAPH_STEPS,
   MAPPED_RELATIONSHIP_KIND_LIST,
   RELATIONSHIP_KIND_LIST,
-  RESOURCE_NAMES,
   graphDatasets,
   stepOfType,
   typesOfStep,
 } from '../src/graph/data-model';
-import { RESOURCES } from '../src/workflows/contract';
 
 /**
  * JupiterOne SDK's `generateRelationshipType`, restated from its documentation: the target type
@@ -91,12 +89,6 @@ describe('graph data model declaration', () => {
     assert.equal(mapping.direction, 'REVERSE');
     assert.deepEqual(mapping.targetFilterKeys, [['_type', 'email']]);
     assert.equal(mapping.targetClass, 'Person');
-  });
-
-  it('uses the resource names of the workflow contract', () => {
-    assert.deepEqual([...RESOURCE_NAMES], [...RESOURCES]);
-    const sources = new Set(ENTITY_KIND_LIST.flatMap((k) => k.sources));
-    assert.deepEqual([...sources].sort(), [...RESOURCE_NAMES].sort(), 'every resource feeds some entity type');
   });
 
   it('gives every declared type exactly one step, and every step a type', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RESOURCE_NAMES, type ResourceName } from '../src/graph/data-model';
+import { RESOURCE_NAMES, type ResourceName } from '../src/resources/table';
 import { computePartialTypes, type FetchOutcomeLike } from '../src/graph/partial-datasets';
 
 function outcomes(failed: Partial<Record<ResourceName, string>> = {}): Record<ResourceName, FetchOutcomeLike> {

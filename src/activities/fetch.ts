@@ -10,7 +10,7 @@
  * records travel through Temporal.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
-import { DUO_RESOURCES } from '../duo/endpoints';
+import { listEndpointOf } from '../resources/table';
 import { DuoPermissionError } from '../duo/errors';
 import { graphInstanceContext } from '../graph/converters';
 import { rawDatasetName } from '../graph/data-model';
@@ -155,8 +155,8 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     const client = duoClientFor(deps, instance);
     const run = deps.staging.openRun(input.runKey);
     const dataset = rawDatasetName(input.resource);
-    const [endpoint] = DUO_RESOURCES[input.resource].endpoints;
-    if (!endpoint?.paged) throw new Error(`Resource "${input.resource}" has no list endpoint to page through`);
+    const endpoint = listEndpointOf(input.resource);
+    if (!endpoint) throw new Error(`Resource "${input.resource}" has no list endpoint to page through`);
 
     const log = new PartLog(run, dataset);
     const recorded = activityInfo().heartbeatDetails as FetchHeartbeat | undefined;

@@ -24,7 +24,7 @@
  * no client, however fast, can fetch the tenant from that simulator in less.
  */
 import { ConfigurationError, type ConfigurationProblem } from '../config/errors';
-import { DUO_RESOURCES, type DuoEndpoint, type DuoResourceName } from '../duo/endpoints';
+import { RESOURCE_NAMES, RESOURCE_TABLE, type DuoEndpoint } from '../resources/table';
 import type { DuoIngestionResult } from '../workflows/contract';
 
 export type BenchTarget = 'local' | 'jupiterone';
@@ -150,9 +150,9 @@ export interface FetchChain {
 
 /** The fetch chains of duo-j1's resources, given the tenant's record count per endpoint path. */
 export function duoFetchChains(recordsByPath: Readonly<Record<string, number>>): FetchChain[] {
-  return (Object.keys(DUO_RESOURCES) as DuoResourceName[]).map((name) => ({
+  return RESOURCE_NAMES.map((name) => ({
     resource: name,
-    endpoints: DUO_RESOURCES[name].endpoints.map((endpoint: DuoEndpoint) => ({
+    endpoints: RESOURCE_TABLE[name].endpoints.map((endpoint: DuoEndpoint) => ({
       path: endpoint.path,
       records: endpoint.paged ? (recordsByPath[endpoint.path] ?? 0) : 1,
       maxPageSize: endpoint.paged ? endpoint.maxPageSize : undefined,

@@ -10,7 +10,7 @@
  * closes (the benchmark ended or died) or on SIGINT/SIGTERM.
  */
 import { createInterface } from 'node:readline';
-import { DUO_LIST_ENDPOINTS } from '../duo/endpoints';
+import { DUO_LIST_ENDPOINTS } from '../resources/table';
 import { startDuoSimulator } from '../simulators/duo/server';
 import { generateTenant } from '../simulators/duo/tenant-generator';
 import { startJupiterOneSimulator } from '../simulators/jupiterone/server';

@@ -18,7 +18,8 @@ import {
   type DuoListEndpointRecords,
   type DuoObjectEndpointName,
   type DuoObjectEndpointRecords,
-} from './endpoints';
+  withoutSecretFields,
+} from '../resources/table';
 import {
   DuoApiError,
   DuoAuthenticationError,
@@ -485,14 +486,6 @@ function unfollowablePage(
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A copy of `record` without the listed fields (the input is left untouched). */
-export function withoutSecretFields<T extends Record<string, unknown>>(record: T, secretFields: readonly string[]): T {
-  if (!secretFields.some((field) => field in record)) return record;
-  const copy: Record<string, unknown> = { ...record };
-  for (const field of secretFields) delete copy[field];
-  return copy as T;
 }
 
 function networkErrorCode(error: unknown): string | undefined {

@@ -1,6 +1,5 @@
-/** The Duo Admin API: client, endpoint and resource tables, signing, errors and wire types. */
+/** The Duo Admin API: client, signing, errors and wire types (its endpoints are in src/resources/table.ts). */
 export * from './client';
-export * from './endpoints';
 export * from './errors';
 export * from './hostname';
 export * from './rate-budget';

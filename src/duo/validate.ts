@@ -4,7 +4,7 @@
  * `limit=1`), so the answer is per grant *and* per endpoint, exactly as a real run would see it.
  */
 import { type DuoClient } from './client';
-import { DUO_ENDPOINTS, DUO_GRANTS, type DuoEndpointName, type DuoGrant } from './endpoints';
+import { DUO_ENDPOINTS, DUO_GRANTS, type DuoEndpointName, type DuoGrant } from '../resources/table';
 import { DuoAuthenticationError, DuoPermissionError } from './errors';
 
 /** The outcome of one endpoint probe. */

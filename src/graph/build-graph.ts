@@ -18,15 +18,8 @@
 import { DatasetWriter } from '../staging/dataset-writer';
 import { jsonLineTexts } from '../staging/json-lines';
 import { StagedInputMissingError, partChecksum, type PartInfo, type StagedRun } from '../staging/store';
-import {
-  ENTITY_KINDS,
-  GRAPH_DATASETS,
-  RELATIONSHIP_KINDS,
-  RESOURCE_NAMES,
-  rawDatasetName,
-  type RelationshipKind,
-  type ResourceName,
-} from './data-model';
+import { APPLY_ORDER, RESOURCE_NAMES, type ResourceName } from '../resources/table';
+import { ENTITY_KINDS, GRAPH_DATASETS, RELATIONSHIP_KINDS, rawDatasetName, type RelationshipKind } from './data-model';
 import type { GraphInstanceContext } from './converters';
 import { contextKey, readConvertedAhead } from './conversion-ahead';
 import {
@@ -340,15 +333,7 @@ const SKIP = {
 };
 
 /** Resources after the account, in the order they are applied (users last: they point at the others). */
-const APPLY_ORDER: readonly Exclude<ResourceName, 'account'>[] = [
-  'admins',
-  'groups',
-  'integrations',
-  'phones',
-  'tokens',
-  'webauthn',
-  'users',
-];
+const AFTER_ACCOUNT: readonly ResourceName[] = APPLY_ORDER.filter((resource) => resource !== 'account');
 
 /** The parts of a resource's staged raw dataset, as its manifest lists them. */
 async function manifestParts(run: StagedRun, resource: ResourceName): Promise<PartInfo[]> {
@@ -467,8 +452,8 @@ export async function buildGraph(
   };
 
   /** Every staged part to apply, resource by resource in apply order. */
-  async function* stagedParts(): AsyncIterable<{ resource: (typeof APPLY_ORDER)[number]; part: PartInfo }> {
-    for (const resource of APPLY_ORDER) {
+  async function* stagedParts(): AsyncIterable<{ resource: ResourceName; part: PartInfo }> {
+    for (const resource of AFTER_ACCOUNT) {
       if (!isComplete(outcomes[resource])) continue;
       for (const part of await manifestParts(run, resource)) yield { resource, part };
     }
@@ -496,8 +481,8 @@ export async function buildGraph(
     // Progress reports a resource's start when its first batch is applied, and the start of every
     // resource before it that had nothing to apply (a failed fetch, an empty list).
     let notStarted = 0;
-    const startThrough = (resource: (typeof APPLY_ORDER)[number]): void => {
-      while (notStarted <= APPLY_ORDER.indexOf(resource)) started(APPLY_ORDER[notStarted++]);
+    const startThrough = (resource: ResourceName): void => {
+      while (notStarted <= AFTER_ACCOUNT.indexOf(resource)) started(AFTER_ACCOUNT[notStarted++]);
     };
     for await (const [job, converted] of convertedInOrder(
       stagedParts(),

@@ -23,7 +23,8 @@ import { availableParallelism } from 'node:os';
 import { deserialize } from 'node:v8';
 import type { StagedRun } from '../staging/store';
 import { ThreadJobError, ownedBytes } from '../util/thread-pool';
-import { rawDatasetName, type ResourceName } from './data-model';
+import type { ResourceName } from '../resources/table';
+import { rawDatasetName } from './data-model';
 import {
   startConversionThreads,
   type ConversionJob,

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { jsonLineTexts } from '../staging/json-lines';
 import { ThreadJobError, ThreadPool, ownedBytes } from '../util/thread-pool';
 import type { GraphInstanceContext } from './converters';
-import type { ResourceName } from './data-model';
+import type { ResourceName } from '../resources/table';
 import { convertRecordTexts, type ConvertedBatch } from './record-conversion';
 
 /** One staged part of one resource, sent to a thread. */

@@ -2,39 +2,14 @@
  * THE data model of duo-j1: every entity, relationship and mapped relationship the integration
  * produces, declared once. Converters, the graph builder, the partial-dataset rule, the generated
  * "Data Model" section of docs/jupiterone.md and the tests all read this file; no other file in
- * src spells a `_type`.
+ * src spells a `_type`. Which resource makes which kind is declared in the resource table
+ * (src/resources/table.ts).
  *
  * Keys stay compatible with JupiterOne's own Duo integration (graph-duo) so that switching to
  * duo-j1 does not churn anyone's graph.
  */
 
-import { RESOURCES, type ResourceName } from '../workflows/contract';
-
-/**
- * The Duo resources a run fetches, each by its own activity, each staged as `raw/<resource>`.
- * Declared once in the workflow contract (workflow code may import nothing heavier).
- */
-export const RESOURCE_NAMES = RESOURCES;
-export type { ResourceName };
-
-/** What the fetch stage reports per resource. */
-export type FetchOutcome = { status: 'complete' } | { status: 'failed'; reason: string; errorType?: string };
-export type FetchOutcomes = Record<ResourceName, FetchOutcome>;
-
-/** What each resource needs on the Duo side; rendered into the user guide. */
-export const RESOURCE_REQUIREMENTS: Readonly<Record<ResourceName, { reads: string; grant: string }>> = {
-  account: {
-    reads: 'account settings (and the account summary counts, when allowed)',
-    grant: 'Grant settings; Grant read information adds the summary counts',
-  },
-  admins: { reads: 'administrators', grant: 'Grant administrators (Read)' },
-  groups: { reads: 'groups', grant: 'Grant read resource' },
-  users: { reads: 'users, with their groups, phones, tokens and security keys', grant: 'Grant read resource' },
-  phones: { reads: 'phones', grant: 'Grant read resource' },
-  tokens: { reads: 'hardware (OTP) tokens', grant: 'Grant read resource' },
-  webauthn: { reads: 'WebAuthn credentials (security keys, platform authenticators)', grant: 'Grant read resource' },
-  integrations: { reads: 'integrations (applications), never their secret keys', grant: 'Grant read resource' },
-};
+import type { ResourceName } from '../resources/table';
 
 /**
  * Steps of the local graph directory (`.j1-integration/graph/<step id>/…`, the layout
@@ -56,8 +31,6 @@ export interface EntityKind {
   readonly resourceName: string;
   readonly _type: string;
   readonly _class: readonly string[];
-  /** The fetched resources this type's entities are made from; a failure of any makes it partial. */
-  readonly sources: readonly ResourceName[];
   readonly stepId: StepId;
   /** How `_key` is formed, for the docs. */
   readonly keyFormat: string;
@@ -142,7 +115,6 @@ export const ENTITY_KINDS = {
     resourceName: 'Account',
     _type: 'duo_account',
     _class: ['Account'],
-    sources: ['account'],
     stepId: 'fetch-account',
     keyFormat: '`duo-account:<siteId>:<name>` (name lower-cased, its first whitespace character replaced by `-`)',
     properties: {
@@ -187,7 +159,6 @@ export const ENTITY_KINDS = {
     resourceName: 'Admin',
     _type: 'duo_admin',
     _class: ['User'],
-    sources: ['admins'],
     stepId: 'fetch-admins',
     keyFormat: '`duo-admin:<admin_id>`',
     properties: {
@@ -214,7 +185,6 @@ export const ENTITY_KINDS = {
     resourceName: 'Group',
     _type: 'duo_group',
     _class: ['UserGroup'],
-    sources: ['groups'],
     stepId: 'fetch-groups',
     keyFormat: '`duo-group:<group_id>`',
     properties: {
@@ -234,7 +204,6 @@ export const ENTITY_KINDS = {
     resourceName: 'Integration',
     _type: 'duo_integration',
     _class: ['Application'],
-    sources: ['integrations'],
     stepId: 'fetch-integrations',
     keyFormat: '`<integration_key>`',
     properties: {
@@ -264,7 +233,6 @@ export const ENTITY_KINDS = {
     resourceName: 'MFA Token',
     _type: 'mfa_device',
     _class: ['AccessKey'],
-    sources: ['tokens', 'webauthn', 'users'],
     stepId: 'fetch-mfa-devices',
     keyFormat: '`mfa-device:<token_id | registration_id | webauthnkey>`',
     properties: {
@@ -284,7 +252,6 @@ export const ENTITY_KINDS = {
     resourceName: 'Device',
     _type: 'duo_phone',
     _class: ['Device'],
-    sources: ['phones'],
     stepId: 'fetch-phones',
     keyFormat: '`<phone_id>`',
     properties: {
@@ -318,7 +285,6 @@ export const ENTITY_KINDS = {
     resourceName: 'User',
     _type: 'duo_user',
     _class: ['User'],
-    sources: ['users'],
     stepId: 'fetch-users',
     keyFormat: '`duo-user:<user_id>`',
     properties: {

@@ -7,14 +7,16 @@
  * column), so formatting the repository never changes the generated text.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { RESOURCE_NAMES, RESOURCE_TABLE, grantsInWords } from '../resources/table';
 import {
   ENTITY_KINDS,
   ENTITY_KIND_LIST,
   MAPPED_RELATIONSHIP_KIND_LIST,
   RELATIONSHIP_KIND_LIST,
-  RESOURCE_REQUIREMENTS,
   type EntityKind,
+  type EntityKindId,
 } from './data-model';
+import { sourcesOf } from './partial-datasets';
 
 export const DOCUMENTATION_MARKER_START = '<!-- {J1_DOCUMENTATION_MARKER_START} -->';
 export const DOCUMENTATION_MARKER_END = '<!-- {J1_DOCUMENTATION_MARKER_END} -->';
@@ -49,6 +51,16 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 
 const code = (value: string) => `\`${value}\``;
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function resourceTable(): string {
+  const rows = RESOURCE_NAMES.map((name) => [
+    code(name),
+    RESOURCE_TABLE[name].reads,
+    RESOURCE_TABLE[name].endpoints.map((endpoint) => code(endpoint.path)).join(', '),
+    grantsInWords(name),
+  ]);
+  return markdownTable(['Resource', 'Reads', 'Duo endpoints', 'Duo permission'], rows);
+}
 
 function entityTable(): string {
   const rows = [...ENTITY_KIND_LIST]
@@ -86,8 +98,8 @@ function relationshipOriginTable(): string {
   return markdownTable(['Relationship `_type`', 'Step', 'Built from'], rows);
 }
 
-function entitySection(kind: EntityKind): string {
-  const sources = kind.sources.map((resource) => `${code(resource)} (${RESOURCE_REQUIREMENTS[resource].grant})`);
+function entitySection(kind: EntityKind & { id: EntityKindId }): string {
+  const sources = sourcesOf(kind.id).map((resource) => `${code(resource)} (${grantsInWords(resource)})`);
   const properties = Object.entries(kind.properties).map(([name, description]) => [code(name), description]);
   return [
     `#### ${code(kind._type)} (${kind._class.join(', ')})`,
@@ -107,6 +119,12 @@ export function renderDataModelSection(): string {
     BANNER_START,
     '',
     '## Data Model',
+    '',
+    '### Duo resources read',
+    '',
+    'Each resource is read by its own fetch; one that cannot be read makes its types partial.',
+    '',
+    resourceTable(),
     '',
     '### Entities',
     '',

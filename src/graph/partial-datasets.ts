@@ -5,20 +5,32 @@
  *   - objects of it were dropped as invalid,
  *   - or it is a relationship or mapped-relationship type touching such an entity type (its edges
  *     to or from the missing entities could not be built either).
- * Everything is derived from the data model declaration.
+ * Everything is derived from the data model declaration and the resource table.
  */
+import { APPLY_ORDER, RESOURCE_NAMES, RESOURCE_TABLE, type ResourceName } from '../resources/table';
 import {
   ENTITY_KIND_LIST,
+  ENTITY_KINDS,
   MAPPED_RELATIONSHIP_KIND_LIST,
   RELATIONSHIP_KIND_LIST,
-  RESOURCE_NAMES,
-  ENTITY_KINDS,
-  type ResourceName,
+  type EntityKindId,
 } from './data-model';
 
 export interface PartialType {
   type: string;
   reason: string;
+}
+
+/**
+ * The resources an entity kind's entities are made from (as their own records, or carried inside
+ * others), in the order the build applies them: a failure of any makes the kind partial.
+ */
+export function sourcesOf(kind: EntityKindId): ResourceName[] {
+  return APPLY_ORDER.filter(
+    (resource) =>
+      RESOURCE_TABLE[resource].entity === kind ||
+      (RESOURCE_TABLE[resource].embedded ?? []).some((embedded) => embedded.entity === kind),
+  );
 }
 
 /** A fetch outcome as the workflow tracks it; anything but `complete` counts as failed. */
@@ -55,7 +67,7 @@ export function computePartialTypes(
   };
 
   for (const kind of ENTITY_KIND_LIST) {
-    const failedSource = kind.sources.find((resource) => failed.has(resource));
+    const failedSource = sourcesOf(kind.id).find((resource) => failed.has(resource));
     const reason = failedSource ? failed.get(failedSource) : dropReason(kind._type);
     if (reason) partial.set(kind._type, reason);
   }

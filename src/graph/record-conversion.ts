@@ -14,7 +14,8 @@
  * Results travel between threads: small plain objects, plus the serialised objects as bytes.
  */
 import type { DuoUser } from '../duo/types';
-import { ENTITY_KEYS, ENTITY_KINDS, RELATIONSHIP_KINDS, type RelationshipKind, type ResourceName } from './data-model';
+import { RESOURCE_NAMES, RESOURCE_TABLE, type ResourceName, type ResourceRecords } from '../resources/table';
+import { ENTITY_KEYS, ENTITY_KINDS, RELATIONSHIP_KINDS, type RelationshipKind } from './data-model';
 import {
   UnconvertibleRecordError,
   convertAccount,
@@ -108,9 +109,10 @@ export function isUnconvertible(result: ConvertedEntity | UnconvertibleRecord): 
   return (result as UnconvertibleRecord).unconvertible !== undefined;
 }
 
-type Converter = (record: never, context: GraphInstanceContext) => Entity;
-
-const CONVERTERS: Record<ResourceName, Converter> = {
+/** One converter per resource of the table: a resource without one does not compile. */
+const CONVERTERS: {
+  readonly [R in ResourceName]: (record: ResourceRecords[R], context: GraphInstanceContext) => Entity;
+} = {
   account: convertAccount,
   admins: convertAdmin,
   groups: convertGroup,
@@ -122,24 +124,17 @@ const CONVERTERS: Record<ResourceName, Converter> = {
 };
 
 /** The `_type` every entity of a resource has (for counting records that could not be converted). */
-export const ENTITY_TYPE_OF_RESOURCE: Record<ResourceName, string> = {
-  account: ENTITY_KINDS.account._type,
-  admins: ENTITY_KINDS.admin._type,
-  groups: ENTITY_KINDS.group._type,
-  integrations: ENTITY_KINDS.integration._type,
-  phones: ENTITY_KINDS.phone._type,
-  tokens: ENTITY_KINDS.mfaDevice._type,
-  webauthn: ENTITY_KINDS.mfaDevice._type,
-  users: ENTITY_KINDS.user._type,
-};
+export const ENTITY_TYPE_OF_RESOURCE = Object.fromEntries(
+  RESOURCE_NAMES.map((name) => [name, ENTITY_KINDS[RESOURCE_TABLE[name].entity]._type]),
+) as Record<ResourceName, string>;
 
 /** Each resource's edge from the account, if it has one. */
-export const ACCOUNT_RELATIONSHIPS: Partial<Record<ResourceName, RelationshipKind>> = {
-  admins: RELATIONSHIP_KINDS.accountHasAdmin,
-  groups: RELATIONSHIP_KINDS.accountHasGroup,
-  integrations: RELATIONSHIP_KINDS.accountHasIntegration,
-  users: RELATIONSHIP_KINDS.accountHasUser,
-};
+export const ACCOUNT_RELATIONSHIPS: Partial<Record<ResourceName, RelationshipKind>> = Object.fromEntries(
+  RESOURCE_NAMES.flatMap((name) => {
+    const edge = RESOURCE_TABLE[name].accountEdge;
+    return edge ? [[name, RELATIONSHIP_KINDS[edge]]] : [];
+  }),
+);
 
 /** Serialises the objects of a batch as they are converted, and encodes them once at the end. */
 class ObjectCollector {
@@ -290,7 +285,7 @@ export function convertRecordTexts(
   accountKey?: string,
 ): ConvertedBatch {
   const objects = new ObjectCollector();
-  const convert = CONVERTERS[resource];
+  const convert = CONVERTERS[resource] as (record: object, context: GraphInstanceContext) => Entity;
   const accountRelationship = ACCOUNT_RELATIONSHIPS[resource];
   const records = recordTexts.map((recordText): ConvertedRecord => {
     const record = JSON.parse(recordText) as object;

@@ -10,16 +10,31 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
-const WORKFLOWS_DIR = path.resolve(__dirname, '..', 'workflows');
+const SOURCE_DIR = path.resolve(__dirname, '..');
+const WORKFLOWS_DIR = path.join(SOURCE_DIR, 'workflows');
+/**
+ * Everything of ours the workflow bundle is made of: the workflows and the pure modules they
+ * import (the resource table, the instance-id rule). A test keeps this list complete.
+ */
+export const WORKFLOW_BUNDLE_SOURCES: readonly string[] = ['workflows', 'resources', 'config/instance-id'];
 
-/** Hash of everything the bundle is made of: the workflow sources and the SDK version. */
+/** Source files of a folder or module of `WORKFLOW_BUNDLE_SOURCES`, in a stable order. */
+function sourceFiles(source: string): string[] {
+  const target = path.join(SOURCE_DIR, source);
+  if (!existsSync(target)) return [`${target}${path.extname(__filename)}`];
+  return readdirSync(target)
+    .filter((name) => name.endsWith('.ts') || name.endsWith('.js'))
+    .sort()
+    .map((name) => path.join(target, name));
+}
+
+/** Hash of everything the bundle is made of: its sources and the SDK version. */
 function workflowSourceHash(): string {
   const hash = createHash('sha256');
   const sdkPackage = require.resolve('@temporalio/workflow/package.json');
   hash.update(readFileSync(sdkPackage));
-  for (const name of readdirSync(WORKFLOWS_DIR).sort()) {
-    if (name.endsWith('.ts') || name.endsWith('.js'))
-      hash.update(name).update(readFileSync(path.join(WORKFLOWS_DIR, name)));
+  for (const file of WORKFLOW_BUNDLE_SOURCES.flatMap(sourceFiles)) {
+    hash.update(path.relative(SOURCE_DIR, file)).update(readFileSync(file));
   }
   return hash.digest('hex').slice(0, 16);
 }

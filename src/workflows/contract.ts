@@ -4,6 +4,7 @@
  * types, so they change only with great care.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ResourceName } from '../resources/table';
 
 export const WORKFLOW_TYPE = 'duoIngestion';
 export const LOCK_WORKFLOW_TYPE = 'duoInstanceLock';
@@ -46,18 +47,8 @@ export const FailureType = {
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
-/** The Duo resources read by one run, each fetched by its own activity. */
-export const RESOURCES = [
-  'account',
-  'admins',
-  'groups',
-  'users',
-  'phones',
-  'tokens',
-  'webauthn',
-  'integrations',
-] as const;
-export type ResourceName = (typeof RESOURCES)[number];
+/** The Duo resources a run reads, each fetched by its own activity (declared in src/resources/table.ts). */
+export { RESOURCE_NAMES as RESOURCES, type ResourceName } from '../resources/table';
 
 /** Timing knobs; the defaults suit production. Tests shorten them to provoke failures quickly. */
 export interface IngestionTuning {

@@ -24,6 +24,7 @@ import {
   ParentClosePolicy,
   TimeoutFailure,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -35,9 +36,9 @@ import {
 import { TimeoutType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import { INSTANCE_ID_RULE, isInstanceId } from '../config/instance-id';
+import { RESOURCE_NAMES as RESOURCES, RESOURCE_TABLE } from '../resources/table';
 import {
   FailureType,
-  RESOURCES,
   instanceLockWorkflowId,
   progressQuery,
   lockStateSignal,
@@ -298,10 +299,15 @@ async function fetchEveryResource(
   const scope = new CancellationScope();
   let runEnding: unknown;
   let cancelled: unknown;
-  for (const resource of RESOURCES) progress.resources[resource] = { status: 'running' };
+  const fetched = resourcesThisRunReads();
+  for (const resource of RESOURCES) {
+    progress.resources[resource] = fetched.includes(resource)
+      ? { status: 'running' }
+      : { status: 'failed', reason: NOT_READ_BY_THIS_RUN };
+  }
   await scope.run(() =>
     Promise.all(
-      RESOURCES.map(async (resource) => {
+      fetched.map(async (resource) => {
         try {
           const summary = await fetches.fetchResource({ instanceId, runKey, resource });
           progress.resources[resource] = { status: 'complete', records: summary.records, pages: summary.pages };
@@ -323,6 +329,22 @@ async function fetchEveryResource(
   );
   if (runEnding !== undefined) classify(runEnding);
   if (cancelled !== undefined) throw cancelled;
+}
+
+const NOT_READ_BY_THIS_RUN =
+  'not read by this run: it started before this version of duo-j1 read the resource (the next run will)';
+
+/**
+ * Every resource of the table, but those introduced after this run started. A resource added to
+ * the table is fetched only where `patched()` says the run is new enough: replaying the recorded
+ * history of an older run (a deploy while it runs, a replay check) must schedule the very fetches
+ * it recorded. Its types are then partial for that run, so JupiterOne keeps what it holds of them.
+ */
+function resourcesThisRunReads(): ResourceName[] {
+  return RESOURCES.filter((resource) => {
+    const introducedWith = RESOURCE_TABLE[resource].introducedWith;
+    return introducedWith === undefined || patched(introducedWith);
+  });
 }
 
 /** Fetch failures that concern every resource: they end the pipeline instead of one resource. */

@@ -3,15 +3,15 @@
  * records are staged as the fetch stage stages them and the graph builder runs on them directly.
  * End-to-end tests compare what was delivered with this.
  */
-import { RESOURCE_NAMES, graphDatasets } from '../../src/graph/data-model';
+import { graphDatasets } from '../../src/graph/data-model';
+import { RESOURCE_NAMES } from '../../src/resources/table';
 import { buildGraph } from '../../src/graph/build-graph';
 import { graphInstanceContext } from '../../src/graph/converters';
 import type { Entity, Relationship } from '../../src/graph/types';
 import type { InstanceConfig } from '../../src/config/instances';
-import { DUO_LIST_ENDPOINTS } from '../../src/duo/endpoints';
-import { withoutSecretFields } from '../../src/duo/client';
 import type { DuoTenant } from '../../src/simulators/duo/tenant-generator';
 import { LocalDirectoryStagingStore } from '../../src/staging/local-directory-store';
+import { tenantRecords } from './tenant-records';
 import { temporaryDirectory } from './temporal';
 
 export interface ExpectedGraph {
@@ -22,21 +22,8 @@ export interface ExpectedGraph {
 export async function expectedGraph(tenant: DuoTenant, instance: InstanceConfig): Promise<ExpectedGraph> {
   const store = await LocalDirectoryStagingStore.open(temporaryDirectory('duo-j1-expected-'));
   const run = store.openRun('expected');
-  const lists: Record<string, unknown[]> = {
-    admins: tenant.admins,
-    groups: tenant.groups,
-    users: tenant.users,
-    phones: tenant.phones,
-    tokens: tenant.tokens,
-    webauthn: tenant.webauthncredentials,
-    integrations: tenant.integrations.map((i) =>
-      withoutSecretFields(i as unknown as Record<string, unknown>, DUO_LIST_ENDPOINTS.integrations.secretFields),
-    ),
-  };
-  await run.writePart('raw/account', 0, [{ settings: tenant.settings, infoSummary: tenant.infoSummary }]);
-  await run.commitManifest('raw/account');
-  for (const [resource, records] of Object.entries(lists)) {
-    await run.writePart(`raw/${resource}`, 0, records);
+  for (const resource of RESOURCE_NAMES) {
+    await run.writePart(`raw/${resource}`, 0, tenantRecords(tenant, resource));
     await run.commitManifest(`raw/${resource}`);
   }
   const outcomes = Object.fromEntries(RESOURCE_NAMES.map((r) => [r, { status: 'complete' }]));

@@ -1,10 +1,10 @@
 /**
- * The Duo simulator's routes: every endpoint the product reads, from the endpoint table in
- * src/duo/endpoints.ts, each served from the tenant the way Duo serves it — object endpoints in
+ * The Duo simulator's routes: every endpoint the product reads, from the resource table in
+ * src/resources/table.ts, each served from the tenant the way Duo serves it — object endpoints in
  * `{"response": {...}}`, list endpoints in offset pages (limit clamped to the endpoint's maximum,
  * `next_offset` absent on the last page, `total_objects`), and single records by id.
  */
-import { DUO_LIST_ENDPOINTS, DUO_OBJECT_ENDPOINTS, type DuoGrant } from '../../duo/endpoints';
+import { DUO_LIST_ENDPOINTS, DUO_OBJECT_ENDPOINTS, type DuoGrant } from '../../resources/table';
 import type { DuoSignatureVersion } from '../../duo/signing';
 import { duoErrorAnswer, type DuoAnswer } from './answers';
 import type { DuoFaultInjector } from './faults';
@@ -46,9 +46,10 @@ export class DuoRoutes {
     private readonly tenant: ServedTenant,
     private readonly faults: DuoFaultInjector,
   ) {
-    const { settings, infoSummary } = DUO_OBJECT_ENDPOINTS;
-    this.#addObject(settings.path, settings.grant, () => this.tenant.tenant.settings);
-    this.#addObject(infoSummary.path, infoSummary.grant, () => this.tenant.tenant.infoSummary);
+    // Each endpoint of the resource table is served from the tenant's field of its own name.
+    for (const endpoint of Object.values(DUO_OBJECT_ENDPOINTS)) {
+      this.#addObject(endpoint.path, endpoint.grant, () => this.tenant.tenant[endpoint.name]);
+    }
     for (const endpoint of Object.values(DUO_LIST_ENDPOINTS)) {
       this.#addList(
         endpoint.path,

@@ -21,7 +21,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen } from '../listen';
-import type { DuoGrant } from '../../duo/endpoints';
+import type { DuoGrant } from '../../resources/table';
 import type { DuoSignatureVersion } from '../../duo/signing';
 import { defaultDuoMessage, duoErrorAnswer, type DuoAnswer } from './answers';
 import { isControlRequest, serveFaultsControl, type FaultsControl } from '../control-route';

@@ -3,24 +3,16 @@
  * the integration keys it accepts, each with its secret key and grants.
  */
 import { randomBytes } from 'node:crypto';
-import { DUO_GRANTS, type DuoGrant } from '../../duo/endpoints';
+import { DUO_GRANTS, DUO_LIST_ENDPOINTS, type DuoGrant, type DuoListEndpointName } from '../../resources/table';
 import type { DuoTenant } from './tenant-generator';
 
-/** The tenant's record lists, by field name (each named as the list endpoint serving it). */
-export type DuoTenantListField = keyof Pick<
-  DuoTenant,
-  'admins' | 'groups' | 'users' | 'phones' | 'tokens' | 'webauthncredentials' | 'integrations'
->;
+/**
+ * The tenant's record lists, by field name: each list endpoint of the resource table serves the
+ * tenant's field of its own name (a tenant without one does not compile).
+ */
+export type DuoTenantListField = DuoListEndpointName;
 
-const LIST_FIELDS: readonly DuoTenantListField[] = [
-  'admins',
-  'groups',
-  'users',
-  'phones',
-  'tokens',
-  'webauthncredentials',
-  'integrations',
-];
+const LIST_FIELDS = Object.keys(DUO_LIST_ENDPOINTS) as DuoTenantListField[];
 
 /** The tenant being served. It may be replaced, but only by one with the same API hostname. */
 export class ServedTenant {

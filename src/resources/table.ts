@@ -1,0 +1,417 @@
+/**
+ * THE resource table: every Duo resource duo-j1 reads, declared once. Per resource: the Duo
+ * endpoints it reads (path, page size, signing, grant), what it reads in words, the entity kind its
+ * records become, the account's edge to them, the links its records make to other resources'
+ * entities and the entities they carry inside them, when the build applies it, and since which
+ * version runs read it. Everything else derives from these rows: the workflow's fetches, the Duo
+ * client's paging, `duo-j1 validate`, what the fetch stages and the build links, the
+ * partial-dataset rule, the generated docs, the benchmark's lower bound, what the Duo simulator
+ * serves and what the tests expect.
+ *
+ * A pure leaf, imported by the workflow bundle and by the conversion threads: it imports types
+ * only. The converters are not here (they pull in the data model's validation): they are kept per
+ * resource in a registry typed by this table (src/graph/record-conversion.ts), so a resource
+ * without one does not compile.
+ *
+ * Adding a resource: its endpoint and its row here (the row last, with `introducedWith`), its wire
+ * type (src/duo/types.ts), its entity and relationship kinds (src/graph/data-model.ts), its
+ * converter (src/graph/converters.ts and the registry), its records in the simulator's tenant
+ * (src/simulators/duo/tenant-generator.ts), and its tests.
+ */
+import type {
+  DuoAdmin,
+  DuoGroup,
+  DuoInfoSummary,
+  DuoIntegration,
+  DuoPhone,
+  DuoSettings,
+  DuoToken,
+  DuoU2fToken,
+  DuoUser,
+  DuoWebAuthnCredential,
+} from '../duo/types';
+import type { DuoSignatureVersion } from '../duo/signing';
+import type { EntityKindId, MappedRelationshipKindId, RelationshipKindId } from '../graph/data-model';
+
+// ---------------------------------------------------------------------------------------------
+// Endpoints
+
+/** Permissions ("grants") of a Duo Admin API application, by the names Duo's Admin Panel shows. */
+export type DuoGrant = 'Grant read resource' | 'Grant administrators' | 'Grant settings' | 'Grant read information';
+
+export const DUO_GRANTS: readonly DuoGrant[] = [
+  'Grant read resource',
+  'Grant administrators',
+  'Grant settings',
+  'Grant read information',
+];
+
+/** What each object endpoint answers (the `response` of its envelope). */
+export interface DuoObjectEndpointRecords {
+  settings: DuoSettings;
+  infoSummary: DuoInfoSummary;
+}
+
+/** What each list endpoint's records are, once their secret fields are removed. */
+export interface DuoListEndpointRecords {
+  admins: DuoAdmin;
+  groups: DuoGroup;
+  users: DuoUser;
+  phones: DuoPhone;
+  tokens: DuoToken;
+  webauthncredentials: DuoWebAuthnCredential;
+  integrations: DuoIntegration;
+}
+
+export type DuoObjectEndpointName = keyof DuoObjectEndpointRecords;
+export type DuoListEndpointName = keyof DuoListEndpointRecords;
+export type DuoEndpointName = DuoObjectEndpointName | DuoListEndpointName;
+
+interface DuoEndpointBase {
+  name: DuoEndpointName;
+  path: string;
+  grant: DuoGrant;
+  /** Set when Duo accepts only this signature version on the endpoint. */
+  requiredSignatureVersion?: DuoSignatureVersion;
+}
+
+/** An endpoint returning one object. */
+export interface DuoObjectEndpoint extends DuoEndpointBase {
+  name: DuoObjectEndpointName;
+  paged: false;
+}
+
+/** An offset-paged list endpoint. */
+export interface DuoListEndpoint extends DuoEndpointBase {
+  name: DuoListEndpointName;
+  paged: true;
+  /** The largest `limit` Duo honours here; larger values are clamped (Duo treats `limit` as a hint). */
+  maxPageSize: number;
+  /** The field that identifies a record (the simulator looks single records up by it). */
+  idField: string;
+  /** Fields holding secrets; removed from every record where it is parsed, before anything else sees it. */
+  secretFields: readonly string[];
+}
+
+export type DuoEndpoint = DuoObjectEndpoint | DuoListEndpoint;
+
+/** Used where Duo documents no maximum for an endpoint. */
+export const DEFAULT_MAX_PAGE_SIZE = 100;
+
+export const DUO_OBJECT_ENDPOINTS: { readonly [N in DuoObjectEndpointName]: DuoObjectEndpoint & { name: N } } = {
+  settings: { name: 'settings', path: '/admin/v1/settings', paged: false, grant: 'Grant settings' },
+  infoSummary: { name: 'infoSummary', path: '/admin/v1/info/summary', paged: false, grant: 'Grant read information' },
+};
+
+export const DUO_LIST_ENDPOINTS: { readonly [N in DuoListEndpointName]: DuoListEndpoint & { name: N } } = {
+  // Maximum not documented for administrators.
+  admins: {
+    name: 'admins',
+    path: '/admin/v1/admins',
+    paged: true,
+    maxPageSize: DEFAULT_MAX_PAGE_SIZE,
+    idField: 'admin_id',
+    secretFields: [],
+    grant: 'Grant administrators',
+  },
+  // Duo's own Postman collection documents 500; one other source says 100. Asking 500 is safe
+  // either way because Duo clamps an over-maximum limit.
+  groups: {
+    name: 'groups',
+    path: '/admin/v1/groups',
+    paged: true,
+    maxPageSize: 500,
+    idField: 'group_id',
+    secretFields: [],
+    grant: 'Grant read resource',
+  },
+  users: {
+    name: 'users',
+    path: '/admin/v1/users',
+    paged: true,
+    maxPageSize: 300,
+    idField: 'user_id',
+    secretFields: [],
+    grant: 'Grant read resource',
+  },
+  phones: {
+    name: 'phones',
+    path: '/admin/v1/phones',
+    paged: true,
+    maxPageSize: 500,
+    idField: 'phone_id',
+    secretFields: [],
+    grant: 'Grant read resource',
+  },
+  tokens: {
+    name: 'tokens',
+    path: '/admin/v1/tokens',
+    paged: true,
+    maxPageSize: 500,
+    idField: 'token_id',
+    secretFields: [],
+    grant: 'Grant read resource',
+  },
+  webauthncredentials: {
+    name: 'webauthncredentials',
+    path: '/admin/v1/webauthncredentials',
+    paged: true,
+    maxPageSize: 500,
+    idField: 'webauthnkey',
+    secretFields: [],
+    grant: 'Grant read resource',
+  },
+  // v3 rather than v1: v1 is Duo's legacy handler (slated for deprecation, omits SSO
+  // applications, returns every application's secret key in clear), v3 is the current one. Duo
+  // accepts only v5 signatures on it, whatever the client is configured with. Maximum page size
+  // not documented.
+  integrations: {
+    name: 'integrations',
+    path: '/admin/v3/integrations',
+    paged: true,
+    maxPageSize: DEFAULT_MAX_PAGE_SIZE,
+    idField: 'integration_key',
+    secretFields: ['secret_key'],
+    grant: 'Grant read resource',
+    requiredSignatureVersion: 'v5',
+  },
+};
+
+/** Every endpoint, objects first, in a stable order. */
+export const DUO_ENDPOINTS: readonly DuoEndpoint[] = [
+  ...Object.values(DUO_OBJECT_ENDPOINTS),
+  ...Object.values(DUO_LIST_ENDPOINTS),
+];
+
+/** A copy of `record` without the listed fields (the input is left untouched). */
+export function withoutSecretFields<T extends object>(record: T, secretFields: readonly string[]): T {
+  if (!secretFields.some((field) => field in record)) return record;
+  const copy: Record<string, unknown> = { ...(record as Record<string, unknown>) };
+  for (const field of secretFields) delete copy[field];
+  return copy as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+
+/** The record the account's fetch makes of its endpoints' answers (`infoSummary` only when allowed). */
+export interface DuoAccountRecord {
+  settings: DuoSettings;
+  infoSummary?: DuoInfoSummary;
+}
+
+/**
+ * The record type of each resource: what its fetch stages per record and its converter takes. Its
+ * keys are the resources' names, which name their fetch activities' input, their staged datasets
+ * and their entries in a run's progress and result: never rename one.
+ */
+export interface ResourceRecords {
+  account: DuoAccountRecord;
+  admins: DuoAdmin;
+  groups: DuoGroup;
+  users: DuoUser;
+  phones: DuoPhone;
+  tokens: DuoToken;
+  webauthn: DuoWebAuthnCredential;
+  integrations: DuoIntegration;
+}
+
+export type ResourceName = keyof ResourceRecords;
+
+/**
+ * Ids in a record naming entities of another resource: each makes an edge of `relationship`, whose
+ * other end is the linked entity (the relationship's target when the record's entity is its source,
+ * else its source), written only if that entity is in the graph.
+ */
+export interface ResourceLink {
+  relationship: RelationshipKindId;
+  /** The record's field holding a list of linked objects. */
+  field: string;
+  /** The field of each linked object holding its id (the linked entity's key is made from it). */
+  idField: string;
+  /** Why an edge is not written when the linked entity is not in the graph (the build's summary). */
+  missing: string;
+}
+
+/** The records of another kind a record carries inside it (they have no endpoint of their own). */
+export interface EmbeddedEntities {
+  /** The converter's name in the registry (src/graph/record-conversion.ts). */
+  converter: EmbeddedConverterName;
+  /** The record's field holding the list. */
+  field: string;
+  entity: EntityKindId;
+  /** The edge from the record's entity to each. */
+  relationship: RelationshipKindId;
+  /** How one is named in the build's summary, e.g. `U2F token` (`users record #3 U2F token #1`). */
+  label: string;
+  /** Why the edge is not written when the embedded entity was dropped. */
+  dropped: string;
+}
+
+/** The converters of embedded records (src/graph/record-conversion.ts keeps one each). */
+export interface EmbeddedRecords {
+  u2fToken: DuoU2fToken;
+}
+export type EmbeddedConverterName = keyof EmbeddedRecords;
+
+export interface ResourceDeclaration {
+  /** What the resource reads, in words, for the user guide. */
+  reads: string;
+  /**
+   * The endpoints read: one list endpoint, paged through, each record a record of the resource; or
+   * object endpoints whose answers together make the resource's one record (keyed by endpoint name).
+   */
+  endpoints: readonly [DuoListEndpoint] | readonly DuoObjectEndpoint[];
+  /**
+   * Object endpoints read when allowed: without their grant, the record is made without them (and
+   * the value says what they add, for the user guide) instead of the resource failing.
+   */
+  optional?: { readonly [N in DuoObjectEndpointName]?: string };
+  /** The entity kind (src/graph/data-model.ts) each record becomes. */
+  entity: EntityKindId;
+  /** The account's edge to each of the resource's entities. */
+  accountEdge?: RelationshipKindId;
+  /** Links to other resources' entities, in the order their edges are written. */
+  links?: readonly ResourceLink[];
+  embedded?: readonly EmbeddedEntities[];
+  /** A mapped relationship made from each record (src/graph/record-conversion.ts keeps its builder). */
+  mapping?: MappedRelationshipKindId;
+  /**
+   * Where the build applies the resource: the account first (every account edge needs its key),
+   * and a resource after every one it links to (its links are checked against their entities).
+   */
+  applyOrder: number;
+  /**
+   * The `patched()` id the workflow checks before fetching the resource, for every resource added
+   * after the first release: runs that started before it was read, and whose recorded histories
+   * replay with this code, must not schedule a fetch they never had. Never change or reuse one.
+   */
+  introducedWith?: string;
+}
+
+/**
+ * The rows, in the order runs schedule their fetches. Recorded histories depend on that order:
+ * a new resource goes at the end, with its `introducedWith`.
+ */
+export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration } = {
+  account: {
+    reads: 'account settings (and the account summary counts, when allowed)',
+    endpoints: [DUO_OBJECT_ENDPOINTS.settings, DUO_OBJECT_ENDPOINTS.infoSummary],
+    // The counts are a nice-to-have: without them the account entity is still complete in every
+    // property JupiterOne keys on.
+    optional: { infoSummary: 'the summary counts' },
+    entity: 'account',
+    applyOrder: 0,
+  },
+  admins: {
+    reads: 'administrators',
+    endpoints: [DUO_LIST_ENDPOINTS.admins],
+    entity: 'admin',
+    accountEdge: 'accountHasAdmin',
+    applyOrder: 1,
+  },
+  groups: {
+    reads: 'groups',
+    endpoints: [DUO_LIST_ENDPOINTS.groups],
+    entity: 'group',
+    accountEdge: 'accountHasGroup',
+    applyOrder: 2,
+  },
+  users: {
+    reads: 'users, with their groups, phones, tokens and security keys',
+    endpoints: [DUO_LIST_ENDPOINTS.users],
+    entity: 'user',
+    accountEdge: 'accountHasUser',
+    links: [
+      {
+        relationship: 'groupHasUser',
+        field: 'groups',
+        idField: 'group_id',
+        missing: 'the group is not among the fetched groups',
+      },
+      {
+        relationship: 'userUsesPhone',
+        field: 'phones',
+        idField: 'phone_id',
+        missing: 'the phone is not among the fetched phones',
+      },
+      {
+        relationship: 'userAssignedMfaDevice',
+        field: 'tokens',
+        idField: 'token_id',
+        missing: 'the device is not among the fetched tokens and WebAuthn credentials',
+      },
+      {
+        relationship: 'userAssignedMfaDevice',
+        field: 'webauthncredentials',
+        idField: 'webauthnkey',
+        missing: 'the device is not among the fetched tokens and WebAuthn credentials',
+      },
+    ],
+    // U2F tokens have no list endpoint: the users' records are their only source.
+    embedded: [
+      {
+        converter: 'u2fToken',
+        field: 'u2ftokens',
+        entity: 'mfaDevice',
+        relationship: 'userAssignedMfaDevice',
+        label: 'U2F token',
+        dropped: 'the U2F token was dropped as invalid',
+      },
+    ],
+    mapping: 'userIsEmployee',
+    applyOrder: 7,
+  },
+  phones: {
+    reads: 'phones',
+    endpoints: [DUO_LIST_ENDPOINTS.phones],
+    entity: 'phone',
+    applyOrder: 4,
+  },
+  tokens: {
+    reads: 'hardware (OTP) tokens',
+    endpoints: [DUO_LIST_ENDPOINTS.tokens],
+    entity: 'mfaDevice',
+    applyOrder: 5,
+  },
+  webauthn: {
+    reads: 'WebAuthn credentials (security keys, platform authenticators)',
+    endpoints: [DUO_LIST_ENDPOINTS.webauthncredentials],
+    entity: 'mfaDevice',
+    applyOrder: 6,
+  },
+  integrations: {
+    reads: 'integrations (applications), never their secret keys',
+    endpoints: [DUO_LIST_ENDPOINTS.integrations],
+    entity: 'integration',
+    accountEdge: 'accountHasIntegration',
+    applyOrder: 3,
+  },
+};
+
+/** The resources, in the order runs schedule their fetches. */
+export const RESOURCE_NAMES = Object.keys(RESOURCE_TABLE) as readonly ResourceName[];
+
+/** The resources in the order the build applies them. */
+export const APPLY_ORDER: readonly ResourceName[] = [...RESOURCE_NAMES].sort(
+  (a, b) => RESOURCE_TABLE[a].applyOrder - RESOURCE_TABLE[b].applyOrder,
+);
+
+/** The list endpoint a resource pages through; undefined for a resource made of object endpoints. */
+export function listEndpointOf(resource: ResourceName): DuoListEndpoint | undefined {
+  const [first] = RESOURCE_TABLE[resource].endpoints;
+  return first?.paged ? first : undefined;
+}
+
+/** The grants a resource needs, in words: `Grant settings; Grant read information adds the summary counts`. */
+export function grantsInWords(resource: ResourceName): string {
+  const { endpoints, optional = {} } = RESOURCE_TABLE[resource];
+  const needed = new Set<string>();
+  const adds: string[] = [];
+  for (const endpoint of endpoints) {
+    const what = endpoint.paged ? undefined : optional[endpoint.name];
+    if (what === undefined) needed.add(endpoint.grant);
+    else adds.push(`${endpoint.grant} adds ${what}`);
+  }
+  return [...needed, ...adds].join('; ');
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ENTITY_KIND_LIST, MAPPED_RELATIONSHIP_KIND_LIST, RELATIONSHIP_KINDS } from '../src/graph/data-model';
+import { sourcesOf } from '../src/graph/partial-datasets';
+import {
+  APPLY_ORDER,
+  RESOURCE_NAMES,
+  RESOURCE_TABLE,
+  grantsInWords,
+  listEndpointOf,
+  type ResourceName,
+} from '../src/resources/table';
+
+const applied = (resource: ResourceName) => APPLY_ORDER.indexOf(resource);
+
+describe('resource table', () => {
+  it('declares each resource with its endpoints, grants and page size, in the order runs fetch them', () => {
+    const table = RESOURCE_NAMES.map((name) => [
+      name,
+      RESOURCE_TABLE[name].endpoints.map((endpoint) => endpoint.path),
+      grantsInWords(name),
+      listEndpointOf(name)?.maxPageSize,
+    ]);
+    assert.deepEqual(table, [
+      [
+        'account',
+        ['/admin/v1/settings', '/admin/v1/info/summary'],
+        'Grant settings; Grant read information adds the summary counts',
+        undefined,
+      ],
+      ['admins', ['/admin/v1/admins'], 'Grant administrators', 100],
+      ['groups', ['/admin/v1/groups'], 'Grant read resource', 500],
+      ['users', ['/admin/v1/users'], 'Grant read resource', 300],
+      ['phones', ['/admin/v1/phones'], 'Grant read resource', 500],
+      ['tokens', ['/admin/v1/tokens'], 'Grant read resource', 500],
+      ['webauthn', ['/admin/v1/webauthncredentials'], 'Grant read resource', 500],
+      ['integrations', ['/admin/v3/integrations'], 'Grant read resource', 100],
+    ]);
+  });
+
+  it('reads one list endpoint per resource, or only object endpoints', () => {
+    for (const name of RESOURCE_NAMES) {
+      const { endpoints } = RESOURCE_TABLE[name];
+      const lists = endpoints.filter((endpoint) => endpoint.paged);
+      assert.ok(lists.length === 0 || endpoints.length === 1, `${name}: a list endpoint is read on its own`);
+      assert.ok(endpoints.length > 0, name);
+    }
+  });
+
+  it('applies the account first and every resource after what its records link to', () => {
+    assert.equal(APPLY_ORDER[0], 'account');
+    assert.equal(new Set(RESOURCE_NAMES.map((name) => RESOURCE_TABLE[name].applyOrder)).size, RESOURCE_NAMES.length);
+    for (const name of RESOURCE_NAMES) {
+      const { entity, links = [], embedded = [], accountEdge } = RESOURCE_TABLE[name];
+      if (accountEdge) {
+        const kind = RELATIONSHIP_KINDS[accountEdge];
+        assert.deepEqual([kind.source, kind.target], ['account', entity], `${name}: ${accountEdge}`);
+      }
+      for (const link of links) {
+        const kind = RELATIONSHIP_KINDS[link.relationship];
+        assert.ok(kind.source === entity || kind.target === entity, `${name}: ${link.relationship} touches ${entity}`);
+        const linked = kind.source === entity ? kind.target : kind.source;
+        for (const source of sourcesOf(linked).filter((source) => source !== name)) {
+          assert.ok(applied(source) < applied(name), `${name} links to ${linked}, made by ${source}, applied before`);
+        }
+      }
+      for (const inside of embedded) {
+        const kind = RELATIONSHIP_KINDS[inside.relationship];
+        assert.deepEqual([kind.source, kind.target], [entity, inside.entity], `${name}: ${inside.relationship}`);
+      }
+    }
+  });
+
+  it('makes every entity, relationship and mapped relationship kind of the data model from some resource', () => {
+    for (const kind of ENTITY_KIND_LIST) assert.ok(sourcesOf(kind.id).length > 0, kind.id);
+    const made = new Set(
+      RESOURCE_NAMES.flatMap((name) => {
+        const { accountEdge, links = [], embedded = [], mapping } = RESOURCE_TABLE[name];
+        return [
+          ...(accountEdge ? [accountEdge] : []),
+          ...links.map((link) => link.relationship),
+          ...embedded.map((inside) => inside.relationship),
+          ...(mapping ? [mapping] : []),
+        ];
+      }),
+    );
+    for (const id of Object.keys(RELATIONSHIP_KINDS)) assert.ok(made.has(id as never), id);
+    for (const kind of MAPPED_RELATIONSHIP_KIND_LIST) assert.ok(made.has(kind.id), kind.id);
+  });
+
+  it('names each patch a resource was introduced with once', () => {
+    const ids = RESOURCE_NAMES.flatMap((name) => RESOURCE_TABLE[name].introducedWith ?? []);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  it('is a pure leaf: it imports types only, so workflows and conversion threads can load it', () => {
+    const source = readFileSync(path.join(__dirname, '..', 'src', 'resources', 'table.ts'), 'utf8');
+    const imports = source.match(/^import .*$/gm) ?? [];
+    assert.ok(imports.length > 0);
+    for (const line of imports) assert.match(line, /^import type /, line);
+  });
+});
