@@ -18,7 +18,7 @@
 import { DatasetWriter } from '../staging/dataset-writer';
 import { jsonLineTexts } from '../staging/json-lines';
 import { StagedInputMissingError, partChecksum, type PartInfo, type StagedRun } from '../staging/store';
-import { APPLY_ORDER, RESOURCE_NAMES, type ResourceName } from '../resources/table';
+import { APPLY_ORDER, RESOURCE_NAMES, RESOURCE_TABLE, type ResourceName } from '../resources/table';
 import { ENTITY_KINDS, GRAPH_DATASETS, RELATIONSHIP_KINDS, rawDatasetName, type RelationshipKind } from './data-model';
 import type { GraphInstanceContext } from './converters';
 import { contextKey, readConvertedAhead } from './conversion-ahead';
@@ -30,12 +30,10 @@ import {
 } from './conversion-pool';
 import { computePartialTypes, type FetchOutcomeLike, type PartialType } from './partial-datasets';
 import {
-  ACCOUNT_RELATIONSHIPS,
   ENTITY_TYPE_OF_RESOURCE,
   accountKeyOf,
   convertRecordTexts,
   isUnconvertible,
-  type CandidateRelationship,
   type ConvertedBatch,
   type ConvertedEntity,
   type ConvertedRecord,
@@ -323,14 +321,8 @@ function recordLabel(resource: ResourceName, position: number): string {
   return `${resource} record #${position}`;
 }
 
-const SKIP = {
-  noAccount: `no ${ENTITY_KINDS.account._type} entity (the account fetch failed or its entity was invalid)`,
-  userDropped: `the ${ENTITY_KINDS.user._type} was dropped as invalid`,
-  groupMissing: 'the group is not among the fetched groups',
-  phoneMissing: 'the phone is not among the fetched phones',
-  mfaDeviceMissing: 'the device is not among the fetched tokens and WebAuthn credentials',
-  u2fDropped: 'the U2F token was dropped as invalid',
-};
+/** Why an account edge is not written: there is no account to start it from. */
+const NO_ACCOUNT = `no ${ENTITY_KINDS.account._type} entity (the account fetch failed or its entity was invalid)`;
 
 /** Resources after the account, in the order they are applied (users last: they point at the others). */
 const AFTER_ACCOUNT: readonly ResourceName[] = APPLY_ORDER.filter((resource) => resource !== 'account');
@@ -433,23 +425,8 @@ export async function buildGraph(
       }
     }
   }
-  /** The edge from the account to an entity just added (prepared with the record), or a skip without account. */
-  const linkToAccount = (resource: ResourceName, record: ConvertedRecord): void => {
-    const kind = ACCOUNT_RELATIONSHIPS[resource];
-    if (!kind) return;
-    if (record.accountEdge) sink.addRelationship(record.accountEdge);
-    else sink.skip(kind, SKIP.noAccount);
-  };
-
-  const applyRecord = (resource: ResourceName, record: ConvertedRecord): void => {
-    const label = recordLabel(resource, counted(resource));
-    if (resource === 'users') {
-      applyUser(sink, record, label, accountKey, () => linkToAccount(resource, record));
-      return;
-    }
-    const added = addEntityOf(resource, label, record.entity);
-    if (added?.result === 'added') linkToAccount(resource, record);
-  };
+  const applyRecord = (resource: ResourceName, record: ConvertedRecord): void =>
+    applyConverted(sink, resource, record, recordLabel(resource, counted(resource)), accountKey);
 
   /** Every staged part to apply, resource by resource in apply order. */
   async function* stagedParts(): AsyncIterable<{ resource: ResourceName; part: PartInfo }> {
@@ -514,67 +491,72 @@ export async function buildGraph(
   };
 }
 
-/** One user: its entity, and every edge its record gives (groups, phones, MFA devices, employee). */
-function applyUser(
+/**
+ * One converted record: its entity (unless its key is taken or the data model rejected it), then
+ * the edges its resource declares (src/resources/table.ts) — from the account, to each linked
+ * entity that exists, to each entity it carries — and its mapped relationship. An edge whose end is
+ * missing is skipped and counted with the link's reason; the edges of a dropped entity are counted
+ * skipped too.
+ */
+function applyConverted(
   sink: GraphSink,
+  resource: ResourceName,
   record: ConvertedRecord,
   label: string,
   accountKey: string | undefined,
-  linkToAccount: () => void,
 ): void {
+  const declaration = RESOURCE_TABLE[resource];
+  const accountEdge = declaration.accountEdge && RELATIONSHIP_KINDS[declaration.accountEdge];
+  const entityType = ENTITY_KINDS[declaration.entity]._type;
   const converted = record.entity;
   if (isUnconvertible(converted)) {
-    sink.drop(ENTITY_KINDS.user._type, label, converted.unconvertible);
+    sink.drop(entityType, label, converted.unconvertible);
     return;
   }
   const result = sink.addEntity(converted);
-  // A repeated user record (offset paging over a changing tenant) was accounted for the first time.
+  // A repeated record (offset paging over a changing tenant) was accounted for the first time.
   if (result === 'duplicate' || result === 'duplicate-of-dropped') return;
-  const links = record.links ?? { groups: [], phones: [], mfaDevices: [], u2fTokens: [] };
+  const links = declaration.links ?? [];
+  const embedded = declaration.embedded ?? [];
 
   if (result === 'dropped') {
-    sink.skip(RELATIONSHIP_KINDS.accountHasUser, SKIP.userDropped, accountKey ? 1 : 0);
-    sink.skip(RELATIONSHIP_KINDS.groupHasUser, SKIP.userDropped, links.groups.length);
-    sink.skip(RELATIONSHIP_KINDS.userUsesPhone, SKIP.userDropped, links.phones.length);
-    sink.skip(
-      RELATIONSHIP_KINDS.userAssignedMfaDevice,
-      SKIP.userDropped,
-      links.mfaDevices.length + links.u2fTokens.length,
+    const dropped = `the ${entityType} was dropped as invalid`;
+    if (accountEdge && accountKey) sink.skip(accountEdge, dropped);
+    links.forEach((link, index) =>
+      sink.skip(RELATIONSHIP_KINDS[link.relationship], dropped, record.links?.[index]?.length ?? 0),
+    );
+    embedded.forEach((inside, index) =>
+      sink.skip(RELATIONSHIP_KINDS[inside.relationship], dropped, record.embedded?.[index]?.length ?? 0),
     );
     return;
   }
 
-  linkToAccount();
+  if (accountEdge) {
+    if (record.accountEdge) sink.addRelationship(record.accountEdge);
+    else sink.skip(accountEdge, NO_ACCOUNT);
+  }
+  // One record may name the same group, phone or device twice: that is one edge.
   const emitted = new Set<string>();
-  const addWhereEndExists = (
-    candidates: readonly CandidateRelationship[],
-    kind: RelationshipKind,
-    endType: string,
-    missing: string,
-  ) => {
-    const ends = sink.keysOf(endType);
-    for (const edge of candidates) {
+  links.forEach((link, index) => {
+    const kind = RELATIONSHIP_KINDS[link.relationship];
+    const ends = sink.keysOf(ENTITY_KINDS[kind.source === declaration.entity ? kind.target : kind.source]._type);
+    for (const edge of record.links?.[index] ?? []) {
       if (ends.has(edge.end)) sink.addRelationshipOnce(edge, emitted);
-      else sink.skip(kind, missing);
-    }
-  };
-  addWhereEndExists(links.groups, RELATIONSHIP_KINDS.groupHasUser, ENTITY_KINDS.group._type, SKIP.groupMissing);
-  addWhereEndExists(links.phones, RELATIONSHIP_KINDS.userUsesPhone, ENTITY_KINDS.phone._type, SKIP.phoneMissing);
-  const mfaType = ENTITY_KINDS.mfaDevice._type;
-  addWhereEndExists(links.mfaDevices, RELATIONSHIP_KINDS.userAssignedMfaDevice, mfaType, SKIP.mfaDeviceMissing);
-  // U2F tokens have no list endpoint: the users' records are their only source.
-  links.u2fTokens.forEach(({ device, edge }, index) => {
-    if (isUnconvertible(device)) {
-      sink.drop(mfaType, `${label} U2F token #${index + 1}`, device.unconvertible);
-      return;
-    }
-    const deviceResult = sink.addEntity(device);
-    if (deviceResult === 'dropped' || deviceResult === 'duplicate-of-dropped' || !edge) {
-      sink.skip(RELATIONSHIP_KINDS.userAssignedMfaDevice, SKIP.u2fDropped);
-    } else {
-      sink.addRelationshipOnce(edge, emitted);
+      else sink.skip(kind, link.missing);
     }
   });
-
-  if (links.employeeMapping) sink.addRelationship(links.employeeMapping);
+  embedded.forEach((inside, index) => {
+    const kind = RELATIONSHIP_KINDS[inside.relationship];
+    const insideType = ENTITY_KINDS[inside.entity]._type;
+    (record.embedded?.[index] ?? []).forEach(({ entity, edge }, position) => {
+      if (isUnconvertible(entity)) {
+        sink.drop(insideType, `${label} ${inside.label} #${position + 1}`, entity.unconvertible);
+        return;
+      }
+      const added = sink.addEntity(entity);
+      if (added === 'dropped' || added === 'duplicate-of-dropped' || !edge) sink.skip(kind, inside.dropped);
+      else sink.addRelationshipOnce(edge, emitted);
+    });
+  });
+  if (record.mapping) sink.addRelationship(record.mapping);
 }

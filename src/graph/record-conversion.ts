@@ -5,17 +5,32 @@
  * results in record order, which is where the graph's rules about duplicates, missing ends and
  * drops live.
  *
- * A record's edges are prepared here too, as candidates: the relationship to each group, phone or
- * device the record names, serialised, with the key of the entity that must exist for it to be
- * written. Which candidates are written is decided when the record is applied.
+ * A record's edges are prepared here too, as candidates: for each link its resource declares in the
+ * resource table (src/resources/table.ts), the relationship to each entity the record names,
+ * serialised, with the key of the entity that must exist for it to be written. Which candidates
+ * are written is decided when the record is applied. So are the entities a record carries inside
+ * it (a user's U2F tokens) and its mapped relationship.
  *
  * This is most of a build's CPU time (parsing, converting, validating, serialising and hashing
  * every object), which is why it runs on worker threads for large tenants (conversion-pool.ts).
  * Results travel between threads: small plain objects, plus the serialised objects as bytes.
  */
-import type { DuoUser } from '../duo/types';
-import { RESOURCE_NAMES, RESOURCE_TABLE, type ResourceName, type ResourceRecords } from '../resources/table';
-import { ENTITY_KEYS, ENTITY_KINDS, RELATIONSHIP_KINDS, type RelationshipKind } from './data-model';
+import {
+  RESOURCE_NAMES,
+  RESOURCE_TABLE,
+  type EmbeddedConverterName,
+  type EmbeddedRecords,
+  type ResourceDeclaration,
+  type ResourceName,
+  type ResourceRecords,
+} from '../resources/table';
+import {
+  ENTITY_KEYS,
+  ENTITY_KINDS,
+  RELATIONSHIP_KINDS,
+  type MappedRelationshipKindId,
+  type RelationshipKind,
+} from './data-model';
 import {
   UnconvertibleRecordError,
   convertAccount,
@@ -31,7 +46,7 @@ import {
 } from './converters';
 import { directRelationship, employeeMapping } from './relationships';
 import { stagedGraphObject, type RawRecordText } from './serialization';
-import type { Entity, Relationship } from './types';
+import type { Entity, MappedRelationship, Relationship } from './types';
 import { relationshipError, validateEntity } from './validation';
 import { text } from './values';
 
@@ -85,34 +100,35 @@ export interface CandidateRelationship extends ConvertedRelationship {
   end: string;
 }
 
-/** What a user's record links it to, besides its entity (in record order, repeats included). */
-export interface UserLinks {
-  groups: CandidateRelationship[];
-  phones: CandidateRelationship[];
-  /** Hardware tokens, then WebAuthn credentials. */
-  mfaDevices: CandidateRelationship[];
-  /** The user's U2F tokens, with the edge to each (they have no list endpoint of their own). */
-  u2fTokens: { device: ConvertedEntity | UnconvertibleRecord; edge?: CandidateRelationship }[];
-  /** `employee IS duo_user`; absent when the user has no usable email. */
-  employeeMapping?: ConvertedRelationship;
+/** An entity a record carries inside it, with the edge to it (none when it cannot be converted). */
+export interface EmbeddedEntity {
+  entity: ConvertedEntity | UnconvertibleRecord;
+  edge?: CandidateRelationship;
 }
 
 export interface ConvertedRecord {
   entity: ConvertedEntity | UnconvertibleRecord;
   /** The edge from the account, for resources that have one, when the account key is known. */
   accountEdge?: ConvertedRelationship;
-  /** Users only. */
-  links?: UserLinks;
+  /**
+   * Per link the resource declares, in order: the edges the record names (repeats included). Also
+   * for an entity the data model rejects: its edges are then counted as skipped.
+   */
+  links?: CandidateRelationship[][];
+  /** Per embedded list the resource declares, in order: each entity the record carries. */
+  embedded?: EmbeddedEntity[][];
+  /** The resource's mapped relationship, when the record makes one. */
+  mapping?: ConvertedRelationship;
 }
 
 export function isUnconvertible(result: ConvertedEntity | UnconvertibleRecord): result is UnconvertibleRecord {
   return (result as UnconvertibleRecord).unconvertible !== undefined;
 }
 
+type Converter<R> = (record: R, context: GraphInstanceContext) => Entity;
+
 /** One converter per resource of the table: a resource without one does not compile. */
-const CONVERTERS: {
-  readonly [R in ResourceName]: (record: ResourceRecords[R], context: GraphInstanceContext) => Entity;
-} = {
+const CONVERTERS: { readonly [R in ResourceName]: Converter<ResourceRecords[R]> } = {
   account: convertAccount,
   admins: convertAdmin,
   groups: convertGroup,
@@ -121,6 +137,18 @@ const CONVERTERS: {
   tokens: convertToken,
   webauthn: convertWebAuthnCredential,
   users: convertUser,
+};
+
+/** The converters of the records resources carry inside theirs. */
+const EMBEDDED_CONVERTERS: { readonly [E in EmbeddedConverterName]: Converter<EmbeddedRecords[E]> } = {
+  u2fToken: convertU2fToken,
+};
+
+/** The builders of the mapped relationships resources declare: from a record and its entity's key. */
+const MAPPINGS: {
+  readonly [M in MappedRelationshipKindId]: (record: never, entityKey: string) => MappedRelationship | undefined;
+} = {
+  userIsEmployee: employeeMapping,
 };
 
 /** The `_type` every entity of a resource has (for counting records that could not be converted). */
@@ -221,47 +249,57 @@ function convertOne<T>(
   return convertedEntity(entity, raw, objects);
 }
 
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
 function idsOf(list: unknown, field: string): string[] {
-  if (!Array.isArray(list)) return [];
   const ids: string[] = [];
-  for (const item of list) {
+  for (const item of listOf(list)) {
     const id = item && typeof item === 'object' ? text((item as Record<string, unknown>)[field]) : undefined;
     if (id) ids.push(id);
   }
   return ids;
 }
 
-function userLinks(
-  user: DuoUser,
-  entity: ConvertedEntity,
+/**
+ * The edges of each declared link: one per id the record names, from the record's entity to the
+ * linked one, or from the linked one to it when the relationship's target is the record's kind.
+ */
+function linksOf(
+  declaration: ResourceDeclaration,
+  record: Record<string, unknown>,
+  entityKey: string,
+  objects: ObjectCollector,
+): CandidateRelationship[][] {
+  return (declaration.links ?? []).map((link) => {
+    const kind = RELATIONSHIP_KINDS[link.relationship];
+    const outgoing = kind.source === declaration.entity;
+    const keyOf = ENTITY_KEYS[outgoing ? kind.target : kind.source] as (id: string) => string;
+    return idsOf(record[link.field], link.idField).map((id) => {
+      const end = keyOf(id);
+      return outgoing ? candidate(kind, entityKey, end, end, objects) : candidate(kind, end, entityKey, end, objects);
+    });
+  });
+}
+
+/** The entities of each declared embedded list, converted, with the edge to each. */
+function embeddedOf(
+  declaration: ResourceDeclaration,
+  record: Record<string, unknown>,
+  entityKey: string,
   context: GraphInstanceContext,
   objects: ObjectCollector,
-): UserLinks {
-  const userKey = entity.key;
-  const toUser = (kind: RelationshipKind, keyOf: (id: string) => string, ids: string[]) =>
-    ids.map((id) => {
-      const end = keyOf(id);
-      return kind === RELATIONSHIP_KINDS.groupHasUser
-        ? candidate(kind, end, userKey, end, objects)
-        : candidate(kind, userKey, end, end, objects);
+): EmbeddedEntity[][] {
+  return (declaration.embedded ?? []).map((inside) => {
+    const convert = EMBEDDED_CONVERTERS[inside.converter] as Converter<unknown>;
+    return listOf(record[inside.field]).map((item): EmbeddedEntity => {
+      const entity = convertOne(item, convert, context, undefined, objects);
+      if (isUnconvertible(entity)) return { entity };
+      const kind = RELATIONSHIP_KINDS[inside.relationship];
+      return { entity, edge: candidate(kind, entityKey, entity.key, entity.key, objects) };
     });
-  const links: UserLinks = {
-    groups: toUser(RELATIONSHIP_KINDS.groupHasUser, ENTITY_KEYS.group, idsOf(user.groups, 'group_id')),
-    phones: toUser(RELATIONSHIP_KINDS.userUsesPhone, ENTITY_KEYS.phone, idsOf(user.phones, 'phone_id')),
-    mfaDevices: toUser(RELATIONSHIP_KINDS.userAssignedMfaDevice, ENTITY_KEYS.mfaDevice, [
-      ...idsOf(user.tokens, 'token_id'),
-      ...idsOf(user.webauthncredentials, 'webauthnkey'),
-    ]),
-    u2fTokens: (Array.isArray(user.u2ftokens) ? user.u2ftokens : []).map((token) => {
-      const device = convertOne(token, convertU2fToken, context, undefined, objects);
-      if (isUnconvertible(device)) return { device };
-      const edge = candidate(RELATIONSHIP_KINDS.userAssignedMfaDevice, userKey, device.key, device.key, objects);
-      return { device, edge };
-    }),
-  };
-  const mapping = employeeMapping(user, userKey);
-  if (mapping) links.employeeMapping = convertRelationship(mapping, objects);
-  return links;
+  });
 }
 
 /**
@@ -285,11 +323,12 @@ export function convertRecordTexts(
   accountKey?: string,
 ): ConvertedBatch {
   const objects = new ObjectCollector();
-  const convert = CONVERTERS[resource] as (record: object, context: GraphInstanceContext) => Entity;
+  const declaration = RESOURCE_TABLE[resource];
+  const convert = CONVERTERS[resource] as Converter<object>;
   const accountRelationship = ACCOUNT_RELATIONSHIPS[resource];
   const records = recordTexts.map((recordText): ConvertedRecord => {
-    const record = JSON.parse(recordText) as object;
-    const entity = convertOne(record as never, convert, context, { record, text: recordText }, objects);
+    const record = JSON.parse(recordText) as Record<string, unknown>;
+    const entity = convertOne(record, convert, context, { record, text: recordText }, objects);
     const converted: ConvertedRecord = { entity };
     if (isUnconvertible(entity)) return converted;
     if (accountKey && accountRelationship && entity.object !== undefined) {
@@ -298,8 +337,12 @@ export function convertRecordTexts(
         objects,
       );
     }
-    // Also for a user the data model rejects: its edges are then counted as skipped.
-    if (resource === 'users') converted.links = userLinks(record as DuoUser, entity, context, objects);
+    if (declaration.links) converted.links = linksOf(declaration, record, entity.key, objects);
+    if (declaration.embedded) converted.embedded = embeddedOf(declaration, record, entity.key, context, objects);
+    if (declaration.mapping) {
+      const mapping = MAPPINGS[declaration.mapping](record as never, entity.key);
+      if (mapping) converted.mapping = convertRelationship(mapping, objects);
+    }
     return converted;
   });
   return { records, objects: objects.finish() };
