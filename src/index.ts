@@ -15,7 +15,6 @@ export {
 } from './config/instances';
 export { ConfigurationError } from './config/errors';
 export { LocalDirectoryStagingStore } from './staging/local-directory-store';
-export { ConversionAhead, type ConversionAheadOptions } from './graph/conversion-ahead';
 export type { StagingStore, StagedRun } from './staging/store';
 export { createDuoJ1Workers, sweepDeadRuns, type DuoJ1Workers, type DuoJ1WorkersOptions } from './worker/workers';
 export { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from './worker/runtime';

@@ -20,6 +20,7 @@ import type { DuoPagingAnomaly } from '../src/simulators/duo/server';
 import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/server';
 import type { JupiterOneSimulator } from '../src/simulators/jupiterone/server';
 import { stagingDirectory } from '../src/worker/runtime';
+import { convertedDatasetName } from '../src/graph/converted-part';
 import { computePartialTypes } from '../src/graph/partial-datasets';
 import {
   RESOURCES,
@@ -237,7 +238,10 @@ describe('never finalizing what was not read whole', function () {
     const killedAt = Date.now();
     // While the worker is down, the users' staged parts disappear.
     const [runKey] = await stagedRuns(config);
-    await rm(path.join(runsFolder(config), runKey, 'raw', 'users'), { recursive: true, force: true });
+    await rm(path.join(runsFolder(config), runKey, ...convertedDatasetName('users').split('/')), {
+      recursive: true,
+      force: true,
+    });
     const second = await spawnAnother();
     const result = (await handle.result()) as DuoIngestionResult;
     await second.kill();
@@ -291,14 +295,19 @@ describe('never finalizing what was not read whole', function () {
 
   for (const phase of ['building', 'delivering'] as const) {
     it(`cancelling while ${phase} ends the activity at once: nothing more is built or published`, async () => {
-      // Large enough that building and writing the local output take seconds, far longer than a
-      // cancellation takes to reach an activity (its next heartbeat, within a second).
+      // Large enough that building and writing the local output take far longer than a cancellation
+      // takes to reach the activity.
       const duo = await startDuoSimulator({ users: 30_000, seed: 65 });
       stopAtEnd(() => duo.close());
       const instance = simulatorInstance(duo);
       const config = testConfig([instance]);
       const logged: string[] = [];
-      await startTestWorkers(config, { log: (_level, message) => logged.push(message) });
+      await startTestWorkers(config, {
+        log: (_level, message) => logged.push(message),
+        // Heartbeats reach the server within 0.1 s of an activity's, so a cancellation reaches the
+        // activity that soon: the build of 30,000 users takes several times longer.
+        workerOptions: { maxHeartbeatThrottleInterval: '100 milliseconds' },
+      });
       const client = await testClient();
       const handle = await client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: config.taskQueue,

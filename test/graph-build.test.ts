@@ -14,10 +14,9 @@ import {
   ENTITY_TYPES,
   GRAPH_DATASETS,
   RELATIONSHIP_KINDS,
-  rawDatasetName,
 } from '../src/graph/data-model';
 import { RESOURCE_NAMES, type ResourceName } from '../src/resources/table';
-import { convertedInOrder, openRecordConverter } from '../src/graph/conversion-pool';
+import { convertedDatasetName } from '../src/graph/converted-part';
 import type { FetchOutcomeLike } from '../src/graph/partial-datasets';
 import { graphObjectHash, graphObjectJson, type GraphIndexEntry } from '../src/graph/serialization';
 import {
@@ -29,10 +28,10 @@ import {
 } from '../src/graph/types';
 import { graphObjectSchemaError, isValidEmail } from '../src/graph/validation';
 import { generateTenant, type DuoTenant } from '../src/simulators/duo/tenant-generator';
-import { DatasetWriter } from '../src/staging/dataset-writer';
+import { readDatasetTexts } from '../src/staging/json-lines';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { StagedInputMissingError, type StagedRun } from '../src/staging/store';
-import { stagedGraphTexts } from './harness/staged-graph';
+import { readStagedObjects, stageRecords } from './harness/staging';
 import { tenantRecords } from './harness/tenant-records';
 
 const roots: string[] = [];
@@ -51,16 +50,11 @@ function partFolder(run: StagedRun, dataset: string): string {
   return path.join(runFolders.get(run)!, ...dataset.split('/'));
 }
 
-async function stage(run: StagedRun, resource: ResourceName, records: readonly unknown[]): Promise<void> {
-  // Small parts, so the build reads across part boundaries.
-  const writer = new DatasetWriter(run, rawDatasetName(resource), { recordsPerPart: 97 });
-  for (const record of records) await writer.add(record);
-  await writer.close();
-}
-
 /** Stages a tenant the way the fetch stage does: one dataset per resource, secrets already dropped. */
-async function stageTenant(run: StagedRun, tenant: DuoTenant): Promise<void> {
-  for (const resource of RESOURCE_NAMES) await stage(run, resource, tenantRecords(tenant, resource));
+async function stageTenant(run: StagedRun, tenant: DuoTenant, context: GraphInstanceContext): Promise<void> {
+  // Small pages, so the build reads across part boundaries.
+  for (const resource of RESOURCE_NAMES)
+    await stageRecords(run, resource, tenantRecords(tenant, resource), context, 97);
 }
 
 function allComplete(failed: Partial<Record<ResourceName, string>> = {}): Record<ResourceName, FetchOutcomeLike> {
@@ -79,7 +73,7 @@ interface Graph {
 async function readGraph(run: StagedRun): Promise<Graph> {
   const graph: Graph = { entities: [], relationships: [], mapped: [], datasets: await run.listDatasets('graph') };
   for (const { dataset, kind } of GRAPH_DATASETS) {
-    for await (const object of run.read<Entity | Relationship>(dataset)) {
+    for (const object of await readStagedObjects<Entity | Relationship>(run, dataset)) {
       if (kind === 'entities') graph.entities.push(object as Entity);
       else if (isMappedRelationship(object as Relationship)) graph.mapped.push(object as MappedRelationship);
       else graph.relationships.push(object as DirectRelationship);
@@ -108,7 +102,7 @@ describe('buildGraph on a generated tenant', function () {
 
   before(async () => {
     run = await newRun();
-    await stageTenant(run, tenant);
+    await stageTenant(run, tenant, context);
     summary = await buildGraph(run, allComplete(), context, { recordsPerPart: 113 });
     graph = await readGraph(run);
   });
@@ -311,7 +305,7 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
   it('reports progress per resource, counts what it read, and stops when aborted', async () => {
     const run = await newRun();
     const manyGroups = generateTenant({ users: 60, seed: 5, tokens: 12, groups: 1200 });
-    await stageTenant(run, manyGroups);
+    await stageTenant(run, manyGroups, context);
     const events: string[] = [];
     const summary = await buildGraph(run, allComplete(), context, {
       onProgress: ({ resource, records }) => events.push(`${resource}:${records}`),
@@ -341,43 +335,48 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
     await assert.rejects(stopped, /activity cancelled/);
   });
 
-  it('refuses raw parts that are not what their manifest says: changed, cut short or gone', async () => {
+  it('refuses converted parts that are not what their manifest says: changed, cut short, gone, or converted otherwise', async () => {
     const run = await newRun();
-    await stageTenant(run, tenant);
-    // The users staged as a fetch stages them: parts with their checksums in the manifest.
-    const dataset = rawDatasetName('users');
+    await stageTenant(run, tenant, context);
+    // The users staged as a fetch stages them: two pages, with their checksums in the manifest.
+    const dataset = convertedDatasetName('users');
     await run.removeDataset(dataset);
-    const parts = [
-      await run.writePart(dataset, 0, tenant.users.slice(0, 30)),
-      await run.writePart(dataset, 1, tenant.users.slice(30)),
-    ];
-    await run.commitManifest(dataset, undefined, parts);
+    const parts = await stageRecords(run, 'users', tenant.users, context, 30);
+    assert.ok(parts.length > 1);
     const built = await buildGraph(run, allComplete(), context);
     assert.equal(built.entities[ENTITY_KINDS.user._type], tenant.users.length, 'intact parts build');
 
-    const { bytes } = await run.readPart(dataset, 1);
+    const bytes = await run.readPart(dataset, 1);
     // The same size, another content: only the checksum can tell.
     const changed = Buffer.from(bytes);
     const at = changed.indexOf('"user_id":"') + '"user_id":"'.length;
     changed[at] = changed[at] === 0x41 ? 0x42 : 0x41;
-    await run.writeJsonLinesPart(dataset, 1, changed, parts[1].records);
+    await run.writePart(dataset, 1, changed, parts[1].records);
     await assert.rejects(
       buildGraph(run, allComplete(), context),
       (error: unknown) =>
         error instanceof StagedInputMissingError && /part 1 is not as written: its SHA-256/.test(error.message),
     );
-    await run.writeJsonLinesPart(dataset, 1, bytes.subarray(0, bytes.length - 100), parts[1].records);
+    await run.writePart(dataset, 1, bytes.subarray(0, bytes.length - 100), parts[1].records);
     await assert.rejects(
       buildGraph(run, allComplete(), context),
       /part 1 is not as written: \d+ bytes where its manifest says/,
     );
-    await rm(path.join(partFolder(run, dataset), 'part-000001.ndjson'));
+    await rm(path.join(partFolder(run, dataset), 'part-000001'));
     await assert.rejects(buildGraph(run, allComplete(), context), /part 1 is gone/);
+
+    // Parts converted for another instance setting (here: no account-name tag) are not this build's.
+    await stageRecords(run, 'users', tenant.users, { ...context, tagWithAccountName: false }, 30);
+    await assert.rejects(
+      buildGraph(run, allComplete(), context),
+      (error: unknown) =>
+        error instanceof StagedInputMissingError && /converted with other instance settings/.test(error.message),
+    );
   });
 
   it('a failed users fetch: no user data, the rest delivered, the users types partial', async () => {
     const run = await newRun();
-    await stageTenant(run, tenant);
+    await stageTenant(run, tenant, context);
     // Whatever the failed fetch left behind is not read.
     const summary = await buildGraph(run, allComplete({ users: 'Duo answered 500' }), context);
     const graph = await readGraph(run);
@@ -399,7 +398,7 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
 
   it('a failed account fetch: no account edges, counted as skipped, account types partial', async () => {
     const run = await newRun();
-    await stageTenant(run, tenant);
+    await stageTenant(run, tenant, context);
     const summary = await buildGraph(run, allComplete({ account: 'add "Grant settings"' }), context);
     assert.equal(summary.entities[ENTITY_KINDS.account._type], 0);
     assert.equal(summary.relationships[RELATIONSHIP_KINDS.accountHasUser._type], 0);
@@ -412,11 +411,15 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
 
   it('repeated records (pages overlapping) give one entity and one set of edges', async () => {
     const run = await newRun();
-    await stageTenant(run, {
-      ...tenant,
-      users: [...tenant.users, ...tenant.users.slice(0, 10)],
-      phones: [...tenant.phones, tenant.phones[0]],
-    });
+    await stageTenant(
+      run,
+      {
+        ...tenant,
+        users: [...tenant.users, ...tenant.users.slice(0, 10)],
+        phones: [...tenant.phones, tenant.phones[0]],
+      },
+      context,
+    );
     const summary = await buildGraph(run, allComplete(), context);
     const graph = await readGraph(run);
     const keys = [...graph.entities, ...graph.relationships, ...graph.mapped].map((o) => o._key);
@@ -442,12 +445,16 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
         : u,
     );
     const noId = { ...tenant.groups[0], group_id: undefined };
-    await stageTenant(run, {
-      ...tenant,
-      users,
-      phones: tenant.phones.map((p) => (p === victim ? badPhone : p)),
-      groups: [...tenant.groups, noId as never],
-    });
+    await stageTenant(
+      run,
+      {
+        ...tenant,
+        users,
+        phones: tenant.phones.map((p) => (p === victim ? badPhone : p)),
+        groups: [...tenant.groups, noId as never],
+      },
+      context,
+    );
     const summary = await buildGraph(run, allComplete(), context);
     assert.equal(summary.dropped.count, 2);
     assert.deepEqual(summary.dropped.examples.map((d) => [d.type, d.key]).sort(), [
@@ -474,7 +481,7 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
     const admins = tenant.admins.map((a, i) => (i === 0 ? { ...a, email: 'admin at example dot com' } : a));
     // Beyond the latest time the Device schema accepts for lastSeenOn.
     const phones = tenant.phones.map((p, i) => (i === 0 ? { ...p, last_seen: '+010000-01-01T00:00:00' } : p));
-    await stageTenant(run, { ...tenant, admins, phones });
+    await stageTenant(run, { ...tenant, admins, phones }, context);
     const summary = await buildGraph(run, allComplete(), context);
     const graph = await readGraph(run);
     const admin = graph.entities.find((e) => e._key === ENTITY_KEYS.admin(tenant.admins[0].admin_id))!;
@@ -489,41 +496,23 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
   });
 });
 
-describe('buildGraph converting on worker threads', function () {
+describe('buildGraph staged output', function () {
   this.timeout(60_000);
 
   after(async () => {
     for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
   });
 
-  it('stages exactly what converting inline stages: objects, order, index and summary', async () => {
-    // Users with duplicates, invalid values, U2F tokens and missing ends (the generator's awkward cases).
-    const tenant = generateTenant({ users: 900, seed: 23, tokens: 60 });
-    const context: GraphInstanceContext = { siteId: tenant.siteId, apiHostname: tenant.apiHostname };
-    const inline = await newRun();
-    const threaded = await newRun();
-    await stageTenant(inline, tenant);
-    await stageTenant(threaded, tenant);
-    const inlineSummary = await buildGraph(inline, allComplete(), context, { conversionThreads: 0 });
-    const threadedSummary = await buildGraph(threaded, allComplete(), context, { conversionThreads: 2 });
-    assert.deepEqual(threadedSummary, inlineSummary);
-    assert.ok(inlineSummary.entities.duo_user > 800);
-    const expected = await stagedGraphTexts(inline);
-    const actual = await stagedGraphTexts(threaded);
-    assert.deepEqual([...actual.keys()], [...expected.keys()]);
-    for (const [name, text] of expected) assert.equal(actual.get(name), text, `${name} is the same`);
-  });
-
   it('indexes every staged object by its key, content hash and ends, line for line', async () => {
     const tenant = generateTenant({ users: 120, seed: 29 });
+    const context: GraphInstanceContext = { siteId: tenant.siteId, apiHostname: tenant.apiHostname };
     const run = await newRun();
-    await stageTenant(run, tenant);
-    await buildGraph(run, allComplete(), { siteId: tenant.siteId, apiHostname: tenant.apiHostname });
+    await stageTenant(run, tenant, context);
+    await buildGraph(run, allComplete(), context);
     for (const { dataset, indexDataset, kind } of GRAPH_DATASETS) {
       const objects: string[] = [];
-      for await (const batch of run.readJsonTextBatches(dataset)) objects.push(...batch);
-      const entries: GraphIndexEntry[] = [];
-      for await (const entry of run.read<GraphIndexEntry>(indexDataset)) entries.push(entry);
+      for await (const batch of readDatasetTexts(run, dataset)) objects.push(...batch);
+      const entries = await readStagedObjects<GraphIndexEntry>(run, indexDataset);
       assert.equal(entries.length, objects.length, indexDataset);
       objects.forEach((text, index) => {
         const graphObject = JSON.parse(text) as Entity & DirectRelationship;
@@ -535,33 +524,5 @@ describe('buildGraph converting on worker threads', function () {
         assert.deepEqual(entries[index], expectedEntry);
       });
     }
-  });
-
-  it('fails the build with the thread’s error, and keeps results in order whatever finishes first', async () => {
-    const converter = openRecordConverter({ siteId: 'x', apiHostname: 'api-x.duosecurity.com' }, 1);
-    try {
-      await assert.rejects(
-        converter.convert('users', Buffer.from('{"user_id": "DU1", "username": "ada"\n{}\n')),
-        /Converting staged records failed: SyntaxError/,
-      );
-      const batch = await converter.convert('groups', Buffer.from('{"group_id":"DG1","name":"Admins"}\n'));
-      assert.equal(batch.records.length, 1, 'the thread goes on after a failed batch');
-    } finally {
-      await converter.close();
-    }
-    const delays = [30, 0, 10, 0];
-    const order: number[] = [];
-    async function* jobs() {
-      for (let index = 0; index < delays.length; index += 1) yield index;
-    }
-    for await (const [job, result] of convertedInOrder(
-      jobs(),
-      (job) => new Promise<string>((resolve) => setTimeout(() => resolve(`result ${job}`), delays[job])),
-      3,
-    )) {
-      assert.equal(result, `result ${job}`);
-      order.push(job);
-    }
-    assert.deepEqual(order, [0, 1, 2, 3]);
   });
 });

@@ -313,17 +313,12 @@ describe('local graph directory', () => {
     // Staged as the build stages them: canonical texts, and their index entries beside them, in
     // parts of other sizes (the reader must line them up whatever the batches).
     const stage = async (kind: 'entities' | 'relationships', type: string, objects: readonly object[]) => {
-      const texts = new DatasetWriter<object>(run, `graph/${kind}/${type}`, {
-        recordsPerPart: 300,
-        serialize: (o) => stagedGraphObject(o as Entity).text,
-      });
-      const index = new DatasetWriter<object>(run, `graph-index/${kind}/${type}`, {
-        recordsPerPart: 7,
-        serialize: (o) => stagedGraphObject(o as Entity).indexEntry,
-      });
+      const texts = new DatasetWriter(run, `graph/${kind}/${type}`, { recordsPerPart: 300 });
+      const index = new DatasetWriter(run, `graph-index/${kind}/${type}`, { recordsPerPart: 7 });
       for (const graphObject of objects) {
-        await texts.add(graphObject);
-        await index.add(graphObject);
+        const staged = stagedGraphObject(graphObject as Entity);
+        await texts.addText(staged.text);
+        await index.addText(staged.indexEntry);
       }
       await texts.close();
       await index.close();
@@ -357,7 +352,7 @@ describe('local graph directory', () => {
 
     // A staged type no step declares would be lost silently: refused.
     const undeclared = new DatasetWriter(run, 'graph/entities/duo_phone');
-    await undeclared.add({ _key: 'DPXXXXXXXXXX', _type: 'duo_phone', _class: ['Device'] });
+    await undeclared.addText(JSON.stringify({ _key: 'DPXXXXXXXXXX', _type: 'duo_phone', _class: ['Device'] }));
     await undeclared.close();
     await assert.rejects(
       writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [] }),
@@ -367,10 +362,8 @@ describe('local graph directory', () => {
     // An index that does not match its objects (one entry short) is a broken input, not a guess.
     const users = graph.entities.duo_user;
     await run.removeDataset('graph-index/entities/duo_user');
-    const shortIndex = new DatasetWriter<object>(run, 'graph-index/entities/duo_user', {
-      serialize: (o) => stagedGraphObject(o as Entity).indexEntry,
-    });
-    for (const user of users.slice(1)) await shortIndex.add(user);
+    const shortIndex = new DatasetWriter(run, 'graph-index/entities/duo_user');
+    for (const user of users.slice(1)) await shortIndex.addText(stagedGraphObject(user).indexEntry);
     await shortIndex.close();
     await assert.rejects(
       writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [] }),

@@ -4,15 +4,23 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatasetWriter } from '../src/staging/dataset-writer';
+import { readDatasetTexts } from '../src/staging/json-lines';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { PartLog } from '../src/staging/part-log';
-import { StagedInputMissingError, type StagedRun } from '../src/staging/store';
+import { StagedInputMissingError, partChecksum, type PartInfo, type StagedRun } from '../src/staging/store';
+import { jsonLinesOf, readStagedObjects } from './harness/staging';
 
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
+/** Writes records as one NDJSON part, with its checksum, as a writer that will verify them does. */
+function writeRecords(run: StagedRun, dataset: string, index: number, records: unknown[]): Promise<PartInfo> {
+  const bytes = jsonLinesOf(records);
+  return run.writePart(dataset, index, bytes, records.length, partChecksum(bytes));
 }
+
+/** Where the local store keeps a run. */
+function runFolder(run: StagedRun): string {
+  return path.join(roots.get(run)!, 'runs', encodeURIComponent(run.key));
+}
+const roots = new Map<StagedRun, string>();
 
 function newRoot(): string {
   return mkdtempSync(path.join(tmpdir(), 'duo-j1-staging-'));
@@ -30,16 +38,18 @@ describe('local staging store', () => {
   });
 
   it('writes parts atomically: rewriting a part replaces it, and the manifest lists exactly the parts', async () => {
-    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const root = newRoot();
+    const store = await LocalDirectoryStagingStore.open(root);
     const run = store.openRun('default~wf~run-1~1');
-    await run.writePart('raw/users', 0, [{ id: 1 }, { id: 2 }]);
-    await run.writePart('raw/users', 1, [{ id: 3 }]);
+    roots.set(run, root);
+    const first = await writeRecords(run, 'raw/users', 0, [{ id: 1 }, { id: 2 }]);
+    await writeRecords(run, 'raw/users', 1, [{ id: 3 }]);
     // A retried attempt writes part 1 again, with the same content: no duplicate.
-    await run.writePart('raw/users', 1, [{ id: 3 }]);
-    // A stale part from an earlier, longer attempt beyond the contiguous range is dropped at commit.
-    await run.writePart('raw/users', 5, [{ id: 99 }]);
+    const second = await writeRecords(run, 'raw/users', 1, [{ id: 3 }]);
+    // A stale part from an earlier, longer attempt beyond the parts committed is dropped at commit.
+    await writeRecords(run, 'raw/users', 5, [{ id: 99 }]);
     assert.equal(await run.readManifest('raw/users'), undefined, 'no manifest before commit: incomplete');
-    const manifest = await run.commitManifest('raw/users', { totalObjects: 3 });
+    const manifest = await run.commitManifest('raw/users', [first, second], { totalObjects: 3 });
     assert.deepEqual(
       manifest.parts.map((p) => [p.index, p.records]),
       [
@@ -49,26 +59,39 @@ describe('local staging store', () => {
     );
     assert.equal(manifest.records, 3);
     assert.deepEqual(manifest.meta, { totalObjects: 3 });
-    assert.deepEqual(await collect(run.read('raw/users')), [{ id: 1 }, { id: 2 }, { id: 3 }]);
+    assert.ok(
+      manifest.parts.every((part) => /^[0-9a-f]{64}$/.test(part.sha256 ?? '')),
+      'checksums kept',
+    );
+    assert.deepEqual(await readStagedObjects(run, 'raw/users'), [{ id: 1 }, { id: 2 }, { id: 3 }]);
     assert.deepEqual(await run.listDatasets('raw'), ['raw/users']);
+    assert.deepEqual(readdirSync(path.join(runFolder(run), 'raw', 'users')).sort(), [
+      'manifest.json',
+      'part-000000',
+      'part-000001',
+    ]);
   });
 
   it('commits the parts a writer reports without reading them, refusing a part changed since', async () => {
     const store = await LocalDirectoryStagingStore.open(newRoot());
     const run = store.openRun('default~wf~run-2~1');
     const written = [
-      await run.writeJsonLinesPart('graph/entities/duo_user', 0, Buffer.from('{"a":1}\n{"a":2}\n'), 2),
-      await run.writeJsonLinesPart('graph/entities/duo_user', 1, Buffer.from('{"a":3}\n'), 1),
+      await run.writePart('graph/entities/duo_user', 0, Buffer.from('{"a":1}\n{"a":2}\n'), 2),
+      await run.writePart('graph/entities/duo_user', 1, Buffer.from('{"a":3}\n'), 1),
     ];
-    await run.writePart('graph/entities/duo_user', 4, [{ stale: true }]);
-    const manifest = await run.commitManifest('graph/entities/duo_user', undefined, written);
+    await writeRecords(run, 'graph/entities/duo_user', 4, [{ stale: true }]);
+    const manifest = await run.commitManifest('graph/entities/duo_user', written);
     assert.deepEqual(manifest.parts, written);
-    assert.deepEqual(await collect(run.read('graph/entities/duo_user')), [{ a: 1 }, { a: 2 }, { a: 3 }]);
-    assert.deepEqual(await run.listParts('graph/entities/duo_user'), written, 'the stale part is removed');
-
-    await run.writePart('graph/entities/duo_user', 1, [{ a: 3 }, { a: 4 }]);
+    assert.deepEqual(await readStagedObjects(run, 'graph/entities/duo_user'), [{ a: 1 }, { a: 2 }, { a: 3 }]);
     await assert.rejects(
-      run.commitManifest('graph/entities/duo_user', undefined, written),
+      run.readPart('graph/entities/duo_user', 4),
+      StagedInputMissingError,
+      'the stale part is removed',
+    );
+
+    await writeRecords(run, 'graph/entities/duo_user', 1, [{ a: 3 }, { a: 4 }]);
+    await assert.rejects(
+      run.commitManifest('graph/entities/duo_user', written),
       /Part 1 of staged dataset "graph\/entities\/duo_user" is not what was written/,
     );
   });
@@ -77,8 +100,8 @@ describe('local staging store', () => {
     const root = newRoot();
     const store = await LocalDirectoryStagingStore.open(root);
     const run = store.openRun('i~w~r~1');
-    await run.writePart('graph/entities/duo_user', 0, [{ _key: 'duo-user:1' }]);
-    await run.commitManifest('graph/entities/duo_user');
+    const part = await writeRecords(run, 'graph/entities/duo_user', 0, [{ _key: 'duo-user:1' }]);
+    await run.commitManifest('graph/entities/duo_user', [part]);
     const folder = path.join(root, 'runs', encodeURIComponent('i~w~r~1'), 'graph', 'entities', 'duo_user');
     for (const name of readdirSync(folder)) {
       assert.equal(statSync(path.join(folder, name)).mode & 0o777, 0o600, name);
@@ -87,36 +110,39 @@ describe('local staging store', () => {
     assert.equal(statSync(folder).mode & 0o777, 0o700);
   });
 
-  it('streams a large part record by record, across read-buffer boundaries, unicode intact', async () => {
+  it('writes records in parts of the size asked for, and reads them back line for line, unicode intact', async () => {
     const store = await LocalDirectoryStagingStore.open(newRoot());
     const run = store.openRun('big');
-    const writer = new DatasetWriter(run, 'raw/phones', { recordsPerPart: 40_000 });
-    for (let i = 0; i < 100_000; i += 1) await writer.add({ i, name: `Téléphone ${i} 📱`, pad: 'x'.repeat(i % 50) });
+    const writer = new DatasetWriter(run, 'graph/entities/duo_phone', { recordsPerPart: 40_000 });
+    const source = Buffer.from('{"i":-1}{"from":"bytes"}');
+    for (let i = 0; i < 100_000; i += 1) {
+      if (i === 5) await writer.addBytes(source, 8, source.length);
+      else await writer.addText(JSON.stringify({ i, name: `Téléphone ${i} 📱`, pad: 'x'.repeat(i % 50) }));
+    }
     const manifest = await writer.close();
     assert.equal(manifest.parts.length, 3);
-    assert.ok(manifest.bytes > 4 * 1024 * 1024, 'parts are larger than the 1 MiB read buffer');
-    let expected = 0;
-    for await (const record of run.read<{ i: number; name: string }>('raw/phones')) {
-      assert.equal(record.i, expected);
-      if (expected === 77_777) assert.equal(record.name, 'Téléphone 77777 📱');
-      expected += 1;
+    assert.deepEqual(
+      manifest.parts.map((part) => part.records),
+      [40_000, 40_000, 20_000],
+    );
+    let read = 0;
+    for await (const texts of readDatasetTexts(run, 'graph/entities/duo_phone')) {
+      for (const text of texts) {
+        const record = JSON.parse(text) as { i: number; name: string; from?: string };
+        if (read === 5) assert.deepEqual(record, { from: 'bytes' });
+        else assert.equal(record.i, read);
+        if (read === 77_777) assert.equal(record.name, 'Téléphone 77777 📱');
+        read += 1;
+      }
     }
-    assert.equal(expected, 100_000);
+    assert.equal(read, 100_000);
   });
 
-  it('reads a part with a version that changes whenever the part is written again, even with the same bytes', async () => {
+  it('reads a part as its bytes, and a part that is gone as missing staged input', async () => {
     const store = await LocalDirectoryStagingStore.open(newRoot());
-    const run = store.openRun('default~wf~run-versions~1');
-    await run.writePart('raw/users', 0, [{ id: 1 }, { id: 'é' }]);
-    const first = await run.readPart('raw/users', 0);
-    assert.equal(first.bytes.toString('utf8'), '{"id":1}\n{"id":"é"}\n');
-    assert.equal(await run.partVersion('raw/users', 0), first.version);
-    assert.equal((await run.readPart('raw/users', 0)).version, first.version, 'reading does not change it');
-    await run.writePart('raw/users', 0, [{ id: 1 }, { id: 'é' }]);
-    const second = await run.readPart('raw/users', 0);
-    assert.deepEqual(second.bytes, first.bytes);
-    assert.notEqual(second.version, first.version, 'written again: a new version');
-    assert.equal(await run.partVersion('raw/users', 1), undefined);
+    const run = store.openRun('default~wf~run-parts~1');
+    await writeRecords(run, 'raw/users', 0, [{ id: 1 }, { id: 'é' }]);
+    assert.equal((await run.readPart('raw/users', 0)).toString('utf8'), '{"id":1}\n{"id":"é"}\n');
     await assert.rejects(run.readPart('raw/users', 1), StagedInputMissingError);
   });
 
@@ -140,11 +166,11 @@ describe('local staging store', () => {
   it('reports missing staged input with a typed error', async () => {
     const store = await LocalDirectoryStagingStore.open(newRoot());
     const run = store.openRun('gone');
-    await assert.rejects(collect(run.read('raw/users')), StagedInputMissingError);
-    await run.writePart('raw/users', 0, [{ id: 1 }]);
-    await run.commitManifest('raw/users');
+    await assert.rejects(readStagedObjects(run, 'raw/users'), StagedInputMissingError);
+    const part = await writeRecords(run, 'raw/users', 0, [{ id: 1 }]);
+    await run.commitManifest('raw/users', [part]);
     await run.remove();
-    await assert.rejects(collect(run.read('raw/users')), (error: unknown) => {
+    await assert.rejects(readStagedObjects(run, 'raw/users'), (error: unknown) => {
       assert.ok(error instanceof StagedInputMissingError);
       assert.match(error.message, /raw\/users.*gone.*no manifest/);
       return true;
@@ -155,7 +181,7 @@ describe('local staging store', () => {
     const root = newRoot();
     const store = await LocalDirectoryStagingStore.open(root);
     for (const key of ['a~w1~r1~1', 'b~w2~r2~1', 'c~w3~r3~1']) {
-      await store.openRun(key).writePart('raw/users', 0, [{ key }]);
+      await writeRecords(store.openRun(key), 'raw/users', 0, [{ key }]);
     }
     const removed = await store.sweep(async (key) => key.startsWith('b~'));
     assert.deepEqual(removed.sort(), ['a~w1~r1~1', 'c~w3~r3~1']);
@@ -165,30 +191,33 @@ describe('local staging store', () => {
   it('rejects dataset names that would escape the run folder', async () => {
     const store = await LocalDirectoryStagingStore.open(newRoot());
     const run = store.openRun('x');
-    await assert.rejects(run.writePart('../outside', 0, []), /Invalid staging dataset name/);
-    await assert.rejects(run.writePart('raw/../../x', 0, []), /Invalid staging dataset name/);
+    await assert.rejects(writeRecords(run, '../outside', 0, []), /Invalid staging dataset name/);
+    await assert.rejects(writeRecords(run, 'raw/../../x', 0, []), /Invalid staging dataset name/);
   });
 
   it('ignores leftover temporary files of a crashed write', async () => {
     const root = newRoot();
     const store = await LocalDirectoryStagingStore.open(root);
     const run = store.openRun('crash');
-    await run.writePart('raw/users', 0, [{ id: 1 }]);
+    const part = await writeRecords(run, 'raw/users', 0, [{ id: 1 }]);
     const folder = path.join(root, 'runs', 'crash', 'raw', 'users');
-    await writeFile(path.join(folder, 'part-000001.ndjson.tmp-dead'), '{"id": 2}\n{"id"');
-    const manifest = await run.commitManifest('raw/users');
+    await writeFile(path.join(folder, 'part-000001.tmp-dead'), '{"id": 2}\n{"id"');
+    const manifest = await run.commitManifest('raw/users', [part]);
     assert.equal(manifest.records, 1);
-    assert.deepEqual(await collect(run.read('raw/users')), [{ id: 1 }]);
+    assert.deepEqual(await readStagedObjects(run, 'raw/users'), [{ id: 1 }]);
     await rm(folder, { recursive: true });
     assert.deepEqual(await readdir(path.join(root, 'runs', 'crash', 'raw')), []);
   });
 });
 
 describe('part log of a dataset staged page by page', () => {
+  /** How the parts are made (a conversion key, for the fetch). */
+  const MADE_WITH = 'converted for the test instance';
+
   /** Stages `count` parts of two records each as a fetch does, logging each. */
   async function stageLogged(run: StagedRun, log: PartLog, count: number): Promise<void> {
     for (let index = 0; index < count; index++) {
-      const part = await run.writePart('raw/users', index, [{ id: index * 2 }, { id: index * 2 + 1 }]);
+      const part = await writeRecords(run, 'raw/users', index, [{ id: index * 2 }, { id: index * 2 + 1 }]);
       await log.add({
         ...part,
         sha256: part.sha256!,
@@ -202,9 +231,9 @@ describe('part log of a dataset staged page by page', () => {
   it('keeps every part still as written and resumes right after the last one, whatever the heartbeat said', async () => {
     const root = newRoot();
     const run = (await LocalDirectoryStagingStore.open(root)).openRun('log-1');
-    await stageLogged(run, new PartLog(run, 'raw/users'), 4);
+    await stageLogged(run, new PartLog(run, 'raw/users', MADE_WITH), 4);
     // Temporal last heard of two parts; the disk holds four, intact.
-    const start = await new PartLog(run, 'raw/users').resumePoint({ partsWritten: 2, records: 4 });
+    const start = await new PartLog(run, 'raw/users', MADE_WITH).resumePoint({ partsWritten: 2, records: 4 });
     assert.deepEqual(
       start.parts.map((p) => p.index),
       [0, 1, 2, 3],
@@ -217,10 +246,10 @@ describe('part log of a dataset staged page by page', () => {
   it('reads again from the first part that is changed or gone, and everything after it', async () => {
     const root = newRoot();
     const run = (await LocalDirectoryStagingStore.open(root)).openRun('log-2');
-    await stageLogged(run, new PartLog(run, 'raw/users'), 4);
+    await stageLogged(run, new PartLog(run, 'raw/users', MADE_WITH), 4);
     // Part 2 replaced by one of the same size and other content.
-    await run.writeJsonLinesPart('raw/users', 2, Buffer.from('{"id":9}\n{"id":8}\n'), 2);
-    const start = await new PartLog(run, 'raw/users').resumePoint(undefined);
+    await run.writePart('raw/users', 2, Buffer.from('{"id":9}\n{"id":8}\n'), 2);
+    const start = await new PartLog(run, 'raw/users', MADE_WITH).resumePoint(undefined);
     assert.deepEqual(
       start.parts.map((p) => p.index),
       [0, 1],
@@ -229,8 +258,8 @@ describe('part log of a dataset staged page by page', () => {
     assert.equal(start.records, 4);
     assert.equal(start.discarded, 2);
 
-    await rm(path.join(root, 'runs', 'log-2', 'raw', 'users', 'part-000000.ndjson'));
-    const fromScratch = await new PartLog(run, 'raw/users').resumePoint(undefined);
+    await rm(path.join(root, 'runs', 'log-2', 'raw', 'users', 'part-000000'));
+    const fromScratch = await new PartLog(run, 'raw/users', MADE_WITH).resumePoint(undefined);
     assert.deepEqual(fromScratch.parts, []);
     assert.equal(fromScratch.nextOffset, 0);
   });
@@ -238,13 +267,13 @@ describe('part log of a dataset staged page by page', () => {
   it('starts from scratch when the whole dataset is gone, or when the log disagrees with Temporal', async () => {
     const root = newRoot();
     const run = (await LocalDirectoryStagingStore.open(root)).openRun('log-3');
-    await stageLogged(run, new PartLog(run, 'raw/users'), 3);
-    const disagreeing = await new PartLog(run, 'raw/users').resumePoint({ partsWritten: 2, records: 5 });
+    await stageLogged(run, new PartLog(run, 'raw/users', MADE_WITH), 3);
+    const disagreeing = await new PartLog(run, 'raw/users', MADE_WITH).resumePoint({ partsWritten: 2, records: 5 });
     assert.deepEqual(disagreeing.parts, [], 'a log that does not add up to what Temporal recorded is not trusted');
 
-    await stageLogged(run, new PartLog(run, 'raw/users'), 3);
+    await stageLogged(run, new PartLog(run, 'raw/users', MADE_WITH), 3);
     await run.removeDataset('raw/users');
-    const gone = await new PartLog(run, 'raw/users').resumePoint({ partsWritten: 3, records: 6 });
+    const gone = await new PartLog(run, 'raw/users', MADE_WITH).resumePoint({ partsWritten: 3, records: 6 });
     assert.deepEqual(gone.parts, []);
     assert.equal(gone.nextOffset, 0);
   });
@@ -252,13 +281,22 @@ describe('part log of a dataset staged page by page', () => {
   it('commits a manifest of exactly the logged parts, with their checksums', async () => {
     const root = newRoot();
     const run = (await LocalDirectoryStagingStore.open(root)).openRun('log-4');
-    const log = new PartLog(run, 'raw/users');
+    const log = new PartLog(run, 'raw/users', MADE_WITH);
     await stageLogged(run, log, 2);
     // A part left by a longer, earlier attempt is not part of the dataset.
-    await run.writePart('raw/users', 2, [{ id: 99 }]);
-    const manifest = await run.commitManifest('raw/users', undefined, log.logged);
+    await writeRecords(run, 'raw/users', 2, [{ id: 99 }]);
+    const manifest = await run.commitManifest('raw/users', log.logged);
     assert.equal(manifest.parts.length, 2);
     assert.ok(manifest.parts.every((part) => /^[0-9a-f]{64}$/.test(part.sha256 ?? '')));
-    assert.deepEqual(await collect(run.read('raw/users')), [{ id: 0 }, { id: 1 }, { id: 2 }, { id: 3 }]);
+    assert.deepEqual(await readStagedObjects(run, 'raw/users'), [{ id: 0 }, { id: 1 }, { id: 2 }, { id: 3 }]);
+  });
+
+  it('keeps nothing made otherwise than the writer makes its parts now', async () => {
+    const root = newRoot();
+    const run = (await LocalDirectoryStagingStore.open(root)).openRun('log-5');
+    await stageLogged(run, new PartLog(run, 'raw/users', MADE_WITH), 3);
+    const start = await new PartLog(run, 'raw/users', 'converted with other instance settings').resumePoint(undefined);
+    assert.deepEqual(start.parts, []);
+    assert.equal(start.nextOffset, 0);
   });
 });

@@ -11,6 +11,7 @@ import { syncJobChangeCounts, type SyncJobChangeCounts, type UploadProgress } fr
 import { formatChangeReport } from '../output/change-report';
 import { writeLocalGraphFromStagedRun } from '../output/staged-graph';
 import type { GraphStep } from '../output/graph-files';
+import { readDatasetLines } from '../staging/json-lines';
 import { StagedInputMissingError, type StagedRun } from '../staging/store';
 import type { LocalDeliveryReport, PartialType } from '../workflows/contract';
 import { jupiterOneClientFor } from './clients';
@@ -80,7 +81,7 @@ async function* stagedLinesOf(
 ): AsyncIterable<Uint8Array[]> {
   for (const dataset of datasets) {
     linesRead.set(dataset, 0);
-    for await (const lines of run.readJsonLineBatches(dataset)) {
+    for await (const lines of readDatasetLines(run, dataset)) {
       linesRead.set(dataset, linesRead.get(dataset)! + lines.length);
       yield lines;
     }

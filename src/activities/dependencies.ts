@@ -1,5 +1,4 @@
 import type { AppConfig, InstanceConfig } from '../config/instances';
-import type { ConversionAhead } from '../graph/conversion-ahead';
 import type { StagingStore } from '../staging/store';
 import { UnknownInstanceError } from './failures';
 
@@ -20,11 +19,6 @@ export interface ActivityDependencies {
   duoClientOptions?: Record<string, unknown>;
   /** Options passed to every JupiterOne client (retry schedule, poll interval, batch size, ...). */
   jupiterOneClientOptions?: Record<string, unknown>;
-  /**
-   * Converts staged parts of large resources while the fetches run (src/graph/conversion-ahead.ts);
-   * without it the build converts every part itself. One per worker process.
-   */
-  conversionAhead?: ConversionAhead;
 }
 
 export function findInstanceOrFail(deps: ActivityDependencies, instanceId: string): InstanceConfig {

@@ -1,6 +1,7 @@
 /**
- * Fetch activities: one Duo resource each. Page → stage → log the part → heartbeat (and, for large
- * resources, offer the staged part for conversion ahead of the build).
+ * Fetch activities: one Duo resource each. Page → convert (page-conversion.ts: inline, or on a
+ * thread from the answer's bytes) → stage the converted part → log it → heartbeat, while the next
+ * page is already on its way.
  *
  * A resource is complete only when Duo ended the list the way Duo ends one and the records add up
  * to its `total_objects` (DuoClient.pages throws otherwise, and the resource fails for good: its
@@ -10,13 +11,14 @@
  * records travel through Temporal.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
-import { listEndpointOf } from '../resources/table';
 import { DuoPermissionError } from '../duo/errors';
+import { CONVERSION_KEY_META, conversionKey, convertedDatasetName } from '../graph/converted-part';
 import { graphInstanceContext } from '../graph/converters';
-import { rawDatasetName } from '../graph/data-model';
+import type { PageConversion } from '../graph/page-conversion';
 import { JupiterOneError } from '../jupiterone/errors';
+import { RESOURCE_TABLE, listEndpointOf, type DuoListEndpoint, type ResourceName } from '../resources/table';
 import { PartLog } from '../staging/part-log';
-import type { ResourceName } from '../workflows/contract';
+import { mapInOrder } from '../util/in-order';
 import { duoClientFor, jupiterOneClientFor } from './clients';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
@@ -53,7 +55,10 @@ export interface ValidationSummary {
   jobId?: string;
 }
 
-export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities) {
+/** Pages of one resource being converted while the next is read (each holds its answer's bytes). */
+const PAGES_CONVERTING = 2;
+
+export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities, conversion: PageConversion) {
   return {
     /**
      * Checks what can be checked before fetching, JupiterOne first: the instance exists, its
@@ -68,11 +73,12 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
 
     async fetchResource(input: { instanceId: string; runKey: string; resource: ResourceName }): Promise<FetchSummary> {
       return classified(() =>
-        runs.run(input.runKey, cancellationSignal(), (signal) =>
-          input.resource === 'account'
-            ? withPeriodicHeartbeat({ resource: 'account' }, () => fetchAccount(input, signal))
-            : fetchList({ ...input, resource: input.resource }, signal),
-        ),
+        runs.run(input.runKey, cancellationSignal(), (signal) => {
+          const endpoint = listEndpointOf(input.resource);
+          return endpoint
+            ? fetchList(input, endpoint, signal)
+            : withPeriodicHeartbeat({ resource: input.resource }, () => fetchObjects(input, signal));
+        }),
       );
     },
   };
@@ -112,53 +118,53 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     return { target, missingGrants: [], ...withJob };
   }
 
-  /** The account's settings (and counts, when granted): one object endpoint each, one record. */
-  async function fetchAccount(input: { instanceId: string; runKey: string }, signal: AbortSignal) {
+  /**
+   * A resource made of object endpoints (the account): one record of their answers, keyed by
+   * endpoint name. An endpoint the row marks optional is left out when its grant is missing.
+   */
+  async function fetchObjects(
+    input: { instanceId: string; runKey: string; resource: ResourceName },
+    signal: AbortSignal,
+  ) {
     const instance = findInstanceOrFail(deps, input.instanceId);
     const client = duoClientFor(deps, instance);
     const run = deps.staging.openRun(input.runKey);
-    const dataset = rawDatasetName('account');
-    let settings: unknown;
-    try {
-      settings = await client.getObject('settings', { signal });
-    } catch (error) {
-      // Missing "Grant settings" fails this fetch for good: the graph will have no account,
-      // and parts converted ahead are converted without one.
-      if (error instanceof DuoPermissionError) deps.conversionAhead?.accountSettled(run.key);
-      throw error;
+    const context = graphInstanceContext(instance);
+    const declaration = RESOURCE_TABLE[input.resource];
+    const dataset = convertedDatasetName(input.resource);
+    const record: Record<string, unknown> = {};
+    for (const endpoint of declaration.endpoints) {
+      if (endpoint.paged) throw new Error(`Resource "${input.resource}" mixes a list endpoint with object endpoints`);
+      try {
+        record[endpoint.name] = await client.getObject(endpoint.name, { signal });
+      } catch (error) {
+        const leftOut = declaration.optional?.[endpoint.name];
+        if (!(error instanceof DuoPermissionError) || leftOut === undefined) throw error;
+        deps.log?.('warn', `The ${input.resource}'s ${leftOut} are left out: the Admin API application lacks a grant`, {
+          grant: error.grant,
+        });
+      }
     }
-    let infoSummary: unknown;
-    try {
-      infoSummary = await client.getObject('infoSummary', { signal });
-    } catch (error) {
-      // The counts are a nice-to-have: without "Grant read information" the account
-      // entity is still complete in every property JupiterOne keys on.
-      if (!(error instanceof DuoPermissionError)) throw error;
-      deps.log?.('warn', 'Account counts left out: the Admin API application lacks a grant', {
-        grant: error.grant,
-      });
-    }
-    const part = await run.writePart(dataset, 0, [
-      infoSummary === undefined ? { settings } : { settings, infoSummary },
-    ]);
-    await run.commitManifest(dataset, undefined, [part]);
-    deps.conversionAhead?.accountSettled(run.key);
-    return { resource: 'account' as const, records: 1, pages: 1, dataset, partsKept: 0 };
+    const converted = await conversion.convert(input.resource, { records: [record] }, context);
+    const part = await run.writePart(dataset, 0, converted.bytes, converted.records, converted.sha256);
+    await run.commitManifest(dataset, [part], { [CONVERSION_KEY_META]: conversionKey(context) });
+    return { resource: input.resource, records: 1, pages: 1, dataset, partsKept: 0 };
   }
 
   /** A list resource, page by page, resuming after the parts an earlier attempt left intact. */
   async function fetchList(
-    input: { instanceId: string; runKey: string; resource: Exclude<ResourceName, 'account'> },
+    input: { instanceId: string; runKey: string; resource: ResourceName },
+    endpoint: DuoListEndpoint,
     signal: AbortSignal,
   ): Promise<FetchSummary> {
     const instance = findInstanceOrFail(deps, input.instanceId);
     const client = duoClientFor(deps, instance);
     const run = deps.staging.openRun(input.runKey);
-    const dataset = rawDatasetName(input.resource);
-    const endpoint = listEndpointOf(input.resource);
-    if (!endpoint) throw new Error(`Resource "${input.resource}" has no list endpoint to page through`);
+    const context = graphInstanceContext(instance);
+    const madeWith = conversionKey(context);
+    const dataset = convertedDatasetName(input.resource);
 
-    const log = new PartLog(run, dataset);
+    const log = new PartLog(run, dataset, madeWith);
     const recorded = activityInfo().heartbeatDetails as FetchHeartbeat | undefined;
     // A first attempt starts clean; a retry keeps what the attempts before it staged intact.
     if (activityInfo().attempt === 1) await run.removeDataset(dataset);
@@ -188,31 +194,39 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
           recordsBeforeStart: start.records,
           signal,
         });
-        for await (const page of readingAhead(pages)) {
-          const part = await run.writePart(dataset, progress.partsWritten, page.records);
+        // Each page is converted from what the client holds of it while the next ones are read;
+        // the parts are staged and logged in page order.
+        for await (const [page, converted] of mapInOrder(
+          readingAhead(pages),
+          (page) => conversion.convert(input.resource, page, context),
+          PAGES_CONVERTING,
+        )) {
+          const part = await run.writePart(
+            dataset,
+            progress.partsWritten,
+            converted.bytes,
+            converted.records,
+            converted.sha256,
+          );
           await log.add({
             ...part,
-            sha256: part.sha256!,
+            sha256: converted.sha256,
             offset: page.offset,
             ...(page.nextOffset !== undefined ? { nextOffset: page.nextOffset } : {}),
             ...(page.totalObjects !== undefined ? { totalObjects: page.totalObjects } : {}),
           });
-          progress.records += page.records.length;
+          progress.records += converted.records;
           progress.partsWritten += 1;
           progress.nextOffset = page.nextOffset ?? -1;
           if (page.totalObjects !== undefined) progress.totalObjects = page.totalObjects;
-          if (deps.conversionAhead?.wants(progress.totalObjects ?? progress.records)) {
-            deps.conversionAhead.offer(run, input.resource, part.index, graphInstanceContext(instance));
-          }
           heartbeat({ ...progress });
         }
       },
     );
-    const manifest = await run.commitManifest(
-      dataset,
-      progress.totalObjects !== undefined ? { totalObjects: progress.totalObjects } : undefined,
-      log.logged,
-    );
+    const manifest = await run.commitManifest(dataset, log.logged, {
+      [CONVERSION_KEY_META]: madeWith,
+      ...(progress.totalObjects !== undefined ? { totalObjects: progress.totalObjects } : {}),
+    });
     return {
       resource: input.resource,
       records: manifest.records,

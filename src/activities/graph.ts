@@ -1,5 +1,5 @@
-/** The buildGraph activity: staged raw records → staged graph objects, plus a small summary. */
-import { cancellationSignal } from '@temporalio/activity';
+/** The buildGraph activity: staged converted records → staged graph objects, plus a small summary. */
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { buildGraph as buildStagedGraph } from '../graph/build-graph';
 import { graphInstanceContext } from '../graph/converters';
 import type { DroppedObjects, PartialType, ResourceName, ResourceOutcome } from '../workflows/contract';
@@ -26,22 +26,19 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
         const run = deps.staging.openRun(input.runKey);
-        const ahead = deps.conversionAhead;
-        const summary = await runs.run(input.runKey, cancellationSignal(), async (signal) => {
-          // What was converted ahead is complete from here on; the rest the build converts itself.
-          await ahead?.finish(input.runKey);
-          return withPeriodicHeartbeat({ phase: 'building' }, () =>
+        const summary = await runs.run(input.runKey, cancellationSignal(), (signal) =>
+          withPeriodicHeartbeat({ phase: 'building' }, () =>
             buildStagedGraph(run, input.outcomes, graphInstanceContext(instance), {
               signal,
-              ...(ahead ? { borrowThreads: () => ahead.lend() } : {}),
+              // Every progress point is a chance to learn of a cancellation (the worker throttles
+              // what reaches the server): a cancelled build stops within a heartbeat's round trip.
+              onProgress: (progress) => heartbeat({ phase: 'building', ...progress }),
             }),
-          );
-        });
+          ),
+        );
         deps.log?.('info', 'Graph built', {
           entities: Object.values(summary.entities).reduce((sum, count) => sum + count, 0),
           relationships: Object.values(summary.relationships).reduce((sum, count) => sum + count, 0),
-          partsConvertedAhead: summary.convertedAhead.parts,
-          parts: summary.convertedAhead.of,
         });
         return {
           entities: summary.entities,

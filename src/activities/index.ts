@@ -5,6 +5,7 @@
  * src/jupiterone) and classifies their errors. The workflow types its proxies with
  * `ReturnType<typeof createActivities>`.
  */
+import { PageConversion } from '../graph/page-conversion';
 import { hostTaskQueue } from '../workflows/contract';
 import { createDeliveryActivities } from './deliver';
 import type { ActivityDependencies } from './dependencies';
@@ -16,6 +17,8 @@ export type { ActivityDependencies } from './dependencies';
 
 export function createActivities(deps: ActivityDependencies) {
   const runs = new RunActivities();
+  // Converting each fetched page, on threads for large lists: one per worker, shared by its runs.
+  const conversion = new PageConversion();
   return {
     /** Claims this worker's staging for a run: the run's next activities go to its host queue. */
     async claimStaging(): Promise<{ hostTaskQueue: string; stagingStoreId: string }> {
@@ -28,11 +31,10 @@ export function createActivities(deps: ActivityDependencies) {
      */
     async cleanupStaging(input: { runKey: string }): Promise<void> {
       await runs.stop(input.runKey);
-      await deps.conversionAhead?.finish(input.runKey);
       await deps.staging.openRun(input.runKey).remove();
     },
 
-    ...createFetchActivities(deps, runs),
+    ...createFetchActivities(deps, runs, conversion),
     ...createGraphActivities(deps, runs),
     ...createDeliveryActivities(deps, runs),
   };

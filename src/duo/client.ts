@@ -95,6 +95,12 @@ export interface DuoPage<T> {
   nextOffset?: number;
   /** Duo's `total_objects`, when sent. */
   totalObjects?: number;
+  /**
+   * The bytes of Duo's answer the records were parsed from, for a consumer that would rather parse
+   * them again elsewhere (a conversion thread) than have the records copied. Only for endpoints
+   * without secret fields: an answer still holding a secret never leaves the client.
+   */
+  body?: Buffer;
 }
 
 export interface DuoPagesOptions {
@@ -178,10 +184,10 @@ export class DuoClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<DuoObjectEndpointRecords[N]> {
     const endpoint = DUO_OBJECT_ENDPOINTS[name];
-    const body = await this.#requestJson(endpoint, [], options.signal, (parsed) =>
+    const { json } = await this.#requestJson(endpoint, [], options.signal, (parsed) =>
       isPlainObject(parsed.response) ? undefined : '"response" is not an object',
     );
-    return body.response as DuoObjectEndpointRecords[N];
+    return json.response as DuoObjectEndpointRecords[N];
   }
 
   /**
@@ -222,8 +228,10 @@ export class DuoClient {
         options.signal,
         validateListEnvelope,
       );
+    const keepsBody = endpoint.secretFields.length === 0;
     for (let retriesOfThisPage = 0; ;) {
-      const body = await requestPage(offset);
+      const { json: body, bytes } = await requestPage(offset);
+      const withBody = keepsBody ? { body: bytes } : {};
       const records = (body.response as Record<string, unknown>[]).map((record) =>
         withoutSecretFields(record, endpoint.secretFields),
       ) as DuoListEndpointRecords[N][];
@@ -262,10 +270,10 @@ export class DuoClient {
         if (totalObjects !== undefined && recordsRead !== undefined && recordsRead !== totalObjects) {
           throw this.#incompleteList(endpoint, { reason: 'count-mismatch', offset, recordsRead, totalObjects });
         }
-        yield { records, offset, totalObjects };
+        yield { records, offset, totalObjects, ...withBody };
         return;
       }
-      yield { records, offset, totalObjects, nextOffset };
+      yield { records, offset, totalObjects, nextOffset, ...withBody };
       offset = nextOffset;
     }
   }
@@ -292,7 +300,7 @@ export class DuoClient {
   }
 
   /**
-   * One GET with the budget, signing, retries and error mapping. `validate` checks a 200 body's
+   * One GET with the budget, signing, retries and error mapping: the answer parsed, and its bytes. `validate` checks a 200 body's
    * shape and returns what is wrong, if anything; an unusable body is retried like a 5xx.
    */
   async #requestJson(
@@ -300,7 +308,7 @@ export class DuoClient {
     params: DuoParams,
     signal: AbortSignal | undefined,
     validate: (body: Record<string, unknown>) => string | undefined,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<{ json: Record<string, unknown>; bytes: Buffer }> {
     const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
     const budget: RateBudget = sharedRateBudget(this, endpoint.path, this.requestsPerMinute);
     const signatureVersion = endpoint.requiredSignatureVersion ?? this.signatureVersion;
@@ -331,8 +339,8 @@ export class DuoClient {
           bodyTimeout: this.#requestTimeoutMs,
         });
         const status = response.statusCode;
-        const text = Buffer.from(await response.body.arrayBuffer()).toString('utf8');
-        const answer = this.#parseAnswer(text);
+        const bytes = Buffer.from(await response.body.arrayBuffer());
+        const answer = this.#parseAnswer(bytes.toString('utf8'));
         this.#log('debug', 'Duo request', {
           endpoint: endpoint.path,
           offset,
@@ -347,7 +355,7 @@ export class DuoClient {
             : answer.body.stat !== 'OK'
               ? `"stat" is ${JSON.stringify(answer.body.stat)}, not "OK"`
               : validate(answer.body);
-          if (!problem) return answer.body!;
+          if (!problem) return { json: answer.body!, bytes };
           failure = {
             kind: 'transient',
             error: () => new DuoBadResponseError(description, status, problem, attempt),

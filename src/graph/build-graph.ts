@@ -1,46 +1,39 @@
 /**
- * buildGraph: staged raw Duo records in, staged graph datasets out.
+ * buildGraph: the converted pages the fetches staged in, staged graph datasets out.
  *
- * Reads `raw/<resource>` datasets as streams and writes `graph/entities/<_type>` and
- * `graph/relationships/<_type>` datasets. Memory holds key sets only (which groups, phones and MFA
- * devices exist), never a tenant's worth of entities, so 100,000-user tenants build in bounded memory.
+ * Each fetch converted its records as it read them (record-conversion.ts, page-conversion.ts) and
+ * staged them as `converted/<resource>`; the build applies those results — de-duplication, the
+ * account's edges, links to other resources, drops, counts, writes — on one thread, strictly in
+ * record order, so the graph is the same however and wherever its records were converted. It
+ * writes `graph/entities/<_type>` and `graph/relationships/<_type>` datasets. Memory holds key sets
+ * only (which groups, phones and MFA devices exist), never a tenant's worth of entities, so
+ * 100,000-user tenants build in bounded memory.
  *
- * Two halves: converting records (parse, convert, validate, serialise — record-conversion.ts) needs
- * no other record, so parts are converted in parallel, on worker threads for large tenants
- * (conversion-pool.ts), or were converted already while the fetches ran (conversion-ahead.ts);
- * applying the results (de-duplication, edges, drops, counts, writes) happens here, on one thread,
- * strictly in record order, so the graph is the same however and whenever it was converted.
- *
- * Resources are applied in dependency order: everything users point at (account, groups, phones,
- * tokens, WebAuthn credentials) is indexed before the users are applied, so each user's edges are
- * built from its own record in one pass, and an edge whose end does not exist is skipped and counted.
+ * Resources are applied in the order the resource table gives: the account first, whose key every
+ * account edge needs, and a resource after those its records link to (users after the groups,
+ * phones, tokens and WebAuthn credentials they name), so each record's edges are made from its own
+ * record in one pass, and an edge whose end does not exist is skipped and counted.
  */
-import { DatasetWriter } from '../staging/dataset-writer';
-import { jsonLineTexts } from '../staging/json-lines';
-import { StagedInputMissingError, partChecksum, type PartInfo, type StagedRun } from '../staging/store';
 import { APPLY_ORDER, RESOURCE_NAMES, RESOURCE_TABLE, type ResourceName } from '../resources/table';
-import { ENTITY_KINDS, GRAPH_DATASETS, RELATIONSHIP_KINDS, rawDatasetName, type RelationshipKind } from './data-model';
+import { DatasetWriter } from '../staging/dataset-writer';
+import type { PartInfo, StagedRun } from '../staging/store';
+import { mapInOrder } from '../util/in-order';
+import { conversionKey, convertedParts, readConvertedPart } from './converted-part';
 import type { GraphInstanceContext } from './converters';
-import { contextKey, readConvertedAhead } from './conversion-ahead';
-import {
-  conversionThreadsFor,
-  convertedInOrder,
-  openRecordConverter,
-  type LentConversionThreads,
-} from './conversion-pool';
+import { ENTITY_KINDS, GRAPH_DATASETS, RELATIONSHIP_KINDS, type RelationshipKind } from './data-model';
 import { computePartialTypes, type FetchOutcomeLike, type PartialType } from './partial-datasets';
 import {
-  ENTITY_TYPE_OF_RESOURCE,
   accountKeyOf,
-  convertRecordTexts,
   isUnconvertible,
-  type ConvertedBatch,
   type ConvertedEntity,
   type ConvertedRecord,
   type ConvertedRelationship,
   type SerializedObjects,
-  type UnconvertibleRecord,
 } from './record-conversion';
+import { directRelationship } from './relationships';
+import { stagedGraphObject } from './serialization';
+import type { Relationship } from './types';
+import { relationshipError } from './validation';
 
 /** At most this many dropped objects are described in a summary (the rest are only counted). */
 export const MAX_DROPPED_EXAMPLES = 20;
@@ -72,8 +65,6 @@ export interface BuildGraphSummary {
   valuesLeftOut: Record<string, number>;
   /** Staged records read per resource (zero for resources whose fetch did not complete). */
   recordsRead: Record<ResourceName, number>;
-  /** Staged parts applied (`of`), and how many of them were converted ahead of the build (conversion-ahead.ts). */
-  convertedAhead: { parts: number; of: number };
 }
 
 /** Where a build is, reported every `PROGRESS_INTERVAL` records (an activity heartbeats with it). */
@@ -91,18 +82,8 @@ export interface BuildGraphOptions {
   recordsPerPart?: number;
   /** Called when a resource starts and every `PROGRESS_INTERVAL` records; keep it cheap. */
   onProgress?: (progress: BuildGraphProgress) => void;
-  /** Stops the build (rejecting with the signal's reason) at the next progress point. */
+  /** Stops the build (rejecting with the signal's reason) at the next part or progress point. */
   signal?: AbortSignal;
-  /**
-   * Threads converting records; 0 converts on the calling thread. Default: one per core (at most
-   * four) from `THREADED_CONVERSION_THRESHOLD` staged records, 0 below.
-   */
-  conversionThreads?: number;
-  /**
-   * Where to borrow running conversion threads from instead of starting new ones (a worker's
-   * ConversionAhead lends the threads that converted while the fetches ran).
-   */
-  borrowThreads?: () => LentConversionThreads;
 }
 
 /**
@@ -112,8 +93,8 @@ export interface BuildGraphOptions {
  */
 const GRAPH_RECORDS_PER_PART = 2000;
 
-/** Staged parts being converted (or read) while one is applied, per converting thread. */
-const PARTS_IN_FLIGHT_PER_THREAD = 2;
+/** Staged parts being read while one is applied. */
+const PARTS_READ_AHEAD = 2;
 
 /** `duplicate`: the key is already in the graph; `duplicate-of-dropped`: an earlier copy was dropped. */
 type EntityResult = 'added' | 'duplicate' | 'dropped' | 'duplicate-of-dropped';
@@ -248,6 +229,25 @@ class GraphSink {
   }
 
   /**
+   * Adds a relationship made while applying (an account edge), serialised here, or counts it
+   * dropped with the reason it failed the check.
+   */
+  addMadeRelationship(relationship: Relationship): void {
+    const { _type: type, _key: key } = relationship;
+    const writer = this.relationshipWriters.get(type);
+    if (!writer)
+      throw new Error(`"${type}" is not a declared relationship type; declare it in src/graph/data-model.ts.`);
+    const error = relationshipError(relationship);
+    if (error) {
+      this.drop(type, key, error);
+      return;
+    }
+    const { text, indexEntry } = stagedGraphObject(relationship);
+    this.track(writer.addText(text, indexEntry));
+    this.relationships[type] += 1;
+  }
+
+  /**
    * Adds a candidate edge of a record unless `emitted` already holds its key: one record may list
    * the same group, phone or device twice, and that is one edge.
    */
@@ -293,7 +293,7 @@ class StagedObjectWriter {
     this.index = new DatasetWriter(run, indexDataset, { recordsPerPart });
   }
 
-  /** Adds object `id` of a batch; a promise only when it completed a part being written (see DatasetWriter.add). */
+  /** Adds object `id` of a batch; a promise only when it completed a part being written (see DatasetWriter.addText). */
   add(batch: AppliedBatch, id: number): Promise<void> | undefined {
     const objectWritten = this.objects.addBytes(batch.texts, id === 0 ? 0 : batch.textEnds[id - 1], batch.textEnds[id]);
     const indexWritten = this.index.addBytes(
@@ -305,15 +305,19 @@ class StagedObjectWriter {
     return Promise.all([objectWritten, indexWritten]).then(() => undefined);
   }
 
+  /** Adds an object serialised on its own, with its index entry. */
+  addText(text: string, indexEntry: string): Promise<void> | undefined {
+    const objectWritten = this.objects.addText(text);
+    const indexWritten = this.index.addText(indexEntry);
+    if (!objectWritten && !indexWritten) return undefined;
+    return Promise.all([objectWritten, indexWritten]).then(() => undefined);
+  }
+
   /** The index last: an index's manifest means its objects are all staged. */
   async close(): Promise<void> {
     await this.objects.close();
     await this.index.close();
   }
-}
-
-function isComplete(outcome: FetchOutcomeLike | undefined): boolean {
-  return outcome?.status === 'complete';
 }
 
 /** `users record #12`: how a record without a usable key is named in the summary. */
@@ -324,51 +328,9 @@ function recordLabel(resource: ResourceName, position: number): string {
 /** Why an account edge is not written: there is no account to start it from. */
 const NO_ACCOUNT = `no ${ENTITY_KINDS.account._type} entity (the account fetch failed or its entity was invalid)`;
 
-/** Resources after the account, in the order they are applied (users last: they point at the others). */
-const AFTER_ACCOUNT: readonly ResourceName[] = APPLY_ORDER.filter((resource) => resource !== 'account');
-
-/** The parts of a resource's staged raw dataset, as its manifest lists them. */
-async function manifestParts(run: StagedRun, resource: ResourceName): Promise<PartInfo[]> {
-  const dataset = rawDatasetName(resource);
-  const manifest = await run.readManifest(dataset);
-  if (!manifest) throw new StagedInputMissingError(run.key, dataset, 'no manifest (never completed, or removed)');
-  return manifest.parts;
-}
-
 /**
- * A raw part's bytes, refused unless they are what the manifest says the part holds: the build
- * reads minutes after the fetch wrote, and a part replaced or cut short in between would make a
- * graph short of records that passes for complete.
- */
-async function readCheckedPart(run: StagedRun, resource: ResourceName, part: PartInfo): Promise<Buffer> {
-  const dataset = rawDatasetName(resource);
-  const { bytes } = await run.readPart(dataset, part.index);
-  const problem =
-    bytes.length !== part.bytes
-      ? `${bytes.length} bytes where its manifest says ${part.bytes}`
-      : part.sha256 !== undefined && partChecksum(bytes) !== part.sha256
-        ? 'its SHA-256 is not the one its manifest gives'
-        : undefined;
-  if (problem) throw new StagedInputMissingError(run.key, dataset, `part ${part.index} is not as written: ${problem}`);
-  return bytes;
-}
-
-/** Staged records a build will read: the converter is sized by it. */
-async function stagedRecordCount(
-  run: StagedRun,
-  outcomes: Readonly<Partial<Record<ResourceName, FetchOutcomeLike>>>,
-): Promise<number> {
-  let records = 0;
-  for (const resource of RESOURCE_NAMES) {
-    if (!isComplete(outcomes[resource])) continue;
-    records += (await run.readManifest(rawDatasetName(resource)))?.records ?? 0;
-  }
-  return records;
-}
-
-/**
- * Builds the graph of one run from its staged raw datasets. Resources whose fetch did not complete
- * are not read; their types, and the relationships touching them, are reported partial.
+ * Builds the graph of one run from its staged converted datasets. Resources whose fetch did not
+ * complete are not read; their types, and the relationships touching them, are reported partial.
  */
 export async function buildGraph(
   run: StagedRun,
@@ -380,6 +342,8 @@ export async function buildGraph(
   for (const { dataset } of GRAPH_DATASETS) await run.removeDataset(dataset);
   const sink = new GraphSink(run, options.recordsPerPart ?? GRAPH_RECORDS_PER_PART);
   const recordsRead = Object.fromEntries(RESOURCE_NAMES.map((r) => [r, 0])) as Record<ResourceName, number>;
+  const key = conversionKey(context);
+  const applied = APPLY_ORDER.filter((resource) => outcomes[resource]?.status === 'complete');
 
   /** Counts a record applied; reports progress and honours the abort signal now and then. */
   const counted = (resource: ResourceName): number => {
@@ -390,92 +354,43 @@ export async function buildGraph(
     }
     return count;
   };
-  const started = (resource: ResourceName): void => {
-    options.signal?.throwIfAborted();
-    options.onProgress?.({ resource, records: 0 });
-  };
-  /** An entity, or the record it could not be made from, counted as dropped. */
-  const addEntityOf = (
-    resource: ResourceName,
-    label: string,
-    converted: ConvertedEntity | UnconvertibleRecord,
-  ): { entity: ConvertedEntity; result: EntityResult } | undefined => {
-    if (isUnconvertible(converted)) {
-      sink.drop(ENTITY_TYPE_OF_RESOURCE[resource], label, converted.unconvertible);
-      return undefined;
-    }
-    return { entity: converted, result: sink.addEntity(converted) };
-  };
 
-  // The account first, on this thread: one record, whose key every account edge needs.
-  let accountKey: string | undefined;
-  started('account');
-  if (isComplete(outcomes.account)) {
-    for (const part of await manifestParts(run, 'account')) {
-      const converted = convertRecordTexts(
-        'account',
-        jsonLineTexts(await readCheckedPart(run, 'account', part)),
-        context,
-      );
-      sink.batch = appliedBatch(converted.objects);
-      accountKey ??= accountKeyOf(converted);
-      for (const record of converted.records) {
-        counted('account');
-        addEntityOf('account', 'account record', record.entity);
-      }
-    }
-  }
-  const applyRecord = (resource: ResourceName, record: ConvertedRecord): void =>
-    applyConverted(sink, resource, record, recordLabel(resource, counted(resource)), accountKey);
-
-  /** Every staged part to apply, resource by resource in apply order. */
+  /** Every staged part to apply, resource by resource in apply order (each manifest checked first). */
   async function* stagedParts(): AsyncIterable<{ resource: ResourceName; part: PartInfo }> {
-    for (const resource of AFTER_ACCOUNT) {
-      if (!isComplete(outcomes[resource])) continue;
-      for (const part of await manifestParts(run, resource)) yield { resource, part };
+    for (const resource of applied) {
+      for (const part of await convertedParts(run, resource, key)) yield { resource, part };
     }
   }
 
-  const convertedAhead = { parts: 0, of: 0 };
-  const instanceContext = contextKey(context);
-  /**
-   * A part's conversion: the one kept from before the build when it was made from the part as its
-   * manifest describes it, else a new one from the part's bytes, checked against the manifest.
-   */
-  const convertPart = async (resource: ResourceName, part: PartInfo): Promise<ConvertedBatch> => {
-    convertedAhead.of += 1;
-    const kept = await readConvertedAhead(run, resource, part.index, instanceContext, accountKey, part.sha256);
-    if (kept) {
-      convertedAhead.parts += 1;
-      return kept;
+  // Progress reports a resource's start when its first part is applied, and the start of every
+  // resource before it that had nothing to apply (a failed fetch, an empty list).
+  let notStarted = 0;
+  const startThrough = (resource: ResourceName): void => {
+    while (notStarted <= APPLY_ORDER.indexOf(resource)) {
+      const starting = APPLY_ORDER[notStarted];
+      notStarted += 1;
+      options.signal?.throwIfAborted();
+      options.onProgress?.({ resource: starting, records: 0 });
     }
-    return converter.convert(resource, await readCheckedPart(run, resource, part), accountKey);
   };
-
-  const threads = options.conversionThreads ?? conversionThreadsFor(await stagedRecordCount(run, outcomes));
-  const converter = openRecordConverter(context, threads, options.borrowThreads);
-  try {
-    // Progress reports a resource's start when its first batch is applied, and the start of every
-    // resource before it that had nothing to apply (a failed fetch, an empty list).
-    let notStarted = 0;
-    const startThrough = (resource: ResourceName): void => {
-      while (notStarted <= AFTER_ACCOUNT.indexOf(resource)) started(AFTER_ACCOUNT[notStarted++]);
-    };
-    for await (const [job, converted] of convertedInOrder(
-      stagedParts(),
-      (job) => convertPart(job.resource, job.part),
-      Math.max(1, threads * PARTS_IN_FLIGHT_PER_THREAD),
-    )) {
-      startThrough(job.resource);
-      sink.batch = appliedBatch(converted.objects);
-      for (const record of converted.records) applyRecord(job.resource, record);
-      const written = sink.pendingWrites();
-      if (written) await written;
+  let accountKey: string | undefined;
+  for await (const [{ resource }, batch] of mapInOrder(
+    stagedParts(),
+    ({ resource, part }) => readConvertedPart(run, resource, part),
+    PARTS_READ_AHEAD,
+  )) {
+    options.signal?.throwIfAborted();
+    startThrough(resource);
+    // The account comes first: its entity's key starts every account edge.
+    if (resource === 'account') accountKey ??= accountKeyOf(batch);
+    sink.batch = appliedBatch(batch.objects);
+    for (const record of batch.records) {
+      applyConverted(sink, resource, record, recordLabel(resource, counted(resource)), accountKey);
     }
-    startThrough('users');
-  } finally {
-    await converter.close();
+    const written = sink.pendingWrites();
+    if (written) await written;
   }
+  startThrough(APPLY_ORDER[APPLY_ORDER.length - 1]);
 
   await sink.close();
   return {
@@ -487,7 +402,6 @@ export async function buildGraph(
     duplicatesSkipped: sink.duplicatesSkipped,
     valuesLeftOut: sink.valuesLeftOut,
     recordsRead,
-    convertedAhead,
   };
 }
 
@@ -532,7 +446,7 @@ function applyConverted(
   }
 
   if (accountEdge) {
-    if (record.accountEdge) sink.addRelationship(record.accountEdge);
+    if (accountKey) sink.addMadeRelationship(directRelationship(accountEdge, accountKey, converted.key));
     else sink.skip(accountEdge, NO_ACCOUNT);
   }
   // One record may name the same group, phone or device twice: that is one edge.

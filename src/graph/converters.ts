@@ -7,7 +7,6 @@
 import type {
   DuoAdmin,
   DuoGroup,
-  DuoInfoSummary,
   DuoIntegrationRecord,
   DuoPhone,
   DuoSettings,
@@ -18,6 +17,7 @@ import type {
   DuoWebAuthnCredentialSummary,
 } from '../duo/types';
 import { duoAdminPanelUrl, parseDuoApiHostname } from '../duo/hostname';
+import type { DuoAccountRecord } from '../resources/table';
 import type { InstanceConfig } from '../config/instances';
 import {
   ACCOUNT_SETTING_PROPERTIES,
@@ -61,12 +61,6 @@ export function graphInstanceContext(instance: InstanceConfig): GraphInstanceCon
     accountName: instance.accountName,
     tagWithAccountName: instance.tagWithAccountName,
   };
-}
-
-/** The record the fetch stage stages as `raw/account`. `infoSummary` is absent without "Grant read information". */
-export interface StagedAccountRecord {
-  settings: DuoSettings;
-  infoSummary?: DuoInfoSummary;
 }
 
 /** A record that cannot become an entity at all (no id to key it by). */
@@ -170,7 +164,7 @@ function settingValue(property: string, value: unknown): PropertyValue | undefin
   return finiteNumber(value);
 }
 
-export function convertAccount(record: StagedAccountRecord, context: GraphInstanceContext): Entity {
+export function convertAccount(record: DuoAccountRecord, context: GraphInstanceContext): Entity {
   const settings: DuoSettings = record?.settings ?? {};
   const name = text(settings.name) ?? text(context.accountName) ?? context.siteId;
   const webLink = adminPanelUrl(context);

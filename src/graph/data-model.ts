@@ -9,8 +9,6 @@
  * duo-j1 does not churn anyone's graph.
  */
 
-import type { ResourceName } from '../resources/table';
-
 /**
  * Steps of the local graph directory (`.j1-integration/graph/<step id>/…`, the layout
  * `j1-integration collect` writes). Each declared type names the step that owns it.
@@ -462,11 +460,6 @@ export function stepOfType(type: string): StepId | undefined {
     RELATIONSHIP_KIND_LIST.find((k) => k._type === type)?.stepId ??
     MAPPED_RELATIONSHIP_KIND_LIST.find((k) => k._type === type)?.stepId
   );
-}
-
-/** Staged dataset of a resource's raw records, as the fetch stage writes it. */
-export function rawDatasetName(resource: ResourceName): string {
-  return `raw/${resource}`;
 }
 
 export type GraphObjectKind = 'entities' | 'relationships';

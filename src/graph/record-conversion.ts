@@ -1,9 +1,10 @@
 /**
- * The stateless half of the build: staged raw records in, converted, validated and serialised graph
- * objects out. Nothing here depends on other records (no key sets, no de-duplication, no counts),
- * so batches of records can be converted on any thread, in any order; `build-graph.ts` applies the
- * results in record order, which is where the graph's rules about duplicates, missing ends and
- * drops live.
+ * The stateless half of the build: Duo records in, converted, validated and serialised graph
+ * objects out. Nothing here depends on other records (no key sets, no de-duplication, no counts,
+ * not even the account), so each page of records is converted as the fetch reads it, on any thread
+ * (page-conversion.ts); `build-graph.ts` applies the results in record order, which is where the
+ * graph's rules about duplicates, missing ends and drops live, and where the account's edges are
+ * made.
  *
  * A record's edges are prepared here too, as candidates: for each link its resource declares in the
  * resource table (src/resources/table.ts), the relationship to each entity the record names,
@@ -11,26 +12,21 @@
  * are written is decided when the record is applied. So are the entities a record carries inside
  * it (a user's U2F tokens) and its mapped relationship.
  *
- * This is most of a build's CPU time (parsing, converting, validating, serialising and hashing
- * every object), which is why it runs on worker threads for large tenants (conversion-pool.ts).
- * Results travel between threads: small plain objects, plus the serialised objects as bytes.
+ * This is most of a run's CPU time (converting, validating, serialising and hashing every object),
+ * which is why large lists are converted on threads while the fetch goes on reading. Each record
+ * is serialised once: its JSON text is the `_rawData` its entity's text embeds.
  */
 import {
-  RESOURCE_NAMES,
   RESOURCE_TABLE,
+  listEndpointOf,
+  withoutSecretFields,
   type EmbeddedConverterName,
   type EmbeddedRecords,
   type ResourceDeclaration,
   type ResourceName,
   type ResourceRecords,
 } from '../resources/table';
-import {
-  ENTITY_KEYS,
-  ENTITY_KINDS,
-  RELATIONSHIP_KINDS,
-  type MappedRelationshipKindId,
-  type RelationshipKind,
-} from './data-model';
+import { ENTITY_KEYS, RELATIONSHIP_KINDS, type MappedRelationshipKindId, type RelationshipKind } from './data-model';
 import {
   UnconvertibleRecordError,
   convertAccount,
@@ -108,8 +104,6 @@ export interface EmbeddedEntity {
 
 export interface ConvertedRecord {
   entity: ConvertedEntity | UnconvertibleRecord;
-  /** The edge from the account, for resources that have one, when the account key is known. */
-  accountEdge?: ConvertedRelationship;
   /**
    * Per link the resource declares, in order: the edges the record names (repeats included). Also
    * for an entity the data model rejects: its edges are then counted as skipped.
@@ -150,19 +144,6 @@ const MAPPINGS: {
 } = {
   userIsEmployee: employeeMapping,
 };
-
-/** The `_type` every entity of a resource has (for counting records that could not be converted). */
-export const ENTITY_TYPE_OF_RESOURCE = Object.fromEntries(
-  RESOURCE_NAMES.map((name) => [name, ENTITY_KINDS[RESOURCE_TABLE[name].entity]._type]),
-) as Record<ResourceName, string>;
-
-/** Each resource's edge from the account, if it has one. */
-export const ACCOUNT_RELATIONSHIPS: Partial<Record<ResourceName, RelationshipKind>> = Object.fromEntries(
-  RESOURCE_NAMES.flatMap((name) => {
-    const edge = RESOURCE_TABLE[name].accountEdge;
-    return edge ? [[name, RELATIONSHIP_KINDS[edge]]] : [];
-  }),
-);
 
 /** Serialises the objects of a batch as they are converted, and encodes them once at the end. */
 class ObjectCollector {
@@ -303,47 +284,58 @@ function embeddedOf(
 }
 
 /**
- * The account entity's key from the converted staged account record (the fetch stages exactly
- * one): its entity's key when the data model accepts it, else none (no account edges then). The
- * build and the conversions made ahead of it both take the key from here.
+ * The account entity's key from the converted account record (its fetch stages exactly one): its
+ * entity's key when the data model accepts it, else none (no account edges then).
  */
 export function accountKeyOf(account: ConvertedBatch): string | undefined {
   const entity = account.records[0]?.entity;
   return entity && !isUnconvertible(entity) && entity.object !== undefined ? entity.key : undefined;
 }
 
-/**
- * Converts a batch of staged records (their JSON texts) of one resource, in order. `accountKey` is
- * the account entity's key when it is in the graph (the account edges are prepared then).
- */
-export function convertRecordTexts(
+/** Converts a page of one resource's records, in order. */
+export function convertRecords(
   resource: ResourceName,
-  recordTexts: readonly string[],
+  records: readonly object[],
   context: GraphInstanceContext,
-  accountKey?: string,
 ): ConvertedBatch {
   const objects = new ObjectCollector();
   const declaration = RESOURCE_TABLE[resource];
   const convert = CONVERTERS[resource] as Converter<object>;
-  const accountRelationship = ACCOUNT_RELATIONSHIPS[resource];
-  const records = recordTexts.map((recordText): ConvertedRecord => {
-    const record = JSON.parse(recordText) as Record<string, unknown>;
-    const entity = convertOne(record, convert, context, { record, text: recordText }, objects);
-    const converted: ConvertedRecord = { entity };
-    if (isUnconvertible(entity)) return converted;
-    if (accountKey && accountRelationship && entity.object !== undefined) {
-      converted.accountEdge = convertRelationship(
-        directRelationship(accountRelationship, accountKey, entity.key),
-        objects,
-      );
-    }
-    if (declaration.links) converted.links = linksOf(declaration, record, entity.key, objects);
-    if (declaration.embedded) converted.embedded = embeddedOf(declaration, record, entity.key, context, objects);
+  const converted = records.map((value): ConvertedRecord => {
+    const record = value as Record<string, unknown>;
+    // The record's one serialisation: its entity's `_rawData` is this very text.
+    const raw = { record, text: JSON.stringify(record) };
+    const entity = convertOne(record, convert, context, raw, objects);
+    const result: ConvertedRecord = { entity };
+    if (isUnconvertible(entity)) return result;
+    if (declaration.links) result.links = linksOf(declaration, record, entity.key, objects);
+    if (declaration.embedded) result.embedded = embeddedOf(declaration, record, entity.key, context, objects);
     if (declaration.mapping) {
       const mapping = MAPPINGS[declaration.mapping](record as never, entity.key);
-      if (mapping) converted.mapping = convertRelationship(mapping, objects);
+      if (mapping) result.mapping = convertRelationship(mapping, objects);
     }
-    return converted;
+    return result;
   });
-  return { records, objects: objects.finish() };
+  return { records: converted, objects: objects.finish() };
+}
+
+/**
+ * Converts a list page from the bytes of Duo's answer, as received: its records parsed here (on a
+ * conversion thread) and their secret fields removed, exactly as the client hands them on.
+ */
+export function convertListAnswer(
+  resource: ResourceName,
+  body: Uint8Array,
+  context: GraphInstanceContext,
+): ConvertedBatch {
+  const endpoint = listEndpointOf(resource);
+  if (!endpoint) throw new Error(`Resource "${resource}" has no list endpoint; its records come whole.`);
+  const answer = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as {
+    response: object[];
+  };
+  return convertRecords(
+    resource,
+    answer.response.map((record) => withoutSecretFields(record, endpoint.secretFields)),
+    context,
+  );
 }

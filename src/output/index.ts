@@ -11,12 +11,7 @@ export {
   type PartialTypeInput,
   type WriteLocalGraphOptions,
 } from './local-graph';
-export {
-  writeLocalGraphFromStagedRun,
-  stagedEntityDataset,
-  stagedRelationshipDataset,
-  STAGED_GRAPH_PREFIX,
-} from './staged-graph';
+export { writeLocalGraphFromStagedRun } from './staged-graph';
 export {
   OBJECTS_PER_FILE,
   buildIntegrationSummary,

@@ -3,8 +3,9 @@
  * `graph/entities/<_type>` and `graph/relationships/<_type>` the graph builder leaves in the
  * staging store.
  */
+import { readDatasetLines, readDatasetTexts } from '../staging/json-lines';
 import { StagedInputMissingError, type StagedRun } from '../staging/store';
-import { graphIndexDatasetName, type GraphObjectKind } from '../graph/data-model';
+import { graphDatasetName, graphIndexDatasetName, type GraphObjectKind } from '../graph/data-model';
 import type { GraphIndexEntry } from '../graph/serialization';
 import {
   planTypes,
@@ -14,15 +15,8 @@ import {
   type WriteLocalGraphOptions,
 } from './local-graph';
 
-export const STAGED_GRAPH_PREFIX = 'graph';
-
-export function stagedEntityDataset(type: string): string {
-  return `${STAGED_GRAPH_PREFIX}/entities/${type}`;
-}
-
-export function stagedRelationshipDataset(type: string): string {
-  return `${STAGED_GRAPH_PREFIX}/relationships/${type}`;
-}
+/** Where the build stages graph datasets (`graphDatasetName`). */
+const STAGED_GRAPH_PREFIX = 'graph';
 
 /** The objects of a declared type with no staged dataset: none this time. */
 function nothing(): AsyncIterable<IndexedGraphBatch> {
@@ -43,11 +37,7 @@ export async function writeLocalGraphFromStagedRun(
   if (staged.size === 0) {
     throw new StagedInputMissingError(run.key, STAGED_GRAPH_PREFIX, 'no graph dataset was staged');
   }
-  const declared = new Set(
-    planTypes(options.steps).map(({ kind, type }) =>
-      kind === 'entities' ? stagedEntityDataset(type) : stagedRelationshipDataset(type),
-    ),
-  );
+  const declared = new Set(planTypes(options.steps).map(({ kind, type }) => graphDatasetName(kind, type)));
   const undeclared = [...staged].filter(
     (dataset) => /^graph\/(entities|relationships)\//.test(dataset) && !declared.has(dataset),
   );
@@ -60,9 +50,10 @@ export async function writeLocalGraphFromStagedRun(
   return writeLocalGraph({
     ...rest,
     source: {
-      entities: (type) => (staged.has(stagedEntityDataset(type)) ? indexedObjects(run, 'entities', type) : nothing()),
+      entities: (type) =>
+        staged.has(graphDatasetName('entities', type)) ? indexedObjects(run, 'entities', type) : nothing(),
       relationships: (type) =>
-        staged.has(stagedRelationshipDataset(type)) ? indexedObjects(run, 'relationships', type) : nothing(),
+        staged.has(graphDatasetName('relationships', type)) ? indexedObjects(run, 'relationships', type) : nothing(),
     },
   });
 }
@@ -70,20 +61,20 @@ export async function writeLocalGraphFromStagedRun(
 /**
  * The staged objects of one `_type` (canonical texts, as the build stages them) with their index
  * entries, batch by batch. The two datasets hold one line per object in the same order, but their
- * batches (read a chunk of bytes at a time) need not line up, so entries are carried over until the
- * texts they belong to arrive. A count that differs between the two is an error, not a guess.
+ * batches (a part at a time) need not line up, so entries are carried over until the texts they
+ * belong to arrive. A count that differs between the two is an error, not a guess.
  */
 async function* indexedObjects(run: StagedRun, kind: GraphObjectKind, type: string): AsyncIterable<IndexedGraphBatch> {
-  const dataset = kind === 'entities' ? stagedEntityDataset(type) : stagedRelationshipDataset(type);
+  const dataset = graphDatasetName(kind, type);
   const indexDataset = graphIndexDatasetName(kind, type);
-  const entryBatches = run.readJsonTextBatches(indexDataset)[Symbol.asyncIterator]();
+  const entryBatches = readDatasetTexts(run, indexDataset)[Symbol.asyncIterator]();
   let pending: GraphIndexEntry[] = [];
   let entriesDone = false;
   const mismatch = () =>
     new StagedInputMissingError(run.key, indexDataset, `its entries do not match the objects of "${dataset}"`);
   try {
     // The texts stay bytes: they are written as they are, and only the few drawn are decoded.
-    for await (const texts of run.readJsonLineBatches(dataset)) {
+    for await (const texts of readDatasetLines(run, dataset)) {
       while (pending.length < texts.length && !entriesDone) {
         const next = await entryBatches.next();
         if (next.done) entriesDone = true;

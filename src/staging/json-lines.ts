@@ -1,15 +1,36 @@
 /**
- * The JSON texts of an NDJSON part's bytes (one record per line, as the staging store writes them),
- * in order; empty lines are skipped. `indexOf` finds the line breaks natively.
+ * NDJSON datasets (one JSON text per line, as the graph build stages its objects), read through a
+ * run's small core (store.ts): each part whole, its lines split where they lie. `indexOf` finds the
+ * line breaks natively; splitting by hand rather than with `readline` keeps the lines as bytes for
+ * consumers that pass them on unread, and one batch per part saves the promise per line an async
+ * iterator of lines would cost.
  */
-export function jsonLineTexts(bytes: Uint8Array): string[] {
+import { StagedInputMissingError, type StagedRun } from './store';
+
+/** The non-empty lines of NDJSON bytes, in order, as views of those bytes (copy what must outlive them). */
+export function jsonLines(bytes: Uint8Array): Buffer[] {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const texts: string[] = [];
+  const lines: Buffer[] = [];
   let start = 0;
   for (let newline = buffer.indexOf(0x0a); newline !== -1; newline = buffer.indexOf(0x0a, start)) {
-    if (newline > start) texts.push(buffer.toString('utf8', start, newline));
+    if (newline > start) lines.push(buffer.subarray(start, newline));
     start = newline + 1;
   }
-  if (start < buffer.length) texts.push(buffer.toString('utf8', start));
-  return texts;
+  if (start < buffer.length) lines.push(buffer.subarray(start));
+  return lines;
+}
+
+/**
+ * The lines of a complete dataset, one batch per part, in part order. Throws
+ * `StagedInputMissingError` when the dataset has no manifest or a part is gone.
+ */
+export async function* readDatasetLines(run: StagedRun, dataset: string): AsyncIterable<Buffer[]> {
+  const manifest = await run.readManifest(dataset);
+  if (!manifest) throw new StagedInputMissingError(run.key, dataset, 'no manifest (never completed, or removed)');
+  for (const part of manifest.parts) yield jsonLines(await run.readPart(dataset, part.index));
+}
+
+/** Like `readDatasetLines`, each line decoded to its JSON text. */
+export async function* readDatasetTexts(run: StagedRun, dataset: string): AsyncIterable<string[]> {
+  for await (const lines of readDatasetLines(run, dataset)) yield lines.map((line) => line.toString('utf8'));
 }

@@ -3,19 +3,17 @@
  *
  * Layout under `root`:
  *   store-id                                  this store's stable id (created once)
- *   runs/<run key, url-encoded>/<dataset>/part-000000.ndjson … manifest.json
+ *   runs/<run key, url-encoded>/<dataset>/part-000000 … manifest.json
  *
  * Files are 0600 and folders 0700: staged records hold personal data. Every part and manifest is
  * written to a temporary name and renamed into place, so a crash never leaves a torn file under
  * a final name, and writing part N again (a retried activity) replaces it instead of appending.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   StagedInputMissingError,
-  partChecksum,
   type DatasetManifest,
   type PartInfo,
   type StagedRun,
@@ -25,13 +23,13 @@ import {
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 const MANIFEST = 'manifest.json';
-const PART_PATTERN = /^part-(\d{6})\.ndjson$/;
+const PART_PATTERN = /^part-(\d{6})$/;
 
 function partName(index: number): string {
-  return `part-${String(index).padStart(6, '0')}.ndjson`;
+  return `part-${String(index).padStart(6, '0')}`;
 }
 
-/** Dataset names are relative paths of `[A-Za-z0-9_.-]` segments, e.g. `raw/users`. */
+/** Dataset names are relative paths of `[A-Za-z0-9_.-]` segments, e.g. `converted/users`. */
 function assertDatasetName(dataset: string): void {
   if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(dataset) || dataset.split('/').includes('..')) {
     throw new Error(`Invalid staging dataset name "${dataset}"`);
@@ -42,15 +40,6 @@ async function writeFileAtomically(target: string, content: string | Uint8Array)
   const temporary = `${target}.tmp-${randomUUID()}`;
   await writeFile(temporary, content, { mode: FILE_MODE });
   await rename(temporary, target);
-}
-
-async function pathExists(target: string): Promise<boolean> {
-  try {
-    await stat(target);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class LocalDirectoryStagingStore implements StagingStore {
@@ -109,45 +98,28 @@ class LocalStagedRun implements StagedRun {
     return path.join(this.folder, ...dataset.split('/'));
   }
 
-  async writePart(dataset: string, index: number, records: readonly unknown[]): Promise<PartInfo> {
-    const text = records.map((record) => `${JSON.stringify(record)}\n`).join('');
-    const bytes = Buffer.from(text, 'utf8');
-    const written = await this.writeJsonLinesPart(dataset, index, bytes, records.length);
-    return { ...written, sha256: partChecksum(bytes) };
-  }
-
-  async writeJsonLinesPart(dataset: string, index: number, lines: Uint8Array, records: number): Promise<PartInfo> {
+  async writePart(
+    dataset: string,
+    index: number,
+    bytes: Uint8Array,
+    records: number,
+    sha256?: string,
+  ): Promise<PartInfo> {
     if (!Number.isInteger(index) || index < 0 || index > 999_999) {
       throw new Error(`Invalid part index ${index} for dataset "${dataset}"`);
     }
     const folder = this.datasetFolder(dataset);
     await mkdir(folder, { recursive: true, mode: DIR_MODE });
-    await writeFileAtomically(path.join(folder, partName(index)), lines);
-    return { index, records, bytes: lines.length };
+    await writeFileAtomically(path.join(folder, partName(index)), bytes);
+    return { index, records, bytes: bytes.length, ...(sha256 === undefined ? {} : { sha256 }) };
   }
 
-  async readPart(dataset: string, index: number): Promise<{ bytes: Buffer; version: string }> {
-    const file = path.join(this.datasetFolder(dataset), partName(index));
-    let handle;
+  async readPart(dataset: string, index: number): Promise<Buffer> {
     try {
-      handle = await open(file, 'r');
+      return await readFile(path.join(this.datasetFolder(dataset), partName(index)));
     } catch {
       throw new StagedInputMissingError(this.key, dataset, `part ${index} is gone`);
     }
-    try {
-      // The version of the very file read: a part written again is a new file (renamed into place).
-      const [bytes, stats] = await Promise.all([handle.readFile(), handle.stat({ bigint: true })]);
-      return { bytes, version: fileVersion(stats) };
-    } finally {
-      await handle.close();
-    }
-  }
-
-  async partVersion(dataset: string, index: number): Promise<string | undefined> {
-    const stats = await stat(path.join(this.datasetFolder(dataset), partName(index)), { bigint: true }).catch(
-      () => undefined,
-    );
-    return stats ? fileVersion(stats) : undefined;
   }
 
   async writeFile(name: string, bytes: Uint8Array): Promise<void> {
@@ -160,32 +132,14 @@ class LocalStagedRun implements StagedRun {
     return readFile(this.datasetFolder(name)).catch(() => undefined);
   }
 
-  async listParts(dataset: string): Promise<PartInfo[]> {
-    const folder = this.datasetFolder(dataset);
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch {
-      return [];
-    }
-    const parts: PartInfo[] = [];
-    for (const name of names.sort()) {
-      const match = PART_PATTERN.exec(name);
-      if (!match) continue;
-      const content = await readFile(path.join(folder, name));
-      parts.push({ index: Number(match[1]), records: countLines(content), bytes: content.length });
-    }
-    return parts;
-  }
-
   async commitManifest(
     dataset: string,
+    parts: readonly PartInfo[],
     meta?: DatasetManifest['meta'],
-    written?: readonly PartInfo[],
   ): Promise<DatasetManifest> {
     const folder = this.datasetFolder(dataset);
     await mkdir(folder, { recursive: true, mode: DIR_MODE });
-    const parts = written ? await this.checkWrittenParts(dataset, written) : contiguous(await this.listParts(dataset));
+    await this.checkWrittenParts(dataset, parts);
     // Any other part file is left over from an earlier attempt and belongs to no one.
     for (const name of await readdir(folder)) {
       const match = PART_PATTERN.exec(name);
@@ -195,7 +149,7 @@ class LocalStagedRun implements StagedRun {
       dataset,
       records: parts.reduce((sum, p) => sum + p.records, 0),
       bytes: parts.reduce((sum, p) => sum + p.bytes, 0),
-      parts,
+      parts: [...parts],
       ...(meta ? { meta } : {}),
     };
     await writeFileAtomically(path.join(folder, MANIFEST), JSON.stringify(manifest));
@@ -204,12 +158,11 @@ class LocalStagedRun implements StagedRun {
 
   /**
    * The parts a writer says make the dataset, checked against the files' sizes (no need to read
-   * hundreds of megabytes to count lines it knows): numbered 0, 1, 2 … and each still the size
-   * written.
+   * hundreds of megabytes it knows): numbered 0, 1, 2 … and each still the size written.
    */
-  private async checkWrittenParts(dataset: string, written: readonly PartInfo[]): Promise<PartInfo[]> {
+  private async checkWrittenParts(dataset: string, parts: readonly PartInfo[]): Promise<void> {
     const folder = this.datasetFolder(dataset);
-    for (const [position, part] of written.entries()) {
+    for (const [position, part] of parts.entries()) {
       if (part?.index !== position) {
         throw new Error(
           `The parts of staged dataset "${dataset}" are not numbered 0, 1, 2 …: part ${position} is missing.`,
@@ -226,7 +179,6 @@ class LocalStagedRun implements StagedRun {
         );
       }
     }
-    return [...written];
   }
 
   async readManifest(dataset: string): Promise<DatasetManifest | undefined> {
@@ -234,36 +186,6 @@ class LocalStagedRun implements StagedRun {
       return JSON.parse(await readFile(path.join(this.datasetFolder(dataset), MANIFEST), 'utf8')) as DatasetManifest;
     } catch {
       return undefined;
-    }
-  }
-
-  async *read<T = unknown>(dataset: string): AsyncIterable<T> {
-    for await (const batch of this.readJsonTextBatches(dataset)) {
-      for (const text of batch) yield JSON.parse(text) as T;
-    }
-  }
-
-  async *readJsonTextBatches(dataset: string): AsyncIterable<string[]> {
-    for await (const file of this.partFiles(dataset)) {
-      for await (const lines of readLineBatches(file)) yield lines.map((line) => line.toString('utf8'));
-    }
-  }
-
-  async *readJsonLineBatches(dataset: string): AsyncIterable<Uint8Array[]> {
-    for await (const file of this.partFiles(dataset)) yield* readLineBatches(file);
-  }
-
-  /** The part files of a complete dataset, in order, each checked to exist just before it is read. */
-  private async *partFiles(dataset: string): AsyncIterable<string> {
-    const manifest = await this.readManifest(dataset);
-    if (!manifest) throw new StagedInputMissingError(this.key, dataset, 'no manifest (never completed, or removed)');
-    const folder = this.datasetFolder(dataset);
-    for (const part of manifest.parts) {
-      const file = path.join(folder, partName(part.index));
-      if (!(await pathExists(file))) {
-        throw new StagedInputMissingError(this.key, dataset, `part ${part.index} is gone`);
-      }
-      yield file;
     }
   }
 
@@ -290,63 +212,7 @@ class LocalStagedRun implements StagedRun {
     await rm(this.datasetFolder(dataset), { recursive: true, force: true });
   }
 
-  async exists(): Promise<boolean> {
-    return pathExists(this.folder);
-  }
-
   async remove(): Promise<void> {
     await rm(this.folder, { recursive: true, force: true });
   }
-}
-
-/** Parts numbered from 0 without a gap; anything after a gap is left over from an earlier attempt. */
-function contiguous(all: readonly PartInfo[]): PartInfo[] {
-  const parts: PartInfo[] = [];
-  for (const part of all) {
-    if (part.index !== parts.length) break;
-    parts.push(part);
-  }
-  return parts;
-}
-
-/**
- * Which file a path names and as what content: inode, modification time (ns) and size. Parts are
- * written to a new file and renamed into place, so writing one again always changes its inode.
- */
-function fileVersion(stats: { ino: bigint; mtimeNs: bigint; size: bigint }): string {
-  return `${stats.ino}:${stats.mtimeNs}:${stats.size}`;
-}
-
-/**
- * Newlines in `content`, i.e. records of an NDJSON part. `indexOf` scans natively; iterating the
- * bytes in JavaScript took seconds over the hundreds of megabytes a 100,000-user run stages.
- */
-function countLines(content: Buffer): number {
-  let lines = 0;
-  for (let at = content.indexOf(0x0a); at !== -1; at = content.indexOf(0x0a, at + 1)) lines += 1;
-  return lines;
-}
-
-/**
- * Streams the non-empty lines of an NDJSON file as views of the chunk read (1 MiB), one batch per
- * chunk. Written by hand rather than with `readline`: splitting raw buffers on `\n` is markedly
- * faster on the 100,000-record parts a large tenant produces, consumers that pass lines on need not
- * decode them, and a batch per chunk saves the promise per line an async iterator of lines costs.
- */
-async function* readLineBatches(file: string): AsyncIterable<Buffer[]> {
-  let remainder: Buffer | undefined;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    const buffer: Buffer = remainder ? Buffer.concat([remainder, chunk]) : chunk;
-    const lines: Buffer[] = [];
-    let start = 0;
-    let newline = buffer.indexOf(0x0a, start);
-    while (newline !== -1) {
-      if (newline > start) lines.push(buffer.subarray(start, newline));
-      start = newline + 1;
-      newline = buffer.indexOf(0x0a, start);
-    }
-    remainder = start < buffer.length ? buffer.subarray(start) : undefined;
-    if (lines.length > 0) yield lines;
-  }
-  if (remainder && remainder.length > 0) yield [remainder];
 }

@@ -9,8 +9,9 @@
  * back and kept only when it is still exactly what was written — same size, same SHA-256 — and the
  * fetch goes on after the last part that is. A part missing or changed, and every part after it, is
  * read from Duo again. A log that disagrees with what Temporal recorded of the attempt is not
- * trusted at all. The parts it vouches for go into the dataset's manifest with their checksums, and
- * the build checks the parts against those.
+ * trusted at all, nor are parts made otherwise than the writer would make them now (`madeWith`:
+ * another instance context, another staged form). The parts it vouches for go into the dataset's
+ * manifest with their checksums, and the build checks the parts against those.
  */
 import { partChecksum, type PartInfo, type StagedRun } from './store';
 
@@ -42,12 +43,20 @@ export interface ResumePoint {
   discarded: number;
 }
 
+/** The log's file: what its parts were made with, and the parts. */
+interface PartLogFile {
+  madeWith: string;
+  parts: LoggedPart[];
+}
+
 export class PartLog {
   private parts: LoggedPart[] = [];
 
+  /** `madeWith` names how the parts are made; parts logged as made otherwise are never kept. */
   constructor(
     private readonly run: StagedRun,
     private readonly dataset: string,
+    private readonly madeWith: string,
   ) {}
 
   /** The log's file: in the dataset's folder, named so that no part pattern matches it. */
@@ -99,7 +108,7 @@ export class PartLog {
 
   private async isIntact(part: LoggedPart): Promise<boolean> {
     try {
-      const { bytes } = await this.run.readPart(this.dataset, part.index);
+      const bytes = await this.run.readPart(this.dataset, part.index);
       return bytes.length === part.bytes && partChecksum(bytes) === part.sha256;
     } catch {
       return false;
@@ -110,15 +119,17 @@ export class PartLog {
     const text = await this.run.readFile(this.file);
     if (!text) return [];
     try {
-      const parsed = JSON.parse(text.toString('utf8')) as unknown;
-      return Array.isArray(parsed) ? parsed.filter(isLoggedPart) : [];
+      const parsed = JSON.parse(text.toString('utf8')) as Partial<PartLogFile> | null;
+      if (parsed?.madeWith !== this.madeWith || !Array.isArray(parsed.parts)) return [];
+      return parsed.parts.filter(isLoggedPart);
     } catch {
       return [];
     }
   }
 
   private async save(): Promise<void> {
-    await this.run.writeFile(this.file, Buffer.from(JSON.stringify(this.parts), 'utf8'));
+    const file: PartLogFile = { madeWith: this.madeWith, parts: this.parts };
+    await this.run.writeFile(this.file, Buffer.from(JSON.stringify(file), 'utf8'));
   }
 }
 

@@ -1,10 +1,10 @@
 /**
  * The staging store: where activities leave data for each other (the claim-check pattern).
  *
- * No record ever travels through Temporal. A fetch activity writes the raw Duo records of one
- * resource as numbered NDJSON parts plus a manifest; buildGraph reads those parts as a stream and
- * writes graph parts; delivery reads the graph parts. Activities only pass dataset names and
- * counts through workflow history, so history size does not grow with the tenant.
+ * No record ever travels through Temporal. A fetch activity writes the converted records of one
+ * resource as numbered parts plus a manifest; buildGraph reads those parts and writes graph parts
+ * (NDJSON); delivery reads the graph parts. Activities only pass dataset names and counts through
+ * workflow history, so history size does not grow with the tenant.
  *
  * The interface is small on purpose so that a shared object store can implement it later; the
  * only implementation today is the local directory in `local-directory-store.ts`.
@@ -18,9 +18,10 @@ export interface PartInfo {
   records: number;
   bytes: number;
   /**
-   * SHA-256 of the part's bytes (`partChecksum`), for parts whose readers must be able to prove
-   * they read exactly what was written: the raw Duo records, which a resumed fetch may find left
-   * by an earlier attempt and the build reads long after they were written.
+   * SHA-256 of the part's bytes (`partChecksum`), for parts whose readers must prove they read
+   * exactly what was written: a resumed fetch the parts an earlier attempt left, the build the
+   * fetched parts written minutes before. The writer computes it from the bytes it holds (on the
+   * thread that made them), so the store never hashes what nobody checks.
    */
   sha256?: string;
 }
@@ -43,70 +44,42 @@ export interface DatasetManifest {
   meta?: Record<string, string | number | boolean>;
 }
 
+/**
+ * One run's staged data: datasets of numbered parts, each committed by a manifest, plus a few small
+ * files kept beside them. Deliberately small — whole parts written and read by name, no listing of
+ * parts, no appends, no file versions — so that an object store can implement it as well as a
+ * local directory. Reading a dataset's records is built on it (json-lines.ts).
+ */
 export interface StagedRun {
   /** The run's key, as given to `StagingStore.openRun`. */
   readonly key: string;
-  /** Atomically writes (or replaces) part `index` of `dataset`; the answer carries the part's checksum. */
-  writePart(dataset: string, index: number, records: readonly unknown[]): Promise<PartInfo>;
   /**
-   * Like `writePart`, for records already serialised: `lines` holds the UTF-8 JSON text of
-   * `records` records, each followed by a line break (JSON.stringify never writes one inside).
+   * Atomically writes (or replaces) part `index` of `dataset`: `bytes` holding `records` records,
+   * with their checksum when the writer has one (kept in the answer, for the manifest).
    */
-  writeJsonLinesPart(dataset: string, index: number, lines: Uint8Array, records: number): Promise<PartInfo>;
+  writePart(dataset: string, index: number, bytes: Uint8Array, records: number, sha256?: string): Promise<PartInfo>;
+  /** The bytes of part `index` as they are now. Throws `StagedInputMissingError` when the part is gone. */
+  readPart(dataset: string, index: number): Promise<Buffer>;
   /**
-   * The bytes of part `index` as it is now (NDJSON), with its version: a token that changes
-   * whenever the part is written again. Throws `StagedInputMissingError` when the part is missing.
+   * Marks a dataset complete. `parts` lists every part of it, from part 0 in order (what `writePart`
+   * answered, or parts the caller verified): the store checks their sizes, and removes any other
+   * part a retried writer left.
    */
-  readPart(dataset: string, index: number): Promise<{ bytes: Buffer; version: string }>;
-  /** The version of part `index` as `readPart` reports it, or undefined when the part is missing. */
-  partVersion(dataset: string, index: number): Promise<string | undefined>;
+  commitManifest(dataset: string, parts: readonly PartInfo[], meta?: DatasetManifest['meta']): Promise<DatasetManifest>;
+  /** The manifest of a complete dataset, or undefined when the dataset is missing or incomplete. */
+  readManifest(dataset: string): Promise<DatasetManifest | undefined>;
   /**
-   * Keeps a file of the run's that is not a part (derived data kept beside the datasets, such as
-   * staged records converted ahead of the build, or a dataset's part log), replacing it atomically.
-   * `name` is a relative path like a dataset name; inside a dataset's folder it goes with the
-   * dataset (`removeDataset`).
+   * Keeps a small file of the run's that is not a part (a dataset's part log), replacing it
+   * atomically. `name` is a relative path like a dataset name; inside a dataset's folder it goes
+   * with the dataset (`removeDataset`).
    */
   writeFile(name: string, bytes: Uint8Array): Promise<void>;
   /** A file kept by `writeFile`, or undefined when there is none. */
   readFile(name: string): Promise<Buffer | undefined>;
-  /** Parts currently on disk for a dataset, in index order (complete or not). */
-  listParts(dataset: string): Promise<PartInfo[]>;
-  /**
-   * Marks a dataset complete. `written`, when given, lists every part of the dataset, from part 0 in
-   * order (what `writePart` answered, or parts the caller verified): the store checks their sizes
-   * rather than reading them to count their records, and removes any other part file. Without it,
-   * the parts on disk from 0 up to the first gap make the dataset.
-   */
-  commitManifest(
-    dataset: string,
-    meta?: DatasetManifest['meta'],
-    written?: readonly PartInfo[],
-  ): Promise<DatasetManifest>;
-  /** The manifest of a complete dataset, or undefined when the dataset is missing or incomplete. */
-  readManifest(dataset: string): Promise<DatasetManifest | undefined>;
-  /**
-   * Streams the records of a complete dataset in part order. Throws `StagedInputMissingError`
-   * when the dataset has no manifest or a part has disappeared.
-   */
-  read<T = unknown>(dataset: string): AsyncIterable<T>;
-  /**
-   * Like `read`, but each record's JSON text unparsed, a batch of records at a time (a few thousand,
-   * in order): for consumers that pass records on as JSON, parsing and serialising again would be
-   * wasted work, and with hundreds of thousands of records one awaited step per record costs
-   * measurable time.
-   */
-  readJsonTextBatches(dataset: string): AsyncIterable<string[]>;
-  /**
-   * Like `readJsonTextBatches`, each record's UTF-8 bytes rather than a string (views into the chunk
-   * read; copy what must outlive the next batch): for consumers that pass most records on unread.
-   */
-  readJsonLineBatches(dataset: string): AsyncIterable<Uint8Array[]>;
   /** Names of the datasets below `prefix` that have a manifest. */
   listDatasets(prefix?: string): Promise<string[]>;
   /** Removes one dataset (used when a resource is fetched again from scratch). */
   removeDataset(dataset: string): Promise<void>;
-  /** True while the run's folder exists. */
-  exists(): Promise<boolean>;
   /** Removes everything the run staged. */
   remove(): Promise<void>;
 }

@@ -79,10 +79,13 @@ export class ThreadPool<J, R> {
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       });
       const thread: PoolThread<R> = { worker, pending: new Map() };
+      // A thread keeps the process alive only while it has a job: an idle pool never holds up an exit.
+      worker.unref();
       worker.on('message', (reply: Reply<R>) => {
         const job = thread.pending.get(reply.id);
         if (!job) return;
         thread.pending.delete(reply.id);
+        if (thread.pending.size === 0) worker.unref();
         if ('failure' in reply) job.reject(new ThreadJobError(reply.failure));
         else job.resolve(reply.result);
       });
@@ -112,6 +115,7 @@ export class ThreadPool<J, R> {
     if (this.closing) return Promise.reject(new Error(`The ${this.options.name} threads are stopped.`));
     const id = (this.nextId += 1);
     return new Promise<R>((resolve, reject) => {
+      if (thread.pending.size === 0) thread.worker.ref();
       thread.pending.set(id, { resolve, reject });
       const message: JobMessage<J> = { id, job };
       thread.worker.postMessage(message, transfer);

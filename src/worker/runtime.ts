@@ -8,7 +8,6 @@ import type { Client } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
 import type { AppConfig } from '../config/instances';
-import { ConversionAhead, type ConversionAheadOptions } from '../graph/conversion-ahead';
 import { LocalDirectoryStagingStore } from '../staging/local-directory-store';
 import { connectClient, connectWorker, type TemporalSettings } from './connection';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
@@ -25,8 +24,6 @@ export interface WorkerRuntimeOptions {
   duoClientOptions?: ActivityDependencies['duoClientOptions'];
   jupiterOneClientOptions?: ActivityDependencies['jupiterOneClientOptions'];
   workerOptions?: Partial<WorkerOptions>;
-  /** Converting staged parts while the fetches run (default: on, with its defaults); false turns it off. */
-  conversionAhead?: ConversionAheadOptions | false;
 }
 
 export interface WorkerRuntime {
@@ -53,13 +50,6 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const workflowBundlePath =
     options.workflowBundlePath ?? (await prebuiltWorkflowBundle(path.join(config.dataDir, 'cache')));
   const connection = await connectWorker(options.temporal);
-  const conversionAhead =
-    options.conversionAhead === false
-      ? undefined
-      : new ConversionAhead({
-          log: (message, fields) => options.log?.('debug', message, fields),
-          ...options.conversionAhead,
-        });
   const activities = createActivities({
     config,
     staging,
@@ -67,7 +57,6 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     log: options.log,
     duoClientOptions: options.duoClientOptions,
     jupiterOneClientOptions: options.jupiterOneClientOptions,
-    conversionAhead,
   });
   const workers = await createDuoJ1Workers({
     connection,
@@ -79,7 +68,6 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     workerOptions: options.workerOptions,
   });
   const running = workers.run().finally(async () => {
-    await conversionAhead?.close().catch(() => undefined);
     await connection.close().catch(() => undefined);
     await client.connection.close().catch(() => undefined);
   });

@@ -11,6 +11,7 @@ import type { Entity, Relationship } from '../../src/graph/types';
 import type { InstanceConfig } from '../../src/config/instances';
 import type { DuoTenant } from '../../src/simulators/duo/tenant-generator';
 import { LocalDirectoryStagingStore } from '../../src/staging/local-directory-store';
+import { readStagedObjects, stageRecords } from './staging';
 import { tenantRecords } from './tenant-records';
 import { temporaryDirectory } from './temporal';
 
@@ -22,17 +23,15 @@ export interface ExpectedGraph {
 export async function expectedGraph(tenant: DuoTenant, instance: InstanceConfig): Promise<ExpectedGraph> {
   const store = await LocalDirectoryStagingStore.open(temporaryDirectory('duo-j1-expected-'));
   const run = store.openRun('expected');
-  for (const resource of RESOURCE_NAMES) {
-    await run.writePart(`raw/${resource}`, 0, tenantRecords(tenant, resource));
-    await run.commitManifest(`raw/${resource}`);
-  }
+  const context = graphInstanceContext(instance);
+  for (const resource of RESOURCE_NAMES) await stageRecords(run, resource, tenantRecords(tenant, resource), context);
   const outcomes = Object.fromEntries(RESOURCE_NAMES.map((r) => [r, { status: 'complete' }]));
-  await buildGraph(run, outcomes, graphInstanceContext(instance));
+  await buildGraph(run, outcomes, context);
   const entities = new Map<string, Entity>();
   const relationships = new Map<string, Relationship>();
   for (const { dataset, kind } of graphDatasets()) {
     if (!(await run.readManifest(dataset))) continue;
-    for await (const object of run.read<Entity & Relationship>(dataset)) {
+    for (const object of await readStagedObjects<Entity & Relationship>(run, dataset)) {
       (kind === 'entities' ? entities : relationships).set(object._key, object);
     }
   }
