@@ -4,8 +4,8 @@
  * per-endpoint rate budget for the account.
  */
 import { resolveSecret, type InstanceConfig } from '../config/instances';
-import { DuoClient, type DuoClientOptions } from '../duo/client';
-import { JupiterOneSyncClient, type JupiterOneSyncClientOptions } from '../jupiterone/client';
+import { DuoClient } from '../duo/client';
+import { JupiterOneSyncClient } from '../jupiterone/client';
 import type { ActivityDependencies } from './dependencies';
 
 const duoClients = new WeakMap<ActivityDependencies, Map<string, DuoClient>>();
@@ -26,7 +26,7 @@ export function duoClientFor(deps: ActivityDependencies, instance: InstanceConfi
       logger: deps.log
         ? (level, message, fields) => deps.log!(level, message, { instanceId: instance.id, ...fields })
         : undefined,
-      ...(deps.duoClientOptions as Partial<DuoClientOptions>),
+      ...deps.duoClientOptions,
     });
     clients.set(instance.id, client);
   }
@@ -46,8 +46,8 @@ export function jupiterOneClientFor(deps: ActivityDependencies, instance: Instan
       logger: deps.log
         ? (level, message, fields) => deps.log!(level, message, { instanceId: instance.id, ...fields })
         : undefined,
-      ...(deps.jupiterOneClientOptions as Partial<JupiterOneSyncClientOptions>),
-    } as JupiterOneSyncClientOptions);
+      ...deps.jupiterOneClientOptions,
+    });
     clients.set(instance.id, client);
   }
   return client;

@@ -1,4 +1,6 @@
 import type { AppConfig, InstanceConfig } from '../config/instances';
+import type { DuoClientTuning } from '../duo/client';
+import type { JupiterOneClientTuning } from '../jupiterone/client';
 import type { StagingStore } from '../staging/store';
 import { UnknownInstanceError } from './failures';
 
@@ -15,10 +17,10 @@ export interface ActivityDependencies {
   /** Where secret references (`{ env }`) are resolved; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   log?: Logger;
-  /** Options passed to every Duo client (the backoff schedule, an undici dispatcher, ...). */
-  duoClientOptions?: Record<string, unknown>;
-  /** Options passed to every JupiterOne client (retry schedule, poll interval, batch size, ...). */
-  jupiterOneClientOptions?: Record<string, unknown>;
+  /** Given to every Duo client (the backoff schedule, an undici dispatcher, ...). */
+  duoClientOptions?: DuoClientTuning;
+  /** Given to every JupiterOne client (retry schedule, batch size, ...). */
+  jupiterOneClientOptions?: JupiterOneClientTuning;
 }
 
 export function findInstanceOrFail(deps: ActivityDependencies, instanceId: string): InstanceConfig {

@@ -8,11 +8,15 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ConfigurationError } from '../config/errors';
 import {
   DuoAuthenticationError,
+  DuoBadResponseError,
   DuoConfigurationError,
   DuoError,
+  DuoIncompleteListError,
+  DuoNetworkError,
   DuoNotFoundError,
   DuoPermissionError,
   DuoRateLimitError,
+  DuoServerError,
 } from '../duo/errors';
 import { IncompleteDeliveryError } from '../graph/completeness';
 import { JupiterOneError } from '../jupiterone/errors';
@@ -55,8 +59,12 @@ export function toApplicationFailure(error: unknown): unknown {
     return fail(FailureType.DuoPermission, true, { details: [{ grant: error.grant }] });
   if (error instanceof DuoRateLimitError)
     return fail(FailureType.DuoRateLimit, false, { nextRetryDelay: RATE_LIMIT_RETRY_DELAY });
-  if (error instanceof DuoNotFoundError) return fail('DuoNotFoundError', true);
-  if (error instanceof DuoError) return fail(error.name, !error.retryable);
+  if (error instanceof DuoNotFoundError) return fail(FailureType.DuoNotFound, true);
+  if (error instanceof DuoIncompleteListError) return fail(FailureType.DuoIncompleteList, true);
+  if (error instanceof DuoServerError) return fail(FailureType.DuoServer, !error.retryable);
+  if (error instanceof DuoNetworkError) return fail(FailureType.DuoNetwork, !error.retryable);
+  if (error instanceof DuoBadResponseError) return fail(FailureType.DuoBadResponse, !error.retryable);
+  if (error instanceof DuoError) return fail(FailureType.DuoApi, !error.retryable);
   if (error instanceof JupiterOneError)
     return fail(FailureType.JupiterOne, !error.retryable, { details: [{ code: error.code ?? null }] });
   return error;

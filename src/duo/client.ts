@@ -86,6 +86,12 @@ export interface DuoClientOptions {
   logger?: DuoLogger;
 }
 
+/** What a worker (or a test) may tune of every Duo client it makes: retry pacing, timeouts, the connection pool. */
+export type DuoClientTuning = Pick<
+  DuoClientOptions,
+  'rateLimitBackoffMs' | 'transientRetryBackoffMs' | 'retryJitterMs' | 'requestTimeoutMs' | 'dispatcher'
+>;
+
 /** One page of a list endpoint. */
 export interface DuoPage<T> {
   records: T[];

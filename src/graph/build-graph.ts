@@ -44,6 +44,12 @@ export interface DroppedObject {
   error: string;
 }
 
+export interface DroppedObjects {
+  count: number;
+  /** The first `MAX_DROPPED_EXAMPLES`. */
+  examples: DroppedObject[];
+}
+
 export interface SkippedRelationships {
   type: string;
   reason: string;
@@ -56,7 +62,7 @@ export interface BuildGraphSummary {
   /** Relationships and mapped relationships written per `_type` (every declared type, zero included). */
   relationships: Record<string, number>;
   partialTypes: PartialType[];
-  dropped: { count: number; examples: DroppedObject[] };
+  dropped: DroppedObjects;
   /** Edges not emitted because one end does not exist, by type and reason. */
   skippedRelationships: SkippedRelationships[];
   /** Records seen again under a key already written (overlapping list pages, a U2F token in several users), per `_type`. */

@@ -76,6 +76,12 @@ export interface JupiterOneSyncClientOptions {
   uploadConcurrency?: number;
 }
 
+/** What a worker (or a test) may tune of every JupiterOne client it makes. */
+export type JupiterOneClientTuning = Pick<
+  JupiterOneSyncClientOptions,
+  'dispatcher' | 'retry' | 'requestTimeoutMs' | 'maxBatchBytes' | 'uploadConcurrency'
+>;
+
 export interface RequestOptions {
   /** Cancels the request and any wait between retries (an activity's cancellation signal). */
   signal?: AbortSignal;

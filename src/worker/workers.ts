@@ -11,6 +11,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import type { createActivities } from '../activities';
 import type { StagingStore } from '../staging/store';
 import { hostTaskQueue } from '../workflows/contract';
+import { runOfKey } from '../workflows/run-key';
 
 export interface DuoJ1WorkersOptions {
   connection: NativeConnection;
@@ -75,8 +76,9 @@ export async function createDuoJ1Workers(options: DuoJ1WorkersOptions): Promise<
  */
 export async function sweepDeadRuns(staging: StagingStore, client: Client): Promise<string[]> {
   return staging.sweep(async (runKey) => {
-    const [, workflowId, runId] = runKey.split('~');
-    if (!workflowId || !runId) return false;
+    const run = runOfKey(runKey);
+    if (!run) return false;
+    const { workflowId, runId } = run;
     try {
       const description = await client.workflow.getHandle(workflowId, runId).describe();
       return description.status.name === 'RUNNING';

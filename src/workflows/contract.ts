@@ -4,10 +4,12 @@
  * types, so they change only with great care.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { DroppedObjects } from '../graph/build-graph';
+import type { PartialType } from '../graph/partial-datasets';
+import type { ChangeCounts } from '../jupiterone/client';
 import type { ResourceName } from '../resources/table';
 
 export const WORKFLOW_TYPE = 'duoIngestion';
-export const LOCK_WORKFLOW_TYPE = 'duoInstanceLock';
 export const DEFAULT_TASK_QUEUE = 'duo-j1';
 
 /** Workflow id of runs started by `duo-j1 run` (any other id works too: the lock is per instance). */
@@ -44,6 +46,18 @@ export const FailureType = {
   DuoIncompleteList: 'DuoIncompleteListError',
   /** The objects about to be delivered are not the objects built: nothing is made final. */
   DeliveryIncomplete: 'DeliveryIncomplete',
+  /** Duo has no such endpoint (an older edition): the resource fails, its types are partial. */
+  DuoNotFound: 'DuoNotFoundError',
+  /** Duo kept answering 5xx after the client's retries; Temporal retries later. */
+  DuoServer: 'DuoServerError',
+  /** Duo could not be reached (after the client's retries); Temporal retries later. */
+  DuoNetwork: 'DuoNetworkError',
+  /** Duo's answer was unusable (not JSON, not Duo's envelope) or a refused redirect. */
+  DuoBadResponse: 'DuoBadResponseError',
+  /** Any other Duo error answer (an unexpected 4xx). */
+  DuoApi: 'DuoApiError',
+  /** The pipeline started over `maxPipelineRestarts` times and still could not finish. */
+  PipelineRestartsExhausted: 'PipelineRestartsExhausted',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -98,15 +112,12 @@ export interface DuoIngestionProgress {
   jobId?: string;
 }
 
-export interface PartialType {
-  type: string;
-  reason: string;
-}
-
-export interface DroppedObjects {
-  count: number;
-  examples: { key: string; type: string; error: string }[];
-}
+/** A type whose previous data JupiterOne keeps, and why (src/graph/partial-datasets.ts). */
+export type { PartialType } from '../graph/partial-datasets';
+/** Objects the data model rejected: how many, and the first few (src/graph/build-graph.ts). */
+export type { DroppedObjects } from '../graph/build-graph';
+/** Objects created, updated and deleted (src/jupiterone/client.ts). */
+export type { ChangeCounts } from '../jupiterone/client';
 
 export interface DuoIngestionResult {
   instanceId: string;
@@ -120,12 +131,6 @@ export interface DuoIngestionResult {
   durationsMs: { validate: number; fetch: number; build: number; deliver: number; total: number };
   delivery: LocalDeliveryReport | JupiterOneDeliveryReport;
   pipelineAttempts: number;
-}
-
-export interface ChangeCounts {
-  created: number;
-  updated: number;
-  deleted: number;
 }
 
 export interface LocalDeliveryReport {

@@ -53,6 +53,7 @@ import {
   type ResourceOutcome,
 } from './contract';
 import { duoInstanceLock } from './instance-lock';
+import { runKey as stagingKey } from './run-key';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -158,7 +159,12 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
         const claim = await shared.claimStaging();
         hostQueue = claim.hostTaskQueue;
         progress.hostTaskQueue = hostQueue;
-        runKey = `${instanceId}~${workflowInfo().workflowId}~${workflowInfo().runId}~${attempt}`;
+        runKey = stagingKey({
+          instanceId,
+          workflowId: workflowInfo().workflowId,
+          runId: workflowInfo().runId,
+          attempt,
+        });
         await lock.signal(lockStateSignal, { instanceId, hostTaskQueue: hostQueue, runKey });
 
         progress.phase = 'validating';
@@ -234,7 +240,7 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
           if (error instanceof PipelineRestart) {
             throw ApplicationFailure.nonRetryable(
               `The pipeline started over ${maxRestarts} times and still lost its worker or its staged data, or could not deliver the graph whole: ${error.message}`,
-              'PipelineRestartsExhausted',
+              FailureType.PipelineRestartsExhausted,
             );
           }
           throw error;

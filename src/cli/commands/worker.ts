@@ -1,4 +1,5 @@
 /** `duo-j1 worker`: a long-running worker for an existing Temporal cluster. */
+import type { DuoClientTuning } from '../../duo/client';
 import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../../config/instances';
 import { resolveTemporalSettings } from '../../worker/connection';
@@ -20,7 +21,7 @@ export interface WorkerFlags {
 }
 
 /** `DUO_J1_DUO_BACKOFF_SCHEDULE_MS=1000,2000,...`: the waits before retrying a 429 (default Duo's own). */
-export function duoBackoffFromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function duoBackoffFromEnvironment(env: NodeJS.ProcessEnv): DuoClientTuning {
   const value = env.DUO_J1_DUO_BACKOFF_SCHEDULE_MS;
   if (!value) return {};
   const schedule = value.split(',').map((part) => Number(part.trim()));

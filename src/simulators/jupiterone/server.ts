@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { JUPITERONE_PAYLOAD_LIMIT_BYTES } from '../../jupiterone/batching';
 import type { PartialDatasets, SyncJob } from '../../jupiterone/types';
 import { listen } from '../listen';
 import { HttpError, type JupiterOneAnswer } from './answers';
@@ -31,9 +32,6 @@ import { SyncJobs } from './jobs';
 import { routeOf, serveInspection, serveSyncApi, UPLOAD_ROUTES } from './routes';
 import { UploadBodyError } from './upload-body';
 import { UploadReaders, type UploadReaderOptions } from './upload-readers';
-
-/** The persister's payload limit: AWS Lambda's 6 MiB request limit. */
-export const SIMULATED_PAYLOAD_LIMIT_BYTES = 6_291_456;
 
 export type SimulatorRoute =
   | 'start-job'
@@ -180,7 +178,7 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
   const apiKey = options.apiKey ?? `j1sim_${randomBytes(24).toString('hex')}`;
   const account = options.account ?? 'j1-simulated-account';
   const accounts = new Set([account, ...(options.otherAccounts ?? [])]);
-  const maxBodyBytes = options.maxBodyBytes ?? SIMULATED_PAYLOAD_LIMIT_BYTES;
+  const maxBodyBytes = options.maxBodyBytes ?? JUPITERONE_PAYLOAD_LIMIT_BYTES;
   const requestLogLimit = options.requestLogLimit ?? 100_000;
   const faults = new JupiterOneFaultInjector(options.faults);
   for (const fault of options.scheduledFaults ?? []) faults.schedule(fault);
