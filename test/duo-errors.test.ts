@@ -18,6 +18,7 @@ import { generateTenant, startDuoSimulator, type DuoSimulator } from '../src/sim
 import { isLoopbackHost } from '../src/util/loopback';
 import { redactSecrets } from '../src/util/redact';
 import { stopAtEnd } from './harness/root-hooks';
+import { listAll } from './harness/duo';
 
 describe('Duo client errors, permissions and safety', () => {
   let simulator: DuoSimulator;
@@ -59,7 +60,7 @@ describe('Duo client errors, permissions and safety', () => {
     it('turns a 403 into a DuoPermissionError naming the grant and the endpoint', async () => {
       const limited = simulator.addIntegrationKey(['Grant read resource', 'Grant settings', 'Grant read information']);
       const client = clientFor({ integrationKey: limited.integrationKey, secretKey: limited.secretKey });
-      const error = await failureOf(client.listAll('admins'));
+      const error = await failureOf(listAll(client, 'admins'));
       assert.ok(error instanceof DuoPermissionError);
       assert.equal(error.grant, 'Grant administrators');
       assert.equal(error.path, '/admin/v1/admins');
@@ -68,7 +69,7 @@ describe('Duo client errors, permissions and safety', () => {
       assert.match(error.message, /"Grant administrators"/);
       assert.match(error.message, /\/admin\/v1\/admins/);
       // Other endpoints still work with the same key.
-      assert.equal((await client.listAll('users')).length, 60);
+      assert.equal((await listAll(client, 'users')).length, 60);
     });
 
     it('reports a forced 403 on one endpoint with that endpoint’s grant', async () => {
@@ -121,7 +122,7 @@ describe('Duo client errors, permissions and safety', () => {
   describe('failures and retries', () => {
     it('retries a 5xx and succeeds; gives up with DuoServerError after the retries', async () => {
       simulator.setFaults({ endpointErrors: { '/admin/v1/groups': { status: 503, code: 50301, times: 2 } } });
-      assert.equal((await clientFor().listAll('groups')).length, simulator.tenant.groups.length);
+      assert.equal((await listAll(clientFor(), 'groups')).length, simulator.tenant.groups.length);
       assert.deepEqual(
         simulator.requestLog.map((entry) => entry.status),
         [503, 503, 200],
@@ -139,7 +140,7 @@ describe('Duo client errors, permissions and safety', () => {
     it('retries reset connections; gives up with DuoNetworkError', async () => {
       simulator.setFaults({ connectionResetRate: 0.3, faultPaths: ['/admin/v1/users'] });
       const client = clientFor({ transientRetryBackoffMs: [1, 1, 1, 1, 1, 1, 1, 1] });
-      const users = await client.listAll('users', { pageSize: 5 });
+      const users = await listAll(client, 'users', { pageSize: 5 });
       assert.deepEqual(
         users.map((user) => user.user_id),
         simulator.tenant.users.map((user) => user.user_id),
@@ -157,11 +158,11 @@ describe('Duo client errors, permissions and safety', () => {
     it('retries truncated bodies; gives up with DuoBadResponseError', async () => {
       simulator.setFaults({ malformedBodyRate: 0.3 });
       const client = clientFor({ transientRetryBackoffMs: [1, 1, 1, 1, 1, 1, 1, 1] });
-      assert.equal((await client.listAll('phones', { pageSize: 7 })).length, simulator.tenant.phones.length);
+      assert.equal((await listAll(client, 'phones', { pageSize: 7 })).length, simulator.tenant.phones.length);
       assert.ok(simulator.requestLog.some((entry) => entry.reason === 'fault' && entry.status === 200));
 
       simulator.setFaults({ malformedBodyRate: 1 });
-      const error = await failureOf(clientFor().listAll('tokens'));
+      const error = await failureOf(listAll(clientFor(), 'tokens'));
       assert.ok(error instanceof DuoBadResponseError);
       assert.match(error.reason, /not JSON/);
       assert.equal(error.retryable, true);
@@ -171,7 +172,7 @@ describe('Duo client errors, permissions and safety', () => {
       simulator.setFaults({
         endpointErrors: { '/admin/v1/users': { status: 302, code: 30200, location: 'https://example.com/collect' } },
       });
-      const error = await failureOf(clientFor().listAll('users'));
+      const error = await failureOf(listAll(clientFor(), 'users'));
       assert.ok(error instanceof DuoBadResponseError);
       assert.match(error.message, /redirect/);
       assert.equal(error.retryable, false);
@@ -185,10 +186,10 @@ describe('Duo client errors, permissions and safety', () => {
           '/admin/v1/phones': { status: 400, code: 40002, message: 'Invalid request parameters' },
         },
       });
-      const notFound = await failureOf(clientFor().listAll('tokens'));
+      const notFound = await failureOf(listAll(clientFor(), 'tokens'));
       assert.ok(notFound instanceof DuoNotFoundError);
       assert.equal(notFound.code, 40401);
-      const badRequest = await failureOf(clientFor().listAll('phones'));
+      const badRequest = await failureOf(listAll(clientFor(), 'phones'));
       assert.ok(badRequest instanceof DuoApiError);
       assert.equal(badRequest.status, 400);
       assert.equal(badRequest.retryable, false);
@@ -207,7 +208,7 @@ describe('Duo client errors, permissions and safety', () => {
       simulator.setLatency(200);
       try {
         const controller = new AbortController();
-        const reading = clientFor().listAll('users', { signal: controller.signal });
+        const reading = listAll(clientFor(), 'users', { signal: controller.signal });
         setTimeout(() => controller.abort(new Error('activity cancelled')), 20);
         await assert.rejects(reading, /activity cancelled/);
       } finally {
@@ -292,7 +293,7 @@ describe('Duo client errors, permissions and safety', () => {
 
   describe('records', () => {
     it('removes secret_key from integrations at the parse boundary', async () => {
-      const integrations = await clientFor().listAll('integrations');
+      const integrations = await listAll(clientFor(), 'integrations');
       assert.equal(integrations.length, simulator.tenant.integrations.length);
       assert.ok(simulator.tenant.integrations.every((integration) => typeof integration.secret_key === 'string'));
       assert.ok(integrations.every((integration) => !('secret_key' in integration)));
@@ -312,10 +313,10 @@ describe('Duo client errors, permissions and safety', () => {
       tenant.users[0] = { ...tenant.users[0]!, status: 'suspended by policy', risk_profile: { level: 'elevated' } };
       tenant.groups[0] = { ...tenant.groups[0]!, status: 'Archived' };
       simulator.setTenant({ ...tenant, apiHostname: simulator.apiHostname, siteId: simulator.tenant.siteId });
-      const users = await clientFor().listAll('users');
+      const users = await listAll(clientFor(), 'users');
       assert.equal(users[0]!.status, 'suspended by policy');
       assert.deepEqual(users[0]!.risk_profile, { level: 'elevated' });
-      assert.equal((await clientFor().listAll('groups'))[0]!.status, 'Archived');
+      assert.equal((await listAll(clientFor(), 'groups'))[0]!.status, 'Archived');
     });
   });
 

@@ -11,6 +11,7 @@ import {
 import { DUO_LIST_ENDPOINTS, type DuoListEndpointName } from '../src/resources/table';
 import { generateTenant, startDuoSimulator, type DuoSimulator } from '../src/simulators/duo';
 import { stopAtEnd } from './harness/root-hooks';
+import { listAll } from './harness/duo';
 
 const LIST_ENDPOINTS = Object.keys(DUO_LIST_ENDPOINTS) as DuoListEndpointName[];
 
@@ -22,7 +23,7 @@ async function fetchEverything(client: DuoClient, pageSize?: number): Promise<Ma
     client.getObject('infoSummary'),
     ...LIST_ENDPOINTS.map(async (name) => {
       const idField = DUO_LIST_ENDPOINTS[name].idField;
-      const records = await client.listAll(name, { pageSize });
+      const records = await listAll(client, name, { pageSize });
       ids.set(
         name,
         records.map((record) => String(record[idField])),
@@ -111,7 +112,7 @@ describe('Duo rate budget', () => {
     });
     stopAtEnd(() => simulator.close());
     const client = clientFor(simulator, { rateLimitBackoffMs: [1, 2, 4] });
-    const error = await client.listAll('users').then(
+    const error = await listAll(client, 'users').then(
       () => assert.fail('expected a rate-limit error'),
       (caught: unknown) => caught,
     );

@@ -18,6 +18,7 @@ import recordedPhones from './fixtures/duo-recorded/admin_v1_phones.200.json';
 import recordedSettings from './fixtures/duo-recorded/admin_v1_settings.200.json';
 import recordedUnauthorized from './fixtures/duo-recorded/admin_v1_settings.401.json';
 import recordedUsers from './fixtures/duo-recorded/admin_v1_users.200.json';
+import { listAll } from './harness/duo';
 
 // Compile-time check: the real responses are assignable to the client's wire types (tsc fails otherwise).
 const admins: DuoAdmin[] = recordedAdmins.response;
@@ -47,11 +48,11 @@ describe('Duo recorded responses', () => {
     const client = new DuoClient({ ...simulator.clientOptions, requestsPerMinute: 60_000, logger: () => {} });
 
     assert.deepEqual(await client.getObject('settings'), recordedSettings.response);
-    assert.deepEqual(await client.listAll('admins'), recordedAdmins.response);
-    assert.deepEqual(await client.listAll('groups'), recordedGroups.response);
-    assert.deepEqual(await client.listAll('users'), recordedUsers.response);
-    assert.deepEqual(await client.listAll('phones'), recordedPhones.response);
-    const received = await client.listAll('integrations');
+    assert.deepEqual(await listAll(client, 'admins'), recordedAdmins.response);
+    assert.deepEqual(await listAll(client, 'groups'), recordedGroups.response);
+    assert.deepEqual(await listAll(client, 'users'), recordedUsers.response);
+    assert.deepEqual(await listAll(client, 'phones'), recordedPhones.response);
+    const received = await listAll(client, 'integrations');
     const { secret_key: _secret, ...withoutSecret } = recordedIntegrations.response[0]!;
     assert.deepEqual(received, [withoutSecret]);
 

@@ -15,6 +15,7 @@ import {
 } from '../src/duo';
 import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo';
 import { stopAtEnd } from './harness/root-hooks';
+import { listAll } from './harness/duo';
 
 describe('Duo request signing', () => {
   describe('known answers (reference §1.9)', () => {
@@ -202,9 +203,9 @@ describe('Duo request signing', () => {
         });
         const settings = await client.getObject('settings');
         assert.equal(settings.name, simulator.tenant.settings.name);
-        const users = await client.listAll('users', { pageSize: 7 });
+        const users = await listAll(client, 'users', { pageSize: 7 });
         assert.equal(users.length, simulator.tenant.users.length);
-        await client.listAll('integrations');
+        await listAll(client, 'integrations');
         const usersRequests = simulator.requestLog.filter((entry) => entry.path === '/admin/v1/users');
         assert.ok(usersRequests.length >= 6);
         assert.ok(usersRequests.every((entry) => entry.status === 200 && entry.signatureVersion === version));

@@ -284,16 +284,6 @@ export class DuoClient {
     }
   }
 
-  /** Every record of a list endpoint (built on `pages`; for small endpoints and tools). */
-  async listAll<N extends DuoListEndpointName>(
-    name: N,
-    options: DuoPagesOptions = {},
-  ): Promise<DuoListEndpointRecords[N][]> {
-    const records: DuoListEndpointRecords[N][] = [];
-    for await (const page of this.pages(name, options)) records.push(...page.records);
-    return records;
-  }
-
   #incompleteList(endpoint: DuoListEndpoint, details: DuoIncompleteListDetails): DuoIncompleteListError {
     this.#log('error', 'A Duo list cannot be read completely; the resource is reported partial', {
       endpoint: endpoint.path,
