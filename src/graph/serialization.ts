@@ -14,15 +14,15 @@
  *
  * Why `_rawData` last: the raw Duo record is most of an entity's bytes (a user's record is about 2 kB,
  * its graph properties about 400 bytes). With the record at the end,
- *   - the build splices in the record's staged JSON text instead of serialising the parsed record
- *     again (`rawRecordText`), and
+ *   - conversion splices in the record's JSON text, made once, instead of serialising the record
+ *     again inside the entity (`RawRecordText`), and
  *   - a reader that needs only the graph properties (the change report, the picture) parses the
  *     text before `,"_rawData":` instead of the whole object (`parseGraphObjectProperties`).
  */
 import { hash } from 'node:crypto';
 import type { GraphObject, RawDataEntry } from './types';
 
-/** The record the build read a `_rawData` entry from, with the JSON text it was staged as. */
+/** The record a `_rawData` entry holds, with its JSON text (`JSON.stringify` of it, made once). */
 export interface RawRecordText {
   record: object;
   text: string;
@@ -52,8 +52,8 @@ function rawDataEntryJson(entry: RawDataEntry, raw: RawRecordText | undefined): 
 
 /**
  * The canonical JSON text of a graph object (see the module comment). `raw`, when given, is the
- * parsed record one of the `_rawData` entries holds and its staged text: the text is used as it is.
- * It must be that record's JSON (`JSON.stringify` of it, as the staging store writes records).
+ * record one of the `_rawData` entries holds and its JSON text: the text is used as it is.
+ * It must be that record's JSON (`JSON.stringify` of it).
  */
 export function graphObjectJson(graphObject: object, raw?: RawRecordText): string {
   const properties = graphObject as Record<string, unknown>;
