@@ -66,7 +66,10 @@ export interface DuoClientOptions {
   secretKey: string;
   /** Default `v5`. The integrations endpoint is always signed with v5 because Duo requires it there. */
   signatureVersion?: DuoSignatureVersion;
-  /** Per-endpoint budget for this account in this process. Default: `DUO_REQUESTS_PER_MINUTE`, else 150. */
+  /**
+   * Per-endpoint budget for this account in this process. Default: `DUO_REQUESTS_PER_MINUTE`, else
+   * `DEFAULT_DUO_REQUESTS_PER_MINUTE`.
+   */
   requestsPerMinute?: number;
   /** Waits before each retry of a 429, in order; the length sets the number of retries. */
   rateLimitBackoffMs?: readonly number[];

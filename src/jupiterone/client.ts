@@ -62,7 +62,7 @@ export interface JupiterOneSyncClientOptions {
   apiKey: string;
   /** JupiterOne account id, sent as `JupiterOne-Account`. */
   account: string;
-  /** Default `https://api.us.jupiterone.io`. HTTPS only, except loopback addresses. */
+  /** Default `DEFAULT_JUPITERONE_API_BASE_URL`. HTTPS only, except loopback addresses. */
   baseUrl?: string;
   /** undici dispatcher for every request (proxy agent, connection limits). */
   dispatcher?: Dispatcher;
