@@ -19,6 +19,7 @@ import {
 } from './errors';
 import { parseJupiterOneBaseUrl } from './base-url';
 import { redactSecrets } from '../util/redact';
+import { DUO_J1_USER_AGENT } from '../util/user-agent';
 
 export type JupiterOneLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -195,6 +196,7 @@ export class JupiterOneHttp {
       authorization: `Bearer ${this.apiKey}`,
       'jupiterone-account': this.account,
       accept: 'application/json',
+      'user-agent': DUO_J1_USER_AGENT,
     };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     if (req.correlationId !== undefined) headers['jupiterone-correlation-id'] = req.correlationId;

@@ -11,7 +11,7 @@
  * Inspection (same headers): `GET /__sim/graph?integrationInstanceId=…` | `?scope=…` |
  * `?owner=system-mapper`, `GET /__sim/jobs`, `GET /__sim/requests`. Faults are read and replaced on
  * the loopback-only control route `/__sim/faults` (control-route.ts). The request log records method,
- * path, status, body size, object counts and correlation ids — never headers, so never the key.
+ * path, status, body size, object counts, correlation ids and user agents — never the credentials.
  *
  * This file holds the simulator's shapes and its request pipeline (route, authenticate, inject
  * faults, enforce the payload limit, answer); the routes are in routes.ts, the jobs and the held
@@ -124,6 +124,8 @@ export interface SimulatorRequestLogEntry {
   errorCode?: string;
   jobId?: string;
   correlationId?: string;
+  /** The `User-Agent` the request carried, if any. */
+  userAgent?: string;
   ignoreDuplicates?: boolean;
   /** API requests being handled when this one arrived, this one included. */
   concurrent: number;
@@ -266,6 +268,7 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
     };
     if (jobId !== undefined) entry.jobId = jobId;
     if (typeof correlation === 'string') entry.correlationId = correlation;
+    if (req.headers['user-agent'] !== undefined) entry.userAgent = req.headers['user-agent'];
     if (UPLOAD_ROUTES.includes(route)) entry.ignoreDuplicates = url.searchParams.get('ignoreDuplicates') === 'true';
 
     const { bytes, buffer } = await readBody(req);
