@@ -12,7 +12,7 @@ import { formatChangeReport } from '../output/change-report';
 import { writeLocalGraphFromStagedRun } from '../output/staged-graph';
 import type { GraphStep } from '../output/graph-files';
 import { StagedInputMissingError, type StagedRun } from '../staging/store';
-import type { LocalDeliveryReport, PartialType } from '../workflows/contract';
+import type { JupiterOneDeliveryReport, LocalDeliveryReport, PartialType } from '../workflows/contract';
 import { jupiterOneClientFor } from './clients';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
@@ -52,16 +52,17 @@ interface UploadHeartbeat {
   committedRejectedByType: Record<string, number>;
   /** Objects delivered per `_type`, for the kinds done. */
   delivered: Record<string, number>;
-  /** Upload requests answered and their bytes, every attempt's. */
+  /** Upload requests answered and their bytes as sent and before compression, every attempt's. */
   batches: number;
   bytes: number;
+  uncompressedBytes: number;
   rejected: number;
   rejectedTypes: string[];
 }
 
 export interface UploadSummary {
   /** Objects delivered (uploaded and accepted), for the whole upload whatever the attempts. */
-  uploaded: { entities: number; relationships: number; batches: number; bytes: number };
+  uploaded: JupiterOneDeliveryReport['uploaded'];
   /** Objects delivered per `_type`: what the finalize gate compares with the objects built. */
   delivered: Record<string, number>;
   rejected: number;
@@ -153,6 +154,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
             delivered: {},
             batches: 0,
             bytes: 0,
+            uncompressedBytes: 0,
             rejected: 0,
             rejectedTypes: [],
           };
@@ -173,7 +175,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
             state.kindIndex += 1, state.committedObjects = 0, state.committedRejectedByType = {}
           ) {
             const { kind, datasets } = UPLOAD_ORDER[state.kindIndex];
-            const before = { batches: state.batches, bytes: state.bytes };
+            const before = { batches: state.batches, bytes: state.bytes, uncompressedBytes: state.uncompressedBytes };
             const options = {
               signal,
               skipObjects: state.committedObjects,
@@ -185,6 +187,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
                   committedRejectedByType: progress.committedRejectedByType,
                   batches: before.batches + progress.uploadedRequests,
                   bytes: before.bytes + progress.uploadedBytes,
+                  uncompressedBytes: before.uncompressedBytes + progress.uploadedUncompressedBytes,
                 };
                 heartbeat(details);
               },
@@ -208,6 +211,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
             }
             state.batches = before.batches + result.requests;
             state.bytes = before.bytes + result.bytes;
+            state.uncompressedBytes = before.uncompressedBytes + result.uncompressedBytes;
             state.rejected += result.rejectedCount;
             state.rejectedTypes = [...new Set([...state.rejectedTypes, ...result.rejectedTypes])];
             heartbeat({ ...state, kindIndex: state.kindIndex + 1, committedObjects: 0, committedRejectedByType: {} });
@@ -220,6 +224,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
               relationships: total('relationships'),
               batches: state.batches,
               bytes: state.bytes,
+              uncompressedBytes: state.uncompressedBytes,
             },
             delivered: state.delivered,
             rejected: state.rejected,

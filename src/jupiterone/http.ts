@@ -86,8 +86,10 @@ export interface JupiterOneRequest {
   method: 'GET' | 'POST';
   /** Path below the base URL, starting with `/`. */
   path: string;
-  /** Already serialised JSON body. */
+  /** Already serialised JSON body (encoded as `contentEncoding` says). */
   body?: string | Uint8Array;
+  /** `gzip` when the body is gzipped JSON. */
+  contentEncoding?: 'gzip';
   query?: Record<string, string>;
   /** Sent as `JupiterOne-Correlation-Id`; reused by every retry of the request. */
   correlationId?: string;
@@ -199,6 +201,7 @@ export class JupiterOneHttp {
       'user-agent': DUO_J1_USER_AGENT,
     };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
+    if (req.contentEncoding !== undefined) headers['content-encoding'] = req.contentEncoding;
     if (req.correlationId !== undefined) headers['jupiterone-correlation-id'] = req.correlationId;
     return headers;
   }

@@ -151,7 +151,11 @@ export interface JupiterOneDeliveryReport {
   target: 'jupiterone';
   jobId: string;
   status: string;
-  uploaded: { entities: number; relationships: number; batches: number; bytes: number };
+  /**
+   * Objects delivered, upload requests, and the bytes of their bodies as sent (gzipped when uploads
+   * are compressed) and before compression.
+   */
+  uploaded: { entities: number; relationships: number; batches: number; bytes: number; uncompressedBytes: number };
   rejected: number;
   entities: ChangeCounts;
   relationships: ChangeCounts;

@@ -24,6 +24,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { PartialDatasets, SyncJob } from '../../jupiterone/types';
 import { listen } from '../listen';
 import { HttpError, type JupiterOneAnswer } from './answers';
+import { decodeRequestBody, payloadTooLarge } from './content-encoding';
 import { isControlRequest, serveFaultsControl, type FaultsControl } from '../control-route';
 import { JupiterOneFaultInjector, parseJupiterOneFaultSettings, type JupiterOneFaultSettings } from './faults';
 import type { HeldGraph } from './graph';
@@ -59,7 +60,7 @@ export interface JupiterOneSimulatorFaults {
   latencyMs: number;
   /** `Retry-After` seconds on injected 429s; none when undefined. */
   retryAfterSeconds?: number;
-  /** Answer 413 to upload bodies above this many bytes (a limit lower than the real one). */
+  /** Answer 413 to upload bodies above this many bytes once decoded (a limit lower than the real one). */
   payloadLimitBytes?: number;
   /** Routes the random faults apply to; every API route when undefined. */
   routes?: SimulatorRoute[];
@@ -96,7 +97,7 @@ export interface JupiterOneSimulatorOptions {
    * taken to exist.
    */
   integrationInstanceIds?: string[];
-  /** Requests above this many bytes get 413. Default 6 MiB, as JupiterOne. */
+  /** Request bodies above this many bytes, once decoded, get 413. Default 6 MiB, as JupiterOne. */
   maxBodyBytes?: number;
   /**
    * How long a finalized job stays FINALIZE_PENDING before it is applied and FINISHED. 0 (the
@@ -131,6 +132,10 @@ export interface SimulatorRequestLogEntry {
   concurrent: number;
   /** Size of the request body as received (compressed size when gzipped). */
   bodyBytes: number;
+  /** The request's `Content-Encoding`, when it had one. */
+  contentEncoding?: string;
+  /** Size of the body once decoded (what the payload limit applies to), when it could be decoded. */
+  decodedBytes?: number;
   entities?: number;
   relationships?: number;
   /** The partial types a finalize request carried. */
@@ -269,6 +274,7 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
     if (jobId !== undefined) entry.jobId = jobId;
     if (typeof correlation === 'string') entry.correlationId = correlation;
     if (req.headers['user-agent'] !== undefined) entry.userAgent = req.headers['user-agent'];
+    if (req.headers['content-encoding'] !== undefined) entry.contentEncoding = req.headers['content-encoding'];
     if (UPLOAD_ROUTES.includes(route)) entry.ignoreDuplicates = url.searchParams.get('ignoreDuplicates') === 'true';
 
     const { bytes, buffer } = await readBody(req);
@@ -292,17 +298,14 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
       const limit = UPLOAD_ROUTES.includes(route)
         ? Math.min(maxBodyBytes, faults.faults.payloadLimitBytes ?? Infinity)
         : maxBodyBytes;
-      if (buffer === undefined || bytes > limit) {
-        throw new HttpError(
-          413,
-          'RequestEntityTooLargeException',
-          `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
-        );
-      }
+      if (buffer === undefined) throw payloadTooLarge(limit);
+      // The limit applies to the decoded body, as behind JupiterOne's API Gateway (content-encoding.ts).
+      const body = await decodeRequestBody(entry.contentEncoding, buffer, limit);
+      entry.decodedBytes = body.length;
       answer =
         route === 'inspect'
           ? serveInspection(jobs, () => requestLog.slice(), url, accountId)
-          : await serveSyncApi(jobs, { route, jobId, accountId, req, url, body: buffer, entry });
+          : await serveSyncApi(jobs, { route, jobId, accountId, req, url, body, entry });
     } catch (caught) {
       const error = caught instanceof UploadBodyError ? new HttpError(400, caught.code, caught.message) : caught;
       if (!(error instanceof HttpError)) throw error;
