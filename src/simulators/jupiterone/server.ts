@@ -62,6 +62,11 @@ export interface JupiterOneSimulatorFaults {
   retryAfterSeconds?: number;
   /** Answer 413 to upload bodies above this many bytes once decoded (a limit lower than the real one). */
   payloadLimitBytes?: number;
+  /**
+   * Answer every request to the events route (the job log) with this error status, e.g. 503: the
+   * job log is down while everything else works.
+   */
+  eventsErrorStatus?: number;
   /** Routes the random faults apply to; every API route when undefined. */
   routes?: SimulatorRoute[];
   /** Seed of the fault dice, so a run with faults can be repeated. */
@@ -295,6 +300,11 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
       }
       if (fault === 'server-error') throw new HttpError(500, 'INTERNAL_ERROR', 'Internal server error');
       if (fault === 'rate-limit') throw new HttpError(429, 'RATE_LIMIT_EXCEEDED', 'Too many requests');
+      const { eventsErrorStatus } = faults.faults;
+      if (route === 'events' && eventsErrorStatus !== undefined) {
+        entry.fault = 'events-error-status';
+        throw new HttpError(eventsErrorStatus, 'EVENTS_UNAVAILABLE', 'The job log is not available.');
+      }
       const limit = UPLOAD_ROUTES.includes(route)
         ? Math.min(maxBodyBytes, faults.faults.payloadLimitBytes ?? Infinity)
         : maxBodyBytes;
