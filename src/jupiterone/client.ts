@@ -34,6 +34,7 @@ import {
 } from './errors';
 import { DEFAULT_JUPITERONE_API_BASE_URL } from './base-url';
 import { gzipUploadBody } from './compression';
+import type { JobEvent } from './job-events';
 import { JupiterOneHttp, type JupiterOneLogger, type RetryPolicy, sleep } from './http';
 import {
   FINALIZING_SYNC_JOB_STATUSES,
@@ -55,6 +56,11 @@ export const SYNC_JOBS_PATH = '/persister/synchronization/jobs';
 
 /** The SDK's upload concurrency; JupiterOne handles it well and it keeps memory at a few batches. */
 export const DEFAULT_UPLOAD_CONCURRENCY = 6;
+
+/** Bounds on posting job log events (see publishEvents): best effort, never a run's bottleneck. */
+export const JOB_EVENTS_PER_REQUEST = 50;
+export const JOB_EVENT_ATTEMPTS = 3;
+export const JOB_EVENT_TIMEOUT_MS = 15_000;
 
 /** At most this many rejected objects are listed by key (the count and types are complete). */
 export const MAX_REJECTED_EXAMPLES = 20;
@@ -282,6 +288,8 @@ export class JupiterOneSyncClient {
   private readonly maxBatchBytes: number;
   private readonly uploadConcurrency: number;
   private readonly compressUploads: boolean;
+  /** Jobs whose events endpoint failed for good: their later events are not attempted. */
+  private readonly jobsWithoutEventLog = new Set<string>();
 
   constructor(options: JupiterOneSyncClientOptions) {
     this.http = new JupiterOneHttp({ ...options, baseUrl: options.baseUrl ?? DEFAULT_JUPITERONE_API_BASE_URL });
@@ -477,6 +485,50 @@ export class JupiterOneSyncClient {
     const job = await this.getJob(jobId, options);
     if (job.status !== 'AWAITING_UPLOADS') return job;
     return this.abortJob(jobId, reason, options);
+  }
+
+  /**
+   * Posts events to the job's log, in order (JupiterOne's SDK posts them one by one; the API takes
+   * a list, so they go in one request per JOB_EVENTS_PER_REQUEST). The job log is a courtesy to the
+   * people reading it, never a reason to fail a run: a failed post is tried JOB_EVENT_ATTEMPTS times
+   * at most, each answer awaited JOB_EVENT_TIMEOUT_MS at most, then a warning is logged and the
+   * events are dropped — and so are the job's later events in this process, so that an events
+   * endpoint that is down costs a run one such wait, not one per post. Only cancellation throws.
+   * Returns whether the events were posted.
+   */
+  async publishEvents(jobId: string, events: readonly JobEvent[], options: RequestOptions = {}): Promise<boolean> {
+    if (events.length === 0) return true;
+    if (this.jobsWithoutEventLog.has(jobId)) return false;
+    for (let start = 0; start < events.length; start += JOB_EVENTS_PER_REQUEST) {
+      const chunk = events.slice(start, start + JOB_EVENTS_PER_REQUEST);
+      try {
+        await this.http.requestJson<unknown>({
+          method: 'POST',
+          path: `${jobPath(jobId)}/events`,
+          body: JSON.stringify({ events: chunk.map(({ name, description }) => ({ name, description })) }),
+          signal: options.signal,
+          maxAttempts: JOB_EVENT_ATTEMPTS,
+          timeoutMs: JOB_EVENT_TIMEOUT_MS,
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        this.jobsWithoutEventLog.add(jobId);
+        if (this.jobsWithoutEventLog.size > 1000)
+          this.jobsWithoutEventLog.delete(this.jobsWithoutEventLog.values().next().value!);
+        const failure = error instanceof JupiterOneError ? error : undefined;
+        this.log('warn', 'JupiterOne did not take the job log events; the run goes on without its job log', {
+          jobId,
+          events: events.length - start,
+          eventNames: [...new Set(events.slice(start).map((event) => event.name))],
+          status: failure?.status,
+          code: failure?.code,
+          error: failure ? undefined : this.http.redact(error instanceof Error ? error.message : String(error)),
+        });
+        return false;
+      }
+    }
+    this.log('debug', 'JupiterOne job log events posted', { jobId, events: events.length });
+    return true;
   }
 
   /**

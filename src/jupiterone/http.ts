@@ -100,6 +100,10 @@ export interface JupiterOneRequest {
    * the answer lost, a 5xx — the caller decides, since the request may have taken effect.
    */
   repeatable?: boolean;
+  /** At most this many attempts, when fewer than the client's policy allows (a best-effort request). */
+  maxAttempts?: number;
+  /** A shorter bound than the client's on waiting for the answer. */
+  timeoutMs?: number;
 }
 
 /** Failures after which a request certainly had no effect: it never reached JupiterOne, or was turned away first. */
@@ -165,11 +169,12 @@ export class JupiterOneHttp {
 
   /** Sends the request, retrying transient failures, and returns the parsed JSON answer. */
   async requestJson<T>(req: JupiterOneRequest): Promise<T> {
+    const maxAttempts = Math.min(this.retry.maxAttempts, req.maxAttempts ?? Infinity);
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt<T>(req);
       if (outcome.ok) return outcome.value;
       const { error, retryAfterMs } = outcome;
-      if (!error.retryable || attempt >= this.retry.maxAttempts) throw error;
+      if (!error.retryable || attempt >= maxAttempts) throw error;
       if (req.repeatable === false && !hadNoEffect(error)) throw error;
       const waitMs = retryDelayMs(this.retry, attempt, Math.random, retryAfterMs);
       this.log('warn', 'JupiterOne request failed; retrying', {
@@ -178,7 +183,7 @@ export class JupiterOneHttp {
         status: error.status,
         code: error.code,
         attempt,
-        maxAttempts: this.retry.maxAttempts,
+        maxAttempts,
         delayMs: waitMs,
         correlationId: req.correlationId,
       });
@@ -218,8 +223,8 @@ export class JupiterOneHttp {
         body: req.body,
         dispatcher: this.dispatcher,
         signal: req.signal,
-        headersTimeout: this.requestTimeoutMs,
-        bodyTimeout: this.requestTimeoutMs,
+        headersTimeout: Math.min(this.requestTimeoutMs, req.timeoutMs ?? Infinity),
+        bodyTimeout: Math.min(this.requestTimeoutMs, req.timeoutMs ?? Infinity),
       });
     } catch (cause) {
       if (req.signal?.aborted) throw req.signal.reason;

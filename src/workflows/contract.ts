@@ -94,6 +94,8 @@ export interface ResourceOutcome {
   /** Why the resource failed for good (names the missing Duo grant on a 403). */
   reason?: string;
   errorType?: string;
+  /** The Duo grant to add, when Duo refused the resource for want of it. */
+  missingGrant?: string;
 }
 
 export interface DuoIngestionProgress {
