@@ -279,8 +279,12 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
     async finalizeSyncJob(input: {
       instanceId: string;
       jobId: string;
-      /** Types whose previous data JupiterOne keeps, each with why. */
-      partialTypes: PartialType[];
+      /**
+       * Types whose previous data JupiterOne keeps, each with why. Bare type names are what runs
+       * scheduled this activity with before the job log; still taken, so that a run in flight
+       * across an upgrade keeps every partial type.
+       */
+      partialTypes: (PartialType | string)[];
       /** Objects built per `_type`. */
       built: Record<string, number>;
       /** Objects delivered per `_type` (uploadGraph's `delivered`). */
@@ -288,7 +292,10 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
     }): Promise<{ status: string } & Omit<SyncJobChangeCounts, 'uploaded'>> {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
-        const partialTypes = input.partialTypes.map((partial) => partial.type);
+        const reasons = input.partialTypes.map((partial) =>
+          typeof partial === 'string' ? { type: partial, reason: 'the run found it incomplete' } : partial,
+        );
+        const partialTypes = reasons.map((partial) => partial.type);
         assertDeliveredAsBuilt('JupiterOne', input.built, input.delivered, partialTypes);
         const client = jupiterOneClientFor(deps, instance);
         const signal = cancellationSignal();
@@ -298,13 +305,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
             entities: deliveredOfKind(input.delivered, 'entities'),
             relationships: deliveredOfKind(input.delivered, 'relationships'),
           });
-          await postJobEvents(
-            instance,
-            client,
-            input.jobId,
-            [...partialTypeEvents(input.partialTypes), complete],
-            signal,
-          );
+          await postJobEvents(instance, client, input.jobId, [...partialTypeEvents(reasons), complete], signal);
           heartbeat({ eventsPosted: true } satisfies FinalizeHeartbeat);
         }
         await client.finalizeIfNeeded(input.jobId, { types: partialTypes }, { signal });
