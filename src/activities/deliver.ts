@@ -177,17 +177,20 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
           const client = jupiterOneClientFor(deps, instance);
           const run = deps.staging.openRun(input.runKey);
           const resumed = activityInfo().heartbeatDetails as UploadHeartbeat | undefined;
-          const state: UploadHeartbeat = resumed ?? {
-            kindIndex: 0,
-            committedObjects: 0,
-            committedRejectedByType: {},
-            delivered: {},
-            batches: 0,
-            bytes: 0,
-            uncompressedBytes: 0,
-            rejected: 0,
-            rejectedTypes: [],
-          };
+          // An attempt from before gzip heartbeated no uncompressed size: its bytes were the JSON itself.
+          const state: UploadHeartbeat = resumed
+            ? { ...resumed, uncompressedBytes: resumed.uncompressedBytes ?? resumed.bytes }
+            : {
+                kindIndex: 0,
+                committedObjects: 0,
+                committedRejectedByType: {},
+                delivered: {},
+                batches: 0,
+                bytes: 0,
+                uncompressedBytes: 0,
+                rejected: 0,
+                rejectedTypes: [],
+              };
           const staged = new Set(await run.listDatasets('graph'));
           const missing = GRAPH_DATASETS.filter(
             ({ dataset, type }) => (input.built[type] ?? 0) > 0 && !staged.has(dataset),
