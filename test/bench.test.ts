@@ -58,6 +58,7 @@ const FIGURE_FIELDS = [
   'historyEvents',
   'historyBytes',
   'uploadBytes',
+  'uploadUncompressedBytes',
   'batches',
 ];
 
@@ -199,6 +200,7 @@ describe('benchmark arithmetic', () => {
     assert.equal(figures.usersPerSecond, 500);
     assert.equal(figures.http429, 1);
     assert.equal(figures.uploadBytes, 0);
+    assert.equal(figures.uploadUncompressedBytes, 0);
     assert.equal(figures.batches, 0);
     assert.equal(JSON.stringify(figures).includes('\n'), false);
   });
@@ -208,7 +210,7 @@ describe('benchmark arithmetic', () => {
       target: 'jupiterone',
       jobId: 'job-1',
       status: 'FINISHED',
-      uploaded: { entities: 1991, relationships: 1985, batches: 3, bytes: 4_500_000 },
+      uploaded: { entities: 1991, relationships: 1985, batches: 3, bytes: 560_000, uncompressedBytes: 4_500_000 },
       rejected: 0,
       entities: { created: 1991, updated: 0, deleted: 0 },
       relationships: { created: 1985, updated: 0, deleted: 0 },
@@ -221,7 +223,8 @@ describe('benchmark arithmetic', () => {
       result: { ...base.result, delivery },
     });
     assert.equal(figures.target, 'jupiterone');
-    assert.equal(figures.uploadBytes, 4_500_000);
+    assert.equal(figures.uploadBytes, 560_000, 'the bytes as sent on the wire');
+    assert.equal(figures.uploadUncompressedBytes, 4_500_000);
     assert.equal(figures.batches, 3);
   });
 });

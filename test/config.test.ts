@@ -427,4 +427,48 @@ describe('configuration', () => {
     assert.deepEqual(error.problems.map((p) => p.setting).sort(), ['DUO_POLLING_INTERVAL', 'JUPITERONE_ACCOUNT']);
     assert.match(linesOf(error), /DUO_POLLING_INTERVAL: is set, but with an instances file .*set "pollingInterval"/);
   });
+
+  it("gzips uploads unless JUPITERONE_COMPRESS_UPLOADS or an instance's compressUploads turns it off", () => {
+    const j1Env = { ...VALID_ENV, JUPITERONE_API_KEY: SECRET, JUPITERONE_ACCOUNT: 'acct', JUPITERONE_SCOPE: 'corp' };
+    assert.equal(loadConfig(j1Env).instances[0].jupiterone?.compressUploads, true, 'on by default');
+    for (const [value, expected] of [
+      ['false', false],
+      ['0', false],
+      ['TRUE', true],
+    ] as const) {
+      const config = loadConfig({ ...j1Env, JUPITERONE_COMPRESS_UPLOADS: value });
+      assert.equal(config.instances[0].jupiterone?.compressUploads, expected, value);
+    }
+    const badEnv = problemsOf(() => loadConfig({ ...j1Env, JUPITERONE_COMPRESS_UPLOADS: 'gzip' }));
+    assert.match(linesOf(badEnv), /^JUPITERONE_COMPRESS_UPLOADS: must be true or false, not "gzip"$/m);
+
+    const jupiterone = { account: 'acct', apiKey: { env: 'J1_KEY' }, scope: 'corp' };
+    const file = writeJson([
+      { ...VALID_INSTANCE, jupiterone },
+      { ...VALID_INSTANCE, id: 'plain', jupiterone: { ...jupiterone, scope: 'plain', compressUploads: false } },
+    ]);
+    const fromFile = loadConfig({ DUO_J1_INSTANCES: file, CORP_DUO_SKEY: SECRET, J1_KEY: SECRET });
+    assert.deepEqual(
+      fromFile.instances.map((i) => [i.id, i.jupiterone?.compressUploads]),
+      [
+        ['corp', true],
+        ['plain', false],
+      ],
+    );
+    const badFile = writeJson([{ ...VALID_INSTANCE, jupiterone: { ...jupiterone, compressUploads: 'no thanks' } }]);
+    const badField = problemsOf(() => loadConfig({ DUO_J1_INSTANCES: badFile, CORP_DUO_SKEY: SECRET, J1_KEY: SECRET }));
+    assert.match(linesOf(badField), /instances\[0\] \(corp\)\.jupiterone\.compressUploads: must be true or false/);
+    const beside = problemsOf(() =>
+      loadConfig({
+        DUO_J1_INSTANCES: file,
+        CORP_DUO_SKEY: SECRET,
+        J1_KEY: SECRET,
+        JUPITERONE_COMPRESS_UPLOADS: 'false',
+      }),
+    );
+    assert.match(
+      linesOf(beside),
+      /JUPITERONE_COMPRESS_UPLOADS: is set, but with an instances file .*"jupiterone\.compressUploads"/,
+    );
+  });
 });

@@ -4,6 +4,7 @@
  * keys, the payload limit, job states, mapped-relationship resolution options, and inspection.
  */
 import assert from 'node:assert/strict';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import {
   type JupiterOneSimulator,
@@ -44,7 +45,7 @@ for (const [readersLabel, uploadReaders] of READERS)
       const response = await request(sim.url + path, {
         method,
         headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        body: body === undefined || typeof body === 'string' || body instanceof Buffer ? body : JSON.stringify(body),
       });
       return { status: response.statusCode, body: (await response.body.json()) as Reply['body'] };
     }
@@ -215,6 +216,61 @@ for (const [readersLabel, uploadReaders] of READERS)
       assert.match(reply.body.error?.message ?? '', /smaller than 65536 bytes/);
       const entry = sim.requestLog().find((e) => e.jobId === jobId && e.status === 413);
       assert.ok(entry && entry.bodyBytes > 64 * 1024);
+    });
+
+    it('decodes gzip and deflate bodies, applies the payload limit to the decoded body, and answers 415 when Content-Encoding misdescribes the body', async () => {
+      const jobId = await startJob('sim-encoding');
+      const headers = (contentEncoding: string) => ({
+        authorization: `Bearer ${sim.apiKey}`,
+        'jupiterone-account': sim.account,
+        'content-encoding': contentEncoding,
+        'user-agent': 'encoding-test/1.0',
+      });
+      const upload = (body: Buffer, contentEncoding: string) =>
+        call('POST', `${JOBS}/${jobId}/entities`, body, headers(contentEncoding));
+      const plain = Buffer.from(JSON.stringify({ entities: [group('G1')] }));
+      const gzipped = gzipSync(plain);
+      assert.equal((await upload(gzipped, 'gzip')).status, 200);
+      assert.equal(
+        (await upload(deflateSync(Buffer.from(JSON.stringify({ entities: [group('G2')] }))), 'deflate')).status,
+        200,
+      );
+
+      // Small on the wire, above the limit once decoded: refused, as JupiterOne's Lambda refuses it.
+      const big = Buffer.from(
+        JSON.stringify({
+          entities: Array.from({ length: 400 }, (_, i) =>
+            group(`B${String(i).padStart(8, '0')}`, { d: 'z'.repeat(200) }),
+          ),
+        }),
+      );
+      const bigGzipped = gzipSync(big);
+      assert.ok(big.length > 64 * 1024 && bigGzipped.length < 64 * 1024);
+      const tooLarge = await upload(bigGzipped, 'gzip');
+      assert.equal(tooLarge.status, 413);
+      assert.match(tooLarge.body.error?.message ?? '', /smaller than 65536 bytes/);
+
+      // A body that is not encoded as its header says, or a coding JupiterOne does not decode.
+      const lie = await upload(plain, 'gzip');
+      assert.equal(lie.status, 415);
+      assert.match(lie.body.error?.message ?? '', /not gzip-encoded/);
+      assert.equal((await upload(gzipped, 'br')).status, 415);
+
+      const uploads = sim.requestLog().filter((e) => e.jobId === jobId && e.route === 'upload-entities');
+      assert.deepEqual(
+        uploads.map((e) => [e.status, e.contentEncoding, e.userAgent]),
+        [
+          [200, 'gzip', 'encoding-test/1.0'],
+          [200, 'deflate', 'encoding-test/1.0'],
+          [413, 'gzip', 'encoding-test/1.0'],
+          [415, 'gzip', 'encoding-test/1.0'],
+          [415, 'br', 'encoding-test/1.0'],
+        ],
+      );
+      assert.equal(uploads[0].bodyBytes, gzipped.length, 'the size received');
+      assert.equal(uploads[0].decodedBytes, plain.length, 'the size decoded');
+      const job = await call('GET', `${JOBS}/${jobId}`);
+      assert.equal(job.body.job?.numEntitiesUploaded, 2, 'nothing of a refused body is kept');
     });
 
     it('moves a job through FINALIZE_PENDING to FINISHED and refuses uploads, finalize and abort afterwards', async () => {

@@ -88,7 +88,7 @@ describe('JupiterOne uploads through faults', () => {
   const uploadsOf = (jobId: string) =>
     sim.requestLog().filter((e) => e.jobId === jobId && e.route === 'upload-entities');
 
-  it('keeps every request body within the batch limit, in several bounded-concurrency batches', async () => {
+  it('keeps every request body within the batch limit before compression, gzipped, in several bounded-concurrency batches', async () => {
     const c = client({ maxBatchBytes: 4_000, uploadConcurrency: 3 });
     const { jobId, instance } = await newJob(c);
     const sent = entities(200);
@@ -99,7 +99,9 @@ describe('JupiterOne uploads through faults', () => {
     assert.ok(uploads.length > 5, `expected several batches, got ${uploads.length}`);
     for (const upload of uploads) {
       assert.equal(upload.status, 200);
-      assert.ok(upload.bodyBytes <= 4_000, `body of ${upload.bodyBytes} bytes`);
+      assert.equal(upload.contentEncoding, 'gzip');
+      assert.ok((upload.decodedBytes ?? Infinity) <= 4_000, `body of ${upload.decodedBytes} bytes`);
+      assert.ok(upload.bodyBytes < (upload.decodedBytes ?? 0), 'smaller on the wire');
       assert.equal(upload.ignoreDuplicates, true);
       assert.match(upload.correlationId ?? '', /^[0-9a-f-]{36}$/);
     }
@@ -109,6 +111,12 @@ describe('JupiterOne uploads through faults', () => {
     assert.equal(
       result.bytes,
       uploads.reduce((sum, u) => sum + u.bodyBytes, 0),
+      'the bytes sent',
+    );
+    assert.equal(
+      result.uncompressedBytes,
+      uploads.reduce((sum, u) => sum + (u.decodedBytes ?? 0), 0),
+      'the bytes before compression',
     );
     assert.equal(
       uploads.reduce((sum, u) => sum + (u.entities ?? 0), 0),
@@ -166,21 +174,50 @@ describe('JupiterOne uploads through faults', () => {
     assert.ok(accepted.length <= 3, `${accepted.length} batches accepted after cancellation`);
   });
 
-  it('splits a batch JupiterOne refuses as too large (413) until everything arrives', async () => {
-    sim.setFaults({ payloadLimitBytes: 3_000 });
-    const c = client({ maxBatchBytes: 20_000 });
-    const { jobId, instance } = await newJob(c);
-    const sent = entities(60);
-    const result = await c.uploadEntities(jobId, stream(sent));
+  for (const compressUploads of [true, false]) {
+    it(`splits a batch JupiterOne refuses as too large (413) until everything arrives, ${compressUploads ? 'gzipped' : 'plain'}`, async () => {
+      sim.setFaults({ payloadLimitBytes: 3_000 });
+      const c = client({ maxBatchBytes: 20_000, compressUploads });
+      const { jobId, instance } = await newJob(c);
+      const sent = entities(60);
+      const result = await c.uploadEntities(jobId, stream(sent));
 
-    const uploads = uploadsOf(jobId);
-    assert.ok(uploads.some((u) => u.status === 413));
-    for (const accepted of uploads.filter((u) => u.status === 200)) assert.ok(accepted.bodyBytes <= 3_000);
-    assert.equal(result.objects, 60);
-    assert.equal(result.rejectedCount, 0);
-    assert.equal(result.rawDataRemoved, 0);
-    await finish(c, jobId);
-    assert.deepEqual(sim.heldGraph({ integrationInstanceId: instance }).entities, sent);
+      const uploads = uploadsOf(jobId);
+      // JupiterOne's limit is on the decoded body: gzipped bodies far under it on the wire are refused too.
+      assert.ok(uploads.some((u) => u.status === 413));
+      for (const upload of uploads) assert.equal(upload.contentEncoding, compressUploads ? 'gzip' : undefined);
+      for (const accepted of uploads.filter((u) => u.status === 200)) {
+        assert.ok((accepted.decodedBytes ?? Infinity) <= 3_000);
+      }
+      assert.equal(result.objects, 60);
+      assert.equal(result.rejectedCount, 0);
+      assert.equal(result.rawDataRemoved, 0);
+      await finish(c, jobId);
+      assert.deepEqual(sim.heldGraph({ integrationInstanceId: instance }).entities, sent);
+    });
+  }
+
+  it('sends plain JSON when compressUploads is off, and JupiterOne holds the same graph either way', async () => {
+    const sent = entities(150);
+    const held = [];
+    for (const compressUploads of [true, false]) {
+      const c = client({ maxBatchBytes: 8_000, compressUploads });
+      const { jobId, instance } = await newJob(c);
+      const result = await c.uploadEntities(jobId, stream(sent));
+      const uploads = uploadsOf(jobId);
+      assert.ok(uploads.length > 3);
+      for (const upload of uploads) {
+        assert.equal(upload.contentEncoding, compressUploads ? 'gzip' : undefined);
+        if (compressUploads) assert.ok(upload.bodyBytes < (upload.decodedBytes ?? 0));
+        else assert.equal(upload.decodedBytes, upload.bodyBytes);
+      }
+      if (compressUploads) assert.ok(result.bytes * 4 < result.uncompressedBytes, 'gzip shrinks the uploads');
+      else assert.equal(result.bytes, result.uncompressedBytes);
+      await finish(c, jobId);
+      held.push(sim.heldGraph({ integrationInstanceId: instance }).entities);
+    }
+    assert.deepEqual(held[0], sent);
+    assert.deepEqual(held[1], held[0]);
   });
 
   it('retries 5xx, 429 and connection resets with the same correlation id', async () => {
@@ -248,7 +285,7 @@ describe('JupiterOne uploads through faults', () => {
     assert.deepEqual(result.rejectedTypes, ['duo_group']);
     assert.equal(result.rejected[0].key, bulkyProperties._key);
     assert.equal(result.committedObjects, 3);
-    for (const upload of uploadsOf(jobId)) assert.ok(upload.bodyBytes <= 2_000);
+    for (const upload of uploadsOf(jobId)) assert.ok((upload.decodedBytes ?? Infinity) <= 2_000);
 
     await finish(c, jobId, result.rejectedTypes);
     const held = sim.heldGraph({ integrationInstanceId: instance }).entities;

@@ -51,6 +51,7 @@ const EVERY_JUPITERONE_FAULT = {
   latencyMs: 5,
   retryAfterSeconds: 1,
   payloadLimitBytes: 100_000,
+  eventsErrorStatus: 503,
   routes: ['upload', 'finalize'],
   seed: 7,
   scheduled: [{ kind: 'reset-after-processing', count: 2, route: 'start-job' }],
@@ -204,6 +205,14 @@ describe('simulator faults from the command line', () => {
     );
     assert.deepEqual(parseDuoSimulatorFaults(JSON.stringify(EVERY_DUO_FAULT)), EVERY_DUO_FAULT);
     assert.deepEqual(parseJupiterOneFaultSettings(JSON.stringify(EVERY_JUPITERONE_FAULT)), EVERY_JUPITERONE_FAULT);
+    assert.throws(
+      () => parseJupiterOneFaultSettings({ eventsErrorStatus: 200 }),
+      /eventsErrorStatus must be a whole number of at least 400, not 200/,
+    );
+    assert.throws(
+      () => parseJupiterOneFaultSettings({ eventsErrorStatus: 600 }),
+      /eventsErrorStatus must be an HTTP status from 400 to 599, not 600/,
+    );
     const duo = await startDuoSimulator({ users: 3 });
     stopAtEnd(() => duo.close());
     assert.equal((await control(duo.url, 'PUT', EVERY_DUO_FAULT)).status, 200);

@@ -43,6 +43,7 @@ export function jupiterOneClientFor(deps: ActivityDependencies, instance: Instan
       baseUrl: instance.jupiterone.baseUrl,
       apiKey: resolveSecret(instance.jupiterone.apiKey, deps.env),
       account: instance.jupiterone.account,
+      compressUploads: instance.jupiterone.compressUploads,
       logger: deps.log
         ? (level, message, fields) => deps.log!(level, message, { instanceId: instance.id, ...fields })
         : undefined,

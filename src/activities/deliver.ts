@@ -13,13 +13,28 @@ import { writeLocalGraphFromStagedRun } from '../output/staged-graph';
 import type { GraphStep } from '../output/graph-files';
 import { readDatasetLines } from '../staging/json-lines';
 import { StagedInputMissingError, type StagedRun } from '../staging/store';
-import type { LocalDeliveryReport, PartialType } from '../workflows/contract';
+import {
+  partialTypeEvents,
+  resourceEvents,
+  runCompleteEvent,
+  uploadEndEvent,
+  uploadStartEvent,
+  type RunEnding,
+} from '../jupiterone/job-events';
+import type {
+  JupiterOneDeliveryReport,
+  LocalDeliveryReport,
+  PartialType,
+  ResourceName,
+  ResourceOutcome,
+} from '../workflows/contract';
 import { jupiterOneClientFor } from './clients';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
+import { postJobEvents } from './job-log';
 import type { RunActivities } from './run-activities';
-import { forgetOpenJob } from './sync-job';
+import { abortRunJob, forgetOpenJob } from './sync-job';
 
 /** The steps of the local graph directory, from the data model declaration. */
 export const LOCAL_GRAPH_STEPS: readonly GraphStep[] = GRAPH_STEPS.map((step) => {
@@ -48,21 +63,24 @@ const UPLOAD_ORDER = (['entities', 'relationships'] as const).map((kind) => ({
  * delivered. A retry resumes from it, so the counts it reports cover every attempt.
  */
 interface UploadHeartbeat {
+  /** True once the events before the upload are in the job log (a retry does not post them again). */
+  eventsPosted?: boolean;
   kindIndex: number;
   committedObjects: number;
   committedRejectedByType: Record<string, number>;
   /** Objects delivered per `_type`, for the kinds done. */
   delivered: Record<string, number>;
-  /** Upload requests answered and their bytes, every attempt's. */
+  /** Upload requests answered and their bytes as sent and before compression, every attempt's. */
   batches: number;
   bytes: number;
+  uncompressedBytes: number;
   rejected: number;
   rejectedTypes: string[];
 }
 
 export interface UploadSummary {
   /** Objects delivered (uploaded and accepted), for the whole upload whatever the attempts. */
-  uploaded: { entities: number; relationships: number; batches: number; bytes: number };
+  uploaded: JupiterOneDeliveryReport['uploaded'];
   /** Objects delivered per `_type`: what the finalize gate compares with the objects built. */
   delivered: Record<string, number>;
   rejected: number;
@@ -86,6 +104,17 @@ async function* stagedLinesOf(
       yield lines;
     }
   }
+}
+
+/** What finalizeSyncJob heartbeats: a retry does not post the job log events again. */
+interface FinalizeHeartbeat {
+  eventsPosted: boolean;
+  status?: string;
+}
+
+/** Objects delivered of one kind, from the counts per `_type`. */
+function deliveredOfKind(delivered: Readonly<Record<string, number>>, kind: 'entities' | 'relationships'): number {
+  return GRAPH_DATASETS.filter((d) => d.kind === kind).reduce((sum, d) => sum + (delivered[d.type] ?? 0), 0);
 }
 
 /** Types of the staged graph datasets. */
@@ -141,6 +170,8 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
       jobId: string;
       /** Objects built per `_type`. */
       built: Record<string, number>;
+      /** What the run read from each Duo resource, for the job log. */
+      resources?: Record<ResourceName, ResourceOutcome>;
     }): Promise<UploadSummary> {
       return classified(() =>
         runs.run(input.runKey, cancellationSignal(), async (signal) => {
@@ -148,16 +179,20 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
           const client = jupiterOneClientFor(deps, instance);
           const run = deps.staging.openRun(input.runKey);
           const resumed = activityInfo().heartbeatDetails as UploadHeartbeat | undefined;
-          const state: UploadHeartbeat = resumed ?? {
-            kindIndex: 0,
-            committedObjects: 0,
-            committedRejectedByType: {},
-            delivered: {},
-            batches: 0,
-            bytes: 0,
-            rejected: 0,
-            rejectedTypes: [],
-          };
+          // An attempt from before gzip heartbeated no uncompressed size: its bytes were the JSON itself.
+          const state: UploadHeartbeat = resumed
+            ? { ...resumed, uncompressedBytes: resumed.uncompressedBytes ?? resumed.bytes }
+            : {
+                kindIndex: 0,
+                committedObjects: 0,
+                committedRejectedByType: {},
+                delivered: {},
+                batches: 0,
+                bytes: 0,
+                uncompressedBytes: 0,
+                rejected: 0,
+                rejectedTypes: [],
+              };
           const staged = new Set(await run.listDatasets('graph'));
           const missing = GRAPH_DATASETS.filter(
             ({ dataset, type }) => (input.built[type] ?? 0) > 0 && !staged.has(dataset),
@@ -169,13 +204,19 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
               `no staged dataset for ${missing.map((d) => d.type).join(', ')}, although the build wrote objects to them`,
             );
           }
+          if (!state.eventsPosted) {
+            const events = [...resourceEvents(input.resources ?? {}), uploadStartEvent()];
+            await postJobEvents(instance, client, input.jobId, events, signal);
+            state.eventsPosted = true;
+            heartbeat(state);
+          }
           for (
             ;
             state.kindIndex < UPLOAD_ORDER.length;
             state.kindIndex += 1, state.committedObjects = 0, state.committedRejectedByType = {}
           ) {
             const { kind, datasets } = UPLOAD_ORDER[state.kindIndex];
-            const before = { batches: state.batches, bytes: state.bytes };
+            const before = { batches: state.batches, bytes: state.bytes, uncompressedBytes: state.uncompressedBytes };
             const options = {
               signal,
               skipObjects: state.committedObjects,
@@ -187,6 +228,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
                   committedRejectedByType: progress.committedRejectedByType,
                   batches: before.batches + progress.uploadedRequests,
                   bytes: before.bytes + progress.uploadedBytes,
+                  uncompressedBytes: before.uncompressedBytes + progress.uploadedUncompressedBytes,
                 };
                 heartbeat(details);
               },
@@ -210,19 +252,21 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
             }
             state.batches = before.batches + result.requests;
             state.bytes = before.bytes + result.bytes;
+            state.uncompressedBytes = before.uncompressedBytes + result.uncompressedBytes;
             state.rejected += result.rejectedCount;
             state.rejectedTypes = [...new Set([...state.rejectedTypes, ...result.rejectedTypes])];
             heartbeat({ ...state, kindIndex: state.kindIndex + 1, committedObjects: 0, committedRejectedByType: {} });
           }
-          const total = (kind: 'entities' | 'relationships') =>
-            GRAPH_DATASETS.filter((d) => d.kind === kind).reduce((sum, d) => sum + (state.delivered[d.type] ?? 0), 0);
+          const uploaded = {
+            entities: deliveredOfKind(state.delivered, 'entities'),
+            relationships: deliveredOfKind(state.delivered, 'relationships'),
+            batches: state.batches,
+            bytes: state.bytes,
+            uncompressedBytes: state.uncompressedBytes,
+          };
+          await postJobEvents(instance, client, input.jobId, [uploadEndEvent(uploaded)], signal);
           return {
-            uploaded: {
-              entities: total('entities'),
-              relationships: total('relationships'),
-              batches: state.batches,
-              bytes: state.bytes,
-            },
+            uploaded,
             delivered: state.delivered,
             rejected: state.rejected,
             rejectedTypes: state.rejectedTypes,
@@ -240,7 +284,12 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
     async finalizeSyncJob(input: {
       instanceId: string;
       jobId: string;
-      partialTypes: string[];
+      /**
+       * Types whose previous data JupiterOne keeps, each with why. Bare type names are what runs
+       * scheduled this activity with before the job log; still taken, so that a run in flight
+       * across an upgrade keeps every partial type.
+       */
+      partialTypes: (PartialType | string)[];
       /** Objects built per `_type`. */
       built: Record<string, number>;
       /** Objects delivered per `_type` (uploadGraph's `delivered`). */
@@ -248,13 +297,26 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
     }): Promise<{ status: string } & Omit<SyncJobChangeCounts, 'uploaded'>> {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
-        assertDeliveredAsBuilt('JupiterOne', input.built, input.delivered, input.partialTypes);
+        const reasons = input.partialTypes.map((partial) =>
+          typeof partial === 'string' ? { type: partial, reason: 'the run found it incomplete' } : partial,
+        );
+        const partialTypes = reasons.map((partial) => partial.type);
+        assertDeliveredAsBuilt('JupiterOne', input.built, input.delivered, partialTypes);
         const client = jupiterOneClientFor(deps, instance);
         const signal = cancellationSignal();
-        await client.finalizeIfNeeded(input.jobId, { types: input.partialTypes }, { signal });
+        if (!(activityInfo().heartbeatDetails as FinalizeHeartbeat | undefined)?.eventsPosted) {
+          const complete = runCompleteEvent({
+            partialTypes: partialTypes.length,
+            entities: deliveredOfKind(input.delivered, 'entities'),
+            relationships: deliveredOfKind(input.delivered, 'relationships'),
+          });
+          await postJobEvents(instance, client, input.jobId, [...partialTypeEvents(reasons), complete], signal);
+          heartbeat({ eventsPosted: true } satisfies FinalizeHeartbeat);
+        }
+        await client.finalizeIfNeeded(input.jobId, { types: partialTypes }, { signal });
         const job = await client.waitForJobToFinish(input.jobId, {
           signal,
-          onPoll: (polled) => heartbeat({ status: polled.status }),
+          onPoll: (polled) => heartbeat({ eventsPosted: true, status: polled.status } satisfies FinalizeHeartbeat),
         });
         await forgetOpenJob(deps, instance.id);
         const { entities, relationships, mappedRelationships } = syncJobChangeCounts(job);
@@ -262,13 +324,21 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
       });
     },
 
-    async abortSyncJob(input: { instanceId: string; jobId: string; reason: string }): Promise<void> {
+    /**
+     * Aborts the job if it still awaits uploads, saying in its job log how the run ended (`reason`
+     * is also the abort's reason); a finalized job is left as it is.
+     */
+    async abortSyncJob(input: {
+      instanceId: string;
+      jobId: string;
+      reason: string;
+      /** How the run ended; default `failed`. */
+      ending?: RunEnding;
+    }): Promise<void> {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
-        await jupiterOneClientFor(deps, instance).abortJobIfOpen(input.jobId, input.reason, {
-          signal: cancellationSignal(),
-        });
-        await forgetOpenJob(deps, instance.id);
+        const end = { reason: input.reason, ending: input.ending ?? 'failed' };
+        await abortRunJob(deps, instance, jupiterOneClientFor(deps, instance), input.jobId, end, cancellationSignal());
       });
     },
   };

@@ -11,20 +11,23 @@
  * records travel through Temporal.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
-import { DuoPermissionError } from '../duo/errors';
+import { DuoError, DuoPermissionError } from '../duo/errors';
 import { CONVERSION_KEY_META, conversionKey, convertedDatasetName } from '../graph/converted-part';
 import { graphInstanceContext } from '../graph/converters';
 import type { PageConversion } from '../graph/page-conversion';
 import { JupiterOneError } from '../jupiterone/errors';
+import { runStartEvents } from '../jupiterone/job-events';
 import { RESOURCE_TABLE, listEndpointOf, type DuoListEndpoint, type ResourceName } from '../resources/table';
 import { PartLog } from '../staging/part-log';
 import { mapInOrder } from '../util/in-order';
+import { DUO_J1_VERSION } from '../util/user-agent';
 import { duoClientFor, jupiterOneClientFor } from './clients';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
+import { postJobEvents } from './job-log';
 import type { RunActivities } from './run-activities';
-import { startOrRecoverSyncJob } from './sync-job';
+import { abortRunJob, startOrRecoverSyncJob } from './sync-job';
 
 /** What a fetch heartbeats; also read by `duo-j1 run` to show live counts. */
 export interface FetchHeartbeat {
@@ -89,7 +92,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     let jobId: string | undefined;
     if (instance.jupiterone) {
       const client = jupiterOneClientFor(deps, instance);
-      jobId = await startOrRecoverSyncJob(deps, instance, client, {
+      const started = await startOrRecoverSyncJob(deps, instance, client, {
         signal,
         integrationJobId: input.integrationJobId,
       }).catch((error: unknown) => {
@@ -101,6 +104,13 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
         }
         throw error;
       });
+      jobId = started;
+      const run = {
+        version: DUO_J1_VERSION,
+        instanceId: instance.id,
+        workflowId: activityInfo().workflowExecution?.workflowId ?? '(unknown)',
+      };
+      await postJobEvents(instance, client, started, runStartEvents(run), signal);
     }
     const target = instance.jupiterone ? 'jupiterone' : 'local';
     const withJob = jobId ? { jobId } : {};
@@ -112,8 +122,19 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
       await pages.next();
       await pages.return(undefined);
     } catch (error) {
-      if (!(error instanceof DuoPermissionError)) throw error;
-      return { target, missingGrants: [error.grant], ...withJob };
+      if (error instanceof DuoPermissionError) return { target, missingGrants: [error.grant], ...withJob };
+      // Credentials Duo refuses end the run: its job ends here too, rather than staying open until
+      // the instance's next run aborts it.
+      if (jobId && error instanceof DuoError && !error.retryable) {
+        const end = { reason: `run failed: ${error.message}`, ending: 'failed' } as const;
+        await abortRunJob(deps, instance, jupiterOneClientFor(deps, instance), jobId, end, signal).catch(() =>
+          // Remembered on disk: the instance's next run aborts it.
+          deps.log?.('warn', 'Could not abort the run’s JupiterOne job now; the next run of the instance will', {
+            jobId,
+          }),
+        );
+      }
+      throw error;
     }
     return { target, missingGrants: [], ...withJob };
   }

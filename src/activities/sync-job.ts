@@ -11,7 +11,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { InstanceConfig } from '../config/instances';
 import type { JupiterOneSyncClient } from '../jupiterone/client';
+import { runEndedEvent, type RunEnding } from '../jupiterone/job-events';
 import type { ActivityDependencies } from './dependencies';
+import { postJobEvents } from './job-log';
 
 interface OpenJobState {
   /** The job, once its start was answered. */
@@ -33,6 +35,26 @@ async function remember(deps: ActivityDependencies, instanceId: string, state: O
 /** The job of the instance is finalized or aborted: nothing to clean up after it any more. */
 export async function forgetOpenJob(deps: ActivityDependencies, instanceId: string): Promise<void> {
   await rm(openJobFile(deps, instanceId), { force: true });
+}
+
+/**
+ * Aborts the run's job if it still awaits uploads, saying in its job log how the run ended
+ * (`reason` is also the abort's reason), and forgets it; a finalized job is left as it is.
+ */
+export async function abortRunJob(
+  deps: ActivityDependencies,
+  instance: InstanceConfig,
+  client: JupiterOneSyncClient,
+  jobId: string,
+  end: { reason: string; ending: RunEnding },
+  signal?: AbortSignal,
+): Promise<void> {
+  const job = await client.findJob(jobId, { signal });
+  if (job?.status === 'AWAITING_UPLOADS') {
+    await postJobEvents(instance, client, jobId, [runEndedEvent(end.ending, end.reason)], signal);
+    await client.abortJob(jobId, end.reason, { signal });
+  }
+  await forgetOpenJob(deps, instance.id);
 }
 
 /**

@@ -245,8 +245,10 @@ export interface BenchFigures {
   peakRssMb: number;
   historyEvents: number;
   historyBytes: number;
-  /** Bytes uploaded to JupiterOne (0 for the local target). */
+  /** Bytes of the upload bodies as sent to JupiterOne, gzipped (0 for the local target). */
   uploadBytes: number;
+  /** The same bodies before compression (0 for the local target). */
+  uploadUncompressedBytes: number;
   /** Upload batches sent to JupiterOne (0 for the local target). */
   batches: number;
 }
@@ -301,6 +303,7 @@ export function benchFigures(measured: BenchMeasurements): BenchFigures {
     historyEvents: measured.history.events,
     historyBytes: measured.history.bytes,
     uploadBytes: delivery.target === 'jupiterone' ? delivery.uploaded.bytes : 0,
+    uploadUncompressedBytes: delivery.target === 'jupiterone' ? delivery.uploaded.uncompressedBytes : 0,
     batches: delivery.target === 'jupiterone' ? delivery.uploaded.batches : 0,
   };
 }

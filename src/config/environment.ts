@@ -36,6 +36,7 @@ const ACCOUNT_VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   JUPITERONE_INTEGRATION_INSTANCE_ID: 'jupiterone.integrationInstanceId',
   JUPITERONE_SCOPE: 'jupiterone.scope',
   JUPITERONE_SYNC_SOURCE: 'jupiterone.source',
+  JUPITERONE_COMPRESS_UPLOADS: 'jupiterone.compressUploads',
 };
 
 /**
@@ -133,6 +134,7 @@ function jupiterOneFromEnvironment(
       },
       problems,
     ),
+    compressUploads: readBoolean(env.JUPITERONE_COMPRESS_UPLOADS, 'JUPITERONE_COMPRESS_UPLOADS', problems, true),
   };
 }
 

@@ -49,7 +49,7 @@ export const INSTANCES_FILE_FIELDS = {
     'jupiterone',
   ],
   schedule: ['hour', 'dayOfWeek'],
-  jupiterone: ['account', 'apiKey', 'baseUrl', 'integrationInstanceId', 'scope', 'source'],
+  jupiterone: ['account', 'apiKey', 'baseUrl', 'integrationInstanceId', 'scope', 'source', 'compressUploads'],
 } as const;
 
 /** An instances file is a person's list of accounts; anything near this size is a wrong file. */
@@ -223,6 +223,7 @@ function instanceFromJson(
         },
         problems,
       ),
+      compressUploads: readBoolean(j1.compressUploads, setting('jupiterone.compressUploads'), problems, true),
     };
   }
   return instance;

@@ -67,6 +67,8 @@ export interface JupiterOneSettings {
   apiKey: SecretReference;
   baseUrl: string;
   target: JupiterOneTarget;
+  /** Gzip entity and relationship uploads (default true). */
+  compressUploads: boolean;
 }
 
 export interface InstanceConfig {

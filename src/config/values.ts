@@ -92,8 +92,9 @@ export function readRequiredText(
   return readText(value, setting, maxLength, problems);
 }
 
-export function readBoolean(value: RawValue, setting: string, problems: ProblemList): boolean {
-  if (isAbsent(value)) return false;
+/** `true`/`false` (also `1`/`0`, `yes`/`no`, any case); `fallback` when absent. */
+export function readBoolean(value: RawValue, setting: string, problems: ProblemList, fallback = false): boolean {
+  if (isAbsent(value)) return fallback;
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string' && /^(true|1|yes)$/i.test(value.trim())) return true;
   if (typeof value === 'string' && /^(false|0|no)$/i.test(value.trim())) return false;

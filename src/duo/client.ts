@@ -38,6 +38,7 @@ import {
 import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from './hostname';
 import { parseRequestsPerMinute, sharedRateBudget, sleep, type RateBudget } from './rate-budget';
 import { redactSecrets } from '../util/redact';
+import { DUO_J1_USER_AGENT } from '../util/user-agent';
 import {
   DUO_SIGNATURE_VERSIONS,
   canonicalizeParams,
@@ -331,7 +332,8 @@ export class DuoClient {
       try {
         const response = await request(url, {
           method: 'GET',
-          headers: { date, authorization, accept: 'application/json', 'user-agent': 'duo-j1' },
+          // Duo's v5 signature covers only X-Duo-* headers, so the User-Agent is not signed.
+          headers: { date, authorization, accept: 'application/json', 'user-agent': DUO_J1_USER_AGENT },
           dispatcher: this.#dispatcher,
           signal,
           headersTimeout: this.#requestTimeoutMs,

@@ -14,10 +14,21 @@ import { jsonTextOf, objectListDocument } from '../graph/serialization';
 import type { GraphObject } from '../graph/types';
 import type { GraphDatasetKind } from './types';
 
-/** JupiterOne's payload limit (AWS Lambda's 6 MiB request limit behind the persister). */
+/**
+ * JupiterOne's payload limit: AWS Lambda's 6 MiB invocation limit behind the persister (the 413
+ * JupiterOne answers quotes Lambda's "Request must be smaller than 6291456 bytes for the
+ * InvokeFunction operation").
+ *
+ * It applies to the body once decoded, not to the gzipped bytes on the wire: API Gateway, in front
+ * of the Lambda, decompresses a `Content-Encoding: gzip` body before it passes the request on (AWS,
+ * "Call an API method with a compressed payload in API Gateway"), so the Lambda is invoked with the
+ * whole JSON. That chain is inferred — JupiterOne does not document it — and JupiterOne's own SDK
+ * agrees with it: it bounds batches by their uncompressed size, gzip or not. So batches are bounded
+ * by their uncompressed body here too.
+ */
 export const JUPITERONE_PAYLOAD_LIMIT_BYTES = 6_291_456;
 
-/** Default batch limit: the SDK's 5,000,000 bytes, well under the 6 MiB limit. */
+/** Default batch limit (of the uncompressed body): the SDK's 5,000,000 bytes, well under the 6 MiB limit. */
 export const DEFAULT_MAX_BATCH_BYTES = 5_000_000;
 
 export type { GraphObject };

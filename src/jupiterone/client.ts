@@ -33,6 +33,8 @@ import {
   JupiterOnePayloadTooLargeError,
 } from './errors';
 import { DEFAULT_JUPITERONE_API_BASE_URL } from './base-url';
+import { gzipUploadBody } from './compression';
+import type { JobEvent } from './job-events';
 import { JupiterOneHttp, type JupiterOneLogger, type RetryPolicy, sleep } from './http';
 import {
   FINALIZING_SYNC_JOB_STATUSES,
@@ -55,6 +57,11 @@ export const SYNC_JOBS_PATH = '/persister/synchronization/jobs';
 /** The SDK's upload concurrency; JupiterOne handles it well and it keeps memory at a few batches. */
 export const DEFAULT_UPLOAD_CONCURRENCY = 6;
 
+/** Bounds on posting job log events (see publishEvents): best effort, never a run's bottleneck. */
+export const JOB_EVENTS_PER_REQUEST = 50;
+export const JOB_EVENT_ATTEMPTS = 3;
+export const JOB_EVENT_TIMEOUT_MS = 15_000;
+
 /** At most this many rejected objects are listed by key (the count and types are complete). */
 export const MAX_REJECTED_EXAMPLES = 20;
 
@@ -70,10 +77,15 @@ export interface JupiterOneSyncClientOptions {
   /** Retries of network errors, 5xx and 429 for every request. */
   retry?: Partial<RetryPolicy>;
   requestTimeoutMs?: number;
-  /** Default bound of an upload request body, in bytes. */
+  /** Default bound of an upload request body, in bytes, before compression. */
   maxBatchBytes?: number;
   /** Default number of upload requests in flight. */
   uploadConcurrency?: number;
+  /**
+   * Gzip entity and relationship uploads (`Content-Encoding: gzip`), as JupiterOne's SDK does with
+   * its `compressUploads`. Default true: a large account sends an eighth of the bytes.
+   */
+  compressUploads?: boolean;
 }
 
 /** What a worker (or a test) may tune of every JupiterOne client it makes. */
@@ -110,7 +122,10 @@ export interface UploadProgress {
   batchObjects: number;
   uploadedObjects: number;
   uploadedRequests: number;
+  /** Bytes of the successful request bodies as sent (gzipped when uploads are compressed). */
   uploadedBytes: number;
+  /** The same bodies' bytes before compression. */
+  uploadedUncompressedBytes: number;
   rejectedObjects: number;
   rejectedTypes: string[];
   /**
@@ -128,8 +143,10 @@ export interface UploadResult {
   objects: number;
   /** Successful upload requests (a batch split after a 413 counts each half). */
   requests: number;
-  /** Bytes of the successful request bodies. */
+  /** Bytes of the successful request bodies as sent (gzipped when uploads are compressed). */
   bytes: number;
+  /** The same bodies' bytes before compression (equal to `bytes` when uploads are not compressed). */
+  uncompressedBytes: number;
   /** Objects skipped because an earlier attempt had committed them. */
   skippedObjects: number;
   /** Objects delivered without their `_rawData` because they were too large with it. */
@@ -238,9 +255,19 @@ interface BatchOutcome {
   requests: number;
   objects: number;
   bytes: number;
+  uncompressedBytes: number;
   rawDataRemoved: number;
   rejected: RejectedObject[];
 }
+
+/** The outcome of a batch of which nothing was sent (every object rejected). */
+const NOTHING_SENT: Omit<BatchOutcome, 'rejected'> = {
+  requests: 0,
+  objects: 0,
+  bytes: 0,
+  uncompressedBytes: 0,
+  rawDataRemoved: 0,
+};
 
 /** Collects rejected objects: complete count and types, a bounded list of examples. */
 class RejectionTally {
@@ -266,12 +293,16 @@ export class JupiterOneSyncClient {
   private readonly log: JupiterOneLogger;
   private readonly maxBatchBytes: number;
   private readonly uploadConcurrency: number;
+  private readonly compressUploads: boolean;
+  /** Jobs whose events endpoint failed for good: their later events are not attempted. */
+  private readonly jobsWithoutEventLog = new Set<string>();
 
   constructor(options: JupiterOneSyncClientOptions) {
     this.http = new JupiterOneHttp({ ...options, baseUrl: options.baseUrl ?? DEFAULT_JUPITERONE_API_BASE_URL });
     this.log = options.logger ?? (() => undefined);
     this.maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     this.uploadConcurrency = options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
+    this.compressUploads = options.compressUploads ?? true;
     checkUploadSettings(this.maxBatchBytes, this.uploadConcurrency);
   }
 
@@ -463,6 +494,50 @@ export class JupiterOneSyncClient {
   }
 
   /**
+   * Posts events to the job's log, in order (JupiterOne's SDK posts them one by one; the API takes
+   * a list, so they go in one request per JOB_EVENTS_PER_REQUEST). The job log is a courtesy to the
+   * people reading it, never a reason to fail a run: a failed post is tried JOB_EVENT_ATTEMPTS times
+   * at most, each answer awaited JOB_EVENT_TIMEOUT_MS at most, then a warning is logged and the
+   * events are dropped — and so are the job's later events in this process, so that an events
+   * endpoint that is down costs a run one such wait, not one per post. Only cancellation throws.
+   * Returns whether the events were posted.
+   */
+  async publishEvents(jobId: string, events: readonly JobEvent[], options: RequestOptions = {}): Promise<boolean> {
+    if (events.length === 0) return true;
+    if (this.jobsWithoutEventLog.has(jobId)) return false;
+    for (let start = 0; start < events.length; start += JOB_EVENTS_PER_REQUEST) {
+      const chunk = events.slice(start, start + JOB_EVENTS_PER_REQUEST);
+      try {
+        await this.http.requestJson<unknown>({
+          method: 'POST',
+          path: `${jobPath(jobId)}/events`,
+          body: JSON.stringify({ events: chunk.map(({ name, description }) => ({ name, description })) }),
+          signal: options.signal,
+          maxAttempts: JOB_EVENT_ATTEMPTS,
+          timeoutMs: JOB_EVENT_TIMEOUT_MS,
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        this.jobsWithoutEventLog.add(jobId);
+        if (this.jobsWithoutEventLog.size > 1000)
+          this.jobsWithoutEventLog.delete(this.jobsWithoutEventLog.values().next().value!);
+        const failure = error instanceof JupiterOneError ? error : undefined;
+        this.log('warn', 'JupiterOne did not take the job log events; the run goes on without its job log', {
+          jobId,
+          events: events.length - start,
+          eventNames: [...new Set(events.slice(start).map((event) => event.name))],
+          status: failure?.status,
+          code: failure?.code,
+          error: failure ? undefined : this.http.redact(error instanceof Error ? error.message : String(error)),
+        });
+        return false;
+      }
+    }
+    this.log('debug', 'JupiterOne job log events posted', { jobId, events: events.length });
+    return true;
+  }
+
+  /**
    * Reads the job until it is FINISHED and returns it with its counters. Throws
    * JupiterOneJobFailedError when it ends otherwise and JupiterOneJobWaitTimeoutError after
    * `timeoutMs` (the job may still finish; its id stays valid).
@@ -502,7 +577,7 @@ export class JupiterOneSyncClient {
     const concurrency = options.concurrency ?? this.uploadConcurrency;
     checkUploadSettings(maxBatchBytes, concurrency);
     const skippedObjects = Math.max(0, options.skipObjects ?? 0);
-    const totals = { objects: 0, requests: 0, bytes: 0, rawDataRemoved: 0 };
+    const totals = { objects: 0, requests: 0, bytes: 0, uncompressedBytes: 0, rawDataRemoved: 0 };
     const rejections = new RejectionTally();
     // Batches finish out of order; the committed prefix advances only over an unbroken run of them.
     const finishedAhead = new Map<number, { objects: number; rejected: readonly RejectedObject[] }>();
@@ -517,6 +592,7 @@ export class JupiterOneSyncClient {
       totals.objects += outcome.objects;
       totals.requests += outcome.requests;
       totals.bytes += outcome.bytes;
+      totals.uncompressedBytes += outcome.uncompressedBytes;
       totals.rawDataRemoved += outcome.rawDataRemoved;
       rejections.add(outcome.rejected);
       for (const rejected of outcome.rejected) {
@@ -550,6 +626,7 @@ export class JupiterOneSyncClient {
         uploadedObjects: totals.objects,
         uploadedRequests: totals.requests,
         uploadedBytes: totals.bytes,
+        uploadedUncompressedBytes: totals.uncompressedBytes,
         rejectedObjects: rejections.count,
         rejectedTypes: rejections.sortedTypes(),
         committedObjects,
@@ -563,7 +640,7 @@ export class JupiterOneSyncClient {
       for await (const batch of batchBySize(source, { kind, maxBatchBytes, skipObjects: skippedObjects })) {
         if (failure) break;
         if (batch.items.length === 0) {
-          await finish(batch, { requests: 0, objects: 0, bytes: 0, rawDataRemoved: 0, rejected: batch.rejected });
+          await finish(batch, { ...NOTHING_SENT, rejected: batch.rejected });
           continue;
         }
         while (inFlight.size >= concurrency && !failure) await Promise.race(inFlight);
@@ -591,6 +668,7 @@ export class JupiterOneSyncClient {
       objects: totals.objects,
       requests: totals.requests,
       bytes: totals.bytes,
+      uncompressedBytes: totals.uncompressedBytes,
       rejected: rejections.count,
     });
     return {
@@ -607,16 +685,18 @@ export class JupiterOneSyncClient {
   }
 
   /**
-   * Uploads a batch. On 413 — JupiterOne's limit can be lower than the configured batch limit —
-   * the batch is split in halves and each is sent; a single object is sent once more without its
-   * `_rawData`, then rejected.
+   * Uploads a batch, gzipped when uploads are compressed (once: every retry sends the same bytes).
+   * On 413 — JupiterOne's limit can be lower than the configured batch limit — the batch is split
+   * in halves and each is sent; a single object is sent once more without its `_rawData`, then
+   * rejected.
    */
   private async uploadPayload(
     jobId: string,
     payload: BatchPayload,
     signal: AbortSignal | undefined,
   ): Promise<BatchOutcome> {
-    const { kind, body } = payload;
+    const { kind } = payload;
+    const body = this.compressUploads ? await gzipUploadBody(payload.body) : payload.body;
     const correlationId = randomUUID();
     try {
       await this.http.requestJson<SyncJobResponse>({
@@ -624,6 +704,7 @@ export class JupiterOneSyncClient {
         path: `${jobPath(jobId)}/${kind}`,
         query: { ignoreDuplicates: 'true' },
         body,
+        contentEncoding: this.compressUploads ? 'gzip' : undefined,
         correlationId,
         signal,
       });
@@ -635,6 +716,7 @@ export class JupiterOneSyncClient {
       requests: 1,
       objects: payload.objectCount,
       bytes: body.length,
+      uncompressedBytes: payload.body.length,
       rawDataRemoved: payload.rawDataRemoved,
       rejected: [],
     };
@@ -671,6 +753,7 @@ export class JupiterOneSyncClient {
         requests: first.requests + second.requests,
         objects: first.objects + second.objects,
         bytes: first.bytes + second.bytes,
+        uncompressedBytes: first.uncompressedBytes + second.uncompressedBytes,
         rawDataRemoved: first.rawDataRemoved + second.rawDataRemoved,
         rejected: [...first.rejected, ...second.rejected],
       };
@@ -679,10 +762,7 @@ export class JupiterOneSyncClient {
     const shrunk = shrinkRejectedByServer(item);
     if (shrunk !== undefined) return this.uploadItems(jobId, kind, [shrunk], signal);
     return {
-      requests: 0,
-      objects: 0,
-      bytes: 0,
-      rawDataRemoved: 0,
+      ...NOTHING_SENT,
       rejected: [
         {
           type: item.type,

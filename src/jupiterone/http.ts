@@ -19,6 +19,7 @@ import {
 } from './errors';
 import { parseJupiterOneBaseUrl } from './base-url';
 import { redactSecrets } from '../util/redact';
+import { DUO_J1_USER_AGENT } from '../util/user-agent';
 
 export type JupiterOneLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -85,8 +86,10 @@ export interface JupiterOneRequest {
   method: 'GET' | 'POST';
   /** Path below the base URL, starting with `/`. */
   path: string;
-  /** Already serialised JSON body. */
+  /** Already serialised JSON body (encoded as `contentEncoding` says). */
   body?: string | Uint8Array;
+  /** `gzip` when the body is gzipped JSON. */
+  contentEncoding?: 'gzip';
   query?: Record<string, string>;
   /** Sent as `JupiterOne-Correlation-Id`; reused by every retry of the request. */
   correlationId?: string;
@@ -97,6 +100,10 @@ export interface JupiterOneRequest {
    * the answer lost, a 5xx — the caller decides, since the request may have taken effect.
    */
   repeatable?: boolean;
+  /** At most this many attempts, when fewer than the client's policy allows (a best-effort request). */
+  maxAttempts?: number;
+  /** A shorter bound than the client's on waiting for the answer. */
+  timeoutMs?: number;
 }
 
 /** Failures after which a request certainly had no effect: it never reached JupiterOne, or was turned away first. */
@@ -162,11 +169,12 @@ export class JupiterOneHttp {
 
   /** Sends the request, retrying transient failures, and returns the parsed JSON answer. */
   async requestJson<T>(req: JupiterOneRequest): Promise<T> {
+    const maxAttempts = Math.min(this.retry.maxAttempts, req.maxAttempts ?? Infinity);
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt<T>(req);
       if (outcome.ok) return outcome.value;
       const { error, retryAfterMs } = outcome;
-      if (!error.retryable || attempt >= this.retry.maxAttempts) throw error;
+      if (!error.retryable || attempt >= maxAttempts) throw error;
       if (req.repeatable === false && !hadNoEffect(error)) throw error;
       const waitMs = retryDelayMs(this.retry, attempt, Math.random, retryAfterMs);
       this.log('warn', 'JupiterOne request failed; retrying', {
@@ -175,7 +183,7 @@ export class JupiterOneHttp {
         status: error.status,
         code: error.code,
         attempt,
-        maxAttempts: this.retry.maxAttempts,
+        maxAttempts,
         delayMs: waitMs,
         correlationId: req.correlationId,
       });
@@ -195,8 +203,10 @@ export class JupiterOneHttp {
       authorization: `Bearer ${this.apiKey}`,
       'jupiterone-account': this.account,
       accept: 'application/json',
+      'user-agent': DUO_J1_USER_AGENT,
     };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
+    if (req.contentEncoding !== undefined) headers['content-encoding'] = req.contentEncoding;
     if (req.correlationId !== undefined) headers['jupiterone-correlation-id'] = req.correlationId;
     return headers;
   }
@@ -213,8 +223,8 @@ export class JupiterOneHttp {
         body: req.body,
         dispatcher: this.dispatcher,
         signal: req.signal,
-        headersTimeout: this.requestTimeoutMs,
-        bodyTimeout: this.requestTimeoutMs,
+        headersTimeout: Math.min(this.requestTimeoutMs, req.timeoutMs ?? Infinity),
+        bodyTimeout: Math.min(this.requestTimeoutMs, req.timeoutMs ?? Infinity),
       });
     } catch (cause) {
       if (req.signal?.aborted) throw req.signal.reason;

@@ -51,6 +51,17 @@ export function wholeNumber(min: number): FieldRule<number> {
   };
 }
 
+/** An HTTP status from `min` (an error answer: 400) to 599. */
+export function httpStatus(min = 100): FieldRule<number> {
+  const whole = wholeNumber(min);
+  return (value, where, problems) => {
+    const status = whole(value, where, problems);
+    if (status === undefined || status <= 599) return status;
+    problems.push(`${where} must be an HTTP status from ${min} to 599, not ${status}`);
+    return undefined;
+  };
+}
+
 /** A number of at least 0. */
 export const nonNegative: FieldRule<number> = (value, where, problems) => {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;

@@ -99,6 +99,8 @@ export interface ResourceOutcome {
   /** Why the resource failed for good (names the missing Duo grant on a 403). */
   reason?: string;
   errorType?: string;
+  /** The Duo grant to add, when Duo refused the resource for want of it. */
+  missingGrant?: string;
 }
 
 export interface DuoIngestionProgress {
@@ -147,7 +149,11 @@ export interface JupiterOneDeliveryReport {
   target: 'jupiterone';
   jobId: string;
   status: string;
-  uploaded: { entities: number; relationships: number; batches: number; bytes: number };
+  /**
+   * Objects delivered, upload requests, and the bytes of their bodies as sent (gzipped when uploads
+   * are compressed) and before compression.
+   */
+  uploaded: { entities: number; relationships: number; batches: number; bytes: number; uncompressedBytes: number };
   rejected: number;
   entities: ChangeCounts;
   relationships: ChangeCounts;

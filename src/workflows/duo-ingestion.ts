@@ -36,6 +36,7 @@ import {
 import { TimeoutType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import { INSTANCE_ID_RULE, isInstanceId } from '../config/instance-id';
+import type { RunEnding } from '../jupiterone/job-events';
 import { RESOURCE_NAMES as RESOURCES, RESOURCE_TABLE } from '../resources/table';
 import {
   FailureType,
@@ -101,6 +102,14 @@ function isHostLost(error: unknown): boolean {
 function failureType(error: unknown): string | undefined {
   const cause = error instanceof ActivityFailure || error instanceof ChildWorkflowFailure ? error.cause : error;
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+/** The Duo grant a permission failure names (the fetch activity puts it in the failure's details). */
+function missingGrantOf(error: unknown): { missingGrant?: string } {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== FailureType.DuoPermission) return {};
+  const grant = (cause.details?.[0] as { grant?: unknown } | undefined)?.grant;
+  return typeof grant === 'string' ? { missingGrant: grant } : {};
 }
 
 function failureMessage(error: unknown): string {
@@ -195,7 +204,9 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
         let delivery: LocalDeliveryReport | JupiterOneDeliveryReport;
         const partialTypes = [...graph.partialTypes];
         if (validation.target === 'jupiterone' && jobId) {
-          const upload = await host().uploadGraph({ instanceId, runKey, jobId, built }).catch(classify);
+          const upload = await host()
+            .uploadGraph({ instanceId, runKey, jobId, built, resources: progress.resources })
+            .catch(classify);
           for (const type of upload.rejectedTypes) {
             if (!partialTypes.some((p) => p.type === type))
               partialTypes.push({ type, reason: 'objects rejected by JupiterOne as too large' });
@@ -204,7 +215,7 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
             .finalizeSyncJob({
               instanceId,
               jobId,
-              partialTypes: partialTypes.map((p) => p.type),
+              partialTypes,
               built,
               delivered: upload.delivered,
             })
@@ -247,7 +258,7 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
         }
         // The worker holding the staged files is gone, or the files are, or they did not deliver
         // whole: start over (elsewhere, when the worker is gone). What this attempt staged goes.
-        if (jobId) await abortJob(jobId, `restarting the pipeline: ${error.message}`);
+        if (jobId) await abortJob(jobId, `restarting the pipeline: ${error.message}`, 'restarting');
         jobId = undefined;
         progress.jobId = undefined;
         if (!error.hostLost && runKey && hostQueue) await removeStaging(hostQueue, runKey);
@@ -259,8 +270,8 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
     progress.phase = 'failed';
     // Cancelled or failed: abort the JupiterOne job and remove staging even while being cancelled.
     await CancellationScope.nonCancellable(async () => {
-      if (jobId)
-        await abortJob(jobId, isCancellation(error) ? 'run cancelled' : `run failed: ${failureMessage(error)}`);
+      if (jobId && isCancellation(error)) await abortJob(jobId, 'run cancelled', 'cancelled');
+      else if (jobId) await abortJob(jobId, `run failed: ${failureMessage(error)}`, 'failed');
       if (runKey && hostQueue) await removeStaging(hostQueue, runKey);
     });
     throw error;
@@ -272,8 +283,8 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
     });
   }
 
-  async function abortJob(id: string, reason: string): Promise<void> {
-    await shared.abortSyncJob({ instanceId, jobId: id, reason }).catch(() => undefined);
+  async function abortJob(id: string, reason: string, ending: RunEnding): Promise<void> {
+    await shared.abortSyncJob({ instanceId, jobId: id, reason, ending }).catch(() => undefined);
   }
 
   /** Removes an attempt's staging on its host, best effort (a worker sweeps what is left when it starts). */
@@ -327,7 +338,12 @@ async function fetchEveryResource(
             progress.resources[resource] = { status: 'failed', reason: failureMessage(error), errorType: type };
             scope.cancel();
           } else {
-            progress.resources[resource] = { status: 'failed', reason: failureMessage(error), errorType: type };
+            progress.resources[resource] = {
+              status: 'failed',
+              reason: failureMessage(error),
+              errorType: type,
+              ...missingGrantOf(error),
+            };
           }
         }
       }),

@@ -35,7 +35,12 @@ async function cleanUpAfterHolder(state: LockCleanupState): Promise<void> {
   if (state.jobId) {
     const shared = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
     await shared
-      .abortSyncJob({ instanceId: state.instanceId, jobId: state.jobId, reason: 'the ingestion run was terminated' })
+      .abortSyncJob({
+        instanceId: state.instanceId,
+        jobId: state.jobId,
+        reason: 'the ingestion run was terminated',
+        ending: 'terminated',
+      })
       .catch(() => undefined);
   }
   if (state.hostTaskQueue && state.runKey) {

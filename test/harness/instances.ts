@@ -10,7 +10,13 @@ import { temporaryDirectory } from './temporal';
 
 export function simulatorInstance(
   duo: Pick<DuoSimulator, 'url' | 'apiHostname' | 'integrationKey' | 'secretKey'>,
-  options: { id?: string; jupiterone?: JupiterOneSimulator; scope?: string; requestsPerMinute?: number } = {},
+  options: {
+    id?: string;
+    jupiterone?: JupiterOneSimulator;
+    scope?: string;
+    requestsPerMinute?: number;
+    compressUploads?: boolean;
+  } = {},
 ): InstanceConfig {
   const instance: InstanceConfig = {
     // Unique per test: the instance lock is per instance id in the whole namespace.
@@ -34,6 +40,7 @@ export function simulatorInstance(
       apiKey: { value: options.jupiterone.apiKey, description: 'the JupiterOne simulator API key' },
       baseUrl: options.jupiterone.url,
       target: { source: 'api', scope: options.scope ?? `duo-${instance.id}` },
+      compressUploads: options.compressUploads ?? true,
     };
   }
   return instance;
@@ -69,6 +76,7 @@ export function writeInstancesFile(instances: InstanceConfig[]): { file: string;
             ...('scope' in instance.jupiterone.target
               ? { scope: instance.jupiterone.target.scope }
               : { integrationInstanceId: instance.jupiterone.target.integrationInstanceId }),
+            compressUploads: instance.jupiterone.compressUploads,
           },
         }
       : {}),

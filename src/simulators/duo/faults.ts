@@ -10,8 +10,8 @@ import {
   byEndpointPath,
   endpointPath,
   FaultSettingsError,
-  type FieldRule,
   type FieldRules,
+  httpStatus,
   objectOf,
   oneOf,
   parseFaultSettings,
@@ -49,16 +49,6 @@ export const DUO_FAULT_RULES: FieldRules<DuoSimulatorFaults> = {
   ),
 };
 const DUO_FAULTS_RULE = objectOf(DUO_FAULT_RULES);
-
-function httpStatus(): FieldRule<number> {
-  const whole = wholeNumber(100);
-  return (value, where, problems) => {
-    const status = whole(value, where, problems);
-    if (status === undefined || status <= 599) return status;
-    problems.push(`${where} must be an HTTP status from 100 to 599, not ${status}`);
-    return undefined;
-  };
-}
 
 /**
  * Parses Duo fault settings written by a person (JSON text or a parsed value), e.g.

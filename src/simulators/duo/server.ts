@@ -128,6 +128,8 @@ export interface DuoRequestLogEntry {
   /** The date the request was signed with (`X-Duo-Date`, else `Date`). */
   date?: string;
   signatureVersion?: DuoSignatureVersion;
+  /** The `User-Agent` the request carried, if any. */
+  userAgent?: string;
   /** Why the request was refused or disturbed. */
   reason?: DuoRejection | 'no-such-endpoint' | 'v5-required' | 'forbidden' | 'rate-limited' | 'forced-error' | 'fault';
   /** Records returned by a list page. */
@@ -201,6 +203,7 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
     const entry: DuoRequestLogEntry = { at, method: request.method ?? 'GET', path, params: {}, status: 0 };
     const signedDate = request.headers['x-duo-date'] ?? request.headers.date;
     if (typeof signedDate === 'string') entry.date = signedDate;
+    if (request.headers['user-agent'] !== undefined) entry.userAgent = request.headers['user-agent'];
     pushLog(requestLog, entry);
 
     const send = (answer: DuoAnswer, reason?: DuoRequestLogEntry['reason']) => {

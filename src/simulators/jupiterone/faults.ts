@@ -5,6 +5,7 @@
 import {
   arrayOf,
   type FieldRules,
+  httpStatus,
   nonNegative,
   objectOf,
   oneOf,
@@ -50,6 +51,7 @@ export const JUPITERONE_FAULT_RULES: FieldRules<JupiterOneFaultSettings> = {
   latencyMs: wholeNumber(0),
   retryAfterSeconds: nonNegative,
   payloadLimitBytes: wholeNumber(1),
+  eventsErrorStatus: httpStatus(400),
   routes: arrayOf(oneOf(ROUTES)),
   seed: wholeNumber(0),
   scheduled: arrayOf(

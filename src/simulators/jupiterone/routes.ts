@@ -5,7 +5,6 @@
  * inspection routes (`graph`, `jobs`, `requests`), which are not part of JupiterOne's API.
  */
 import type { IncomingMessage } from 'node:http';
-import { gunzipSync } from 'node:zlib';
 import type { SyncJob } from '../../jupiterone/types';
 import { HttpError, type JupiterOneAnswer } from './answers';
 import type { SyncJobs } from './jobs';
@@ -15,8 +14,6 @@ import { parseJsonObjectBody } from './upload-body';
 export const UPLOAD_ROUTES: readonly SimulatorRoute[] = ['upload-entities', 'upload-relationships', 'upload'];
 
 const JOBS_PATH = '/persister/synchronization/jobs';
-/** Bound on a gzipped body once decompressed, so a small request cannot exhaust memory. */
-const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 /** The route of a request, and the job id its path names. */
 export function routeOf(method: string, path: string): { route: SimulatorRoute; jobId?: string } {
@@ -38,7 +35,7 @@ export function routeOf(method: string, path: string): { route: SimulatorRoute; 
   return { route: action[parts[1]] ?? 'unknown', jobId };
 }
 
-/** One request to a synchronization route, its body read and within the payload limit. */
+/** One request to a synchronization route, its body read, decoded and within the payload limit. */
 export interface SyncApiRequest {
   route: SimulatorRoute;
   jobId?: string;
@@ -51,8 +48,7 @@ export interface SyncApiRequest {
 
 /** Answers a request to one of the synchronization API's routes. */
 export function serveSyncApi(jobs: SyncJobs, request: SyncApiRequest): JupiterOneAnswer | Promise<JupiterOneAnswer> {
-  const { route, accountId, req, url, entry } = request;
-  const bytes = decompressed(req, request.body);
+  const { route, accountId, req, url, entry, body: bytes } = request;
   if (route === 'start-job') {
     const answer = jobs.start(parseJsonObjectBody(bytes), accountId);
     entry.jobId = (answer.body as { job: SyncJob }).job.id;
@@ -108,14 +104,4 @@ export function serveInspection(
   }
   if (url.pathname === '/__sim/requests') return { status: 200, body: { requests: requestLog() } };
   throw new HttpError(404, 'NOT_FOUND', `No inspection route ${url.pathname}.`);
-}
-
-/** The body as sent, gunzipped when it says it is gzipped. */
-function decompressed(req: IncomingMessage, buffer: Buffer): Buffer {
-  if ((req.headers['content-encoding'] ?? '').toLowerCase() !== 'gzip') return buffer;
-  try {
-    return gunzipSync(buffer, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
-  } catch {
-    throw new HttpError(400, 'INVALID_BODY', 'The gzipped body cannot be decompressed.');
-  }
 }

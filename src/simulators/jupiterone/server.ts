@@ -11,7 +11,7 @@
  * Inspection (same headers): `GET /__sim/graph?integrationInstanceId=…` | `?scope=…` |
  * `?owner=system-mapper`, `GET /__sim/jobs`, `GET /__sim/requests`. Faults are read and replaced on
  * the loopback-only control route `/__sim/faults` (control-route.ts). The request log records method,
- * path, status, body size, object counts and correlation ids — never headers, so never the key.
+ * path, status, body size, object counts, correlation ids and user agents — never the credentials.
  *
  * This file holds the simulator's shapes and its request pipeline (route, authenticate, inject
  * faults, enforce the payload limit, answer); the routes are in routes.ts, the jobs and the held
@@ -25,6 +25,7 @@ import { JUPITERONE_PAYLOAD_LIMIT_BYTES } from '../../jupiterone/batching';
 import type { PartialDatasets, SyncJob } from '../../jupiterone/types';
 import { listen } from '../listen';
 import { HttpError, type JupiterOneAnswer } from './answers';
+import { decodeRequestBody, payloadTooLarge } from './content-encoding';
 import { isControlRequest, serveFaultsControl, type FaultsControl } from '../control-route';
 import { JupiterOneFaultInjector, parseJupiterOneFaultSettings, type JupiterOneFaultSettings } from './faults';
 import type { HeldGraph } from './graph';
@@ -57,8 +58,13 @@ export interface JupiterOneSimulatorFaults {
   latencyMs: number;
   /** `Retry-After` seconds on injected 429s; none when undefined. */
   retryAfterSeconds?: number;
-  /** Answer 413 to upload bodies above this many bytes (a limit lower than the real one). */
+  /** Answer 413 to upload bodies above this many bytes once decoded (a limit lower than the real one). */
   payloadLimitBytes?: number;
+  /**
+   * Answer every request to the events route (the job log) with this error status, e.g. 503: the
+   * job log is down while everything else works.
+   */
+  eventsErrorStatus?: number;
   /** Routes the random faults apply to; every API route when undefined. */
   routes?: SimulatorRoute[];
   /** Seed of the fault dice, so a run with faults can be repeated. */
@@ -94,7 +100,7 @@ export interface JupiterOneSimulatorOptions {
    * taken to exist.
    */
   integrationInstanceIds?: string[];
-  /** Requests above this many bytes get 413. Default 6 MiB, as JupiterOne. */
+  /** Request bodies above this many bytes, once decoded, get 413. Default 6 MiB, as JupiterOne. */
   maxBodyBytes?: number;
   /**
    * How long a finalized job stays FINALIZE_PENDING before it is applied and FINISHED. 0 (the
@@ -122,11 +128,17 @@ export interface SimulatorRequestLogEntry {
   errorCode?: string;
   jobId?: string;
   correlationId?: string;
+  /** The `User-Agent` the request carried, if any. */
+  userAgent?: string;
   ignoreDuplicates?: boolean;
   /** API requests being handled when this one arrived, this one included. */
   concurrent: number;
   /** Size of the request body as received (compressed size when gzipped). */
   bodyBytes: number;
+  /** The request's `Content-Encoding`, when it had one. */
+  contentEncoding?: string;
+  /** Size of the body once decoded (what the payload limit applies to), when it could be decoded. */
+  decodedBytes?: number;
   entities?: number;
   relationships?: number;
   /** The partial types a finalize request carried. */
@@ -264,6 +276,8 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
     };
     if (jobId !== undefined) entry.jobId = jobId;
     if (typeof correlation === 'string') entry.correlationId = correlation;
+    if (req.headers['user-agent'] !== undefined) entry.userAgent = req.headers['user-agent'];
+    if (req.headers['content-encoding'] !== undefined) entry.contentEncoding = req.headers['content-encoding'];
     if (UPLOAD_ROUTES.includes(route)) entry.ignoreDuplicates = url.searchParams.get('ignoreDuplicates') === 'true';
 
     const { bytes, buffer } = await readBody(req);
@@ -284,20 +298,22 @@ export async function startJupiterOneSimulator(options: JupiterOneSimulatorOptio
       }
       if (fault === 'server-error') throw new HttpError(500, 'INTERNAL_ERROR', 'Internal server error');
       if (fault === 'rate-limit') throw new HttpError(429, 'RATE_LIMIT_EXCEEDED', 'Too many requests');
+      const { eventsErrorStatus } = faults.faults;
+      if (route === 'events' && eventsErrorStatus !== undefined) {
+        entry.fault = 'events-error-status';
+        throw new HttpError(eventsErrorStatus, 'EVENTS_UNAVAILABLE', 'The job log is not available.');
+      }
       const limit = UPLOAD_ROUTES.includes(route)
         ? Math.min(maxBodyBytes, faults.faults.payloadLimitBytes ?? Infinity)
         : maxBodyBytes;
-      if (buffer === undefined || bytes > limit) {
-        throw new HttpError(
-          413,
-          'RequestEntityTooLargeException',
-          `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
-        );
-      }
+      if (buffer === undefined) throw payloadTooLarge(limit);
+      // The limit applies to the decoded body, as behind JupiterOne's API Gateway (content-encoding.ts).
+      const body = await decodeRequestBody(entry.contentEncoding, buffer, limit);
+      entry.decodedBytes = body.length;
       answer =
         route === 'inspect'
           ? serveInspection(jobs, () => requestLog.slice(), url, accountId)
-          : await serveSyncApi(jobs, { route, jobId, accountId, req, url, body: buffer, entry });
+          : await serveSyncApi(jobs, { route, jobId, accountId, req, url, body, entry });
     } catch (caught) {
       const error = caught instanceof UploadBodyError ? new HttpError(400, caught.code, caught.message) : caught;
       if (!(error instanceof HttpError)) throw error;
