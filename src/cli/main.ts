@@ -200,3 +200,7 @@ export async function main(): Promise<void> {
     process.exitCode = reportError(error);
   }
 }
+
+// Run as a program: `bin/duo-j1.js` calls `main()` on the compiled code; tests and development run
+// this file from the sources (`node --require tsx/cjs src/cli/main.ts …`).
+if (require.main === module) void main();

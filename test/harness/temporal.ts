@@ -17,6 +17,7 @@ import { prebuiltWorkflowBundle } from '../../src/worker/workflow-bundle';
 import { WORKFLOW_TYPE, type DuoIngestionInput } from '../../src/workflows/contract';
 import { writeInstancesFile } from './instances';
 import { stopAtEnd } from './root-hooks';
+import { DUO_J1_ARGS } from './cli';
 
 const REPO = path.resolve(__dirname, '..', '..');
 let server: Promise<DevServer> | undefined;
@@ -120,7 +121,7 @@ export async function spawnWorkerProcess(options: {
   const child = spawn(
     process.execPath,
     [
-      path.join(REPO, 'bin', 'duo-j1.js'),
+      ...DUO_J1_ARGS,
       'worker',
       '--instances',
       options.instancesFile,
