@@ -29,7 +29,7 @@ describe('duo-j1 worker', function () {
 
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, /temporal_activity_execution_latency/);
-    assert.match(metrics, /activity_type="fetchResource"/);
+    assert.match(metrics, /activity_type="duoJ1\.fetchResource"/);
 
     const started = worker.output.map(
       (line) => JSON.parse(line) as { level: string; message: string; hostTaskQueue?: string },
