@@ -68,7 +68,7 @@ export function testConfig(instances: InstanceConfig[], overrides: Partial<AppCo
 }
 
 /** Quiet SDK logs: warnings and errors only, once per process. */
-function installRuntime(): void {
+export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
