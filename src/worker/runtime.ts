@@ -7,7 +7,8 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config/instances';
-import { connectClient, connectWorker, type TemporalSettings } from './connection';
+import { connectClient, type TemporalSettings } from './connection';
+import { checkWorkerAccess, connectWorkerChecked, explainTemporalFailure } from './temporal-access';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 import { createDuoJ1Workers, type DuoJ1Workers, type DuoJ1WorkersOptions } from './workers';
 
@@ -37,10 +38,18 @@ export interface WorkerRuntime {
 
 export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
   const { config } = options;
-  const connection = await connectWorker(options.temporal);
+  // Fails within seconds, naming the setting, when Temporal cannot be reached or used.
+  let saidWaiting = false;
+  const connection = await connectWorkerChecked(options.temporal, {
+    onRetry: (error) => {
+      if (!saidWaiting) options.log?.('info', 'Waiting for Temporal', { reason: error.message });
+      saidWaiting = true;
+    },
+  });
   let client: Client | undefined;
   let workers: DuoJ1Workers;
   try {
+    await checkWorkerAccess(connection, options.temporal, config.taskQueue);
     client = await connectClient(options.temporal);
     workers = await createDuoJ1Workers({
       config,
@@ -62,7 +71,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   } catch (error) {
     await connection.close().catch(() => undefined);
     await client?.connection.close().catch(() => undefined);
-    throw error;
+    throw explainTemporalFailure(error, options.temporal);
   }
   const connectedClient = client;
   const running = workers.run().finally(async () => {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { AppConfig, InstanceConfig } from '../../src/config/instances';
@@ -116,6 +117,8 @@ export async function spawnWorkerProcess(options: {
   env: Record<string, string>;
   /** More `duo-j1 worker` flags, e.g. `--metrics 127.0.0.1:9464`. */
   extraArgs?: string[];
+  /** Wait until it logs that it started (default); false returns at once, for workers meant to fail. */
+  waitForStart?: boolean;
 }): Promise<WorkerProcess> {
   const { address, namespace } = await testServer();
   const child = spawn(
@@ -148,16 +151,18 @@ export async function spawnWorkerProcess(options: {
     },
   );
   const output: string[] = [];
-  const collect = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => line && output.push(line));
+  }
+  // 'close': after the last of its output was read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
     await exited;
   };
   stopAtEnd(() => kill('SIGKILL'));
+  if (options.waitForStart === false) return { process: child, output, exited, kill };
   // Ready once it logs that it started.
   const deadline = Date.now() + 60_000;
   while (!output.some((line) => line.includes('Worker started'))) {
