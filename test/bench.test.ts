@@ -23,6 +23,7 @@ import {
 } from '../src/bench/figures';
 import type { JupiterOneDeliveryReport, LocalDeliveryReport } from '../src/workflows/contract';
 import { stopAtEnd } from './harness/root-hooks';
+import { DUO_J1_ARGS } from './harness/cli';
 
 const REPO = path.resolve(__dirname, '..');
 
@@ -231,14 +232,10 @@ describe('benchmark arithmetic', () => {
 
 describe('duo-j1 bench', () => {
   it('runs the whole pipeline on a tiny tenant and prints one JSON line of figures', async () => {
-    const child = spawn(
-      process.execPath,
-      [path.join(REPO, 'bin', 'duo-j1.js'), 'bench', '--users', '200', '--latency-ms', '0'],
-      {
-        cwd: REPO,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [...DUO_J1_ARGS, 'bench', '--users', '200', '--latency-ms', '0'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     stopAtEnd(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });

@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { startJupiterOneSimulator } from '../src/simulators/jupiterone/server';
 import { stopAtEnd } from './harness/root-hooks';
+import { DUO_J1_ARGS } from './harness/cli';
 
 const exec = promisify(execFile);
-const BIN = path.resolve(__dirname, '..', 'bin', 'duo-j1.js');
 const SECRET = 'a-secret-key-that-must-not-be-printed-0123456789';
 const SENTINEL = 'Zq7sentinelSECRET0x9KpLmN4vB8aaaaaaaaaaaa';
 
@@ -22,7 +22,7 @@ interface Outcome {
 /** Runs the duo-j1 command with only the given environment (plus PATH and HOME). */
 async function duoJ1(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], {
+    const { stdout, stderr } = await exec(process.execPath, [...DUO_J1_ARGS, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     });
     return { code: 0, stdout, stderr };
@@ -200,7 +200,7 @@ describe('the duo-j1 command', () => {
         ['url', 'apiKey', 'account'],
       ],
     ] as const) {
-      const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [...DUO_J1_ARGS, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       stopAtEnd(() => void child.kill('SIGKILL'));
       const line = await new Promise<string>((resolve) => {

@@ -43,9 +43,9 @@ import {
   testServer,
   uniqueTaskQueue,
 } from './harness/temporal';
+import { DUO_J1_ARGS } from './harness/cli';
 
 const exec = promisify(execFile);
-const BIN = path.resolve(__dirname, '..', 'bin', 'duo-j1.js');
 
 /** What the partial-dataset rule makes partial when the users fail (the rule is tested on its own). */
 const USERS_FAILED_PARTIAL = computePartialTypes(
@@ -160,7 +160,7 @@ describe('never finalizing what was not read whole', function () {
     it('`duo-j1 run` exits 3 and names the reason when a list cannot be read whole', async () => {
       duo.setFaults({ pagingAnomalies: { '/admin/v1/users': { kind: 'stuck-offset', fromOffset: 300 } } });
       const { address } = await testServer();
-      const outcome = await exec(process.execPath, [BIN, 'run', '--instance', instance.id], {
+      const outcome = await exec(process.execPath, [...DUO_J1_ARGS, 'run', '--instance', instance.id], {
         env: {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '',

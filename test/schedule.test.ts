@@ -34,6 +34,7 @@ import {
   testServer,
   uniqueTaskQueue,
 } from './harness/temporal';
+import { DUO_J1_ARGS } from './harness/cli';
 
 const REPO = path.resolve(__dirname, '..');
 const MINUTE = 60_000;
@@ -429,7 +430,7 @@ interface CliResult {
 }
 
 async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'duo-j1.js'), ...args], {
+  const child = spawn(process.execPath, [...DUO_J1_ARGS, ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', HOME: temporaryDirectory('duo-j1-home-'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

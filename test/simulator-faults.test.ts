@@ -25,8 +25,8 @@ import { DUO_FAULT_RULES, parseDuoSimulatorFaults } from '../src/simulators/duo/
 import { JUPITERONE_FAULT_RULES, parseJupiterOneFaultSettings } from '../src/simulators/jupiterone/faults';
 import { startJupiterOneSimulator } from '../src/simulators/jupiterone';
 import { stopAtEnd } from './harness/root-hooks';
+import { DUO_J1_ARGS } from './harness/cli';
 
-const BIN = path.resolve(__dirname, '..', 'bin', 'duo-j1.js');
 const exec = promisify(execFile);
 
 /** Every Duo fault at once: the shape's every field. */
@@ -64,9 +64,13 @@ interface Running {
 
 /** Starts `duo-j1 simulate …` and waits for its JSON line. */
 async function simulate(args: string[]): Promise<Running> {
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [BIN, 'simulate', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
+    process.execPath,
+    [...DUO_J1_ARGS, 'simulate', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -234,7 +238,7 @@ describe('simulator faults from the command line', () => {
 
   it('refuses unknown or ill-typed faults on the command line, naming each with a suggestion (exit 2)', async () => {
     const outcome = await exec(process.execPath, [
-      BIN,
+      ...DUO_J1_ARGS,
       'simulate',
       'duo',
       '--faults',

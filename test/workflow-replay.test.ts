@@ -6,7 +6,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { WORKFLOW_BUNDLE_SOURCES } from '../src/worker/workflow-bundle';
-import { WORKFLOW_TYPE } from '../src/workflows/contract';
+import { ACTIVITY_NAME_PREFIX, WORKFLOW_TYPE } from '../src/workflows/contract';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, temporaryDirectory, testClient, testConfig, testWorkflowBundle } from './harness/temporal';
@@ -105,5 +105,23 @@ describe('workflow determinism', function () {
         `${module} is in the workflow bundle but not in WORKFLOW_BUNDLE_SOURCES`,
       );
     }
+  });
+
+  it('rejects a history whose activities were scheduled under other names', async () => {
+    // The registered activity names are part of what the replay checks: a run in flight under
+    // other names (here, without duo-j1's prefix) cannot continue on this code, and the replay
+    // says so instead of passing.
+    const json = readFileSync(FIXTURE, 'utf8');
+    const scheduled = json.split(`"name": "${ACTIVITY_NAME_PREFIX}`).length - 1;
+    assert.ok(scheduled >= 12, `the fixture schedules duo-j1's activities (${scheduled} found)`);
+    const renamed = historyFromJSON(JSON.parse(json.replaceAll(`"name": "${ACTIVITY_NAME_PREFIX}`, '"name": "')));
+    await assert.rejects(
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: await testWorkflowBundle() } },
+        renamed,
+        'duo-ingestion-replay',
+      ),
+      (error: Error) => error.name === 'DeterminismViolationError' && /Activity type/.test(error.message),
+    );
   });
 });

@@ -16,6 +16,7 @@ import { waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig, testServer, uniqueTaskQueue } from './harness/temporal';
+import { DUO_J1_ARGS } from './harness/cli';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '..');
@@ -36,7 +37,7 @@ describe('runs and re-runs', function () {
     };
 
     // `duo-j1 run` starts duo-ingestion-<id> and follows it.
-    const cli = run(process.execPath, [path.join(REPO, 'bin/duo-j1.js'), 'run', '--instance', instance.id, '--json'], {
+    const cli = run(process.execPath, [...DUO_J1_ARGS, 'run', '--instance', instance.id, '--json'], {
       env,
       cwd: REPO,
     });
@@ -51,7 +52,7 @@ describe('runs and re-runs', function () {
     }, 'the CLI run to start');
 
     // The same CLI command again: the workflow id is taken → exit code 4 (busy).
-    const again = await run(process.execPath, [path.join(REPO, 'bin/duo-j1.js'), 'run', '--instance', instance.id], {
+    const again = await run(process.execPath, [...DUO_J1_ARGS, 'run', '--instance', instance.id], {
       env,
       cwd: REPO,
     }).then(

@@ -2,11 +2,16 @@
  * The activities of duoIngestion, built by a factory over injected dependencies (the worker's
  * configuration, its staging store, client options). Each activity is a thin shell: it resolves
  * the instance, calls the modules that do the work (src/duo, src/graph, src/output,
- * src/jupiterone) and classifies their errors. The workflow types its proxies with
- * `ReturnType<typeof createActivities>`.
+ * src/jupiterone) and classifies their errors.
+ *
+ * They are registered under prefixed names (`duoJ1.fetchResource`, …): a team that registers them
+ * on its own worker, beside its own activities, cannot have one of its activities replace ours or
+ * ours replace one of its. The workflows call them by their plain names through
+ * `proxyDuoJ1Activities`, typed by `DuoJ1ActivityFunctions`.
  */
+import { activityInfo } from '@temporalio/activity';
 import { PageConversion } from '../graph/page-conversion';
-import { hostTaskQueue } from '../workflows/contract';
+import { duoJ1ActivityName, hostTaskQueue, type DuoJ1ActivityName } from '../workflows/contract';
 import { createDeliveryActivities } from './deliver';
 import type { ActivityDependencies } from './dependencies';
 import { createFetchActivities } from './fetch';
@@ -15,14 +20,20 @@ import { RunActivities } from './run-activities';
 
 export type { ActivityDependencies } from './dependencies';
 
-export function createActivities(deps: ActivityDependencies) {
+function activityFunctions(deps: ActivityDependencies) {
   const runs = new RunActivities();
   // Converting each fetched page, on threads for large lists: one per worker, shared by its runs.
   const conversion = new PageConversion();
   return {
-    /** Claims this worker's staging for a run: the run's next activities go to its host queue. */
+    /**
+     * Claims this worker's staging for a run: the run's next activities go to its host queue,
+     * named after the queue this worker polls (whatever the team that runs it called it).
+     */
     async claimStaging(): Promise<{ hostTaskQueue: string; stagingStoreId: string }> {
-      return { hostTaskQueue: hostTaskQueue(deps.config.taskQueue, deps.staging.id), stagingStoreId: deps.staging.id };
+      return {
+        hostTaskQueue: hostTaskQueue(activityInfo().taskQueue, deps.staging.id),
+        stagingStoreId: deps.staging.id,
+      };
     },
 
     /**
@@ -40,4 +51,18 @@ export function createActivities(deps: ActivityDependencies) {
   };
 }
 
-export type DuoJ1Activities = ReturnType<typeof createActivities>;
+/** The activities under their plain names: what the workflows call. */
+export type DuoJ1ActivityFunctions = ReturnType<typeof activityFunctions>;
+
+/** The activities under the names they are registered with (`duoJ1.<name>`). */
+export type DuoJ1Activities = {
+  [Name in keyof DuoJ1ActivityFunctions as DuoJ1ActivityName<Name & string>]: DuoJ1ActivityFunctions[Name];
+};
+
+/** duo-j1's activities, keyed by their registered names, for `Worker.create({ activities })`. */
+export function createActivities(deps: ActivityDependencies): DuoJ1Activities {
+  const functions: Record<string, unknown> = activityFunctions(deps);
+  return Object.fromEntries(
+    Object.entries(functions).map(([name, activity]) => [duoJ1ActivityName(name), activity]),
+  ) as DuoJ1Activities;
+}

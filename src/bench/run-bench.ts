@@ -16,6 +16,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { ownProgramArgs } from '../util/own-modules';
 import { startDevServer, type DevServer } from '../worker/dev-server';
 import { prebuiltWorkflowBundle } from '../worker/workflow-bundle';
 import { WORKFLOW_TYPE, type DuoIngestionInput, type DuoIngestionResult } from '../workflows/contract';
@@ -37,8 +38,6 @@ import type {
 } from './simulator-process';
 
 const REPO = path.resolve(__dirname, '..', '..');
-const CLI = path.join(REPO, 'bin', 'duo-j1.js');
-const SIMULATOR_SCRIPT = path.join(__dirname, 'simulator-process.ts');
 const INSTANCE_ID = 'bench';
 /** How long a child process may take to come up (tenant generation included). */
 const START_TIMEOUT_MS = 120_000;
@@ -186,9 +185,7 @@ function simulatorArgs(
 ): string[] {
   return [
     ...profileArgs(profileDir, `${kind}-simulator`),
-    '--require',
-    require.resolve('tsx/cjs'),
-    SIMULATOR_SCRIPT,
+    ...ownProgramArgs('bench/simulator-process'),
     kind,
     ...(options ? [JSON.stringify(options)] : []),
   ];
@@ -275,7 +272,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
       'worker process',
       [
         ...profileArgs(hooks.cpuProfileDir, 'worker'),
-        CLI,
+        ...ownProgramArgs('cli/main'),
         'worker',
         '--instances',
         instancesFile,

@@ -2,8 +2,10 @@
  * A bundled simulator in a process of its own, driven by the benchmark over stdin/stdout, so the
  * simulator's CPU and memory are not counted in the worker's figures.
  *
- *   node --require tsx/cjs src/bench/simulator-process.ts duo '<DuoSimulatorProcessOptions JSON>'
- *   node --require tsx/cjs src/bench/simulator-process.ts jupiterone
+ *   node dist/bench/simulator-process.js duo '<DuoSimulatorProcessOptions JSON>'
+ *   node dist/bench/simulator-process.js jupiterone
+ *
+ * (from the sources: `node --require tsx/cjs src/bench/simulator-process.ts …`).
  *
  * Once listening it prints one JSON line (its announcement). The Duo simulator then answers each
  * `report` line on stdin with one JSON line summarising its request log. Either stops when stdin

@@ -66,7 +66,10 @@ export function buildProgram(): Command {
         '--workflow-bundle <file>',
         'prebuilt workflow bundle (default: built once and cached in the data folder)',
       )
-      .option('--metrics <host:port>', 'serve Prometheus metrics on this address, e.g. 127.0.0.1:9464')
+      .option(
+        '--metrics <host:port>',
+        'serve Prometheus metrics (/metrics) and Kubernetes probes (/healthz, /readyz) on this address, e.g. 0.0.0.0:9464',
+      )
       .option('--log-format <format>', 'json or text', 'json')
       .option('--log-level <level>', 'DEBUG, INFO, WARN or ERROR', 'INFO'),
   ).action(action(() => require('./commands/worker').workerCommand));
@@ -200,3 +203,7 @@ export async function main(): Promise<void> {
     process.exitCode = reportError(error);
   }
 }
+
+// Run as a program: `bin/duo-j1.js` calls `main()` on the compiled code; tests and development run
+// this file from the sources (`node --require tsx/cjs src/cli/main.ts …`).
+if (require.main === module) void main();

@@ -6,8 +6,8 @@
  * Written on `node:worker_threads` directly: the pools need only "send a job, get its answer",
  * and a general pool library would add a dependency for a few dozen lines.
  */
-import path from 'node:path';
 import { parentPort, Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
+import { ownThreadCode } from './own-modules';
 
 interface JobMessage<J> {
   id: number;
@@ -57,21 +57,13 @@ interface PoolThread<R> {
   failure?: Error;
 }
 
-/** The code a thread runs: its module, behind tsx's loader when running from TypeScript sources. */
-function threadBootstrap(module: string): string {
-  const extension = path.extname(__filename);
-  const load = `require(${JSON.stringify(`${module}${extension}`)});`;
-  // duo-j1 runs its TypeScript through tsx, whose loader is registered per thread.
-  return extension === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});${load}` : load;
-}
-
 export class ThreadPool<J, R> {
   private readonly pool: PoolThread<R>[] = [];
   private nextId = 0;
   private closing = false;
 
   constructor(private readonly options: ThreadPoolOptions) {
-    const code = threadBootstrap(options.module);
+    const code = ownThreadCode(options.module);
     for (let index = 0; index < options.threads; index += 1) {
       const worker = new Worker(code, {
         eval: true,

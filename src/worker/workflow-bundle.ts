@@ -1,55 +1,94 @@
 /**
- * The workflow bundle: the workflow code compiled for Temporal's sandbox. Bundling takes seconds,
- * so the bundle is built once per version of the workflow sources and kept in a cache folder;
- * workers started later (a restarted worker, the test suite's child processes, `npm start`) load
- * the prebuilt file and start at once.
+ * The workflow bundle: the workflow code compiled for Temporal's sandbox, which takes seconds.
+ *
+ *  - The package ships one: `npm run build` bundles the compiled workflows once and writes
+ *    `dist/workflow-bundle.js` (Temporal's `production` sample does the same), so an installed
+ *    duo-j1 starts its workers at once and never bundles.
+ *  - Run from the TypeScript sources (tests, development), the bundle is built once per version of
+ *    the workflow sources and kept in a cache folder.
+ *
+ * A bundle is keyed by the workflow sources and the `@temporalio/workflow` version it was built
+ * with, and used only where both match: a worker must run the SDK version that bundled its code.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 const SOURCE_DIR = path.resolve(__dirname, '..');
 const WORKFLOWS_DIR = path.join(SOURCE_DIR, 'workflows');
+/** Where the build puts the shipped bundle (dist/workflow-bundle.js), and the key it was built for. */
+const SHIPPED_BUNDLE = path.join(SOURCE_DIR, 'workflow-bundle.js');
+const SHIPPED_BUNDLE_KEY = path.join(SOURCE_DIR, 'workflow-bundle.key');
 /**
  * Everything of ours the workflow bundle is made of: the workflows and the pure modules they
  * import (the resource table, the instance-id rule). A test keeps this list complete.
  */
 export const WORKFLOW_BUNDLE_SOURCES: readonly string[] = ['workflows', 'resources', 'config/instance-id'];
 
+/** Whether a file is code of ours (TypeScript sources, or the compiled JavaScript in dist/). */
+function isCode(name: string): boolean {
+  return (name.endsWith('.ts') && !name.endsWith('.d.ts')) || name.endsWith('.js');
+}
+
 /** Source files of a folder or module of `WORKFLOW_BUNDLE_SOURCES`, in a stable order. */
 function sourceFiles(source: string): string[] {
   const target = path.join(SOURCE_DIR, source);
   if (!existsSync(target)) return [`${target}${path.extname(__filename)}`];
   return readdirSync(target)
-    .filter((name) => name.endsWith('.ts') || name.endsWith('.js'))
+    .filter(isCode)
     .sort()
     .map((name) => path.join(target, name));
 }
 
 /** Hash of everything the bundle is made of: its sources and the SDK version. */
-function workflowSourceHash(): string {
+function bundleKey(): string {
   const hash = createHash('sha256');
-  const sdkPackage = require.resolve('@temporalio/workflow/package.json');
-  hash.update(readFileSync(sdkPackage));
+  hash.update(readFileSync(require.resolve('@temporalio/workflow/package.json')));
   for (const file of WORKFLOW_BUNDLE_SOURCES.flatMap(sourceFiles)) {
     hash.update(path.relative(SOURCE_DIR, file)).update(readFileSync(file));
   }
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Path of the prebuilt bundle for the current workflow sources, building it when missing. */
-export async function prebuiltWorkflowBundle(cacheDir: string): Promise<string> {
-  const file = path.join(cacheDir, `workflow-bundle-${workflowSourceHash()}.js`);
-  if (existsSync(file)) return file;
+function readShippedKey(): string | undefined {
+  try {
+    return readFileSync(SHIPPED_BUNDLE_KEY, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeWorkflowBundle(file: string): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_DIR),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
   });
-  await mkdir(cacheDir, { recursive: true });
+  await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.tmp-${process.pid}`;
   await writeFile(temporary, code);
   await rename(temporary, file);
+}
+
+/**
+ * Path of a workflow bundle of duo-j1's workflows for `Worker.create({ workflowBundle: { codePath } })`:
+ * the one shipped in the package when it fits the installed SDK, otherwise one built now and kept in
+ * `cacheDir` for the next start (without `cacheDir`, in a new private temporary folder).
+ */
+export async function prebuiltWorkflowBundle(cacheDir?: string): Promise<string> {
+  const key = bundleKey();
+  if (readShippedKey() === key && existsSync(SHIPPED_BUNDLE)) return SHIPPED_BUNDLE;
+  // Not a shared, predictable folder by default: whoever can write the bundle runs code in the worker.
+  const folder = cacheDir ?? (await mkdtemp(path.join(tmpdir(), 'duo-j1-workflow-bundle-')));
+  const file = path.join(folder, `workflow-bundle-${key}.js`);
+  if (!existsSync(file)) await writeWorkflowBundle(file);
   return file;
+}
+
+/** Builds the bundle that ships in the package; called by `npm run build` on the compiled code. */
+export async function buildShippedWorkflowBundle(): Promise<void> {
+  await writeWorkflowBundle(SHIPPED_BUNDLE);
+  await writeFile(SHIPPED_BUNDLE_KEY, `${bundleKey()}\n`);
 }

@@ -32,6 +32,18 @@ export function hostTaskQueue(sharedTaskQueue: string, stagingStoreId: string): 
   return `${sharedTaskQueue}-host-${stagingStoreId}`;
 }
 
+/**
+ * duo-j1's activities are registered as `duoJ1.<name>`, so that they cannot collide with the
+ * activities of a team that registers them on its own worker, beside its own.
+ */
+export const ACTIVITY_NAME_PREFIX = 'duoJ1.';
+export type DuoJ1ActivityName<Name extends string> = `${typeof ACTIVITY_NAME_PREFIX}${Name}`;
+
+/** The registered name of one of duo-j1's activities, e.g. `duoJ1.fetchResource`. */
+export function duoJ1ActivityName<Name extends string>(name: Name): DuoJ1ActivityName<Name> {
+  return `${ACTIVITY_NAME_PREFIX}${name}`;
+}
+
 /** Failure types a run can end with (`ApplicationFailure.type`). */
 export const FailureType = {
   Configuration: 'ConfigurationError',

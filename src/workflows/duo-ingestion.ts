@@ -25,7 +25,6 @@ import {
   TimeoutFailure,
   isCancellation,
   patched,
-  proxyActivities,
   setHandler,
   startChild,
   uuid4,
@@ -34,10 +33,11 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { TimeoutType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { createActivities } from '../activities';
+import type { DuoJ1ActivityFunctions } from '../activities';
 import { INSTANCE_ID_RULE, isInstanceId } from '../config/instance-id';
 import type { RunEnding } from '../jupiterone/job-events';
 import { RESOURCE_NAMES as RESOURCES, RESOURCE_TABLE } from '../resources/table';
+import { proxyDuoJ1Activities } from './activity-proxies';
 import {
   FailureType,
   instanceLockWorkflowId,
@@ -56,7 +56,7 @@ import {
 import { duoInstanceLock } from './instance-lock';
 import { runKey as stagingKey } from './run-key';
 
-type Activities = ReturnType<typeof createActivities>;
+type Activities = DuoJ1ActivityFunctions;
 
 /** Errors after which retrying is pointless: a person has to act. */
 const NON_RETRYABLE = [
@@ -68,7 +68,7 @@ const NON_RETRYABLE = [
 ];
 
 /** Activities on the shared task queue: quick calls that need no staged files. */
-const shared = proxyActivities<Activities>({
+const shared = proxyDuoJ1Activities({
   startToCloseTimeout: '2 minutes',
   retry: {
     initialInterval: '2s',
@@ -157,7 +157,7 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
   let jobId: string | undefined;
   let hostQueue: string | undefined;
   let runKey: string | undefined;
-  const host = (): Activities => proxyActivities<Activities>(hostActivityOptions(hostQueue!, tuning));
+  const host = (): Activities => proxyDuoJ1Activities(hostActivityOptions(hostQueue!, tuning));
 
   try {
     const maxRestarts = tuning.maxPipelineRestarts ?? 3;
@@ -289,7 +289,7 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
 
   /** Removes an attempt's staging on its host, best effort (a worker sweeps what is left when it starts). */
   async function removeStaging(taskQueue: string, key: string): Promise<void> {
-    await proxyActivities<Activities>({ ...hostActivityOptions(taskQueue, tuning), retry: { maximumAttempts: 2 } })
+    await proxyDuoJ1Activities({ ...hostActivityOptions(taskQueue, tuning), retry: { maximumAttempts: 2 } })
       .cleanupStaging({ runKey: key })
       .catch(() => undefined);
   }
@@ -309,7 +309,7 @@ async function fetchEveryResource(
   tuning: IngestionTuning,
   progress: DuoIngestionProgress,
 ): Promise<void> {
-  const fetches = proxyActivities<Activities>({
+  const fetches = proxyDuoJ1Activities({
     ...hostActivityOptions(hostQueue, tuning),
     heartbeatTimeout: `${tuning.fetchHeartbeatTimeoutSeconds ?? 10} seconds`,
   });

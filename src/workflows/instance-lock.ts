@@ -7,11 +7,9 @@
  * terminated — Temporal asks this lock to cancel (parent close policy REQUEST_CANCEL), and the lock
  * aborts the job and removes the staging on the holder's behalf.
  */
-import { CancellationScope, condition, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
+import { proxyDuoJ1Activities } from './activity-proxies';
 import { lockStateSignal, releaseLockSignal, type LockCleanupState } from './contract';
-
-type Activities = ReturnType<typeof createActivities>;
 
 export async function duoInstanceLock(initial: LockCleanupState): Promise<void> {
   let state: LockCleanupState = { ...initial };
@@ -33,7 +31,7 @@ export async function duoInstanceLock(initial: LockCleanupState): Promise<void> 
 
 async function cleanUpAfterHolder(state: LockCleanupState): Promise<void> {
   if (state.jobId) {
-    const shared = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+    const shared = proxyDuoJ1Activities({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
     await shared
       .abortSyncJob({
         instanceId: state.instanceId,
@@ -45,7 +43,7 @@ async function cleanUpAfterHolder(state: LockCleanupState): Promise<void> {
   }
   if (state.hostTaskQueue && state.runKey) {
     // If the holder's worker is gone too, its staging is swept when that worker starts again.
-    const host = proxyActivities<Activities>({
+    const host = proxyDuoJ1Activities({
       taskQueue: state.hostTaskQueue,
       scheduleToStartTimeout: '1 minute',
       startToCloseTimeout: '1 minute',

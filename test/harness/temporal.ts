@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { AppConfig, InstanceConfig } from '../../src/config/instances';
@@ -17,6 +18,7 @@ import { prebuiltWorkflowBundle } from '../../src/worker/workflow-bundle';
 import { WORKFLOW_TYPE, type DuoIngestionInput } from '../../src/workflows/contract';
 import { writeInstancesFile } from './instances';
 import { stopAtEnd } from './root-hooks';
+import { DUO_J1_ARGS } from './cli';
 
 const REPO = path.resolve(__dirname, '..', '..');
 let server: Promise<DevServer> | undefined;
@@ -67,7 +69,7 @@ export function testConfig(instances: InstanceConfig[], overrides: Partial<AppCo
 }
 
 /** Quiet SDK logs: warnings and errors only, once per process. */
-function installRuntime(): void {
+export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
@@ -115,12 +117,14 @@ export async function spawnWorkerProcess(options: {
   env: Record<string, string>;
   /** More `duo-j1 worker` flags, e.g. `--metrics 127.0.0.1:9464`. */
   extraArgs?: string[];
+  /** Wait until it logs that it started (default); false returns at once, for workers meant to fail. */
+  waitForStart?: boolean;
 }): Promise<WorkerProcess> {
   const { address, namespace } = await testServer();
   const child = spawn(
     process.execPath,
     [
-      path.join(REPO, 'bin', 'duo-j1.js'),
+      ...DUO_J1_ARGS,
       'worker',
       '--instances',
       options.instancesFile,
@@ -147,16 +151,18 @@ export async function spawnWorkerProcess(options: {
     },
   );
   const output: string[] = [];
-  const collect = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => line && output.push(line));
+  }
+  // 'close': after the last of its output was read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
     await exited;
   };
   stopAtEnd(() => kill('SIGKILL'));
+  if (options.waitForStart === false) return { process: child, output, exited, kill };
   // Ready once it logs that it started.
   const deadline = Date.now() + 60_000;
   while (!output.some((line) => line.includes('Worker started'))) {
