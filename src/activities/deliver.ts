@@ -12,8 +12,10 @@ import { formatChangeReport } from '../output/change-report';
 import { writeLocalGraphFromStagedRun } from '../output/staged-graph';
 import type { GraphStep } from '../output/graph-files';
 import { StagedInputMissingError, type StagedRun } from '../staging/store';
+import type { InstanceGrant } from '../workflows/coordination-contract';
 import type { LocalDeliveryReport, PartialType } from '../workflows/contract';
 import { jupiterOneClientFor } from './clients';
+import { checkGrant } from './coordination';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
@@ -94,6 +96,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
   return {
     async deliverLocal(input: {
       instanceId: string;
+      grant: InstanceGrant;
       runKey: string;
       partialTypes: PartialType[];
       /** Objects built per `_type`: what every complete type must deliver, exactly. */
@@ -102,6 +105,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
       return classified(() =>
         runs.run(input.runKey, cancellationSignal(), async () => {
           findInstanceOrFail(deps, input.instanceId);
+          await checkGrant(deps.temporalClient, input.grant);
           const result = await withPeriodicHeartbeat({ phase: 'writing the local graph directory' }, () =>
             writeLocalGraphFromStagedRun({
               run: deps.staging.openRun(input.runKey),
@@ -135,6 +139,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
      */
     async uploadGraph(input: {
       instanceId: string;
+      grant: InstanceGrant;
       runKey: string;
       jobId: string;
       /** Objects built per `_type`. */
@@ -143,6 +148,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
       return classified(() =>
         runs.run(input.runKey, cancellationSignal(), async (signal) => {
           const instance = findInstanceOrFail(deps, input.instanceId);
+          await checkGrant(deps.temporalClient, input.grant);
           const client = jupiterOneClientFor(deps, instance);
           const run = deps.staging.openRun(input.runKey);
           const resumed = activityInfo().heartbeatDetails as UploadHeartbeat | undefined;
@@ -237,6 +243,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
      */
     async finalizeSyncJob(input: {
       instanceId: string;
+      grant: InstanceGrant;
       jobId: string;
       partialTypes: string[];
       /** Objects built per `_type`. */
@@ -246,6 +253,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
     }): Promise<{ status: string } & Omit<SyncJobChangeCounts, 'uploaded'>> {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
+        await checkGrant(deps.temporalClient, input.grant);
         assertDeliveredAsBuilt('JupiterOne', input.built, input.delivered, input.partialTypes);
         const client = jupiterOneClientFor(deps, instance);
         const signal = cancellationSignal();

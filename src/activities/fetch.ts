@@ -16,8 +16,10 @@ import { graphInstanceContext } from '../graph/converters';
 import { rawDatasetName } from '../graph/data-model';
 import { JupiterOneError } from '../jupiterone/errors';
 import { PartLog } from '../staging/part-log';
+import type { InstanceGrant } from '../workflows/coordination-contract';
 import type { ResourceName } from '../workflows/contract';
 import { duoClientFor, jupiterOneClientFor } from './clients';
+import { checkGrant } from './coordination';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
@@ -62,7 +64,11 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
      * JupiterOne key fails the run here, before a single Duo request; a Duo 401 fails it here too,
      * before eight fetches each find out.
      */
-    async validateInstance(input: { instanceId: string; integrationJobId?: string }): Promise<ValidationSummary> {
+    async validateInstance(input: {
+      instanceId: string;
+      grant: InstanceGrant;
+      integrationJobId?: string;
+    }): Promise<ValidationSummary> {
       return classified(() => withPeriodicHeartbeat({ phase: 'validating' }, () => validate(input)));
     },
 
@@ -77,10 +83,17 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     },
   };
 
-  async function validate(input: { instanceId: string; integrationJobId?: string }): Promise<ValidationSummary> {
+  async function validate(input: {
+    instanceId: string;
+    grant: InstanceGrant;
+    integrationJobId?: string;
+  }): Promise<ValidationSummary> {
     const instance = findInstanceOrFail(deps, input.instanceId);
     const signal = cancellationSignal();
     let jobId: string | undefined;
+    // Only the run holding the instance starts a job (a reset run replaying the grant of the run
+    // it replaced does not).
+    await checkGrant(deps.temporalClient, input.grant);
     if (instance.jupiterone) {
       const client = jupiterOneClientFor(deps, instance);
       jobId = await startOrRecoverSyncJob(deps, instance, client, {
@@ -93,6 +106,12 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
             code: error.code,
           });
         }
+        throw error;
+      });
+      // The instance's coordinator aborts the job should the run die before finishing it.
+      const started = jobId;
+      await checkGrant(deps.temporalClient, input.grant, { jobId: started }).catch(async (error: unknown) => {
+        await client.abortJobIfOpen(started, 'the run lost its instance while starting its job', { signal });
         throw error;
       });
     }

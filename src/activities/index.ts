@@ -5,7 +5,9 @@
  * src/jupiterone) and classifies their errors. The workflow types its proxies with
  * `ReturnType<typeof createActivities>`.
  */
+import type { InstanceGrant } from '../workflows/coordination-contract';
 import { hostTaskQueue } from '../workflows/contract';
+import { checkGrant, createCoordinationActivities } from './coordination';
 import { createDeliveryActivities } from './deliver';
 import type { ActivityDependencies } from './dependencies';
 import { createFetchActivities } from './fetch';
@@ -17,9 +19,17 @@ export type { ActivityDependencies } from './dependencies';
 export function createActivities(deps: ActivityDependencies) {
   const runs = new RunActivities();
   return {
-    /** Claims this worker's staging for a run: the run's next activities go to its host queue. */
-    async claimStaging(): Promise<{ hostTaskQueue: string; stagingStoreId: string }> {
-      return { hostTaskQueue: hostTaskQueue(deps.config.taskQueue, deps.staging.id), stagingStoreId: deps.staging.id };
+    /**
+     * Claims this worker's staging for a run: the run's next activities go to its host queue. The
+     * coordinator learns where the run's staging is, to remove it should the run die.
+     */
+    async claimStaging(input: {
+      grant: InstanceGrant;
+      runKey: string;
+    }): Promise<{ hostTaskQueue: string; stagingStoreId: string }> {
+      const queue = hostTaskQueue(deps.config.taskQueue, deps.staging.id);
+      await checkGrant(deps.temporalClient, input.grant, { hostTaskQueue: queue, runKey: input.runKey });
+      return { hostTaskQueue: queue, stagingStoreId: deps.staging.id };
     },
 
     /**
@@ -32,6 +42,7 @@ export function createActivities(deps: ActivityDependencies) {
       await deps.staging.openRun(input.runKey).remove();
     },
 
+    ...createCoordinationActivities(deps),
     ...createFetchActivities(deps, runs),
     ...createGraphActivities(deps, runs),
     ...createDeliveryActivities(deps, runs),

@@ -63,6 +63,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const activities = createActivities({
     config,
     staging,
+    temporalClient: client,
     env: options.env,
     log: options.log,
     duoClientOptions: options.duoClientOptions,
