@@ -97,6 +97,24 @@ function failureTypeOf(error: unknown): string | undefined {
     : undefined;
 }
 
+/** A Duo simulator serving a generated tenant, an instance reading it, and workers serving that instance. */
+async function servedInstance(
+  duoOptions: Parameters<typeof startDuoSimulator>[0],
+  instanceOptions: Parameters<typeof simulatorInstance>[1] & {
+    pollingInterval?: InstanceConfig['pollingInterval'];
+  } = {},
+) {
+  const duo = await startDuoSimulator(duoOptions);
+  stopAtEnd(() => duo.close());
+  const instance: InstanceConfig = {
+    ...simulatorInstance(duo, instanceOptions),
+    pollingInterval: instanceOptions.pollingInterval ?? 'DISABLED',
+  };
+  const config = testConfig([instance]);
+  await startTestWorkers(config);
+  return { duo, instance, config, client: await testClient() };
+}
+
 type ResetPoint = { type: 'FirstWorkflowTask' | 'LastWorkflowTask' } | { afterActivity: 'buildGraph' | 'startSyncJob' };
 
 interface ResetVariant {
@@ -271,12 +289,7 @@ describe('exclusivity: busy, deadlines and input checked before the instance is 
   this.timeout(180_000);
 
   it('a second run of a busy instance fails InstanceBusy at once, naming the holder', async () => {
-    const duo = await startDuoSimulator({ users: 1500, seed: 62, latencyMs: 300 });
-    stopAtEnd(() => duo.close());
-    const instance = simulatorInstance(duo);
-    const config = testConfig([instance]);
-    await startTestWorkers(config);
-    const client = await testClient();
+    const { instance, config, client } = await servedInstance({ users: 1500, seed: 62, latencyMs: 300 });
     const holder = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
       workflowId: `holder-${uniqueTaskQueue()}`,
@@ -301,12 +314,7 @@ describe('exclusivity: busy, deadlines and input checked before the instance is 
   });
 
   it('rejects a bad tuning value and an unknown instance before taking anything', async () => {
-    const duo = await startDuoSimulator({ users: 10, seed: 63 });
-    stopAtEnd(() => duo.close());
-    const instance = simulatorInstance(duo);
-    const config = testConfig([instance]);
-    await startTestWorkers(config);
-    const client = await testClient();
+    const { instance, config, client } = await servedInstance({ users: 10, seed: 63 });
     const bad = await client.workflow
       .execute(WORKFLOW_TYPE, {
         taskQueue: config.taskQueue,
@@ -349,14 +357,9 @@ describe('exclusivity: busy, deadlines and input checked before the instance is 
   });
 
   it('a run whose deadline passes during upload aborts its JupiterOne job and frees the instance', async () => {
-    const duo = await startDuoSimulator({ users: 2000, seed: 64 });
     const j1 = await startJupiterOneSimulator();
-    stopAtEnd(() => duo.close());
     stopAtEnd(() => j1.close());
-    const instance = simulatorInstance(duo, { jupiterone: j1 });
-    const config = testConfig([instance]);
-    await startTestWorkers(config);
-    const client = await testClient();
+    const { instance, config, client } = await servedInstance({ users: 2000, seed: 64 }, { jupiterone: j1 });
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
       workflowId: `deadline-${uniqueTaskQueue()}`,
@@ -383,12 +386,10 @@ describe('exclusivity: busy, deadlines and input checked before the instance is 
   });
 
   it('schedule trigger while a `duo-j1 run` holds the instance is skipped, not a run that fails', async () => {
-    const duo = await startDuoSimulator({ users: 1500, seed: 65, latencyMs: 300 });
-    stopAtEnd(() => duo.close());
-    const instance: InstanceConfig = { ...simulatorInstance(duo), pollingInterval: 'ONE_WEEK' };
-    const config = testConfig([instance]);
-    await startTestWorkers(config);
-    const client = await testClient();
+    const { instance, config, client } = await servedInstance(
+      { users: 1500, seed: 65, latencyMs: 300 },
+      { pollingInterval: 'ONE_WEEK' },
+    );
     await applySchedules(client, config);
     try {
       const started = await duoJ1Run(config.taskQueue, instance.id, ['--no-wait']);
@@ -411,12 +412,7 @@ describe('what the Temporal UI and CLI show', function () {
   this.timeout(180_000);
 
   it('`temporal workflow list` by DuoInstanceId finds runs started by a schedule, the CLI and by type name', async () => {
-    const duo = await startDuoSimulator({ users: 40, seed: 66 });
-    stopAtEnd(() => duo.close());
-    const instance: InstanceConfig = { ...simulatorInstance(duo), pollingInterval: 'ONE_WEEK' };
-    const config = testConfig([instance]);
-    await startTestWorkers(config);
-    const client = await testClient();
+    const { instance, config, client } = await servedInstance({ users: 40, seed: 66 }, { pollingInterval: 'ONE_WEEK' });
     await applySchedules(client, config);
     const ids: string[] = [];
     try {
@@ -480,12 +476,7 @@ describe('what the Temporal UI and CLI show', function () {
   });
 
   it('names activities, describes the progress query and shows progress as current details', async () => {
-    const duo = await startDuoSimulator({ users: 40, seed: 67 });
-    stopAtEnd(() => duo.close());
-    const instance = simulatorInstance(duo);
-    const config = testConfig([instance]);
-    await startTestWorkers(config);
-    const client = await testClient();
+    const { instance, config, client } = await servedInstance({ users: 40, seed: 67 });
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
       workflowId: `ui-${uniqueTaskQueue()}`,
