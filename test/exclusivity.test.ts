@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { InstanceConfig } from '../src/config/instances';
 import { applySchedules, triggerInstanceSchedule } from '../src/schedules';
@@ -498,5 +498,71 @@ describe('what the Temporal UI and CLI show', function () {
     const progress = metadata.definition?.queryDefinitions?.find((query) => query.name === 'progress');
     assert.match(progress?.description ?? '', /phase/);
     assert.match(metadata.currentDetails ?? '', /done/);
+  });
+});
+
+describe('search attributes not registered', function () {
+  this.timeout(180_000);
+
+  it('a run works and says so; `duo-j1 cluster setup` registers them, and is safe to run again', async () => {
+    const { address } = await testServer();
+    const namespace = `plain-${uniqueTaskQueue()}`;
+    const connection = await Connection.connect({ address });
+    stopAtEnd(() => connection.close());
+    await temporalCli(['operator', 'namespace', 'create', '--namespace', namespace]);
+    const client = new Client({ connection, namespace });
+    const duo = await startDuoSimulator({ users: 20, seed: 68 });
+    stopAtEnd(() => duo.close());
+    const instance = simulatorInstance(duo);
+    const config = testConfig([instance]);
+    const logged: string[] = [];
+    await waitFor(async () => {
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the new namespace');
+    await startTestWorkers(config, {
+      temporal: { address, namespace },
+      log: (level, message) => logged.push(`${level}: ${message}`),
+    });
+    const run = async () => {
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: config.taskQueue,
+        workflowId: `plain-${uniqueTaskQueue()}`,
+        args: [{ instanceId: instance.id }],
+      });
+      assert.equal(((await handle.result()) as DuoIngestionResult).outcome, 'success');
+      return (await handle.describe()).searchAttributes;
+    };
+    const without = await run();
+    assert.equal(without.DuoInstanceId, undefined);
+    assert.ok(
+      logged.some((line) =>
+        /^warn: Search attributes DuoInstanceId, DuoOutcome are not registered.*duo-j1 cluster setup/.test(line),
+      ),
+      logged.join('\n'),
+    );
+
+    const setup = async () =>
+      JSON.parse(
+        (
+          await execute(
+            process.execPath,
+            [path.join(REPO, 'bin', 'duo-j1.js'), 'cluster', 'setup', '--namespace', namespace, '--json'],
+            {
+              cwd: REPO,
+              env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TEMPORAL_ADDRESS: address },
+            },
+          )
+        ).stdout,
+      ) as { registered: string[]; alreadyPresent: string[] };
+    assert.deepEqual(await setup(), { namespace, registered: ['DuoInstanceId', 'DuoOutcome'], alreadyPresent: [] });
+    assert.deepEqual(await setup(), { namespace, registered: [], alreadyPresent: ['DuoInstanceId', 'DuoOutcome'] });
+    const withThem = await run();
+    assert.deepEqual(withThem.DuoInstanceId, [instance.id]);
+    assert.deepEqual(withThem.DuoOutcome, ['success']);
   });
 });
