@@ -193,10 +193,10 @@ describe('delivery to JupiterOne', function () {
         handle,
       );
       j1.setFaults({ latencyMs: 0 });
-      await waitFor(() => j1.jobs().every((j) => j.job.status === 'ABORTED'), 'the job aborted', 30_000);
+      await waitFor(() => j1.jobs().every((j) => j.job.status === 'ABORTED'), 'the job aborted', 60_000);
       assert.match(j1.jobs()[0].abortReason ?? '', reason);
       const runs = path.join(stagingDirectory(config), 'runs');
-      await waitFor(async () => !existsSync(runs) || (await readdir(runs)).length === 0, 'staging removed', 30_000);
+      await waitFor(async () => !existsSync(runs) || (await readdir(runs)).length === 0, 'staging removed', 60_000);
     });
   }
 

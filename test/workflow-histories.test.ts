@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { historyForReplay } from '../src/worker/replay';
 import { HISTORIES_DIR, readHistoryIndex } from './harness/histories';
 import { testWorkflowBundle } from './harness/temporal';
 
@@ -38,7 +39,9 @@ describe('workflow determinism: committed histories', function () {
 
   for (const entry of entries) {
     it(`replays ${entry.name} (${entry.workflowType}) with the current workflow code`, async () => {
-      const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, entry.file), 'utf8')));
+      const history = historyForReplay(
+        historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, entry.file), 'utf8'))),
+      );
       await Worker.runReplayHistory(
         { workflowBundle: { codePath: await testWorkflowBundle() }, replayName: entry.name },
         history,

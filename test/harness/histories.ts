@@ -8,7 +8,7 @@
  *   DUO_J1_RECORD_HISTORY=1 npx mocha test/exclusivity.test.ts test/workflow-runs.test.ts \
  *     test/delivery-jupiterone.test.ts test/durable-fetch.test.ts
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -38,6 +38,7 @@ export async function keepHistory(name: string, description: string, handle: Wor
   const description_ = await handle.describe();
   const history = await handle.fetchHistory();
   const file = `${name}.json`;
+  mkdirSync(HISTORIES_DIR, { recursive: true });
   writeFileSync(path.join(HISTORIES_DIR, file), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
   const entries = readHistoryIndex().filter((entry) => entry.name !== name);
   entries.push({ name, file, workflowType: description_.type, workflowId: handle.workflowId, description });
