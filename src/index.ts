@@ -25,3 +25,12 @@ export { resolveTemporalSettings, connectClient, connectWorker, type TemporalSet
 /** The path to give `Worker.create({ workflowsPath })` when you bundle the workflows yourself. */
 export const workflowsPath = require.resolve('./workflows');
 export * from './workflows/contract';
+export {
+  COORDINATOR_WORKFLOW_TYPE,
+  coordinatorWorkflowId,
+  coordinatorStateQuery,
+  type CoordinatorState,
+  type InstanceGrant,
+} from './workflows/coordination-contract';
+/** Prepares a history for replay outside a worker (a reset run replays under its own run id). */
+export { historyForReplay, runIdOfHistory } from './worker/replay';

@@ -167,7 +167,7 @@ describe('delivery to JupiterOne', function () {
   });
 
   // Cancellation runs the workflow's own clean-up; termination runs no workflow code, so the
-  // instance lock, asked to cancel when its holder closes, cleans up instead.
+  // instance's coordinator, which checks its holder every 30 s, cleans up instead.
   for (const [ending, seed, stop, reason] of [
     ['cancelled', 23, (handle: WorkflowHandle) => handle.cancel(), /cancel/],
     ['terminated', 24, (handle: WorkflowHandle) => handle.terminate('test: terminated mid-upload'), /terminated/],

@@ -16,8 +16,8 @@ import {
 export const TUNING_RANGES: Record<keyof IngestionTuning, { min: number; max: number }> = {
   heartbeatTimeoutSeconds: { min: 1, max: 3600 },
   fetchHeartbeatTimeoutSeconds: { min: 1, max: 3600 },
-  hostScheduleToStartSeconds: { min: 1, max: 86_400 },
-  maxPipelineRestarts: { min: 0, max: 20 },
+  hostScheduleToStartSeconds: { min: 1, max: 3600 },
+  maxPipelineRestarts: { min: 0, max: 10 },
   deadlineSeconds: { min: 10, max: 7 * 86_400 },
 };
 
