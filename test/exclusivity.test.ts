@@ -115,7 +115,8 @@ async function servedInstance(
   return { duo, instance, config, client: await testClient() };
 }
 
-type ResetPoint = { type: 'FirstWorkflowTask' | 'LastWorkflowTask' } | { afterActivity: 'buildGraph' | 'startSyncJob' };
+type ResetPoint =
+  { type: 'FirstWorkflowTask' | 'LastWorkflowTask' } | { afterActivity: 'buildGraph' | 'validateInstance' };
 
 interface ResetVariant {
   name: string;
@@ -133,7 +134,7 @@ const VARIANTS: ResetVariant[] = [
   {
     name: 'reset-finished-jupiterone-after-job-start',
     running: false,
-    point: { afterActivity: 'startSyncJob' },
+    point: { afterActivity: 'validateInstance' },
     jupiterone: true,
   },
 ];
@@ -260,7 +261,7 @@ describe('exclusivity: resets, terminate and cancel never wedge an instance', fu
       args: [{ instanceId: instance.id }],
     });
     const before = (await first.result()) as DuoIngestionResult;
-    const event = await eventAfterActivity(first, 'startSyncJob');
+    const event = await eventAfterActivity(first, 'validateInstance'); // which starts the job
     await temporalCli([
       'workflow',
       'reset',
