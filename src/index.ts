@@ -16,7 +16,7 @@
  *   await workers.run();
  *
  * Start `duoIngestion` with `{ instanceId }` on that task queue. To bundle duo-j1's workflows with
- * your own, re-export them from your workflows file (`export { duoIngestion, duoInstanceLock } from
+ * your own, re-export them from your workflows file (`export { duoIngestion, duoInstanceCoordinator } from
  * 'duo-j1/workflows'`) and pass `workflows: { workflowsPath }`.
  */
 export {
@@ -54,3 +54,12 @@ export { checkWorkerAccess, connectWorkerChecked, TemporalAccessError } from './
  */
 export const workflowsPath = require.resolve('./workflows');
 export * from './workflows/contract';
+export {
+  COORDINATOR_WORKFLOW_TYPE,
+  coordinatorWorkflowId,
+  coordinatorStateQuery,
+  type CoordinatorState,
+  type InstanceGrant,
+} from './workflows/coordination-contract';
+/** Prepares a history for replay outside a worker (a reset run replays under its own run id). */
+export { historyForReplay, runIdOfHistory } from './worker/replay';

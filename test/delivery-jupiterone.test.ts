@@ -11,6 +11,7 @@ import { startTestJupiterOneSimulator } from './harness/jupiterone';
 import { stagingDirectory } from '../src/worker/runtime';
 import { WORKFLOW_TYPE, type DuoIngestionResult, type JupiterOneDeliveryReport } from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
+import { keepHistory } from './harness/histories';
 import { waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
@@ -34,12 +35,18 @@ describe('delivery to JupiterOne', function () {
     const config = testConfig([instance]);
     await startTestWorkers(config);
     const client = await testClient();
-    const run = () =>
-      client.workflow.execute(WORKFLOW_TYPE, {
+    let recorded = false;
+    const run = async () => {
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: config.taskQueue,
         workflowId: `j1-${uniqueTaskQueue()}`,
         args: [{ instanceId: instance.id }],
-      }) as Promise<DuoIngestionResult>;
+      });
+      const outcome = (await handle.result()) as DuoIngestionResult;
+      if (!recorded) await keepHistory('jupiterone-delivery', 'a complete delivery to JupiterOne', handle);
+      recorded = true;
+      return outcome;
+    };
 
     const result = await run();
     const delivery = result.delivery as JupiterOneDeliveryReport;
@@ -160,7 +167,7 @@ describe('delivery to JupiterOne', function () {
   });
 
   // Cancellation runs the workflow's own clean-up; termination runs no workflow code, so the
-  // instance lock, asked to cancel when its holder closes, cleans up instead.
+  // instance's coordinator, which checks its holder every 30 s, cleans up instead.
   for (const [ending, seed, stop, reason] of [
     ['cancelled', 23, (handle: WorkflowHandle) => handle.cancel(), /cancel/],
     ['terminated', 24, (handle: WorkflowHandle) => handle.terminate('test: terminated mid-upload'), /terminated/],
@@ -180,11 +187,16 @@ describe('delivery to JupiterOne', function () {
       await waitFor(() => j1.requestLog().some((r) => r.route === 'upload-entities'), 'an upload');
       await stop(handle);
       await assert.rejects(handle.result(), WorkflowFailedError);
+      await keepHistory(
+        `${ending === 'cancelled' ? 'cancel' : 'terminate'}-mid-upload`,
+        `a run ${ending} mid-upload`,
+        handle,
+      );
       j1.setFaults({ latencyMs: 0 });
-      await waitFor(() => j1.jobs().every((j) => j.job.status === 'ABORTED'), 'the job aborted', 30_000);
+      await waitFor(() => j1.jobs().every((j) => j.job.status === 'ABORTED'), 'the job aborted', 60_000);
       assert.match(j1.jobs()[0].abortReason ?? '', reason);
       const runs = path.join(stagingDirectory(config), 'runs');
-      await waitFor(async () => !existsSync(runs) || (await readdir(runs)).length === 0, 'staging removed', 30_000);
+      await waitFor(async () => !existsSync(runs) || (await readdir(runs)).length === 0, 'staging removed', 60_000);
     });
   }
 

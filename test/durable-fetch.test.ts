@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { stagingDirectory } from '../src/worker/runtime';
 import { WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
+import { keepHistory } from './harness/histories';
 import { filesContaining, historyFigures, waitFor } from './harness/inspect';
 import { simulatorInstance, writeInstancesFile } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
@@ -95,6 +96,11 @@ describe('durable fetch', function () {
     const elsewhere = testConfig(config.instances, { taskQueue: config.taskQueue });
     const other = await startTestWorkers(elsewhere);
     const result = (await handle.result()) as DuoIngestionResult;
+    await keepHistory(
+      'pipeline-restart-lost-host',
+      'the host holding the staging is lost; the pipeline starts over elsewhere',
+      handle,
+    );
     assert.equal(result.pipelineAttempts, 2);
     assert.equal(result.resources.users.records, duo.tenant.users.length);
     assert.equal(result.entities.duo_user, duo.tenant.users.length);
@@ -110,11 +116,13 @@ describe('durable fetch', function () {
     const config = testConfig([simulatorInstance(duo)]);
     await startTestWorkers(config);
     const client = await testClient();
-    const result = (await client.workflow.execute(WORKFLOW_TYPE, {
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
       workflowId: `forbidden-${config.taskQueue}`,
       args: [{ instanceId: config.instances[0].id }],
-    })) as DuoIngestionResult;
+    });
+    const result = (await handle.result()) as DuoIngestionResult;
+    await keepHistory('partial-403', 'a run with one resource forbidden (403): delivered, partial', handle);
     assert.equal(result.resources.admins.status, 'failed');
     assert.equal(result.resources.admins.errorType, 'DuoPermissionError');
     assert.match(result.resources.admins.reason ?? '', /Grant administrators/);

@@ -149,7 +149,7 @@ describe('schedules: spec builder', function () {
     assert.throws(() => scheduleSpecFor(unreachableInstance('DISABLED', 'off')), /off has polling interval DISABLED/);
   });
 
-  it('starts duoIngestion with the instance id, overlap SKIP, a catch-up window of at most an hour', () => {
+  it('starts duoIngestion with the instance id and an execution-timeout backstop, overlap SKIP, a catch-up window of at most an hour', () => {
     const instance = unreachableInstance('THIRTY_MINUTES', 'acme');
     const options = scheduleOptionsFor(instance, { taskQueue: 'queue-1' });
     assert.equal(options.scheduleId, 'duo-ingestion-acme');
@@ -160,6 +160,8 @@ describe('schedules: spec builder', function () {
       workflowId: 'duo-ingestion-acme',
       args: [{ instanceId: 'acme' }],
       memo: { instanceId: 'acme' },
+      // The run's own deadline (6 hours by default) plus time to abort its job and free the instance.
+      workflowExecutionTimeout: 6.5 * 3600_000,
     });
     assert.equal(options.policies?.overlap, 'SKIP');
     assert.equal(options.policies?.catchupWindow, 30 * MINUTE);

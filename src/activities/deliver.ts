@@ -21,6 +21,7 @@ import {
   uploadStartEvent,
   type RunEnding,
 } from '../jupiterone/job-events';
+import type { InstanceGrant } from '../workflows/coordination-contract';
 import type {
   JupiterOneDeliveryReport,
   LocalDeliveryReport,
@@ -29,6 +30,7 @@ import type {
   ResourceOutcome,
 } from '../workflows/contract';
 import { jupiterOneClientFor } from './clients';
+import { checkGrant } from './coordination';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
@@ -124,6 +126,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
   return {
     async deliverLocal(input: {
       instanceId: string;
+      grant: InstanceGrant;
       runKey: string;
       partialTypes: PartialType[];
       /** Objects built per `_type`: what every complete type must deliver, exactly. */
@@ -132,6 +135,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
       return classified(() =>
         runs.run(input.runKey, cancellationSignal(), async (signal) => {
           findInstanceOrFail(deps, input.instanceId);
+          await checkGrant(deps.temporalClient, input.grant);
           const result = await withPeriodicHeartbeat({ phase: 'writing the local graph directory' }, () =>
             writeLocalGraphFromStagedRun({
               signal,
@@ -166,6 +170,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
      */
     async uploadGraph(input: {
       instanceId: string;
+      grant: InstanceGrant;
       runKey: string;
       jobId: string;
       /** Objects built per `_type`. */
@@ -176,6 +181,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
       return classified(() =>
         runs.run(input.runKey, cancellationSignal(), async (signal) => {
           const instance = findInstanceOrFail(deps, input.instanceId);
+          await checkGrant(deps.temporalClient, input.grant);
           const client = jupiterOneClientFor(deps, instance);
           const run = deps.staging.openRun(input.runKey);
           const resumed = activityInfo().heartbeatDetails as UploadHeartbeat | undefined;
@@ -283,6 +289,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
      */
     async finalizeSyncJob(input: {
       instanceId: string;
+      grant: InstanceGrant;
       jobId: string;
       /**
        * Types whose previous data JupiterOne keeps, each with why. Bare type names are what runs
@@ -297,6 +304,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
     }): Promise<{ status: string } & Omit<SyncJobChangeCounts, 'uploaded'>> {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
+        await checkGrant(deps.temporalClient, input.grant);
         const reasons = input.partialTypes.map((partial) =>
           typeof partial === 'string' ? { type: partial, reason: 'the run found it incomplete' } : partial,
         );

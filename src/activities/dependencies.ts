@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { AppConfig, InstanceConfig } from '../config/instances';
 import type { DuoClientTuning } from '../duo/client';
 import type { JupiterOneClientTuning } from '../jupiterone/client';
@@ -14,6 +15,11 @@ export type Logger = (
 export interface ActivityDependencies {
   config: AppConfig;
   staging: StagingStore;
+  /**
+   * A Temporal client on the worker's connection and namespace: the activities that acquire and
+   * release an instance, and those its coordinator uses to check on a holder, talk to Temporal.
+   */
+  temporalClient: Client;
   /** Where secret references (`{ env }`) are resolved; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   log?: Logger;

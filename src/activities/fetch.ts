@@ -21,7 +21,9 @@ import { RESOURCE_TABLE, listEndpointOf, type DuoListEndpoint, type ResourceName
 import { PartLog } from '../staging/part-log';
 import { mapInOrder } from '../util/in-order';
 import { DUO_J1_VERSION } from '../util/user-agent';
+import type { InstanceGrant } from '../workflows/coordination-contract';
 import { duoClientFor, jupiterOneClientFor } from './clients';
+import { checkGrant } from './coordination';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
@@ -70,7 +72,11 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
      * JupiterOne key fails the run here, before a single Duo request; a Duo 401 fails it here too,
      * before eight fetches each find out.
      */
-    async validateInstance(input: { instanceId: string; integrationJobId?: string }): Promise<ValidationSummary> {
+    async validateInstance(input: {
+      instanceId: string;
+      grant: InstanceGrant;
+      integrationJobId?: string;
+    }): Promise<ValidationSummary> {
       return classified(() => withPeriodicHeartbeat({ phase: 'validating' }, () => validate(input)));
     },
 
@@ -86,10 +92,17 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     },
   };
 
-  async function validate(input: { instanceId: string; integrationJobId?: string }): Promise<ValidationSummary> {
+  async function validate(input: {
+    instanceId: string;
+    grant: InstanceGrant;
+    integrationJobId?: string;
+  }): Promise<ValidationSummary> {
     const instance = findInstanceOrFail(deps, input.instanceId);
     const signal = cancellationSignal();
     let jobId: string | undefined;
+    // Only the run holding the instance starts a job (a reset run replaying the grant of the run
+    // it replaced does not).
+    await checkGrant(deps.temporalClient, input.grant);
     if (instance.jupiterone) {
       const client = jupiterOneClientFor(deps, instance);
       const started = await startOrRecoverSyncJob(deps, instance, client, {
@@ -105,6 +118,11 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
         throw error;
       });
       jobId = started;
+      // The instance's coordinator aborts the job should the run die before finishing it.
+      await checkGrant(deps.temporalClient, input.grant, { jobId: started }).catch(async (error: unknown) => {
+        await client.abortJobIfOpen(started, 'the run lost its instance while starting its job', { signal });
+        throw error;
+      });
       const run = {
         version: DUO_J1_VERSION,
         instanceId: instance.id,

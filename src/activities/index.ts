@@ -11,7 +11,9 @@
  */
 import { activityInfo } from '@temporalio/activity';
 import { PageConversion } from '../graph/page-conversion';
+import type { InstanceGrant } from '../workflows/coordination-contract';
 import { duoJ1ActivityName, hostTaskQueue, type DuoJ1ActivityName } from '../workflows/contract';
+import { checkGrant, createCoordinationActivities } from './coordination';
 import { createDeliveryActivities } from './deliver';
 import type { ActivityDependencies } from './dependencies';
 import { createFetchActivities } from './fetch';
@@ -27,13 +29,16 @@ function activityFunctions(deps: ActivityDependencies) {
   return {
     /**
      * Claims this worker's staging for a run: the run's next activities go to its host queue,
-     * named after the queue this worker polls (whatever the team that runs it called it).
+     * named after the queue this worker polls (whatever the team that runs it called it). The
+     * coordinator learns where the run's staging is, to remove it should the run die.
      */
-    async claimStaging(): Promise<{ hostTaskQueue: string; stagingStoreId: string }> {
-      return {
-        hostTaskQueue: hostTaskQueue(activityInfo().taskQueue, deps.staging.id),
-        stagingStoreId: deps.staging.id,
-      };
+    async claimStaging(input: {
+      grant: InstanceGrant;
+      runKey: string;
+    }): Promise<{ hostTaskQueue: string; stagingStoreId: string }> {
+      const queue = hostTaskQueue(activityInfo().taskQueue, deps.staging.id);
+      await checkGrant(deps.temporalClient, input.grant, { hostTaskQueue: queue, runKey: input.runKey });
+      return { hostTaskQueue: queue, stagingStoreId: deps.staging.id };
     },
 
     /**
@@ -45,6 +50,7 @@ function activityFunctions(deps: ActivityDependencies) {
       await deps.staging.openRun(input.runKey).remove();
     },
 
+    ...createCoordinationActivities(deps),
     ...createFetchActivities(deps, runs, conversion),
     ...createGraphActivities(deps, runs),
     ...createDeliveryActivities(deps, runs),

@@ -4,7 +4,7 @@
  * fetch writes next (raw Duo records: personal data, on disk until the next worker start), and a
  * writer that finds the folder gone would create it again. The workflow already waits for its
  * cancelled activities before it cleans up; this covers the paths where nobody waits — a run
- * terminated, its instance lock cleaning up for it.
+ * terminated, its instance coordinator cleaning up for it.
  */
 import { StagedInputMissingError } from '../staging/store';
 

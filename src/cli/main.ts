@@ -106,6 +106,16 @@ export function buildProgram(): Command {
   scheduleCommand('delete', 'Deletes schedules', true);
   scheduleCommand('list', 'Lists duo-j1 schedules with their next and last runs', false);
 
+  const cluster = program.command('cluster').description('Prepares a Temporal namespace for duo-j1');
+  temporalOptions(
+    cluster
+      .command('setup')
+      .description(
+        'Registers the search attributes runs upsert (DuoInstanceId, DuoOutcome; Keyword) in the namespace; safe to run again',
+      )
+      .option('--json', 'print the outcome as JSON'),
+  ).action(action(() => require('./commands/cluster').clusterSetupCommand));
+
   program
     .command('validate')
     .description('Checks the Duo credentials of each instance and which Admin API grants are present or missing')

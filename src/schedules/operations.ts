@@ -12,6 +12,7 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { coordinatorStateQuery, coordinatorWorkflowId } from '../workflows/coordination-contract';
 import { type DuoIngestionResult, scheduleId } from '../workflows/contract';
 import { describeWhen } from './format';
 import { describeIfExists } from './reconcile';
@@ -235,9 +236,34 @@ export interface TriggerOptions {
 }
 
 /**
+ * The run holding the instance, as its coordinator knows it, when that run is still running;
+ * undefined when the instance is free (or no worker answers the question).
+ */
+export async function runHoldingInstance(
+  client: Client,
+  instanceId: string,
+): Promise<{ workflowId: string; runId: string } | undefined> {
+  let holder;
+  try {
+    holder = (await client.workflow.getHandle(coordinatorWorkflowId(instanceId)).query(coordinatorStateQuery)).holder;
+  } catch {
+    return undefined;
+  }
+  if (!holder) return undefined;
+  try {
+    const status = (await client.workflow.getHandle(holder.workflowId, holder.runId).describe()).status.name;
+    return status === 'RUNNING' ? { workflowId: holder.workflowId, runId: holder.runId } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Starts a run now through the schedule with overlap SKIP, so that Temporal itself refuses a second
- * run while one the schedule started is in progress. (A run started by other means is turned
- * away by the per-instance lock instead: it fails with `InstanceBusy`.)
+ * run while one the schedule started is in progress. A run started by other means (`duo-j1 run`,
+ * the UI) is unknown to the schedule, so the instance's coordinator is asked first: while such a
+ * run holds the instance, the trigger is skipped too, instead of starting a run that would fail
+ * `InstanceBusy`.
  */
 export async function triggerInstanceSchedule(
   client: Client,
@@ -245,6 +271,18 @@ export async function triggerInstanceSchedule(
   options: TriggerOptions = {},
 ): Promise<TriggerResult> {
   const { handle, description: before } = await ownedSchedule(client, instanceId);
+  const holder = await runHoldingInstance(client, instanceId);
+  const startedBySchedule = before.info.runningActions.some(
+    (running) => running.workflow.workflowId === holder?.workflowId,
+  );
+  if (holder && !startedBySchedule) {
+    return {
+      instanceId,
+      scheduleId: handle.scheduleId,
+      outcome: 'skipped',
+      runningWorkflowIds: [holder.workflowId],
+    };
+  }
   const seen = new Set(before.info.recentActions.map((recent) => recent.action.workflow.workflowId));
   const skippedBefore = before.info.numActionsSkippedOverlap;
   await handle.trigger('SKIP');

@@ -16,7 +16,13 @@
 import { createHash } from 'node:crypto';
 import type { CalendarSpec, IntervalSpec, ScheduleOptions, ScheduleSpec } from '@temporalio/client';
 import type { InstanceConfig, PollingInterval } from '../config/instances';
-import { type DuoIngestionInput, WORKFLOW_TYPE, ingestionWorkflowId, scheduleId } from '../workflows/contract';
+import {
+  type DuoIngestionInput,
+  EXECUTION_TIMEOUT_BACKSTOP_SECONDS,
+  WORKFLOW_TYPE,
+  ingestionWorkflowId,
+  scheduleId,
+} from '../workflows/contract';
 
 /** Every duo-j1 schedule id starts with this (see `scheduleId` in the workflow contract). */
 export const SCHEDULE_ID_PREFIX = scheduleId('');
@@ -167,6 +173,9 @@ export function scheduleOptionsFor(instance: InstanceConfig, options: InstanceSc
       workflowId: ingestionWorkflowId(instance.id),
       args: [input],
       memo: { instanceId: instance.id },
+      // A backstop behind the run's own deadline: with overlap SKIP, a run that never ended would
+      // silently skip every later tick.
+      workflowExecutionTimeout: EXECUTION_TIMEOUT_BACKSTOP_SECONDS * 1000,
     },
     policies: {
       // A run still in progress when the next one is due (a large tenant, a slow JupiterOne job)

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../workflows/contract';
 
 /**
  * The Temporal CLI binary: `DUO_J1_TEMPORAL_CLI`, else the one `scripts/setup.js` installs into
@@ -103,6 +104,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     'journal_mode=WAL',
     '--sqlite-pragma',
     'synchronous=OFF',
+    // duo-j1's own search attributes, so that runs can be found by instance and outcome.
+    ...Object.values(SEARCH_ATTRIBUTES).flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
   let uiUrl: string | undefined;
   if (options.ui) {

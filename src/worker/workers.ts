@@ -33,7 +33,7 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export type DuoJ1WorkflowSource =
   /**
    * A workflows file of yours that re-exports duo-j1's beside your own
-   * (`export { duoIngestion, duoInstanceLock } from 'duo-j1/workflows'`). The worker bundles it
+   * (`export { duoIngestion, duoInstanceCoordinator } from 'duo-j1/workflows'`). The worker bundles it
    * with your `workerOptions` (workflow interceptor modules, payload converter, bundler options).
    */
   | { workflowsPath: string }
@@ -117,12 +117,16 @@ export async function createDuoJ1Workers(options: DuoJ1WorkersOptions): Promise<
   if (options.boundHeapGrowth !== false) boundHeapGrowth();
 
   const staging = options.staging ?? (await LocalDirectoryStagingStore.open(stagingDirectory(config)));
-  const swept = await sweepDeadRuns(staging, new Client({ connection, namespace }));
+  // The activities that coordinate runs call Temporal too: with the workers' data converter, so a
+  // payload codec of yours applies to what they send.
+  const temporalClient = new Client({ connection, namespace, dataConverter: options.workerOptions?.dataConverter });
+  const swept = await sweepDeadRuns(staging, temporalClient);
   if (swept.length > 0) options.log?.('info', 'Removed the staged files of runs that are over', { runs: swept.length });
 
   const ours = createActivities({
     config,
     staging,
+    temporalClient,
     env: options.env,
     log: options.log,
     duoClientOptions: options.duoClientOptions,

@@ -3,7 +3,7 @@
  * into the Temporal UI and CLI, schedules refer to them, and teams embedding duo-j1 import the
  * types, so they change only with great care.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery } from '@temporalio/workflow';
 import type { DroppedObjects } from '../graph/build-graph';
 import type { PartialType } from '../graph/partial-datasets';
 import type { ChangeCounts } from '../jupiterone/client';
@@ -12,7 +12,7 @@ import type { ResourceName } from '../resources/table';
 export const WORKFLOW_TYPE = 'duoIngestion';
 export const DEFAULT_TASK_QUEUE = 'duo-j1';
 
-/** Workflow id of runs started by `duo-j1 run` (any other id works too: the lock is per instance). */
+/** Workflow id of runs started by `duo-j1 run` (any other id works too: exclusivity is per instance). */
 export function ingestionWorkflowId(instanceId: string): string {
   return `duo-ingestion-${instanceId}`;
 }
@@ -20,11 +20,6 @@ export function ingestionWorkflowId(instanceId: string): string {
 /** Schedule id of an instance's polling schedule. */
 export function scheduleId(instanceId: string): string {
   return `duo-ingestion-${instanceId}`;
-}
-
-/** Workflow id of the per-instance lock held by the run in progress. */
-export function instanceLockWorkflowId(instanceId: string): string {
-  return `duo-instance-lock-${instanceId}`;
 }
 
 /** Task queue of the worker holding a run's staged files (see DESIGN: worker-specific routing). */
@@ -70,6 +65,13 @@ export const FailureType = {
   DuoApi: 'DuoApiError',
   /** The pipeline started over `maxPipelineRestarts` times and still could not finish. */
   PipelineRestartsExhausted: 'PipelineRestartsExhausted',
+  /** The run passed its deadline (`tuning.deadlineSeconds`); its JupiterOne job was aborted. */
+  DeadlineExceeded: 'RunDeadlineExceeded',
+  /**
+   * Internal: the grant an activity was given is not its run's (a reset run replaying the grant of
+   * the run it replaced) or no longer the holder's. The run acquires the instance again.
+   */
+  StaleGrant: 'StaleGrant',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -93,7 +95,31 @@ export interface IngestionTuning {
   hostScheduleToStartSeconds?: number;
   /** How many times the pipeline may start over (worker lost, staged input gone). Default 3. */
   maxPipelineRestarts?: number;
+  /**
+   * How long a run may hold its instance, from the moment it gets it: past it, the run aborts its
+   * JupiterOne job, frees the instance and fails with `RunDeadlineExceeded`. Default 6 hours.
+   */
+  deadlineSeconds?: number;
 }
+
+/** Default of `tuning.deadlineSeconds`: generous, a 100,000-user tenant takes minutes. */
+export const DEFAULT_DEADLINE_SECONDS = 6 * 3600;
+
+/**
+ * What schedule and CLI starts give Temporal as `workflowExecutionTimeout`: a backstop behind the
+ * workflow's own deadline, with time for it to abort its job and free the instance first.
+ */
+export const EXECUTION_TIMEOUT_BACKSTOP_SECONDS = DEFAULT_DEADLINE_SECONDS + 30 * 60;
+
+/**
+ * Search attributes the workflow upserts (Keyword), so that every run — started by a schedule, the
+ * CLI or the UI — can be found by instance and by outcome: `DuoInstanceId="corp"`,
+ * `DuoOutcome="partial"`. They must be registered in the namespace (`duo-j1 cluster setup`).
+ */
+export const SEARCH_ATTRIBUTES = { instanceId: 'DuoInstanceId', outcome: 'DuoOutcome' } as const;
+
+/** Values of `DuoOutcome`: the result's outcome, or how the run failed. */
+export type RunOutcomeLabel = 'success' | 'partial' | 'busy' | 'failed' | 'cancelled' | 'deadline-exceeded';
 
 /** Workflow input: typeable into the Temporal UI's "Start Workflow" as `{"instanceId": "…"}`. */
 export interface DuoIngestionInput {
@@ -102,7 +128,17 @@ export interface DuoIngestionInput {
 }
 
 export type Phase =
-  'starting' | 'acquiring' | 'validating' | 'fetching' | 'building' | 'delivering' | 'cleaning-up' | 'done' | 'failed';
+  | 'starting'
+  | 'checking'
+  | 'acquiring'
+  | 'validating'
+  | 'fetching'
+  | 'building'
+  | 'delivering'
+  | 'cleaning-up'
+  | 'releasing'
+  | 'done'
+  | 'failed';
 
 export interface ResourceOutcome {
   status: 'pending' | 'running' | 'complete' | 'failed';
@@ -124,6 +160,8 @@ export interface DuoIngestionProgress {
   /** Worker-specific task queue of the current attempt. */
   hostTaskQueue?: string;
   jobId?: string;
+  /** When the run must be over (ISO time), once it holds its instance. */
+  deadline?: string;
 }
 
 /** A type whose previous data JupiterOne keeps, and why (src/graph/partial-datasets.ts). */
@@ -174,12 +212,6 @@ export interface JupiterOneDeliveryReport {
 
 export const progressQuery = defineQuery<DuoIngestionProgress>('progress');
 
-/** Sent by a run to its instance lock: what to clean up if the run dies without cleaning up. */
-export interface LockCleanupState {
-  instanceId: string;
-  hostTaskQueue?: string;
-  runKey?: string;
-  jobId?: string;
-}
-export const lockStateSignal = defineSignal<[LockCleanupState]>('runState');
-export const releaseLockSignal = defineSignal('release');
+/** Shown beside the `progress` query in the Temporal UI. */
+export const PROGRESS_QUERY_DESCRIPTION =
+  'Where the run is: phase, pipeline attempt, state and record counts of each Duo resource, host task queue, JupiterOne job id, deadline.';

@@ -2,48 +2,59 @@
  * duoIngestion: one complete read of a Duo account, delivered to JupiterOne or the local graph
  * directory. Orchestration only; every side effect is an activity.
  *
- *   acquire the instance lock ─► claim a worker's staging ─► validate ─► fetch every resource in
- *   parallel ─► build the graph ─► deliver ─► clean up staging ─► release the lock
+ *   check the input and the instance ─► acquire the instance from its coordinator ─► claim a
+ *   worker's staging ─► validate ─► fetch every resource in parallel ─► build the graph ─► deliver
+ *   ─► clean up staging ─► release the instance
  *
  * All activities after the claim run on the claiming worker's own task queue, because that worker
- * holds the staged files. If that worker never comes back, or staged inputs turn out to be gone
- * (after a reset, say), the pipeline starts again from the claim on whichever worker is alive.
+ * holds the staged files. If that worker never comes back, or staged inputs turn out to be gone,
+ * the pipeline starts again from the claim on whichever worker is alive.
  *
  * Nothing is made final that was not read and delivered whole (docs/completeness.md): a resource
  * Duo did not list to its end fails and makes its types partial; a delivery short of the objects
  * built is refused, its job aborted, and the pipeline starts over. And nothing is removed while
  * something still writes it: a cancelled or failed run waits for its activities to end before it
  * removes its staging.
+ *
+ * Exclusivity and resets (docs/exclusivity.md): the grant names this run by its run id. A reset run
+ * replays the grant of the run it replaced; the activities that touch the outside world check the
+ * grant against the run they work for and fail `StaleGrant`, and before reporting its result the run
+ * checks the grant once more. Either way the run acquires the instance again and starts the
+ * pipeline over, so it never uploads into, or reports, the replaced run's delivery.
+ *
+ * Deadline: from each grant, `tuning.deadlineSeconds`; past it the pipeline is cancelled, the
+ * JupiterOne job aborted, the instance freed, and the run fails `RunDeadlineExceeded`.
  */
 import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
-  ParentClosePolicy,
   TimeoutFailure,
   isCancellation,
+  log,
   patched,
+  setCurrentDetails,
   setHandler,
-  startChild,
+  sleep,
+  upsertMemo,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
   type ActivityOptions,
-  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { TimeoutType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { SearchAttributeType, TimeoutType, defineSearchAttributeKey } from '@temporalio/common';
 import type { DuoJ1ActivityFunctions } from '../activities';
-import { INSTANCE_ID_RULE, isInstanceId } from '../config/instance-id';
 import type { RunEnding } from '../jupiterone/job-events';
-import { RESOURCE_NAMES as RESOURCES, RESOURCE_TABLE } from '../resources/table';
+import { RESOURCE_TABLE } from '../resources/table';
 import { proxyDuoJ1Activities } from './activity-proxies';
+import type { InstanceGrant } from './coordination-contract';
 import {
   FailureType,
-  instanceLockWorkflowId,
+  PROGRESS_QUERY_DESCRIPTION,
+  RESOURCES,
+  SEARCH_ATTRIBUTES,
   progressQuery,
-  lockStateSignal,
-  releaseLockSignal,
   type DuoIngestionInput,
   type DuoIngestionProgress,
   type DuoIngestionResult,
@@ -52,8 +63,9 @@ import {
   type LocalDeliveryReport,
   type ResourceName,
   type ResourceOutcome,
+  type RunOutcomeLabel,
 } from './contract';
-import { duoInstanceLock } from './instance-lock';
+import { inputProblems, progressLine, withDefaults, type ValidInput } from './input';
 import { runKey as stagingKey } from './run-key';
 
 type Activities = DuoJ1ActivityFunctions;
@@ -68,7 +80,7 @@ const NON_RETRYABLE = [
 ];
 
 /** Activities on the shared task queue: quick calls that need no staged files. */
-const shared = proxyDuoJ1Activities({
+const sharedOptions: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: {
     initialInterval: '2s',
@@ -76,20 +88,39 @@ const shared = proxyDuoJ1Activities({
     maximumAttempts: 10,
     nonRetryableErrorTypes: NON_RETRYABLE,
   },
-});
+};
+/** A shared-queue activity with the summary the Temporal UI shows for it. */
+function sharedActivity(summary: string): Activities {
+  return proxyDuoJ1Activities({ ...sharedOptions, summary });
+}
 
-/** Thrown inside the pipeline when it must start over (on another worker when its host was lost). */
+/**
+ * Thrown inside the pipeline when it must start over: on another worker when its host was lost
+ * (`hostLost`), after acquiring the instance again when the grant is not this run's (`regrant`).
+ */
 class PipelineRestart extends Error {
   constructor(
     message: string,
-    readonly hostLost: boolean,
+    readonly why: { hostLost?: boolean; regrant?: boolean } = {},
   ) {
     super(message);
+  }
+  get hostLost(): boolean {
+    return this.why.hostLost === true;
+  }
+  get regrant(): boolean {
+    return this.why.regrant === true;
   }
 }
 
 /** Failures after which the pipeline starts over from fetch: what was staged or delivered cannot be trusted. */
 const RESTART_FAILURES: readonly string[] = [FailureType.StagedInputMissing, FailureType.DeliveryIncomplete];
+
+/** An activity in flight when its run was reset fails with this type (Temporal's reset failure). */
+const RESET_FAILURE = 'ResetWorkflow';
+
+/** Failures after which the run acquires its instance again, then starts the pipeline over. */
+const REGRANT_FAILURES: readonly string[] = [FailureType.StaleGrant, RESET_FAILURE];
 
 function isHostLost(error: unknown): boolean {
   return (
@@ -100,7 +131,7 @@ function isHostLost(error: unknown): boolean {
 }
 
 function failureType(error: unknown): string | undefined {
-  const cause = error instanceof ActivityFailure || error instanceof ChildWorkflowFailure ? error.cause : error;
+  const cause = error instanceof ActivityFailure ? error.cause : error;
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
@@ -118,102 +149,274 @@ function failureMessage(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-/**
- * Re-throws errors that must end the run; a lost host, staged input lost or damaged, and a delivery
- * short of the graph built restart the pipeline.
- */
+/** Re-throws errors that must end the run; staged-input loss and a lost host restart the pipeline. */
 function classify(error: unknown): never {
   if (isCancellation(error)) throw error;
-  if (isHostLost(error)) throw new PipelineRestart(failureMessage(error), true);
+  if (isHostLost(error)) throw new PipelineRestart(failureMessage(error), { hostLost: true });
   const type = failureType(error);
-  if (type && RESTART_FAILURES.includes(type)) throw new PipelineRestart(failureMessage(error), false);
+  if (type && RESTART_FAILURES.includes(type)) throw new PipelineRestart(failureMessage(error));
+  if (type && REGRANT_FAILURES.includes(type)) throw new PipelineRestart(failureMessage(error), { regrant: true });
   if (type) throw ApplicationFailure.create({ type, message: failureMessage(error), nonRetryable: true });
   throw error;
 }
 
+const instanceIdAttribute = defineSearchAttributeKey(SEARCH_ATTRIBUTES.instanceId, SearchAttributeType.KEYWORD);
+const outcomeAttribute = defineSearchAttributeKey(SEARCH_ATTRIBUTES.outcome, SearchAttributeType.KEYWORD);
+
+/** What `DuoOutcome` says about a run that failed. */
+function outcomeOfFailure(error: unknown): RunOutcomeLabel {
+  if (isCancellation(error)) return 'cancelled';
+  const type = failureType(error);
+  if (type === FailureType.InstanceBusy) return 'busy';
+  if (type === FailureType.DeadlineExceeded) return 'deadline-exceeded';
+  return 'failed';
+}
+
 export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngestionResult> {
-  const instanceId = typeof input?.instanceId === 'string' ? input.instanceId : '';
-  if (!isInstanceId(instanceId)) {
+  // The whole input first: a run that cannot run must not take the instance.
+  const problems = inputProblems(input);
+  if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(
-      `The workflow input must be {"instanceId": "<id>"} with an id of ${INSTANCE_ID_RULE}; got ${JSON.stringify(input)?.slice(0, 200)}`,
+      `The workflow input is not valid: ${problems.join('; ')}. Example: {"instanceId": "corp", "tuning": {"deadlineSeconds": 7200}}`,
       FailureType.Configuration,
     );
   }
-  const tuning = input.tuning ?? {};
-  const startedAt = Date.now();
+  const valid = withDefaults(input);
+  const { instanceId } = valid;
   const progress: DuoIngestionProgress = {
     instanceId,
-    phase: 'starting',
+    phase: 'checking',
     attempt: 0,
     resources: Object.fromEntries(RESOURCES.map((r) => [r, { status: 'pending' }])) as Record<
       ResourceName,
       ResourceOutcome
     >,
   };
-  setHandler(progressQuery, () => progress);
+  setHandler(progressQuery, () => progress, { description: PROGRESS_QUERY_DESCRIPTION });
+  // Runs started from the UI get the same memo as schedule and CLI starts.
+  upsertMemo({ instanceId });
+  setCurrentDetails(progressLine(progress));
 
-  progress.phase = 'acquiring';
-  const lock = await acquireInstanceLock(instanceId);
+  // The instance must be known here before it is taken; the answer also says whether the
+  // namespace has duo-j1's search attributes (upserting an unregistered one would fail every
+  // workflow task of the run).
+  const check = await sharedActivity('check the instance').checkInstance({ instanceId }).catch(classify);
+  const searchable = check.missingSearchAttributes.length === 0;
+  if (searchable) upsertSearchAttributes([{ key: instanceIdAttribute, value: instanceId }]);
+  else
+    log.warn(
+      `Search attributes ${check.missingSearchAttributes.join(', ')} are not registered in this namespace: the run is not searchable by instance or outcome. Run "duo-j1 cluster setup".`,
+    );
+  const label = (outcome: RunOutcomeLabel) => {
+    if (searchable) upsertSearchAttributes([{ key: outcomeAttribute, value: outcome }]);
+  };
+
+  try {
+    const result = await ingestHoldingInstance(valid, progress);
+    label(result.outcome);
+    return result;
+  } catch (error) {
+    label(outcomeOfFailure(error));
+    throw error;
+  }
+}
+
+/**
+ * Acquires the instance, runs the pipeline under the grant's deadline, releases the instance.
+ * Acquires again and starts over when the grant turns out not to be this run's.
+ */
+async function ingestHoldingInstance(
+  { instanceId, tuning }: ValidInput,
+  progress: DuoIngestionProgress,
+): Promise<DuoIngestionResult> {
+  const startedAt = Date.now();
+  const maxRestarts = tuning.maxPipelineRestarts ?? 3;
+  const show = () => setCurrentDetails(progressLine(progress));
+  let attempt = 0;
+  let restarts = 0;
+  const restartOrFail = (error: PipelineRestart) => {
+    restarts += 1;
+    if (restarts > maxRestarts) {
+      throw ApplicationFailure.nonRetryable(
+        `The pipeline started over ${maxRestarts} times and still lost its worker, its staged data or its instance, or could not deliver the graph whole: ${error.message}`,
+        FailureType.PipelineRestartsExhausted,
+      );
+    }
+    for (const resource of RESOURCES) progress.resources[resource] = { status: 'pending' };
+    progress.jobId = undefined;
+  };
+
+  for (;;) {
+    progress.phase = 'acquiring';
+    show();
+    const grant = await sharedActivity('acquire the instance')
+      .acquireInstance({ instanceId, deadlineSeconds: tuning.deadlineSeconds })
+      .catch(classify);
+    progress.deadline = new Date(grant.deadline).toISOString();
+
+    // The deadline cancels the pipeline scope; the pipeline's own clean-up (abort the job, remove
+    // the staging) runs in non-cancellable scopes, and the instance is released after it.
+    const pipeline = new CancellationScope();
+    const timer = new CancellationScope();
+    let deadlinePassed = false;
+    timer
+      .run(() => sleep(Math.max(1, grant.deadline - Date.now())))
+      .then(
+        () => {
+          deadlinePassed = true;
+          pipeline.cancel();
+        },
+        () => undefined,
+      );
+
+    try {
+      const result = await pipeline.run(() =>
+        runPipeline({
+          instanceId,
+          tuning,
+          grant,
+          progress,
+          show,
+          startedAt,
+          nextAttempt: () => ++attempt,
+          restartOrFail,
+          deadlinePassed: () => deadlinePassed,
+        }),
+      );
+      timer.cancel();
+      progress.phase = 'releasing';
+      show();
+      await sharedActivity('release the instance').releaseInstance({ grant }).catch(classify);
+      // Checked here, in the run's last workflow task, so that a reset to that task (whose copied
+      // history holds the replaced run's grant and delivery) starts over instead of reporting them.
+      if (grant.runId !== workflowInfo().runId) {
+        throw new PipelineRestart('the grant replayed from the run this one replaced is not this run’s', {
+          regrant: true,
+        });
+      }
+      progress.phase = 'done';
+      show();
+      return result;
+    } catch (error) {
+      timer.cancel();
+      if (error instanceof PipelineRestart && error.regrant) {
+        restartOrFail(error);
+        continue;
+      }
+      progress.phase = 'failed';
+      show();
+      await CancellationScope.nonCancellable(() =>
+        sharedActivity('release the instance')
+          .releaseInstance({ grant })
+          .catch(() => undefined),
+      );
+      if (deadlinePassed) {
+        // A deadline that passed on a grant replayed from a replaced run says nothing about this
+        // run: acquire the instance and start over.
+        if (grant.runId !== workflowInfo().runId) {
+          restartOrFail(new PipelineRestart('the replayed grant’s deadline passed', { regrant: true }));
+          continue;
+        }
+        throw ApplicationFailure.nonRetryable(
+          `The run passed its deadline of ${tuning.deadlineSeconds} s (at ${progress.deadline}) in phase ${progressPhaseBeforeFailure(error)}: its JupiterOne job was aborted and the instance freed. Raise tuning.deadlineSeconds if runs of this instance need longer.`,
+          FailureType.DeadlineExceeded,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+function progressPhaseBeforeFailure(error: unknown): string {
+  return isCancellation(error) ? 'in progress' : failureMessage(error);
+}
+
+interface PipelineContext {
+  instanceId: string;
+  tuning: ValidInput['tuning'];
+  grant: InstanceGrant;
+  progress: DuoIngestionProgress;
+  show: () => void;
+  startedAt: number;
+  nextAttempt: () => number;
+  restartOrFail: (error: PipelineRestart) => void;
+  deadlinePassed: () => boolean;
+}
+
+/**
+ * The pipeline under one grant: starts over on another worker when the host or its staged data is
+ * lost; throws `PipelineRestart` with `regrant` when the instance must be acquired again.
+ */
+async function runPipeline(context: PipelineContext): Promise<DuoIngestionResult> {
+  const { instanceId, tuning, grant, progress, show, startedAt } = context;
   let jobId: string | undefined;
   let hostQueue: string | undefined;
   let runKey: string | undefined;
-  const host = (): Activities => proxyDuoJ1Activities(hostActivityOptions(hostQueue!, tuning));
+  const host = (summary: string): Activities =>
+    proxyDuoJ1Activities({ ...hostActivityOptions(hostQueue!, tuning), summary });
 
   try {
-    const maxRestarts = tuning.maxPipelineRestarts ?? 3;
-    for (let attempt = 1; ; attempt += 1) {
+    for (;;) {
+      const attempt = context.nextAttempt();
       progress.attempt = attempt;
       const durations = { validate: 0, fetch: 0, build: 0, deliver: 0, total: 0 };
       try {
-        const claim = await shared.claimStaging();
-        hostQueue = claim.hostTaskQueue;
-        progress.hostTaskQueue = hostQueue;
         runKey = stagingKey({
           instanceId,
           workflowId: workflowInfo().workflowId,
           runId: workflowInfo().runId,
           attempt,
         });
-        await lock.signal(lockStateSignal, { instanceId, hostTaskQueue: hostQueue, runKey });
+        const claim = await sharedActivity('claim a worker’s staging').claimStaging({ grant, runKey }).catch(classify);
+        hostQueue = claim.hostTaskQueue;
+        progress.hostTaskQueue = hostQueue;
 
         progress.phase = 'validating';
+        show();
         let mark = Date.now();
         // JupiterOne first: a wrong key, account or target ends the run before Duo is read. The job
         // id is chosen here (where the target allows it) so that a retried start finds its job.
-        const validation = await host().validateInstance({ instanceId, integrationJobId: uuid4() }).catch(classify);
+        const validation = await host('check JupiterOne, then Duo')
+          .validateInstance({ instanceId, grant, integrationJobId: uuid4() })
+          .catch(classify);
         if (validation.jobId) {
           jobId = validation.jobId;
           progress.jobId = jobId;
-          await lock.signal(lockStateSignal, { instanceId, hostTaskQueue: hostQueue, runKey, jobId });
         }
         durations.validate = Date.now() - mark;
 
         progress.phase = 'fetching';
+        show();
         mark = Date.now();
-        await fetchEveryResource(instanceId, runKey, hostQueue, tuning, progress);
+        await fetchEveryResource(instanceId, runKey, hostQueue, tuning, progress, show);
         durations.fetch = Date.now() - mark;
 
         progress.phase = 'building';
+        show();
         mark = Date.now();
-        const graph = await host().buildGraph({ instanceId, runKey, outcomes: progress.resources }).catch(classify);
+        const graph = await host('build the graph')
+          .buildGraph({ instanceId, runKey, outcomes: progress.resources })
+          .catch(classify);
         durations.build = Date.now() - mark;
         const built = { ...graph.entities, ...graph.relationships };
 
         progress.phase = 'delivering';
+        show();
         mark = Date.now();
         let delivery: LocalDeliveryReport | JupiterOneDeliveryReport;
         const partialTypes = [...graph.partialTypes];
         if (validation.target === 'jupiterone' && jobId) {
-          const upload = await host()
-            .uploadGraph({ instanceId, runKey, jobId, built, resources: progress.resources })
+          const upload = await host('upload entities, then relationships')
+            .uploadGraph({ instanceId, grant, runKey, jobId, built, resources: progress.resources })
             .catch(classify);
           for (const type of upload.rejectedTypes) {
             if (!partialTypes.some((p) => p.type === type))
               partialTypes.push({ type, reason: 'objects rejected by JupiterOne as too large' });
           }
-          const finished = await shared
+          const finished = await sharedActivity('finalize the JupiterOne job')
             .finalizeSyncJob({
               instanceId,
+              grant,
               jobId,
               partialTypes,
               built,
@@ -223,17 +426,19 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
           delivery = { target: 'jupiterone', jobId, uploaded: upload.uploaded, rejected: upload.rejected, ...finished };
           jobId = undefined; // finalized: nothing left to abort
         } else {
-          delivery = await host().deliverLocal({ instanceId, runKey, partialTypes, built }).catch(classify);
+          delivery = await host('write the local graph directory')
+            .deliverLocal({ instanceId, grant, runKey, partialTypes, built })
+            .catch(classify);
         }
         durations.deliver = Date.now() - mark;
 
         progress.phase = 'cleaning-up';
-        await host()
+        show();
+        await host('remove the staged files')
           .cleanupStaging({ runKey })
           .catch(() => undefined);
         runKey = undefined;
         durations.total = Date.now() - startedAt;
-        progress.phase = 'done';
         return {
           instanceId,
           outcome: partialTypes.length > 0 ? 'partial' : 'success',
@@ -247,49 +452,47 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
           pipelineAttempts: attempt,
         };
       } catch (error) {
-        if (!(error instanceof PipelineRestart) || attempt > maxRestarts) {
-          if (error instanceof PipelineRestart) {
-            throw ApplicationFailure.nonRetryable(
-              `The pipeline started over ${maxRestarts} times and still lost its worker or its staged data, or could not deliver the graph whole: ${error.message}`,
-              FailureType.PipelineRestartsExhausted,
-            );
-          }
-          throw error;
-        }
+        if (!(error instanceof PipelineRestart)) throw error;
         // The worker holding the staged files is gone, or the files are, or they did not deliver
-        // whole: start over (elsewhere, when the worker is gone). What this attempt staged goes.
+        // whole, or the grant is not this run's: start over (elsewhere, when the worker is gone;
+        // after acquiring the instance again, when the grant is not this run's). What this
+        // attempt staged goes.
         if (jobId) await abortJob(jobId, `restarting the pipeline: ${error.message}`, 'restarting');
         jobId = undefined;
-        progress.jobId = undefined;
         if (!error.hostLost && runKey && hostQueue) await removeStaging(hostQueue, runKey);
         runKey = undefined;
-        for (const resource of RESOURCES) progress.resources[resource] = { status: 'pending' };
+        if (error.regrant) throw error;
+        context.restartOrFail(error);
+        show();
       }
     }
   } catch (error) {
-    progress.phase = 'failed';
-    // Cancelled or failed: abort the JupiterOne job and remove staging even while being cancelled.
+    if (error instanceof PipelineRestart) throw error;
+    // Cancelled, past the deadline or failed: abort the JupiterOne job and remove staging even
+    // while being cancelled.
     await CancellationScope.nonCancellable(async () => {
-      if (jobId && isCancellation(error)) await abortJob(jobId, 'run cancelled', 'cancelled');
+      if (jobId && context.deadlinePassed()) {
+        await abortJob(jobId, `run past its deadline of ${tuning.deadlineSeconds} s`, 'failed');
+      } else if (jobId && isCancellation(error)) await abortJob(jobId, 'run cancelled', 'cancelled');
       else if (jobId) await abortJob(jobId, `run failed: ${failureMessage(error)}`, 'failed');
       if (runKey && hostQueue) await removeStaging(hostQueue, runKey);
     });
     throw error;
-  } finally {
-    // Wait for the lock to close, so that a run started right after this one finds it free.
-    await CancellationScope.nonCancellable(async () => {
-      await lock.signal(releaseLockSignal).catch(() => undefined);
-      await lock.result().catch(() => undefined);
-    });
   }
 
   async function abortJob(id: string, reason: string, ending: RunEnding): Promise<void> {
-    await shared.abortSyncJob({ instanceId, jobId: id, reason, ending }).catch(() => undefined);
+    await sharedActivity('abort the JupiterOne job')
+      .abortSyncJob({ instanceId, jobId: id, reason, ending })
+      .catch(() => undefined);
   }
 
   /** Removes an attempt's staging on its host, best effort (a worker sweeps what is left when it starts). */
   async function removeStaging(taskQueue: string, key: string): Promise<void> {
-    await proxyDuoJ1Activities({ ...hostActivityOptions(taskQueue, tuning), retry: { maximumAttempts: 2 } })
+    await proxyDuoJ1Activities({
+      ...hostActivityOptions(taskQueue, tuning),
+      retry: { maximumAttempts: 2 },
+      summary: 'remove the staged files',
+    })
       .cleanupStaging({ runKey: key })
       .catch(() => undefined);
   }
@@ -297,10 +500,10 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
 
 /**
  * Fetches every resource in parallel. A resource that fails for good is recorded as failed (its
- * types become partial); a failure that concerns every resource (bad credentials, a lost host)
- * cancels the other fetches and ends the pipeline. Either way, and when the run is cancelled,
- * this returns only after every fetch activity has ended: they write the run's staging, and
- * nothing may be cleaned up under them.
+ * types become partial); a failure that concerns every resource (bad credentials, a lost host, a
+ * grant that is not this run's) cancels the other fetches and ends the pipeline. Either way, and
+ * when the run is cancelled, this returns only after every fetch activity has ended: they write
+ * the run's staging, and nothing may be cleaned up under them.
  */
 async function fetchEveryResource(
   instanceId: string,
@@ -308,11 +511,14 @@ async function fetchEveryResource(
   hostQueue: string,
   tuning: IngestionTuning,
   progress: DuoIngestionProgress,
+  show: () => void,
 ): Promise<void> {
-  const fetches = proxyDuoJ1Activities({
-    ...hostActivityOptions(hostQueue, tuning),
-    heartbeatTimeout: `${tuning.fetchHeartbeatTimeoutSeconds ?? 10} seconds`,
-  });
+  const fetchOf = (resource: ResourceName) =>
+    proxyDuoJ1Activities({
+      ...hostActivityOptions(hostQueue, tuning),
+      heartbeatTimeout: `${tuning.fetchHeartbeatTimeoutSeconds ?? 10} seconds`,
+      summary: `fetch ${resource}`,
+    });
   const scope = new CancellationScope();
   let runEnding: unknown;
   let cancelled: unknown;
@@ -326,7 +532,7 @@ async function fetchEveryResource(
     Promise.all(
       fetched.map(async (resource) => {
         try {
-          const summary = await fetches.fetchResource({ instanceId, runKey, resource });
+          const summary = await fetchOf(resource).fetchResource({ instanceId, runKey, resource });
           progress.resources[resource] = { status: 'complete', records: summary.records, pages: summary.pages };
         } catch (error) {
           const type = failureType(error);
@@ -346,6 +552,7 @@ async function fetchEveryResource(
             };
           }
         }
+        show();
       }),
     ),
   );
@@ -374,6 +581,7 @@ const RUN_ENDING_FETCH_FAILURES: readonly string[] = [
   FailureType.DuoAuthentication,
   FailureType.Configuration,
   FailureType.StagedInputMissing,
+  ...REGRANT_FAILURES,
 ];
 
 function hostActivityOptions(taskQueue: string, tuning: IngestionTuning = {}): ActivityOptions {
@@ -395,31 +603,4 @@ function hostActivityOptions(taskQueue: string, tuning: IngestionTuning = {}): A
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
   };
-}
-
-/**
- * One run per instance at a time, whoever started it and with whatever workflow id: the run starts
- * a lock workflow whose id is derived from the instance. Starting it fails while another run holds
- * it. If this run is terminated, the lock is asked to cancel and cleans up after it.
- */
-async function acquireInstanceLock(instanceId: string): Promise<ChildWorkflowHandle<typeof duoInstanceLock>> {
-  try {
-    // Started outside the run's cancellation scope: cancelling the run must not release the lock
-    // before the run has aborted its job; the finally block above releases it.
-    return await CancellationScope.nonCancellable(() =>
-      startChild(duoInstanceLock, {
-        workflowId: instanceLockWorkflowId(instanceId),
-        args: [{ instanceId }],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      }),
-    );
-  } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw ApplicationFailure.nonRetryable(
-        `Instance "${instanceId}" is busy: another run is ingesting it (see workflow ${instanceLockWorkflowId(instanceId)} and its parent). Try again when it finishes.`,
-        FailureType.InstanceBusy,
-      );
-    }
-    throw error;
-  }
 }

@@ -1,3 +1,3 @@
 // The worker's workflowsPath: workflow functions only.
 export { duoIngestion } from './duo-ingestion';
-export { duoInstanceLock } from './instance-lock';
+export { duoInstanceCoordinator } from './instance-coordinator';

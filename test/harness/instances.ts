@@ -19,7 +19,7 @@ export function simulatorInstance(
   } = {},
 ): InstanceConfig {
   const instance: InstanceConfig = {
-    // Unique per test: the instance lock is per instance id in the whole namespace.
+    // Unique per test: exclusivity (the instance coordinator) is per instance id in the whole namespace.
     id: options.id ?? `i-${randomUUID().slice(0, 8)}`,
     pollingInterval: 'DISABLED',
     schedule: DEFAULT_SCHEDULE,

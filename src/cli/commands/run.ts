@@ -4,7 +4,12 @@ import { INSTANCE_ID_RULE, isInstanceId } from '../../config/instance-id';
 import { loadConfig } from '../../config/instances';
 import { describeValue } from '../../util/redact';
 import { connectClient, resolveTemporalSettings, type TemporalFlags } from '../../worker/connection';
-import { WORKFLOW_TYPE, ingestionWorkflowId, type DuoIngestionInput } from '../../workflows/contract';
+import {
+  EXECUTION_TIMEOUT_BACKSTOP_SECONDS,
+  WORKFLOW_TYPE,
+  ingestionWorkflowId,
+  type DuoIngestionInput,
+} from '../../workflows/contract';
 import { ExitCode } from '../exit-codes';
 import { exitCodeOf, followRun, formatRunSummary } from '../follow-run';
 import { printJson } from '../output';
@@ -46,6 +51,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
         workflowId: ingestionWorkflowId(instanceId),
         args: [input],
         memo: { instanceId },
+        // A backstop behind the run's own deadline (tuning.deadlineSeconds).
+        workflowExecutionTimeout: `${EXECUTION_TIMEOUT_BACKSTOP_SECONDS} seconds`,
       });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {

@@ -23,7 +23,7 @@ import { resolveTemporalSettings, type TemporalSettings } from '../../worker/con
 import { freePort, startDevServer, type DevServer } from '../../worker/dev-server';
 import { boundHeapGrowth } from '../../worker/memory';
 import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
-import { WORKFLOW_TYPE, ingestionWorkflowId } from '../../workflows/contract';
+import { EXECUTION_TIMEOUT_BACKSTOP_SECONDS, WORKFLOW_TYPE, ingestionWorkflowId } from '../../workflows/contract';
 import { ExitCode } from '../exit-codes';
 import { exitCodeOf, followRun, formatRunSummary, type RunOutcome } from '../follow-run';
 import { printJson } from '../output';
@@ -84,6 +84,8 @@ async function startRun(client: Client, config: AppConfig, instanceId: string) {
       workflowId: ingestionWorkflowId(instanceId),
       args: [{ instanceId }],
       memo: { instanceId },
+      // A backstop behind the run's own deadline, as for `duo-j1 run`.
+      workflowExecutionTimeout: `${EXECUTION_TIMEOUT_BACKSTOP_SECONDS} seconds`,
     });
   } catch (error) {
     // A run left in progress by an earlier, interrupted start: follow it instead.

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { historyForReplay } from '../src/worker/replay';
+import { WORKFLOW_BUNDLE_SOURCES } from '../src/worker/workflow-bundle';
+import { ACTIVITY_NAME_PREFIX } from '../src/workflows/contract';
+import { HISTORIES_DIR, readHistoryIndex } from './harness/histories';
+import { temporaryDirectory, testWorkflowBundle } from './harness/temporal';
+
+const SOURCE = path.join(__dirname, '..', 'src');
+const RESOURCE_TABLE_FILE = path.join(SOURCE, 'resources', 'table.ts');
+/** Where the last row of the resource table ends: a new resource goes right before. */
+const END_OF_ROWS = '\n};\n\n/** The resources, in the order runs schedule their fetches. */';
+
+/**
+ * The workflow bundle as it will be the day a resource is added: the resource table with one more
+ * row, last, introduced with `introducedWith` (or with none, as a careless addition would be).
+ */
+async function bundleWithAnotherResource(introducedWith: string | undefined): Promise<string> {
+  const table = readFileSync(RESOURCE_TABLE_FILE, 'utf8');
+  assert.ok(table.includes(END_OF_ROWS), 'the resource table ends its rows where this test adds one');
+  const row = [
+    '  anotherResource: {',
+    "    reads: 'a resource added after the run was recorded',",
+    '    endpoints: [DUO_LIST_ENDPOINTS.groups],',
+    "    entity: 'group',",
+    '    applyOrder: 99,',
+    ...(introducedWith ? [`    introducedWith: '${introducedWith}',`] : []),
+    '  },',
+  ].join('\n');
+  const copy = path.join(temporaryDirectory('duo-j1-table-'), 'table.ts');
+  writeFileSync(copy, table.replace(END_OF_ROWS, `\n${row}${END_OF_ROWS}`));
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../src/workflows'),
+    webpackConfigHook: (config) => ({
+      ...config,
+      resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), [RESOURCE_TABLE_FILE]: copy } },
+    }),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
+  assert.ok(code.includes('a resource added after the run was recorded'), 'the bundle holds the added row');
+  return code;
+}
+
+/** The history of a complete run delivered to the local graph directory, for the checks below. */
+const LOCAL_DELIVERY = path.join(HISTORIES_DIR, 'local-delivery.json');
+function localDeliveryHistory() {
+  return historyForReplay(historyFromJSON(JSON.parse(readFileSync(LOCAL_DELIVERY, 'utf8'))));
+}
+function localDeliveryId(): string {
+  const entry = readHistoryIndex().find((candidate) => candidate.name === 'local-delivery');
+  assert.ok(entry, 'the local-delivery history is committed');
+  return entry.workflowId;
+}
+
+/** The paths whose histories must be committed (see test/harness/histories.ts). */
+const REQUIRED = [
+  'local-delivery',
+  'jupiterone-delivery',
+  'partial-403',
+  'cancel-mid-upload',
+  'terminate-mid-upload',
+  'pipeline-restart-lost-host',
+  'instance-busy',
+  'deadline-during-upload',
+  'reset-running-first-workflow-task',
+  'reset-running-last-workflow-task',
+  'reset-finished-first-workflow-task',
+  'reset-finished-last-workflow-task',
+  'reset-finished-after-build',
+  'reset-finished-jupiterone-after-job-start',
+  'coordinator',
+];
+
+describe('workflow determinism: committed histories', function () {
+  const entries = readHistoryIndex();
+
+  it('has a history for every path', () => {
+    const names = new Set(entries.map((entry) => entry.name));
+    assert.deepEqual(
+      REQUIRED.filter((name) => !names.has(name)),
+      [],
+    );
+  });
+
+  for (const entry of entries) {
+    it(`replays ${entry.name} (${entry.workflowType}) with the current workflow code`, async () => {
+      const history = historyForReplay(
+        historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, entry.file), 'utf8'))),
+      );
+      await Worker.runReplayHistory(
+        { workflowBundle: { codePath: await testWorkflowBundle() }, replayName: entry.name },
+        history,
+        entry.workflowId,
+      );
+    });
+  }
+
+  describe('what a replay checks', () => {
+    it('still replays it once a resource is added to the table with the patch it was introduced with', async () => {
+      const history = localDeliveryHistory();
+      const code = await bundleWithAnotherResource('another-resource-for-the-replay-test');
+      await Worker.runReplayHistory({ workflowBundle: { code } }, history, localDeliveryId());
+      // Without it, the added fetch is scheduled where the recorded run had none: that is what the
+      // patch prevents, and what this test would miss if the workflow ignored `introducedWith`.
+      const careless = await bundleWithAnotherResource(undefined);
+      await assert.rejects(
+        Worker.runReplayHistory({ workflowBundle: { code: careless } }, history, localDeliveryId()),
+        (error: unknown) => error instanceof DeterminismViolationError,
+      );
+    });
+
+    it('bundles only the workflows and the pure modules they import, all counted in the bundle cache key', async () => {
+      const code = readFileSync(await testWorkflowBundle(), 'utf8');
+      const ours = [...new Set(code.match(/"\.\/src\/[^"]+"/g) ?? [])].map((id) => id.slice(7, -1));
+      assert.ok(ours.includes('resources/table.ts'), ours.join(', '));
+      for (const module of ours) {
+        assert.ok(
+          WORKFLOW_BUNDLE_SOURCES.some((source) => module === `${source}.ts` || module.startsWith(`${source}/`)),
+          `${module} is in the workflow bundle but not in WORKFLOW_BUNDLE_SOURCES`,
+        );
+      }
+    });
+
+    it('rejects a history whose activities were scheduled under other names', async () => {
+      // The registered activity names are part of what the replay checks: a run in flight under
+      // other names (here, without duo-j1's prefix) cannot continue on this code, and the replay
+      // says so instead of passing.
+      const json = readFileSync(LOCAL_DELIVERY, 'utf8');
+      const scheduled = json.split(`"name": "${ACTIVITY_NAME_PREFIX}`).length - 1;
+      assert.ok(scheduled >= 12, `the fixture schedules duo-j1's activities (${scheduled} found)`);
+      const renamed = historyFromJSON(JSON.parse(json.replaceAll(`"name": "${ACTIVITY_NAME_PREFIX}`, '"name": "')));
+      await assert.rejects(
+        Worker.runReplayHistory(
+          { workflowBundle: { codePath: await testWorkflowBundle() } },
+          renamed,
+          localDeliveryId(),
+        ),
+        (error: Error) => error.name === 'DeterminismViolationError' && /Activity type/.test(error.message),
+      );
+    });
+  });
+});
