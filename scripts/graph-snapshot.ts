@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDuoSimulator } from '../src/simulators/duo/server';
-import { generateTenant, type DuoTenant } from '../src/simulators/duo/tenant-generator';
+import { ALLOWED_ADMIN_AUTH_METHODS, generateTenant, type DuoTenant } from '../src/simulators/duo/tenant-generator';
 
 const REPO = path.resolve(__dirname, '..');
 const INSTANCE_ID = 'snapshot';
@@ -46,6 +46,8 @@ function recordedTenant(): DuoTenant {
     apiHostname: 'api-56cd46b9.duosecurity.com',
     settings: response('admin_v1_settings'),
     infoSummary: { admin_count: 2, integration_count: 1, user_count: 1, user_pending_deletion_count: 0 },
+    // Not recorded: the answer Duo documents.
+    allowedAdminAuthMethods: ALLOWED_ADMIN_AUTH_METHODS,
     admins: response('admin_v1_admins'),
     groups: response('admin_v1_groups'),
     users: response('admin_v1_users'),

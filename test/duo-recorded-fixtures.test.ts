@@ -9,7 +9,7 @@ import {
   type DuoSettings,
   type DuoUser,
 } from '../src/duo';
-import { startDuoSimulator, type DuoTenant } from '../src/simulators/duo';
+import { ALLOWED_ADMIN_AUTH_METHODS, startDuoSimulator, type DuoTenant } from '../src/simulators/duo';
 import { stopAtEnd } from './harness/root-hooks';
 import recordedAdmins from './fixtures/duo-recorded/admin_v1_admins.200.json';
 import recordedGroups from './fixtures/duo-recorded/admin_v1_groups.200.json';
@@ -35,6 +35,7 @@ describe('Duo recorded responses', () => {
       apiHostname: 'api-56cd46b9.duosecurity.com',
       settings,
       infoSummary: { admin_count: 2, integration_count: 1, user_count: 1, user_pending_deletion_count: 0 },
+      allowedAdminAuthMethods: ALLOWED_ADMIN_AUTH_METHODS,
       admins,
       groups,
       users,

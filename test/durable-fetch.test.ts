@@ -132,7 +132,13 @@ describe('durable fetch', function () {
     }
     assert.equal(result.outcome, 'partial');
     const partial = result.partialTypes.map((p) => p.type).sort();
-    assert.deepEqual(partial, ['duo_account_has_admin', 'duo_admin']);
+    assert.deepEqual(partial, [
+      'duo_account_has_admin',
+      'duo_admin',
+      'duo_admin_assigned_mfa_device',
+      'duo_admin_is_employee',
+      'duo_admin_is_user',
+    ]);
   });
 
   it('fails the run at once on a wrong secret key, without retrying', async () => {

@@ -54,7 +54,7 @@ describe('graph data model declaration', () => {
     }
   });
 
-  it('declares the seven relationships of the design, typed by the SDK rule', () => {
+  it('declares the relationships of the design, typed by the SDK rule', () => {
     assert.deepEqual(
       RELATIONSHIP_KIND_LIST.map(
         (k) => `${ENTITY_KINDS[k.source]._type} ${k._class} ${ENTITY_KINDS[k.target]._type} ${k._type}`,
@@ -64,6 +64,8 @@ describe('graph data model declaration', () => {
         'duo_account HAS duo_group duo_account_has_group',
         'duo_account HAS duo_integration duo_account_has_integration',
         'duo_account HAS duo_user duo_account_has_user',
+        'duo_admin ASSIGNED mfa_device duo_admin_assigned_mfa_device',
+        'duo_admin IS duo_user duo_admin_is_user',
         'duo_group HAS duo_user duo_group_has_user',
         'duo_user ASSIGNED mfa_device duo_user_assigned_mfa_device',
         'duo_user USES duo_phone duo_user_uses_phone',
@@ -78,17 +80,20 @@ describe('graph data model declaration', () => {
     }
   });
 
-  it('declares the employee mapping of the design', () => {
-    assert.equal(MAPPED_RELATIONSHIP_KIND_LIST.length, 1);
-    const [mapping] = MAPPED_RELATIONSHIP_KIND_LIST;
-    assert.equal(mapping._type, 'duo_user_is_employee');
-    assert.equal(
-      mapping._type,
-      sdkRelationshipType(mapping._class, ENTITY_KINDS[mapping.source]._type, mapping.targetType),
+  it('declares the employee mappings of the design: users and administrators alike', () => {
+    assert.deepEqual(
+      MAPPED_RELATIONSHIP_KIND_LIST.map((mapping) => mapping._type),
+      ['duo_user_is_employee', 'duo_admin_is_employee'],
     );
-    assert.equal(mapping.direction, 'REVERSE');
-    assert.deepEqual(mapping.targetFilterKeys, [['_type', 'email']]);
-    assert.equal(mapping.targetClass, 'Person');
+    for (const mapping of MAPPED_RELATIONSHIP_KIND_LIST) {
+      assert.equal(
+        mapping._type,
+        sdkRelationshipType(mapping._class, ENTITY_KINDS[mapping.source]._type, mapping.targetType),
+      );
+      assert.equal(mapping.direction, 'REVERSE');
+      assert.deepEqual(mapping.targetFilterKeys, [['_type', 'email']]);
+      assert.equal(mapping.targetClass, 'Person');
+    }
   });
 
   it('gives every declared type exactly one step, and every step a type', () => {

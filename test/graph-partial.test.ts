@@ -22,6 +22,9 @@ describe('partial-dataset rule', () => {
     const partial = computePartialTypes(outcomes({ users: 'Duo answered 500 five times' }));
     assert.deepEqual(types(partial), [
       'duo_account_has_user',
+      // mfa_device is partial (U2F tokens come from users), and so is every edge to it.
+      'duo_admin_assigned_mfa_device',
+      'duo_admin_is_user',
       'duo_group_has_user',
       'duo_user',
       'duo_user_assigned_mfa_device',
@@ -53,6 +56,7 @@ describe('partial-dataset rule', () => {
 
   it('a failed WebAuthn fetch makes the MFA devices partial, whose other sources succeeded', () => {
     assert.deepEqual(types(computePartialTypes(outcomes({ webauthn: 'x' }))), [
+      'duo_admin_assigned_mfa_device',
       'duo_user_assigned_mfa_device',
       'mfa_device',
     ]);
@@ -64,6 +68,9 @@ describe('partial-dataset rule', () => {
       'duo_account_has_admin',
       'duo_account_has_integration',
       'duo_admin',
+      'duo_admin_assigned_mfa_device',
+      'duo_admin_is_employee',
+      'duo_admin_is_user',
       'duo_integration',
     ]);
   });

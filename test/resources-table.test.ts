@@ -25,8 +25,8 @@ describe('resource table', () => {
     assert.deepEqual(table, [
       [
         'account',
-        ['/admin/v1/settings', '/admin/v1/info/summary'],
-        'Grant settings; Grant read information adds the summary counts',
+        ['/admin/v1/settings', '/admin/v1/info/summary', '/admin/v1/admins/allowed_auth_methods'],
+        "Grant settings; Grant read information adds the summary counts; Grant administrators adds the administrators' allowed sign-in methods",
         undefined,
       ],
       ['admins', ['/admin/v1/admins'], 'Grant administrators', 100],
@@ -48,7 +48,10 @@ describe('resource table', () => {
     }
   });
 
-  it('applies the account first and every resource after what its records link to', () => {
+  it('applies the account first and every resource after what its records link to (but the few held links)', () => {
+    // The build holds the edges of a link to a resource applied later until the end: only the
+    // administrators' (a few hundred at most) may, never a resource the size of the tenant.
+    const mayHoldLinks: readonly ResourceName[] = ['admins'];
     assert.equal(APPLY_ORDER[0], 'account');
     assert.equal(new Set(RESOURCE_NAMES.map((name) => RESOURCE_TABLE[name].applyOrder)).size, RESOURCE_NAMES.length);
     for (const name of RESOURCE_NAMES) {
@@ -62,7 +65,10 @@ describe('resource table', () => {
         assert.ok(kind.source === entity || kind.target === entity, `${name}: ${link.relationship} touches ${entity}`);
         const linked = kind.source === entity ? kind.target : kind.source;
         for (const source of sourcesOf(linked).filter((source) => source !== name)) {
-          assert.ok(applied(source) < applied(name), `${name} links to ${linked}, made by ${source}, applied before`);
+          assert.ok(
+            applied(source) < applied(name) || mayHoldLinks.includes(name),
+            `${name} links to ${linked}, made by ${source}, applied before`,
+          );
         }
       }
       for (const inside of embedded) {
@@ -76,10 +82,11 @@ describe('resource table', () => {
     for (const kind of ENTITY_KIND_LIST) assert.ok(sourcesOf(kind.id).length > 0, kind.id);
     const made = new Set(
       RESOURCE_NAMES.flatMap((name) => {
-        const { accountEdge, links = [], embedded = [], mapping } = RESOURCE_TABLE[name];
+        const { accountEdge, links = [], emailLinks = [], embedded = [], mapping } = RESOURCE_TABLE[name];
         return [
           ...(accountEdge ? [accountEdge] : []),
           ...links.map((link) => link.relationship),
+          ...emailLinks.map((link) => link.relationship),
           ...embedded.map((inside) => inside.relationship),
           ...(mapping ? [mapping] : []),
         ];

@@ -168,7 +168,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     const instance = findInstanceOrFail(deps, input.instanceId);
     const client = duoClientFor(deps, instance);
     const run = deps.staging.openRun(input.runKey);
-    const context = graphInstanceContext(instance);
+    const context = graphInstanceContext(instance, deps.env);
     const declaration = RESOURCE_TABLE[input.resource];
     const dataset = convertedDatasetName(input.resource);
     const record: Record<string, unknown> = {};
@@ -199,7 +199,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     const instance = findInstanceOrFail(deps, input.instanceId);
     const client = duoClientFor(deps, instance);
     const run = deps.staging.openRun(input.runKey);
-    const context = graphInstanceContext(instance);
+    const context = graphInstanceContext(instance, deps.env);
     const madeWith = conversionKey(context);
     const dataset = convertedDatasetName(input.resource);
 

@@ -28,7 +28,7 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         const run = deps.staging.openRun(input.runKey);
         const summary = await runs.run(input.runKey, cancellationSignal(), (signal) =>
           withPeriodicHeartbeat({ phase: 'building' }, () =>
-            buildStagedGraph(run, input.outcomes, graphInstanceContext(instance), {
+            buildStagedGraph(run, input.outcomes, graphInstanceContext(instance, deps.env), {
               signal,
               // Every progress point is a chance to learn of a cancellation (the worker throttles
               // what reaches the server): a cancelled build stops within a heartbeat's round trip.

@@ -12,6 +12,7 @@ import {
   readBoolean,
   readDuoApiHost,
   readIntegrationKey,
+  readPhoneNumberPolicy,
   readRequiredText,
   readText,
   shown,
@@ -30,6 +31,7 @@ const ACCOUNT_VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   DUO_DESCRIPTION: 'description',
   DUO_POLLING_INTERVAL: 'pollingInterval',
   DUO_TAG_WITH_ACCOUNT_NAME: 'tagWithAccountName',
+  DUO_PHONE_NUMBERS: 'phoneNumbers',
   JUPITERONE_ACCOUNT: 'jupiterone.account',
   JUPITERONE_API_KEY: 'jupiterone.apiKey',
   JUPITERONE_API_BASE_URL: 'jupiterone.baseUrl',
@@ -90,6 +92,7 @@ export function instanceFromEnvironment(
     pollingInterval: readPollingInterval(env.DUO_POLLING_INTERVAL, 'DUO_POLLING_INTERVAL', problems),
     schedule: shared.schedule,
     tagWithAccountName: readBoolean(env.DUO_TAG_WITH_ACCOUNT_NAME, 'DUO_TAG_WITH_ACCOUNT_NAME', problems),
+    phoneNumbers: readPhoneNumberPolicy(env.DUO_PHONE_NUMBERS, 'DUO_PHONE_NUMBERS', problems),
     duo: {
       ...host,
       integrationKey,

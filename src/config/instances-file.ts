@@ -23,6 +23,7 @@ import {
   readDuoApiHost,
   readInsecureDuoBaseUrl,
   readIntegrationKey,
+  readPhoneNumberPolicy,
   readRequestsPerMinute,
   readRequiredText,
   readSignatureVersion,
@@ -43,6 +44,7 @@ export const INSTANCES_FILE_FIELDS = {
     'integrationKey',
     'secretKey',
     'tagWithAccountName',
+    'phoneNumbers',
     'requestsPerMinute',
     'signatureVersion',
     'insecureBaseUrl',
@@ -175,6 +177,7 @@ function instanceFromJson(
       problems,
     ),
     tagWithAccountName: readBoolean(item.tagWithAccountName, setting('tagWithAccountName'), problems),
+    phoneNumbers: readPhoneNumberPolicy(item.phoneNumbers, setting('phoneNumbers'), problems),
     duo: {
       ...readDuoApiHost(item.apiHostname, setting('apiHostname'), problems),
       integrationKey: readIntegrationKey(item.integrationKey, setting('integrationKey'), problems),

@@ -17,6 +17,7 @@
  */
 import path from 'node:path';
 import type { DuoSignatureVersion } from '../duo/signing';
+import type { PhoneNumberPolicy } from '../graph/phone-numbers';
 import { redactSecrets } from '../util/redact';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
 import { ConfigurationError } from './errors';
@@ -78,6 +79,8 @@ export interface InstanceConfig {
   pollingInterval: PollingInterval;
   schedule: ScheduleSettings;
   tagWithAccountName: boolean;
+  /** What the graph holds of phone numbers: `keep` (default), `hash` or `omit` (src/graph/phone-numbers.ts). */
+  phoneNumbers: PhoneNumberPolicy;
   duo: DuoSettings;
   /** Absent: the graph goes to the local graph directory. */
   jupiterone?: JupiterOneSettings;

@@ -11,6 +11,7 @@ import { DuoConfigurationError } from '../duo/errors';
 import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from '../duo/hostname';
 import { DEFAULT_DUO_REQUESTS_PER_MINUTE, parseRequestsPerMinute } from '../duo/rate-budget';
 import { DUO_SIGNATURE_VERSIONS, type DuoSignatureVersion } from '../duo/signing';
+import { PHONE_NUMBER_POLICIES, type PhoneNumberPolicy } from '../graph/phone-numbers';
 import { describeValue } from '../util/redact';
 import type { ConfigurationProblem } from './errors';
 
@@ -167,6 +168,11 @@ export function readChoice<T extends string>(
     return fallback;
   }
   return match;
+}
+
+/** The `phoneNumbers` setting: `keep` when absent. */
+export function readPhoneNumberPolicy(value: RawValue, setting: string, problems: ProblemList): PhoneNumberPolicy {
+  return readChoice(value, PHONE_NUMBER_POLICIES, 'keep', setting, problems);
 }
 
 export function readSignatureVersion(value: RawValue, setting: string, problems: ProblemList): DuoSignatureVersion {

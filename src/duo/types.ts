@@ -229,3 +229,20 @@ export interface DuoInfoSummary extends DuoExtraFields {
   user_pending_deletion_count?: number;
   telephony_credits_remaining?: number;
 }
+
+/**
+ * `/admin/v1/admins/allowed_auth_methods`: the methods the account lets administrators sign in
+ * with. The fields are those of Duo's Admin API documentation (each a boolean, except the length of
+ * the verified-push code); no recorded answer confirms them, so each is read only when present.
+ */
+export interface DuoAllowedAdminAuthMethods extends DuoExtraFields {
+  hardware_token_enabled?: boolean;
+  mobile_otp_enabled?: boolean;
+  push_enabled?: boolean;
+  sms_enabled?: boolean;
+  verified_push_enabled?: boolean;
+  verified_push_length?: number;
+  voice_enabled?: boolean;
+  webauthn_enabled?: boolean;
+  yubikey_enabled?: boolean;
+}

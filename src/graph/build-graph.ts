@@ -21,10 +21,12 @@ import { mapInOrder } from '../util/in-order';
 import { conversionKey, convertedParts, readConvertedPart } from './converted-part';
 import type { GraphInstanceContext } from './converters';
 import { ENTITY_KINDS, GRAPH_DATASETS, RELATIONSHIP_KINDS, type RelationshipKind } from './data-model';
-import { computePartialTypes, type FetchOutcomeLike, type PartialType } from './partial-datasets';
+import { MfaPostureTracker, factorOfLink, resourcesLinkingWith } from './mfa-posture';
+import { computePartialTypes, sourcesOf, type FetchOutcomeLike, type PartialType } from './partial-datasets';
 import {
   accountKeyOf,
   isUnconvertible,
+  type CandidateRelationship,
   type ConvertedEntity,
   type ConvertedRecord,
   type ConvertedRelationship,
@@ -32,8 +34,8 @@ import {
 } from './record-conversion';
 import { directRelationship } from './relationships';
 import { stagedGraphObject } from './serialization';
-import type { Relationship } from './types';
-import { relationshipError } from './validation';
+import type { Entity, Relationship } from './types';
+import { relationshipError, validateEntity } from './validation';
 
 /** At most this many dropped objects are described in a summary (the rest are only counted). */
 export const MAX_DROPPED_EXAMPLES = 20;
@@ -105,6 +107,94 @@ const PARTS_READ_AHEAD = 2;
 /** `duplicate`: the key is already in the graph; `duplicate-of-dropped`: an earlier copy was dropped. */
 type EntityResult = 'added' | 'duplicate' | 'dropped' | 'duplicate-of-dropped';
 
+const applyPosition = (resource: ResourceName) => APPLY_ORDER.indexOf(resource);
+
+/** The entity kind at the other end of a link's relationship from the record's entity. */
+function linkedKind(resource: ResourceName, relationship: RelationshipKind) {
+  return relationship.source === RESOURCE_TABLE[resource].entity ? relationship.target : relationship.source;
+}
+
+/**
+ * Per resource, per link by id: whether the entities it links to come from a resource applied after
+ * it (an administrator's `hardtoken`, applied before the tokens). Such edges are held and written,
+ * or skipped, once every resource is applied; the table keeps them to small resources.
+ */
+const HELD_LINKS = Object.fromEntries(
+  APPLY_ORDER.map((resource) => [
+    resource,
+    (RESOURCE_TABLE[resource].links ?? []).map((link) =>
+      sourcesOf(linkedKind(resource, RELATIONSHIP_KINDS[link.relationship])).some(
+        (source) => applyPosition(source) > applyPosition(resource),
+      ),
+    ),
+  ]),
+) as Record<ResourceName, boolean[]>;
+
+/**
+ * Relationship types whose edges links of several resources make (an administrator's token is
+ * named by the administrator and by the token): the same edge may come twice, from two records,
+ * so their keys are kept for the whole build. Types made from one resource's records need no such
+ * set (one record's repeats are caught per record).
+ */
+const SHARED_LINK_TYPES: ReadonlySet<string> = new Set(
+  Object.values(RELATIONSHIP_KINDS)
+    .filter((kind) => {
+      const makers = APPLY_ORDER.filter((resource) =>
+        (RESOURCE_TABLE[resource].links ?? []).some((link) => RELATIONSHIP_KINDS[link.relationship] === kind),
+      );
+      return makers.length > 1;
+    })
+    .map((kind) => kind._type),
+);
+
+/**
+ * Entity types whose emails the build indexes, for the links by email that name them. Their
+ * resources must be applied before the resource declaring the link: checked here, once.
+ */
+const EMAIL_INDEXED_TYPES: ReadonlySet<string> = new Set(
+  APPLY_ORDER.flatMap((resource) =>
+    (RESOURCE_TABLE[resource].emailLinks ?? []).map((link) => {
+      const other = linkedKind(resource, RELATIONSHIP_KINDS[link.relationship]);
+      const late = sourcesOf(other).filter(
+        (source) => applyPosition(source) >= applyPosition(resource) || !RESOURCE_TABLE[source].emailField,
+      );
+      if (late.length > 0) {
+        throw new Error(
+          `The ${resource} row links by email to ${other} entities, but ${late.join(', ')} is applied after it or declares no emailField.`,
+        );
+      }
+      return ENTITY_KINDS[other]._type;
+    }),
+  ),
+);
+
+/** An edge held until every resource is applied: its serialised text, copied out of its batch. */
+interface HeldEdge {
+  kind: RelationshipKind;
+  key: string;
+  end: string;
+  /** The `_type` of the entity at `end`. */
+  endType: string;
+  text?: string;
+  indexEntry?: string;
+  error?: string;
+  missing: string;
+  /** For an edge that counts towards its holder's MFA posture. */
+  posture?: { holderKey: string; deviceKey: string; factor: NonNullable<ReturnType<typeof factorOfLink>> };
+}
+
+/** The relationships some resource's MFA posture is worked out from. */
+const POSTURE_RELATIONSHIPS: ReadonlySet<string> = new Set(
+  APPLY_ORDER.flatMap((resource) => RESOURCE_TABLE[resource].mfaPosture ?? []),
+);
+
+/** An entity held until its MFA posture is known. */
+interface HeldEntity {
+  key: string;
+  text: string;
+  indexEntry: string;
+}
+
 /**
  * Accumulates the graph: de-duplicates and writes converted objects, and keeps the counts.
  *
@@ -131,6 +221,15 @@ class GraphSink {
   readonly duplicatesSkipped: Record<string, number> = {};
   readonly valuesLeftOut: Record<string, number> = {};
   private readonly skipped = new Map<string, SkippedRelationships>();
+  private readonly sharedEdgeKeys = new Map<string, Set<string>>(
+    [...SHARED_LINK_TYPES].map((type) => [type, new Set()]),
+  );
+  private readonly emailIndex = new Map<string, Map<string, string[]>>(
+    [...EMAIL_INDEXED_TYPES].map((type) => [type, new Map()]),
+  );
+  private readonly heldEdges: HeldEdge[] = [];
+  private readonly heldEntities: HeldEntity[] = [];
+  readonly posture = new MfaPostureTracker();
   private writes: Promise<void>[] = [];
   droppedCount = 0;
   /** The serialised objects of the batch being applied (converted results refer to them by id). */
@@ -194,8 +293,11 @@ class GraphSink {
     this.writes.push(write);
   }
 
-  /** Adds a converted entity unless its key is taken or the data model rejected it. */
-  addEntity(entity: ConvertedEntity): EntityResult {
+  /**
+   * Adds a converted entity unless its key is taken or the data model rejected it. `hold`: counted
+   * now, written by `releaseHeldEntities` (with its MFA posture).
+   */
+  addEntity(entity: ConvertedEntity, hold = false): EntityResult {
     const { type, key } = entity;
     const keys = this.keysByType.get(type);
     const writer = this.entityWriters.get(type);
@@ -215,9 +317,104 @@ class GraphSink {
       this.valuesLeftOut[id] = (this.valuesLeftOut[id] ?? 0) + 1;
     }
     keys.add(key);
-    this.track(writer.add(this.batch, entity.object));
+    if (hold) {
+      this.heldEntities.push({ key, text: this.objectText(entity.object), indexEntry: this.entryText(entity.object) });
+    } else this.track(writer.add(this.batch, entity.object));
     this.entities[type] += 1;
     return 'added';
+  }
+
+  /** The text of object `id` of the batch being applied, copied out of it. */
+  private objectText(id: number): string {
+    return this.batch.texts.toString('utf8', id === 0 ? 0 : this.batch.textEnds[id - 1], this.batch.textEnds[id]);
+  }
+
+  private entryText(id: number): string {
+    return this.batch.entries.toString('utf8', id === 0 ? 0 : this.batch.entryEnds[id - 1], this.batch.entryEnds[id]);
+  }
+
+  /** Notes an entity's email for the links by email that name its type. */
+  indexEmail(type: string, email: string | undefined, key: string): void {
+    const index = this.emailIndex.get(type);
+    if (!index || email === undefined) return;
+    const keys = index.get(email);
+    if (keys) keys.push(key);
+    else index.set(email, [key]);
+  }
+
+  /** Keys of the entities of an indexed type with this email. */
+  keysWithEmail(type: string, email: string): readonly string[] {
+    return this.emailIndex.get(type)?.get(email) ?? [];
+  }
+
+  /** Holds a candidate edge until every resource is applied (`releaseHeldEdges`). */
+  holdEdge(
+    edge: CandidateRelationship,
+    kind: RelationshipKind,
+    endType: string,
+    missing: string,
+    posture?: HeldEdge['posture'],
+  ): void {
+    this.heldEdges.push({
+      kind,
+      key: edge.key,
+      end: edge.end,
+      endType,
+      text: edge.object === undefined ? undefined : this.objectText(edge.object),
+      indexEntry: edge.object === undefined ? undefined : this.entryText(edge.object),
+      error: edge.error,
+      missing,
+      posture,
+    });
+  }
+
+  /** Writes each held edge whose end now exists, or counts it skipped. */
+  releaseHeldEdges(): void {
+    for (const held of this.heldEdges) {
+      if (!this.keysOf(held.endType).has(held.end)) {
+        this.skip(held.kind, held.missing);
+        continue;
+      }
+      if (!this.firstOfShared(held.kind._type, held.key)) continue;
+      if (held.text === undefined || held.indexEntry === undefined) {
+        this.drop(held.kind._type, held.key, held.error ?? 'rejected by the data model');
+        continue;
+      }
+      this.track(this.relationshipWriters.get(held.kind._type)!.addText(held.text, held.indexEntry));
+      this.relationships[held.kind._type] += 1;
+      if (held.posture) this.posture.note(held.posture.holderKey, held.posture.deviceKey, held.posture.factor);
+    }
+    this.heldEdges.length = 0;
+  }
+
+  /**
+   * Writes the held entities, with their MFA posture when it is known (`postureKnown`): re-made
+   * from their text, checked again, and staged as any other entity.
+   */
+  releaseHeldEntities(type: string, postureKnown: boolean): void {
+    const writer = this.entityWriters.get(type)!;
+    for (const held of this.heldEntities) {
+      const entity = postureKnown
+        ? { ...(JSON.parse(held.text) as Entity), ...this.posture.propertiesOf(held.key) }
+        : undefined;
+      // The data model accepts these properties (plain flags, a count and a list); should it ever
+      // not, the entity goes as it was converted rather than not at all.
+      const validation = entity && validateEntity(entity);
+      if (validation?.valid) {
+        const { text, indexEntry } = stagedGraphObject(validation.entity);
+        this.track(writer.addText(text, indexEntry));
+      } else this.track(writer.addText(held.text, held.indexEntry));
+    }
+    this.heldEntities.length = 0;
+  }
+
+  /** False when an edge of a type several resources make was written already (from another record). */
+  private firstOfShared(type: string, key: string): boolean {
+    const keys = this.sharedEdgeKeys.get(type);
+    if (!keys) return true;
+    if (keys.has(key)) return false;
+    keys.add(key);
+    return true;
   }
 
   /** Adds a converted relationship, or counts it dropped with the reason it failed the check. */
@@ -257,10 +454,12 @@ class GraphSink {
    * Adds a candidate edge of a record unless `emitted` already holds its key: one record may list
    * the same group, phone or device twice, and that is one edge.
    */
-  addRelationshipOnce(relationship: ConvertedRelationship, emitted: Set<string>): void {
-    if (emitted.has(relationship.key)) return;
+  addRelationshipOnce(relationship: ConvertedRelationship, emitted: Set<string>): boolean {
+    if (emitted.has(relationship.key)) return false;
     emitted.add(relationship.key);
+    if (!this.firstOfShared(relationship.type, relationship.key)) return false;
     this.addRelationship(relationship);
+    return relationship.object !== undefined;
   }
 
   /** Commits every declared graph dataset, empty ones included, so readers find all of them. */
@@ -398,6 +597,17 @@ export async function buildGraph(
   }
   startThrough(APPLY_ORDER[APPLY_ORDER.length - 1]);
 
+  // Every resource is applied: the held edges' ends are known, and with them the MFA posture of
+  // the entities held for it.
+  sink.releaseHeldEdges();
+  for (const resource of APPLY_ORDER) {
+    const { mfaPosture, entity } = RESOURCE_TABLE[resource];
+    if (!mfaPosture) continue;
+    const postureKnown = resourcesLinkingWith(mfaPosture).every((linking) => applied.includes(linking));
+    sink.releaseHeldEntities(ENTITY_KINDS[entity]._type, postureKnown);
+  }
+  const written = sink.pendingWrites();
+  if (written) await written;
   await sink.close();
   return {
     entities: sink.entities,
@@ -433,7 +643,7 @@ function applyConverted(
     sink.drop(entityType, label, converted.unconvertible);
     return;
   }
-  const result = sink.addEntity(converted);
+  const result = sink.addEntity(converted, declaration.mfaPosture !== undefined);
   // A repeated record (offset paging over a changing tenant) was accounted for the first time.
   if (result === 'duplicate' || result === 'duplicate-of-dropped') return;
   const links = declaration.links ?? [];
@@ -455,16 +665,43 @@ function applyConverted(
     if (accountKey) sink.addMadeRelationship(directRelationship(accountEdge, accountKey, converted.key));
     else sink.skip(accountEdge, NO_ACCOUNT);
   }
+  sink.indexEmail(entityType, record.email, converted.key);
   // One record may name the same group, phone or device twice: that is one edge.
   const emitted = new Set<string>();
   links.forEach((link, index) => {
     const kind = RELATIONSHIP_KINDS[link.relationship];
-    const ends = sink.keysOf(ENTITY_KINDS[kind.source === declaration.entity ? kind.target : kind.source]._type);
+    const outgoing = kind.source === declaration.entity;
+    const endType = ENTITY_KINDS[outgoing ? kind.target : kind.source]._type;
+    const ends = sink.keysOf(endType);
+    // Edges of administrators' devices count towards their MFA posture.
+    const factor = POSTURE_RELATIONSHIPS.has(link.relationship) ? factorOfLink(resource, link) : undefined;
     for (const edge of record.links?.[index] ?? []) {
-      if (ends.has(edge.end)) sink.addRelationshipOnce(edge, emitted);
-      else sink.skip(kind, link.missing);
+      const posture = factor && {
+        holderKey: outgoing ? converted.key : edge.end,
+        deviceKey: outgoing ? edge.end : converted.key,
+        factor,
+      };
+      if (HELD_LINKS[resource][index]) sink.holdEdge(edge, kind, endType, link.missing, posture);
+      else if (!ends.has(edge.end)) sink.skip(kind, link.missing);
+      else if (sink.addRelationshipOnce(edge, emitted) && posture) {
+        sink.posture.note(posture.holderKey, posture.deviceKey, posture.factor);
+      }
     }
   });
+  // Links by email: to every entity of the other end with the record's email (none is the usual case).
+  for (const link of declaration.emailLinks ?? []) {
+    if (record.email === undefined) break;
+    const kind = RELATIONSHIP_KINDS[link.relationship];
+    const outgoing = kind.source === declaration.entity;
+    for (const other of sink.keysWithEmail(ENTITY_KINDS[outgoing ? kind.target : kind.source]._type, record.email)) {
+      const relationship = outgoing
+        ? directRelationship(kind, converted.key, other)
+        : directRelationship(kind, other, converted.key);
+      if (emitted.has(relationship._key)) continue;
+      emitted.add(relationship._key);
+      sink.addMadeRelationship(relationship);
+    }
+  }
   embedded.forEach((inside, index) => {
     const kind = RELATIONSHIP_KINDS[inside.relationship];
     const insideType = ENTITY_KINDS[inside.entity]._type;

@@ -12,10 +12,11 @@ import { deserialize, serialize } from 'node:v8';
 import type { ResourceName } from '../resources/table';
 import { StagedInputMissingError, partChecksum, type PartInfo, type StagedRun } from '../staging/store';
 import type { GraphInstanceContext } from './converters';
+import { describePhoneNumberRule } from './phone-numbers';
 import type { ConvertedBatch } from './record-conversion';
 
 /** The staged form's version: change it with the shape of `ConvertedBatch`. */
-const CONVERTED_PART_FORM = 1;
+const CONVERTED_PART_FORM = 2;
 
 /** The staged dataset of a resource's converted records. */
 export function convertedDatasetName(resource: ResourceName): string {
@@ -28,7 +29,8 @@ export function convertedDatasetName(resource: ResourceName): string {
  * with the key it would make them with itself.
  */
 export function conversionKey(context: GraphInstanceContext): string {
-  return `${CONVERTED_PART_FORM}:${JSON.stringify(context)}`;
+  // The phone number rule by its description: a `hash` key is secret and is never written down.
+  return `${CONVERTED_PART_FORM}:${JSON.stringify({ ...context, phoneNumbers: describePhoneNumberRule(context.phoneNumbers) })}`;
 }
 
 /** The manifest entry naming the key (`DatasetManifest.meta`). */

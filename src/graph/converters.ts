@@ -18,15 +18,18 @@ import type {
 } from '../duo/types';
 import { duoAdminPanelUrl, parseDuoApiHostname } from '../duo/hostname';
 import type { DuoAccountRecord } from '../resources/table';
-import type { InstanceConfig } from '../config/instances';
+import { resolveSecret, type InstanceConfig } from '../config/instances';
 import {
+  ACCOUNT_FLAG_SETTINGS,
   ACCOUNT_SETTING_PROPERTIES,
   ACCOUNT_SUMMARY_PROPERTIES,
+  ADMIN_AUTH_METHOD_PROPERTIES,
   ENTITY_KEYS,
   ENTITY_KINDS,
   INTEGRATION_GRANT_FLAGS,
   type EntityKindId,
 } from './data-model';
+import { phoneNumberHashKey, type PhoneNumberRule } from './phone-numbers';
 import type { Entity, PropertyValue } from './types';
 import { isValidEmail } from './validation';
 import {
@@ -51,15 +54,29 @@ export interface GraphInstanceContext {
   accountName?: string;
   /** Adds `tag.AccountName` (the account name above) to every entity. */
   tagWithAccountName?: boolean;
+  /**
+   * What records keep of phone numbers (src/graph/phone-numbers.ts); absent: `keep`. Its `hash`
+   * key is secret: the context is handed to conversion threads, never written down as it is
+   * (converted-part.ts writes a fingerprint).
+   */
+  phoneNumbers?: PhoneNumberRule;
 }
 
-/** The graph context of a configured instance. */
-export function graphInstanceContext(instance: InstanceConfig): GraphInstanceContext {
+/** The graph context of a configured instance; `env` resolves the Duo secret key a `hash` rule is keyed with. */
+export function graphInstanceContext(
+  instance: InstanceConfig,
+  env: Record<string, string | undefined> = process.env,
+): GraphInstanceContext {
+  const policy = instance.phoneNumbers ?? 'keep';
   return {
     siteId: instance.duo.siteId,
     apiHostname: instance.duo.apiHostname,
     accountName: instance.accountName,
     tagWithAccountName: instance.tagWithAccountName,
+    phoneNumbers:
+      policy === 'hash'
+        ? { policy, key: phoneNumberHashKey(resolveSecret(instance.duo.secretKey, env), instance.duo.siteId) }
+        : { policy },
   };
 }
 
@@ -158,11 +175,23 @@ function validEmail(value: unknown): string | undefined {
 const ACCOUNT_VENDOR = 'Cisco Duo';
 
 function settingValue(property: string, value: unknown): PropertyValue | undefined {
-  if (typeof value === 'string') return text(value);
-  // Duo sends some flags as 0/1 integers; properties named as flags are booleans in the graph.
-  if (property.endsWith('Enabled') || property.startsWith('passwordRequires')) return flag(value);
+  // Duo sends some flags as 0/1 integers; flags are booleans in the graph.
+  if (ACCOUNT_FLAG_SETTINGS.has(property)) return flag(value);
+  // Texts as Duo sends them, empty ones included (graph-duo kept them: `fraudEmail = ''` is a
+  // query someone may have saved); only a missing value is absent.
+  if (typeof value === 'string') return value;
   return finiteNumber(value);
 }
+
+/** The allowed methods a phishing page can relay (everything but WebAuthn). */
+const PHISHABLE_ADMIN_METHODS = [
+  'push_enabled',
+  'sms_enabled',
+  'voice_enabled',
+  'mobile_otp_enabled',
+  'hardware_token_enabled',
+  'yubikey_enabled',
+] as const;
 
 export function convertAccount(record: DuoAccountRecord, context: GraphInstanceContext): Entity {
   const settings: DuoSettings = record?.settings ?? {};
@@ -183,6 +212,19 @@ export function convertAccount(record: DuoAccountRecord, context: GraphInstanceC
   }
   for (const [field, property] of Object.entries(ACCOUNT_SUMMARY_PROPERTIES)) {
     assign[property] = finiteNumber(record?.infoSummary?.[field]);
+  }
+  const methods = record?.allowedAdminAuthMethods;
+  if (methods) {
+    for (const [field, property] of Object.entries(ADMIN_AUTH_METHOD_PROPERTIES)) {
+      assign[property] = field === 'verified_push_length' ? finiteNumber(methods[field]) : flag(methods[field]);
+    }
+    // Known only when Duo answered every one of these methods.
+    const phishable = PHISHABLE_ADMIN_METHODS.map((field) => flag(methods[field]));
+    assign.adminPhishableMethodsAllowed = phishable.includes(true)
+      ? true
+      : phishable.every((allowed) => allowed === false)
+        ? false
+        : undefined;
   }
   return assemble('account', ENTITY_KEYS.account(context.siteId, name), record, context, properties);
 }
@@ -256,6 +298,7 @@ export function convertAdmin(admin: DuoAdmin, context: GraphInstanceContext): En
   const { first, rest } = splitFullName(text(admin.name));
   return assemble('admin', ENTITY_KEYS.admin(adminId), admin, context, {
     id: adminId,
+    adminId,
     name,
     displayName: name,
     username: rawEmail === undefined ? null : [rawEmail],
@@ -271,6 +314,9 @@ export function convertAdmin(admin: DuoAdmin, context: GraphInstanceContext): En
     isActive: active,
     lastLogin: epochMilliseconds(admin.last_login),
     createdOn: epochMilliseconds(admin.created),
+    created: finiteNumber(admin.created),
+    // Already hashed or left out when the instance says so (phone-numbers.ts).
+    phone: text(admin.phone),
     passwordChangeRequired: flag(admin.password_change_required),
     restrictedByAdminUnits: flag(admin.restricted_by_admin_units),
   });
@@ -280,11 +326,14 @@ export function convertGroup(group: DuoGroup, context: GraphInstanceContext): En
   const groupId = requiredId('group', group, 'group_id');
   const name = text(group.name) ?? groupId;
   const status = text(group.status)?.toLowerCase();
+  const description = text(group.desc);
   return assemble('group', ENTITY_KEYS.group(groupId), group, context, {
     id: groupId,
+    groupId,
     name,
     displayName: name,
-    description: text(group.desc),
+    description,
+    desc: description,
     status,
     active: status === undefined ? undefined : status === 'active',
     pushEnabled: flag(group.push_enabled),
@@ -360,9 +409,11 @@ export function convertPhone(phone: DuoPhone, context: GraphInstanceContext): En
   const type = text(phone.type);
   const knownModel = model && model.toLowerCase() !== 'unknown' ? model : undefined;
   const kind = type?.toLowerCase() === 'landline' ? 'landline' : 'phone';
+  // A name is no place for a hashed number: the phone id names it then.
+  const keptNumber = (context.phoneNumbers?.policy ?? 'keep') === 'keep' ? number : undefined;
   const fallbackName = owner
     ? `${owner}'s ${knownModel ?? kind}`
-    : `${knownModel ?? (kind === 'landline' ? 'Landline' : 'Phone')} ${number ?? phoneId}`;
+    : `${knownModel ?? (kind === 'landline' ? 'Landline' : 'Phone')} ${keptNumber ?? phoneId}`;
   const name = text(phone.name) ?? fallbackName;
   const osType = normalisePlatform(phone.platform);
   const userEmails = stringList(users.map((u) => validEmail(u?.email)));
@@ -372,6 +423,7 @@ export function convertPhone(phone: DuoPhone, context: GraphInstanceContext): En
     displayName: name,
     category: phoneCategory(type),
     number,
+    phoneNumber: number,
     extension: text(phone.extension),
     type,
     platform: osType,
@@ -389,9 +441,12 @@ export function convertPhone(phone: DuoPhone, context: GraphInstanceContext): En
     owner,
     ownerUsername: firstUser ? text(firstUser.username) : undefined,
     userEmails,
+    username: firstUser ? text(firstUser.username) : undefined,
+    userId: firstUser ? text(firstUser.user_id) : undefined,
+    email: firstUser ? validEmail(firstUser.email) : undefined,
     make: null,
     serial: null,
-    deviceId: null,
+    deviceId: [phoneId],
     hostname: null,
     fqdn: null,
     ipv4Addresses: null,
@@ -425,6 +480,7 @@ export function convertToken(token: DuoToken, context: GraphInstanceContext): En
     factorType: 'token',
     serial,
     tokenType,
+    type: tokenType,
     totpStep: finiteNumber(token.totp_step),
   });
 }

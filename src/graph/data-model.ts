@@ -97,6 +97,74 @@ export const ACCOUNT_SETTING_PROPERTIES = {
   helpdesk_bypass_expiration: 'helpdeskBypassExpiration',
   fraud_email_enabled: 'fraudEmailEnabled',
   security_checkup_enabled: 'securityCheckupEnabled',
+  // The settings below are graph-duo's (it copied every setting under its camel-cased name).
+  enrollment_module: 'enrollmentModule',
+  fraud_email: 'fraudEmail',
+  helpdesk_can_send_enroll_email: 'helpdeskCanSendEnrollEmail',
+  helpdesk_message: 'helpdeskMessage',
+  instant_restore_enabled: 'instantRestoreEnabled',
+  mobile_analytics_disabled: 'mobileAnalyticsDisabled',
+  reactivation_url: 'reactivationUrl',
+  req_fips_passcodes_android: 'reqFipsPasscodesAndroid',
+  sms_batch: 'smsBatch',
+  sms_expiration: 'smsExpiration',
+  sms_message: 'smsMessage',
+  sms_refresh: 'smsRefresh',
+  telephony_warning_min: 'telephonyWarningMin',
+  user_telephony_cost_max: 'userTelephonyCostMax',
+} as const;
+
+/**
+ * Account settings that are yes/no: booleans in the graph, whether Duo sends `true` or `1` (it sends
+ * both, even for one setting across accounts).
+ */
+export const ACCOUNT_FLAG_SETTINGS: ReadonlySet<string> = new Set([
+  'passwordRequiresLowerAlpha',
+  'passwordRequiresUpperAlpha',
+  'passwordRequiresNumeric',
+  'passwordRequiresSpecial',
+  'pushEnabled',
+  'smsEnabled',
+  'voiceEnabled',
+  'mobileOtpEnabled',
+  'fraudEmailEnabled',
+  'securityCheckupEnabled',
+  'helpdeskCanSendEnrollEmail',
+  'instantRestoreEnabled',
+  'mobileAnalyticsDisabled',
+  'reqFipsPasscodesAndroid',
+  'smsRefresh',
+]);
+
+/**
+ * The authentication methods the account allows administrators (`/admin/v1/admins/allowed_auth_methods`):
+ * wire field → entity property. Duo documents these fields; all are yes/no except the length.
+ */
+export const ADMIN_AUTH_METHOD_PROPERTIES = {
+  push_enabled: 'adminPushAllowed',
+  sms_enabled: 'adminSmsAllowed',
+  voice_enabled: 'adminVoiceAllowed',
+  mobile_otp_enabled: 'adminMobileOtpAllowed',
+  hardware_token_enabled: 'adminHardwareTokenAllowed',
+  yubikey_enabled: 'adminYubikeyAllowed',
+  webauthn_enabled: 'adminWebauthnAllowed',
+  verified_push_enabled: 'adminVerifiedPushAllowed',
+  verified_push_length: 'adminVerifiedPushLength',
+} as const;
+
+/**
+ * What the build works out about each administrator's MFA devices once every device is known
+ * (src/graph/mfa-posture.ts). Set only when every resource naming administrators' devices was read
+ * completely: absent rather than a wrong `false`.
+ */
+export const ADMIN_MFA_POSTURE_PROPERTIES = {
+  mfaFactors:
+    'Kinds of MFA devices the administrator holds, sorted: `token` (hardware OTP token), `webauthn` (security key or platform authenticator); empty when none. Phone factors are not listed (Duo does not say which an administrator uses; see `phone`). Absent when the tokens or WebAuthn fetch did not complete.',
+  mfaDeviceCount: 'Number of hardware tokens and WebAuthn credentials the administrator holds. Absent as above.',
+  hasHardwareToken: 'The administrator holds a hardware OTP token. Absent as above.',
+  hasWebauthnCredential: 'The administrator holds a WebAuthn credential. Absent as above.',
+  hasPhishingResistantMfa:
+    'The administrator holds a phishing-resistant factor: a WebAuthn credential (FIDO2 binds the sign-in to the site; OTP codes, push and phone factors can be relayed by a phishing page). Absent as above.',
 } as const;
 
 /** Account summary counts: wire field of `/admin/v1/info/summary` → entity property. */
@@ -146,6 +214,33 @@ export const ENTITY_KINDS = {
       helpdeskBypassExpiration: 'Default minutes until help desk bypass codes expire (0: no limit).',
       fraudEmailEnabled: 'Fraud reports are emailed.',
       securityCheckupEnabled: 'Security checkup shown to administrators.',
+      enrollmentModule: 'Which enrollment flow new users get, as Duo names it (e.g. `new`).',
+      fraudEmail: 'Where fraud reports are emailed (as Duo sends it; empty when unset).',
+      helpdeskCanSendEnrollEmail: 'Help desk administrators may send enrollment emails.',
+      helpdeskMessage: 'Message shown to help desk administrators (as Duo sends it; empty when unset).',
+      instantRestoreEnabled: 'Duo Mobile Instant Restore allowed.',
+      mobileAnalyticsDisabled: 'Duo Mobile analytics turned off.',
+      reactivationUrl: 'Where users reactivate Duo Mobile (as Duo sends it; empty when unset).',
+      reqFipsPasscodesAndroid: 'Android passcodes must be generated in FIPS mode.',
+      smsBatch: 'SMS passcodes sent per message.',
+      smsExpiration: 'Minutes until SMS passcodes expire (0: never).',
+      smsMessage: 'Text sent before SMS passcodes.',
+      smsRefresh: 'New SMS passcodes are sent after one is used.',
+      telephonyWarningMin: 'Telephony credits left below which administrators are warned.',
+      userTelephonyCostMax: 'Most telephony credits one authentication may cost.',
+      adminPushAllowed:
+        'Administrators may sign in with Duo Push (from the allowed administrator methods, when allowed).',
+      adminSmsAllowed: 'Administrators may sign in with SMS passcodes (as above).',
+      adminVoiceAllowed: 'Administrators may sign in with a phone call (as above).',
+      adminMobileOtpAllowed: 'Administrators may sign in with Duo Mobile passcodes (as above).',
+      adminHardwareTokenAllowed: 'Administrators may sign in with hardware OTP tokens (as above).',
+      adminYubikeyAllowed: 'Administrators may sign in with YubiKey OTP (as above).',
+      adminWebauthnAllowed:
+        'Administrators may sign in with WebAuthn security keys or platform authenticators (as above).',
+      adminVerifiedPushAllowed: 'Duo Push for administrators asks for a verification code (as above).',
+      adminVerifiedPushLength: 'Digits of that verification code (as above).',
+      adminPhishableMethodsAllowed:
+        'Administrators may sign in with a method a phishing page can relay (push, SMS, phone call, passcodes, OTP tokens); absent when the allowed methods are unknown.',
       adminCount: 'Number of administrators (from the account summary).',
       integrationCount: 'Number of integrations (from the account summary).',
       userCount: 'Number of users (from the account summary).',
@@ -161,6 +256,7 @@ export const ENTITY_KINDS = {
     keyFormat: '`duo-admin:<admin_id>`',
     properties: {
       id: 'The administrator id.',
+      adminId: "Same as `id` (graph-duo's name for it).",
       name: "The administrator's name; falls back to the email, then the id.",
       displayName: 'Same as `name`.',
       ...USER_IDENTITY_PROPERTIES,
@@ -175,8 +271,12 @@ export const ENTITY_KINDS = {
       isActive: 'Same as `active`.',
       lastLogin: 'Last login, epoch milliseconds.',
       createdOn: 'Creation time, epoch milliseconds (Duo knows it only for administrators created since October 2021).',
+      created: "Creation time as Duo sends it, Unix seconds (graph-duo's property); prefer `createdOn`.",
+      phone:
+        "The administrator's phone number as Duo sends it; hashed or left out by the instance's `phoneNumbers` setting.",
       passwordChangeRequired: 'The administrator must change their password at next login.',
       restrictedByAdminUnits: 'The administrator is limited to administrative units.',
+      ...ADMIN_MFA_POSTURE_PROPERTIES,
     },
   },
   group: {
@@ -187,9 +287,11 @@ export const ENTITY_KINDS = {
     keyFormat: '`duo-group:<group_id>`',
     properties: {
       id: 'The group id.',
+      groupId: "Same as `id` (graph-duo's name for it).",
       name: 'The group name (directory-synced groups include the directory name); falls back to the id.',
       displayName: 'Same as `name`.',
       description: 'The group description.',
+      desc: "Same as `description` (graph-duo's name for it, as Duo sends it).",
       status: 'Status lower-cased: `active`, `bypass` (members skip MFA), `disabled`.',
       active: 'True when the status is `active`.',
       pushEnabled: 'Duo Push allowed for members.',
@@ -241,6 +343,7 @@ export const ENTITY_KINDS = {
         '`token` (hardware OTP token), `u2f` (legacy U2F token) or `webauthn` (security key or platform authenticator).',
       serial: 'Serial number of a hardware token.',
       tokenType: 'Hardware token type: `h6`, `h8` (HOTP), `t6`, `t8` (TOTP), `yk` (YubiKey), `d1` (Duo D-100).',
+      type: "Same as `tokenType` (graph-duo's name for it); hardware tokens only.",
       totpStep: 'TOTP time step of a hardware token, in seconds.',
       label: 'WebAuthn authenticator kind, e.g. `Security Key`, `Touch ID`.',
       createdOn: 'When a U2F token or WebAuthn credential was registered, epoch milliseconds.',
@@ -257,8 +360,10 @@ export const ENTITY_KINDS = {
       name: "The phone's name in Duo; when it has none, `<owner>'s <model>` (owner: the first user's real name, else username); without a user, `<model> <number>`.",
       displayName: 'Same as `name`.',
       category: '`mobile` for mobile phones, `landline` for landlines, `other` otherwise.',
-      number: 'Phone number (empty for tablets).',
-      extension: 'Extension of a landline.',
+      number:
+        "Phone number (empty for tablets); hashed or left out by the instance's `phoneNumbers` setting, like every phone number.",
+      phoneNumber: "Same as `number` (graph-duo's name for it).",
+      extension: 'Extension of a landline; hashed or left out with the number.',
       type: 'Duo phone type: `Mobile`, `Landline`, `Unknown`.',
       platform:
         'Platform normalised to the data model: `ios`, `android`, `windows`, `darwin`, `legacy`, `other`; null when unknown.',
@@ -276,7 +381,13 @@ export const ENTITY_KINDS = {
       owner: "The first user's real name, else username.",
       ownerUsername: "The first user's username.",
       userEmails: "Valid email addresses of the phone's users.",
+      username: "The first user's username (graph-duo's name for `ownerUsername`).",
+      userId: "The first user's id (graph-duo's property).",
+      email:
+        "The first user's email when valid (graph-duo's property: one address, not a list); see `userEmails` for every user's.",
       ...DEVICE_FIELDS_DUO_DOES_NOT_REPORT,
+      deviceId:
+        'The phone id as a one-element list (the data model wants a list; graph-duo sent the id alone, which the schema rejects).',
     },
   },
   user: {
@@ -383,6 +494,24 @@ export const RELATIONSHIP_KINDS = {
     origin:
       "The tokens, U2F tokens and WebAuthn credentials listed in each user's record; a token shared by several users has one edge per user.",
   },
+  adminAssignedMfaDevice: {
+    _type: 'duo_admin_assigned_mfa_device',
+    _class: 'ASSIGNED',
+    source: 'admin',
+    target: 'mfaDevice',
+    stepId: 'fetch-mfa-devices',
+    origin:
+      "The administrators listed in each hardware token's and WebAuthn credential's record, and each administrator's `hardtoken`; a token shared by several administrators has one edge per administrator.",
+  },
+  adminIsUser: {
+    _type: 'duo_admin_is_user',
+    _class: 'IS',
+    source: 'admin',
+    target: 'user',
+    stepId: 'fetch-users',
+    origin:
+      'Every administrator and user with the same valid email address, compared case-insensitively (a person who is both).',
+  },
   userUsesPhone: {
     _type: 'duo_user_uses_phone',
     _class: 'USES',
@@ -418,6 +547,18 @@ export const MAPPED_RELATIONSHIP_KINDS = {
     stepId: 'fetch-users',
     origin:
       'Every user with a valid email, matched on the lower-cased email; JupiterOne creates the employee when none matches.',
+  },
+  adminIsEmployee: {
+    _type: 'duo_admin_is_employee',
+    _class: 'IS',
+    source: 'admin',
+    targetType: 'employee',
+    targetClass: 'Person',
+    direction: 'REVERSE',
+    targetFilterKeys: [['_type', 'email']],
+    stepId: 'fetch-admins',
+    origin:
+      'Every administrator with a valid email, matched on the lower-cased email as users are; JupiterOne creates the employee when none matches.',
   },
 } as const satisfies Record<string, MappedRelationshipKind>;
 export type MappedRelationshipKindId = keyof typeof MAPPED_RELATIONSHIP_KINDS;

@@ -40,10 +40,11 @@ import {
   convertWebAuthnCredential,
   type GraphInstanceContext,
 } from './converters';
-import { directRelationship, employeeMapping } from './relationships';
+import { withPhoneNumberRule } from './phone-numbers';
+import { adminEmployeeMapping, directRelationship, employeeMapping } from './relationships';
 import { stagedGraphObject, type RawRecordText } from './serialization';
 import type { Entity, MappedRelationship, Relationship } from './types';
-import { relationshipError, validateEntity } from './validation';
+import { isValidEmail, relationshipError, validateEntity } from './validation';
 import { text } from './values';
 
 /**
@@ -113,6 +114,8 @@ export interface ConvertedRecord {
   embedded?: EmbeddedEntity[][];
   /** The resource's mapped relationship, when the record makes one. */
   mapping?: ConvertedRelationship;
+  /** The record's email, lower-cased, when its resource declares an `emailField` and it is valid (links by email). */
+  email?: string;
 }
 
 export function isUnconvertible(result: ConvertedEntity | UnconvertibleRecord): result is UnconvertibleRecord {
@@ -143,6 +146,7 @@ const MAPPINGS: {
   readonly [M in MappedRelationshipKindId]: (record: never, entityKey: string) => MappedRelationship | undefined;
 } = {
   userIsEmployee: employeeMapping,
+  adminIsEmployee: adminEmployeeMapping,
 };
 
 /** Serialises the objects of a batch as they are converted, and encodes them once at the end. */
@@ -234,9 +238,20 @@ function listOf(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
+/** The linked objects a field holds: a list, or one object (an administrator's `hardtoken`), or none. */
+function linkedObjects(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : value && typeof value === 'object' ? [value] : [];
+}
+
+/** A valid email, lower-cased, for matching; undefined otherwise. */
+function matchableEmail(value: unknown): string | undefined {
+  const email = text(value)?.toLowerCase();
+  return email !== undefined && isValidEmail(email) ? email : undefined;
+}
+
 function idsOf(list: unknown, field: string): string[] {
   const ids: string[] = [];
-  for (const item of listOf(list)) {
+  for (const item of linkedObjects(list)) {
     const id = item && typeof item === 'object' ? text((item as Record<string, unknown>)[field]) : undefined;
     if (id) ids.push(id);
   }
@@ -302,12 +317,19 @@ export function convertRecords(
   const declaration = RESOURCE_TABLE[resource];
   const convert = CONVERTERS[resource] as Converter<object>;
   const converted = records.map((value): ConvertedRecord => {
-    const record = value as Record<string, unknown>;
+    // Phone numbers are hashed or left out before anything else sees the record (its `_rawData` included).
+    const record = withPhoneNumberRule(
+      value as Record<string, unknown>,
+      declaration.phoneNumberFields ?? [],
+      context.phoneNumbers,
+    );
     // The record's one serialisation: its entity's `_rawData` is this very text.
     const raw = { record, text: JSON.stringify(record) };
     const entity = convertOne(record, convert, context, raw, objects);
     const result: ConvertedRecord = { entity };
     if (isUnconvertible(entity)) return result;
+    const email = declaration.emailField === undefined ? undefined : matchableEmail(record[declaration.emailField]);
+    if (email !== undefined) result.email = email;
     if (declaration.links) result.links = linksOf(declaration, record, entity.key, objects);
     if (declaration.embedded) result.embedded = embeddedOf(declaration, record, entity.key, context, objects);
     if (declaration.mapping) {

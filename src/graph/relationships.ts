@@ -2,7 +2,7 @@
  * Relationship builders. Keys and shapes follow JupiterOne's SDK (`createDirectRelationship`,
  * `createMappedRelationship`) so that objects match what JupiterOne's own integrations send.
  */
-import type { DuoUser } from '../duo/types';
+import type { DuoAdmin, DuoUser } from '../duo/types';
 import { MAPPED_RELATIONSHIP_KINDS, type MappedRelationshipKind, type RelationshipKind } from './data-model';
 import { userNames } from './converters';
 import type { DirectRelationship, MappedRelationship } from './types';
@@ -60,6 +60,8 @@ export function employeeNames(
   return { firstName: first, lastName: last, displayName };
 }
 
+type EmployeeMappingKind = (typeof MAPPED_RELATIONSHIP_KINDS)['userIsEmployee' | 'adminIsEmployee'];
+
 // One copy for every mapping: the objects are serialised right away and never modified.
 const EMPLOYEE_FILTER_KEYS: string[][] = MAPPED_RELATIONSHIP_KINDS.userIsEmployee.targetFilterKeys.map((group) => [
   ...group,
@@ -70,12 +72,25 @@ const EMPLOYEE_FILTER_KEYS: string[][] = MAPPED_RELATIONSHIP_KINDS.userIsEmploye
  * email is missing or invalid (no good match is possible, and a bad one would link the wrong person).
  */
 export function employeeMapping(user: DuoUser, userKey: string): MappedRelationship | undefined {
-  const raw = text(user.email);
+  return mappingToEmployee(MAPPED_RELATIONSHIP_KINDS.userIsEmployee, user, user.email, userKey);
+}
+
+/** `employee IS duo_admin`, by the same rule as users' (an administrator has only a full name). */
+export function adminEmployeeMapping(admin: DuoAdmin, adminKey: string): MappedRelationship | undefined {
+  return mappingToEmployee(MAPPED_RELATIONSHIP_KINDS.adminIsEmployee, { realname: admin.name }, admin.email, adminKey);
+}
+
+function mappingToEmployee(
+  kind: EmployeeMappingKind,
+  person: Pick<DuoUser, 'firstname' | 'lastname' | 'realname'>,
+  rawEmail: unknown,
+  sourceKey: string,
+): MappedRelationship | undefined {
+  const raw = text(rawEmail);
   if (raw === undefined) return undefined;
   const email = raw.toLowerCase();
   if (!isValidEmail(email)) return undefined;
-  const kind = MAPPED_RELATIONSHIP_KINDS.userIsEmployee;
-  const names = employeeNames(user, email);
+  const names = employeeNames(person, email);
   const targetEntity = {
     _type: kind.targetType,
     _class: kind.targetClass,
@@ -88,10 +103,10 @@ export function employeeMapping(user: DuoUser, userKey: string): MappedRelations
   // Properties in canonical order (serialization.ts): the relationship serialises as it is.
   return {
     _class: kind._class,
-    _key: mappedRelationshipKey(kind, userKey, targetEntity),
+    _key: mappedRelationshipKey(kind, sourceKey, targetEntity),
     _mapping: {
       relationshipDirection: kind.direction,
-      sourceEntityKey: userKey,
+      sourceEntityKey: sourceKey,
       targetFilterKeys: EMPLOYEE_FILTER_KEYS,
       targetEntity,
     },

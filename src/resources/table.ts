@@ -20,6 +20,7 @@
  */
 import type {
   DuoAdmin,
+  DuoAllowedAdminAuthMethods,
   DuoGroup,
   DuoInfoSummary,
   DuoIntegration,
@@ -50,6 +51,7 @@ export const DUO_GRANTS: readonly DuoGrant[] = [
 export interface DuoObjectEndpointRecords {
   settings: DuoSettings;
   infoSummary: DuoInfoSummary;
+  allowedAdminAuthMethods: DuoAllowedAdminAuthMethods;
 }
 
 /** What each list endpoint's records are, once their secret fields are removed. */
@@ -101,6 +103,14 @@ export const DEFAULT_MAX_PAGE_SIZE = 100;
 export const DUO_OBJECT_ENDPOINTS: { readonly [N in DuoObjectEndpointName]: DuoObjectEndpoint & { name: N } } = {
   settings: { name: 'settings', path: '/admin/v1/settings', paged: false, grant: 'Grant settings' },
   infoSummary: { name: 'infoSummary', path: '/admin/v1/info/summary', paged: false, grant: 'Grant read information' },
+  // Duo's Admin API documentation lists this endpoint under Administrators; which grant it needs
+  // is not confirmed by any source we have: Grant administrators, as for its siblings.
+  allowedAdminAuthMethods: {
+    name: 'allowedAdminAuthMethods',
+    path: '/admin/v1/admins/allowed_auth_methods',
+    paged: false,
+    grant: 'Grant administrators',
+  },
 };
 
 export const DUO_LIST_ENDPOINTS: { readonly [N in DuoListEndpointName]: DuoListEndpoint & { name: N } } = {
@@ -194,10 +204,11 @@ export function withoutSecretFields<T extends object>(record: T, secretFields: r
 // ---------------------------------------------------------------------------------------------
 // Resources
 
-/** The record the account's fetch makes of its endpoints' answers (`infoSummary` only when allowed). */
+/** The record the account's fetch makes of its endpoints' answers (the optional ones only when allowed). */
 export interface DuoAccountRecord {
   settings: DuoSettings;
   infoSummary?: DuoInfoSummary;
+  allowedAdminAuthMethods?: DuoAllowedAdminAuthMethods;
 }
 
 /**
@@ -225,12 +236,23 @@ export type ResourceName = keyof ResourceRecords;
  */
 export interface ResourceLink {
   relationship: RelationshipKindId;
-  /** The record's field holding a list of linked objects. */
+  /** The record's field holding a list of linked objects, or one linked object (or null). */
   field: string;
   /** The field of each linked object holding its id (the linked entity's key is made from it). */
   idField: string;
   /** Why an edge is not written when the linked entity is not in the graph (the build's summary). */
   missing: string;
+}
+
+/**
+ * A link made by email address rather than by id: an edge of `relationship` to every entity at its
+ * other end whose record has the same email as this record (both rows' `emailField`, valid
+ * addresses only, compared lower-cased). The other end's resources must be applied before this
+ * one (the build keeps an index of their emails). No match is the normal case: nothing is counted.
+ */
+export interface ResourceEmailLink {
+  relationship: RelationshipKindId;
+  matchBy: 'email';
 }
 
 /** The records of another kind a record carries inside it (they have no endpoint of their own). */
@@ -273,6 +295,22 @@ export interface ResourceDeclaration {
   accountEdge?: RelationshipKindId;
   /** Links to other resources' entities, in the order their edges are written. */
   links?: readonly ResourceLink[];
+  /** Links by email address (after the links by id). */
+  emailLinks?: readonly ResourceEmailLink[];
+  /** The record's field holding its email address, for links by email to or from its entities. */
+  emailField?: string;
+  /**
+   * Fields holding phone numbers, as paths: `phone`, `settings.caller_id`, `phones[].number` (`[]`:
+   * every item of a list). The instance's `phoneNumbers` setting applies to each before the record
+   * is converted, so neither properties nor `_rawData` carry the number (src/graph/phone-numbers.ts).
+   */
+  phoneNumberFields?: readonly string[];
+  /**
+   * Its entities get the MFA posture properties (`ADMIN_MFA_POSTURE_PROPERTIES`) worked out from
+   * their edges of this relationship once every resource is applied (src/graph/mfa-posture.ts).
+   * They are held until then: keep it to small resources.
+   */
+  mfaPosture?: RelationshipKindId;
   embedded?: readonly EmbeddedEntities[];
   /** A mapped relationship made from each record (src/graph/record-conversion.ts keeps its builder). */
   mapping?: MappedRelationshipKindId;
@@ -295,12 +333,23 @@ export interface ResourceDeclaration {
  */
 export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration } = {
   account: {
-    reads: 'account settings (and the account summary counts, when allowed)',
-    endpoints: [DUO_OBJECT_ENDPOINTS.settings, DUO_OBJECT_ENDPOINTS.infoSummary],
-    // The counts are a nice-to-have: without them the account entity is still complete in every
-    // property JupiterOne keys on.
-    optional: { infoSummary: 'the summary counts' },
+    reads:
+      'account settings (and the account summary counts and the methods administrators may sign in with, when allowed)',
+    endpoints: [
+      DUO_OBJECT_ENDPOINTS.settings,
+      DUO_OBJECT_ENDPOINTS.infoSummary,
+      DUO_OBJECT_ENDPOINTS.allowedAdminAuthMethods,
+    ],
+    // The counts and the administrators' methods are nice-to-haves: without them the account
+    // entity is still complete in every property JupiterOne keys on. A new object endpoint read by
+    // the account's fetch changes nothing in the workflow, so it needs no `introducedWith`.
+    optional: {
+      infoSummary: 'the summary counts',
+      allowedAdminAuthMethods: "the administrators' allowed sign-in methods",
+    },
     entity: 'account',
+    // The number Duo calls from (a company number, but a phone number all the same).
+    phoneNumberFields: ['settings.caller_id'],
     applyOrder: 0,
   },
   admins: {
@@ -308,6 +357,19 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
     endpoints: [DUO_LIST_ENDPOINTS.admins],
     entity: 'admin',
     accountEdge: 'accountHasAdmin',
+    links: [
+      {
+        // Tokens are applied later: the build holds these few edges until they are.
+        relationship: 'adminAssignedMfaDevice',
+        field: 'hardtoken',
+        idField: 'token_id',
+        missing: 'the device is not among the fetched tokens',
+      },
+    ],
+    emailField: 'email',
+    phoneNumberFields: ['phone'],
+    mfaPosture: 'adminAssignedMfaDevice',
+    mapping: 'adminIsEmployee',
     applyOrder: 1,
   },
   groups: {
@@ -359,6 +421,9 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
         dropped: 'the U2F token was dropped as invalid',
       },
     ],
+    emailLinks: [{ relationship: 'adminIsUser', matchBy: 'email' }],
+    emailField: 'email',
+    phoneNumberFields: ['phones[].number', 'phones[].extension'],
     mapping: 'userIsEmployee',
     applyOrder: 7,
   },
@@ -366,18 +431,36 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
     reads: 'phones',
     endpoints: [DUO_LIST_ENDPOINTS.phones],
     entity: 'phone',
+    phoneNumberFields: ['number', 'extension'],
     applyOrder: 4,
   },
   tokens: {
     reads: 'hardware (OTP) tokens',
     endpoints: [DUO_LIST_ENDPOINTS.tokens],
     entity: 'mfaDevice',
+    links: [
+      {
+        relationship: 'adminAssignedMfaDevice',
+        field: 'admins',
+        idField: 'admin_id',
+        missing: 'the administrator is not among the fetched administrators',
+      },
+    ],
     applyOrder: 5,
   },
   webauthn: {
     reads: 'WebAuthn credentials (security keys, platform authenticators)',
     endpoints: [DUO_LIST_ENDPOINTS.webauthncredentials],
     entity: 'mfaDevice',
+    links: [
+      {
+        // An administrator's credential names its holder in `admin` (a user's in `user`).
+        relationship: 'adminAssignedMfaDevice',
+        field: 'admin',
+        idField: 'admin_id',
+        missing: 'the administrator is not among the fetched administrators',
+      },
+    ],
     applyOrder: 6,
   },
   integrations: {

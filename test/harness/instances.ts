@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SCHEDULE, type InstanceConfig } from '../../src/config/instances';
 import { parseDuoApiHostname } from '../../src/duo/hostname';
+import type { PhoneNumberPolicy } from '../../src/graph/phone-numbers';
 import type { DuoSimulator } from '../../src/simulators/duo/server';
 import type { JupiterOneSimulator } from '../../src/simulators/jupiterone/server';
 import { temporaryDirectory } from './temporal';
@@ -16,6 +17,7 @@ export function simulatorInstance(
     scope?: string;
     requestsPerMinute?: number;
     compressUploads?: boolean;
+    phoneNumbers?: PhoneNumberPolicy;
   } = {},
 ): InstanceConfig {
   const instance: InstanceConfig = {
@@ -24,6 +26,7 @@ export function simulatorInstance(
     pollingInterval: 'DISABLED',
     schedule: DEFAULT_SCHEDULE,
     tagWithAccountName: false,
+    phoneNumbers: options.phoneNumbers ?? 'keep',
     duo: {
       apiHostname: duo.apiHostname,
       siteId: parseDuoApiHostname(duo.apiHostname).siteId,

@@ -54,6 +54,7 @@ async function startSampleTenant(users: number): Promise<{ simulator: DuoSimulat
     pollingInterval: 'ONE_HOUR',
     schedule: DEFAULT_SCHEDULE,
     tagWithAccountName: false,
+    phoneNumbers: 'keep',
     duo: {
       apiHostname: simulator.apiHostname,
       siteId: parseDuoApiHostname(simulator.apiHostname).siteId,

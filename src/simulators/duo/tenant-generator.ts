@@ -12,6 +12,7 @@
 import type {
   DuoAdmin,
   DuoAdminSummary,
+  DuoAllowedAdminAuthMethods,
   DuoGroup,
   DuoInfoSummary,
   DuoIntegrationRecord,
@@ -56,6 +57,7 @@ export interface DuoTenant {
   apiHostname: string;
   settings: DuoSettings;
   infoSummary: DuoInfoSummary;
+  allowedAdminAuthMethods: DuoAllowedAdminAuthMethods;
   admins: DuoAdmin[];
   groups: DuoGroup[];
   users: DuoUser[];
@@ -65,6 +67,22 @@ export interface DuoTenant {
   /** As Duo returns them: each still carries its `secret_key`. */
   integrations: DuoIntegrationRecord[];
 }
+
+/**
+ * The administrators' allowed methods every generated tenant answers: the fields of Duo's
+ * documentation (no recorded answer exists), with some allowed and some not.
+ */
+export const ALLOWED_ADMIN_AUTH_METHODS: Readonly<DuoAllowedAdminAuthMethods> = {
+  hardware_token_enabled: true,
+  mobile_otp_enabled: true,
+  push_enabled: true,
+  sms_enabled: false,
+  verified_push_enabled: true,
+  verified_push_length: 3,
+  voice_enabled: false,
+  webauthn_enabled: true,
+  yubikey_enabled: false,
+};
 
 /** Every user status Duo documents; a tenant of five or more users holds each at least once. */
 export const DUO_USER_STATUSES: readonly DuoUserStatus[] = [
@@ -312,18 +330,46 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
     };
   });
 
+  // The administrators' own cases draw from a stream of their own, so that adding them left every
+  // other record of a seed's tenant as it was.
+  const adminCases = new SeededRandom(seed + 0x5eed);
+  let firstAdminToken: (typeof tokenRecords)[number] | undefined;
+  let adminCredentials = 0;
   const admins: DuoAdmin[] = Array.from({ length: counts.admins }, (_, index) => {
     const [first, firstAscii] = random.pick(FIRST_NAMES);
     const [last, lastAscii] = random.pick(LAST_NAMES);
     const adminId = id('DE', index);
-    const email = `${firstAscii}.${lastAscii}.admin${index}@${emailDomain}`;
     const name = `${first} ${last}`;
-    // Every fourth administrator signs in with a hardware token, which then lists the admin.
+    // Every third administrator is also a Duo user (same address, other capitalisation); one in
+    // ten has no email at all.
+    const email =
+      index % 10 === 7
+        ? null
+        : index % 3 === 2
+          ? (userEmailInOtherCase(users, adminCases.int(Math.max(1, users.length))) ??
+            `${firstAscii}.${lastAscii}.admin${index}@${emailDomain}`)
+          : `${firstAscii}.${lastAscii}.admin${index}@${emailDomain}`;
+    // Every fourth administrator signs in with a hardware token, which then lists the admin; the
+    // second such administrator shares the first one's token.
     let hardtoken: DuoTokenSummary | null = null;
     if (index % 4 === 1 && tokenRecords.length > 0) {
-      const token = tokenRecords[random.int(tokenRecords.length)]!;
+      const picked = tokenRecords[random.int(tokenRecords.length)]!;
+      const token = index === 5 && firstAdminToken ? firstAdminToken : picked;
+      firstAdminToken ??= token;
       hardtoken = embeddedToken(token.summary);
       token.admins.push({ admin_id: adminId, email, name });
+    }
+    // Every third administrator, the owner first, holds a WebAuthn key: one of the generated
+    // credentials, taken from its user (from the end of the list).
+    if (index % 3 === 0 && adminCredentials < webauthncredentials.length) {
+      adminCredentials += 1;
+      const position = webauthncredentials.length - adminCredentials;
+      webauthncredentials[position] = credentialOfAdmin(
+        webauthncredentials[position]!,
+        { admin_id: adminId, email, name },
+        users,
+        userSummaries,
+      );
     }
     return {
       admin_id: adminId,
@@ -380,6 +426,7 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
     siteId,
     apiHostname,
     settings: makeSettings(random, company),
+    allowedAdminAuthMethods: { ...ALLOWED_ADMIN_AUTH_METHODS },
     infoSummary: {
       admin_count: admins.length,
       integration_count: integrations.length,
@@ -411,6 +458,42 @@ function addDistinct(owners: number[], random: SeededRandom, userCount: number, 
     const candidate = random.int(userCount);
     if (!owners.includes(candidate)) owners.push(candidate);
   }
+}
+
+/** The email of the first user from `start` on with a plausible address, its first letter's case flipped. */
+function userEmailInOtherCase(users: readonly DuoUser[], start: number): string | undefined {
+  for (let step = 0; step < users.length; step++) {
+    const email = users[(start + step) % users.length]!.email;
+    if (typeof email === 'string' && /^[a-z][^@\s]*@[^@\s]+\.[a-z]+$/i.test(email)) {
+      const head = email[0]!;
+      return (head === head.toUpperCase() ? head.toLowerCase() : head.toUpperCase()) + email.slice(1);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A generated WebAuthn credential made an administrator's: its record names the administrator
+ * (`admin`) instead of a user, and its user no longer lists it (nor counts as enrolled by it).
+ */
+function credentialOfAdmin(
+  credential: DuoWebAuthnCredential,
+  admin: DuoAdminSummary,
+  users: DuoUser[],
+  userSummaries: DuoUserSummary[],
+): DuoWebAuthnCredential {
+  const { user, ...rest } = credential;
+  // Keys in Duo's (alphabetical) order.
+  const adminCredential: DuoWebAuthnCredential = { admin, ...rest };
+  const index = users.findIndex((candidate) => candidate.user_id === user?.user_id);
+  const owner = users[index];
+  if (!owner) return adminCredential;
+  owner.webauthncredentials = owner.webauthncredentials!.filter((held) => held.webauthnkey !== credential.webauthnkey);
+  const enrolled =
+    owner.phones!.length + owner.tokens!.length + owner.webauthncredentials.length + owner.u2ftokens!.length > 0;
+  owner.is_enrolled = enrolled;
+  userSummaries[index]!.is_enrolled = enrolled;
+  return adminCredential;
 }
 
 /** A user's embedded token holds serial, id and type only. */
@@ -574,6 +657,8 @@ function makePhoneSummary(random: SeededRandom, phoneId: string, index: number):
 function makeSettings(random: SeededRandom, company: string): DuoSettings {
   // The fields and value types of the recorded response (booleans and 0/1 integers mixed).
   return {
+    // Not in the recorded answer, but documented: the number Duo calls users from.
+    caller_id: '+15555550100',
     enrollment_module: 'new',
     fraud_email: '',
     fraud_email_enabled: true,
