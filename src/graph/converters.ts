@@ -319,6 +319,7 @@ export function convertAdmin(admin: DuoAdmin, context: GraphInstanceContext): En
     phone: text(admin.phone),
     passwordChangeRequired: flag(admin.password_change_required),
     restrictedByAdminUnits: flag(admin.restricted_by_admin_units),
+    adminUnits: stringList(admin.admin_units),
   });
 }
 

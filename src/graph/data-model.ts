@@ -112,6 +112,15 @@ export const ACCOUNT_SETTING_PROPERTIES = {
   sms_refresh: 'smsRefresh',
   telephony_warning_min: 'telephonyWarningMin',
   user_telephony_cost_max: 'userTelephonyCostMax',
+  // Documented by Duo, absent from the recorded answer; graph-duo copied them when present.
+  caller_id: 'callerId',
+  keypress_confirm: 'keypressConfirm',
+  keypress_fraud: 'keypressFraud',
+  reactivation_integration_key: 'reactivationIntegrationKey',
+  email_activity_notification_enabled: 'emailActivityNotificationEnabled',
+  push_activity_notification_enabled: 'pushActivityNotificationEnabled',
+  enrollment_universal_prompt_enabled: 'enrollmentUniversalPromptEnabled',
+  user_managers_can_put_users_in_bypass: 'userManagersCanPutUsersInBypass',
 } as const;
 
 /**
@@ -134,6 +143,10 @@ export const ACCOUNT_FLAG_SETTINGS: ReadonlySet<string> = new Set([
   'mobileAnalyticsDisabled',
   'reqFipsPasscodesAndroid',
   'smsRefresh',
+  'emailActivityNotificationEnabled',
+  'pushActivityNotificationEnabled',
+  'enrollmentUniversalPromptEnabled',
+  'userManagersCanPutUsersInBypass',
 ]);
 
 /**
@@ -228,6 +241,14 @@ export const ENTITY_KINDS = {
       smsRefresh: 'New SMS passcodes are sent after one is used.',
       telephonyWarningMin: 'Telephony credits left below which administrators are warned.',
       userTelephonyCostMax: 'Most telephony credits one authentication may cost.',
+      callerId: "The number Duo's phone calls come from; hashed or left out by the instance's `phoneNumbers` setting.",
+      keypressConfirm: 'The key a user presses to approve a phone call.',
+      keypressFraud: 'The key a user presses to report a phone call as fraud.',
+      reactivationIntegrationKey: 'The integration that handles Duo Mobile reactivation.',
+      emailActivityNotificationEnabled: 'Users are emailed about changes to their authenticators.',
+      pushActivityNotificationEnabled: 'Users are notified in Duo Mobile about changes to their authenticators.',
+      enrollmentUniversalPromptEnabled: 'Enrollment uses the Universal Prompt.',
+      userManagersCanPutUsersInBypass: 'User managers may put users in bypass.',
       adminPushAllowed:
         'Administrators may sign in with Duo Push (from the allowed administrator methods, when allowed).',
       adminSmsAllowed: 'Administrators may sign in with SMS passcodes (as above).',
@@ -276,6 +297,7 @@ export const ENTITY_KINDS = {
         "The administrator's phone number as Duo sends it; hashed or left out by the instance's `phoneNumbers` setting.",
       passwordChangeRequired: 'The administrator must change their password at next login.',
       restrictedByAdminUnits: 'The administrator is limited to administrative units.',
+      adminUnits: 'Ids of the administrative units the administrator is limited to; absent when none.',
       ...ADMIN_MFA_POSTURE_PROPERTIES,
     },
   },

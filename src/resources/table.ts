@@ -348,7 +348,7 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
       allowedAdminAuthMethods: "the administrators' allowed sign-in methods",
     },
     entity: 'account',
-    // The number Duo calls from (a company number, but a phone number all the same).
+    // The number Duo calls users from (a company number, but a phone number all the same).
     phoneNumberFields: ['settings.caller_id'],
     applyOrder: 0,
   },
