@@ -471,4 +471,33 @@ describe('configuration', () => {
       /JUPITERONE_COMPRESS_UPLOADS: is set, but with an instances file .*"jupiterone\.compressUploads"/,
     );
   });
+
+  it("reads phoneNumbers (keep, hash, omit; keep when absent) from DUO_PHONE_NUMBERS or an instance's field", () => {
+    assert.equal(loadConfig(VALID_ENV).instances[0].phoneNumbers, 'keep', 'keep by default, as graph-duo did');
+    assert.equal(loadConfig({ ...VALID_ENV, DUO_PHONE_NUMBERS: 'Hash' }).instances[0].phoneNumbers, 'hash');
+    assert.equal(loadConfig({ ...VALID_ENV, DUO_PHONE_NUMBERS: 'omit' }).instances[0].phoneNumbers, 'omit');
+    const badEnv = problemsOf(() => loadConfig({ ...VALID_ENV, DUO_PHONE_NUMBERS: 'redact' }));
+    assert.match(linesOf(badEnv), /^DUO_PHONE_NUMBERS: must be one of keep, hash, omit, not "redact"$/m);
+
+    const file = writeJson([
+      { ...VALID_INSTANCE, phoneNumbers: 'omit' },
+      { ...VALID_INSTANCE, id: 'other' },
+    ]);
+    assert.deepEqual(
+      loadConfig({ DUO_J1_INSTANCES: file, CORP_DUO_SKEY: SECRET }).instances.map((i) => [i.id, i.phoneNumbers]),
+      [
+        ['corp', 'omit'],
+        ['other', 'keep'],
+      ],
+    );
+    const badFile = writeJson([{ ...VALID_INSTANCE, phoneNumbers: true }]);
+    assert.match(
+      linesOf(problemsOf(() => loadConfig({ DUO_J1_INSTANCES: badFile, CORP_DUO_SKEY: SECRET }))),
+      /^instances\[0\] \(corp\)\.phoneNumbers: must be one of keep, hash, omit, not true$/m,
+    );
+    const beside = problemsOf(() =>
+      loadConfig({ DUO_J1_INSTANCES: file, CORP_DUO_SKEY: SECRET, DUO_PHONE_NUMBERS: 'hash' }),
+    );
+    assert.match(linesOf(beside), /DUO_PHONE_NUMBERS: is set, but with an instances file .*"phoneNumbers"/);
+  });
 });
