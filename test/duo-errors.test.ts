@@ -96,7 +96,7 @@ describe('Duo client errors, permissions and safety', () => {
       const admins = report.probes.find((probe) => probe.endpoint === 'admins')!;
       assert.equal(admins.outcome, 'forbidden');
       assert.match(admins.error!, /Grant administrators/);
-      assert.equal(report.probes.length, 9);
+      assert.equal(report.probes.length, 10);
       // List endpoints are probed with limit=1, one request each.
       const listProbes = simulator.requestLog.filter((entry) => entry.limit !== undefined);
       assert.equal(listProbes.length, 7);

@@ -1,13 +1,15 @@
 /**
  * Seeded generator of Duo tenants: the same options always give the same tenant, holding
  * wire-shaped objects exactly as Duo's list endpoints return them (alphabetical keys, Duo's
- * embedding of groups, phones, tokens, U2F tokens and WebAuthn credentials in users, users in
- * phones and tokens, a user in each WebAuthn credential).
+ * embedding of groups, phones, tokens, U2F tokens and WebAuthn credentials in users, users and
+ * administrators in tokens, a user or an administrator in each WebAuthn credential).
  *
  * Besides realistic proportions it deliberately contains what real tenants have and naive code
  * trips over: tokens and phones shared by several users, phones nobody uses, unassigned tokens,
  * users with no email or a malformed or upper-case one, unicode and empty names, every user
- * status, admins holding hardware tokens, and integrations carrying their `secret_key`.
+ * status, administrators holding hardware tokens (one token shared by two of them) and WebAuthn
+ * keys, administrators without email and administrators who are also users (the same address in
+ * another case), and integrations carrying their `secret_key`.
  */
 import type {
   DuoAdmin,
