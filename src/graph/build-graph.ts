@@ -190,6 +190,7 @@ const POSTURE_RELATIONSHIPS: ReadonlySet<string> = new Set(
 
 /** An entity held until its MFA posture is known. */
 interface HeldEntity {
+  type: string;
   key: string;
   text: string;
   indexEntry: string;
@@ -318,7 +319,8 @@ class GraphSink {
     }
     keys.add(key);
     if (hold) {
-      this.heldEntities.push({ key, text: this.objectText(entity.object), indexEntry: this.entryText(entity.object) });
+      const { object } = entity;
+      this.heldEntities.push({ type, key, text: this.objectText(object), indexEntry: this.entryText(object) });
     } else this.track(writer.add(this.batch, entity.object));
     this.entities[type] += 1;
     return 'added';
@@ -388,13 +390,13 @@ class GraphSink {
   }
 
   /**
-   * Writes the held entities, with their MFA posture when it is known (`postureKnown`): re-made
-   * from their text, checked again, and staged as any other entity.
+   * Writes the held entities, with their MFA posture where it is known (`postureKnown` of their
+   * type): re-made from their text, checked again, and staged as any other entity.
    */
-  releaseHeldEntities(type: string, postureKnown: boolean): void {
-    const writer = this.entityWriters.get(type)!;
+  releaseHeldEntities(postureKnown: (type: string) => boolean): void {
     for (const held of this.heldEntities) {
-      const entity = postureKnown
+      const writer = this.entityWriters.get(held.type)!;
+      const entity = postureKnown(held.type)
         ? { ...(JSON.parse(held.text) as Entity), ...this.posture.propertiesOf(held.key) }
         : undefined;
       // The data model accepts these properties (plain flags, a count and a list); should it ever
@@ -600,12 +602,16 @@ export async function buildGraph(
   // Every resource is applied: the held edges' ends are known, and with them the MFA posture of
   // the entities held for it.
   sink.releaseHeldEdges();
-  for (const resource of APPLY_ORDER) {
-    const { mfaPosture, entity } = RESOURCE_TABLE[resource];
-    if (!mfaPosture) continue;
-    const postureKnown = resourcesLinkingWith(mfaPosture).every((linking) => applied.includes(linking));
-    sink.releaseHeldEntities(ENTITY_KINDS[entity]._type, postureKnown);
-  }
+  sink.releaseHeldEntities((type) =>
+    APPLY_ORDER.some((resource) => {
+      const { mfaPosture, entity } = RESOURCE_TABLE[resource];
+      return (
+        ENTITY_KINDS[entity]._type === type &&
+        mfaPosture !== undefined &&
+        resourcesLinkingWith(mfaPosture).every((linking) => applied.includes(linking))
+      );
+    }),
+  );
   const written = sink.pendingWrites();
   if (written) await written;
   await sink.close();
