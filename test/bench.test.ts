@@ -10,6 +10,7 @@ import {
   benchFigures,
   boundRatio,
   clientRequestsPerMinute,
+  cpuSecondsFromProcStat,
   duoFetchChains,
   endpointLowerBoundSeconds,
   fetchLowerBound,
@@ -44,6 +45,7 @@ const FIGURE_FIELDS = [
   'target',
   'latencyMs',
   'rateLimit',
+  'clientBudget',
   'seed',
   'entities',
   'relationships',
@@ -56,6 +58,8 @@ const FIGURE_FIELDS = [
   'totalRatio',
   'usersPerSecond',
   'peakRssMb',
+  'cpuSeconds',
+  'cpuSecondsPerThousandUsers',
   'historyEvents',
   'historyBytes',
   'uploadBytes',
@@ -79,7 +83,15 @@ function assertSeconds(actual: number | undefined, expected: number): void {
 
 function measurements(overrides: Partial<BenchMeasurements> = {}): BenchMeasurements {
   return {
-    options: { users: 1000, target: 'local', latencyMs: 50, rateLimit: 200, seed: 1, counts: {} },
+    options: {
+      users: 1000,
+      target: 'local',
+      latencyMs: 50,
+      rateLimit: 200,
+      clientBudget: 'match',
+      seed: 1,
+      counts: {},
+    },
     result: {
       entities: { duo_user: 1000, duo_phone: 990, duo_account: 1 },
       relationships: { duo_account_has_user: 1000, duo_user_uses_phone: 985 },
@@ -89,6 +101,7 @@ function measurements(overrides: Partial<BenchMeasurements> = {}): BenchMeasurem
     duoRequests: { requests: { '/admin/v1/users': 5 }, http429: 1 },
     lowerBound: { seconds: 1, bottleneck: 'users', perResource: { users: 1 } },
     peakRssMb: 300.4,
+    cpuSeconds: 1.234,
     history: { events: 90, bytes: 20_000 },
     ...overrides,
   };
@@ -101,18 +114,31 @@ describe('benchmark arithmetic', () => {
       target: 'local',
       latencyMs: 20,
       rateLimit: 0,
+      clientBudget: 'match',
       seed: 1,
       counts: {},
     });
     assert.deepEqual(
       parseBenchOptions({ users: '500', target: 'jupiterone', rateLimit: '200', phones: '7', groups: '0' }),
-      { users: 500, target: 'jupiterone', latencyMs: 20, rateLimit: 200, seed: 1, counts: { phones: 7, groups: 0 } },
+      {
+        users: 500,
+        target: 'jupiterone',
+        latencyMs: 20,
+        rateLimit: 200,
+        clientBudget: 'match',
+        seed: 1,
+        counts: { phones: 7, groups: 0 },
+      },
     );
+    assert.equal(parseBenchOptions({ clientBudget: 'default' }).clientBudget, 'default');
+    assert.equal(parseBenchOptions({ clientBudget: '150' }).clientBudget, 150);
     assert.throws(
-      () => parseBenchOptions({ users: '0', target: 'disk', latencyMs: '-1', tokens: 'many' }),
+      () => parseBenchOptions({ users: '0', target: 'disk', latencyMs: '-1', tokens: 'many', clientBudget: 'fast' }),
       (error: Error) =>
         error instanceof ConfigurationError &&
-        ['--users', '--target', '--latency-ms', '--tokens'].every((flag) => error.message.includes(flag)),
+        ['--users', '--target', '--latency-ms', '--tokens', '--client-budget'].every((flag) =>
+          error.message.includes(flag),
+        ),
     );
   });
 
@@ -122,7 +148,9 @@ describe('benchmark arithmetic', () => {
     assert.equal(rateLimitBurst(61), 2);
     assert.equal(rateLimitBurst(0), 1);
     assert.equal(clientRequestsPerMinute(200), 200);
-    assert.ok(clientRequestsPerMinute(0) >= 1_000_000);
+    assert.ok(clientRequestsPerMinute(0)! >= 1_000_000);
+    assert.equal(clientRequestsPerMinute(200, 'default'), undefined, 'no setting: the adaptive budget');
+    assert.equal(clientRequestsPerMinute(200, 150), 150);
   });
 
   it('counts pages as Duo serves them: an empty list and an object endpoint still cost one request', () => {
@@ -184,6 +212,13 @@ describe('benchmark arithmetic', () => {
     assert.deepEqual(Object.keys(summary.requests), ['/admin/v1/phones', '/admin/v1/users']);
   });
 
+  it('reads CPU seconds of every thread from /proc stat text, whatever the command name holds', () => {
+    // utime 1234 and stime 56 ticks (fields 14 and 15), at Linux's fixed 100 ticks a second.
+    const stat = '4242 (node (worker) x) S 1 4242 4242 0 -1 4194304 100 0 0 0 1234 56 0 0 20 0 11 0 9 9 9';
+    assert.equal(cpuSecondsFromProcStat(stat), 12.9);
+    assert.throws(() => cpuSecondsFromProcStat('4242 (node)'), /CPU times/);
+  });
+
   it('reads the peak resident set size from /proc status text', () => {
     const status = 'Name:\tnode\nVmPeak:\t 1200000 kB\nVmHWM:\t  524288 kB\nVmRSS:\t  400000 kB\n';
     assert.equal(peakRssMbFromProcStatus(status), 512);
@@ -199,6 +234,8 @@ describe('benchmark arithmetic', () => {
     assert.equal(figures.boundRatio, 1.1);
     assert.equal(figures.totalRatio, 2);
     assert.equal(figures.usersPerSecond, 500);
+    assert.equal(figures.cpuSeconds, 1.23);
+    assert.equal(figures.cpuSecondsPerThousandUsers, 1.234);
     assert.equal(figures.http429, 1);
     assert.equal(figures.uploadBytes, 0);
     assert.equal(figures.uploadUncompressedBytes, 0);
@@ -262,6 +299,9 @@ describe('duo-j1 bench', () => {
     assert.equal(figures.boundRatio, null);
     assert.ok(figures.wallSeconds.total > 0 && figures.wallSeconds.total >= figures.wallSeconds.fetch);
     assert.ok(figures.peakRssMb > 0);
+    // The run converts and writes a graph: that takes some CPU; 200 users are a fifth of a thousand.
+    assert.ok(figures.cpuSeconds > 0, `cpuSeconds: ${figures.cpuSeconds}`);
+    assert.ok(Math.abs(figures.cpuSecondsPerThousandUsers - figures.cpuSeconds * 5) < 0.03);
     assert.ok(figures.historyEvents > 0 && figures.historyEvents <= 200, `history events: ${figures.historyEvents}`);
     assert.ok(figures.historyBytes > 0 && figures.historyBytes <= 256 * 1024, `history bytes: ${figures.historyBytes}`);
     assert.equal(figures.uploadBytes, 0);

@@ -28,6 +28,7 @@ import { RESOURCE_NAMES, RESOURCE_TABLE, type DuoEndpoint } from '../resources/t
 import type { DuoIngestionResult } from '../workflows/contract';
 
 export type BenchTarget = 'local' | 'jupiterone';
+export type BenchClientBudget = 'match' | 'default' | number;
 
 /** Object counts of the generated tenant; omitted ones follow the generator's proportions. */
 export interface BenchTenantCounts {
@@ -43,8 +44,14 @@ export interface BenchOptions {
   users: number;
   target: BenchTarget;
   latencyMs: number;
-  /** List requests per minute per endpoint, for the simulator and the client's budget; 0 = unlimited. */
+  /** List requests per minute per endpoint in the simulator; 0 = unlimited. */
   rateLimit: number;
+  /**
+   * The instance's `requestsPerMinute`: `match` sets it to the simulator's limit (unlimited: so high
+   * it never delays a request), `default` leaves it unset (the client's adaptive budget, as a
+   * product installed with default settings runs), a number sets that explicit cap.
+   */
+  clientBudget: BenchClientBudget;
   seed: number;
   counts: BenchTenantCounts;
 }
@@ -55,6 +62,7 @@ export interface BenchFlags {
   target?: string;
   latencyMs?: string;
   rateLimit?: string;
+  clientBudget?: string;
   seed?: string;
   phones?: string;
   tokens?: string;
@@ -82,6 +90,7 @@ export function parseBenchOptions(flags: BenchFlags): BenchOptions {
   const latencyMs = wholeNumber(flags.latencyMs, '--latency-ms', 20, 0);
   const rateLimit = wholeNumber(flags.rateLimit, '--rate-limit', 0, 0);
   const seed = wholeNumber(flags.seed, '--seed', 1, 0);
+  const clientBudget = parseClientBudget(flags.clientBudget, problems);
   const target = flags.target ?? 'local';
   if (target !== 'local' && target !== 'jupiterone') {
     problems.push({ setting: '--target', message: `must be local or jupiterone, not "${target}"` });
@@ -91,7 +100,19 @@ export function parseBenchOptions(flags: BenchFlags): BenchOptions {
     if (flags[name] !== undefined) counts[name] = wholeNumber(flags[name], `--${name}`, 0, 0);
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
-  return { users, target: target as BenchTarget, latencyMs, rateLimit, seed, counts };
+  return { users, target: target as BenchTarget, latencyMs, rateLimit, clientBudget, seed, counts };
+}
+
+function parseClientBudget(value: string | undefined, problems: ConfigurationProblem[]): BenchClientBudget {
+  if (value === undefined || value === '' || value === 'match') return 'match';
+  if (value === 'default') return 'default';
+  const parsed = Number(value);
+  if (Number.isInteger(parsed) && parsed >= 1) return parsed;
+  problems.push({
+    setting: '--client-budget',
+    message: `must be match, default or a whole number of requests per minute of at least 1, not "${value}"`,
+  });
+  return 'match';
 }
 
 /**
@@ -103,10 +124,16 @@ export function rateLimitBurst(requestsPerMinute: number): number {
 }
 
 /**
- * The client's per-endpoint budget for a simulator limit. Equal to the limit, so the client uses
- * all of it; "unlimited" (0) becomes a budget so high that it never delays a request.
+ * The instance's `requestsPerMinute` for a `--client-budget`: undefined for `default` (the adaptive
+ * budget); for `match`, the simulator's limit, so the client uses all of it, and for "unlimited" (0)
+ * a budget so high that it never delays a request.
  */
-export function clientRequestsPerMinute(rateLimit: number): number {
+export function clientRequestsPerMinute(
+  rateLimit: number,
+  clientBudget: BenchClientBudget = 'match',
+): number | undefined {
+  if (clientBudget === 'default') return undefined;
+  if (clientBudget !== 'match') return clientBudget;
   return rateLimit > 0 ? rateLimit : 6_000_000;
 }
 
@@ -218,12 +245,29 @@ export function peakRssMbFromProcStatus(status: string): number {
   return round(Number(match[1]) / 1024, 1);
 }
 
+/**
+ * CPU time in seconds (user + system, every thread of the process: the conversion threads count)
+ * from the text of `/proc/<pid>/stat`. Its fields 14 and 15 count clock ticks of `USER_HZ`, which
+ * Linux fixes at 100 per second for user space on every architecture it runs on.
+ */
+export function cpuSecondsFromProcStat(stat: string): number {
+  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) {
+    throw new Error("/proc/<pid>/stat has no CPU times: the worker's CPU time cannot be read on this system");
+  }
+  return (utime + stime) / 100;
+}
+
 /** The benchmark's output: one JSON line. */
 export interface BenchFigures {
   users: number;
   target: BenchTarget;
   latencyMs: number;
   rateLimit: number;
+  clientBudget: BenchClientBudget;
   seed: number;
   entities: number;
   relationships: number;
@@ -243,6 +287,10 @@ export interface BenchFigures {
   usersPerSecond: number;
   /** Peak resident set size of the worker process. */
   peakRssMb: number;
+  /** CPU time of the worker process (all its threads) from the run's start to its result. */
+  cpuSeconds: number;
+  /** `cpuSeconds` per 1,000 users. */
+  cpuSecondsPerThousandUsers: number;
   historyEvents: number;
   historyBytes: number;
   /** Bytes of the upload bodies as sent to JupiterOne, gzipped (0 for the local target). */
@@ -259,6 +307,8 @@ export interface BenchMeasurements {
   duoRequests: DuoRequestSummary;
   lowerBound: FetchLowerBound;
   peakRssMb: number;
+  /** Worker CPU seconds over the run. */
+  cpuSeconds: number;
   history: { events: number; bytes: number };
 }
 
@@ -288,6 +338,7 @@ export function benchFigures(measured: BenchMeasurements): BenchFigures {
     target: options.target,
     latencyMs: options.latencyMs,
     rateLimit: options.rateLimit,
+    clientBudget: options.clientBudget,
     seed: options.seed,
     entities: sum(result.entities),
     relationships: sum(result.relationships),
@@ -300,6 +351,8 @@ export function benchFigures(measured: BenchMeasurements): BenchFigures {
     totalRatio: boundRatio(result.durationsMs.total / 1000, measured.lowerBound.seconds),
     usersPerSecond: result.durationsMs.total > 0 ? Math.round(options.users / (result.durationsMs.total / 1000)) : 0,
     peakRssMb: measured.peakRssMb,
+    cpuSeconds: round(measured.cpuSeconds, 2),
+    cpuSecondsPerThousandUsers: round((measured.cpuSeconds * 1000) / options.users, 3),
     historyEvents: measured.history.events,
     historyBytes: measured.history.bytes,
     uploadBytes: delivery.target === 'jupiterone' ? delivery.uploaded.bytes : 0,

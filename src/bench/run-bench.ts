@@ -23,6 +23,7 @@ import { WORKFLOW_TYPE, type DuoIngestionInput, type DuoIngestionResult } from '
 import {
   benchFigures,
   clientRequestsPerMinute,
+  cpuSecondsFromProcStat,
   duoFetchChains,
   fetchLowerBound,
   peakRssMbFromProcStatus,
@@ -246,13 +247,14 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
 
     const taskQueue = `duo-j1-bench-${randomUUID().slice(0, 8)}`;
     const secrets: Record<string, string> = { DUO_J1_BENCH_DUO_SECRET_KEY: duoAnnouncement.secretKey };
+    const requestsPerMinute = clientRequestsPerMinute(options.rateLimit, options.clientBudget);
     const instance: Record<string, unknown> = {
       id: INSTANCE_ID,
       pollingInterval: 'DISABLED',
       apiHostname: duoAnnouncement.apiHostname,
       integrationKey: duoAnnouncement.integrationKey,
       secretKey: { env: 'DUO_J1_BENCH_DUO_SECRET_KEY' },
-      requestsPerMinute: clientRequestsPerMinute(options.rateLimit),
+      ...(requestsPerMinute === undefined ? {} : { requestsPerMinute }),
       insecureBaseUrl: duoAnnouncement.url,
     };
     if (jupiterOneAnnouncement) {
@@ -309,6 +311,8 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
       `Running one ingestion (fetch lower bound ${lowerBound.seconds.toFixed(1)} s, set by ${lowerBound.bottleneck})…`,
     );
     const input: DuoIngestionInput = { instanceId: INSTANCE_ID };
+    // The worker's CPU over the run only: starting the process (loading modules) is not per user.
+    const cpuSecondsAtStart = cpuSecondsFromProcStat(procFile(worker.process.pid!, 'stat'));
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue,
       workflowId: `duo-j1-bench-${randomUUID()}`,
@@ -328,7 +332,8 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
     }
 
     // Read right away: VmHWM is the worker's high-water mark so far, i.e. over the whole run.
-    const peakRssMb = peakRssMbFromProcStatus(procStatus(worker.process.pid!));
+    const peakRssMb = peakRssMbFromProcStatus(procFile(worker.process.pid!, 'status'));
+    const cpuSeconds = cpuSecondsFromProcStat(procFile(worker.process.pid!, 'stat')) - cpuSecondsAtStart;
     const history = await handle.fetchHistory();
     duo.process.stdin!.write('report\n');
     const report = parseJsonLine<DuoSimulatorProcessReport>(
@@ -346,6 +351,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
       duoRequests: report,
       lowerBound,
       peakRssMb,
+      cpuSeconds,
       history: {
         events: history.events?.length ?? 0,
         bytes: temporal.api.history.v1.History.encode(history).finish().length,
@@ -361,13 +367,13 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
   }
 }
 
-/** `/proc/<pid>/status`; the benchmark measures memory the way Linux reports it. */
-function procStatus(pid: number): string {
+/** `/proc/<pid>/status` or `stat`; the benchmark measures memory and CPU the way Linux reports them. */
+function procFile(pid: number, name: 'status' | 'stat'): string {
   try {
-    return readFileSync(`/proc/${pid}/status`, 'utf8');
+    return readFileSync(`/proc/${pid}/${name}`, 'utf8');
   } catch (error) {
     throw new Error(
-      `Cannot read /proc/${pid}/status (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): the benchmark measures the worker's peak memory there, so it runs on Linux only.`,
+      `Cannot read /proc/${pid}/${name} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): the benchmark measures the worker's memory and CPU there, so it runs on Linux only.`,
       { cause: error },
     );
   }

@@ -183,10 +183,11 @@ export function buildProgram(): Command {
     .option('--users <n>', 'users in the generated tenant', '10000')
     .option('--target <target>', 'local or jupiterone', 'local')
     .option('--latency-ms <n>', 'simulated Duo latency per request', '20')
+    .option('--rate-limit <n>', 'Duo list requests per minute per endpoint in the simulator; 0 = unlimited', '0')
     .option(
-      '--rate-limit <n>',
-      'Duo list requests per minute per endpoint (simulator and client budget); 0 = unlimited',
-      '0',
+      '--client-budget <budget>',
+      "the client's requestsPerMinute: match (the simulator's limit), default (unset: adaptive) or a number",
+      'match',
     )
     .option('--seed <n>', 'generator seed', '1')
     .option('--phones <n>', 'phones (default: in proportion)')
