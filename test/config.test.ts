@@ -64,7 +64,7 @@ describe('configuration', () => {
     assert.equal(instance.id, 'default');
     assert.equal(instance.duo.apiHostname, 'api-1a2b3c4d.duosecurity.com');
     assert.equal(instance.duo.siteId, '1a2b3c4d');
-    assert.equal(instance.duo.requestsPerMinute, 150);
+    assert.equal(instance.duo.requestsPerMinute, undefined, 'unset: the budget adapts to the account');
     assert.equal(instance.duo.signatureVersion, 'v5');
     assert.equal(instance.pollingInterval, 'ONE_DAY');
     assert.equal(instance.tagWithAccountName, true);

@@ -80,7 +80,7 @@ describe('Duo rate budget', () => {
     assert.ok(rateLimited / total < 0.01, `${rateLimited} of ${total} requests were answered 429`);
   });
 
-  it('is what keeps 429s away: the same limit refuses a client that ignores it', async () => {
+  it('is what keeps 429s away: the same limit refuses a client whose budget is far above it', async () => {
     const simulator = await limitedSimulator();
     const greedy = clientFor(simulator, { requestsPerMinute: 6_000_000 });
     // Tiny pages from several concurrent readers: far more than 100 requests a second on any machine.
@@ -91,7 +91,8 @@ describe('Duo rate budget', () => {
       }),
     );
     const rateLimited = simulator.requestLog.filter((entry) => entry.status === 429);
-    assert.ok(rateLimited.length >= 10, `only ${rateLimited.length} of ${simulator.requestLog.length} were 429`);
+    // Until its budget has learned the limit.
+    assert.ok(rateLimited.length >= 3, `only ${rateLimited.length} of ${simulator.requestLog.length} were 429`);
     assert.ok(rateLimited.every((entry) => entry.code === 42901));
   });
 
@@ -124,7 +125,7 @@ describe('Duo rate budget', () => {
     assert.equal(simulator.requestLog.filter((entry) => entry.path === '/admin/v1/users').length, 4);
   });
 
-  it('shares one budget per account and endpoint, and lets a new rate replace the old', () => {
+  it('shares one budget per account and endpoint, and lets a new setting replace the old', () => {
     const account = { apiHostname: 'api-abcdef12.duosecurity.com', integrationKey: 'DIBUDGETTESTBUDGET01' };
     const users = sharedRateBudget(account, '/admin/v1/users', 150);
     assert.equal(
@@ -138,34 +139,40 @@ describe('Duo rate budget', () => {
     );
     sharedRateBudget(account, '/admin/v1/users', 300);
     assert.equal(users.requestsPerMinute, 300);
+    // The setting removed: the budget keeps what it had and adapts from there, uncapped.
+    sharedRateBudget(account, '/admin/v1/users', undefined);
+    assert.equal(users.requestsPerMinute, 300);
+    assert.equal(users.cap, undefined);
   });
 
   it('hands out slots in arrival order and gives an aborted wait back', async () => {
-    const budget = new RateBudget(600); // a slot every 100 ms
-    await budget.take(); // the first slot is free
+    // 120 a minute: a slot every 500 ms and a burst of two, the first of which goes now.
+    const budget = new RateBudget(120);
+    await budget.take();
+    await budget.take(); // the burst's second
     const controller = new AbortController();
     const cancelled = budget.take(controller.signal);
     controller.abort(new Error('cancelled'));
     await assert.rejects(cancelled, /cancelled/);
-    // Had the cancelled slot been lost, the next caller would wait 200 ms, after the 150 ms mark.
+    // Had the cancelled slot been lost, the next caller would wait 1,000 ms, after the 750 ms mark.
     const order: string[] = [];
     const mark = new Promise<void>((resolve) =>
       setTimeout(() => {
-        order.push('150 ms');
+        order.push('750 ms');
         resolve();
-      }, 150),
+      }, 750),
     );
     await Promise.all([
       budget.take().then(() => order.push('first')),
       budget.take().then(() => order.push('second')),
       mark,
     ]);
-    assert.deepEqual(order, ['first', '150 ms', 'second']);
+    assert.deepEqual(order, ['first', '750 ms', 'second']);
   });
 
-  it('reads DUO_REQUESTS_PER_MINUTE strictly', () => {
-    assert.equal(parseRequestsPerMinute(undefined), 150);
-    assert.equal(parseRequestsPerMinute(' '), 150);
+  it('reads DUO_REQUESTS_PER_MINUTE strictly; unset, the budget adapts', () => {
+    assert.equal(parseRequestsPerMinute(undefined), undefined);
+    assert.equal(parseRequestsPerMinute(' '), undefined);
     assert.equal(parseRequestsPerMinute('90'), 90);
     assert.throws(
       () => parseRequestsPerMinute('fast'),
@@ -176,5 +183,138 @@ describe('Duo rate budget', () => {
       },
     );
     assert.throws(() => parseRequestsPerMinute('0'), DuoConfigurationError);
+  });
+});
+
+describe('Duo rate budget at default settings (no DUO_REQUESTS_PER_MINUTE)', () => {
+  // Duo's story (published 200 a minute, a burst of one second's worth) played fifteen times faster
+  // so that it takes seconds: published 3,000 a minute, a burst of 50. Small pages make a few
+  // hundred requests of the two big endpoints.
+  const tenant = generateTenant({ users: 2400, seed: 22 });
+  const published = 3000;
+  const burst = 50;
+  const pageSize = 16;
+
+  function adaptiveClient(simulator: DuoSimulator, options: Partial<DuoClientOptions> = {}): DuoClient {
+    return new DuoClient({
+      ...simulator.clientOptions,
+      publishedRequestsPerMinute: published,
+      rateLimitBackoffMs: [5, 10, 20, 40, 80, 160, 320, 640],
+      retryJitterMs: 5,
+      logger: () => {},
+      ...options,
+    });
+  }
+
+  const usersBudget = (simulator: DuoSimulator, integrationKey = simulator.clientOptions.integrationKey) =>
+    sharedRateBudget({ apiHostname: simulator.apiHostname, integrationKey }, '/admin/v1/users', undefined, published);
+
+  async function fetchAdaptively(simulator: DuoSimulator): Promise<{ requests: number; refused: number }> {
+    simulator.clearRequestLog();
+    const client = adaptiveClient(simulator);
+    assert.equal(client.requestsPerMinute, undefined, 'no setting: the budget adapts');
+    assertEverythingOnce(simulator, await fetchEverything(client, pageSize));
+    const requests = simulator.requestLog.length;
+    assert.ok(requests > 300, `expected several hundred requests, saw ${requests}`);
+    return { requests, refused: simulator.requestLog.filter((entry) => entry.status === 429).length };
+  }
+
+  it('probes past the published rate, settles at Duo’s limit with under 1% 429s, and the next run starts there', async () => {
+    const simulator = await startDuoSimulator({ tenant, requestsPerMinute: published, rateLimitBurst: burst });
+    stopAtEnd(() => simulator.close());
+    assert.equal(usersBudget(simulator).requestsPerMinute, published, 'a new account starts at the published rate');
+
+    const first = await fetchAdaptively(simulator);
+    assert.ok(first.refused / first.requests < 0.01, `${first.refused} of ${first.requests} answered 429`);
+    const learned = usersBudget(simulator).requestsPerMinute;
+    assert.ok(learned <= published && learned > 0.7 * published, `users budget: ${learned}/min against ${published}`);
+
+    // The next run of this account (a new client, as each run's activities make) knows: no probe.
+    const second = await fetchAdaptively(simulator);
+    assert.ok(second.refused < first.refused, `second run: ${second.refused} 429s, first: ${first.refused}`);
+
+    // Another account (here another integration key) has budgets of its own.
+    const other = simulator.addIntegrationKey();
+    assert.equal(usersBudget(simulator, other.integrationKey).requestsPerMinute, published);
+  });
+
+  it('adapts down to a limit under the published rate, measuring what Duo admits', async () => {
+    const limit = published / 2;
+    const simulator = await startDuoSimulator({ tenant, requestsPerMinute: limit, rateLimitBurst: burst / 2 });
+    stopAtEnd(() => simulator.close());
+    const first = await fetchAdaptively(simulator);
+    assert.ok(first.refused / first.requests < 0.02, `${first.refused} of ${first.requests} answered 429`);
+    const learned = usersBudget(simulator).requestsPerMinute;
+    // Measured from below, in steps of a quarter at most: close to the limit, whichever side.
+    assert.ok(learned < 1.1 * limit && learned > 0.7 * limit, `users budget: ${learned}/min against ${limit}`);
+    // The next run starts at the rate learned, not at the published one.
+    const second = await fetchAdaptively(simulator);
+    assert.ok(second.refused / second.requests < 0.01, `${second.refused} of ${second.requests} answered 429`);
+    assert.ok(second.refused < first.refused, `second run: ${second.refused} 429s, first: ${first.refused}`);
+  });
+
+  it('reads an unthrottled Duo as fast as it answers, without a single 429', async () => {
+    const simulator = await startDuoSimulator({ tenant, latencyMs: 2 });
+    stopAtEnd(() => simulator.close());
+    await fetchAdaptively(simulator);
+    assert.equal(simulator.requestLog.filter((entry) => entry.status === 429).length, 0);
+    // Raised past the published rate, which would have held the 150 user pages back for 3 s.
+    assert.ok(usersBudget(simulator).requestsPerMinute > 2 * published);
+  });
+
+  it('never goes past an explicit setting, even where Duo does not throttle', async () => {
+    const simulator = await startDuoSimulator({ tenant });
+    stopAtEnd(() => simulator.close());
+    const client = adaptiveClient(simulator, { requestsPerMinute: 600, publishedRequestsPerMinute: undefined });
+    let pages = 0;
+    for await (const _page of client.pages('users', { pageSize })) if (++pages === 30) break;
+    assert.equal(usersBudget(simulator).requestsPerMinute, 600);
+    // One request every 100 ms: an operator's setting is a rate, spaced evenly, without a burst.
+    const users = simulator.requestLog.filter((entry) => entry.path === '/admin/v1/users');
+    const seconds = (users.at(-1)!.at - users[0]!.at) / 1000;
+    assert.ok(seconds >= (30 - 1) * 0.1 * 0.95, `30 pages in ${seconds.toFixed(2)} s: faster than 600 a minute`);
+  });
+
+  it('slows down on 429 to the rate Duo admits, and finds its way back up a tenth per quiet minute', () => {
+    const budget = new RateBudget(undefined, 200);
+    const slot = (offsetMs = 0, pressing = true) => ({ at: Date.now() + offsetMs, heldBack: pressing, pressing });
+    for (let i = 0; i < 4; i++) budget.answered(slot());
+    assert.equal(Math.round(budget.requestsPerMinute), Math.round(200 * 1.25 ** 4), 'probing: a quarter per answer');
+    budget.answered(slot(0, false));
+    assert.equal(Math.round(budget.requestsPerMinute), 488, 'a request that found the bucket full says nothing');
+
+    // The first 429 after the probe went past the published rate: back to it.
+    assert.equal(budget.refused(slot()), 200);
+    // A request sent before that 429 and refused after it changes nothing more.
+    assert.equal(budget.refused(slot(-1000)), undefined);
+    // The next 429 comes too soon after the first to measure anything: a tenth off.
+    const lowered = budget.refused(slot(1))!;
+    assert.equal(lowered, 180);
+
+    // Up again: a tenth after each minute's worth of answered requests, no faster.
+    for (let i = 1; i < Math.ceil(lowered); i++) budget.answered(slot());
+    assert.equal(budget.requestsPerMinute, lowered);
+    budget.answered(slot());
+    assert.equal(Math.round(budget.requestsPerMinute), Math.round(lowered * 1.1));
+  });
+
+  it('waits out a Retry-After for every request of the endpoint, should Duo send one', async () => {
+    const simulator = await startDuoSimulator({
+      tenant,
+      requestsPerMinute: 60,
+      rateLimitBurst: 1,
+      rateLimitRetryAfter: true,
+    });
+    stopAtEnd(() => simulator.close());
+    let pages = 0;
+    for await (const _page of adaptiveClient(simulator).pages('users', { pageSize: 1 })) if (++pages === 4) break;
+    const log = simulator.requestLog.filter((entry) => entry.path === '/admin/v1/users');
+    const refused = log.filter((entry) => entry.status === 429);
+    assert.ok(refused.length >= 1 && refused.length < 4, `${refused.length} of ${log.length} answered 429`);
+    for (const entry of refused) {
+      const next = log[log.indexOf(entry) + 1]!;
+      // The backoff alone would have retried after 5 ms.
+      assert.ok(next.at - entry.at >= 950, `retried ${next.at - entry.at} ms after a 429 that said 1 s`);
+    }
   });
 });

@@ -15,7 +15,8 @@ import {
   parseJupiterOneBaseUrl,
   serializeBatchBody,
 } from '../src/jupiterone';
-import { parseRetryAfterMs, retryDelayMs } from '../src/jupiterone/http';
+import { retryDelayMs } from '../src/jupiterone/http';
+import { parseRetryAfterMs } from '../src/util/retry-after';
 import { redactSecrets } from '../src/util/redact';
 
 function entity(index: number, padding = 50): Entity {

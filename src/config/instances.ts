@@ -53,7 +53,8 @@ export interface DuoSettings {
   integrationKey: string;
   secretKey: SecretReference;
   signatureVersion: DuoSignatureVersion;
-  requestsPerMinute: number;
+  /** The operator's cap on the per-endpoint request budget; undefined: the budget adapts to the account. */
+  requestsPerMinute?: number;
   /** Loopback-only override of the Duo base URL, for the bundled simulator. */
   insecureBaseUrl?: string;
 }
@@ -98,7 +99,8 @@ export interface AppConfig {
 
 /** How duo-j1 talks to Duo, from the environment: every instance's default. */
 export interface SharedDuoSettings {
-  requestsPerMinute: number;
+  /** The operator's cap on the per-endpoint request budget; undefined: the budget adapts to the account. */
+  requestsPerMinute?: number;
   signatureVersion: DuoSignatureVersion;
   insecureBaseUrl?: string;
   schedule: ScheduleSettings;

@@ -9,7 +9,7 @@
  */
 import { DuoConfigurationError } from '../duo/errors';
 import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from '../duo/hostname';
-import { DEFAULT_DUO_REQUESTS_PER_MINUTE, parseRequestsPerMinute } from '../duo/rate-budget';
+import { parseRequestsPerMinute } from '../duo/rate-budget';
 import { DUO_SIGNATURE_VERSIONS, type DuoSignatureVersion } from '../duo/signing';
 import { PHONE_NUMBER_POLICIES, type PhoneNumberPolicy } from '../graph/phone-numbers';
 import { describeValue } from '../util/redact';
@@ -121,19 +121,22 @@ export function readWholeNumber(
   return number;
 }
 
-/** Duo's request budget per endpoint, by the Duo client's own rule (`parseRequestsPerMinute`). */
+/**
+ * The operator's cap on Duo's request budget per endpoint, by the Duo client's own rule
+ * (`parseRequestsPerMinute`); undefined when unset: the budget then adapts to the account.
+ */
 export function readRequestsPerMinute(
   value: RawValue,
   fallback: number | undefined,
   setting: string,
   problems: ProblemList,
-): number {
-  if (isAbsent(value)) return fallback ?? DEFAULT_DUO_REQUESTS_PER_MINUTE;
+): number | undefined {
+  if (isAbsent(value)) return fallback;
   if (typeof value !== 'string' && typeof value !== 'number') {
     problems.add(setting, `must be a whole number of requests per minute, not ${jsonKind(value)}`);
-    return fallback ?? DEFAULT_DUO_REQUESTS_PER_MINUTE;
+    return fallback;
   }
-  return fromDuoRule(() => parseRequestsPerMinute(String(value), setting), problems) ?? DEFAULT_DUO_REQUESTS_PER_MINUTE;
+  return fromDuoRule(() => parseRequestsPerMinute(String(value), setting), problems);
 }
 
 /**

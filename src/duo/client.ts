@@ -37,6 +37,7 @@ import {
 } from './errors';
 import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from './hostname';
 import { parseRequestsPerMinute, sharedRateBudget, sleep, type RateBudget } from './rate-budget';
+import { parseRetryAfterMs } from '../util/retry-after';
 import { redactSecrets } from '../util/redact';
 import { DUO_J1_USER_AGENT } from '../util/user-agent';
 import {
@@ -68,10 +69,17 @@ export interface DuoClientOptions {
   /** Default `v5`. The integrations endpoint is always signed with v5 because Duo requires it there. */
   signatureVersion?: DuoSignatureVersion;
   /**
-   * Per-endpoint budget for this account in this process. Default: `DUO_REQUESTS_PER_MINUTE`, else
-   * `DEFAULT_DUO_REQUESTS_PER_MINUTE`.
+   * The operator's cap on the per-endpoint budget of this account in this process. Default:
+   * `DUO_REQUESTS_PER_MINUTE`, else none: the budget adapts to the account from Duo's published
+   * rate (src/duo/rate-budget.ts).
    */
   requestsPerMinute?: number;
+  /**
+   * Duo's published rate, where an adaptive budget starts and what it falls back to on a first
+   * 429 (`DUO_PUBLISHED_REQUESTS_PER_MINUTE`). Only for tests, to play the same story faster; it
+   * applies when this client is the first to use the account's budgets in the process.
+   */
+  publishedRequestsPerMinute?: number;
   /** Waits before each retry of a 429, in order; the length sets the number of retries. */
   rateLimitBackoffMs?: readonly number[];
   /** Waits before each retry of a 5xx, network failure or unusable body. */
@@ -93,7 +101,12 @@ export interface DuoClientOptions {
 /** What a worker (or a test) may tune of every Duo client it makes: retry pacing, timeouts, the connection pool. */
 export type DuoClientTuning = Pick<
   DuoClientOptions,
-  'rateLimitBackoffMs' | 'transientRetryBackoffMs' | 'retryJitterMs' | 'requestTimeoutMs' | 'dispatcher'
+  | 'rateLimitBackoffMs'
+  | 'transientRetryBackoffMs'
+  | 'retryJitterMs'
+  | 'requestTimeoutMs'
+  | 'dispatcher'
+  | 'publishedRequestsPerMinute'
 >;
 
 /** One page of a list endpoint. */
@@ -135,7 +148,8 @@ export class DuoClient {
   readonly federal: boolean;
   readonly integrationKey: string;
   readonly signatureVersion: DuoSignatureVersion;
-  readonly requestsPerMinute: number;
+  /** The operator's cap on the budget; undefined: the budget adapts. */
+  readonly requestsPerMinute: number | undefined;
   /** Where requests go: `https://<apiHostname>` or the loopback simulator. */
   readonly baseUrl: string;
   readonly #secretKey: string;
@@ -145,6 +159,7 @@ export class DuoClient {
   readonly #transientRetryBackoffMs: readonly number[];
   readonly #retryJitterMs: number;
   readonly #requestTimeoutMs: number;
+  readonly #publishedRequestsPerMinute: number | undefined;
 
   constructor(options: DuoClientOptions) {
     const host = parseDuoApiHostname(options.apiHostname);
@@ -162,7 +177,7 @@ export class DuoClient {
       );
     }
     const requestsPerMinute = options.requestsPerMinute ?? parseRequestsPerMinute(process.env.DUO_REQUESTS_PER_MINUTE);
-    if (!Number.isFinite(requestsPerMinute) || requestsPerMinute <= 0) {
+    if (requestsPerMinute !== undefined && !(Number.isFinite(requestsPerMinute) && requestsPerMinute > 0)) {
       throw new DuoConfigurationError('DUO_REQUESTS_PER_MINUTE', `${requestsPerMinute} is not a positive number.`);
     }
 
@@ -179,6 +194,7 @@ export class DuoClient {
     this.#transientRetryBackoffMs = options.transientRetryBackoffMs ?? DUO_TRANSIENT_RETRY_BACKOFF_MS;
     this.#retryJitterMs = options.retryJitterMs ?? DUO_RETRY_JITTER_MS;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DUO_REQUEST_TIMEOUT_MS;
+    this.#publishedRequestsPerMinute = options.publishedRequestsPerMinute;
 
     if (options.insecureBaseUrl) {
       this.baseUrl = parseInsecureDuoBaseUrl(options.insecureBaseUrl);
@@ -310,7 +326,12 @@ export class DuoClient {
     validate: (body: Record<string, unknown>) => string | undefined,
   ): Promise<{ json: Record<string, unknown>; bytes: Buffer }> {
     const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
-    const budget: RateBudget = sharedRateBudget(this, endpoint.path, this.requestsPerMinute);
+    const budget: RateBudget = sharedRateBudget(
+      this,
+      endpoint.path,
+      this.requestsPerMinute,
+      this.#publishedRequestsPerMinute,
+    );
     const signatureVersion = endpoint.requiredSignatureVersion ?? this.signatureVersion;
     const query = canonicalizeParams(params);
     const url = `${this.baseUrl}${endpoint.path}${query ? `?${query}` : ''}`;
@@ -319,7 +340,7 @@ export class DuoClient {
     let transientAttempts = 0;
 
     for (let attempt = 1; ; attempt++) {
-      await budget.take(signal);
+      const slot = await budget.take(signal);
       const date = formatDuoDate(new Date());
       const authorization = signDuoRequest(
         signatureVersion,
@@ -327,7 +348,8 @@ export class DuoClient {
         { method: 'GET', host: this.apiHostname, path: endpoint.path, params, date },
       );
 
-      let failure: { kind: 'rate-limit'; answer: DuoAnswer } | { kind: 'transient'; error: () => Error };
+      let failure:
+        { kind: 'rate-limit'; answer: DuoAnswer; retryAfterMs?: number } | { kind: 'transient'; error: () => Error };
       const startedAt = Date.now();
       try {
         const response = await request(url, {
@@ -340,6 +362,7 @@ export class DuoClient {
           bodyTimeout: this.#requestTimeoutMs,
         });
         const status = response.statusCode;
+        if (status >= 200 && status < 300) budget.answered(slot);
         const bytes = Buffer.from(await response.body.arrayBuffer());
         const answer = this.#parseAnswer(bytes.toString('utf8'));
         this.#log('debug', 'Duo request', {
@@ -371,7 +394,15 @@ export class DuoClient {
         } else if (status === 404) {
           throw new DuoNotFoundError(description, answer.code, answer.message);
         } else if (status === 429) {
-          failure = { kind: 'rate-limit', answer };
+          const retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
+          const lowered = budget.refused(slot, retryAfterMs);
+          if (lowered !== undefined) {
+            this.#log('info', 'Duo answered 429; pacing this endpoint more slowly', {
+              endpoint: endpoint.path,
+              requestsPerMinute: Math.round(lowered * 10) / 10,
+            });
+          }
+          failure = { kind: 'rate-limit', answer, retryAfterMs };
         } else if (status >= 500) {
           failure = {
             kind: 'transient',
@@ -399,7 +430,9 @@ export class DuoClient {
         }
         throw failure.error();
       }
-      const waitMs = schedule[retriesUsed]! + Math.random() * this.#retryJitterMs;
+      // A Retry-After, should Duo ever send one, says exactly how long; otherwise Duo's own backoff.
+      const retryAfterMs = failure.kind === 'rate-limit' ? failure.retryAfterMs : undefined;
+      const waitMs = retryAfterMs ?? schedule[retriesUsed]! + Math.random() * this.#retryJitterMs;
       const error = failure.kind === 'transient' ? failure.error() : undefined;
       this.#log(
         'warn',

@@ -20,6 +20,7 @@ import {
 import { parseJupiterOneBaseUrl } from './base-url';
 import { redactSecrets } from '../util/redact';
 import { DUO_J1_USER_AGENT } from '../util/user-agent';
+import { parseRetryAfterMs } from '../util/retry-after';
 
 export type JupiterOneLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -59,16 +60,6 @@ export function retryDelayMs(
   const jittered = Math.min(policy.maxDelayMs, exponential) * (0.5 + 0.5 * random());
   const requested = retryAfterMs === undefined ? 0 : Math.min(policy.maxDelayMs, retryAfterMs);
   return Math.round(Math.max(jittered, requested));
-}
-
-/** `Retry-After` in milliseconds (seconds or an HTTP date), or undefined when absent or unreadable. */
-export function parseRetryAfterMs(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text.trim() === '') return undefined;
-  const seconds = Number(text);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 export interface JupiterOneHttpOptions {

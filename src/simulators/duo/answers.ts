@@ -10,6 +10,8 @@ export interface DuoAnswer {
   records?: number;
   /** `Location` header of a forced redirect. */
   location?: string;
+  /** `Retry-After` header of a 429 (only when the simulator is asked to send one). */
+  retryAfter?: string;
 }
 
 /** Duo's error envelope, spaced as Duo spaces it. */

@@ -101,6 +101,11 @@ export interface DuoSimulatorOptions {
   requestsPerMinute?: number;
   /** Bucket size of that limit. Default: one second's worth of requests (at least 1). */
   rateLimitBurst?: number;
+  /**
+   * Send `Retry-After` (whole seconds until the bucket holds a token) with the limit's 429s. Duo
+   * sends none; this is for seeing that a client honours one should it appear.
+   */
+  rateLimitRetryAfter?: boolean;
   /** Accepted distance between a request's date and this server's clock. Default 300 s. */
   maxClockSkewSeconds?: number;
   faults?: DuoSimulatorFaults;
@@ -216,6 +221,7 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
         'cache-control': 'no-store',
         server: 'Duo/1.0 (duo-j1 simulator)',
         ...(answer.location ? { location: answer.location } : {}),
+        ...(answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}),
       });
       response.end(answer.body);
     };
@@ -260,8 +266,12 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
       send(duoErrorAnswer(403, 40301, 'Access forbidden'), 'forbidden');
       return;
     }
-    if (!rateLimit.allow(`${verification.integrationKey} ${route.path}`)) {
-      send(duoErrorAnswer(429, 42901, 'Too Many Requests'), 'rate-limited');
+    const bucketKey = `${verification.integrationKey} ${route.path}`;
+    if (!rateLimit.allow(bucketKey)) {
+      const retryAfter = options.rateLimitRetryAfter
+        ? String(Math.ceil(rateLimit.msUntilToken(bucketKey) / 1000))
+        : undefined;
+      send({ ...duoErrorAnswer(429, 42901, 'Too Many Requests'), retryAfter }, 'rate-limited');
       return;
     }
 
