@@ -500,4 +500,56 @@ describe('configuration', () => {
     );
     assert.match(linesOf(beside), /DUO_PHONE_NUMBERS: is set, but with an instances file .*"phoneNumbers"/);
   });
+
+  it("switches optional sources by DUO_SOURCES or an instance's sources, strictly, with the name meant", () => {
+    assert.deepEqual(loadConfig(VALID_ENV).instances[0].sources, {}, 'every source as declared by default');
+    const env = loadConfig({ ...VALID_ENV, DUO_SOURCES: ' accountSummary = OFF ,' });
+    assert.deepEqual(env.instances[0].sources, { accountSummary: false });
+
+    const typo = problemsOf(() => loadConfig({ ...VALID_ENV, DUO_SOURCES: 'acountSummary=off' }));
+    assert.match(
+      linesOf(typo),
+      /^DUO_SOURCES: names a source "acountSummary" that duo-j1 does not have; did you mean "accountSummary"\?$/m,
+    );
+    const badSwitch = problemsOf(() => loadConfig({ ...VALID_ENV, DUO_SOURCES: 'accountSummary=maybe' }));
+    assert.match(linesOf(badSwitch), /^DUO_SOURCES \(accountSummary\): must be on or off, not "maybe"$/m);
+    const twice = problemsOf(() => loadConfig({ ...VALID_ENV, DUO_SOURCES: 'accountSummary=off,accountSummary=on' }));
+    assert.match(linesOf(twice), /DUO_SOURCES: switches "accountSummary" more than once/);
+    const shape = problemsOf(() => loadConfig({ ...VALID_ENV, DUO_SOURCES: `accountSummary,${SENTINEL}` }));
+    assert.match(linesOf(shape), /DUO_SOURCES: must be a comma-separated list of <source>=on or <source>=off/);
+    const pasted = problemsOf(() => loadConfig({ ...VALID_ENV, DUO_SOURCES: `${SENTINEL}=off` }));
+    assert.doesNotMatch(pasted.message + linesOf(shape), new RegExp(SENTINEL));
+
+    const file = writeJson([
+      { ...VALID_INSTANCE, sources: { accountSummary: 'off' } },
+      { ...VALID_INSTANCE, id: 'emea', sources: { accountSummary: true } },
+    ]);
+    const fromFile = loadConfig({ DUO_J1_INSTANCES: file, CORP_DUO_SKEY: SECRET });
+    assert.deepEqual(
+      fromFile.instances.map((i) => [i.id, i.sources]),
+      [
+        ['corp', { accountSummary: false }],
+        ['emea', { accountSummary: true }],
+      ],
+    );
+    const badFile = writeJson([
+      { ...VALID_INSTANCE, sources: { AccountSummary: 'off' } },
+      { ...VALID_INSTANCE, id: 'emea', sources: { accountSummary: 'no' } },
+      { ...VALID_INSTANCE, id: 'apac', sources: ['accountSummary'] },
+    ]);
+    const fileProblems = linesOf(problemsOf(() => loadConfig({ DUO_J1_INSTANCES: badFile, CORP_DUO_SKEY: SECRET })));
+    assert.match(
+      fileProblems,
+      /instances\[0\] \(corp\)\.sources: names a source "AccountSummary" that duo-j1 does not have; did you mean "accountSummary"\?/,
+    );
+    assert.match(fileProblems, /instances\[1\] \(emea\)\.sources\.accountSummary: must be on or off, not "no"/);
+    assert.match(
+      fileProblems,
+      /instances\[2\] \(apac\)\.sources: must be an object of <source>: "on" or "off", not an array/,
+    );
+    const beside = problemsOf(() =>
+      loadConfig({ DUO_J1_INSTANCES: file, CORP_DUO_SKEY: SECRET, DUO_SOURCES: 'accountSummary=off' }),
+    );
+    assert.match(linesOf(beside), /DUO_SOURCES: is set, but with an instances file .*set "sources"/);
+  });
 });

@@ -86,6 +86,13 @@ describe('partial-dataset rule', () => {
     assert.equal(partial.find((p) => p.type === 'duo_group')?.reason, '2 objects dropped as invalid');
   });
 
+  it('a resource switched off is no failure: its types are complete (and empty), nothing else is partial', () => {
+    const switchedOff = { ...outcomes(), users: { status: 'off', reason: 'switched off' } };
+    assert.deepEqual(computePartialTypes(switchedOff), []);
+    // The same resource failing makes its types partial: off and failed must stay apart.
+    assert.notDeepEqual(computePartialTypes(outcomes({ users: 'refused' })), []);
+  });
+
   it('lists each type once', () => {
     const partial = computePartialTypes(outcomes({ users: 'a', phones: 'b', tokens: 'c' }), { duo_user: 3 });
     assert.equal(new Set(partial.map((p) => p.type)).size, partial.length);

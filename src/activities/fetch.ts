@@ -11,13 +11,19 @@
  * records travel through Temporal.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
-import { DuoError, DuoPermissionError } from '../duo/errors';
+import { DuoError, DuoNotFoundError, DuoPermissionError } from '../duo/errors';
 import { CONVERSION_KEY_META, conversionKey, convertedDatasetName } from '../graph/converted-part';
 import { graphInstanceContext } from '../graph/converters';
 import type { PageConversion } from '../graph/page-conversion';
 import { JupiterOneError } from '../jupiterone/errors';
 import { runStartEvents } from '../jupiterone/job-events';
-import { RESOURCE_TABLE, listEndpointOf, type DuoListEndpoint, type ResourceName } from '../resources/table';
+import {
+  RESOURCE_TABLE,
+  isSourceOn,
+  listEndpointOf,
+  type DuoListEndpoint,
+  type ResourceName,
+} from '../resources/table';
 import { PartLog } from '../staging/part-log';
 import { mapInOrder } from '../util/in-order';
 import { DUO_J1_VERSION } from '../util/user-agent';
@@ -26,6 +32,7 @@ import { duoClientFor, jupiterOneClientFor } from './clients';
 import { checkGrant } from './coordination';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
+import { explainedForSource } from '../resources/source-refusal';
 import { withPeriodicHeartbeat } from './heartbeat';
 import { postJobEvents } from './job-log';
 import type { RunActivities } from './run-activities';
@@ -48,6 +55,8 @@ export interface FetchSummary {
   dataset: string;
   /** Parts an earlier attempt staged that this one kept after checking them (0 on a first attempt). */
   partsKept: number;
+  /** Set when the resource is an optional source the instance has switched off: nothing was read or staged. */
+  switchedOff?: boolean;
 }
 
 export interface ValidationSummary {
@@ -83,9 +92,15 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     async fetchResource(input: { instanceId: string; runKey: string; resource: ResourceName }): Promise<FetchSummary> {
       return classified(() =>
         runs.run(input.runKey, cancellationSignal(), (signal) => {
+          const { source } = RESOURCE_TABLE[input.resource];
+          if (source && !isSourceOn(source, findInstanceOrFail(deps, input.instanceId).sources)) {
+            return Promise.resolve(switchedOff(input.resource));
+          }
           const endpoint = listEndpointOf(input.resource);
           return endpoint
-            ? fetchList(input, endpoint, signal)
+            ? fetchList(input, endpoint, signal).catch((error: unknown) => {
+                throw source ? explainedForSource(error, source, 'resource') : error;
+              })
             : withPeriodicHeartbeat({ resource: input.resource }, () => fetchObjects(input, signal));
         }),
       );
@@ -174,13 +189,17 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     const record: Record<string, unknown> = {};
     for (const endpoint of declaration.endpoints) {
       if (endpoint.paged) throw new Error(`Resource "${input.resource}" mixes a list endpoint with object endpoints`);
+      const optional = declaration.optional?.[endpoint.name];
+      if (optional && !isSourceOn(optional, instance.sources)) continue;
       try {
         record[endpoint.name] = await client.getObject(endpoint.name, { signal });
       } catch (error) {
-        const leftOut = declaration.optional?.[endpoint.name];
-        if (!(error instanceof DuoPermissionError) || leftOut === undefined) throw error;
-        deps.log?.('warn', `The ${input.resource}'s ${leftOut} are left out: the Admin API application lacks a grant`, {
-          grant: error.grant,
+        // Without its grant (403) or on an edition without it (404), an optional endpoint is left
+        // out: the record is still whole in everything JupiterOne keys on.
+        if (!(error instanceof DuoPermissionError || error instanceof DuoNotFoundError) || optional === undefined)
+          throw error;
+        deps.log?.('warn', `The ${input.resource}'s ${optional.adds} are left out`, {
+          reason: (explainedForSource(error, optional, 'properties') as Error).message,
         });
       }
     }
@@ -274,6 +293,11 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
       partsKept: start.parts.length,
     };
   }
+}
+
+/** The summary of a resource the instance has switched off: nothing read, nothing staged. */
+function switchedOff(resource: ResourceName): FetchSummary {
+  return { resource, records: 0, pages: 0, dataset: convertedDatasetName(resource), partsKept: 0, switchedOff: true };
 }
 
 /**

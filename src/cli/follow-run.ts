@@ -12,6 +12,7 @@ import {
   progressQuery,
   type DuoIngestionProgress,
   type DuoIngestionResult,
+  type ResourceOutcome,
 } from '../workflows/contract';
 import { ExitCode } from './exit-codes';
 
@@ -50,6 +51,7 @@ function describeProgress(progress: DuoIngestionProgress, live: LiveCounts): str
     const outcome = progress.resources[resource];
     if (outcome.status === 'complete') return `${resource} ${outcome.records ?? 0}✓`;
     if (outcome.status === 'failed') return `${resource} ✗`;
+    if (outcome.status === 'off') return `${resource} off`;
     const now = live[resource];
     if (now) return `${resource} ${now.records}${now.totalObjects ? `/${now.totalObjects}` : ''}`;
     return outcome.status === 'running' ? `${resource} …` : resource;
@@ -111,6 +113,11 @@ export function exitCodeOf(outcome: RunOutcome): ExitCode {
 }
 
 /** The readable summary of a finished run. */
+function outcomeInWords(outcome: ResourceOutcome): string {
+  if (outcome.status === 'complete') return String(outcome.records ?? 0);
+  return outcome.status === 'off' ? 'off' : 'FAILED';
+}
+
 export function formatRunSummary(outcome: RunOutcome): string {
   if (outcome.status === 'failed')
     return `Run failed${outcome.failureType ? ` (${outcome.failureType})` : ''}: ${outcome.message}`;
@@ -123,9 +130,7 @@ export function formatRunSummary(outcome: RunOutcome): string {
       `in ${(result.durationsMs.total / 1000).toFixed(1)} s (fetch ${(result.durationsMs.fetch / 1000).toFixed(1)} s, ` +
       `build ${(result.durationsMs.build / 1000).toFixed(1)} s, deliver ${(result.durationsMs.deliver / 1000).toFixed(1)} s)`,
   );
-  lines.push(
-    `  resources: ${RESOURCES.map((r) => `${r} ${result.resources[r].status === 'complete' ? result.resources[r].records : 'FAILED'}`).join(', ')}`,
-  );
+  lines.push(`  resources: ${RESOURCES.map((r) => `${r} ${outcomeInWords(result.resources[r])}`).join(', ')}`);
   for (const resource of RESOURCES) {
     const outcomeOf = result.resources[resource];
     if (outcomeOf.status === 'failed') lines.push(`  ! ${resource}: ${outcomeOf.reason}`);

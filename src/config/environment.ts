@@ -6,6 +6,7 @@ import { INSTANCE_ID_RULE, isInstanceId } from './instance-id';
 import type { Env, InstanceConfig, JupiterOneSettings, SharedDuoSettings } from './instances';
 import { readJupiterOneBaseUrl, readJupiterOneTarget } from './jupiterone-settings';
 import { readPollingInterval } from './schedule';
+import { readSourcesVariable } from './sources';
 import {
   LENGTH_LIMITS,
   type ProblemList,
@@ -39,6 +40,7 @@ const ACCOUNT_VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   JUPITERONE_SCOPE: 'jupiterone.scope',
   JUPITERONE_SYNC_SOURCE: 'jupiterone.source',
   JUPITERONE_COMPRESS_UPLOADS: 'jupiterone.compressUploads',
+  DUO_SOURCES: 'sources',
 };
 
 /**
@@ -93,6 +95,7 @@ export function instanceFromEnvironment(
     schedule: shared.schedule,
     tagWithAccountName: readBoolean(env.DUO_TAG_WITH_ACCOUNT_NAME, 'DUO_TAG_WITH_ACCOUNT_NAME', problems),
     phoneNumbers: readPhoneNumberPolicy(env.DUO_PHONE_NUMBERS, 'DUO_PHONE_NUMBERS', problems),
+    sources: readSourcesVariable(env.DUO_SOURCES, 'DUO_SOURCES', problems),
     duo: {
       ...host,
       integrationKey,

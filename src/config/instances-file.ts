@@ -15,6 +15,7 @@ import type { Env, InstanceConfig, SharedDuoSettings } from './instances';
 import { readJupiterOneBaseUrl, readJupiterOneTarget } from './jupiterone-settings';
 import { readPollingInterval, readSchedule } from './schedule';
 import { checkSecretAvailable, readSecretReference } from './secrets';
+import { readSourcesField } from './sources';
 import {
   jsonKind,
   LENGTH_LIMITS,
@@ -49,6 +50,7 @@ export const INSTANCES_FILE_FIELDS = {
     'signatureVersion',
     'insecureBaseUrl',
     'jupiterone',
+    'sources',
   ],
   schedule: ['hour', 'dayOfWeek'],
   jupiterone: ['account', 'apiKey', 'baseUrl', 'integrationInstanceId', 'scope', 'source', 'compressUploads'],
@@ -178,6 +180,7 @@ function instanceFromJson(
     ),
     tagWithAccountName: readBoolean(item.tagWithAccountName, setting('tagWithAccountName'), problems),
     phoneNumbers: readPhoneNumberPolicy(item.phoneNumbers, setting('phoneNumbers'), problems),
+    sources: readSourcesField(item.sources, setting('sources'), problems),
     duo: {
       ...readDuoApiHost(item.apiHostname, setting('apiHostname'), problems),
       integrationKey: readIntegrationKey(item.integrationKey, setting('integrationKey'), problems),

@@ -25,6 +25,7 @@ import { instanceFromEnvironment, variablesIgnoredWithFile } from './environment
 import { instancesFromFile } from './instances-file';
 import { DEFAULT_SCHEDULE, readSchedule, type PollingInterval, type ScheduleSettings } from './schedule';
 import type { SecretReference } from './secrets';
+import type { SourceSwitches } from '../resources/table';
 import {
   LENGTH_LIMITS,
   ProblemList,
@@ -87,6 +88,11 @@ export interface InstanceConfig {
   jupiterone?: JupiterOneSettings;
   /** True for the generated sample tenant served by the bundled Duo simulator. */
   sample?: boolean;
+  /**
+   * The optional sources switched away from their defaults (src/config/sources.ts); absent or
+   * empty: every source as declared in src/resources/table.ts.
+   */
+  sources?: SourceSwitches;
 }
 
 export interface AppConfig {

@@ -118,15 +118,18 @@ export class DuoPermissionError extends DuoApiError {
     duoMessage: string | undefined,
     /** The grant the endpoint needs, e.g. "Grant administrators". */
     readonly grant: string,
+    /** What to do, in place of the generic advice (an optional source says how to switch it off). */
+    advice?: string,
   ) {
     super(
       request,
       403,
       code,
       duoMessage,
-      `Duo denied ${describe(request)}${duoReason(code, duoMessage)}: the Admin API application needs the ` +
-        `"${grant}" permission. Add it to the application in the Duo Admin Panel (Applications → the Admin API ` +
-        `application → Permissions), or accept that this data stays partial.`,
+      `Duo denied ${describe(request)}${duoReason(code, duoMessage)}: ` +
+        (advice ??
+          `the Admin API application needs the "${grant}" permission. Add it to the application in the Duo ` +
+            `Admin Panel (Applications → the Admin API application → Permissions), or accept that this data stays partial.`),
     );
   }
 }
@@ -135,8 +138,20 @@ export class DuoPermissionError extends DuoApiError {
 export class DuoNotFoundError extends DuoApiError {
   override readonly retryable = false;
 
-  constructor(request: DuoRequestDescription, code: number | undefined, duoMessage: string | undefined) {
-    super(request, 404, code, duoMessage, `Duo has no resource at ${describe(request)}${duoReason(code, duoMessage)}.`);
+  constructor(
+    request: DuoRequestDescription,
+    code: number | undefined,
+    duoMessage: string | undefined,
+    /** What to do (an optional source says which editions have it and how to switch it off). */
+    advice?: string,
+  ) {
+    super(
+      request,
+      404,
+      code,
+      duoMessage,
+      `Duo has no resource at ${describe(request)}${duoReason(code, duoMessage)}.${advice ? ` ${advice}` : ''}`,
+    );
   }
 }
 

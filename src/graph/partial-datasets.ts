@@ -1,7 +1,9 @@
 /**
  * The partial-dataset rule (DESIGN §1): JupiterOne keeps the existing data of every type listed as
  * partial instead of deleting what a run did not deliver. A type is partial when
- *   - it is an entity type made from a resource whose fetch failed for good,
+ *   - it is an entity type made from a resource whose fetch failed for good (or did not run: a
+ *     resource switched off in the instance's configuration is no failure, its types are complete
+ *     and empty — docs/completeness.md says why),
  *   - objects of it were dropped as invalid,
  *   - or it is a relationship or mapped-relationship type touching such an entity type (its edges
  *     to or from the missing entities could not be built either).
@@ -33,7 +35,7 @@ export function sourcesOf(kind: EntityKindId): ResourceName[] {
   );
 }
 
-/** A fetch outcome as the workflow tracks it; anything but `complete` counts as failed. */
+/** A fetch outcome as the workflow tracks it; anything but `complete` or `off` counts as failed. */
 export interface FetchOutcomeLike {
   status: string;
   reason?: string;
@@ -57,7 +59,8 @@ export function computePartialTypes(
   const failed = new Map<ResourceName, string>();
   for (const resource of RESOURCE_NAMES) {
     const outcome = outcomes[resource];
-    if (outcome?.status !== 'complete') failed.set(resource, failureReason(resource, outcome));
+    if (outcome?.status !== 'complete' && outcome?.status !== 'off')
+      failed.set(resource, failureReason(resource, outcome));
   }
 
   const partial = new Map<string, string>();

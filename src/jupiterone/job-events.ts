@@ -97,6 +97,11 @@ export function resourceEvents(resources: Readonly<Record<string, ResourceReadOu
       );
       continue;
     }
+    if (outcome.status === 'off') {
+      // JupiterOne's own runs skip a step an instance disabled with `step_skip`, too.
+      events.push(event('step_skip', `Skipped step "${stepName(resource)}": ${outcome.reason ?? 'switched off'}.`));
+      continue;
+    }
     const reason = outcome.reason ?? `it ended ${outcome.status}`;
     events.push(
       event(

@@ -276,6 +276,34 @@ export interface EmbeddedRecords {
 }
 export type EmbeddedConverterName = keyof EmbeddedRecords;
 
+// ---------------------------------------------------------------------------------------------
+// Optional sources
+
+/**
+ * The names of the sources an instance may switch on and off (`DUO_SOURCES=<name>=off`, or
+ * `"sources": {"<name>": "off"}` in the instances file). Users' configurations hold them: never
+ * rename one.
+ */
+export type SourceName = 'accountSummary' | 'adminAuthMethods';
+
+/**
+ * A source a run reads only when the instance has it on, and whose absence never fails a run: a
+ * whole resource (its row's `source`) or an object endpoint adding properties to a record (its
+ * row's `optional`). What follows when Duo refuses it, or when it is off, is in docs/completeness.md.
+ */
+export interface OptionalSource {
+  name: SourceName;
+  /** What the source adds, in words, for the user guide and `duo-j1 validate`. */
+  adds: string;
+  /** Whether runs read it when the instance does not say. On for every source today's grants can read. */
+  defaultOn: boolean;
+  /**
+   * The Duo editions that have it, when not all do (`Duo Premier`): named in the message when Duo
+   * refuses the source, since a 403 or 404 may then mean the edition rather than a grant.
+   */
+  editions?: string;
+}
+
 export interface ResourceDeclaration {
   /** What the resource reads, in words, for the user guide. */
   reads: string;
@@ -285,10 +313,16 @@ export interface ResourceDeclaration {
    */
   endpoints: readonly [DuoListEndpoint] | readonly DuoObjectEndpoint[];
   /**
-   * Object endpoints read when allowed: without their grant, the record is made without them (and
-   * the value says what they add, for the user guide) instead of the resource failing.
+   * Object endpoints read when the instance has them on and Duo allows: without their grant (or
+   * edition), or switched off, the record is made without them instead of the resource failing.
    */
-  optional?: { readonly [N in DuoObjectEndpointName]?: string };
+  optional?: { readonly [N in DuoObjectEndpointName]?: OptionalSource };
+  /**
+   * Set when the whole resource is optional: read only when the instance has it on. Switched off,
+   * it is not read and its types are delivered empty; refused by Duo (403, 404), it fails with a
+   * message naming the grant or edition, and its types are partial.
+   */
+  source?: OptionalSource;
   /** The entity kind (src/graph/data-model.ts) each record becomes. */
   entity: EntityKindId;
   /** The account's edge to each of the resource's entities. */
@@ -344,8 +378,12 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
     // entity is still complete in every property JupiterOne keys on. A new object endpoint read by
     // the account's fetch changes nothing in the workflow, so it needs no `introducedWith`.
     optional: {
-      infoSummary: 'the summary counts',
-      allowedAdminAuthMethods: "the administrators' allowed sign-in methods",
+      infoSummary: { name: 'accountSummary', adds: 'the summary counts', defaultOn: true },
+      allowedAdminAuthMethods: {
+        name: 'adminAuthMethods',
+        adds: "the administrators' allowed sign-in methods",
+        defaultOn: true,
+      },
     },
     entity: 'account',
     // The number Duo calls users from (a company number, but a phone number all the same).
@@ -488,13 +526,45 @@ export function listEndpointOf(resource: ResourceName): DuoListEndpoint | undefi
 
 /** The grants a resource needs, in words: `Grant settings; Grant read information adds the summary counts`. */
 export function grantsInWords(resource: ResourceName): string {
-  const { endpoints, optional = {} } = RESOURCE_TABLE[resource];
+  const { endpoints, optional = {}, source } = RESOURCE_TABLE[resource];
   const needed = new Set<string>();
   const adds: string[] = [];
   for (const endpoint of endpoints) {
-    const what = endpoint.paged ? undefined : optional[endpoint.name];
-    if (what === undefined) needed.add(endpoint.grant);
-    else adds.push(`${endpoint.grant} adds ${what}`);
+    const optionalSource = endpoint.paged ? undefined : optional[endpoint.name];
+    if (optionalSource === undefined) needed.add(endpoint.grant);
+    else adds.push(`${endpoint.grant} adds ${optionalSource.adds}${editionsInWords(optionalSource)}`);
   }
-  return [...needed, ...adds].join('; ');
+  return [...[...needed].map((grant) => `${grant}${source ? editionsInWords(source) : ''}`), ...adds].join('; ');
+}
+
+function editionsInWords(source: OptionalSource): string {
+  return source.editions ? ` (${source.editions} only)` : '';
+}
+
+/** An optional source, where it is declared: the endpoint it reads and the resource it belongs to. */
+export interface OptionalSourceEntry {
+  source: OptionalSource;
+  resource: ResourceName;
+  endpoint: DuoEndpoint;
+}
+
+/** Every optional source, in table order: whole resources and the optional endpoints of a record. */
+export function optionalSources(): OptionalSourceEntry[] {
+  return RESOURCE_NAMES.flatMap((resource) => {
+    const { source, endpoints, optional = {} } = RESOURCE_TABLE[resource];
+    const entries: OptionalSourceEntry[] = [];
+    if (source) entries.push({ source, resource, endpoint: endpoints[0] });
+    for (const endpoint of endpoints) {
+      const optionalSource = endpoint.paged ? undefined : optional[endpoint.name];
+      if (optionalSource) entries.push({ source: optionalSource, resource, endpoint });
+    }
+    return entries;
+  });
+}
+
+/** Which sources an instance has on; the instance's configuration holds only what differs from the defaults. */
+export type SourceSwitches = Readonly<Partial<Record<SourceName, boolean>>>;
+
+export function isSourceOn(source: OptionalSource, switches: SourceSwitches | undefined): boolean {
+  return switches?.[source.name] ?? source.defaultOn;
 }

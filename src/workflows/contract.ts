@@ -141,7 +141,11 @@ export type Phase =
   | 'failed';
 
 export interface ResourceOutcome {
-  status: 'pending' | 'running' | 'complete' | 'failed';
+  /**
+   * `off`: an optional source the instance has switched off; not read, and its types delivered
+   * empty, so that JupiterOne removes what earlier runs delivered of them (docs/completeness.md).
+   */
+  status: 'pending' | 'running' | 'complete' | 'failed' | 'off';
   records?: number;
   pages?: number;
   /** Why the resource failed for good (names the missing Duo grant on a 403). */

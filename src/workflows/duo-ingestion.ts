@@ -533,7 +533,9 @@ async function fetchEveryResource(
       fetched.map(async (resource) => {
         try {
           const summary = await fetchOf(resource).fetchResource({ instanceId, runKey, resource });
-          progress.resources[resource] = { status: 'complete', records: summary.records, pages: summary.pages };
+          progress.resources[resource] = summary.switchedOff
+            ? { status: 'off', reason: SWITCHED_OFF }
+            : { status: 'complete', records: summary.records, pages: summary.pages };
         } catch (error) {
           const type = failureType(error);
           if (isCancellation(error)) {
@@ -559,6 +561,9 @@ async function fetchEveryResource(
   if (runEnding !== undefined) classify(runEnding);
   if (cancelled !== undefined) throw cancelled;
 }
+
+const SWITCHED_OFF =
+  'switched off in the instance’s configuration (DUO_SOURCES, or "sources" in the instances file): not read, and its types delivered empty';
 
 const NOT_READ_BY_THIS_RUN =
   'not read by this run: it started before this version of duo-j1 read the resource (the next run will)';

@@ -70,6 +70,7 @@ export function writeInstancesFile(instances: InstanceConfig[]): { file: string;
     secretKey: reference(`DUO_SKEY_${instance.id.replace(/-/g, '_').toUpperCase()}`, instance.duo.secretKey),
     requestsPerMinute: instance.duo.requestsPerMinute,
     insecureBaseUrl: instance.duo.insecureBaseUrl,
+    ...(instance.sources ? { sources: instance.sources } : {}),
     ...(instance.jupiterone
       ? {
           jupiterone: {

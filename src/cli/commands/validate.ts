@@ -1,6 +1,6 @@
 /**
  * `duo-j1 validate`: are the credentials accepted — JupiterOne's key, account and target, and
- * Duo's — and which Duo grants are present or missing?
+ * Duo's — which Duo grants are present or missing, and which optional sources are on and readable?
  */
 import { loadConfig, resolveSecret, type InstanceConfig } from '../../config/instances';
 import { DuoClient } from '../../duo/client';
@@ -74,7 +74,7 @@ export async function validateCommand(flags: {
       requestsPerMinute: instance.duo.requestsPerMinute,
       insecureBaseUrl: instance.duo.insecureBaseUrl,
     });
-    const duo = await validateDuoAccess(client);
+    const duo = await validateDuoAccess(client, { sources: instance.sources });
     reports.push({
       instanceId: instance.id,
       ...duo,
@@ -104,6 +104,22 @@ export async function validateCommand(flags: {
       }
       for (const probe of report.probes.filter((p) => p.outcome === 'failed')) {
         console.log(`  ! ${probe.path}: ${probe.error}`);
+      }
+      console.log('  Optional sources (DUO_SOURCES, or "sources" in the instances file):');
+      for (const source of report.sources) {
+        const readable =
+          source.readable === 'yes'
+            ? 'readable'
+            : source.readable === 'no'
+              ? 'NOT READABLE'
+              : source.readable === 'not asked'
+                ? 'not read'
+                : 'unknown';
+        const editions = source.editions ? `; ${source.editions} only` : '';
+        console.log(
+          `  ${source.on ? 'on ' : 'off'} ${source.source}: ${source.adds} (${source.grant}${editions}) — ${readable}` +
+            `${source.on && source.problem ? ` — ${source.problem}` : ''}`,
+        );
       }
     }
   }
