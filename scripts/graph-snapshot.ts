@@ -36,7 +36,7 @@ import { ALLOWED_ADMIN_AUTH_METHODS, generateTenant, type DuoTenant } from '../s
 const REPO = path.resolve(__dirname, '..');
 const INSTANCE_ID = 'snapshot';
 
-/** The recorded responses as one tenant (no tokens or WebAuthn credentials were recorded). */
+/** The recorded responses as one tenant (no tokens, WebAuthn credentials, bypass codes or endpoints were recorded). */
 function recordedTenant(): DuoTenant {
   const folder = path.join(REPO, 'test', 'fixtures', 'duo-recorded');
   const response = (name: string) =>
@@ -54,6 +54,9 @@ function recordedTenant(): DuoTenant {
     phones: response('admin_v1_phones'),
     tokens: [],
     webauthncredentials: [],
+    bypassCodes: [],
+    endpoints: [],
+    authenticationAttempts: {},
     integrations: response('admin_v1_integrations'),
   };
 }

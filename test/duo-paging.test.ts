@@ -37,6 +37,8 @@ describe('Duo paging', () => {
     groups: 1002,
     admins: 250,
     integrations: 201,
+    bypassCodes: 1003,
+    endpoints: 1004,
   });
   let simulator: DuoSimulator;
   const logLines: Array<{ level: DuoLogLevel; message: string; fields: Record<string, unknown> }> = [];

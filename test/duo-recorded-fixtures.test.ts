@@ -42,6 +42,9 @@ describe('Duo recorded responses', () => {
       phones,
       tokens: [],
       webauthncredentials: [],
+      bypassCodes: [],
+      endpoints: [],
+      authenticationAttempts: {},
       integrations,
     };
     const simulator = await startDuoSimulator({ tenant });

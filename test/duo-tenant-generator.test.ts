@@ -69,6 +69,7 @@ describe('Duo tenant generator', () => {
     assert.match(String(tenant.settings.name), /\s/);
     assert.deepEqual(tenant.infoSummary, {
       admin_count: 10,
+      edition: 'PREMIER',
       integration_count: 5,
       telephony_credits_remaining: tenant.infoSummary.telephony_credits_remaining,
       user_count: 10_000,

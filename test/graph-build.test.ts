@@ -219,6 +219,57 @@ describe('buildGraph on a generated tenant', function () {
     assert.equal(accountEdges.length, tenant.users.length);
   });
 
+  it('links bypass codes to their user and, by email in any case, their creator; never a code anywhere', () => {
+    const codes = tenant.bypassCodes;
+    assert.ok(codes.some((code) => code.expiration === null) && codes.some((code) => code.reuse_count === null));
+    const adminByEmail = new Map(tenant.admins.map((admin) => [String(admin.email).toLowerCase(), admin.admin_id]));
+    const created = graph.relationships.filter((r) => r._type === RELATIONSHIP_KINDS.adminCreatedBypassCode._type);
+    const expected = codes
+      .filter((code) => adminByEmail.has(String(code.admin_email).toLowerCase()))
+      .map(
+        (code) =>
+          `${ENTITY_KEYS.admin(adminByEmail.get(String(code.admin_email).toLowerCase())!)}>${ENTITY_KEYS.bypassCode(code.bypass_code_id)}`,
+      );
+    assert.ok(expected.length < codes.length, 'some codes were made by an administrator no longer there');
+    assert.ok(
+      codes.some((code) => code.admin_email !== String(code.admin_email).toLowerCase()),
+      'and some in upper case',
+    );
+    assert.deepEqual(created.map((r) => `${r._fromEntityKey}>${r._toEntityKey}`).sort(), expected.sort());
+    const owned = graph.relationships.filter((r) => r._type === RELATIONSHIP_KINDS.userHasBypassCode._type);
+    assert.equal(owned.length, codes.length);
+    for (const entity of graph.entities.filter((e) => e._type === ENTITY_KINDS.bypassCode._type)) {
+      assert.ok(
+        !/code"\s*:|passcode/i.test(JSON.stringify(entity).replace(/bypass_code_id|bypassCode/g, '')),
+        entity._key,
+      );
+    }
+  });
+
+  it('links endpoints to the account and, by email, their user; maps those with a name to devices', () => {
+    const endpoints = graph.entities.filter((e) => e._type === ENTITY_KINDS.endpoint._type);
+    assert.equal(endpoints.length, tenant.endpoints.length);
+    const accountEdges = graph.relationships.filter((r) => r._type === RELATIONSHIP_KINDS.accountHasEndpoint._type);
+    assert.equal(accountEdges.length, tenant.endpoints.length);
+    const userByEmail = new Map(
+      tenant.users.filter(validEmailOf).map((user) => [String(user.email).toLowerCase(), user.user_id]),
+    );
+    const uses = graph.relationships.filter((r) => r._type === RELATIONSHIP_KINDS.userUsesEndpoint._type);
+    const expected = tenant.endpoints
+      .filter((endpoint) => endpoint.email && userByEmail.has(endpoint.email.toLowerCase()))
+      .map(
+        (endpoint) =>
+          `${ENTITY_KEYS.user(userByEmail.get(endpoint.email!.toLowerCase())!)}>${ENTITY_KEYS.endpoint(endpoint.epkey)}`,
+      );
+    assert.ok(expected.length < tenant.endpoints.length, 'some endpoints have no user');
+    assert.deepEqual(uses.map((r) => `${r._fromEntityKey}>${r._toEntityKey}`).sort(), expected.sort());
+    const devices = graph.mapped.filter((m) => m._type === MAPPED_RELATIONSHIP_KINDS.endpointIsDevice._type);
+    assert.equal(devices.length, tenant.endpoints.filter((endpoint) => endpoint.device_name).length);
+    assert.ok(
+      devices.every((m) => m._mapping.skipTargetCreation === true && m._mapping.targetEntity._class === 'Device'),
+    );
+  });
+
   it('maps users with a valid email to employees, and no others', () => {
     const withEmail = tenant.users.filter(validEmailOf);
     const without = tenant.users.filter((u) => !validEmailOf(u));
@@ -319,6 +370,8 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
       'tokens:0',
       'webauthn:0',
       'users:0',
+      'bypassCodes:0',
+      'endpoints:0',
     ]);
     assert.equal(summary.recordsRead.groups, 1200);
     assert.equal(summary.recordsRead.users, manyGroups.users.length);
@@ -391,7 +444,9 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
       'duo_group_has_user',
       'duo_user',
       'duo_user_assigned_mfa_device',
+      'duo_user_has_bypass_code',
       'duo_user_is_employee',
+      'duo_user_uses_endpoint',
       'duo_user_uses_phone',
       'mfa_device',
     ]);

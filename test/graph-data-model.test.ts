@@ -45,6 +45,8 @@ describe('graph data model declaration', () => {
       duo_integration: 'Application',
       mfa_device: 'AccessKey',
       duo_phone: 'Device',
+      duo_bypass_code: 'AccessKey',
+      duo_endpoint: 'Device',
       duo_user: 'User',
     });
     for (const kind of ENTITY_KIND_LIST) {
@@ -61,13 +63,17 @@ describe('graph data model declaration', () => {
       ).sort(),
       [
         'duo_account HAS duo_admin duo_account_has_admin',
+        'duo_account HAS duo_endpoint duo_account_has_endpoint',
         'duo_account HAS duo_group duo_account_has_group',
         'duo_account HAS duo_integration duo_account_has_integration',
         'duo_account HAS duo_user duo_account_has_user',
         'duo_admin ASSIGNED mfa_device duo_admin_assigned_mfa_device',
+        'duo_admin CREATED duo_bypass_code duo_admin_created_bypass_code',
         'duo_admin IS duo_user duo_admin_is_user',
         'duo_group HAS duo_user duo_group_has_user',
         'duo_user ASSIGNED mfa_device duo_user_assigned_mfa_device',
+        'duo_user HAS duo_bypass_code duo_user_has_bypass_code',
+        'duo_user USES duo_endpoint duo_user_uses_endpoint',
         'duo_user USES duo_phone duo_user_uses_phone',
       ],
     );
@@ -81,11 +87,12 @@ describe('graph data model declaration', () => {
   });
 
   it('declares the employee mappings of the design: users and administrators alike', () => {
+    const employees = MAPPED_RELATIONSHIP_KIND_LIST.filter((mapping) => mapping.targetType === 'employee');
     assert.deepEqual(
-      MAPPED_RELATIONSHIP_KIND_LIST.map((mapping) => mapping._type),
+      employees.map((mapping) => mapping._type),
       ['duo_user_is_employee', 'duo_admin_is_employee'],
     );
-    for (const mapping of MAPPED_RELATIONSHIP_KIND_LIST) {
+    for (const mapping of employees) {
       assert.equal(
         mapping._type,
         sdkRelationshipType(mapping._class, ENTITY_KINDS[mapping.source]._type, mapping.targetType),
@@ -94,6 +101,20 @@ describe('graph data model declaration', () => {
       assert.deepEqual(mapping.targetFilterKeys, [['_type', 'email']]);
       assert.equal(mapping.targetClass, 'Person');
     }
+  });
+
+  it('maps each trusted endpoint to the same machine in other integrations, on hostname, creating nothing', () => {
+    const mapping = MAPPED_RELATIONSHIP_KIND_LIST.find((kind) => kind.id === 'endpointIsDevice')!;
+    assert.equal(mapping._type, 'duo_endpoint_is_device');
+    assert.equal(
+      mapping._type,
+      sdkRelationshipType(mapping._class, ENTITY_KINDS[mapping.source]._type, mapping.targetType),
+    );
+    assert.deepEqual(
+      { direction: mapping.direction, keys: mapping.targetFilterKeys, skip: mapping.skipTargetCreation },
+      { direction: 'FORWARD', keys: [['_class', 'hostname']], skip: true },
+    );
+    assert.ok((Object.values(RelationshipClass) as string[]).includes(mapping._class));
   });
 
   it('gives every declared type exactly one step, and every step a type', () => {
@@ -126,7 +147,7 @@ describe('graph data model declaration', () => {
         mapped: true,
       },
     ]);
-    assert.equal(graphDatasets({ kind: 'entities' }).length, 7);
+    assert.equal(graphDatasets({ kind: 'entities' }).length, 9);
   });
 
   it('is the only place in src that spells a Duo _type in a string', () => {

@@ -28,7 +28,9 @@ describe('partial-dataset rule', () => {
       'duo_group_has_user',
       'duo_user',
       'duo_user_assigned_mfa_device',
+      'duo_user_has_bypass_code',
       'duo_user_is_employee',
+      'duo_user_uses_endpoint',
       'duo_user_uses_phone',
       // U2F tokens exist only inside user records, so MFA devices are incomplete too.
       'mfa_device',
@@ -43,11 +45,25 @@ describe('partial-dataset rule', () => {
     assert.deepEqual(types(partial), [
       'duo_account',
       'duo_account_has_admin',
+      'duo_account_has_endpoint',
       'duo_account_has_group',
       'duo_account_has_integration',
       'duo_account_has_user',
     ]);
     assert.match(partial[0].reason, /Grant settings/);
+  });
+
+  it('an edition without endpoints: the endpoint types only, with the reason naming the edition', () => {
+    const partial = computePartialTypes(
+      outcomes({ endpoints: 'only Duo Advantage and Premier accounts have trusted endpoints' }),
+    );
+    assert.deepEqual(types(partial), [
+      'duo_account_has_endpoint',
+      'duo_endpoint',
+      'duo_endpoint_is_device',
+      'duo_user_uses_endpoint',
+    ]);
+    assert.match(partial.find((p) => p.type === 'duo_endpoint')!.reason, /Advantage and Premier/);
   });
 
   it('a failed phones fetch: duo_phone and the phone edges only', () => {
@@ -69,6 +85,7 @@ describe('partial-dataset rule', () => {
       'duo_account_has_integration',
       'duo_admin',
       'duo_admin_assigned_mfa_device',
+      'duo_admin_created_bypass_code',
       'duo_admin_is_employee',
       'duo_admin_is_user',
       'duo_integration',

@@ -25,8 +25,15 @@ describe('resource table', () => {
     assert.deepEqual(table, [
       [
         'account',
-        ['/admin/v1/settings', '/admin/v1/info/summary', '/admin/v1/admins/allowed_auth_methods'],
-        "Grant settings; Grant read information adds the summary counts; Grant administrators adds the administrators' allowed sign-in methods",
+        [
+          '/admin/v1/settings',
+          '/admin/v1/info/summary',
+          '/admin/v1/admins/allowed_auth_methods',
+          '/admin/v1/info/authentication_attempts',
+        ],
+        'Grant settings; Grant read information adds the summary counts and edition; ' +
+          "Grant administrators adds the administrators' allowed sign-in methods; " +
+          'Grant read information adds the authentication attempt counts of the last 30 days',
         undefined,
       ],
       ['admins', ['/admin/v1/admins'], 'Grant administrators', 100],
@@ -36,6 +43,8 @@ describe('resource table', () => {
       ['tokens', ['/admin/v1/tokens'], 'Grant read resource', 500],
       ['webauthn', ['/admin/v1/webauthncredentials'], 'Grant read resource', 500],
       ['integrations', ['/admin/v3/integrations'], 'Grant read resource', 100],
+      ['bypassCodes', ['/admin/v1/bypass_codes'], 'Grant read resource', 500],
+      ['endpoints', ['/admin/v1/endpoints'], 'Grant read resource (Advantage and Premier only)', 500],
     ]);
   });
 

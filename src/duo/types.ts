@@ -228,6 +228,93 @@ export interface DuoInfoSummary extends DuoExtraFields {
   user_count?: number;
   user_pending_deletion_count?: number;
   telephony_credits_remaining?: number;
+  /**
+   * The account's Duo edition, e.g. `ENTERPRISE`, `PLATFORM`, `BEYOND` (older names) or
+   * `ESSENTIALS`, `ADVANTAGE`, `PREMIER` (UNVERIFIED: named by the sources this product follows,
+   * not by Duo's reference example of the summary).
+   */
+  edition?: string | null;
+}
+
+/**
+ * A bypass code from `/admin/v1/bypass_codes`: metadata only. Duo's Admin API never returns the
+ * codes themselves once created (PSDuo's `Get-DuoBypassCodes`, the Admin API reference); a field
+ * shaped like one is removed at the parse boundary anyway (the table's `secretFields`). Only
+ * `bypass_code_id`, `created`, `expiration`, `reuse_count` and `admin_email` are corroborated by
+ * more than one client; `remaining_uses` and the embedded `user` are UNVERIFIED.
+ */
+export interface DuoBypassCode extends DuoExtraFields {
+  bypass_code_id: string;
+  /** The administrator who created it (UNVERIFIED: may be absent for codes users made themselves). */
+  admin_email?: string | null;
+  created?: number | null;
+  /** Unix seconds; null: the code never expires. */
+  expiration?: number | null;
+  /** Uses allowed in total; null: unlimited. */
+  reuse_count?: number | null;
+  /** Uses left (UNVERIFIED). */
+  remaining_uses?: number | null;
+  user?: DuoUserSummary | null;
+}
+
+/** A web browser Duo saw on a trusted endpoint. */
+export interface DuoEndpointBrowser extends DuoExtraFields {
+  browser_family?: string | null;
+  browser_version?: string | null;
+  flash_version?: string | null;
+  java_version?: string | null;
+  last_used?: number | null;
+}
+
+/**
+ * A trusted endpoint from `/admin/v1/endpoints` (cartography's fixtures, duo_client_python's
+ * docstring). Only some Duo editions have endpoints, and Duo purges an endpoint after 30 days
+ * without activity. Posture fields are strings whose values Duo documents loosely (`Encrypted`,
+ * `On`, `Set`, ...): converters read them tolerantly.
+ */
+export interface DuoEndpoint extends DuoExtraFields {
+  epkey: string;
+  device_name?: string | null;
+  device_id?: string | null;
+  device_identifier?: string | null;
+  device_identifier_type?: string | null;
+  device_udid?: string | null;
+  device_username?: string | null;
+  device_username_type?: string | null;
+  hardware_uuid?: string | null;
+  machine_guid?: string | null;
+  computer_sid?: string | null;
+  domain_sid?: string | null;
+  cpu_id?: string | null;
+  model?: string | null;
+  type?: string | null;
+  os_family?: string | null;
+  os_version?: string | null;
+  os_build?: string | null;
+  disk_encryption_status?: string | null;
+  firewall_status?: string | null;
+  password_status?: string | null;
+  security_agents?: unknown[] | null;
+  /** `yes`, `no` or `unknown` as far as anyone has recorded. */
+  trusted_endpoint?: string | boolean | null;
+  health_app_client_version?: string | null;
+  health_data_last_collected?: number | null;
+  last_updated?: number | null;
+  browsers?: DuoEndpointBrowser[] | null;
+  /** The Duo user it was seen with: a username and an email, not an object. */
+  username?: string | null;
+  email?: string | null;
+}
+
+/**
+ * Counts from `/admin/v1/info/authentication_attempts` over Duo's default window (the last 30
+ * days). duo_client_python documents the counts at the top of the answer; Duo's reference example
+ * nests them under `authentication_attempts` beside `mintime` and `maxtime`. Both are read.
+ */
+export interface DuoAuthenticationAttempts extends DuoExtraFields {
+  authentication_attempts?: Record<string, number>;
+  mintime?: number | null;
+  maxtime?: number | null;
 }
 
 /**

@@ -214,6 +214,8 @@ class GraphSink {
   private readonly entityWriters = new Map<string, StagedObjectWriter>();
   private readonly relationshipWriters = new Map<string, StagedObjectWriter>();
   private readonly keysByType = new Map<string, Set<string>>();
+  /** Per type, the key of the first entity written with each email (for links by email). */
+  private readonly keysByEmail = new Map<string, Map<string, string>>();
   private readonly droppedKeys = new Set<string>();
   readonly entities: Record<string, number> = {};
   readonly relationships: Record<string, number> = {};
@@ -255,6 +257,11 @@ class GraphSink {
     const keys = this.keysByType.get(type);
     if (!keys) throw new Error(`"${type}" is not a declared entity type; declare it in src/graph/data-model.ts.`);
     return keys;
+  }
+
+  /** The key of the first entity of `type` written with `email` (lower-cased), if any. */
+  keyByEmail(type: string, email: string): string | undefined {
+    return this.keysByEmail.get(type)?.get(email);
   }
 
   drop(type: string, key: string, error: string): void {

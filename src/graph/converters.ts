@@ -6,6 +6,8 @@
  */
 import type {
   DuoAdmin,
+  DuoBypassCode,
+  DuoEndpoint,
   DuoGroup,
   DuoIntegrationRecord,
   DuoPhone,
@@ -21,6 +23,7 @@ import type { DuoAccountRecord } from '../resources/table';
 import { resolveSecret, type InstanceConfig } from '../config/instances';
 import {
   ACCOUNT_FLAG_SETTINGS,
+  ACCOUNT_AUTHENTICATION_ATTEMPT_PROPERTIES,
   ACCOUNT_SETTING_PROPERTIES,
   ACCOUNT_SUMMARY_PROPERTIES,
   ADMIN_AUTH_METHOD_PROPERTIES,
@@ -226,6 +229,16 @@ export function convertAccount(record: DuoAccountRecord, context: GraphInstanceC
         ? false
         : undefined;
   }
+  assign.edition = text(record?.infoSummary?.edition);
+  const attempts = record?.authenticationAttempts;
+  // Duo's reference nests the counts under `authentication_attempts`; duo_client_python's
+  // docstring shows them at the top of the answer. Either way, each result's count.
+  const counts = (attempts?.authentication_attempts ?? attempts) as Record<string, unknown> | undefined;
+  for (const [result, property] of Object.entries(ACCOUNT_AUTHENTICATION_ATTEMPT_PROPERTIES)) {
+    assign[property] = finiteNumber(counts?.[result]);
+  }
+  assign.authAttemptsFrom = epochMilliseconds(attempts?.mintime);
+  assign.authAttemptsTo = epochMilliseconds(attempts?.maxtime);
   return assemble('account', ENTITY_KEYS.account(context.siteId, name), record, context, properties);
 }
 
@@ -512,5 +525,177 @@ export function convertU2fToken(token: DuoU2fToken, context: GraphInstanceContex
     displayName: name,
     factorType: 'u2f',
     createdOn: epochMilliseconds(token.date_added),
+  });
+}
+
+export function convertBypassCode(code: DuoBypassCode, context: GraphInstanceContext): Entity {
+  const bypassCodeId = requiredId('bypass code', code, 'bypass_code_id');
+  const username = text(code.user?.username);
+  const name = username ? `Bypass code for ${username}` : `Bypass code ${bypassCodeId}`;
+  const expiresOn = epochMilliseconds(code.expiration);
+  const reuseCount = finiteNumber(code.reuse_count);
+  return assemble('bypassCode', ENTITY_KEYS.bypassCode(bypassCodeId), code, context, {
+    id: bypassCodeId,
+    name,
+    displayName: name,
+    createdOn: epochMilliseconds(code.created),
+    expiresOn,
+    // Duo says "never" with null; a field left out says nothing.
+    neverExpires: code.expiration === null ? true : expiresOn !== undefined ? false : undefined,
+    // Duo's reuse_count: null (or 0, which the Admin Panel shows as unlimited) means no limit.
+    reuseCount: reuseCount !== undefined && reuseCount > 0 ? reuseCount : undefined,
+    remainingUses: finiteNumber(code.remaining_uses),
+    unlimitedUse: code.reuse_count === null || reuseCount === 0 ? true : reuseCount !== undefined ? false : undefined,
+    createdBy: text(code.admin_email),
+    username,
+  });
+}
+
+/** Duo's OS family names → the data model's `osType` values; unknown families are `other`. */
+const OS_FAMILY_TYPES: Readonly<Record<string, string>> = {
+  windows: 'windows',
+  'mac os x': 'darwin',
+  macos: 'darwin',
+  'os x': 'darwin',
+  ios: 'ios',
+  ipados: 'ios',
+  android: 'android',
+  linux: 'linux',
+  'chrome os': 'chromeos',
+  chromeos: 'chromeos',
+};
+
+function endpointOsType(family: string | undefined): string | null {
+  if (family === undefined || family.toLowerCase() === 'unknown') return null;
+  return OS_FAMILY_TYPES[family.toLowerCase()] ?? 'other';
+}
+
+/** Duo's endpoint posture strings (`Encrypted`, `On`, `Set`, ...), tolerantly, to booleans. */
+function endpointPosture(
+  value: unknown,
+  whenTrue: readonly string[],
+  whenFalse: readonly string[],
+): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  const v = text(value)?.toLowerCase();
+  if (v === undefined) return undefined;
+  if (whenTrue.includes(v)) return true;
+  if (whenFalse.includes(v)) return false;
+  return undefined;
+}
+
+/** `<agent> <version>` for each security agent, whether Duo lists strings or objects. */
+function securityAgentsOf(agents: unknown): string[] | undefined {
+  if (!Array.isArray(agents)) return undefined;
+  return stringList(
+    agents.map((agent) => {
+      if (typeof agent === 'string') return agent;
+      if (!agent || typeof agent !== 'object') return undefined;
+      const fields = agent as Record<string, unknown>;
+      const name = text(fields.security_agent) ?? text(fields.name);
+      const version = text(fields.version);
+      return name && version ? `${name} ${version}` : name;
+    }),
+  );
+}
+
+function browsersOf(browsers: unknown): string[] | undefined {
+  if (!Array.isArray(browsers)) return undefined;
+  return stringList(
+    browsers.map((browser) => {
+      if (!browser || typeof browser !== 'object') return undefined;
+      const fields = browser as Record<string, unknown>;
+      return text([text(fields.browser_family), text(fields.browser_version)].filter(Boolean).join(' '));
+    }),
+  );
+}
+
+/** The first hardware identifier Duo reports, and what kind it is. */
+function endpointDeviceId(endpoint: DuoEndpoint): { deviceId: string | null; deviceIdentifierType?: string } {
+  const identifier = text(endpoint.device_identifier);
+  if (identifier) return { deviceId: identifier, deviceIdentifierType: text(endpoint.device_identifier_type) };
+  for (const [field, type] of [
+    ['hardware_uuid', 'hardware_uuid'],
+    ['machine_guid', 'machine_guid'],
+    ['device_udid', 'device_udid'],
+    ['device_id', 'device_id'],
+  ] as const) {
+    const value = text(endpoint[field]);
+    if (value) return { deviceId: value, deviceIdentifierType: type };
+  }
+  return { deviceId: null };
+}
+
+export function convertEndpoint(endpoint: DuoEndpoint, context: GraphInstanceContext): Entity {
+  const epkey = requiredId('endpoint', endpoint, 'epkey');
+  const deviceName = text(endpoint.device_name);
+  const model = text(endpoint.model);
+  const name = deviceName ?? `${model ?? 'Endpoint'} ${epkey}`;
+  const osFamily = text(endpoint.os_family);
+  const osType = endpointOsType(osFamily);
+  const osVersion = text(endpoint.os_version);
+  const osBuild = text(endpoint.os_build);
+  const osDetails = text([osFamily, osVersion, osBuild ? `(${osBuild})` : undefined].filter(Boolean).join(' '));
+  const passwordSet = endpointPosture(
+    endpoint.password_status,
+    ['set', 'on', 'enabled'],
+    ['unset', 'off', 'disabled', 'not set'],
+  );
+  const securityAgents = securityAgentsOf(endpoint.security_agents);
+  const email = validEmail(endpoint.email);
+  const { deviceId, deviceIdentifierType } = endpointDeviceId(endpoint);
+  return assemble('endpoint', ENTITY_KEYS.endpoint(epkey), endpoint, context, {
+    id: epkey,
+    name,
+    displayName: name,
+    category: 'endpoint',
+    hostname: deviceName ?? null,
+    fqdn: null,
+    // The data model keeps device ids as a list.
+    deviceId: deviceId === null ? null : [deviceId],
+    deviceIdentifierType,
+    hardwareUuid: text(endpoint.hardware_uuid),
+    machineGuid: text(endpoint.machine_guid),
+    deviceUdid: text(endpoint.device_udid),
+    computerSid: text(endpoint.computer_sid),
+    domainSid: text(endpoint.domain_sid),
+    cpuId: text(endpoint.cpu_id),
+    make: null,
+    model: model ?? null,
+    serial: null,
+    type: text(endpoint.type),
+    osName: osFamily ?? null,
+    osType,
+    platform: osType,
+    osVersion: osVersion ?? null,
+    osBuild,
+    osDetails: osDetails ?? null,
+    encrypted: endpointPosture(
+      endpoint.disk_encryption_status,
+      ['encrypted', 'on', 'enabled'],
+      ['unencrypted', 'not encrypted', 'off', 'disabled'],
+    ),
+    firewallEnabled: endpointPosture(endpoint.firewall_status, ['on', 'enabled'], ['off', 'disabled']),
+    passwordSet,
+    screenLockEnabled: passwordSet,
+    securityAgents,
+    malwareProtected: securityAgents ? true : undefined,
+    trusted: endpointPosture(
+      endpoint.trusted_endpoint,
+      ['yes', 'true', 'trusted'],
+      ['no', 'false', 'untrusted', 'not trusted'],
+    ),
+    healthAppVersion: text(endpoint.health_app_client_version),
+    healthDataLastCollectedOn: epochMilliseconds(endpoint.health_data_last_collected),
+    browsers: browsersOf(endpoint.browsers),
+    lastSeenOn: epochMilliseconds(endpoint.last_updated) ?? null,
+    username: text(endpoint.username),
+    deviceUsername: text(endpoint.device_username),
+    userEmails: email === undefined ? undefined : [email],
+    ipv4Addresses: null,
+    ipv6Addresses: null,
+    macAddresses: null,
+    publicIpAddresses: null,
+    privateIpAddresses: null,
   });
 }

@@ -21,6 +21,8 @@ export const GRAPH_STEPS = [
   { id: 'fetch-phones', name: 'Fetch Phones' },
   { id: 'fetch-mfa-devices', name: 'Fetch MFA Devices' },
   { id: 'fetch-integrations', name: 'Fetch Integrations' },
+  { id: 'fetch-bypass-codes', name: 'Fetch Bypass Codes' },
+  { id: 'fetch-endpoints', name: 'Fetch Trusted Endpoints' },
 ] as const;
 export type StepId = (typeof GRAPH_STEPS)[number]['id'];
 
@@ -189,6 +191,17 @@ export const ACCOUNT_SUMMARY_PROPERTIES = {
   telephony_credits_remaining: 'telephonyCreditsRemaining',
 } as const;
 
+/**
+ * Authentication attempts by result, from `/admin/v1/info/authentication_attempts`: Duo's result
+ * name → entity property.
+ */
+export const ACCOUNT_AUTHENTICATION_ATTEMPT_PROPERTIES = {
+  SUCCESS: 'authAttemptsSuccess',
+  FAILURE: 'authAttemptsFailure',
+  FRAUD: 'authAttemptsFraud',
+  ERROR: 'authAttemptsError',
+} as const;
+
 export const ENTITY_KINDS = {
   account: {
     resourceName: 'Account',
@@ -267,6 +280,14 @@ export const ENTITY_KINDS = {
       userCount: 'Number of users (from the account summary).',
       userPendingDeletionCount: 'Number of users pending deletion (from the account summary).',
       telephonyCreditsRemaining: 'Telephony credits left (from the account summary).',
+      edition: 'The Duo edition, as the account summary names it (e.g. `ESSENTIALS`, `ADVANTAGE`, `PREMIER`).',
+      authAttemptsSuccess: 'Successful authentications in the report window (authentication attempts report).',
+      authAttemptsFailure: 'Failed authentications in the report window.',
+      authAttemptsFraud: 'Authentications users reported as fraud in the report window.',
+      authAttemptsError: 'Authentications that ended in an error in the report window.',
+      authAttemptsFrom:
+        'Start of the authentication attempts report window, epoch milliseconds (Duo: the last 30 days).',
+      authAttemptsTo: 'End of the authentication attempts report window, epoch milliseconds.',
     },
   },
   admin: {
@@ -412,6 +433,84 @@ export const ENTITY_KINDS = {
         'The phone id as a one-element list (the data model wants a list; graph-duo sent the id alone, which the schema rejects).',
     },
   },
+  bypassCode: {
+    resourceName: 'Bypass Code',
+    _type: 'duo_bypass_code',
+    // A bypass code is a credential that stands in for a second factor: AccessKey, as the MFA
+    // devices are. No code is ever read, staged or delivered.
+    _class: ['AccessKey'],
+    stepId: 'fetch-bypass-codes',
+    keyFormat: '`duo-bypass-code:<bypass_code_id>`',
+    properties: {
+      id: 'The bypass code id (never the code).',
+      name: '`Bypass code for <username>`, else `Bypass code <id>`.',
+      displayName: 'Same as `name`.',
+      createdOn: 'When the code was made, epoch milliseconds.',
+      expiresOn: 'When the code expires, epoch milliseconds; absent when it never expires.',
+      neverExpires: 'True when the code has no expiry.',
+      reuseCount: 'Uses the code allows in total; absent when unlimited.',
+      remainingUses: 'Uses left; absent when Duo does not say or uses are unlimited.',
+      unlimitedUse: 'True when the code works any number of times.',
+      createdBy: 'Email of the administrator who made the code.',
+      username: 'Username of the user the code is for.',
+    },
+  },
+  endpoint: {
+    resourceName: 'Trusted Endpoint',
+    _type: 'duo_endpoint',
+    _class: ['Device'],
+    stepId: 'fetch-endpoints',
+    keyFormat: '`duo-endpoint:<epkey>`',
+    properties: {
+      id: 'The endpoint key (`epkey`).',
+      name: 'The device name, else `<model> <epkey>`.',
+      displayName: 'Same as `name`.',
+      category: '`endpoint`.',
+      hostname:
+        'The device name Duo reports (the computer name); null when unknown. The mapped relationship matches on it.',
+      fqdn: 'Always null: Duo does not report it (the Device schema requires the property).',
+      deviceId:
+        'The hardware identifier Duo reports (`device_identifier`, else hardware UUID, machine GUID, device UDID), as a one-element list; null when none.',
+      deviceIdentifierType: 'What `deviceId` is, as Duo names it (e.g. `hardware_uuid`).',
+      hardwareUuid: 'Hardware UUID (macOS, Windows).',
+      machineGuid: 'Windows machine GUID.',
+      deviceUdid: 'Device UDID (Apple).',
+      computerSid: 'Windows computer SID.',
+      domainSid: 'Windows domain SID.',
+      cpuId: 'CPU id.',
+      make: 'Always null: Duo does not report it (the Device schema requires the property).',
+      model: 'Model; null when unknown.',
+      serial: 'Always null: Duo does not report it (the Device schema requires the property).',
+      type: 'Device type as Duo names it.',
+      osName: 'OS family as Duo names it, e.g. `Windows`, `Mac OS X`; null when unknown.',
+      osType:
+        'OS family normalised to the data model: `windows`, `darwin`, `ios`, `android`, `linux`, `chromeos`, `other`; null when unknown.',
+      platform: 'Same as `osType`.',
+      osVersion: 'OS version; null when unknown.',
+      osBuild: 'OS build.',
+      osDetails: '`<OS family> <version> (<build>)`; null when nothing is known.',
+      encrypted: 'Disk encryption on: true for `Encrypted`/`On`, false for `Unencrypted`/`Off`, absent when unknown.',
+      firewallEnabled: 'Firewall on: true for `On`/`Enabled`, false for `Off`/`Disabled`, absent when unknown.',
+      passwordSet:
+        'A password or screen lock is set: true for `Set`/`On`, false for `Unset`/`Off`, absent when unknown.',
+      screenLockEnabled: 'Same as `passwordSet`.',
+      securityAgents: 'Security agents Duo found running, `<agent> <version>`.',
+      malwareProtected: 'True when Duo found at least one security agent; absent when it reports none.',
+      trusted: 'Duo considers the endpoint trusted (managed): true for `yes`, false for `no`, absent when unknown.',
+      healthAppVersion: 'Version of Duo Desktop (the Device Health app).',
+      healthDataLastCollectedOn: 'When Duo Desktop last reported, epoch milliseconds.',
+      browsers: 'Browsers Duo saw, `<family> <version>`.',
+      lastSeenOn: 'When Duo last saw the endpoint, epoch milliseconds; null when unknown.',
+      username: 'The Duo username it was seen with.',
+      deviceUsername: 'The user signed in on the device, as the device names them.',
+      userEmails: 'Email of the Duo user it was seen with, as a list (valid addresses only).',
+      ipv4Addresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+      ipv6Addresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+      macAddresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+      publicIpAddresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+      privateIpAddresses: 'Always null: Duo does not report it (the Device schema requires the property).',
+    },
+  },
   user: {
     resourceName: 'User',
     _type: 'duo_user',
@@ -454,6 +553,8 @@ export const ENTITY_KEYS = {
   mfaDevice: (deviceId: string) => `mfa-device:${deviceId}`,
   phone: (phoneId: string) => phoneId,
   user: (userId: string) => `duo-user:${userId}`,
+  bypassCode: (bypassCodeId: string) => `duo-bypass-code:${bypassCodeId}`,
+  endpoint: (epkey: string) => `duo-endpoint:${epkey}`,
 } as const satisfies Record<EntityKindId, (...parts: string[]) => string>;
 
 export interface RelationshipKind {
@@ -542,6 +643,38 @@ export const RELATIONSHIP_KINDS = {
     stepId: 'fetch-phones',
     origin: "The phones listed in each user's record; a phone shared by several users has one edge per user.",
   },
+  userHasBypassCode: {
+    _type: 'duo_user_has_bypass_code',
+    _class: 'HAS',
+    source: 'user',
+    target: 'bypassCode',
+    stepId: 'fetch-bypass-codes',
+    origin: "The user named in each bypass code's record.",
+  },
+  adminCreatedBypassCode: {
+    _type: 'duo_admin_created_bypass_code',
+    _class: 'CREATED',
+    source: 'admin',
+    target: 'bypassCode',
+    stepId: 'fetch-bypass-codes',
+    origin: "The administrator whose email is the bypass code's `admin_email` (Duo names the creator by email only).",
+  },
+  accountHasEndpoint: {
+    _type: 'duo_account_has_endpoint',
+    _class: 'HAS',
+    source: 'account',
+    target: 'endpoint',
+    stepId: 'fetch-endpoints',
+    origin: 'Every trusted endpoint.',
+  },
+  userUsesEndpoint: {
+    _type: 'duo_user_uses_endpoint',
+    _class: 'USES',
+    source: 'user',
+    target: 'endpoint',
+    stepId: 'fetch-endpoints',
+    origin: "The user whose email is the endpoint's `email` (Duo names the user by username and email only).",
+  },
 } as const satisfies Record<string, RelationshipKind>;
 export type RelationshipKindId = keyof typeof RELATIONSHIP_KINDS;
 
@@ -553,6 +686,8 @@ export interface MappedRelationshipKind {
   readonly targetClass: string;
   readonly direction: 'FORWARD' | 'REVERSE';
   readonly targetFilterKeys: readonly (readonly string[])[];
+  /** Set when JupiterOne must only link to an existing entity, never create one. */
+  readonly skipTargetCreation?: boolean;
   readonly stepId: StepId;
   readonly origin: string;
 }
@@ -581,6 +716,23 @@ export const MAPPED_RELATIONSHIP_KINDS = {
     stepId: 'fetch-admins',
     origin:
       'Every administrator with a valid email, matched on the lower-cased email as users are; JupiterOne creates the employee when none matches.',
+  },
+  endpointIsDevice: {
+    _type: 'duo_endpoint_is_device',
+    _class: 'IS',
+    source: 'endpoint',
+    // Any integration's Device: matched on `_class` and `hostname`, the way JupiterOne's own
+    // integrations map devices they do not own (e.g. graph-snipeit on `serial`, graph-feroot on
+    // `hostname`). Duo reports no serial number, and the hardware ids it does report (hardware
+    // UUID, machine GUID) are not in any property the Device schema shares across integrations.
+    targetType: 'device',
+    targetClass: 'Device',
+    direction: 'FORWARD',
+    targetFilterKeys: [['_class', 'hostname']],
+    skipTargetCreation: true,
+    stepId: 'fetch-endpoints',
+    origin:
+      'Every endpoint with a device name, to the Device of any integration with that `hostname`; nothing is created when none matches.',
   },
 } as const satisfies Record<string, MappedRelationshipKind>;
 export type MappedRelationshipKindId = keyof typeof MAPPED_RELATIONSHIP_KINDS;

@@ -31,6 +31,8 @@ import {
   UnconvertibleRecordError,
   convertAccount,
   convertAdmin,
+  convertBypassCode,
+  convertEndpoint,
   convertGroup,
   convertIntegration,
   convertPhone,
@@ -41,7 +43,7 @@ import {
   type GraphInstanceContext,
 } from './converters';
 import { withPhoneNumberRule } from './phone-numbers';
-import { adminEmployeeMapping, directRelationship, employeeMapping } from './relationships';
+import { adminEmployeeMapping, directRelationship, employeeMapping, endpointDeviceMapping } from './relationships';
 import { stagedGraphObject, type RawRecordText } from './serialization';
 import type { Entity, MappedRelationship, Relationship } from './types';
 import { isValidEmail, relationshipError, validateEntity } from './validation';
@@ -134,6 +136,8 @@ const CONVERTERS: { readonly [R in ResourceName]: Converter<ResourceRecords[R]> 
   tokens: convertToken,
   webauthn: convertWebAuthnCredential,
   users: convertUser,
+  bypassCodes: convertBypassCode,
+  endpoints: convertEndpoint,
 };
 
 /** The converters of the records resources carry inside theirs. */
@@ -147,6 +151,7 @@ const MAPPINGS: {
 } = {
   userIsEmployee: employeeMapping,
   adminIsEmployee: adminEmployeeMapping,
+  endpointIsDevice: endpointDeviceMapping,
 };
 
 /** Serialises the objects of a batch as they are converted, and encodes them once at the end. */

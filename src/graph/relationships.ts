@@ -2,7 +2,7 @@
  * Relationship builders. Keys and shapes follow JupiterOne's SDK (`createDirectRelationship`,
  * `createMappedRelationship`) so that objects match what JupiterOne's own integrations send.
  */
-import type { DuoAdmin, DuoUser } from '../duo/types';
+import type { DuoAdmin, DuoEndpoint, DuoUser } from '../duo/types';
 import { MAPPED_RELATIONSHIP_KINDS, type MappedRelationshipKind, type RelationshipKind } from './data-model';
 import { userNames } from './converters';
 import type { DirectRelationship, MappedRelationship } from './types';
@@ -108,6 +108,36 @@ function mappingToEmployee(
       relationshipDirection: kind.direction,
       sourceEntityKey: sourceKey,
       targetFilterKeys: EMPLOYEE_FILTER_KEYS,
+      targetEntity,
+    },
+    _type: kind._type,
+    displayName: kind._class,
+  };
+}
+
+const DEVICE_FILTER_KEYS: string[][] = MAPPED_RELATIONSHIP_KINDS.endpointIsDevice.targetFilterKeys.map((group) => [
+  ...group,
+]);
+
+/**
+ * `duo_endpoint IS <Device>` (FORWARD): the same machine as another integration's Device, matched
+ * on `_class` and `hostname` (Duo's device name). JupiterOne links to a Device that exists and
+ * creates none; an endpoint without a device name maps to nothing.
+ */
+export function endpointDeviceMapping(endpoint: DuoEndpoint, endpointKey: string): MappedRelationship | undefined {
+  const hostname = text(endpoint.device_name);
+  if (hostname === undefined) return undefined;
+  const kind = MAPPED_RELATIONSHIP_KINDS.endpointIsDevice;
+  const targetEntity = { _class: kind.targetClass, hostname };
+  // Properties in canonical order (serialization.ts): the relationship serialises as it is.
+  return {
+    _class: kind._class,
+    _key: mappedRelationshipKey(kind, endpointKey, targetEntity),
+    _mapping: {
+      relationshipDirection: kind.direction,
+      skipTargetCreation: kind.skipTargetCreation,
+      sourceEntityKey: endpointKey,
+      targetFilterKeys: DEVICE_FILTER_KEYS,
       targetEntity,
     },
     _type: kind._type,

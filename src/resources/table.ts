@@ -21,6 +21,9 @@
 import type {
   DuoAdmin,
   DuoAllowedAdminAuthMethods,
+  DuoAuthenticationAttempts,
+  DuoBypassCode,
+  DuoEndpoint as DuoTrustedEndpoint,
   DuoGroup,
   DuoInfoSummary,
   DuoIntegration,
@@ -52,6 +55,7 @@ export interface DuoObjectEndpointRecords {
   settings: DuoSettings;
   infoSummary: DuoInfoSummary;
   allowedAdminAuthMethods: DuoAllowedAdminAuthMethods;
+  authenticationAttempts: DuoAuthenticationAttempts;
 }
 
 /** What each list endpoint's records are, once their secret fields are removed. */
@@ -63,6 +67,8 @@ export interface DuoListEndpointRecords {
   tokens: DuoToken;
   webauthncredentials: DuoWebAuthnCredential;
   integrations: DuoIntegration;
+  bypassCodes: DuoBypassCode;
+  endpoints: DuoTrustedEndpoint;
 }
 
 export type DuoObjectEndpointName = keyof DuoObjectEndpointRecords;
@@ -110,6 +116,14 @@ export const DUO_OBJECT_ENDPOINTS: { readonly [N in DuoObjectEndpointName]: DuoO
     path: '/admin/v1/admins/allowed_auth_methods',
     paged: false,
     grant: 'Grant administrators',
+  },
+  // Counts by result over Duo's default window, the last 30 days (duo_client_python's
+  // `get_authentication_attempts`, the Ruby client's `get_authentication_attempts_report`).
+  authenticationAttempts: {
+    name: 'authenticationAttempts',
+    path: '/admin/v1/info/authentication_attempts',
+    paged: false,
+    grant: 'Grant read information',
   },
 };
 
@@ -185,6 +199,30 @@ export const DUO_LIST_ENDPOINTS: { readonly [N in DuoListEndpointName]: DuoListE
     grant: 'Grant read resource',
     requiredSignatureVersion: 'v5',
   },
+  // Duo's Postman collection: default 100, maximum 500. The answer never holds the codes (PSDuo's
+  // Get-DuoBypassCodes); any field that could hold one is removed where the answer is parsed all
+  // the same, so that a change on Duo's side cannot put a code into staging, logs or the graph.
+  bypassCodes: {
+    name: 'bypassCodes',
+    path: '/admin/v1/bypass_codes',
+    paged: true,
+    maxPageSize: 500,
+    idField: 'bypass_code_id',
+    secretFields: ['bypass_code', 'bypass_codes', 'code', 'codes', 'passcode', 'passcodes'],
+    grant: 'Grant read resource',
+  },
+  // Trusted endpoints. Maximum page size not documented (the issue's sources say 500, UNVERIFIED;
+  // Duo clamps an over-maximum limit either way). Only some editions have them; what Duo answers
+  // an edition without them is not documented (handled: 403 and 404).
+  endpoints: {
+    name: 'endpoints',
+    path: '/admin/v1/endpoints',
+    paged: true,
+    maxPageSize: 500,
+    idField: 'epkey',
+    secretFields: [],
+    grant: 'Grant read resource',
+  },
 };
 
 /** Every endpoint, objects first, in a stable order. */
@@ -209,6 +247,7 @@ export interface DuoAccountRecord {
   settings: DuoSettings;
   infoSummary?: DuoInfoSummary;
   allowedAdminAuthMethods?: DuoAllowedAdminAuthMethods;
+  authenticationAttempts?: DuoAuthenticationAttempts;
 }
 
 /**
@@ -225,6 +264,8 @@ export interface ResourceRecords {
   tokens: DuoToken;
   webauthn: DuoWebAuthnCredential;
   integrations: DuoIntegration;
+  bypassCodes: DuoBypassCode;
+  endpoints: DuoTrustedEndpoint;
 }
 
 export type ResourceName = keyof ResourceRecords;
@@ -284,7 +325,7 @@ export type EmbeddedConverterName = keyof EmbeddedRecords;
  * `"sources": {"<name>": "off"}` in the instances file). Users' configurations hold them: never
  * rename one.
  */
-export type SourceName = 'accountSummary' | 'adminAuthMethods';
+export type SourceName = 'accountSummary' | 'adminAuthMethods' | 'authenticationAttempts' | 'bypassCodes' | 'endpoints';
 
 /**
  * A source a run reads only when the instance has it on, and whose absence never fails a run: a
@@ -368,17 +409,23 @@ export interface ResourceDeclaration {
 export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration } = {
   account: {
     reads:
-      'account settings (and the account summary counts and the methods administrators may sign in with, when allowed)',
+      'account settings (and, when allowed, the account summary and authentication attempt counts and the methods administrators may sign in with)',
     endpoints: [
       DUO_OBJECT_ENDPOINTS.settings,
       DUO_OBJECT_ENDPOINTS.infoSummary,
       DUO_OBJECT_ENDPOINTS.allowedAdminAuthMethods,
+      DUO_OBJECT_ENDPOINTS.authenticationAttempts,
     ],
     // The counts and the administrators' methods are nice-to-haves: without them the account
     // entity is still complete in every property JupiterOne keys on. A new object endpoint read by
     // the account's fetch changes nothing in the workflow, so it needs no `introducedWith`.
     optional: {
-      infoSummary: { name: 'accountSummary', adds: 'the summary counts', defaultOn: true },
+      infoSummary: { name: 'accountSummary', adds: 'the summary counts and edition', defaultOn: true },
+      authenticationAttempts: {
+        name: 'authenticationAttempts',
+        adds: 'the authentication attempt counts of the last 30 days',
+        defaultOn: true,
+      },
       allowedAdminAuthMethods: {
         name: 'adminAuthMethods',
         adds: "the administrators' allowed sign-in methods",
@@ -507,6 +554,48 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
     entity: 'integration',
     accountEdge: 'accountHasIntegration',
     applyOrder: 3,
+  },
+  bypassCodes: {
+    reads: 'bypass codes: who has one, who made it, when it expires and how often it works; never the codes',
+    endpoints: [DUO_LIST_ENDPOINTS.bypassCodes],
+    entity: 'bypassCode',
+    links: [
+      {
+        relationship: 'userHasBypassCode',
+        field: 'user',
+        idField: 'user_id',
+        missing: 'the user is not among the fetched users',
+      },
+    ],
+    // Duo names a code's creator by email only: an edge from every administrator with that email.
+    emailLinks: [{ relationship: 'adminCreatedBypassCode', matchBy: 'email' }],
+    emailField: 'admin_email',
+    // On by default: the grant is one every run needs already (Grant read resource).
+    source: { name: 'bypassCodes', adds: 'bypass codes', defaultOn: true },
+    applyOrder: 8,
+    introducedWith: 'resource-bypass-codes',
+  },
+  endpoints: {
+    reads: 'trusted endpoints: the computers and phones Duo saw users sign in from, and their health',
+    endpoints: [DUO_LIST_ENDPOINTS.endpoints],
+    entity: 'endpoint',
+    accountEdge: 'accountHasEndpoint',
+    // Duo names an endpoint's user by username and email only: an edge from every user with that email.
+    emailLinks: [{ relationship: 'userUsesEndpoint', matchBy: 'email' }],
+    emailField: 'email',
+    mapping: 'endpointIsDevice',
+    // On by default: its grant is one every run needs already. An edition without endpoints
+    // makes its types partial with a message saying so, until the source is switched off.
+    // Duo's editions page: endpoint visibility with Duo Advantage and Premier (and Access and
+    // Beyond, their former names).
+    source: {
+      name: 'endpoints',
+      adds: 'trusted endpoints',
+      defaultOn: true,
+      editions: 'Advantage and Premier',
+    },
+    applyOrder: 9,
+    introducedWith: 'resource-endpoints',
   },
 };
 

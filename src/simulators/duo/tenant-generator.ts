@@ -9,12 +9,17 @@
  * users with no email or a malformed or upper-case one, unicode and empty names, every user
  * status, administrators holding hardware tokens (one token shared by two of them) and WebAuthn
  * keys, administrators without email and administrators who are also users (the same address in
- * another case), and integrations carrying their `secret_key`.
+ * another case), integrations carrying their `secret_key`, bypass codes that never expire or work
+ * without limit (or made by an administrator no longer there), and trusted endpoints without a
+ * user, without a name, or sharing a name with another.
  */
 import type {
   DuoAdmin,
   DuoAdminSummary,
   DuoAllowedAdminAuthMethods,
+  DuoAuthenticationAttempts,
+  DuoBypassCode,
+  DuoEndpoint,
   DuoGroup,
   DuoInfoSummary,
   DuoIntegrationRecord,
@@ -49,6 +54,10 @@ export interface GenerateTenantOptions {
   admins?: number;
   /** Default: users / 2000, at least 5. */
   integrations?: number;
+  /** Default: about 3 % of users (some users have several). */
+  bypassCodes?: number;
+  /** Default: about 0.8 per user (laptops, desktops and phones seen in the last 30 days). */
+  endpoints?: number;
 }
 
 /** A whole Duo account as its endpoints would return it. */
@@ -68,6 +77,9 @@ export interface DuoTenant {
   webauthncredentials: DuoWebAuthnCredential[];
   /** As Duo returns them: each still carries its `secret_key`. */
   integrations: DuoIntegrationRecord[];
+  bypassCodes: DuoBypassCode[];
+  endpoints: DuoEndpoint[];
+  authenticationAttempts: DuoAuthenticationAttempts;
 }
 
 /**
@@ -424,13 +436,36 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
     };
   });
 
+  const settings = makeSettings(random, company);
+  // The resources added later draw from a stream of their own, so that a seed still gives the very
+  // records it gave before they existed (tests and kept graphs rely on it).
+  const later = new SeededRandom(seed * 7919 + 22);
+  const laterTimestamp = () => EPOCH_START + later.int(EPOCH_SPAN);
+  const laterId = (prefix: string, index: number) =>
+    `${prefix}${later.chars(UPPER_ALNUM, 10)}${index.toString(36).toUpperCase().padStart(8, '0')}`;
+  const bypassCodes = makeBypassCodes(later, {
+    count: wholeCount(options.bypassCodes ?? Math.round(userCount * 0.03), 'bypassCodes'),
+    users: userSummaries,
+    admins,
+    emailDomain,
+    id: laterId,
+    timestamp: laterTimestamp,
+  });
+  const endpoints = makeEndpoints(later, {
+    count: wholeCount(options.endpoints ?? Math.round(userCount * 0.8), 'endpoints'),
+    users: userSummaries,
+    id: laterId,
+    timestamp: laterTimestamp,
+  });
+
   return {
     siteId,
     apiHostname,
-    settings: makeSettings(random, company),
+    settings,
     allowedAdminAuthMethods: { ...ALLOWED_ADMIN_AUTH_METHODS },
     infoSummary: {
       admin_count: admins.length,
+      edition: 'PREMIER',
       integration_count: integrations.length,
       telephony_credits_remaining: 1000 + random.int(9000),
       user_count: users.length,
@@ -443,6 +478,182 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
     tokens,
     webauthncredentials,
     integrations,
+    bypassCodes,
+    endpoints,
+    authenticationAttempts: makeAuthenticationAttempts(later, users.length),
+  };
+}
+
+/**
+ * Bypass codes of a few users (some users several). Created by an administrator, mostly; some by
+ * one who has since left (an email no administrator has), some by the user's own help desk
+ * request with the email in other case. About a third never expire, a fifth work without limit.
+ */
+function makeBypassCodes(
+  random: SeededRandom,
+  tenant: {
+    count: number;
+    users: readonly DuoUserSummary[];
+    admins: readonly DuoAdmin[];
+    emailDomain: string;
+    id: (prefix: string, index: number) => string;
+    timestamp: () => number;
+  },
+): DuoBypassCode[] {
+  if (tenant.users.length === 0) return [];
+  const codes: DuoBypassCode[] = [];
+  let owner = random.int(tenant.users.length);
+  for (let index = 0; index < tenant.count; index++) {
+    // Codes come in runs per user: a user who needed one often got a few.
+    if (index === 0 || random.chance(0.7)) owner = random.int(tenant.users.length);
+    const created = tenant.timestamp();
+    const admin = tenant.admins.length > 0 ? random.pick(tenant.admins) : undefined;
+    const creatorRoll = random.next();
+    const adminEmail =
+      index === 1 || creatorRoll < 0.05 || admin === undefined
+        ? `former.admin${index}@${tenant.emailDomain}`
+        : index === 2 || creatorRoll < 0.1
+          ? String(admin.email).toUpperCase()
+          : String(admin.email);
+    const neverExpires = index === 0 || random.chance(0.3);
+    const unlimited = index === 0 || random.chance(0.2);
+    const reuseCount = unlimited ? null : 1 + random.int(10);
+    codes.push({
+      admin_email: adminEmail,
+      bypass_code_id: tenant.id('DB', index),
+      created,
+      expiration: neverExpires ? null : created + 3600 * (1 + random.int(24 * 14)),
+      remaining_uses: reuseCount === null ? null : random.int(reuseCount + 1),
+      reuse_count: reuseCount,
+      user: tenant.users[owner]!,
+    });
+  }
+  return codes;
+}
+
+const ENDPOINT_KINDS: ReadonlyArray<{
+  family: string;
+  versions: readonly string[];
+  models: readonly string[];
+  type: string;
+}> = [
+  {
+    family: 'Windows',
+    versions: ['10', '11'],
+    models: ['Latitude 7440', 'ThinkPad X1 Carbon', 'Surface Laptop 5'],
+    type: 'Windows',
+  },
+  {
+    family: 'Mac OS X',
+    versions: ['13.6', '14.4', '15.1'],
+    models: ['MacBook Pro', 'MacBook Air', 'iMac'],
+    type: 'Mac',
+  },
+  { family: 'iOS', versions: ['17.4', '18.1'], models: ['iPhone 15', 'iPad Air'], type: 'Mobile' },
+  { family: 'Android', versions: ['14', '15'], models: ['Pixel 8', 'Galaxy S23'], type: 'Mobile' },
+  { family: 'Linux', versions: ['6.5'], models: ['Unknown'], type: 'Linux' },
+];
+const SECURITY_AGENTS = ['CrowdStrike Falcon', 'Microsoft Defender', 'SentinelOne', 'Jamf Protect'];
+const BROWSERS = ['Chrome', 'Edge', 'Safari', 'Firefox'];
+
+/**
+ * Trusted endpoints: most users' laptop, some users' second machine or phone. Awkward cases:
+ * endpoints without a user (seen before anyone signed in), without a device name (phones), two
+ * with the same name (re-imaged machines), and every posture value Duo reports.
+ */
+function makeEndpoints(
+  random: SeededRandom,
+  tenant: {
+    count: number;
+    users: readonly DuoUserSummary[];
+    id: (prefix: string, index: number) => string;
+    timestamp: () => number;
+  },
+): DuoEndpoint[] {
+  const endpoints: DuoEndpoint[] = [];
+  for (let index = 0; index < tenant.count; index++) {
+    const kind = random.next() < 0.85 ? ENDPOINT_KINDS[random.int(3) === 0 ? 1 : 0]! : random.pick(ENDPOINT_KINDS);
+    const computer = kind.type !== 'Mobile';
+    // Users in order, then around again for second machines; a few endpoints have no user.
+    const user =
+      index === 0 || random.chance(0.05) || tenant.users.length === 0
+        ? undefined
+        : tenant.users[index % tenant.users.length]!;
+    const lastUpdated = tenant.timestamp();
+    const hasHealth = computer && random.chance(0.7);
+    const deviceName = !computer
+      ? null
+      : index === 2
+        ? 'WS-SHARED-01'
+        : index === 3
+          ? 'WS-SHARED-01'
+          : `${kind.type === 'Mac' ? 'MAC' : 'WS'}-${random.chars(UPPER_ALNUM, 6)}`;
+    const hardwareUuid = computer ? uuid(random) : null;
+    endpoints.push({
+      browsers: [
+        {
+          browser_family: random.pick(BROWSERS),
+          browser_version: `${100 + random.int(30)}.0`,
+          flash_version: 'uninstalled',
+          java_version: 'uninstalled',
+          last_used: lastUpdated,
+        },
+      ],
+      computer_sid: kind.family === 'Windows' ? `S-1-5-21-${random.int(1e9)}-${random.int(1e9)}` : null,
+      cpu_id: computer ? random.chars(UPPER_ALNUM, 16) : null,
+      device_id: null,
+      device_identifier: hardwareUuid,
+      device_identifier_type: hardwareUuid ? 'hardware_uuid' : null,
+      device_name: deviceName,
+      device_udid: kind.family === 'iOS' ? random.chars(UPPER_ALNUM, 24) : null,
+      device_username: user && computer ? user.username : null,
+      device_username_type: user && computer ? 'os_username' : null,
+      disk_encryption_status: hasHealth
+        ? random.pick(['Encrypted', 'Encrypted', 'Encrypted', 'Unencrypted'])
+        : 'Unknown',
+      domain_sid: kind.family === 'Windows' ? `S-1-5-21-${random.int(1e9)}` : null,
+      email: user?.email ?? null,
+      epkey: tenant.id('EP', index),
+      firewall_status: hasHealth ? random.pick(['On', 'On', 'Off']) : 'Unknown',
+      hardware_uuid: hardwareUuid,
+      health_app_client_version: hasHealth ? `2.${random.int(20)}.0` : null,
+      health_data_last_collected: hasHealth ? lastUpdated : null,
+      last_updated: lastUpdated,
+      machine_guid: kind.family === 'Windows' ? uuid(random) : null,
+      model: random.pick(kind.models),
+      os_build: computer ? String(19000 + random.int(7000)) : null,
+      os_family: kind.family,
+      os_version: random.pick(kind.versions),
+      password_status: hasHealth ? random.pick(['Set', 'Set', 'Unset']) : 'Unknown',
+      security_agents:
+        hasHealth && random.chance(0.8)
+          ? [{ security_agent: random.pick(SECURITY_AGENTS), version: `7.${random.int(20)}` }]
+          : [],
+      trusted_endpoint: random.pick(['yes', 'yes', 'no', 'unknown']),
+      type: kind.type,
+      username: user?.username ?? null,
+    });
+  }
+  return endpoints;
+}
+
+function uuid(random: SeededRandom): string {
+  const hex = random.chars(HEX.toUpperCase(), 32);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The authentication attempts report of the last 30 days: a few sign-ins per user per day. */
+function makeAuthenticationAttempts(random: SeededRandom, users: number): DuoAuthenticationAttempts {
+  const success = users * (20 + random.int(40));
+  return {
+    authentication_attempts: {
+      ERROR: Math.round(success * 0.001),
+      FAILURE: Math.round(success * 0.03),
+      FRAUD: Math.round(users * 0.002),
+      SUCCESS: success,
+    },
+    maxtime: EPOCH_START + EPOCH_SPAN,
+    mintime: EPOCH_START + EPOCH_SPAN - 30 * 86400,
   };
 }
 
