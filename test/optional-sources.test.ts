@@ -7,6 +7,8 @@ import { J1_FOLDER } from '../src/output/paths';
 import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/server';
 import type { InstanceConfig } from '../src/config/instances';
 import { WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
+import { filesContaining } from './harness/inspect';
+import { startTestJupiterOneSimulator } from './harness/jupiterone';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig } from './harness/temporal';
@@ -15,6 +17,7 @@ import { startTestWorkers, testClient, testConfig } from './harness/temporal';
 async function ingest(instance: InstanceConfig): Promise<{
   result: DuoIngestionResult;
   byType: Map<string, Record<string, unknown>[]>;
+  dataDir: string;
 }> {
   const config = testConfig([instance]);
   await startTestWorkers(config);
@@ -33,7 +36,7 @@ async function ingest(instance: InstanceConfig): Promise<{
       }
     }
   }
-  return { result, byType };
+  return { result, byType, dataDir: config.dataDir };
 }
 
 function requestsTo(duo: DuoSimulator, endpointPath: string): number {
@@ -95,5 +98,77 @@ describe('optional sources', function () {
     assert.equal(refused.readable, 'no');
     assert.match(refused.problem!, /DUO_SOURCES=accountSummary=off/);
     assert.equal(missing.ok, false, 'a source that is on and cannot be read needs a person');
+  });
+
+  it('trusted endpoints Duo refuses (404, 403) are partial types naming the editions; the run does not fail', async () => {
+    for (const [status, code] of [
+      [404, 40401],
+      [403, 40301],
+    ] as const) {
+      duo.setFaults({ endpointErrors: { '/admin/v1/endpoints': { status, code } } });
+      const { result, byType } = await ingest(simulatorInstance(duo));
+      assert.equal(result.outcome, 'partial', `${status}`);
+      const endpoints = result.resources.endpoints;
+      assert.equal(endpoints.status, 'failed');
+      assert.match(endpoints.reason!, /only Duo Advantage and Premier accounts have trusted endpoints/);
+      assert.match(endpoints.reason!, /DUO_SOURCES=endpoints=off/);
+      if (status === 403) assert.match(endpoints.reason!, /Grant read resource/);
+      assert.deepEqual(result.partialTypes.map((p) => p.type).sort(), [
+        'duo_account_has_endpoint',
+        'duo_endpoint',
+        'duo_endpoint_is_device',
+        'duo_user_uses_endpoint',
+      ]);
+      assert.equal(result.resources.users.status, 'complete');
+      assert.equal(byType.get('duo_endpoint'), undefined);
+    }
+  });
+
+  it('a source switched off is not read, and JupiterOne removes what earlier runs delivered of it', async () => {
+    const j1 = await startTestJupiterOneSimulator();
+    const instance = simulatorInstance(duo, { jupiterone: j1 });
+    const scope = { scope: `duo-${instance.id}` };
+    const held = (type: string) => j1.heldGraph(scope).entities.filter((e) => e._type === type).length;
+
+    const on = await ingest(instance);
+    assert.equal(on.result.outcome, 'success');
+    assert.equal(held('duo_endpoint'), duo.tenant.endpoints.length);
+    assert.equal(held('duo_bypass_code'), duo.tenant.bypassCodes.length);
+
+    duo.clearRequestLog();
+    const off = await ingest({ ...instance, sources: { endpoints: false } });
+    assert.equal(requestsTo(duo, '/admin/v1/endpoints'), 0, 'not read');
+    assert.equal(off.result.resources.endpoints.status, 'off');
+    assert.equal(off.result.outcome, 'success', 'switched off is no failure');
+    assert.deepEqual(off.result.partialTypes, []);
+    assert.equal(off.result.entities.duo_endpoint, 0);
+    assert.equal(held('duo_endpoint'), 0, 'removed from JupiterOne, as the user asked');
+    assert.equal(held('duo_bypass_code'), duo.tenant.bypassCodes.length, 'the other sources untouched');
+    assert.ok(held('duo_user') > 0);
+  });
+
+  it('a bypass code is never staged, written or delivered, whatever field Duo put it in', async () => {
+    const codes = duo.tenant.bypassCodes.slice(0, 4).map((_, index) => `${740_000 + index * 1111}`.padEnd(9, '7'));
+    const fields = ['bypass_code', 'code', 'codes', 'passcode'];
+    duo.setTenant({
+      ...duo.tenant,
+      bypassCodes: duo.tenant.bypassCodes.map((code, index) =>
+        index < codes.length
+          ? { ...code, [fields[index]!]: fields[index] === 'codes' ? [codes[index]] : codes[index] }
+          : code,
+      ),
+    });
+    const j1 = await startTestJupiterOneSimulator();
+    const instance = simulatorInstance(duo, { jupiterone: j1 });
+    const delivered = await ingest(instance);
+    assert.equal(delivered.result.entities.duo_bypass_code, duo.tenant.bypassCodes.length);
+    const heldText = JSON.stringify(j1.heldGraph({ scope: `duo-${instance.id}` }));
+    for (const code of codes) assert.ok(!heldText.includes(code), 'no code in JupiterOne');
+    const local = await ingest(simulatorInstance(duo));
+    assert.equal(local.result.entities.duo_bypass_code, duo.tenant.bypassCodes.length);
+    for (const dataDir of [delivered.dataDir, local.dataDir]) {
+      assert.deepEqual(filesContaining(dataDir, codes), [], 'no code in staging, output or state');
+    }
+    assert.ok(JSON.stringify(local.byType.get('duo_bypass_code')).includes('bypass_code_id'), 'the records are there');
   });
 });
