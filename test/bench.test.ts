@@ -37,6 +37,8 @@ const TENANT_100K: Record<string, number> = {
   '/admin/v1/tokens': 5000,
   '/admin/v1/webauthncredentials': 20_000,
   '/admin/v3/integrations': 50,
+  '/admin/v1/bypass_codes': 3000,
+  '/admin/v1/endpoints': 80_000,
 };
 
 /** Every field of the JSON line, in order: the contract docs/benchmarks.md describes. */
@@ -180,15 +182,29 @@ describe('benchmark arithmetic', () => {
     const chains = duoFetchChains(TENANT_100K);
     assert.deepEqual(
       chains.map((chain) => chain.resource),
-      ['account', 'admins', 'groups', 'users', 'phones', 'tokens', 'webauthn', 'integrations'],
+      [
+        'account',
+        'admins',
+        'groups',
+        'users',
+        'phones',
+        'tokens',
+        'webauthn',
+        'integrations',
+        'bypassCodes',
+        'endpoints',
+      ],
     );
     const bound = fetchLowerBound(chains, limits);
     assert.equal(bound.bottleneck, 'users');
     assertSeconds(bound.seconds, 0.05 + 330 * 0.3);
     // 200 phone pages: 0.05 + 196 × 0.3 s.
     assertSeconds(bound.perResource.phones, 0.05 + 196 * 0.3);
-    // The account reads the settings, the info summary and the administrators' methods: three answers in a row.
-    assertSeconds(bound.perResource.account, 3 * 0.05);
+    // The account reads the settings, the info summary, the administrators' methods, then the
+    // authentication attempts: four answers in a row.
+    assertSeconds(bound.perResource.account, 4 * 0.05);
+    // 160 endpoint pages of 500: fewer than the users' 334 pages of 300.
+    assertSeconds(bound.perResource.endpoints, 0.05 + 156 * 0.3);
     const unlimited = fetchLowerBound(chains, { latencyMs: 20, requestsPerMinute: 0, burst: 1 });
     assert.equal(unlimited.bottleneck, 'users');
     assertSeconds(unlimited.seconds, 334 * 0.02);

@@ -136,6 +136,7 @@ describe('durable fetch', function () {
       'duo_account_has_admin',
       'duo_admin',
       'duo_admin_assigned_mfa_device',
+      'duo_admin_created_bypass_code',
       'duo_admin_is_employee',
       'duo_admin_is_user',
     ]);

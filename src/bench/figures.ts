@@ -38,6 +38,8 @@ export interface BenchTenantCounts {
   groups?: number;
   admins?: number;
   integrations?: number;
+  bypassCodes?: number;
+  endpoints?: number;
 }
 
 export interface BenchOptions {
@@ -70,9 +72,25 @@ export interface BenchFlags {
   groups?: string;
   admins?: string;
   integrations?: string;
+  bypassCodes?: string;
+  endpoints?: string;
 }
 
-const COUNT_FLAGS = ['phones', 'tokens', 'webauthn', 'groups', 'admins', 'integrations'] as const;
+const COUNT_FLAGS = [
+  'phones',
+  'tokens',
+  'webauthn',
+  'groups',
+  'admins',
+  'integrations',
+  'bypassCodes',
+  'endpoints',
+] as const;
+
+/** `bypassCodes` → `--bypass-codes`, the flag as typed. */
+function flagName(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
 
 /** Reads the bench flags; throws one ConfigurationError listing every bad flag, each by name. */
 export function parseBenchOptions(flags: BenchFlags): BenchOptions {
@@ -97,7 +115,7 @@ export function parseBenchOptions(flags: BenchFlags): BenchOptions {
   }
   const counts: BenchTenantCounts = {};
   for (const name of COUNT_FLAGS) {
-    if (flags[name] !== undefined) counts[name] = wholeNumber(flags[name], `--${name}`, 0, 0);
+    if (flags[name] !== undefined) counts[name] = wholeNumber(flags[name], flagName(name), 0, 0);
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
   return { users, target: target as BenchTarget, latencyMs, rateLimit, clientBudget, seed, counts };

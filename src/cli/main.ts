@@ -143,6 +143,8 @@ export function buildProgram(): Command {
     .option('--groups <n>', 'groups (default: in proportion to users)')
     .option('--admins <n>', 'administrators (default: in proportion to users)')
     .option('--integrations <n>', 'integrations (default: in proportion to users)')
+    .option('--bypass-codes <n>', 'bypass codes (default: in proportion to users)')
+    .option('--endpoints <n>', 'trusted endpoints (default: in proportion to users)')
     .option('--error-rate <fraction>', 'fraction of requests answered 500', '0')
     .option('--reset-rate <fraction>', 'fraction of connections reset', '0')
     .option('--short-pages', 'honour the limit parameter only partly')
@@ -196,6 +198,8 @@ export function buildProgram(): Command {
     .option('--groups <n>', 'groups (default: in proportion)')
     .option('--admins <n>', 'admins (default: in proportion)')
     .option('--integrations <n>', 'integrations (default: in proportion)')
+    .option('--bypass-codes <n>', 'bypass codes (default: in proportion)')
+    .option('--endpoints <n>', 'trusted endpoints (default: in proportion)')
     .action(action(() => require('./commands/bench').benchCommand));
 
   return program;

@@ -71,6 +71,8 @@ export interface SimulateDuoFlags {
   groups?: string;
   admins?: string;
   integrations?: string;
+  bypassCodes?: string;
+  endpoints?: string;
   errorRate: string;
   resetRate: string;
   shortPages?: boolean;
@@ -97,6 +99,8 @@ export async function simulateDuoCommand(flags: SimulateDuoFlags): Promise<numbe
       groups: number(flags.groups, '--groups'),
       admins: number(flags.admins, '--admins'),
       integrations: number(flags.integrations, '--integrations'),
+      bypassCodes: number(flags.bypassCodes, '--bypass-codes'),
+      endpoints: number(flags.endpoints, '--endpoints'),
     },
   });
   announceControl(simulator.url, '{"serverErrorRate":0.1}');
