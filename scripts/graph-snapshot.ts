@@ -58,6 +58,9 @@ function recordedTenant(): DuoTenant {
     endpoints: [],
     authenticationAttempts: {},
     integrations: response('admin_v1_integrations'),
+    // Nothing recorded for these.
+    policies: [],
+    administrativeUnits: [],
   };
 }
 

@@ -46,6 +46,9 @@ describe('Duo recorded responses', () => {
       endpoints: [],
       authenticationAttempts: {},
       integrations,
+      // Nothing recorded for these.
+      policies: [],
+      administrativeUnits: [],
     };
     const simulator = await startDuoSimulator({ tenant });
     stopAtEnd(() => simulator.close());

@@ -365,6 +365,7 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
       'admins:0',
       'groups:0',
       'groups:1000',
+      'policies:0',
       'integrations:0',
       'phones:0',
       'tokens:0',
@@ -372,6 +373,7 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
       'users:0',
       'bypassCodes:0',
       'endpoints:0',
+      'adminUnits:0',
     ]);
     assert.equal(summary.recordsRead.groups, 1200);
     assert.equal(summary.recordsRead.users, manyGroups.users.length);
@@ -522,8 +524,10 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
     assert.equal(skipped?.count, 1);
     assert.deepEqual(summary.partialTypes.map((p) => p.type).sort(), [
       'duo_account_has_group',
+      'duo_admin_unit_has_group',
       'duo_group',
       'duo_group_has_user',
+      'duo_integration_allows_group',
       'duo_phone',
       'duo_user_uses_phone',
     ]);

@@ -47,6 +47,8 @@ describe('graph data model declaration', () => {
       duo_phone: 'Device',
       duo_bypass_code: 'AccessKey',
       duo_endpoint: 'Device',
+      duo_policy: 'ControlPolicy',
+      duo_admin_unit: 'Group',
       duo_user: 'User',
     });
     for (const kind of ENTITY_KIND_LIST) {
@@ -63,14 +65,21 @@ describe('graph data model declaration', () => {
       ).sort(),
       [
         'duo_account HAS duo_admin duo_account_has_admin',
+        'duo_account HAS duo_admin_unit duo_account_has_admin_unit',
         'duo_account HAS duo_endpoint duo_account_has_endpoint',
         'duo_account HAS duo_group duo_account_has_group',
         'duo_account HAS duo_integration duo_account_has_integration',
+        'duo_account HAS duo_policy duo_account_has_policy',
         'duo_account HAS duo_user duo_account_has_user',
         'duo_admin ASSIGNED mfa_device duo_admin_assigned_mfa_device',
         'duo_admin CREATED duo_bypass_code duo_admin_created_bypass_code',
         'duo_admin IS duo_user duo_admin_is_user',
+        'duo_admin_unit HAS duo_admin duo_admin_unit_has_admin',
+        'duo_admin_unit HAS duo_group duo_admin_unit_has_group',
+        'duo_admin_unit HAS duo_integration duo_admin_unit_has_integration',
         'duo_group HAS duo_user duo_group_has_user',
+        'duo_integration ALLOWS duo_group duo_integration_allows_group',
+        'duo_integration USES duo_policy duo_integration_uses_policy',
         'duo_user ASSIGNED mfa_device duo_user_assigned_mfa_device',
         'duo_user HAS duo_bypass_code duo_user_has_bypass_code',
         'duo_user USES duo_endpoint duo_user_uses_endpoint',
@@ -147,7 +156,7 @@ describe('graph data model declaration', () => {
         mapped: true,
       },
     ]);
-    assert.equal(graphDatasets({ kind: 'entities' }).length, 9);
+    assert.equal(graphDatasets({ kind: 'entities' }).length, 11);
   });
 
   it('is the only place in src that spells a Duo _type in a string', () => {

@@ -45,9 +45,11 @@ describe('partial-dataset rule', () => {
     assert.deepEqual(types(partial), [
       'duo_account',
       'duo_account_has_admin',
+      'duo_account_has_admin_unit',
       'duo_account_has_endpoint',
       'duo_account_has_group',
       'duo_account_has_integration',
+      'duo_account_has_policy',
       'duo_account_has_user',
     ]);
     assert.match(partial[0].reason, /Grant settings/);
@@ -78,6 +80,24 @@ describe('partial-dataset rule', () => {
     ]);
   });
 
+  it('a failed policies fetch: the policies and the edges to them, never the integrations', () => {
+    assert.deepEqual(types(computePartialTypes(outcomes({ policies: 'Duo refused: add "Grant read resource"' }))), [
+      'duo_account_has_policy',
+      'duo_integration_uses_policy',
+      'duo_policy',
+    ]);
+  });
+
+  it('a failed administrative units fetch: the units and their edges, never the administrators', () => {
+    assert.deepEqual(types(computePartialTypes(outcomes({ adminUnits: 'x' }))), [
+      'duo_account_has_admin_unit',
+      'duo_admin_unit',
+      'duo_admin_unit_has_admin',
+      'duo_admin_unit_has_group',
+      'duo_admin_unit_has_integration',
+    ]);
+  });
+
   it('treats a resource that never completed (or has no outcome) as failed', () => {
     const partial = computePartialTypes({ ...outcomes(), integrations: { status: 'running' }, admins: undefined });
     assert.deepEqual(types(partial), [
@@ -88,7 +108,11 @@ describe('partial-dataset rule', () => {
       'duo_admin_created_bypass_code',
       'duo_admin_is_employee',
       'duo_admin_is_user',
+      'duo_admin_unit_has_admin',
+      'duo_admin_unit_has_integration',
       'duo_integration',
+      'duo_integration_allows_group',
+      'duo_integration_uses_policy',
     ]);
   });
 
@@ -96,8 +120,10 @@ describe('partial-dataset rule', () => {
     const partial = computePartialTypes(outcomes(), { duo_group: 2, duo_user_is_employee: 1 });
     assert.deepEqual(types(partial), [
       'duo_account_has_group',
+      'duo_admin_unit_has_group',
       'duo_group',
       'duo_group_has_user',
+      'duo_integration_allows_group',
       'duo_user_is_employee',
     ]);
     assert.equal(partial.find((p) => p.type === 'duo_group')?.reason, '2 objects dropped as invalid');

@@ -45,6 +45,8 @@ describe('resource table', () => {
       ['integrations', ['/admin/v3/integrations'], 'Grant read resource', 100],
       ['bypassCodes', ['/admin/v1/bypass_codes'], 'Grant read resource', 500],
       ['endpoints', ['/admin/v1/endpoints'], 'Grant read resource (Advantage and Premier only)', 500],
+      ['policies', ['/admin/v2/policies'], 'Grant read resource', 100],
+      ['adminUnits', ['/admin/v1/administrative_units'], 'Grant administrators', 100],
     ]);
   });
 

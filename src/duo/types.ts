@@ -185,6 +185,14 @@ export interface DuoIntegration extends DuoExtraFields {
   self_service_allowed?: boolean;
   username_normalization_policy?: string | null;
   networks_for_api_access?: string | null;
+  /** The custom policy applied to the integration; empty or absent when the global policy governs it. */
+  policy_key?: string | null;
+  /** The Universal Prompt is shown (`prompt_v4_enabled`, 0/1 or boolean). */
+  prompt_v4_enabled?: number | boolean;
+  /** The frameless (redirect) Universal Prompt flow is used rather than the iframe one. */
+  frameless_auth_prompt_enabled?: number | boolean;
+  /** Days a device stays trusted for this integration (remembered devices), when set. */
+  trusted_device_days?: number | null;
   visual_style?: string | null;
   adminapi_admins?: number | boolean;
   adminapi_admins_read?: number | boolean;
@@ -332,4 +340,59 @@ export interface DuoAllowedAdminAuthMethods extends DuoExtraFields {
   voice_enabled?: boolean;
   webauthn_enabled?: boolean;
   yubikey_enabled?: boolean;
+}
+
+/**
+ * A policy from `/admin/v2/policies`: its settings grouped in named sections. Only the sections and
+ * fields below are read; Duo adds sections per edition and over time, and those are kept as
+ * received (in `_rawData`) without being understood. List-valued settings arrive as lists or as
+ * comma-separated strings depending on the handler version (both seen in public clients).
+ */
+export interface DuoPolicy extends DuoExtraFields {
+  policy_key: string;
+  policy_name?: string | null;
+  /** True for the one global policy, which governs every application without a custom policy. */
+  is_global_policy?: boolean | string;
+  sections?: DuoPolicySections | null;
+}
+
+/** The sections of a policy, by Duo's section names. */
+export interface DuoPolicySections {
+  authentication_methods?: {
+    allowed_auth_list?: string[] | string | null;
+    blocked_auth_list?: string[] | string | null;
+    require_verified_push?: boolean | string | null;
+    verified_push_digits?: number | null;
+    [field: string]: unknown;
+  };
+  authentication_policy?: { user_auth_behavior?: string | null; [field: string]: unknown };
+  new_user?: { new_user_behavior?: string | null; [field: string]: unknown };
+  remembered_devices?: { [kind: string]: unknown };
+  trusted_endpoints?: {
+    trusted_endpoint_checking?: string | null;
+    trusted_endpoint_checking_mobile?: string | null;
+    [field: string]: unknown;
+  };
+  duo_desktop?: { requires_duo_desktop?: string[] | string | boolean | null; [field: string]: unknown };
+  screen_lock?: { require_screen_lock?: boolean | string | null; [field: string]: unknown };
+  device_health_app?: { [field: string]: unknown };
+  user_location?: { deny_access_country_list?: string[] | string | null; [field: string]: unknown };
+  [section: string]: { [field: string]: unknown } | undefined;
+}
+
+/**
+ * An administrative unit from `/admin/v1/administrative_units`: the administrators it restricts and
+ * the groups and integrations they may manage, as lists of ids.
+ */
+export interface DuoAdminUnit extends DuoExtraFields {
+  admin_unit_id: string;
+  name?: string | null;
+  description?: string | null;
+  /** The unit's administrators manage only the unit's groups (and those groups' users). */
+  restrict_by_groups?: boolean;
+  /** The unit's administrators manage only the unit's integrations. */
+  restrict_by_integrations?: boolean;
+  admins?: unknown[];
+  groups?: unknown[];
+  integrations?: unknown[];
 }

@@ -8,9 +8,11 @@ import type {
   DuoAdmin,
   DuoBypassCode,
   DuoEndpoint,
+  DuoAdminUnit,
   DuoGroup,
   DuoIntegrationRecord,
   DuoPhone,
+  DuoPolicy,
   DuoSettings,
   DuoToken,
   DuoU2fToken,
@@ -19,7 +21,7 @@ import type {
   DuoWebAuthnCredentialSummary,
 } from '../duo/types';
 import { duoAdminPanelUrl, parseDuoApiHostname } from '../duo/hostname';
-import type { DuoAccountRecord } from '../resources/table';
+import { GLOBAL_POLICY_ID, type DuoAccountRecord } from '../resources/table';
 import { resolveSecret, type InstanceConfig } from '../config/instances';
 import {
   ACCOUNT_FLAG_SETTINGS,
@@ -40,8 +42,11 @@ import {
   epochMilliseconds,
   finiteNumber,
   flag,
+  flagSetting,
+  listSetting,
   localPart,
   notesList,
+  objectOf,
   postureFlag,
   splitFullName,
   stringList,
@@ -374,6 +379,12 @@ export function convertIntegration(integration: DuoIntegrationRecord, context: G
     selfServiceAllowed: flag(integration.self_service_allowed),
     usernameNormalizationPolicy: text(integration.username_normalization_policy),
     networksForApiAccess: text(integration.networks_for_api_access),
+    policyKey: text(integration.policy_key),
+    // Only the v3 handler reports `policy_key`; without the field nothing is known.
+    usesGlobalPolicy: 'policy_key' in integration ? text(integration.policy_key) === undefined : undefined,
+    universalPromptEnabled: flag(integration.prompt_v4_enabled),
+    framelessPromptEnabled: flag(integration.frameless_auth_prompt_enabled),
+    trustedDeviceDays: finiteNumber(integration.trusted_device_days),
     notes: notesList(integration.notes),
   };
   const assign = properties as Record<string, PropertyValue | undefined>;
@@ -381,6 +392,90 @@ export function convertIntegration(integration: DuoIntegrationRecord, context: G
     assign[property] = flag(integration[field]);
   }
   return assemble('integration', ENTITY_KEYS.integration(integrationKey), withoutSecret, context, properties);
+}
+
+/** The checking value that lets only trusted endpoints authenticate. */
+const REQUIRE_TRUSTED = 'require-trusted';
+
+/** Kinds of remembered devices whose setting says `enabled: true`. */
+function rememberedDeviceKinds(section: Record<string, unknown>): string[] | undefined {
+  return stringList(Object.keys(section).filter((kind) => flagSetting(objectOf(section[kind]).enabled) === true));
+}
+
+/**
+ * A policy. Only the settings security teams ask about become properties; every section, known or
+ * not, is named in `sections` and kept whole in `_rawData`, so a section Duo adds later costs
+ * nothing and loses nothing. The global policy is keyed `global` (GLOBAL_POLICY_ID) so that the
+ * integrations it governs, which name no policy, can point at it.
+ */
+export function convertPolicy(policy: DuoPolicy, context: GraphInstanceContext): Entity {
+  const policyKey = requiredId('policy', policy, 'policy_key');
+  const isGlobal = flagSetting(policy.is_global_policy) === true;
+  const name = text(policy.policy_name) ?? (isGlobal ? 'Global Policy' : policyKey);
+  const sections = objectOf(policy.sections);
+  const methods = objectOf(sections.authentication_methods);
+  const remembered = objectOf(sections.remembered_devices);
+  const endpoints = objectOf(sections.trusted_endpoints);
+  // Duo Desktop settings were once the "Device Health application" section; either may be there.
+  const desktop = { ...objectOf(sections.device_health_app), ...objectOf(sections.duo_desktop) };
+  const requiresDesktop = desktop.requires_duo_desktop ?? desktop.requires_DHA;
+  const desktopPlatforms = typeof requiresDesktop === 'boolean' ? undefined : listSetting(requiresDesktop);
+  const checking = text(endpoints.trusted_endpoint_checking);
+  const checkingMobile = text(endpoints.trusted_endpoint_checking_mobile);
+  const rememberedKinds = rememberedDeviceKinds(remembered);
+  const location = objectOf(sections.user_location);
+  return assemble('policy', ENTITY_KEYS.policy(isGlobal ? GLOBAL_POLICY_ID : policyKey), policy, context, {
+    id: policyKey,
+    name,
+    displayName: name,
+    category: 'config',
+    isGlobal,
+    sections: stringList(Object.keys(sections)),
+    userAuthBehavior: text(objectOf(sections.authentication_policy).user_auth_behavior),
+    newUserBehavior: text(objectOf(sections.new_user).new_user_behavior),
+    allowedAuthMethods: listSetting(methods.allowed_auth_list),
+    blockedAuthMethods: listSetting(methods.blocked_auth_list),
+    verifiedPushRequired: flagSetting(methods.require_verified_push),
+    verifiedPushDigits: finiteNumber(methods.verified_push_digits),
+    rememberedDevicesEnabled: sections.remembered_devices === undefined ? undefined : rememberedKinds !== undefined,
+    rememberedDevicesKinds: rememberedKinds,
+    trustedEndpointChecking: checking,
+    trustedEndpointCheckingMobile: checkingMobile,
+    trustedEndpointsRequired:
+      checking === undefined && checkingMobile === undefined
+        ? undefined
+        : checking === REQUIRE_TRUSTED || checkingMobile === REQUIRE_TRUSTED,
+    duoDesktopRequired:
+      typeof requiresDesktop === 'boolean'
+        ? requiresDesktop
+        : requiresDesktop === undefined
+          ? undefined
+          : !!desktopPlatforms,
+    duoDesktopRequiredPlatforms: desktopPlatforms,
+    diskEncryptionRequiredPlatforms: listSetting(desktop.enforce_encryption),
+    firewallRequiredPlatforms: listSetting(desktop.enforce_firewall),
+    screenLockRequired: flagSetting(objectOf(sections.screen_lock).require_screen_lock),
+    // Field name not confirmed by Duo's documentation; a section without it leaves this unset.
+    blockedCountries: listSetting(location.deny_access_country_list),
+  });
+}
+
+/** An administrative unit; its members become edges (the resource table's links), counted here. */
+export function convertAdminUnit(unit: DuoAdminUnit, context: GraphInstanceContext): Entity {
+  const unitId = requiredId('administrative unit', unit, 'admin_unit_id');
+  const name = text(unit.name) ?? unitId;
+  const count = (list: unknown) => (Array.isArray(list) ? list.length : 0);
+  return assemble('adminUnit', ENTITY_KEYS.adminUnit(unitId), unit, context, {
+    id: unitId,
+    name,
+    displayName: name,
+    description: text(unit.description),
+    restrictByGroups: flag(unit.restrict_by_groups),
+    restrictByIntegrations: flag(unit.restrict_by_integrations),
+    adminCount: count(unit.admins),
+    groupCount: count(unit.groups),
+    integrationCount: count(unit.integrations),
+  });
 }
 
 /** Duo platform names → the data model's `osType` values. */

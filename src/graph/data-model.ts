@@ -23,6 +23,8 @@ export const GRAPH_STEPS = [
   { id: 'fetch-integrations', name: 'Fetch Integrations' },
   { id: 'fetch-bypass-codes', name: 'Fetch Bypass Codes' },
   { id: 'fetch-endpoints', name: 'Fetch Trusted Endpoints' },
+  { id: 'fetch-policies', name: 'Fetch Policies' },
+  { id: 'fetch-admin-units', name: 'Fetch Administrative Units' },
 ] as const;
 export type StepId = (typeof GRAPH_STEPS)[number]['id'];
 
@@ -317,8 +319,10 @@ export const ENTITY_KINDS = {
       phone:
         "The administrator's phone number as Duo sends it; hashed or left out by the instance's `phoneNumbers` setting.",
       passwordChangeRequired: 'The administrator must change their password at next login.',
-      restrictedByAdminUnits: 'The administrator is limited to administrative units.',
-      adminUnits: 'Ids of the administrative units the administrator is limited to; absent when none.',
+      restrictedByAdminUnits:
+        'The administrator is limited to administrative units: they manage only the groups and integrations of their units.',
+      adminUnits:
+        'Ids of the administrative units the administrator belongs to (the units that list them among their administrators); absent when none.',
       ...ADMIN_MFA_POSTURE_PROPERTIES,
     },
   },
@@ -360,6 +364,11 @@ export const ENTITY_KINDS = {
       selfServiceAllowed: 'Users may manage their own devices.',
       usernameNormalizationPolicy: 'How usernames are normalised (`None`, `Simple`).',
       networksForApiAccess: 'Networks allowed to call the API (API integrations only).',
+      policyKey: 'Key of the custom policy applied to it; absent when the global policy governs it.',
+      usesGlobalPolicy: 'True when no custom policy is applied: the global policy governs it.',
+      universalPromptEnabled: 'The Universal Prompt is shown (`prompt_v4_enabled`).',
+      framelessPromptEnabled: 'The frameless Universal Prompt flow is used (`frameless_auth_prompt_enabled`).',
+      trustedDeviceDays: 'Days a device stays remembered for it, when set.',
       notes: 'Notes, as a one-element list.',
       adminApiAdmins: 'Admin API grant: administrators (read and write).',
       adminApiAdminsRead: 'Admin API grant: administrators (read).',
@@ -511,6 +520,62 @@ export const ENTITY_KINDS = {
       privateIpAddresses: 'Always null: Duo does not report it (the Device schema requires the property).',
     },
   },
+  policy: {
+    resourceName: 'Policy',
+    _type: 'duo_policy',
+    _class: ['ControlPolicy'],
+    stepId: 'fetch-policies',
+    keyFormat: '`duo-policy:<policy_key>`; the global policy `duo-policy:global`',
+    properties: {
+      id: 'The policy key.',
+      name: 'The policy name; falls back to `Global Policy` for the global one, else the key.',
+      displayName: 'Same as `name`.',
+      category: "Always `config` (the data model's category for configuration policies).",
+      isGlobal: 'True for the global policy (it governs every application without a custom policy).',
+      sections:
+        "Names of the policy's sections, including ones duo-j1 does not interpret (their settings stay in `_rawData`).",
+      userAuthBehavior: 'Authentication policy: `enforce` (require 2FA), `bypass` (skip it) or `deny`.',
+      newUserBehavior: 'What unenrolled users get: `enroll`, `no-mfa` (allowed without 2FA) or `deny`.',
+      allowedAuthMethods: 'Authentication methods allowed, e.g. `duo-push`, `webauthn-roaming`, `sms`.',
+      blockedAuthMethods: 'Authentication methods blocked.',
+      verifiedPushRequired: 'Duo Push must be confirmed with a code (Verified Push).',
+      verifiedPushDigits: 'Digits of the Verified Push code.',
+      rememberedDevicesEnabled: 'Some kind of device remembering is on (users skip 2FA for a while).',
+      rememberedDevicesKinds: 'The kinds of remembered devices that are on, e.g. `browser_apps`, `windows_logon`.',
+      trustedEndpointChecking:
+        'Trusted endpoint checking on desktops: e.g. `not-configured`, `allow-all`, `require-trusted`.',
+      trustedEndpointCheckingMobile: 'Trusted endpoint checking on mobile devices.',
+      trustedEndpointsRequired:
+        'Only trusted endpoints may authenticate (desktop or mobile checking is `require-trusted`).',
+      duoDesktopRequired: 'Duo Desktop must be installed on some platform.',
+      duoDesktopRequiredPlatforms: 'Platforms on which Duo Desktop is required, e.g. `macos`, `windows`.',
+      diskEncryptionRequiredPlatforms: 'Platforms on which Duo Desktop requires disk encryption.',
+      firewallRequiredPlatforms: 'Platforms on which Duo Desktop requires the firewall.',
+      screenLockRequired: 'Mobile devices must have a screen lock.',
+      blockedCountries: 'Countries from which access is denied (user location section).',
+    },
+  },
+  adminUnit: {
+    resourceName: 'Administrative Unit',
+    _type: 'duo_admin_unit',
+    // Group: the data model's "defined, generic group of entities". A unit gathers administrators,
+    // groups and integrations to scope what those administrators may manage; it is not a set of
+    // users who share access (UserGroup), nor a part of the company (Organization).
+    _class: ['Group'],
+    stepId: 'fetch-admin-units',
+    keyFormat: '`duo-admin-unit:<admin_unit_id>`',
+    properties: {
+      id: 'The administrative unit id.',
+      name: 'The unit name; falls back to the id.',
+      displayName: 'Same as `name`.',
+      description: 'The unit description.',
+      restrictByGroups: "The unit's administrators manage only the unit's groups and their users.",
+      restrictByIntegrations: "The unit's administrators manage only the unit's integrations.",
+      adminCount: 'Administrators in the unit.',
+      groupCount: 'Groups in the unit.',
+      integrationCount: 'Integrations in the unit.',
+    },
+  },
   user: {
     resourceName: 'User',
     _type: 'duo_user',
@@ -555,6 +620,8 @@ export const ENTITY_KEYS = {
   user: (userId: string) => `duo-user:${userId}`,
   bypassCode: (bypassCodeId: string) => `duo-bypass-code:${bypassCodeId}`,
   endpoint: (epkey: string) => `duo-endpoint:${epkey}`,
+  policy: (policyKey: string) => `duo-policy:${policyKey}`,
+  adminUnit: (adminUnitId: string) => `duo-admin-unit:${adminUnitId}`,
 } as const satisfies Record<EntityKindId, (...parts: string[]) => string>;
 
 export interface RelationshipKind {
@@ -674,6 +741,62 @@ export const RELATIONSHIP_KINDS = {
     target: 'endpoint',
     stepId: 'fetch-endpoints',
     origin: "The user whose email is the endpoint's `email` (Duo names the user by username and email only).",
+  },
+  integrationAllowsGroup: {
+    _type: 'duo_integration_allows_group',
+    _class: 'ALLOWS',
+    source: 'integration',
+    target: 'group',
+    stepId: 'fetch-integrations',
+    origin: 'The groups permitted to use an integration (its `groups_allowed`); none when every user may.',
+  },
+  accountHasPolicy: {
+    _type: 'duo_account_has_policy',
+    _class: 'HAS',
+    source: 'account',
+    target: 'policy',
+    stepId: 'fetch-policies',
+    origin: 'Every policy, the global one included.',
+  },
+  integrationUsesPolicy: {
+    _type: 'duo_integration_uses_policy',
+    _class: 'USES',
+    source: 'integration',
+    target: 'policy',
+    stepId: 'fetch-policies',
+    origin: "Each integration's custom policy (its `policy_key`), else the global policy.",
+  },
+  accountHasAdminUnit: {
+    _type: 'duo_account_has_admin_unit',
+    _class: 'HAS',
+    source: 'account',
+    target: 'adminUnit',
+    stepId: 'fetch-admin-units',
+    origin: 'Every administrative unit.',
+  },
+  adminUnitHasAdmin: {
+    _type: 'duo_admin_unit_has_admin',
+    _class: 'HAS',
+    source: 'adminUnit',
+    target: 'admin',
+    stepId: 'fetch-admin-units',
+    origin: "The administrators listed in each unit's record.",
+  },
+  adminUnitHasGroup: {
+    _type: 'duo_admin_unit_has_group',
+    _class: 'HAS',
+    source: 'adminUnit',
+    target: 'group',
+    stepId: 'fetch-admin-units',
+    origin: "The groups listed in each unit's record.",
+  },
+  adminUnitHasIntegration: {
+    _type: 'duo_admin_unit_has_integration',
+    _class: 'HAS',
+    source: 'adminUnit',
+    target: 'integration',
+    stepId: 'fetch-admin-units',
+    origin: "The integrations listed in each unit's record.",
   },
 } as const satisfies Record<string, RelationshipKind>;
 export type RelationshipKindId = keyof typeof RELATIONSHIP_KINDS;

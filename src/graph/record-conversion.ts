@@ -33,9 +33,11 @@ import {
   convertAdmin,
   convertBypassCode,
   convertEndpoint,
+  convertAdminUnit,
   convertGroup,
   convertIntegration,
   convertPhone,
+  convertPolicy,
   convertToken,
   convertU2fToken,
   convertUser,
@@ -138,6 +140,8 @@ const CONVERTERS: { readonly [R in ResourceName]: Converter<ResourceRecords[R]> 
   users: convertUser,
   bypassCodes: convertBypassCode,
   endpoints: convertEndpoint,
+  policies: convertPolicy,
+  adminUnits: convertAdminUnit,
 };
 
 /** The converters of the records resources carry inside theirs. */
@@ -243,9 +247,12 @@ function listOf(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-/** The linked objects a field holds: a list, or one object (an administrator's `hardtoken`), or none. */
-function linkedObjects(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : value && typeof value === 'object' ? [value] : [];
+/**
+ * What a link's field names: a list, or one linked object (an administrator's `hardtoken`) or one
+ * id (an integration's `policy_key`), or nothing.
+ */
+function linkedItems(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
 }
 
 /** A valid email, lower-cased, for matching; undefined otherwise. */
@@ -254,12 +261,22 @@ function matchableEmail(value: unknown): string | undefined {
   return email !== undefined && isValidEmail(email) ? email : undefined;
 }
 
-function idsOf(list: unknown, field: string): string[] {
+/**
+ * The ids a record's field names: each linked object's `idField`, or the ids themselves when the
+ * link has no `idField`; the link's `defaultId` when it names none.
+ */
+function idsOf(value: unknown, link: { idField?: string; defaultId?: string }): string[] {
   const ids: string[] = [];
-  for (const item of linkedObjects(list)) {
-    const id = item && typeof item === 'object' ? text((item as Record<string, unknown>)[field]) : undefined;
+  for (const item of linkedItems(value)) {
+    const id =
+      link.idField === undefined
+        ? text(item)
+        : item && typeof item === 'object'
+          ? text((item as Record<string, unknown>)[link.idField])
+          : undefined;
     if (id) ids.push(id);
   }
+  if (ids.length === 0 && link.defaultId !== undefined) ids.push(link.defaultId);
   return ids;
 }
 
@@ -277,7 +294,7 @@ function linksOf(
     const kind = RELATIONSHIP_KINDS[link.relationship];
     const outgoing = kind.source === declaration.entity;
     const keyOf = ENTITY_KEYS[outgoing ? kind.target : kind.source] as (id: string) => string;
-    return idsOf(record[link.field], link.idField).map((id) => {
+    return idsOf(record[link.field], link).map((id) => {
       const end = keyOf(id);
       return outgoing ? candidate(kind, entityKey, end, end, objects) : candidate(kind, end, entityKey, end, objects);
     });

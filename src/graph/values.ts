@@ -78,3 +78,22 @@ export function postureFlag(value: unknown, whenTrue: string, whenFalse: string)
   if (v === whenFalse.toLowerCase()) return false;
   return undefined;
 }
+
+/**
+ * A list setting as Duo's policy handlers send it: a JSON list, or a comma-separated string (both
+ * appear in public clients). Trimmed, empty items and duplicates removed; undefined when empty.
+ */
+export function listSetting(value: unknown): string[] | undefined {
+  return stringList(typeof value === 'string' ? value.split(',') : value);
+}
+
+/** A flag that may also arrive as the strings `true`/`false` (policy settings do, at times). */
+export function flagSetting(value: unknown): boolean | undefined {
+  if (typeof value === 'string') return postureFlag(value, 'true', 'false');
+  return flag(value);
+}
+
+/** The object at `value`, or an empty one: a section or setting Duo left out reads as empty. */
+export function objectOf(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

@@ -24,10 +24,12 @@ import type {
   DuoAuthenticationAttempts,
   DuoBypassCode,
   DuoEndpoint as DuoTrustedEndpoint,
+  DuoAdminUnit,
   DuoGroup,
   DuoInfoSummary,
   DuoIntegration,
   DuoPhone,
+  DuoPolicy,
   DuoSettings,
   DuoToken,
   DuoU2fToken,
@@ -69,6 +71,8 @@ export interface DuoListEndpointRecords {
   integrations: DuoIntegration;
   bypassCodes: DuoBypassCode;
   endpoints: DuoTrustedEndpoint;
+  policies: DuoPolicy;
+  administrativeUnits: DuoAdminUnit;
 }
 
 export type DuoObjectEndpointName = keyof DuoObjectEndpointRecords;
@@ -223,6 +227,34 @@ export const DUO_LIST_ENDPOINTS: { readonly [N in DuoListEndpointName]: DuoListE
     secretFields: [],
     grant: 'Grant read resource',
   },
+  // Policies v2, signed v5 like the v3 integrations (Duo's clients sign every v2 policy call with
+  // v5). The grant is not confirmed by Duo's documentation: third-party tools that read policies
+  // report "Grant read resource", and a refusal is reported naming it. Paged by offset like every
+  // list; maximum page size not documented. The list holds the global policy too (marked
+  // `is_global_policy`), as every public client that reads it shows, so `/admin/v2/policies/global`
+  // is not read separately.
+  policies: {
+    name: 'policies',
+    path: '/admin/v2/policies',
+    paged: true,
+    maxPageSize: DEFAULT_MAX_PAGE_SIZE,
+    idField: 'policy_key',
+    secretFields: [],
+    grant: 'Grant read resource',
+    requiredSignatureVersion: 'v5',
+  },
+  // Each unit lists its administrators, groups and integrations by id in the list itself, so one
+  // paged list is the whole resource: no request per unit (`/administrative_units/{id}` answers
+  // the same object). Maximum page size not documented.
+  administrativeUnits: {
+    name: 'administrativeUnits',
+    path: '/admin/v1/administrative_units',
+    paged: true,
+    maxPageSize: DEFAULT_MAX_PAGE_SIZE,
+    idField: 'admin_unit_id',
+    secretFields: [],
+    grant: 'Grant administrators',
+  },
 };
 
 /** Every endpoint, objects first, in a stable order. */
@@ -266,6 +298,8 @@ export interface ResourceRecords {
   integrations: DuoIntegration;
   bypassCodes: DuoBypassCode;
   endpoints: DuoTrustedEndpoint;
+  policies: DuoPolicy;
+  adminUnits: DuoAdminUnit;
 }
 
 export type ResourceName = keyof ResourceRecords;
@@ -277,10 +311,15 @@ export type ResourceName = keyof ResourceRecords;
  */
 export interface ResourceLink {
   relationship: RelationshipKindId;
-  /** The record's field holding a list of linked objects, or one linked object (or null). */
+  /** The record's field naming the linked entities: a linked object, or ids, or a list of either (or null). */
   field: string;
-  /** The field of each linked object holding its id (the linked entity's key is made from it). */
-  idField: string;
+  /**
+   * The field of each linked object holding its id (the linked entity's key is made from it);
+   * absent when the field holds the ids themselves.
+   */
+  idField?: string;
+  /** The id linked to when the field names none (an integration without a policy has the global one). */
+  defaultId?: string;
   /** Why an edge is not written when the linked entity is not in the graph (the build's summary). */
   missing: string;
 }
@@ -403,6 +442,13 @@ export interface ResourceDeclaration {
 }
 
 /**
+ * The id the global policy's entity is keyed by (`duo-policy:global`): Duo gives the global policy
+ * a key of its own, but integrations governed by it name no policy at all, so a fixed id is what
+ * both ends agree on.
+ */
+export const GLOBAL_POLICY_ID = 'global';
+
+/**
  * The rows, in the order runs schedule their fetches. Recorded histories depend on that order:
  * a new resource goes at the end, with its `introducedWith`.
  */
@@ -510,14 +556,14 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
     emailField: 'email',
     phoneNumberFields: ['phones[].number', 'phones[].extension'],
     mapping: 'userIsEmployee',
-    applyOrder: 7,
+    applyOrder: 8,
   },
   phones: {
     reads: 'phones',
     endpoints: [DUO_LIST_ENDPOINTS.phones],
     entity: 'phone',
     phoneNumberFields: ['number', 'extension'],
-    applyOrder: 4,
+    applyOrder: 5,
   },
   tokens: {
     reads: 'hardware (OTP) tokens',
@@ -531,7 +577,7 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
         missing: 'the administrator is not among the fetched administrators',
       },
     ],
-    applyOrder: 5,
+    applyOrder: 6,
   },
   webauthn: {
     reads: 'WebAuthn credentials (security keys, platform authenticators)',
@@ -546,14 +592,29 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
         missing: 'the administrator is not among the fetched administrators',
       },
     ],
-    applyOrder: 6,
+    applyOrder: 7,
   },
   integrations: {
     reads: 'integrations (applications), never their secret keys',
     endpoints: [DUO_LIST_ENDPOINTS.integrations],
     entity: 'integration',
     accountEdge: 'accountHasIntegration',
-    applyOrder: 3,
+    links: [
+      {
+        relationship: 'integrationUsesPolicy',
+        field: 'policy_key',
+        // Duo leaves `policy_key` empty when the global policy governs the integration; the global
+        // policy's entity is keyed `global` whatever key Duo gives it (see convertPolicy).
+        defaultId: GLOBAL_POLICY_ID,
+        missing: 'the policy is not among the fetched policies',
+      },
+      {
+        relationship: 'integrationAllowsGroup',
+        field: 'groups_allowed',
+        missing: 'the group is not among the fetched groups',
+      },
+    ],
+    applyOrder: 4,
   },
   bypassCodes: {
     reads: 'bypass codes: who has one, who made it, when it expires and how often it works; never the codes',
@@ -572,7 +633,7 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
     emailField: 'admin_email',
     // On by default: the grant is one every run needs already (Grant read resource).
     source: { name: 'bypassCodes', adds: 'bypass codes', defaultOn: true },
-    applyOrder: 8,
+    applyOrder: 9,
     introducedWith: 'resource-bypass-codes',
   },
   endpoints: {
@@ -594,8 +655,39 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
       defaultOn: true,
       editions: 'Advantage and Premier',
     },
-    applyOrder: 9,
+    applyOrder: 10,
     introducedWith: 'resource-endpoints',
+  },
+  policies: {
+    reads: 'policies (the global policy and custom ones)',
+    endpoints: [DUO_LIST_ENDPOINTS.policies],
+    entity: 'policy',
+    accountEdge: 'accountHasPolicy',
+    // Before the integrations, whose edges to their policies are checked against the policies.
+    applyOrder: 3,
+    introducedWith: 'resource-policies',
+  },
+  adminUnits: {
+    reads: 'administrative units, with their administrators, groups and integrations',
+    endpoints: [DUO_LIST_ENDPOINTS.administrativeUnits],
+    entity: 'adminUnit',
+    accountEdge: 'accountHasAdminUnit',
+    links: [
+      {
+        relationship: 'adminUnitHasAdmin',
+        field: 'admins',
+        missing: 'the administrator is not among the fetched administrators',
+      },
+      { relationship: 'adminUnitHasGroup', field: 'groups', missing: 'the group is not among the fetched groups' },
+      {
+        relationship: 'adminUnitHasIntegration',
+        field: 'integrations',
+        missing: 'the integration is not among the fetched integrations',
+      },
+    ],
+    // After everything it links to.
+    applyOrder: 11,
+    introducedWith: 'resource-admin-units',
   },
 };
 

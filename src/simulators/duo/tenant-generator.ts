@@ -20,11 +20,13 @@ import type {
   DuoAuthenticationAttempts,
   DuoBypassCode,
   DuoEndpoint,
+  DuoAdminUnit,
   DuoGroup,
   DuoInfoSummary,
   DuoIntegrationRecord,
   DuoPhone,
   DuoPhoneSummary,
+  DuoPolicy,
   DuoSettings,
   DuoToken,
   DuoTokenSummary,
@@ -36,6 +38,7 @@ import type {
   DuoWebAuthnCredentialSummary,
 } from '../../duo/types';
 import { SeededRandom } from '../seeded-random';
+import { defaultAccessControlCounts, generateAccessControl } from './access-control-generator';
 
 /** Counts of each kind of object; omitted counts follow the proportions of real tenants. */
 export interface GenerateTenantOptions {
@@ -58,6 +61,10 @@ export interface GenerateTenantOptions {
   bypassCodes?: number;
   /** Default: about 0.8 per user (laptops, desktops and phones seen in the last 30 days). */
   endpoints?: number;
+  /** Custom policies (besides the global one). Default: about 3 per 10 integrations, at least 2. */
+  policies?: number;
+  /** Default: administrators / 10, at least 2. */
+  adminUnits?: number;
 }
 
 /** A whole Duo account as its endpoints would return it. */
@@ -80,6 +87,9 @@ export interface DuoTenant {
   bypassCodes: DuoBypassCode[];
   endpoints: DuoEndpoint[];
   authenticationAttempts: DuoAuthenticationAttempts;
+  /** The global policy first, then custom ones. */
+  policies: DuoPolicy[];
+  administrativeUnits: DuoAdminUnit[];
 }
 
 /**
@@ -349,7 +359,7 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
   const adminCases = new SeededRandom(seed + 0x5eed);
   let firstAdminToken: (typeof tokenRecords)[number] | undefined;
   let adminCredentials = 0;
-  const admins: DuoAdmin[] = Array.from({ length: counts.admins }, (_, index) => {
+  const adminRecords: DuoAdmin[] = Array.from({ length: counts.admins }, (_, index) => {
     const [first, firstAscii] = random.pick(FIRST_NAMES);
     const [last, lastAscii] = random.pick(LAST_NAMES);
     const adminId = id('DE', index);
@@ -408,7 +418,7 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
     users: owners.map((owner) => userSummaries[owner]!),
   }));
 
-  const integrations: DuoIntegrationRecord[] = Array.from({ length: counts.integrations }, (_, index) => {
+  const integrationRecords: DuoIntegrationRecord[] = Array.from({ length: counts.integrations }, (_, index) => {
     const type = index === 0 ? 'adminapi' : random.pick(INTEGRATION_TYPES);
     const adminApi = type === 'adminapi';
     const flag = (probability: number) => (adminApi && random.chance(probability) ? 1 : 0);
@@ -437,6 +447,16 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
   });
 
   const settings = makeSettings(random, company);
+  const defaults = defaultAccessControlCounts(integrationRecords.length, adminRecords.length);
+  const accessControl = generateAccessControl(
+    seed,
+    {
+      policies: wholeCount(options.policies ?? defaults.policies, 'policies'),
+      adminUnits: wholeCount(options.adminUnits ?? defaults.adminUnits, 'adminUnits'),
+    },
+    { integrations: integrationRecords, admins: adminRecords, groups },
+  );
+  const { admins, integrations, policies, administrativeUnits } = accessControl;
   // The resources added later draw from a stream of their own, so that a seed still gives the very
   // records it gave before they existed (tests and kept graphs rely on it).
   const later = new SeededRandom(seed * 7919 + 22);
@@ -481,6 +501,8 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
     bypassCodes,
     endpoints,
     authenticationAttempts: makeAuthenticationAttempts(later, users.length),
+    policies,
+    administrativeUnits,
   };
 }
 
