@@ -364,7 +364,14 @@ export type EmbeddedConverterName = keyof EmbeddedRecords;
  * `"sources": {"<name>": "off"}` in the instances file). Users' configurations hold them: never
  * rename one.
  */
-export type SourceName = 'accountSummary' | 'adminAuthMethods' | 'authenticationAttempts' | 'bypassCodes' | 'endpoints';
+export type SourceName =
+  | 'accountSummary'
+  | 'adminAuthMethods'
+  | 'authenticationAttempts'
+  | 'bypassCodes'
+  | 'endpoints'
+  | 'policies'
+  | 'adminUnits';
 
 /**
  * A source a run reads only when the instance has it on, and whose absence never fails a run: a
@@ -661,6 +668,9 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
   policies: {
     reads: 'policies (the global policy and custom ones)',
     endpoints: [DUO_LIST_ENDPOINTS.policies],
+    // On by default: the grant it is reported to need is one every instance already has. Duo does
+    // not document that any edition lacks the policies API.
+    source: { name: 'policies', adds: 'policies', defaultOn: true },
     entity: 'policy',
     accountEdge: 'accountHasPolicy',
     // Before the integrations, whose edges to their policies are checked against the policies.
@@ -670,6 +680,9 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
   adminUnits: {
     reads: 'administrative units, with their administrators, groups and integrations',
     endpoints: [DUO_LIST_ENDPOINTS.administrativeUnits],
+    // On by default: administrators already need its grant. Duo does not document which editions
+    // have administrative units; a refusal (403 or 404) names the grant and makes the types partial.
+    source: { name: 'adminUnits', adds: 'administrative units', defaultOn: true },
     entity: 'adminUnit',
     accountEdge: 'accountHasAdminUnit',
     links: [
