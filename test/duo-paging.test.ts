@@ -39,6 +39,8 @@ describe('Duo paging', () => {
     integrations: 201,
     bypassCodes: 1003,
     endpoints: 1004,
+    policies: 201,
+    adminUnits: 201,
   });
   let simulator: DuoSimulator;
   const logLines: Array<{ level: DuoLogLevel; message: string; fields: Record<string, unknown> }> = [];
