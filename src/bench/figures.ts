@@ -40,6 +40,8 @@ export interface BenchTenantCounts {
   integrations?: number;
   bypassCodes?: number;
   endpoints?: number;
+  policies?: number;
+  adminUnits?: number;
 }
 
 export interface BenchOptions {
@@ -74,6 +76,8 @@ export interface BenchFlags {
   integrations?: string;
   bypassCodes?: string;
   endpoints?: string;
+  policies?: string;
+  adminUnits?: string;
 }
 
 const COUNT_FLAGS = [
@@ -85,6 +89,8 @@ const COUNT_FLAGS = [
   'integrations',
   'bypassCodes',
   'endpoints',
+  'policies',
+  'adminUnits',
 ] as const;
 
 /** `bypassCodes` → `--bypass-codes`, the flag as typed. */

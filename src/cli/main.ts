@@ -145,6 +145,8 @@ export function buildProgram(): Command {
     .option('--integrations <n>', 'integrations (default: in proportion to users)')
     .option('--bypass-codes <n>', 'bypass codes (default: in proportion to users)')
     .option('--endpoints <n>', 'trusted endpoints (default: in proportion to users)')
+    .option('--policies <n>', 'custom policies besides the global one (default: in proportion to integrations)')
+    .option('--admin-units <n>', 'administrative units (default: in proportion to administrators)')
     .option('--error-rate <fraction>', 'fraction of requests answered 500', '0')
     .option('--reset-rate <fraction>', 'fraction of connections reset', '0')
     .option('--short-pages', 'honour the limit parameter only partly')
@@ -200,6 +202,8 @@ export function buildProgram(): Command {
     .option('--integrations <n>', 'integrations (default: in proportion)')
     .option('--bypass-codes <n>', 'bypass codes (default: in proportion)')
     .option('--endpoints <n>', 'trusted endpoints (default: in proportion)')
+    .option('--policies <n>', 'custom policies (default: in proportion)')
+    .option('--admin-units <n>', 'administrative units (default: in proportion)')
     .action(action(() => require('./commands/bench').benchCommand));
 
   return program;

@@ -73,6 +73,8 @@ export interface SimulateDuoFlags {
   integrations?: string;
   bypassCodes?: string;
   endpoints?: string;
+  policies?: string;
+  adminUnits?: string;
   errorRate: string;
   resetRate: string;
   shortPages?: boolean;
@@ -101,6 +103,8 @@ export async function simulateDuoCommand(flags: SimulateDuoFlags): Promise<numbe
       integrations: number(flags.integrations, '--integrations'),
       bypassCodes: number(flags.bypassCodes, '--bypass-codes'),
       endpoints: number(flags.endpoints, '--endpoints'),
+      policies: number(flags.policies, '--policies'),
+      adminUnits: number(flags.adminUnits, '--admin-units'),
     },
   });
   announceControl(simulator.url, '{"serverErrorRate":0.1}');
