@@ -206,6 +206,7 @@ describe('Duo request signing', () => {
         const users = await listAll(client, 'users', { pageSize: 7 });
         assert.equal(users.length, simulator.tenant.users.length);
         await listAll(client, 'integrations');
+        await listAll(client, 'policies');
         const usersRequests = simulator.requestLog.filter((entry) => entry.path === '/admin/v1/users');
         assert.ok(usersRequests.length >= 6);
         assert.ok(usersRequests.every((entry) => entry.status === 200 && entry.signatureVersion === version));
@@ -213,6 +214,10 @@ describe('Duo request signing', () => {
         const integrationRequests = simulator.requestLog.filter((entry) => entry.path === '/admin/v3/integrations');
         assert.ok(integrationRequests.length > 0);
         assert.ok(integrationRequests.every((entry) => entry.status === 200 && entry.signatureVersion === 'v5'));
+        // Policies v2 likewise: Duo's clients sign every policy call with v5.
+        const policyRequests = simulator.requestLog.filter((entry) => entry.path === '/admin/v2/policies');
+        assert.ok(policyRequests.length > 0);
+        assert.ok(policyRequests.every((entry) => entry.status === 200 && entry.signatureVersion === 'v5'));
       });
     }
 
@@ -278,9 +283,11 @@ describe('Duo request signing', () => {
       assert.deepEqual([response.statusCode, body.code, body.stat], [401, 40101, 'FAIL']);
     });
 
-    it('rejects v2 signatures on the v3 integrations handler', async () => {
-      const result = await sendSigned({ path: '/admin/v3/integrations', version: 'v2-sha512' });
-      assert.deepEqual([result.status, result.body.code, result.logged.reason], [401, 40103, 'v5-required']);
+    it('rejects v2 signatures on the v3 integrations and v2 policies handlers', async () => {
+      for (const path of ['/admin/v3/integrations', '/admin/v2/policies']) {
+        const result = await sendSigned({ path, version: 'v2-sha512' });
+        assert.deepEqual([result.status, result.body.code, result.logged.reason], [401, 40103, 'v5-required'], path);
+      }
     });
 
     it('surfaces a rejected signature as a non-retryable DuoAuthenticationError, asked once', async () => {
