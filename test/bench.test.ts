@@ -39,6 +39,8 @@ const TENANT_100K: Record<string, number> = {
   '/admin/v3/integrations': 50,
   '/admin/v1/bypass_codes': 3000,
   '/admin/v1/endpoints': 80_000,
+  '/admin/v2/policies': 16,
+  '/admin/v1/administrative_units': 10,
 };
 
 /** Every field of the JSON line, in order: the contract docs/benchmarks.md describes. */
@@ -193,6 +195,8 @@ describe('benchmark arithmetic', () => {
         'integrations',
         'bypassCodes',
         'endpoints',
+        'policies',
+        'adminUnits',
       ],
     );
     const bound = fetchLowerBound(chains, limits);

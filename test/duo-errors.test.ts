@@ -96,10 +96,12 @@ describe('Duo client errors, permissions and safety', () => {
       const admins = report.probes.find((probe) => probe.endpoint === 'admins')!;
       assert.equal(admins.outcome, 'forbidden');
       assert.match(admins.error!, /Grant administrators/);
-      assert.equal(report.probes.length, 13);
+      assert.equal(report.probes.length, 15);
+      // Administrative units need the same grant as administrators.
+      assert.equal(report.probes.find((probe) => probe.endpoint === 'administrativeUnits')!.outcome, 'forbidden');
       // List endpoints are probed with limit=1, one request each.
       const listProbes = simulator.requestLog.filter((entry) => entry.limit !== undefined);
-      assert.equal(listProbes.length, 9);
+      assert.equal(listProbes.length, 11);
       assert.ok(listProbes.every((entry) => entry.limit === 1 && entry.offset === 0));
     });
 

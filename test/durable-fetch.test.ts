@@ -127,11 +127,13 @@ describe('durable fetch', function () {
     assert.equal(result.resources.admins.errorType, 'DuoPermissionError');
     assert.match(result.resources.admins.reason ?? '', /Grant administrators/);
     assert.equal(duo.requestLog.filter((r) => r.path === '/admin/v1/admins').length, 1, 'a 403 is not retried');
-    for (const resource of ['account', 'groups', 'users', 'phones', 'tokens', 'webauthn', 'integrations'] as const) {
+    const completed = ['account', 'groups', 'users', 'phones', 'tokens', 'webauthn', 'integrations'] as const;
+    for (const resource of [...completed, 'bypassCodes', 'endpoints', 'policies', 'adminUnits'] as const) {
       assert.equal(result.resources[resource].status, 'complete', resource);
     }
     assert.equal(result.outcome, 'partial');
     const partial = result.partialTypes.map((p) => p.type).sort();
+    // The units are read, but their edges to the administrators cannot be made.
     assert.deepEqual(partial, [
       'duo_account_has_admin',
       'duo_admin',
@@ -139,6 +141,7 @@ describe('durable fetch', function () {
       'duo_admin_created_bypass_code',
       'duo_admin_is_employee',
       'duo_admin_is_user',
+      'duo_admin_unit_has_admin',
     ]);
   });
 
