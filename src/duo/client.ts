@@ -11,8 +11,10 @@
 import { request, type Dispatcher } from 'undici';
 import {
   DUO_LIST_ENDPOINTS,
+  DUO_LOG_ENDPOINTS,
   DUO_OBJECT_ENDPOINTS,
   type DuoEndpoint,
+  type DuoLogEndpoint,
   type DuoListEndpoint,
   type DuoListEndpointName,
   type DuoListEndpointRecords,
@@ -36,7 +38,14 @@ import {
   type DuoRequestDescription,
 } from './errors';
 import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from './hostname';
-import { parseRequestsPerMinute, sharedRateBudget, sleep, type RateBudget } from './rate-budget';
+import type { DuoAuthenticationLogEvent } from './types';
+import {
+  DEFAULT_LOG_REQUESTS_PER_MINUTE,
+  parseRequestsPerMinute,
+  sharedRateBudget,
+  sleep,
+  type RateBudget,
+} from './rate-budget';
 import { parseRetryAfterMs } from '../util/retry-after';
 import { redactSecrets } from '../util/redact';
 import { DUO_J1_USER_AGENT } from '../util/user-agent';
@@ -80,6 +89,11 @@ export interface DuoClientOptions {
    * applies when this client is the first to use the account's budgets in the process.
    */
   publishedRequestsPerMinute?: number;
+  /**
+   * Budget of each log endpoint for this account in this process, separate from the regular one
+   * (Duo asks for about one request per minute there). Default `DEFAULT_LOG_REQUESTS_PER_MINUTE`.
+   */
+  logRequestsPerMinute?: number;
   /** Waits before each retry of a 429, in order; the length sets the number of retries. */
   rateLimitBackoffMs?: readonly number[];
   /** Waits before each retry of a 5xx, network failure or unusable body. */
@@ -139,6 +153,23 @@ export interface DuoPagesOptions {
   signal?: AbortSignal;
 }
 
+/** Where reading the authentication log goes on from: a window and, inside it, Duo's cursor. */
+export interface DuoAuthenticationLogWindow {
+  /** Epoch milliseconds, inclusive. */
+  mintime: number;
+  /** Epoch milliseconds, inclusive. */
+  maxtime: number;
+  /** Duo's `next_offset` from the previous page of the same window (`<ms timestamp>,<txid>`). */
+  nextOffset?: string;
+}
+
+/** One page of the authentication log. */
+export interface DuoAuthenticationLogPage {
+  events: DuoAuthenticationLogEvent[];
+  /** The cursor of the window's next page; absent when the window is read to its end. */
+  nextOffset?: string;
+}
+
 const warnedInsecureOrigins = new Set<string>();
 
 /** A client for one Duo account. Safe to share between concurrent callers. */
@@ -150,6 +181,7 @@ export class DuoClient {
   readonly signatureVersion: DuoSignatureVersion;
   /** The operator's cap on the budget; undefined: the budget adapts. */
   readonly requestsPerMinute: number | undefined;
+  readonly logRequestsPerMinute: number;
   /** Where requests go: `https://<apiHostname>` or the loopback simulator. */
   readonly baseUrl: string;
   readonly #secretKey: string;
@@ -187,6 +219,11 @@ export class DuoClient {
     this.integrationKey = options.integrationKey.trim();
     this.signatureVersion = signatureVersion;
     this.requestsPerMinute = requestsPerMinute;
+    const logRequestsPerMinute = options.logRequestsPerMinute ?? DEFAULT_LOG_REQUESTS_PER_MINUTE;
+    if (!Number.isFinite(logRequestsPerMinute) || logRequestsPerMinute <= 0) {
+      throw new DuoConfigurationError('logRequestsPerMinute', `${logRequestsPerMinute} is not a positive number.`);
+    }
+    this.logRequestsPerMinute = logRequestsPerMinute;
     this.#secretKey = options.secretKey;
     this.#dispatcher = options.dispatcher;
     this.#logger = options.logger;
@@ -304,6 +341,33 @@ export class DuoClient {
     }
   }
 
+  /**
+   * One page of the authentication log, oldest events first, within a window read page by page
+   * with Duo's cursor. Requests draw from the log endpoint's own budget (`logRequestsPerMinute`),
+   * never from the one ingestion runs use, and back off on 429 as Duo's clients do.
+   */
+  async authenticationLogPage(
+    window: DuoAuthenticationLogWindow,
+    options: { limit?: number; signal?: AbortSignal } = {},
+  ): Promise<DuoAuthenticationLogPage> {
+    const endpoint = DUO_LOG_ENDPOINTS.authenticationLog;
+    const limit = Math.max(1, Math.min(Math.floor(options.limit ?? endpoint.maxPageSize), endpoint.maxPageSize));
+    const params: DuoParams = [
+      ['mintime', String(window.mintime)],
+      ['maxtime', String(window.maxtime)],
+      ['limit', String(limit)],
+      ['sort', 'ts:asc'],
+      ...(window.nextOffset === undefined ? [] : [['next_offset', window.nextOffset] as const]),
+    ];
+    const { json } = await this.#requestJson(endpoint, params, options.signal, validateAuthenticationLog);
+    const response = json.response as { authlogs: DuoAuthenticationLogEvent[]; metadata?: Record<string, unknown> };
+    const next = response.metadata?.next_offset;
+    return {
+      events: response.authlogs,
+      ...(Array.isArray(next) && next.length > 0 ? { nextOffset: next.map(String).join(',') } : {}),
+    };
+  }
+
   #incompleteList(endpoint: DuoListEndpoint, details: DuoIncompleteListDetails): DuoIncompleteListError {
     this.#log('error', 'A Duo list cannot be read completely; the resource is reported partial', {
       endpoint: endpoint.path,
@@ -320,19 +384,19 @@ export class DuoClient {
    * shape and returns what is wrong, if anything; an unusable body is retried like a 5xx.
    */
   async #requestJson(
-    endpoint: DuoEndpoint,
+    endpoint: DuoEndpoint | DuoLogEndpoint,
     params: DuoParams,
     signal: AbortSignal | undefined,
     validate: (body: Record<string, unknown>) => string | undefined,
   ): Promise<{ json: Record<string, unknown>; bytes: Buffer }> {
     const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
-    const budget: RateBudget = sharedRateBudget(
-      this,
-      endpoint.path,
-      this.requestsPerMinute,
-      this.#publishedRequestsPerMinute,
-    );
-    const signatureVersion = endpoint.requiredSignatureVersion ?? this.signatureVersion;
+    // Log endpoints draw from a budget of their own, at the instance's log rate; the others adapt.
+    const isLog = endpoint.grant === 'Grant read log';
+    const budget: RateBudget = isLog
+      ? sharedRateBudget(this, endpoint.path, this.logRequestsPerMinute)
+      : sharedRateBudget(this, endpoint.path, this.requestsPerMinute, this.#publishedRequestsPerMinute);
+    const signatureVersion =
+      ('requiredSignatureVersion' in endpoint ? endpoint.requiredSignatureVersion : undefined) ?? this.signatureVersion;
     const query = canonicalizeParams(params);
     const url = `${this.baseUrl}${endpoint.path}${query ? `?${query}` : ''}`;
     const offset = params.find(([key]) => key === 'offset')?.[1];
@@ -496,6 +560,19 @@ interface DuoAnswer {
   body?: Record<string, unknown>;
   code?: number;
   message?: string;
+}
+
+/** The authentication log keeps its records and paging inside `response`: `{authlogs, metadata}`. */
+function validateAuthenticationLog(body: Record<string, unknown>): string | undefined {
+  if (!isPlainObject(body.response)) return '"response" is not an object';
+  const { authlogs, metadata } = body.response;
+  if (!Array.isArray(authlogs) || !authlogs.every(isPlainObject)) return '"response.authlogs" is not a list of objects';
+  if (metadata !== undefined && !isPlainObject(metadata)) return '"response.metadata" is not an object';
+  const next = isPlainObject(metadata) ? metadata.next_offset : undefined;
+  if (next !== undefined && next !== null && !(Array.isArray(next) && next.length === 2)) {
+    return '"response.metadata.next_offset" is not a [timestamp, txid] pair';
+  }
+  return undefined;
 }
 
 function validateListEnvelope(body: Record<string, unknown>): string | undefined {

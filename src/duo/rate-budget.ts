@@ -51,6 +51,12 @@ const JITTER_STEP = 0.9;
 const EPISODE_MS = 60_000;
 
 /**
+ * Duo asks log readers for no more than about one request per minute per log endpoint (a Duo
+ * engineer gave two per minute in 2019; users report 429s at longer intervals).
+ */
+export const DEFAULT_LOG_REQUESTS_PER_MINUTE = 1;
+
+/**
  * Parses a requests-per-minute setting (e.g. `DUO_REQUESTS_PER_MINUTE`): a whole number of at least
  * 1, or undefined when unset (the adaptive budget). Throws `DuoConfigurationError` naming the
  * setting otherwise. The configuration reads the setting with this same rule.

@@ -396,3 +396,27 @@ export interface DuoAdminUnit extends DuoExtraFields {
   groups?: unknown[];
   integrations?: unknown[];
 }
+
+/**
+ * One event of the authentication log (`/admin/v2/logs/authentication`, in `response.authlogs`).
+ * Only the fields duo-j1 reads are typed; Duo sends more (locations, access device details).
+ * Shapes from Duo's log samples as Elastic's Cisco Duo integration records them and Duo's own
+ * `AuthContext` model (duo_universal_java); `auth_device.key` is **unconfirmed**.
+ */
+export interface DuoAuthenticationLogEvent extends DuoExtraFields {
+  txid: string;
+  /** Unix seconds. */
+  timestamp: number;
+  isotimestamp?: string;
+  /** `authentication` or `enrollment`. */
+  event_type?: string;
+  user?: { key?: string | null; name?: string | null } | null;
+  application?: { key?: string | null; name?: string | null } | null;
+  /** e.g. `duo_push`, `phone_call`, `sms_passcode`, `passcode`, `hardware_token`, `webauthn_security_key`. */
+  factor?: string | null;
+  /** `success`, `denied`, `failure`, `error` or `fraud`. */
+  result?: string | null;
+  reason?: string | null;
+  auth_device?: { name?: string | null; key?: string | null } | null;
+  access_device?: { epkey?: string | null } | null;
+}

@@ -43,7 +43,8 @@ import type { EntityKindId, MappedRelationshipKindId, RelationshipKindId } from 
 // Endpoints
 
 /** Permissions ("grants") of a Duo Admin API application, by the names Duo's Admin Panel shows. */
-export type DuoGrant = 'Grant read resource' | 'Grant administrators' | 'Grant settings' | 'Grant read information';
+export type DuoGrant =
+  'Grant read resource' | 'Grant administrators' | 'Grant settings' | 'Grant read information' | 'Grant read log';
 
 export const DUO_GRANTS: readonly DuoGrant[] = [
   'Grant read resource',
@@ -262,6 +263,32 @@ export const DUO_ENDPOINTS: readonly DuoEndpoint[] = [
   ...Object.values(DUO_OBJECT_ENDPOINTS),
   ...Object.values(DUO_LIST_ENDPOINTS),
 ];
+
+/**
+ * A log endpoint: read by the log tail (src/workflows/log-tail.ts), not by ingestion runs, through a
+ * request budget of its own (Duo asks for about one request per minute on its log endpoints).
+ */
+export interface DuoLogEndpoint {
+  name: DuoLogEndpointName;
+  path: string;
+  grant: 'Grant read log';
+  /** The largest `limit` Duo accepts. */
+  maxPageSize: number;
+}
+
+export type DuoLogEndpointName = 'authenticationLog';
+
+export const DUO_LOG_ENDPOINTS: { readonly [N in DuoLogEndpointName]: DuoLogEndpoint & { name: N } } = {
+  // `mintime`/`maxtime` in milliseconds, `limit` up to 1000, a `next_offset` cursor of
+  // `[<ms timestamp>, <txid>]` sent back comma-joined; events appear about two minutes late
+  // (docs/logs.md lists the sources).
+  authenticationLog: {
+    name: 'authenticationLog',
+    path: '/admin/v2/logs/authentication',
+    grant: 'Grant read log',
+    maxPageSize: 1000,
+  },
+};
 
 /** A copy of `record` without the listed fields (the input is left untouched). */
 export function withoutSecretFields<T extends object>(record: T, secretFields: readonly string[]): T {
