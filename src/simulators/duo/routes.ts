@@ -4,9 +4,10 @@
  * `{"response": {...}}`, list endpoints in offset pages (limit clamped to the endpoint's maximum,
  * `next_offset` absent on the last page, `total_objects`), and single records by id.
  */
-import { DUO_LIST_ENDPOINTS, DUO_OBJECT_ENDPOINTS, type DuoGrant } from '../../resources/table';
+import { DUO_LIST_ENDPOINTS, DUO_LOG_ENDPOINTS, DUO_OBJECT_ENDPOINTS, type DuoGrant } from '../../resources/table';
 import type { DuoSignatureVersion } from '../../duo/signing';
 import { duoErrorAnswer, type DuoAnswer } from './answers';
+import type { AuthenticationLogStream } from './authentication-log';
 import type { DuoFaultInjector } from './faults';
 import type { DuoTenantListField, ServedTenant } from './state';
 
@@ -45,7 +46,14 @@ export class DuoRoutes {
   constructor(
     private readonly tenant: ServedTenant,
     private readonly faults: DuoFaultInjector,
+    authenticationLog: AuthenticationLogStream,
   ) {
+    const log = DUO_LOG_ENDPOINTS.authenticationLog;
+    this.#exact.set(log.path, {
+      path: log.path,
+      grant: log.grant,
+      serve: (request) => authenticationLog.serve(request.params, Date.now()),
+    });
     // Each endpoint of the resource table is served from the tenant's field of its own name.
     for (const endpoint of Object.values(DUO_OBJECT_ENDPOINTS)) {
       this.#addObject(endpoint.path, endpoint.grant, () => this.tenant.tenant[endpoint.name]);

@@ -26,6 +26,7 @@ import type { DuoSignatureVersion } from '../../duo/signing';
 import { defaultDuoMessage, duoErrorAnswer, type DuoAnswer } from './answers';
 import { isControlRequest, serveFaultsControl, type FaultsControl } from '../control-route';
 import { DuoFaultInjector, parseDuoSimulatorFaults } from './faults';
+import { AuthenticationLogStream, type AuthenticationLogOptions } from './authentication-log';
 import { duoRateLimit } from './rate-limit';
 import { DuoRoutes, type DuoRouteRequest } from './routes';
 import { verifyDuoRequest, type DuoRejection } from './signature-verifier';
@@ -106,6 +107,13 @@ export interface DuoSimulatorOptions {
    * sends none; this is for seeing that a client honours one should it appear.
    */
   rateLimitRetryAfter?: boolean;
+  /**
+   * Requests per minute per integration key on each log endpoint, instead of `requestsPerMinute`
+   * (Duo limits its logs far more tightly); undefined = unlimited. Bucket of one request.
+   */
+  logRequestsPerMinute?: number;
+  /** The authentication log's rate, history and availability delay. */
+  authenticationLog?: AuthenticationLogOptions;
   /** Accepted distance between a request's date and this server's clock. Default 300 s. */
   maxClockSkewSeconds?: number;
   faults?: DuoSimulatorFaults;
@@ -159,6 +167,8 @@ export interface DuoSimulator {
     secretKey: string;
     insecureBaseUrl: string;
   };
+  /** The authentication log it serves (tests compute what a reader should have seen from it). */
+  readonly authenticationLog: AuthenticationLogStream;
   /** Every request so far, oldest first. */
   readonly requestLog: readonly DuoRequestLogEntry[];
   clearRequestLog(): void;
@@ -166,6 +176,8 @@ export interface DuoSimulator {
   setFaults(faults: DuoSimulatorFaults): void;
   /** Changes the rate limit (undefined = unlimited); buckets start full again. */
   setRateLimit(requestsPerMinute: number | undefined, burst?: number): void;
+  /** Changes the log endpoints' rate limit (undefined = unlimited). */
+  setLogRateLimit(requestsPerMinute: number | undefined): void;
   setLatency(latencyMs: number): void;
   /** Serves another tenant from now on (same API hostname required, since clients sign for it). */
   setTenant(tenant: DuoTenant): void;
@@ -185,8 +197,13 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
   const firstKey = keys.add(options.integrationKey, options.secretKey, options.grants);
   let latencyMs = options.latencyMs ?? 0;
   let rateLimit = duoRateLimit(options.requestsPerMinute, options.rateLimitBurst);
+  let logRateLimit = duoRateLimit(options.logRequestsPerMinute, 1);
   const faults = new DuoFaultInjector(options.faults, options.faultSeed ?? 1);
-  const routes = new DuoRoutes(served, faults);
+  const authenticationLog = new AuthenticationLogStream(() => served.tenant, {
+    seed: options.seed ?? 1,
+    ...options.authenticationLog,
+  });
+  const routes = new DuoRoutes(served, faults, authenticationLog);
   const maxClockSkewMs = (options.maxClockSkewSeconds ?? 300) * 1000;
   const requestLog: DuoRequestLogEntry[] = [];
 
@@ -267,9 +284,10 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
       return;
     }
     const bucketKey = `${verification.integrationKey} ${route.path}`;
-    if (!rateLimit.allow(bucketKey)) {
+    const limiter = route.grant === 'Grant read log' ? logRateLimit : rateLimit;
+    if (!limiter.allow(bucketKey)) {
       const retryAfter = options.rateLimitRetryAfter
-        ? String(Math.ceil(rateLimit.msUntilToken(bucketKey) / 1000))
+        ? String(Math.ceil(limiter.msUntilToken(bucketKey) / 1000))
         : undefined;
       send({ ...duoErrorAnswer(429, 42901, 'Too Many Requests'), retryAfter }, 'rate-limited');
       return;
@@ -340,6 +358,7 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
     get tenant() {
       return served.tenant;
     },
+    authenticationLog,
     requestLog,
     clearRequestLog: () => {
       requestLog.length = 0;
@@ -347,6 +366,9 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
     setFaults: (next) => faults.replace(next),
     setRateLimit: (requestsPerMinute, burst) => {
       rateLimit = duoRateLimit(requestsPerMinute, burst);
+    },
+    setLogRateLimit: (requestsPerMinute) => {
+      logRateLimit = duoRateLimit(requestsPerMinute, 1);
     },
     setLatency: (next) => {
       latencyMs = next;

@@ -3,7 +3,13 @@
  * the integration keys it accepts, each with its secret key and grants.
  */
 import { randomBytes } from 'node:crypto';
-import { DUO_GRANTS, DUO_LIST_ENDPOINTS, type DuoGrant, type DuoListEndpointName } from '../../resources/table';
+import {
+  DUO_GRANTS,
+  DUO_LIST_ENDPOINTS,
+  DUO_LOG_ENDPOINTS,
+  type DuoGrant,
+  type DuoListEndpointName,
+} from '../../resources/table';
 import type { DuoTenant } from './tenant-generator';
 
 /**
@@ -80,6 +86,9 @@ export class ServedTenant {
   }
 }
 
+/** Every grant the simulator knows: the ingestion's and the log tail's. */
+const ALL_GRANTS: readonly DuoGrant[] = [...DUO_GRANTS, DUO_LOG_ENDPOINTS.authenticationLog.grant];
+
 /** Credentials of one integration key. */
 export interface DuoSimulatorKey {
   integrationKey: string;
@@ -92,7 +101,7 @@ export class IntegrationKeys {
   readonly #keys = new Map<string, DuoSimulatorKey>();
 
   /** Adds a key; random Duo-looking credentials where none are given; all grants by default. */
-  add(integrationKey?: string, secretKey?: string, grants: readonly DuoGrant[] = DUO_GRANTS): DuoSimulatorKey {
+  add(integrationKey?: string, secretKey?: string, grants: readonly DuoGrant[] = ALL_GRANTS): DuoSimulatorKey {
     const key = {
       integrationKey: integrationKey ?? randomIntegrationKey(),
       secretKey: secretKey ?? randomSecretKey(),

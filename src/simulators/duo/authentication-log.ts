@@ -1,0 +1,207 @@
+/**
+ * The Duo simulator's authentication log: a stream of events consistent with the tenant it serves
+ * (its users authenticating to its integrations with their own phones, tokens and security keys),
+ * generated from a seed at a configurable rate, and served the way Duo serves
+ * `/admin/v2/logs/authentication`: a `mintime`/`maxtime` window in milliseconds, oldest first,
+ * paged with a `next_offset` cursor of `[<ms timestamp>, <txid>]`, and only events older than
+ * Duo's availability delay (about two minutes).
+ *
+ * Event `i` happens at `origin + i × (60,000 / eventsPerMinute)` ms and is drawn from its own seeded
+ * generator, so any event can be made on its own, in any order, by the server and by a test that
+ * computes what a reader should have seen (`eventsBetween`). Its txid ends with its index, which is
+ * how the cursor is followed without an index of txids.
+ */
+import type { DuoAuthenticationLogEvent, DuoUser } from '../../duo/types';
+import { SeededRandom } from '../seeded-random';
+import { duoErrorAnswer, type DuoAnswer } from './answers';
+import type { DuoTenant } from './tenant-generator';
+
+export interface AuthenticationLogOptions {
+  /** Events per minute over the whole tenant. Default: one per 100 users, at least 1. */
+  eventsPerMinute?: number;
+  /** How long before the simulator started the log begins. Default one day. */
+  historyMs?: number;
+  /** Events younger than this are not served yet, as at Duo. Default 120,000 (two minutes). */
+  delayMs?: number;
+  /** Default: the tenant's seed, 1. */
+  seed?: number;
+  /** The moment the history ends and the live stream starts. Default: when the simulator starts. */
+  startedAt?: number;
+}
+
+/** Duo answers `mintime` older than this with 400. */
+const MAX_WINDOW_AGE_MS = 180 * 24 * 3600_000;
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+/** Factors Duo names in its logs, by how a user can authenticate. */
+const PHONE_FACTORS = [
+  'duo_push',
+  'duo_push',
+  'duo_push',
+  'duo_push',
+  'sms_passcode',
+  'phone_call',
+  'duo_mobile_passcode',
+];
+
+export class AuthenticationLogStream {
+  readonly eventsPerMinute: number;
+  readonly delayMs: number;
+  /** Epoch ms of event 0. */
+  readonly origin: number;
+  readonly #seed: number;
+  readonly #intervalMs: number;
+
+  constructor(
+    private readonly tenant: () => DuoTenant,
+    options: AuthenticationLogOptions = {},
+  ) {
+    const users = tenant().users.length;
+    this.eventsPerMinute = options.eventsPerMinute ?? Math.max(1, Math.ceil(users / 100));
+    if (!(this.eventsPerMinute > 0)) throw new RangeError('eventsPerMinute must be positive');
+    this.delayMs = options.delayMs ?? 120_000;
+    this.#seed = options.seed ?? 1;
+    this.#intervalMs = 60_000 / this.eventsPerMinute;
+    this.origin = (options.startedAt ?? Date.now()) - (options.historyMs ?? 24 * 3600_000);
+  }
+
+  /** Epoch ms of event `index`. */
+  timeOf(index: number): number {
+    return this.origin + Math.floor(index * this.#intervalMs);
+  }
+
+  /** The first event at or after `time`. */
+  firstIndexAtOrAfter(time: number): number {
+    if (time <= this.origin) return 0;
+    let index = Math.max(0, Math.floor((time - this.origin) / this.#intervalMs) - 1);
+    while (this.timeOf(index) < time) index += 1;
+    return index;
+  }
+
+  /** Every event with `mintime <= time <= maxtime`, oldest first. */
+  *eventsBetween(mintime: number, maxtime: number): Generator<DuoAuthenticationLogEvent> {
+    for (let index = this.firstIndexAtOrAfter(mintime); this.timeOf(index) <= maxtime; index++) {
+      yield this.eventAt(index);
+    }
+  }
+
+  /** Event `index`, the same every time it is asked for. */
+  eventAt(index: number): DuoAuthenticationLogEvent {
+    const { users, integrations } = this.tenant();
+    const random = new SeededRandom((Math.imul(this.#seed, 0x9e3779b1) ^ index) >>> 0);
+    random.next();
+    const time = this.timeOf(index);
+    const userIndex = random.int(Math.max(1, users.length));
+    const user = users[userIndex] as DuoUser | undefined;
+    // Each user works with two or three integrations of their own, as people do.
+    const integration =
+      integrations.length === 0
+        ? undefined
+        : integrations[(userIndex * 7 + random.int(userIndex % 3 === 0 ? 3 : 2)) % integrations.length];
+    const { factor, device } = chooseFactor(user, userIndex, random);
+    const roll = random.next();
+    const [result, reason] =
+      roll < 0.9
+        ? ['success', 'user_approved']
+        : roll < 0.95
+          ? ['denied', 'user_cancelled']
+          : roll < 0.98
+            ? ['failure', 'invalid_passcode']
+            : ['fraud', 'user_marked_fraud'];
+    return {
+      txid: txidOf(this.#seed, index),
+      timestamp: Math.floor(time / 1000),
+      isotimestamp: new Date(time).toISOString().replace('Z', '+00:00'),
+      event_type: 'authentication',
+      user: user ? { key: user.user_id, name: user.username } : { key: null, name: 'unknown-user' },
+      application: integration ? { key: integration.integration_key, name: integration.name } : null,
+      factor,
+      result,
+      reason,
+      auth_device: device,
+      access_device: { epkey: null },
+    };
+  }
+
+  /** Answers one request of `/admin/v2/logs/authentication`. */
+  serve(params: Record<string, string>, now: number): DuoAnswer {
+    const mintime = wholeNumber(params.mintime);
+    const maxtime = wholeNumber(params.maxtime);
+    if (mintime === undefined) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'mintime');
+    if (maxtime === undefined || maxtime < mintime)
+      return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'maxtime');
+    if (mintime < now - MAX_WINDOW_AGE_MS) {
+      return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'mintime must be within the past 180 days');
+    }
+    const limit = params.limit === undefined ? DEFAULT_PAGE : wholeNumber(params.limit);
+    if (limit === undefined || limit < 1) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'limit');
+    const pageSize = Math.min(limit, MAX_PAGE);
+    let first = this.firstIndexAtOrAfter(mintime);
+    if (params.next_offset !== undefined) {
+      const after = indexOfCursor(params.next_offset, this.#seed);
+      if (after === undefined) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'next_offset');
+      first = Math.max(first, after + 1);
+    }
+    // What Duo has made available: nothing younger than the delay.
+    const visibleUntil = Math.min(maxtime, now - this.delayMs);
+    const events: DuoAuthenticationLogEvent[] = [];
+    let index = first;
+    for (; events.length < pageSize && this.timeOf(index) <= visibleUntil; index++) events.push(this.eventAt(index));
+    const more = this.timeOf(index) <= visibleUntil;
+    const last = events[events.length - 1];
+    const total =
+      this.timeOf(this.firstIndexAtOrAfter(mintime)) > visibleUntil
+        ? 0
+        : this.firstIndexAtOrAfter(visibleUntil + 1) - this.firstIndexAtOrAfter(mintime);
+    const metadata = {
+      ...(more && last ? { next_offset: [String(this.timeOf(index - 1)), last.txid] } : {}),
+      total_objects: total,
+    };
+    return {
+      status: 200,
+      body: JSON.stringify({ response: { authlogs: events, metadata }, stat: 'OK' }),
+      records: events.length,
+    };
+  }
+}
+
+/** The factor and device of one authentication, from what the user has enrolled. */
+function chooseFactor(
+  user: DuoUser | undefined,
+  userIndex: number,
+  random: SeededRandom,
+): { factor: string; device: DuoAuthenticationLogEvent['auth_device'] } {
+  const phone = user?.phones?.[0];
+  // One user in ten only ever uses SMS: the graph should show them.
+  if (phone && userIndex % 10 === 0) return { factor: 'sms_passcode', device: deviceOf(phone) };
+  const roll = random.next();
+  if (user?.webauthncredentials?.length && roll < 0.3) {
+    return { factor: 'webauthn_security_key', device: { name: user.webauthncredentials[0]!.label ?? 'Security Key' } };
+  }
+  if (user?.tokens?.length && roll < 0.5) return { factor: 'hardware_token', device: null };
+  if (phone) return { factor: random.pick(PHONE_FACTORS), device: deviceOf(phone) };
+  return { factor: random.chance(0.5) ? 'bypass_code' : 'passcode', device: null };
+}
+
+function deviceOf(phone: { phone_id: string; number?: string | null }): DuoAuthenticationLogEvent['auth_device'] {
+  return { name: phone.number ?? null, key: phone.phone_id };
+}
+
+/** A txid in Duo's UUID form whose last twelve hex digits are the event's index. */
+function txidOf(seed: number, index: number): string {
+  const seedHex = (seed >>> 0).toString(16).padStart(8, '0');
+  return `${seedHex}-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
+}
+
+/** The index named by a `next_offset` of this stream (`<ms>,<txid>`), if it is one. */
+function indexOfCursor(cursor: string, seed: number): number | undefined {
+  const txid = cursor.split(',')[1];
+  const match = /^([0-9a-f]{8})-0000-4000-8000-([0-9a-f]{12})$/.exec(txid ?? '');
+  if (!match || parseInt(match[1]!, 16) !== seed >>> 0) return undefined;
+  return parseInt(match[2]!, 16);
+}
+
+function wholeNumber(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : undefined;
+}
