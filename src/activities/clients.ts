@@ -22,6 +22,7 @@ export function duoClientFor(deps: ActivityDependencies, instance: InstanceConfi
       secretKey: resolveSecret(instance.duo.secretKey, deps.env),
       signatureVersion: instance.duo.signatureVersion,
       requestsPerMinute: instance.duo.requestsPerMinute,
+      logRequestsPerMinute: instance.logs?.requestsPerMinute,
       insecureBaseUrl: instance.duo.insecureBaseUrl,
       logger: deps.log
         ? (level, message, fields) => deps.log!(level, message, { instanceId: instance.id, ...fields })

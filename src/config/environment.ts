@@ -13,6 +13,7 @@ import {
   readBoolean,
   readDuoApiHost,
   readIntegrationKey,
+  readLogSettings,
   readPhoneNumberPolicy,
   readRequiredText,
   readText,
@@ -33,6 +34,9 @@ const ACCOUNT_VARIABLE_FIELDS: Readonly<Record<string, string>> = {
   DUO_POLLING_INTERVAL: 'pollingInterval',
   DUO_TAG_WITH_ACCOUNT_NAME: 'tagWithAccountName',
   DUO_PHONE_NUMBERS: 'phoneNumbers',
+  DUO_LOGS: 'logs.enabled',
+  DUO_LOG_BACKFILL_DAYS: 'logs.backfillDays',
+  DUO_LOG_REQUESTS_PER_MINUTE: 'logs.requestsPerMinute',
   JUPITERONE_ACCOUNT: 'jupiterone.account',
   JUPITERONE_API_KEY: 'jupiterone.apiKey',
   JUPITERONE_API_BASE_URL: 'jupiterone.baseUrl',
@@ -105,6 +109,15 @@ export function instanceFromEnvironment(
       insecureBaseUrl: shared.insecureBaseUrl,
     },
     jupiterone: jupiterOneFromEnvironment(env, checkSecrets, problems),
+    logs: readLogSettings(
+      {
+        enabled: env.DUO_LOGS,
+        backfillDays: env.DUO_LOG_BACKFILL_DAYS,
+        requestsPerMinute: env.DUO_LOG_REQUESTS_PER_MINUTE,
+      },
+      { enabled: 'DUO_LOGS', backfillDays: 'DUO_LOG_BACKFILL_DAYS', requestsPerMinute: 'DUO_LOG_REQUESTS_PER_MINUTE' },
+      problems,
+    ),
   };
 }
 

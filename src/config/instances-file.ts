@@ -24,6 +24,7 @@ import {
   readDuoApiHost,
   readInsecureDuoBaseUrl,
   readIntegrationKey,
+  readLogSettings,
   readPhoneNumberPolicy,
   readRequestsPerMinute,
   readRequiredText,
@@ -51,7 +52,9 @@ export const INSTANCES_FILE_FIELDS = {
     'insecureBaseUrl',
     'jupiterone',
     'sources',
+    'logs',
   ],
+  logs: ['enabled', 'backfillDays', 'requestsPerMinute'],
   schedule: ['hour', 'dayOfWeek'],
   jupiterone: ['account', 'apiKey', 'baseUrl', 'integrationInstanceId', 'scope', 'source', 'compressUploads'],
 } as const;
@@ -202,6 +205,20 @@ function instanceFromJson(
           : readInsecureDuoBaseUrl(item.insecureBaseUrl, setting('insecureBaseUrl'), problems),
     },
   };
+
+  const logs = objectField(item, 'logs', label, problems);
+  if (logs) {
+    reportUnknownFields(logs, INSTANCES_FILE_FIELDS.logs, setting('logs'), problems);
+    instance.logs = readLogSettings(
+      { enabled: logs.enabled, backfillDays: logs.backfillDays, requestsPerMinute: logs.requestsPerMinute },
+      {
+        enabled: setting('logs.enabled'),
+        backfillDays: setting('logs.backfillDays'),
+        requestsPerMinute: setting('logs.requestsPerMinute'),
+      },
+      problems,
+    );
+  }
 
   const j1 = objectField(item, 'jupiterone', label, problems);
   if (j1) {

@@ -74,6 +74,15 @@ export interface JupiterOneSettings {
   compressUploads: boolean;
 }
 
+/** Tailing the instance's Duo logs into graph facts (docs/logs.md). */
+export interface LogSettings {
+  enabled: boolean;
+  /** How far back the first start reads. */
+  backfillDays: number;
+  /** Requests per minute per log endpoint, shared by everything in the process that reads them. */
+  requestsPerMinute: number;
+}
+
 export interface InstanceConfig {
   id: string;
   accountName?: string;
@@ -93,6 +102,8 @@ export interface InstanceConfig {
    * empty: every source as declared in src/resources/table.ts.
    */
   sources?: SourceSwitches;
+  /** Absent: logs are not read (the default). */
+  logs?: LogSettings;
 }
 
 export interface AppConfig {

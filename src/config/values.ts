@@ -9,11 +9,12 @@
  */
 import { DuoConfigurationError } from '../duo/errors';
 import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from '../duo/hostname';
-import { parseRequestsPerMinute } from '../duo/rate-budget';
+import { DEFAULT_LOG_REQUESTS_PER_MINUTE, parseRequestsPerMinute } from '../duo/rate-budget';
 import { DUO_SIGNATURE_VERSIONS, type DuoSignatureVersion } from '../duo/signing';
 import { PHONE_NUMBER_POLICIES, type PhoneNumberPolicy } from '../graph/phone-numbers';
 import { describeValue } from '../util/redact';
 import type { ConfigurationProblem } from './errors';
+import type { LogSettings } from './instances';
 
 /** The longest value accepted for each kind of setting, in characters. */
 export const LENGTH_LIMITS = {
@@ -119,6 +120,44 @@ export function readWholeNumber(
     return range.fallback;
   }
   return number;
+}
+
+/** Duo keeps its logs 180 days at most: a longer backfill would be refused. */
+export const MAX_LOG_BACKFILL_DAYS = 180;
+export const DEFAULT_LOG_BACKFILL_DAYS = 30;
+
+/**
+ * The log tail's settings from their raw values (an environment variable each, or the fields of an
+ * instance's `logs` object); `names` gives each setting's name for messages.
+ */
+export function readLogSettings(
+  raw: { enabled: RawValue; backfillDays: RawValue; requestsPerMinute: RawValue },
+  names: { enabled: string; backfillDays: string; requestsPerMinute: string },
+  problems: ProblemList,
+): LogSettings | undefined {
+  const enabled = readBoolean(raw.enabled, names.enabled, problems);
+  const backfillDays = readWholeNumber(
+    raw.backfillDays,
+    { min: 1, max: MAX_LOG_BACKFILL_DAYS, fallback: DEFAULT_LOG_BACKFILL_DAYS },
+    names.backfillDays,
+    problems,
+  );
+  const requestsPerMinute = readWholeNumber(
+    raw.requestsPerMinute,
+    { min: 1, fallback: DEFAULT_LOG_REQUESTS_PER_MINUTE },
+    names.requestsPerMinute,
+    problems,
+  );
+  if (!enabled) {
+    for (const [value, name] of [
+      [raw.backfillDays, names.backfillDays],
+      [raw.requestsPerMinute, names.requestsPerMinute],
+    ] as const) {
+      if (!isAbsent(value)) problems.add(name, `is set, but logs are off: set ${names.enabled} to true, or remove it`);
+    }
+    return undefined;
+  }
+  return { enabled, backfillDays, requestsPerMinute };
 }
 
 /**
