@@ -18,6 +18,7 @@ import { createDeliveryActivities } from './deliver';
 import type { ActivityDependencies } from './dependencies';
 import { createFetchActivities } from './fetch';
 import { createGraphActivities } from './graph';
+import { createLogActivities } from './logs';
 import { RunActivities } from './run-activities';
 
 export type { ActivityDependencies } from './dependencies';
@@ -54,6 +55,7 @@ function activityFunctions(deps: ActivityDependencies) {
     ...createFetchActivities(deps, runs, conversion),
     ...createGraphActivities(deps, runs),
     ...createDeliveryActivities(deps, runs),
+    ...createLogActivities(deps),
   };
 }
 

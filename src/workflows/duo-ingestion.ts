@@ -43,10 +43,11 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { SearchAttributeType, TimeoutType, defineSearchAttributeKey } from '@temporalio/common';
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import type { DuoJ1ActivityFunctions } from '../activities';
 import type { RunEnding } from '../jupiterone/job-events';
 import { RESOURCE_TABLE } from '../resources/table';
+import { failureType, isHostLost } from './activity-failures';
 import { proxyDuoJ1Activities } from './activity-proxies';
 import type { InstanceGrant } from './coordination-contract';
 import {
@@ -121,19 +122,6 @@ const RESET_FAILURE = 'ResetWorkflow';
 
 /** Failures after which the run acquires its instance again, then starts the pipeline over. */
 const REGRANT_FAILURES: readonly string[] = [FailureType.StaleGrant, RESET_FAILURE];
-
-function isHostLost(error: unknown): boolean {
-  return (
-    error instanceof ActivityFailure &&
-    error.cause instanceof TimeoutFailure &&
-    error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START
-  );
-}
-
-function failureType(error: unknown): string | undefined {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
-}
 
 /** The Duo grant a permission failure names (the fetch activity puts it in the failure's details). */
 function missingGrantOf(error: unknown): { missingGrant?: string } {

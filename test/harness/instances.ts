@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_SCHEDULE, type InstanceConfig } from '../../src/config/instances';
+import { DEFAULT_SCHEDULE, type InstanceConfig, type LogSettings } from '../../src/config/instances';
 import { parseDuoApiHostname } from '../../src/duo/hostname';
 import type { PhoneNumberPolicy } from '../../src/graph/phone-numbers';
 import type { DuoSimulator } from '../../src/simulators/duo/server';
@@ -18,6 +18,7 @@ export function simulatorInstance(
     requestsPerMinute?: number;
     compressUploads?: boolean;
     phoneNumbers?: PhoneNumberPolicy;
+    logs?: LogSettings;
   } = {},
 ): InstanceConfig {
   const instance: InstanceConfig = {
@@ -36,6 +37,7 @@ export function simulatorInstance(
       requestsPerMinute: options.requestsPerMinute ?? 60_000,
       insecureBaseUrl: duo.url,
     },
+    ...(options.logs ? { logs: options.logs } : {}),
   };
   if (options.jupiterone) {
     instance.jupiterone = {
@@ -71,6 +73,7 @@ export function writeInstancesFile(instances: InstanceConfig[]): { file: string;
     requestsPerMinute: instance.duo.requestsPerMinute,
     insecureBaseUrl: instance.duo.insecureBaseUrl,
     ...(instance.sources ? { sources: instance.sources } : {}),
+    ...(instance.logs ? { logs: instance.logs } : {}),
     ...(instance.jupiterone
       ? {
           jupiterone: {
