@@ -31,6 +31,7 @@ describe('partial-dataset rule', () => {
       'duo_user_has_bypass_code',
       'duo_user_is_employee',
       'duo_user_uses_endpoint',
+      'duo_user_uses_integration',
       'duo_user_uses_phone',
       // U2F tokens exist only inside user records, so MFA devices are incomplete too.
       'mfa_device',
@@ -113,6 +114,7 @@ describe('partial-dataset rule', () => {
       'duo_integration',
       'duo_integration_allows_group',
       'duo_integration_uses_policy',
+      'duo_user_uses_integration',
     ]);
   });
 

@@ -2,6 +2,10 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { buildGraph as buildStagedGraph } from '../graph/build-graph';
 import { graphInstanceContext } from '../graph/converters';
+import { RELATIONSHIP_KINDS } from '../graph/data-model';
+import { logGraphFacts, type LogGraphFacts } from '../graph/log-facts';
+import { aggregateFilePath, readAggregateFile } from '../logs/aggregate-file';
+import type { InstanceConfig } from '../config/instances';
 import type { DroppedObjects, PartialType, ResourceName, ResourceOutcome } from '../workflows/contract';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
@@ -26,10 +30,12 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
         const run = deps.staging.openRun(input.runKey);
+        const logs = await logFactsOf(deps, instance);
         const summary = await runs.run(input.runKey, cancellationSignal(), (signal) =>
           withPeriodicHeartbeat({ phase: 'building' }, () =>
             buildStagedGraph(run, input.outcomes, graphInstanceContext(instance, deps.env), {
               signal,
+              logFacts: logs?.facts,
               // Every progress point is a chance to learn of a cancellation (the worker throttles
               // what reaches the server): a cancelled build stops within a heartbeat's round trip.
               onProgress: (progress) => heartbeat({ phase: 'building', ...progress }),
@@ -43,11 +49,37 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         return {
           entities: summary.entities,
           relationships: summary.relationships,
-          partialTypes: summary.partialTypes,
+          partialTypes:
+            logs?.unavailable === undefined
+              ? summary.partialTypes
+              : [
+                  ...summary.partialTypes,
+                  { type: RELATIONSHIP_KINDS.userUsesIntegration._type, reason: logs.unavailable },
+                ],
           dropped: summary.dropped,
           skippedRelationships: summary.skippedRelationships,
         };
       });
     },
   };
+}
+
+/**
+ * The facts of the instance's log aggregates, when its logs are on: undefined when they are off;
+ * `unavailable` says why there are none yet (JupiterOne then keeps the usage edges it has).
+ */
+async function logFactsOf(
+  deps: ActivityDependencies,
+  instance: InstanceConfig,
+): Promise<{ facts?: LogGraphFacts; unavailable?: string } | undefined> {
+  if (!instance.logs?.enabled) return undefined;
+  const stored = await readAggregateFile(aggregateFilePath(deps.config.dataDir, instance.id)).catch(() => undefined);
+  if (!stored) {
+    return {
+      unavailable:
+        "the log tail has no aggregates on this worker's host yet (just started, rebuilding, or its host is another)",
+    };
+  }
+  if (!stored.file.backfilled) return { unavailable: 'the log tail is still reading its backfill window' };
+  return { facts: logGraphFacts(stored.file.authentication, Date.now()) };
 }

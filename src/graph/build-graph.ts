@@ -20,6 +20,7 @@ import type { PartInfo, StagedRun } from '../staging/store';
 import { mapInOrder } from '../util/in-order';
 import { conversionKey, convertedParts, readConvertedPart } from './converted-part';
 import type { GraphInstanceContext } from './converters';
+import type { LogGraphFacts } from './log-facts';
 import { ENTITY_KINDS, GRAPH_DATASETS, RELATIONSHIP_KINDS, type RelationshipKind } from './data-model';
 import { MfaPostureTracker, factorOfLink, resourcesLinkingWith } from './mfa-posture';
 import { computePartialTypes, sourcesOf, type FetchOutcomeLike, type PartialType } from './partial-datasets';
@@ -92,6 +93,8 @@ export interface BuildGraphOptions {
   onProgress?: (progress: BuildGraphProgress) => void;
   /** Stops the build (rejecting with the signal's reason) at the next part or progress point. */
   signal?: AbortSignal;
+  /** Facts from Duo's logs (the instance's logs are on and their aggregates complete): added to users, integrations and their edges. */
+  logFacts?: LogGraphFacts;
 }
 
 /**
@@ -194,6 +197,8 @@ interface HeldEntity {
   key: string;
   text: string;
   indexEntry: string;
+  /** Facts from Duo's logs to add. */
+  extra?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -238,7 +243,11 @@ class GraphSink {
   /** The serialised objects of the batch being applied (converted results refer to them by id). */
   batch: AppliedBatch = EMPTY_BATCH;
 
-  constructor(run: StagedRun, recordsPerPart: number | undefined) {
+  constructor(
+    run: StagedRun,
+    recordsPerPart: number | undefined,
+    private readonly logFacts?: LogGraphFacts,
+  ) {
     for (const { dataset, indexDataset, kind, type } of GRAPH_DATASETS) {
       const writer = new StagedObjectWriter(run, dataset, indexDataset, recordsPerPart);
       if (kind === 'entities') {
@@ -325,10 +334,12 @@ class GraphSink {
       this.valuesLeftOut[id] = (this.valuesLeftOut[id] ?? 0) + 1;
     }
     keys.add(key);
+    const extra = this.logFacts?.entityProperties(type, key);
     if (hold) {
       const { object } = entity;
-      this.heldEntities.push({ type, key, text: this.objectText(object), indexEntry: this.entryText(object) });
-    } else this.track(writer.add(this.batch, entity.object));
+      this.heldEntities.push({ type, key, text: this.objectText(object), indexEntry: this.entryText(object), extra });
+    } else if (extra) this.track(this.addWithProperties(writer, entity.object, extra));
+    else this.track(writer.add(this.batch, entity.object));
     this.entities[type] += 1;
     return 'added';
   }
@@ -403,9 +414,9 @@ class GraphSink {
   releaseHeldEntities(postureKnown: (type: string) => boolean): void {
     for (const held of this.heldEntities) {
       const writer = this.entityWriters.get(held.type)!;
-      const entity = postureKnown(held.type)
-        ? { ...(JSON.parse(held.text) as Entity), ...this.posture.propertiesOf(held.key) }
-        : undefined;
+      const posture = postureKnown(held.type) ? this.posture.propertiesOf(held.key) : undefined;
+      const entity =
+        posture || held.extra ? { ...(JSON.parse(held.text) as Entity), ...posture, ...held.extra } : undefined;
       // The data model accepts these properties (plain flags, a count and a list); should it ever
       // not, the entity goes as it was converted rather than not at all.
       const validation = entity && validateEntity(entity);
@@ -424,6 +435,12 @@ class GraphSink {
     if (keys.has(key)) return false;
     keys.add(key);
     return true;
+  }
+
+  /** Writes object `id` of the batch with `extra` properties added (facts from Duo's logs). */
+  private addWithProperties(writer: StagedObjectWriter, id: number, extra: Record<string, unknown>) {
+    const staged = stagedGraphObject({ ...(JSON.parse(this.objectText(id)) as Entity), ...extra } as Entity);
+    return writer.addText(staged.text, staged.indexEntry);
   }
 
   /** Adds a converted relationship, or counts it dropped with the reason it failed the check. */
@@ -554,7 +571,7 @@ export async function buildGraph(
 ): Promise<BuildGraphSummary> {
   // A retried build starts from a clean slate rather than mixing parts of two attempts.
   for (const { dataset } of GRAPH_DATASETS) await run.removeDataset(dataset);
-  const sink = new GraphSink(run, options.recordsPerPart ?? GRAPH_RECORDS_PER_PART);
+  const sink = new GraphSink(run, options.recordsPerPart ?? GRAPH_RECORDS_PER_PART, options.logFacts);
   const recordsRead = Object.fromEntries(RESOURCE_NAMES.map((r) => [r, 0])) as Record<ResourceName, number>;
   const key = conversionKey(context);
   const applied = APPLY_ORDER.filter((resource) => outcomes[resource]?.status === 'complete');
@@ -605,6 +622,18 @@ export async function buildGraph(
     if (written) await written;
   }
   startThrough(APPLY_ORDER[APPLY_ORDER.length - 1]);
+
+  if (options.logFacts) {
+    const users = sink.keysOf(ENTITY_KINDS.user._type);
+    const integrations = sink.keysOf(ENTITY_KINDS.integration._type);
+    for (const edge of options.logFacts.usageRelationships(
+      (userKey, integrationKey) => users.has(userKey) && integrations.has(integrationKey),
+    )) {
+      sink.addMadeRelationship(edge);
+      const written = sink.pendingWrites();
+      if (written) await written;
+    }
+  }
 
   // Every resource is applied: the held edges' ends are known, and with them the MFA posture of
   // the entities held for it.

@@ -25,6 +25,7 @@ export const GRAPH_STEPS = [
   { id: 'fetch-endpoints', name: 'Fetch Trusted Endpoints' },
   { id: 'fetch-policies', name: 'Fetch Policies' },
   { id: 'fetch-admin-units', name: 'Fetch Administrative Units' },
+  { id: 'summarize-logs', name: 'Usage from Duo Logs' },
 ] as const;
 export type StepId = (typeof GRAPH_STEPS)[number]['id'];
 
@@ -62,6 +63,23 @@ const DEVICE_FIELDS_DUO_DOES_NOT_REPORT = {
   privateIpAddresses: 'Always null: Duo does not report it (the Device schema requires the property).',
   osDetails: 'Always null: Duo does not report it (the Device schema requires the property).',
   osVersion: 'Always null: Duo does not report it (the Device schema requires the property).',
+};
+
+/**
+ * Properties from Duo's authentication log, set by the build when the instance's logs are on and
+ * only on entities that have log activity (docs/logs.md). Counts cover the last 30 days.
+ */
+export const USER_LOG_PROPERTIES = {
+  lastAuthenticatedOn: 'Last authentication in Duo’s log, epoch milliseconds (logs on).',
+  lastFactor: 'Factor of the last authentication, e.g. `duo_push`, `sms_passcode` (logs on).',
+  onlyWeakFactors:
+    'True when every authentication of the last 30 days used SMS, voice or a passcode (no push, security key or platform authenticator) (logs on).',
+  fraudReports30d: 'Authentications the user reported as fraud in the last 30 days (logs on).',
+  denials30d: 'Authentications denied in the last 30 days (logs on).',
+};
+export const INTEGRATION_LOG_PROPERTIES = {
+  lastAuthenticatedOn: 'Last authentication to the integration in Duo’s log, epoch milliseconds (logs on).',
+  activeUsers30d: 'Users who authenticated to it in the last 30 days (logs on).',
 };
 
 /** The admin API grant flags of an integration: wire field → entity property. */
@@ -379,6 +397,7 @@ export const ENTITY_KINDS = {
       adminApiSettings: 'Admin API grant: settings.',
       adminApiWriteResource: 'Admin API grant: write resource.',
       adminApiAllowToSetPermissions: 'Admin API grant: may change its own permissions.',
+      ...INTEGRATION_LOG_PROPERTIES,
     },
   },
   mfaDevice: {
@@ -600,6 +619,7 @@ export const ENTITY_KINDS = {
       aliases: 'Username aliases.',
       notes: 'Notes, as a one-element list.',
       lockoutReason: 'Why the user is locked out.',
+      ...USER_LOG_PROPERTIES,
     },
   },
 } as const satisfies Record<string, EntityKind>;
@@ -702,6 +722,15 @@ export const RELATIONSHIP_KINDS = {
     origin:
       'Every administrator and user with the same valid email address, compared case-insensitively (a person who is both).',
   },
+  userUsesIntegration: {
+    _type: 'duo_user_uses_integration',
+    _class: 'USES',
+    source: 'user',
+    target: 'integration',
+    stepId: 'summarize-logs',
+    origin:
+      "Duo's authentication log (logs on): every user who authenticated to the integration in the last 30 days, with `lastAuthenticatedOn`, `lastFactor`, `lastResult`, `successes30d` and `failures30d`.",
+  },
   userUsesPhone: {
     _type: 'duo_user_uses_phone',
     _class: 'USES',
@@ -800,6 +829,12 @@ export const RELATIONSHIP_KINDS = {
   },
 } as const satisfies Record<string, RelationshipKind>;
 export type RelationshipKindId = keyof typeof RELATIONSHIP_KINDS;
+
+/**
+ * Relationships the build makes from the aggregates of Duo's logs (docs/logs.md) rather than from
+ * a resource's records: only for instances with logs on.
+ */
+export const LOG_RELATIONSHIP_KINDS: readonly RelationshipKindId[] = ['userUsesIntegration'];
 
 export interface MappedRelationshipKind {
   readonly _type: string;

@@ -6,6 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { type AppConfig, type InstanceConfig, loadConfig } from '../../config/instances';
 import { ConfigurationError } from '../../config/errors';
+import { applyLogTails, formatLogTailChanges } from '../../logs/tails';
 import {
   ScheduleMissingError,
   type ScheduleListEntry,
@@ -131,9 +132,16 @@ function operatorNote(verb: 'Paused' | 'Unpaused'): string {
 
 async function apply(flags: ScheduleFlags): Promise<number> {
   const config = loadScheduleConfig(flags);
-  const report = await withClient(flags, (client) => applySchedules(client, config, { taskQueue: config.taskQueue }));
-  if (flags.json) printJson(report);
-  else console.log(formatApplyReport(report));
+  const { report, tails } = await withClient(flags, async (client) => ({
+    report: await applySchedules(client, config, { taskQueue: config.taskQueue }),
+    tails: await applyLogTails(client, config, { taskQueue: config.taskQueue }),
+  }));
+  if (flags.json) printJson({ ...report, logTails: tails });
+  else {
+    console.log(formatApplyReport(report));
+    const tailLines = formatLogTailChanges(tails);
+    if (tailLines) console.log(tailLines);
+  }
   return report.summary.conflict > 0 ? ExitCode.Failure : ExitCode.Success;
 }
 

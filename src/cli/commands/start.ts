@@ -17,6 +17,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_SCHEDULE, loadConfig, type AppConfig, type InstanceConfig } from '../../config/instances';
 import { parseDuoApiHostname } from '../../duo/hostname';
 import { applySchedules, formatApplyReport } from '../../schedules';
+import { applyLogTails, formatLogTailChanges } from '../../logs/tails';
 import { startDuoSimulator, type DuoSimulator } from '../../simulators/duo/server';
 import { generateTenant } from '../../simulators/duo/tenant-generator';
 import { resolveTemporalSettings, type TemporalSettings } from '../../worker/connection';
@@ -165,6 +166,10 @@ export async function startCommand(flags: StartFlags): Promise<number> {
       `Worker: task queue ${config.taskQueue} (host queue ${runtime.workers.hostTaskQueue}); data folder ${config.dataDir}`,
     );
     say(`Pipeline: validate → fetch (8 resources in parallel) → build graph → deliver → report.`);
+
+    // Tails of instances with logs on run beside the ingestion runs, in their own workflows.
+    const tails = formatLogTailChanges(await applyLogTails(runtime.client, config, { taskQueue: config.taskQueue }));
+    if (tails) say(tails);
 
     const outcomes: { instanceId: string; outcome: RunOutcome }[] = [];
     for (const instance of config.instances) {

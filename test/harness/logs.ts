@@ -1,0 +1,62 @@
+/** What the log tests share: the aggregates a tail should hold, computed directly from a simulator's stream. */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { emptyAggregates, foldAuthenticationEvents, type AuthenticationAggregates } from '../../src/logs/aggregates';
+import { aggregateFilePath, readAggregateFile, type AggregateFile } from '../../src/logs/aggregate-file';
+import type { DuoSimulator } from '../../src/simulators/duo/server';
+import { logTailStateQuery, logTailWorkflowId, type LogTailState } from '../../src/workflows/log-tail-contract';
+import { waitFor } from './inspect';
+
+/** The aggregates of every event of the simulator's log from `from` up to (not including) `until`. */
+export function expectedAggregates(duo: DuoSimulator, from: number, until: number): AuthenticationAggregates {
+  return foldAuthenticationEvents(emptyAggregates(), [...duo.authenticationLog.eventsBetween(from, until - 1)]);
+}
+
+/** Waits until the instance's tail has read its log up to the simulator's delay; returns its file. */
+export async function caughtUpTail(
+  client: Client,
+  dataDir: string,
+  instanceId: string,
+  timeoutMs = 90_000,
+): Promise<{ state: LogTailState; file: AggregateFile }> {
+  let state: LogTailState | undefined;
+  let file: AggregateFile | undefined;
+  await waitFor(
+    async () => {
+      state = await client.workflow
+        .getHandle(logTailWorkflowId(instanceId))
+        .query(logTailStateQuery)
+        .catch(() => undefined);
+      if (!state?.caughtUpAt || !state.cursor || state.cursor.nextOffset !== undefined) return false;
+      const stored = await readAggregateFile(aggregateFilePath(dataDir, instanceId));
+      file = stored?.file;
+      return stored?.digest === state.digest && file!.backfilled;
+    },
+    'the log tail to catch up',
+    timeoutMs,
+  );
+  return { state: state!, file: file! };
+}
+
+/** Every graph object of a local graph directory, by `_type`. */
+export async function localGraphObjects(outputDir: string): Promise<Map<string, Record<string, unknown>[]>> {
+  const byType = new Map<string, Record<string, unknown>[]>();
+  const graph = path.join(outputDir, '.j1-integration', 'graph');
+  for (const step of await readdir(graph)) {
+    for (const kind of ['entities', 'relationships']) {
+      const folder = path.join(graph, step, kind);
+      const names = await readdir(folder).catch(() => [] as string[]);
+      for (const name of names) {
+        const objects = (JSON.parse(await readFile(path.join(folder, name), 'utf8')) as Record<string, unknown[]>)[
+          kind
+        ] as Record<string, unknown>[];
+        for (const object of objects) {
+          const type = object._type as string;
+          byType.set(type, [...(byType.get(type) ?? []), object]);
+        }
+      }
+    }
+  }
+  return byType;
+}
