@@ -46,6 +46,8 @@ export interface LogTailTuning {
   pollSeconds?: number;
   /** Events per request (Duo's maximum is 1000). Default 1000. */
   pageSize?: number;
+  /** How long one read may take before Temporal retries it elsewhere (a lost worker). Default 300. */
+  readTimeoutSeconds?: number;
   /** How long the host holding the aggregates may take to pick a read up before another host rebuilds them. Default 300. */
   hostScheduleToStartSeconds?: number;
 }

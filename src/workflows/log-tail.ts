@@ -81,7 +81,7 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
       // The host's file is what the state agrees with: wait for it a while, then rebuild elsewhere.
       scheduleToStartTimeout: `${tuning.hostScheduleToStartSeconds ?? 300} seconds`,
       // A read may wait a minute for the log budget, then back off on 429s for another.
-      startToCloseTimeout: '5 minutes',
+      startToCloseTimeout: `${tuning.readTimeoutSeconds ?? 300} seconds`,
       retry: {
         initialInterval: '5s',
         backoffCoefficient: 2,

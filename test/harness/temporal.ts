@@ -119,8 +119,10 @@ export async function spawnWorkerProcess(options: {
   extraArgs?: string[];
   /** Wait until it logs that it started (default); false returns at once, for workers meant to fail. */
   waitForStart?: boolean;
+  /** Another Temporal server than the suite's (a test that restarts its own). */
+  temporal?: { address: string; namespace: string };
 }): Promise<WorkerProcess> {
-  const { address, namespace } = await testServer();
+  const { address, namespace } = options.temporal ?? (await testServer());
   const child = spawn(
     process.execPath,
     [
