@@ -140,4 +140,61 @@ describe('Duo logs tailed into graph facts', function () {
     assert.equal(result.relationships.duo_user_uses_integration, 0);
     assert.deepEqual(result.partialTypes, []);
   });
+
+  it('keeps the log budget through a 429 storm on the log endpoint, while ingestion runs at its own pace', async () => {
+    const duo = await logSimulator(44);
+    // A third of the log requests answered 429, none of the others.
+    duo.setFaults({ tooManyRequestsRate: 0.35, faultPaths: [LOG_PATH] });
+    const logRequestsPerMinute = 120;
+    const instance = simulatorInstance(duo, {
+      logs: { enabled: true, backfillDays: 1, requestsPerMinute: logRequestsPerMinute },
+    });
+    const config = testConfig([instance]);
+    await startTestWorkers(config);
+    const client = await testClient();
+
+    await applyLogTails(client, config, { taskQueue: config.taskQueue, tuning: { ...TAIL_TUNING, pageSize: 500 } });
+    await waitFor(() => duo.requestLog.some((entry) => entry.path === LOG_PATH), 'the tail to read');
+    const result: DuoIngestionResult = await client.workflow.execute(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: ingestionWorkflowId(instance.id),
+      args: [{ instanceId: instance.id }],
+    });
+    const { file } = await caughtUpTail(client, config.dataDir, instance.id, 180_000);
+    assert.deepEqual(file.authentication, expectedAggregates(duo, file.from, file.cursor.mintime));
+
+    const logRequests = duo.requestLog.filter((entry) => entry.path === LOG_PATH);
+    assert.ok(
+      logRequests.filter((entry) => entry.status === 429).length >= 2,
+      `the storm hit the tail: ${logRequests.map((entry) => entry.status).join(' ')}`,
+    );
+    // Every log request, the retries of a 429 included, waited for its slot in the log budget.
+    const intervalMs = 60_000 / logRequestsPerMinute;
+    for (let i = 1; i < logRequests.length; i++) {
+      const gap = logRequests[i]!.at - logRequests[i - 1]!.at;
+      assert.ok(gap >= intervalMs - 50, `log requests ${i - 1} and ${i} are ${gap} ms apart`);
+    }
+    // The ingestion's requests drew on their own budget: none refused, and far more of them than
+    // the log budget would have allowed in the time the run took.
+    const ingestionRequests = duo.requestLog.filter(
+      (entry) => entry.path !== LOG_PATH && entry.at <= Date.now() && entry.status !== 0,
+    );
+    // The run may have come before the tail read its whole backfill window: then, and only then, the
+    // usage edges are partial (JupiterOne keeps those it has).
+    for (const partial of result.partialTypes) {
+      assert.deepEqual(partial, {
+        type: 'duo_user_uses_integration',
+        reason: 'the log tail is still reading its backfill window',
+      });
+    }
+    assert.deepEqual(
+      ingestionRequests.filter((entry) => entry.status === 429),
+      [],
+    );
+    const spanMs = ingestionRequests.at(-1)!.at - ingestionRequests[0]!.at;
+    assert.ok(
+      ingestionRequests.length >= 8 && spanMs < (ingestionRequests.length - 1) * intervalMs,
+      `${ingestionRequests.length} ingestion requests in ${spanMs} ms`,
+    );
+  });
 });
