@@ -95,6 +95,7 @@ function measurements(overrides: Partial<BenchMeasurements> = {}): BenchMeasurem
       clientBudget: 'match',
       seed: 1,
       counts: {},
+      logAuthsPerUser: 0,
     },
     result: {
       entities: { duo_user: 1000, duo_phone: 990, duo_account: 1 },
@@ -121,9 +122,17 @@ describe('benchmark arithmetic', () => {
       clientBudget: 'match',
       seed: 1,
       counts: {},
+      logAuthsPerUser: 0,
     });
     assert.deepEqual(
-      parseBenchOptions({ users: '500', target: 'jupiterone', rateLimit: '200', phones: '7', groups: '0' }),
+      parseBenchOptions({
+        users: '500',
+        target: 'jupiterone',
+        rateLimit: '200',
+        phones: '7',
+        groups: '0',
+        logAuthsPerUser: '2',
+      }),
       {
         users: 500,
         target: 'jupiterone',
@@ -132,15 +141,24 @@ describe('benchmark arithmetic', () => {
         clientBudget: 'match',
         seed: 1,
         counts: { phones: 7, groups: 0 },
+        logAuthsPerUser: 2,
       },
     );
     assert.equal(parseBenchOptions({ clientBudget: 'default' }).clientBudget, 'default');
     assert.equal(parseBenchOptions({ clientBudget: '150' }).clientBudget, 150);
     assert.throws(
-      () => parseBenchOptions({ users: '0', target: 'disk', latencyMs: '-1', tokens: 'many', clientBudget: 'fast' }),
+      () =>
+        parseBenchOptions({
+          users: '0',
+          target: 'disk',
+          latencyMs: '-1',
+          tokens: 'many',
+          clientBudget: 'fast',
+          logAuthsPerUser: 'x',
+        }),
       (error: Error) =>
         error instanceof ConfigurationError &&
-        ['--users', '--target', '--latency-ms', '--tokens', '--client-budget'].every((flag) =>
+        ['--users', '--target', '--latency-ms', '--tokens', '--client-budget', '--log-auths-per-user'].every((flag) =>
           error.message.includes(flag),
         ),
     );

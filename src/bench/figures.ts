@@ -58,6 +58,11 @@ export interface BenchOptions {
   clientBudget: BenchClientBudget;
   seed: number;
   counts: BenchTenantCounts;
+  /**
+   * Authentications per user in the day of Duo's authentication log the log tail reads before the
+   * run (`--log-auths-per-user`); 0 = logs off (the default).
+   */
+  logAuthsPerUser: number;
 }
 
 /** The flags of `duo-j1 bench`, as commander hands them over (strings). */
@@ -78,6 +83,7 @@ export interface BenchFlags {
   endpoints?: string;
   policies?: string;
   adminUnits?: string;
+  logAuthsPerUser?: string;
 }
 
 const COUNT_FLAGS = [
@@ -115,6 +121,7 @@ export function parseBenchOptions(flags: BenchFlags): BenchOptions {
   const rateLimit = wholeNumber(flags.rateLimit, '--rate-limit', 0, 0);
   const seed = wholeNumber(flags.seed, '--seed', 1, 0);
   const clientBudget = parseClientBudget(flags.clientBudget, problems);
+  const logAuthsPerUser = wholeNumber(flags.logAuthsPerUser, '--log-auths-per-user', 0, 0);
   const target = flags.target ?? 'local';
   if (target !== 'local' && target !== 'jupiterone') {
     problems.push({ setting: '--target', message: `must be local or jupiterone, not "${target}"` });
@@ -124,7 +131,7 @@ export function parseBenchOptions(flags: BenchFlags): BenchOptions {
     if (flags[name] !== undefined) counts[name] = wholeNumber(flags[name], flagName(name), 0, 0);
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
-  return { users, target: target as BenchTarget, latencyMs, rateLimit, clientBudget, seed, counts };
+  return { users, target: target as BenchTarget, latencyMs, rateLimit, clientBudget, seed, counts, logAuthsPerUser };
 }
 
 function parseClientBudget(value: string | undefined, problems: ConfigurationProblem[]): BenchClientBudget {
@@ -323,6 +330,23 @@ export interface BenchFigures {
   uploadUncompressedBytes: number;
   /** Upload batches sent to JupiterOne (0 for the local target). */
   batches: number;
+  /** The log tail's catch-up on a day of authentications (with `--log-auths-per-user`). */
+  logs?: LogTailFigures;
+}
+
+export interface LogTailFigures {
+  events: number;
+  pages: number;
+  /** From the tail's start to its aggregates covering the whole day, reading without a budget. */
+  catchUpSeconds: number;
+  /** The same pages at Duo's log budget of one request per minute: what a real tenant waits. */
+  catchUpMinutesAtDuoBudget: number;
+  /** The aggregates file (gzip'd JSON) and its JSON. */
+  aggregateBytes: number;
+  aggregateJsonBytes: number;
+  /** Users and user × integration pairs the aggregates hold. */
+  usersWithActivity: number;
+  usagePairs: number;
 }
 
 export interface BenchMeasurements {
@@ -334,6 +358,7 @@ export interface BenchMeasurements {
   /** Worker CPU seconds over the run. */
   cpuSeconds: number;
   history: { events: number; bytes: number };
+  logs?: LogTailFigures;
 }
 
 function sum(counts: Readonly<Record<string, number>>): number {
@@ -382,5 +407,6 @@ export function benchFigures(measured: BenchMeasurements): BenchFigures {
     uploadBytes: delivery.target === 'jupiterone' ? delivery.uploaded.bytes : 0,
     uploadUncompressedBytes: delivery.target === 'jupiterone' ? delivery.uploaded.uncompressedBytes : 0,
     batches: delivery.target === 'jupiterone' ? delivery.uploaded.batches : 0,
+    ...(measured.logs ? { logs: measured.logs } : {}),
   };
 }

@@ -21,6 +21,13 @@ import { startDevServer, type DevServer } from '../worker/dev-server';
 import { prebuiltWorkflowBundle } from '../worker/workflow-bundle';
 import { WORKFLOW_TYPE, type DuoIngestionInput, type DuoIngestionResult } from '../workflows/contract';
 import {
+  LOG_TAIL_WORKFLOW_TYPE,
+  logTailStateQuery,
+  logTailWorkflowId,
+  type DuoLogTailInput,
+} from '../workflows/log-tail-contract';
+import { aggregateFilePath, readAggregateFile } from '../logs/aggregate-file';
+import {
   benchFigures,
   clientRequestsPerMinute,
   cpuSecondsFromProcStat,
@@ -30,6 +37,7 @@ import {
   rateLimitBurst,
   type BenchFigures,
   type BenchOptions,
+  type LogTailFigures,
 } from './figures';
 import type {
   DuoSimulatorProcessAnnouncement,
@@ -219,6 +227,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
         latencyMs: options.latencyMs,
         requestsPerMinute: options.rateLimit,
         burst,
+        logEventsPerMinute: (options.users * options.logAuthsPerUser) / (24 * 60),
       }),
       childEnvironment({}),
     );
@@ -256,6 +265,10 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
       secretKey: { env: 'DUO_J1_BENCH_DUO_SECRET_KEY' },
       ...(requestsPerMinute === undefined ? {} : { requestsPerMinute }),
       insecureBaseUrl: duoAnnouncement.url,
+      // Unthrottled: the tail's own work is measured; Duo's budget is applied to the figures.
+      ...(options.logAuthsPerUser > 0
+        ? { logs: { enabled: true, backfillDays: 1, requestsPerMinute: clientRequestsPerMinute(0) } }
+        : {}),
     };
     if (jupiterOneAnnouncement) {
       secrets.DUO_J1_BENCH_JUPITERONE_API_KEY = jupiterOneAnnouncement.apiKey;
@@ -301,6 +314,11 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
     connection = await Connection.connect({ address: devServer.address });
     const client = new Client({ connection, namespace: devServer.namespace });
     await waitForPoller(client, taskQueue, worker, signal);
+
+    const logs =
+      options.logAuthsPerUser > 0
+        ? await tailDayOfLogs(client, taskQueue, path.join(workDir, 'data'), worker, progress, signal)
+        : undefined;
 
     const lowerBound = fetchLowerBound(duoFetchChains(duoAnnouncement.recordsByPath), {
       latencyMs: options.latencyMs,
@@ -356,6 +374,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
         events: history.events?.length ?? 0,
         bytes: temporal.api.history.v1.History.encode(history).finish().length,
       },
+      logs,
     });
   } finally {
     await connection?.close().catch(() => undefined);
@@ -365,6 +384,57 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
     await serverStarting?.then((server) => server.stop()).catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Starts the instance's log tail and waits until it has read the simulator's day of
+ * authentications: the catch-up time, and the size of the aggregates it keeps.
+ */
+async function tailDayOfLogs(
+  client: Client,
+  taskQueue: string,
+  dataDir: string,
+  worker: Child,
+  progress: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<LogTailFigures> {
+  progress('Tailing a day of Duo authentication logs…');
+  const startedAt = Date.now();
+  const input: DuoLogTailInput = { instanceId: INSTANCE_ID, backfillDays: 1, tuning: { pollSeconds: 5 } };
+  const handle = await client.workflow.start(LOG_TAIL_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId: logTailWorkflowId(INSTANCE_ID),
+    args: [input],
+  });
+  const caughtUp = (async () => {
+    for (;;) {
+      signal?.throwIfAborted();
+      const state = await handle.query(logTailStateQuery);
+      if (state.caughtUpAt !== undefined && state.cursor?.nextOffset === undefined) return state;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  })();
+  const state = await withDeadline(caughtUp, 60 * 60_000, worker, signal);
+  const catchUpSeconds = (Date.now() - startedAt) / 1000;
+  const stored = await readAggregateFile(aggregateFilePath(dataDir, INSTANCE_ID));
+  if (!stored) throw new Error('The log tail caught up but left no aggregates file.');
+  const { authentication } = stored.file;
+  const jsonBytes = Buffer.byteLength(JSON.stringify(stored.file));
+  progress(`Log tail caught up: ${state.events} events in ${state.pages} pages, ${catchUpSeconds.toFixed(1)} s.`);
+  return {
+    events: state.events,
+    pages: state.pages,
+    catchUpSeconds: Math.round(catchUpSeconds * 10) / 10,
+    // Each page is one request; Duo's budget allows one a minute.
+    catchUpMinutesAtDuoBudget: state.pages,
+    aggregateBytes: stored.bytes,
+    aggregateJsonBytes: jsonBytes,
+    usersWithActivity: Object.keys(authentication.users).length,
+    usagePairs: Object.values(authentication.usage).reduce(
+      (sum, byIntegration) => sum + Object.keys(byIntegration).length,
+      0,
+    ),
+  };
 }
 
 /** `/proc/<pid>/status` or `stat`; the benchmark measures memory and CPU the way Linux reports them. */

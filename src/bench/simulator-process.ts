@@ -26,6 +26,8 @@ export interface DuoSimulatorProcessOptions {
   /** Per endpoint; 0 = unlimited. */
   requestsPerMinute: number;
   burst: number;
+  /** The authentication log's events per minute over one day of history; 0 = none. */
+  logEventsPerMinute: number;
 }
 
 /** The first line the Duo simulator process prints. */
@@ -54,6 +56,15 @@ async function serveDuo(options: DuoSimulatorProcessOptions): Promise<() => Prom
     latencyMs: options.latencyMs,
     requestsPerMinute: options.requestsPerMinute > 0 ? options.requestsPerMinute : undefined,
     rateLimitBurst: options.burst,
+    ...(options.logEventsPerMinute > 0
+      ? {
+          authenticationLog: {
+            eventsPerMinute: options.logEventsPerMinute,
+            historyMs: 24 * 3600_000,
+            seed: options.seed,
+          },
+        }
+      : {}),
   });
   const recordsByPath: Record<string, number> = {};
   for (const endpoint of Object.values(DUO_LIST_ENDPOINTS)) {

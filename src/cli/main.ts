@@ -204,6 +204,11 @@ export function buildProgram(): Command {
     .option('--endpoints <n>', 'trusted endpoints (default: in proportion)')
     .option('--policies <n>', 'custom policies (default: in proportion)')
     .option('--admin-units <n>', 'administrative units (default: in proportion)')
+    .option(
+      '--log-auths-per-user <n>',
+      'tail a day of Duo authentication logs with this many authentications per user before the run, and report the catch-up and the aggregates size; 0 = logs off',
+      '0',
+    )
     .action(action(() => require('./commands/bench').benchCommand));
 
   return program;
