@@ -105,7 +105,7 @@ describe('log tail: exactly once through a lost worker, a reset and a restarted 
     worker = await spawn();
 
     const { state, file } = await caughtUpTail(client, config.dataDir, instance.id, 240_000);
-    const expected = expectedAggregates(duo, file.from, file.cursor.mintime);
+    const expected = expectedAggregates(duo, file.from, state.cursor!.mintime);
     assert.ok(expected.events > 9000, `the log read covers the backfill (${expected.events} events)`);
     // Nothing counted twice, nothing skipped: the aggregates are those of the log itself.
     assert.deepEqual(file.authentication, expected);

@@ -54,7 +54,7 @@ describe('Duo logs tailed into graph facts', function () {
     );
 
     const { state, file } = await caughtUpTail(client, config.dataDir, instance.id);
-    const expected = expectedAggregates(duo, file.from, file.cursor.mintime);
+    const expected = expectedAggregates(duo, file.from, state.cursor!.mintime);
     assert.ok(expected.events > 3000, `a backfill of two hours of events (${expected.events})`);
     assert.deepEqual(file.authentication, expected);
     assert.equal(state.events, expected.events);
@@ -160,8 +160,8 @@ describe('Duo logs tailed into graph facts', function () {
       workflowId: ingestionWorkflowId(instance.id),
       args: [{ instanceId: instance.id }],
     });
-    const { file } = await caughtUpTail(client, config.dataDir, instance.id, 180_000);
-    assert.deepEqual(file.authentication, expectedAggregates(duo, file.from, file.cursor.mintime));
+    const { state, file } = await caughtUpTail(client, config.dataDir, instance.id, 180_000);
+    assert.deepEqual(file.authentication, expectedAggregates(duo, file.from, state.cursor!.mintime));
 
     const logRequests = duo.requestLog.filter((entry) => entry.path === LOG_PATH);
     assert.ok(

@@ -114,6 +114,12 @@ export function createLogActivities(deps: ActivityDependencies) {
             ? { mintime: window.maxtime + 1 }
             : { mintime: window.mintime, maxtime: window.maxtime, nextOffset: page.nextOffset };
         const caughtUp = page.nextOffset === undefined;
+        if (page.events.length === 0 && stored.file.backfilled) {
+          // Nothing to fold: the aggregates stay as they are, under the same digest, and only the
+          // cursor moves (a retry reads the same empty window again). Writing megabytes every poll
+          // of a quiet tenant would be waste.
+          return { digest: stored.digest, cursor, events: 0, caughtUp };
+        }
 
         latest.delete(input.instanceId);
         const authentication = foldAuthenticationEvents(stored.file.authentication, page.events);

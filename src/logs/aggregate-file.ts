@@ -14,7 +14,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { LogCursor } from '../workflows/log-tail-contract';
 import type { AuthenticationAggregates } from './aggregates';
 
@@ -46,8 +47,13 @@ export function aggregateFilePath(dataDir: string, instanceId: string): string {
   return path.join(dataDir, 'logs', instanceId, 'aggregates.json.gz');
 }
 
-export function encodeAggregateFile(file: AggregateFile): { bytes: Buffer; digest: string } {
-  const bytes = gzipSync(Buffer.from(JSON.stringify(file), 'utf8'));
+// Compressed on libuv's threads: megabytes of aggregates would otherwise hold the worker's event
+// loop (and the ingestion activities sharing it) for a good part of a second on every fold.
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+async function encodeAggregateFile(file: AggregateFile): Promise<{ bytes: Buffer; digest: string }> {
+  const bytes = await gzipAsync(Buffer.from(JSON.stringify(file), 'utf8'));
   return { bytes, digest: createHash('sha256').update(bytes).digest('hex') };
 }
 
@@ -60,13 +66,13 @@ export async function readAggregateFile(filePath: string): Promise<StoredAggrega
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const file = JSON.parse(gunzipSync(bytes).toString('utf8')) as AggregateFile;
+  const file = JSON.parse((await gunzipAsync(bytes)).toString('utf8')) as AggregateFile;
   return { file, digest: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
 }
 
 /** Replaces the file whole (0600: it holds who used what); returns its digest and size. */
 export async function writeAggregateFile(filePath: string, file: AggregateFile): Promise<StoredAggregateFile> {
-  const { bytes, digest } = encodeAggregateFile(file);
+  const { bytes, digest } = await encodeAggregateFile(file);
   await mkdir(path.dirname(filePath), { recursive: true, mode: 0o700 });
   const temporary = `${filePath}.${process.pid}.tmp`;
   const handle = await open(temporary, 'w', 0o600);

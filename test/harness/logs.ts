@@ -13,7 +13,10 @@ export function expectedAggregates(duo: DuoSimulator, from: number, until: numbe
   return foldAuthenticationEvents(emptyAggregates(), [...duo.authenticationLog.eventsBetween(from, until - 1)]);
 }
 
-/** Waits until the instance's tail has read its log up to the simulator's delay; returns its file. */
+/**
+ * Waits until the instance's tail has read its log up to the simulator's delay; returns its state
+ * and file (the state's cursor says how far the file's aggregates go).
+ */
 export async function caughtUpTail(
   client: Client,
   dataDir: string,
