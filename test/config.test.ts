@@ -552,4 +552,43 @@ describe('configuration', () => {
     );
     assert.match(linesOf(beside), /DUO_SOURCES: is set, but with an instances file .*set "sources"/);
   });
+
+  it('reads logs off by default, on with their settings, and names every wrong log setting', () => {
+    assert.equal(loadConfig(VALID_ENV).instances[0].logs, undefined, 'off by default');
+    assert.deepEqual(loadConfig({ ...VALID_ENV, DUO_LOGS: 'true' }).instances[0].logs, {
+      enabled: true,
+      backfillDays: 30,
+      requestsPerMinute: 1,
+    });
+    const bad = problemsOf(() =>
+      loadConfig({
+        ...VALID_ENV,
+        DUO_LOGS: 'yes please',
+        DUO_LOG_BACKFILL_DAYS: '200',
+        DUO_LOG_REQUESTS_PER_MINUTE: '0',
+      }),
+    );
+    assert.match(linesOf(bad), /^DUO_LOGS: must be true or false/m);
+    assert.match(linesOf(bad), /^DUO_LOG_BACKFILL_DAYS: must be a whole number from 1 to 150, not "200"$/m);
+    assert.match(linesOf(bad), /^DUO_LOG_REQUESTS_PER_MINUTE: must be a whole number of at least 1/m);
+    // A log setting while logs are off would be silently ignored: it is a problem instead.
+    const off = problemsOf(() => loadConfig({ ...VALID_ENV, DUO_LOG_BACKFILL_DAYS: '7' }));
+    assert.match(linesOf(off), /^DUO_LOG_BACKFILL_DAYS: is set, but logs are off: set DUO_LOGS to true/m);
+
+    const file = writeJson([
+      { ...VALID_INSTANCE, logs: { enabled: true, backfillDays: 7, requestsPerMinute: 2 } },
+      { ...VALID_INSTANCE, id: 'quiet', logs: { enabled: false } },
+    ]);
+    const fromFile = loadConfig({ DUO_J1_INSTANCES: file, CORP_DUO_SKEY: SECRET });
+    assert.deepEqual(
+      fromFile.instances.map((i) => [i.id, i.logs]),
+      [
+        ['corp', { enabled: true, backfillDays: 7, requestsPerMinute: 2 }],
+        ['quiet', undefined],
+      ],
+    );
+    const badFile = writeJson([{ ...VALID_INSTANCE, logs: { enabled: true, backfilDays: 7 } }]);
+    const badField = problemsOf(() => loadConfig({ DUO_J1_INSTANCES: badFile, CORP_DUO_SKEY: SECRET }));
+    assert.match(linesOf(badField), /instances\[0\] \(corp\)\.logs\.backfilDays: .*backfillDays/);
+  });
 });

@@ -122,8 +122,12 @@ export function readWholeNumber(
   return number;
 }
 
-/** Duo keeps its logs 180 days at most: a longer backfill would be refused. */
-export const MAX_LOG_BACKFILL_DAYS = 180;
+/**
+ * Duo refuses a `mintime` older than 180 days, and the first window keeps its `mintime` while it is
+ * paged through (for days at Duo's log budget on a large tenant): a backfill of at most 150 days
+ * stays within Duo's limit while it is read.
+ */
+export const MAX_LOG_BACKFILL_DAYS = 150;
 export const DEFAULT_LOG_BACKFILL_DAYS = 30;
 
 /**
