@@ -65,6 +65,9 @@ export interface SimulateDuoFlags {
   port: string;
   latencyMs: string;
   rateLimit?: string;
+  logRateLimit?: string;
+  logEventsPerMinute?: string;
+  logDelaySeconds?: string;
   phones?: string;
   tokens?: string;
   webauthn?: string;
@@ -89,6 +92,9 @@ export async function simulateDuoCommand(flags: SimulateDuoFlags): Promise<numbe
     port: number(flags.port, '--port'),
     latencyMs: number(flags.latencyMs, '--latency-ms'),
     rateLimit: number(flags.rateLimit, '--rate-limit', { min: 1 }),
+    logRateLimit: number(flags.logRateLimit, '--log-rate-limit', { min: 1 }),
+    logEventsPerMinute: number(flags.logEventsPerMinute, '--log-events-per-minute', { min: 1 }),
+    logDelaySeconds: number(flags.logDelaySeconds, '--log-delay-seconds'),
     serverErrorRate: fraction(flags.errorRate, '--error-rate'),
     connectionResetRate: fraction(flags.resetRate, '--reset-rate'),
     shortPages: flags.shortPages,

@@ -19,6 +19,12 @@ export interface DuoSimulatorCliOptions {
   latencyMs?: number;
   /** Requests per minute per integration key and endpoint; default unlimited. */
   rateLimit?: number;
+  /** Requests per minute per integration key on each log endpoint; default 2, as Duo. */
+  logRateLimit?: number;
+  /** The authentication log's events per minute; default one per 100 users. */
+  logEventsPerMinute?: number;
+  /** Seconds before an event is served; default 120, as Duo. */
+  logDelaySeconds?: number;
   shortPages?: boolean;
   serverErrorRate?: number;
   connectionResetRate?: number;
@@ -57,6 +63,11 @@ export async function runDuoSimulatorCli(
     port: options.port,
     latencyMs: options.latencyMs,
     requestsPerMinute: options.rateLimit,
+    logRequestsPerMinute: options.logRateLimit ?? 2,
+    authenticationLog: {
+      eventsPerMinute: options.logEventsPerMinute,
+      delayMs: options.logDelaySeconds === undefined ? undefined : options.logDelaySeconds * 1000,
+    },
     integrationKey: options.integrationKey,
     secretKey: options.secretKey,
     faults: withoutUndefined({
