@@ -16,7 +16,7 @@
  *   await workers.run();
  *
  * Start `duoIngestion` with `{ instanceId }` on that task queue. To bundle duo-j1's workflows with
- * your own, re-export them from your workflows file (`export { duoIngestion, duoInstanceCoordinator } from
+ * your own, re-export them from your workflows file (`export { duoIngestion, duoInstanceCoordinator, duoLogTail } from
  * 'duo-j1/workflows'`) and pass `workflows: { workflowsPath }`.
  */
 export {

@@ -165,7 +165,7 @@ describe('the installed package', function () {
     const installed = path.join(project.dir, 'node_modules', 'duo-j1', 'dist');
     assert.equal(loaded.createDuoJ1Workers, 'function');
     assert.equal(loaded.workflowsPath, path.join(installed, 'workflows', 'index.js'));
-    assert.deepEqual(loaded.workflows, ['duoIngestion', 'duoInstanceCoordinator']);
+    assert.deepEqual(loaded.workflows, ['duoIngestion', 'duoInstanceCoordinator', 'duoLogTail']);
     assert.equal(loaded.bundle, path.join(installed, 'workflow-bundle.js'), 'the shipped bundle, not a new one');
   });
 

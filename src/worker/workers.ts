@@ -33,7 +33,7 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export type DuoJ1WorkflowSource =
   /**
    * A workflows file of yours that re-exports duo-j1's beside your own
-   * (`export { duoIngestion, duoInstanceCoordinator } from 'duo-j1/workflows'`). The worker bundles it
+   * (`export { duoIngestion, duoInstanceCoordinator, duoLogTail } from 'duo-j1/workflows'`). The worker bundles it
    * with your `workerOptions` (workflow interceptor modules, payload converter, bundler options).
    */
   | { workflowsPath: string }
