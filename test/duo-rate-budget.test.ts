@@ -209,14 +209,24 @@ describe('Duo rate budget at default settings (no DUO_REQUESTS_PER_MINUTE)', () 
   const usersBudget = (simulator: DuoSimulator, integrationKey = simulator.clientOptions.integrationKey) =>
     sharedRateBudget({ apiHostname: simulator.apiHostname, integrationKey }, '/admin/v1/users', undefined, published);
 
-  async function fetchAdaptively(simulator: DuoSimulator): Promise<{ requests: number; refused: number }> {
+  async function fetchAdaptively(
+    simulator: DuoSimulator,
+  ): Promise<{ requests: number; refused: number; mostRefusedOnOneEndpoint: number }> {
     simulator.clearRequestLog();
     const client = adaptiveClient(simulator);
     assert.equal(client.requestsPerMinute, undefined, 'no setting: the budget adapts');
     assertEverythingOnce(simulator, await fetchEverything(client, pageSize));
     const requests = simulator.requestLog.length;
     assert.ok(requests > 300, `expected several hundred requests, saw ${requests}`);
-    return { requests, refused: simulator.requestLog.filter((entry) => entry.status === 429).length };
+    const refusedByPath = new Map<string, number>();
+    for (const entry of simulator.requestLog) {
+      if (entry.status === 429) refusedByPath.set(entry.path, (refusedByPath.get(entry.path) ?? 0) + 1);
+    }
+    return {
+      requests,
+      refused: [...refusedByPath.values()].reduce((sum, count) => sum + count, 0),
+      mostRefusedOnOneEndpoint: Math.max(0, ...refusedByPath.values()),
+    };
   }
 
   it('probes past the published rate, settles at Duo’s limit with under 1% 429s, and the next run starts there', async () => {
@@ -243,7 +253,10 @@ describe('Duo rate budget at default settings (no DUO_REQUESTS_PER_MINUTE)', () 
     const simulator = await startDuoSimulator({ tenant, requestsPerMinute: limit, rateLimitBurst: burst / 2 });
     stopAtEnd(() => simulator.close());
     const first = await fetchAdaptively(simulator);
-    assert.ok(first.refused / first.requests < 0.02, `${first.refused} of ${first.requests} answered 429`);
+    // Each endpoint learns on its own (Duo limits each one): a few 429s each, however many endpoints
+    // the fetch reads, and a small share of the whole.
+    assert.ok(first.mostRefusedOnOneEndpoint <= 3, `${first.mostRefusedOnOneEndpoint} 429s on one endpoint`);
+    assert.ok(first.refused / first.requests < 0.025, `${first.refused} of ${first.requests} answered 429`);
     const learned = usersBudget(simulator).requestsPerMinute;
     // Measured from below, in steps of a quarter at most: close to the limit, whichever side.
     assert.ok(learned < 1.1 * limit && learned > 0.7 * limit, `users budget: ${learned}/min against ${limit}`);
