@@ -3,7 +3,21 @@
  * child-process workers) registers a stopper here, and the stoppers run after the last test —
  * also when tests fail — so `npm test` leaves no process behind. Invariants that must hold after
  * every test (see jupiterone.ts) register a check, run after each test.
+ *
+ * Files too: the run gets a temporary folder of its own, made the system's (`TMPDIR`, which
+ * `os.tmpdir()` reads on every call and child processes inherit), and removed after the stoppers.
+ * Every data folder, staging folder, instances file and consumer project a test makes lands in it,
+ * whichever helper made it, so `npm test` leaves no files behind either.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** The system's temporary folder before this run took its own: for caches that outlive a run. */
+export const SYSTEM_TMPDIR = tmpdir();
+const runTemporaryFolder = mkdtempSync(path.join(SYSTEM_TMPDIR, 'duo-j1-test-run-'));
+process.env.TMPDIR = runTemporaryFolder;
+
 type Stopper = () => Promise<void> | void;
 const stoppers: Stopper[] = [];
 type Check = () => Promise<void> | void;
@@ -38,5 +52,6 @@ export const mochaHooks = {
         console.error('Failed to stop a test service:', error);
       }
     }
+    rmSync(runTemporaryFolder, { recursive: true, force: true, maxRetries: 3 });
   },
 };

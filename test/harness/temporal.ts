@@ -17,7 +17,7 @@ import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } fro
 import { prebuiltWorkflowBundle } from '../../src/worker/workflow-bundle';
 import { WORKFLOW_TYPE, type DuoIngestionInput } from '../../src/workflows/contract';
 import { writeInstancesFile } from './instances';
-import { stopAtEnd } from './root-hooks';
+import { SYSTEM_TMPDIR, stopAtEnd } from './root-hooks';
 import { DUO_J1_ARGS } from './cli';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -45,7 +45,7 @@ export async function testClient(): Promise<Client> {
 
 /** The workflow bundle, built once per test run (cached by source hash across runs). */
 export function testWorkflowBundle(): Promise<string> {
-  bundle ??= prebuiltWorkflowBundle(path.join(tmpdir(), 'duo-j1-test-bundles'));
+  bundle ??= prebuiltWorkflowBundle(path.join(SYSTEM_TMPDIR, 'duo-j1-test-bundles'));
   return bundle;
 }
 
