@@ -60,6 +60,7 @@ function recordedTenant(): DuoTenant {
     integrations: response('admin_v1_integrations'),
     // Nothing recorded for these.
     policies: [],
+    policySummary: { policies: [], policy_count: 0, response_is_truncated: false, warnings: [] },
     administrativeUnits: [],
   };
 }

@@ -8,12 +8,21 @@ import { listGraphFiles, readGraphFile } from '../src/output/graph-files';
 import { J1_FOLDER } from '../src/output/paths';
 import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/server';
 import type { InstanceConfig } from '../src/config/instances';
+import type { DuoPolicyApplication } from '../src/duo/types';
 import { WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig } from './harness/temporal';
 
 type GraphObject = Record<string, unknown>;
+
+/** The types partial when the policies cannot be read whole: theirs and every edge touching them. */
+const POLICY_TYPES = [
+  'duo_account_has_policy',
+  'duo_integration_uses_policy',
+  'duo_policy',
+  'duo_policy_enforces_group',
+];
 
 describe('policies and administrative units in a run', function () {
   let duo: DuoSimulator;
@@ -65,6 +74,23 @@ describe('policies and administrative units in a run', function () {
     const allowed = tenant.integrations.flatMap((integration) => integration.groups_allowed ?? []);
     assert.ok(allowed.length > 0);
     assert.equal(of('duo_integration_allows_group').length, allowed.length);
+    // Each group policy in Duo's policy summary, one edge per policy and group whatever the number
+    // of applications it is applied on (the generator applies one policy to one group on two).
+    const groupPolicies = (tenant.policySummary.policies ?? []).flatMap((policy) =>
+      (policy.policy_applies_to as DuoPolicyApplication[]).flatMap((applied) =>
+        applied.apply_type === 'group_app'
+          ? [`duo-policy:${policy.policy_key}|enforces|duo-group:${applied.group_id}`]
+          : [],
+      ),
+    );
+    const enforced = [...new Set(groupPolicies)].sort();
+    assert.ok(enforced.length > 0 && enforced.length < groupPolicies.length);
+    assert.deepEqual(
+      of('duo_policy_enforces_group')
+        .map((edge) => edge._key)
+        .sort(),
+      enforced,
+    );
 
     assert.equal(of('duo_admin_unit').length, tenant.administrativeUnits.length);
     const members = (field: 'admins' | 'groups' | 'integrations') =>
@@ -90,14 +116,38 @@ describe('policies and administrative units in a run', function () {
     assert.equal(result.outcome, 'partial');
     assert.equal(result.resources.policies.status, 'failed');
     assert.equal(result.resources.integrations.status, 'complete');
-    assert.deepEqual(result.partialTypes.map((partial) => partial.type).sort(), [
-      'duo_account_has_policy',
-      'duo_integration_uses_policy',
-      'duo_policy',
-    ]);
+    assert.deepEqual(result.partialTypes.map((partial) => partial.type).sort(), POLICY_TYPES);
     assert.match(result.partialTypes.find((partial) => partial.type === 'duo_policy')!.reason, /Grant read resource/);
     assert.equal(of('duo_integration').length, duo.tenant.integrations.length);
     assert.equal(of('duo_integration_uses_policy').length, 0);
+  });
+
+  it('a policy summary Duo refuses, or cut short, makes the policies partial, never short of group policies', async () => {
+    duo.setFaults({ endpointErrors: { '/admin/v2/policies/summary': { status: 403, code: 40301 } } });
+    const refused = await ingest(simulatorInstance(duo));
+    assert.equal(refused.result.resources.policies.status, 'failed');
+    assert.deepEqual(refused.result.partialTypes.map((partial) => partial.type).sort(), POLICY_TYPES);
+    assert.match(
+      refused.result.partialTypes.find((partial) => partial.type === 'duo_policy')!.reason,
+      /Grant read resource/,
+    );
+    duo.setFaults({});
+
+    const whole = duo.tenant;
+    duo.setTenant({ ...whole, policySummary: { ...whole.policySummary, response_is_truncated: true } });
+    try {
+      const cut = await ingest(simulatorInstance(duo));
+      assert.equal(cut.result.outcome, 'partial');
+      assert.deepEqual(cut.result.partialTypes.map((partial) => partial.type).sort(), POLICY_TYPES);
+      assert.match(
+        cut.result.partialTypes.find((partial) => partial.type === 'duo_policy_enforces_group')!.reason,
+        /\/admin\/v2\/policies\/summary.*cut short \(response_is_truncated\)/,
+      );
+      assert.equal(cut.of('duo_policy_enforces_group').length, 0);
+      assert.equal(cut.of('duo_integration').length, whole.integrations.length);
+    } finally {
+      duo.setTenant(whole);
+    }
   });
 
   it('administrative units switched off are not read, and delivered empty rather than partial', async () => {

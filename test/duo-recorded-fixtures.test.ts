@@ -48,6 +48,7 @@ describe('Duo recorded responses', () => {
       integrations,
       // Nothing recorded for these.
       policies: [],
+      policySummary: { policies: [], policy_count: 0, response_is_truncated: false, warnings: [] },
       administrativeUnits: [],
     };
     const simulator = await startDuoSimulator({ tenant });

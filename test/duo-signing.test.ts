@@ -207,6 +207,7 @@ describe('Duo request signing', () => {
         assert.equal(users.length, simulator.tenant.users.length);
         await listAll(client, 'integrations');
         await listAll(client, 'policies');
+        assert.deepEqual(await client.getObject('policySummary'), simulator.tenant.policySummary);
         const usersRequests = simulator.requestLog.filter((entry) => entry.path === '/admin/v1/users');
         assert.ok(usersRequests.length >= 6);
         assert.ok(usersRequests.every((entry) => entry.status === 200 && entry.signatureVersion === version));
@@ -215,8 +216,9 @@ describe('Duo request signing', () => {
         assert.ok(integrationRequests.length > 0);
         assert.ok(integrationRequests.every((entry) => entry.status === 200 && entry.signatureVersion === 'v5'));
         // Policies v2 likewise: Duo's clients sign every policy call with v5.
-        const policyRequests = simulator.requestLog.filter((entry) => entry.path === '/admin/v2/policies');
-        assert.ok(policyRequests.length > 0);
+        const policyRequests = simulator.requestLog.filter((entry) => entry.path.startsWith('/admin/v2/policies'));
+        assert.ok(policyRequests.some((entry) => entry.path === '/admin/v2/policies/summary'));
+        assert.ok(policyRequests.length > 1);
         assert.ok(policyRequests.every((entry) => entry.status === 200 && entry.signatureVersion === 'v5'));
       });
     }
@@ -284,7 +286,7 @@ describe('Duo request signing', () => {
     });
 
     it('rejects v2 signatures on the v3 integrations and v2 policies handlers', async () => {
-      for (const path of ['/admin/v3/integrations', '/admin/v2/policies']) {
+      for (const path of ['/admin/v3/integrations', '/admin/v2/policies', '/admin/v2/policies/summary']) {
         const result = await sendSigned({ path, version: 'v2-sha512' });
         assert.deepEqual([result.status, result.body.code, result.logged.reason], [401, 40103, 'v5-required'], path);
       }

@@ -6,13 +6,25 @@
 import assert from 'node:assert/strict';
 import type { DuoAdmin, DuoAdminUnit, DuoIntegrationRecord, DuoPolicy } from '../src/duo/types';
 import { convertAdmin, convertAdminUnit, convertIntegration, convertPolicy } from '../src/graph/converters';
-import { convertRecords, isUnconvertible, type ConvertedEntity } from '../src/graph/record-conversion';
+import {
+  convertRecords,
+  isUnconvertible,
+  type ConvertedEntity,
+  type SerializedObjects,
+} from '../src/graph/record-conversion';
 import type { Entity } from '../src/graph/types';
 import { validateEntity } from '../src/graph/validation';
 import { generateTenant } from '../src/simulators/duo/tenant-generator';
 
 const context = { siteId: 'be7ff7c0', apiHostname: 'api-be7ff7c0.duosecurity.com' };
 const raw = (rawData: object) => [{ name: 'default', rawData }];
+
+/** Object `id` of a converted batch, parsed back from its serialised text. */
+function objectOf(objects: SerializedObjects, id: number | undefined): unknown {
+  assert.ok(id !== undefined, 'the object was serialised');
+  const start = id === 0 ? 0 : objects.textEnds[id - 1];
+  return JSON.parse(Buffer.from(objects.texts).toString('utf8', start, objects.textEnds[id]));
+}
 
 function assertValidAsIs(entity: Entity): void {
   const result = validateEntity(entity);
@@ -260,6 +272,55 @@ describe('policies, administrative units and integration policy properties', () 
       batch.records[0]!.links![0]!.map((edge) => edge.key),
       ['DIVPN000000000000001|uses|duo-policy:POVPN000000000000001'],
     );
+  });
+
+  it('links a policy to the groups of its group policies, not to the applications it governs whole', () => {
+    const policy: DuoPolicy = {
+      ...vpnPolicy,
+      // As the fetch joins it from Duo's policy summary.
+      policy_applies_to: [
+        { app_integration_key: 'DIVPN000000000000001', app_name: 'VPN', apply_type: 'app' },
+        {
+          app_integration_key: 'DIMAIL00000000000001',
+          app_name: 'Mail',
+          apply_type: 'group_app',
+          group_id: 'DGCONTRACTORS0000001',
+          group_name: 'Contractors',
+        },
+        {
+          app_integration_key: 'DIWIKI00000000000001',
+          app_name: 'Wiki',
+          apply_type: 'group_app',
+          group_id: 'DGCONTRACTORS0000001',
+          group_name: 'Contractors',
+        },
+        // A group named without its id makes no edge.
+        { app_integration_key: 'DIWIKI00000000000001', apply_type: 'group_app', group_name: 'Interns' },
+      ],
+    };
+    const batch = convertRecords('policies', [policy, globalPolicy], context);
+    const [vpn, global] = batch.records;
+    // Candidates, one per group policy (the build writes one edge per policy and group).
+    const enforces = {
+      _class: 'ENFORCES',
+      _fromEntityKey: 'duo-policy:POVPN000000000000001',
+      _key: 'duo-policy:POVPN000000000000001|enforces|duo-group:DGCONTRACTORS0000001',
+      _toEntityKey: 'duo-group:DGCONTRACTORS0000001',
+      _type: 'duo_policy_enforces_group',
+      displayName: 'ENFORCES',
+    };
+    assert.deepEqual(
+      vpn!.links!.map((edges) => edges.map((edge) => [edge.end, objectOf(batch.objects, edge.object)])),
+      [
+        [
+          ['duo-group:DGCONTRACTORS0000001', enforces],
+          ['duo-group:DGCONTRACTORS0000001', enforces],
+        ],
+      ],
+    );
+    assert.deepEqual(global!.links, [[]]);
+    // Where the policy is applied stays in `_rawData`, as Duo's summary said it.
+    assert.deepEqual(convertPolicy(policy, context)._rawData, raw(policy));
   });
 
   it('links each administrative unit to its administrators, groups and integrations', () => {

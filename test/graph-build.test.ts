@@ -533,6 +533,7 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
       'duo_group_has_user',
       'duo_integration_allows_group',
       'duo_phone',
+      'duo_policy_enforces_group',
       'duo_user_uses_phone',
     ]);
     const graph = await readGraph(run);

@@ -80,6 +80,7 @@ describe('graph data model declaration', () => {
         'duo_group HAS duo_user duo_group_has_user',
         'duo_integration ALLOWS duo_group duo_integration_allows_group',
         'duo_integration USES duo_policy duo_integration_uses_policy',
+        'duo_policy ENFORCES duo_group duo_policy_enforces_group',
         'duo_user ASSIGNED mfa_device duo_user_assigned_mfa_device',
         'duo_user HAS duo_bypass_code duo_user_has_bypass_code',
         'duo_user USES duo_endpoint duo_user_uses_endpoint',

@@ -86,6 +86,7 @@ describe('partial-dataset rule', () => {
       'duo_account_has_policy',
       'duo_integration_uses_policy',
       'duo_policy',
+      'duo_policy_enforces_group',
     ]);
   });
 
@@ -126,6 +127,7 @@ describe('partial-dataset rule', () => {
       'duo_group',
       'duo_group_has_user',
       'duo_integration_allows_group',
+      'duo_policy_enforces_group',
       'duo_user_is_employee',
     ]);
     assert.equal(partial.find((p) => p.type === 'duo_group')?.reason, '2 objects dropped as invalid');

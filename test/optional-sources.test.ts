@@ -81,6 +81,18 @@ describe('optional sources', function () {
     const client = new DuoClient({ ...duo.clientOptions, requestsPerMinute: 60_000 });
     const on = await validateDuoAccess(client);
     assert.equal(on.ok, true);
+    assert.deepEqual(
+      on.sources.map((source) => [source.source, source.grant, source.editions ?? 'all', source.on, source.readable]),
+      [
+        ['accountSummary', 'Grant read information', 'all', true, 'yes'],
+        ['adminAuthMethods', 'Grant administrators', 'all', true, 'yes'],
+        ['authenticationAttempts', 'Grant read information', 'all', true, 'yes'],
+        ['bypassCodes', 'Grant read resource', 'all', true, 'yes'],
+        ['endpoints', 'Grant read resource', 'Advantage and Premier', true, 'yes'],
+        ['policies', 'Grant read resource', 'all', true, 'yes'],
+        ['adminUnits', 'Grant administrators', 'all', true, 'yes'],
+      ],
+    );
     const summary = on.sources.find((source) => source.source === 'accountSummary')!;
     assert.deepEqual(
       { on: summary.on, readable: summary.readable, grant: summary.grant, path: summary.path },
@@ -98,6 +110,17 @@ describe('optional sources', function () {
     assert.equal(refused.readable, 'no');
     assert.match(refused.problem!, /DUO_SOURCES=accountSummary=off/);
     assert.equal(missing.ok, false, 'a source that is on and cannot be read needs a person');
+
+    // Policies are read with their summary: the source is readable only if both are, and off, neither is asked.
+    duo.setFaults({ endpointErrors: { '/admin/v2/policies/summary': { status: 403, code: 40301 } } });
+    const withoutSummary = await validateDuoAccess(client);
+    const policies = withoutSummary.sources.find((source) => source.source === 'policies')!;
+    assert.equal(policies.readable, 'no');
+    assert.match(policies.problem!, /\/admin\/v2\/policies\/summary/);
+    assert.match(policies.problem!, /DUO_SOURCES=policies=off/);
+    duo.clearRequestLog();
+    await validateDuoAccess(client, { sources: { policies: false } });
+    assert.equal(requestsTo(duo, '/admin/v2/policies') + requestsTo(duo, '/admin/v2/policies/summary'), 0);
   });
 
   it('trusted endpoints Duo refuses (404, 403) are partial types naming the editions; the run does not fail', async () => {

@@ -12,6 +12,7 @@ import {
   APPLY_ORDER,
   RESOURCE_NAMES,
   RESOURCE_TABLE,
+  endpointsReadBy,
   grantsInWords,
   listEndpointOf,
   type ResourceName,
@@ -23,7 +24,7 @@ describe('resource table', () => {
   it('declares each resource with its endpoints, grants and page size, in the order runs fetch them', () => {
     const table = RESOURCE_NAMES.map((name) => [
       name,
-      RESOURCE_TABLE[name].endpoints.map((endpoint) => endpoint.path),
+      endpointsReadBy(name).map((endpoint) => endpoint.path),
       grantsInWords(name),
       listEndpointOf(name)?.maxPageSize,
     ]);
@@ -50,7 +51,8 @@ describe('resource table', () => {
       ['integrations', ['/admin/v3/integrations'], 'Grant read resource', 100],
       ['bypassCodes', ['/admin/v1/bypass_codes'], 'Grant read resource', 500],
       ['endpoints', ['/admin/v1/endpoints'], 'Grant read resource (Advantage and Premier only)', 500],
-      ['policies', ['/admin/v2/policies'], 'Grant read resource', 100],
+      // The summary first: its answer is joined to each policy of the list.
+      ['policies', ['/admin/v2/policies/summary', '/admin/v2/policies'], 'Grant read resource', 100],
       ['adminUnits', ['/admin/v1/administrative_units'], 'Grant administrators', 100],
     ]);
   });
@@ -112,6 +114,20 @@ describe('resource table', () => {
     for (const id of LOG_RELATIONSHIP_KINDS) made.add(id);
     for (const id of Object.keys(RELATIONSHIP_KINDS)) assert.ok(made.has(id as never), id);
     for (const kind of MAPPED_RELATIONSHIP_KIND_LIST) assert.ok(made.has(kind.id), kind.id);
+  });
+
+  it('joins object answers only to list resources, on the field their records are keyed by', () => {
+    for (const name of RESOURCE_NAMES) {
+      const { joins = [] } = RESOURCE_TABLE[name];
+      if (joins.length === 0) continue;
+      const list = listEndpointOf(name);
+      assert.ok(list, `${name}: joins add to the records of a list`);
+      for (const join of joins) {
+        assert.equal(join.endpoint.paged, false, `${name}: ${join.endpoint.path} is read once`);
+        assert.equal(join.matchField, list.idField, `${name}: ${join.endpoint.path} names records by their id`);
+        assert.equal(join.endpoint.grant, list.grant, `${name}: no other grant than the list's`);
+      }
+    }
   });
 
   it('names each patch a resource was introduced with once', () => {

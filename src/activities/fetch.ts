@@ -11,17 +11,20 @@
  * records travel through Temporal.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
-import { DuoError, DuoNotFoundError, DuoPermissionError } from '../duo/errors';
+import type { DuoClient } from '../duo/client';
+import { DuoError, DuoIncompleteListError, DuoNotFoundError, DuoPermissionError } from '../duo/errors';
 import { CONVERSION_KEY_META, conversionKey, convertedDatasetName } from '../graph/converted-part';
 import { graphInstanceContext } from '../graph/converters';
 import type { PageConversion } from '../graph/page-conversion';
 import { JupiterOneError } from '../jupiterone/errors';
 import { runStartEvents } from '../jupiterone/job-events';
+import { indexJoin, isTruncated, withJoinedFields, type IndexedJoin } from '../resources/joins';
 import {
   RESOURCE_TABLE,
   isSourceOn,
   listEndpointOf,
   type DuoListEndpoint,
+  type ResourceJoin,
   type ResourceName,
 } from '../resources/table';
 import { PartLog } from '../staging/part-log';
@@ -247,6 +250,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
       () => ({ ...progress }),
       async () => {
         if (start.nextOffset === undefined) return; // The kept parts already end the list.
+        const joins = await readJoins(client, RESOURCE_TABLE[input.resource].joins ?? [], signal);
         const pages = client.pages(endpoint.name, {
           startOffset: start.nextOffset,
           recordsBeforeStart: start.records,
@@ -256,7 +260,18 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
         // the parts are staged and logged in page order.
         for await (const [page, converted] of mapInOrder(
           readingAhead(pages),
-          (page) => conversion.convert(input.resource, page, context),
+          (page) =>
+            conversion.convert(
+              input.resource,
+              // Joined records are converted as they are here: Duo's answer alone lacks the joined fields.
+              joins.length === 0
+                ? page
+                : {
+                    records: page.records.map((record) => withJoinedFields(record, joins)),
+                    totalObjects: page.totalObjects,
+                  },
+              context,
+            ),
           PAGES_CONVERTING,
         )) {
           const part = await run.writePart(
@@ -293,6 +308,30 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
       partsKept: start.parts.length,
     };
   }
+}
+
+/**
+ * Reads the answers a resource's joins add to its records, once per attempt (they are single
+ * requests). An answer that says it was cut short fails the resource for good: records joined with
+ * part of it would make edges short of Duo's, delivered as complete.
+ */
+async function readJoins(
+  client: DuoClient,
+  joins: readonly ResourceJoin[],
+  signal: AbortSignal,
+): Promise<IndexedJoin[]> {
+  const indexed: IndexedJoin[] = [];
+  for (const join of joins) {
+    const answer = await client.getObject(join.endpoint.name, { signal });
+    if (isTruncated(join, answer)) {
+      throw new DuoIncompleteListError(
+        { method: 'GET', path: join.endpoint.path, apiHostname: client.apiHostname },
+        { reason: 'truncated', offset: 0, truncatedFlag: join.truncatedFlag },
+      );
+    }
+    indexed.push(indexJoin(join, answer));
+  }
+  return indexed;
 }
 
 /** The summary of a resource the instance has switched off: nothing read, nothing staged. */

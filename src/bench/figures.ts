@@ -24,7 +24,7 @@
  * no client, however fast, can fetch the tenant from that simulator in less.
  */
 import { ConfigurationError, type ConfigurationProblem } from '../config/errors';
-import { RESOURCE_NAMES, RESOURCE_TABLE, type DuoEndpoint } from '../resources/table';
+import { RESOURCE_NAMES, endpointsReadBy, type DuoEndpoint } from '../resources/table';
 import type { DuoIngestionResult } from '../workflows/contract';
 
 export type BenchTarget = 'local' | 'jupiterone';
@@ -210,7 +210,7 @@ export interface FetchChain {
 export function duoFetchChains(recordsByPath: Readonly<Record<string, number>>): FetchChain[] {
   return RESOURCE_NAMES.map((name) => ({
     resource: name,
-    endpoints: RESOURCE_TABLE[name].endpoints.map((endpoint: DuoEndpoint) => ({
+    endpoints: endpointsReadBy(name).map((endpoint: DuoEndpoint) => ({
       path: endpoint.path,
       records: endpoint.paged ? (recordsByPath[endpoint.path] ?? 0) : 1,
       maxPageSize: endpoint.paged ? endpoint.maxPageSize : undefined,

@@ -264,7 +264,8 @@ export class DuoBadResponseError extends DuoError {
  * `next_offset` that does not move forward, an empty page that promises more), or a last page
  * after which the records read do not add up to Duo's `total_objects`.
  */
-export type DuoPagingStop = 'missing-metadata' | 'offset-did-not-advance' | 'empty-page' | 'count-mismatch';
+export type DuoPagingStop =
+  'missing-metadata' | 'offset-did-not-advance' | 'empty-page' | 'count-mismatch' | 'truncated';
 
 /** Where and how a list read stopped short (see `DuoIncompleteListError`). */
 export interface DuoIncompleteListDetails {
@@ -279,6 +280,8 @@ export interface DuoIncompleteListDetails {
   nextOffset?: number;
   /** Records on that page. */
   pageRecords?: number;
+  /** The answer's field saying it was cut short (`truncated`). */
+  truncatedFlag?: string;
 }
 
 const INCOMPLETE_LIST_PROBLEM: Record<DuoPagingStop, (d: DuoIncompleteListDetails) => string> = {
@@ -288,6 +291,7 @@ const INCOMPLETE_LIST_PROBLEM: Record<DuoPagingStop, (d: DuoIncompleteListDetail
   'empty-page': (d) => `the page at offset ${d.offset} holds no records yet gives next_offset ${d.nextOffset}`,
   'count-mismatch': (d) =>
     `the list ended after ${d.recordsRead} records, but Duo announced ${d.totalObjects} (total_objects)`,
+  truncated: (d) => `Duo says the answer was cut short (${d.truncatedFlag ?? 'truncated'})`,
 };
 
 /**

@@ -354,6 +354,37 @@ export interface DuoPolicy extends DuoExtraFields {
   /** True for the one global policy, which governs every application without a custom policy. */
   is_global_policy?: boolean | string;
   sections?: DuoPolicySections | null;
+  /**
+   * Where the policy is applied, from the policy summary (`/admin/v2/policies/summary`): not part of
+   * Duo's policy object, the fetch adds it to each policy it reads (the resource table's `joins`).
+   */
+  policy_applies_to?: DuoPolicyApplication[] | null;
+}
+
+/**
+ * One place a policy is applied, as the policy summary lists it: to an application as a whole
+ * (`apply_type: "app"`), or to some groups' users on one application (`"group_app"`, a group
+ * policy). Field names from public tools that read the summary; `group_id` is UNVERIFIED (the one
+ * public example names the group by `group_name` only): a group policy whose group has no id makes
+ * no edge.
+ */
+export interface DuoPolicyApplication extends DuoExtraFields {
+  app_integration_key?: string | null;
+  app_name?: string | null;
+  apply_type?: string | null;
+  group_id?: string | null;
+  group_name?: string | null;
+}
+
+/**
+ * `/admin/v2/policies/summary`: every policy and where it is applied. Not paged: a summary Duo cut
+ * short says so in `response_is_truncated`.
+ */
+export interface DuoPolicySummary extends DuoExtraFields {
+  policies?: Array<{ policy_key?: string; policy_name?: string | null; policy_applies_to?: unknown }>;
+  policy_count?: number | string;
+  response_is_truncated?: boolean | string;
+  warnings?: unknown[];
 }
 
 /** The sections of a policy, by Duo's section names. */

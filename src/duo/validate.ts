@@ -79,7 +79,12 @@ export async function validateDuoAccess(
   const probes = await Promise.all(
     DUO_ENDPOINTS.map(async (endpoint): Promise<DuoEndpointProbe> => {
       const base = { endpoint: endpoint.name, path: endpoint.path, grant: endpoint.grant };
-      const entry = sources.find((candidate) => candidate.endpoint.name === endpoint.name);
+      // A source's joined endpoints (the policy summary) are asked for only when it is on, too.
+      const entry = sources.find(
+        (candidate) =>
+          candidate.endpoint.name === endpoint.name ||
+          candidate.alsoReads.some((joined) => joined.name === endpoint.name),
+      );
       const source = entry?.source;
       const part = entry && (entry.endpoint.paged ? 'resource' : 'properties');
       if (source && !isSourceOn(source, options.sources)) return { ...base, outcome: 'off' };
@@ -124,8 +129,10 @@ export async function validateDuoAccess(
     return { grant, status, endpoints: ofGrant.map((probe) => probe.endpoint) };
   });
 
-  const sourceStatuses = sources.map(({ source, resource, endpoint }): DuoSourceStatus => {
-    const probe = probes.find((p) => p.endpoint === endpoint.name)!;
+  const sourceStatuses = sources.map(({ source, resource, endpoint, alsoReads }): DuoSourceStatus => {
+    // The source is as readable as the least readable of its endpoints (all answer alike, mostly).
+    const ofSource = [endpoint, ...alsoReads].map((read) => probes.find((p) => p.endpoint === read.name)!);
+    const probe = ofSource.find((p) => p.outcome !== 'ok') ?? ofSource[0]!;
     const readable =
       probe.outcome === 'off'
         ? 'not asked'

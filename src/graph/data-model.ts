@@ -787,6 +787,18 @@ export const RELATIONSHIP_KINDS = {
     stepId: 'fetch-policies',
     origin: 'Every policy, the global one included.',
   },
+  policyEnforcesGroup: {
+    _type: 'duo_policy_enforces_group',
+    // "Applies to" is no relationship class of the data model. ENFORCES is the nearest: the data
+    // model describes a ControlPolicy as rules that "govern (or enforce, evaluate, monitor)" a
+    // security control. Its relationship rules constrain no ControlPolicy → UserGroup verb.
+    _class: 'ENFORCES',
+    source: 'policy',
+    target: 'group',
+    stepId: 'fetch-policies',
+    origin:
+      "Group policies, from Duo's policy summary: the groups whose users a policy governs on some application (one edge per group, however many applications).",
+  },
   integrationUsesPolicy: {
     _type: 'duo_integration_uses_policy',
     _class: 'USES',

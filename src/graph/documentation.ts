@@ -7,7 +7,7 @@
  * column), so formatting the repository never changes the generated text.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { RESOURCE_NAMES, RESOURCE_TABLE, grantsInWords } from '../resources/table';
+import { RESOURCE_NAMES, RESOURCE_TABLE, endpointsReadBy, grantsInWords } from '../resources/table';
 import {
   ENTITY_KINDS,
   ENTITY_KIND_LIST,
@@ -56,7 +56,9 @@ function resourceTable(): string {
   const rows = RESOURCE_NAMES.map((name) => [
     code(name),
     RESOURCE_TABLE[name].reads,
-    RESOURCE_TABLE[name].endpoints.map((endpoint) => code(endpoint.path)).join(', '),
+    endpointsReadBy(name)
+      .map((endpoint) => code(endpoint.path))
+      .join(', '),
     grantsInWords(name),
   ]);
   return markdownTable(['Resource', 'Reads', 'Duo endpoints', 'Duo permission'], rows);

@@ -30,6 +30,7 @@ import type {
   DuoIntegration,
   DuoPhone,
   DuoPolicy,
+  DuoPolicySummary,
   DuoSettings,
   DuoToken,
   DuoU2fToken,
@@ -59,6 +60,7 @@ export interface DuoObjectEndpointRecords {
   infoSummary: DuoInfoSummary;
   allowedAdminAuthMethods: DuoAllowedAdminAuthMethods;
   authenticationAttempts: DuoAuthenticationAttempts;
+  policySummary: DuoPolicySummary;
 }
 
 /** What each list endpoint's records are, once their secret fields are removed. */
@@ -129,6 +131,18 @@ export const DUO_OBJECT_ENDPOINTS: { readonly [N in DuoObjectEndpointName]: DuoO
     path: '/admin/v1/info/authentication_attempts',
     paged: false,
     grant: 'Grant read information',
+  },
+  // Where each policy is applied: to applications, and to groups' users on an application (group
+  // policies), which no other endpoint tells. Duo's clients call it `get_policy_summary_v2`
+  // (Python) and `get_policies_summary` (Ruby) and sign it v5 like every policy call. Not paged;
+  // an answer Duo cut short says so (`response_is_truncated`). Grant as for the policies list
+  // (UNVERIFIED: reported by third-party tools, not by Duo's documentation).
+  policySummary: {
+    name: 'policySummary',
+    path: '/admin/v2/policies/summary',
+    paged: false,
+    grant: 'Grant read resource',
+    requiredSignatureVersion: 'v5',
   },
 };
 
@@ -377,6 +391,22 @@ export interface EmbeddedEntities {
   dropped: string;
 }
 
+/**
+ * An object endpoint a list resource reads once, before its pages, whose answer adds a field to the
+ * records: the items of the answer's `listField` are matched to records on `matchField`, and each
+ * record gets its item's `field` (under the same name) before it is converted, so its links can
+ * name what the list alone does not (a policy's groups, from the policy summary). Records without
+ * an item get none. An answer that says it was cut short (`truncatedFlag`) cannot be trusted to
+ * be whole, and the resource fails for good: its types are partial, never delivered short.
+ */
+export interface ResourceJoin {
+  endpoint: DuoObjectEndpoint;
+  listField: string;
+  matchField: string;
+  field: string;
+  truncatedFlag?: string;
+}
+
 /** The converters of embedded records (src/graph/record-conversion.ts keeps one each). */
 export interface EmbeddedRecords {
   u2fToken: DuoU2fToken;
@@ -426,6 +456,8 @@ export interface ResourceDeclaration {
    * object endpoints whose answers together make the resource's one record (keyed by endpoint name).
    */
   endpoints: readonly [DuoListEndpoint] | readonly DuoObjectEndpoint[];
+  /** Object endpoints whose answers add a field to each record of the list (see ResourceJoin). */
+  joins?: readonly ResourceJoin[];
   /**
    * Object endpoints read when the instance has them on and Duo allows: without their grant (or
    * edition), or switched off, the record is made without them instead of the resource failing.
@@ -693,14 +725,37 @@ export const RESOURCE_TABLE: { readonly [R in ResourceName]: ResourceDeclaration
     introducedWith: 'resource-endpoints',
   },
   policies: {
-    reads: 'policies (the global policy and custom ones)',
+    reads: 'policies (the global policy and custom ones), and where each is applied',
     endpoints: [DUO_LIST_ENDPOINTS.policies],
+    // The summary's entries are named by policy key, as the list's records are. Its shape is
+    // UNVERIFIED against Duo's documentation (public tools that read it agree on `policies[]`
+    // with `policy_key` and `policy_applies_to`, and on `response_is_truncated`).
+    joins: [
+      {
+        endpoint: DUO_OBJECT_ENDPOINTS.policySummary,
+        listField: 'policies',
+        matchField: 'policy_key',
+        field: 'policy_applies_to',
+        truncatedFlag: 'response_is_truncated',
+      },
+    ],
     // On by default: the grant it is reported to need is one every instance already has. Duo does
     // not document that any edition lacks the policies API.
     source: { name: 'policies', adds: 'policies', defaultOn: true },
     entity: 'policy',
     accountEdge: 'accountHasPolicy',
-    // Before the integrations, whose edges to their policies are checked against the policies.
+    links: [
+      {
+        // A group policy: the policy governs these groups' users on one application. Applications
+        // the policy governs as a whole are the integrations' own `policy_key` links.
+        relationship: 'policyEnforcesGroup',
+        field: 'policy_applies_to',
+        idField: 'group_id',
+        missing: 'the group is not among the fetched groups',
+      },
+    ],
+    // After the groups its group policies name, and before the integrations, whose edges to their
+    // policies are checked against the policies.
     applyOrder: 3,
     introducedWith: 'resource-policies',
   },
@@ -745,12 +800,18 @@ export function listEndpointOf(resource: ResourceName): DuoListEndpoint | undefi
   return first?.paged ? first : undefined;
 }
 
+/** Every endpoint a resource's fetch reads, in the order it reads them: its joins, then its endpoints. */
+export function endpointsReadBy(resource: ResourceName): readonly DuoEndpoint[] {
+  const { endpoints, joins = [] } = RESOURCE_TABLE[resource];
+  return [...joins.map((join) => join.endpoint), ...endpoints];
+}
+
 /** The grants a resource needs, in words: `Grant settings; Grant read information adds the summary counts`. */
 export function grantsInWords(resource: ResourceName): string {
-  const { endpoints, optional = {}, source } = RESOURCE_TABLE[resource];
+  const { optional = {}, source } = RESOURCE_TABLE[resource];
   const needed = new Set<string>();
   const adds: string[] = [];
-  for (const endpoint of endpoints) {
+  for (const endpoint of endpointsReadBy(resource)) {
     const optionalSource = endpoint.paged ? undefined : optional[endpoint.name];
     if (optionalSource === undefined) needed.add(endpoint.grant);
     else adds.push(`${endpoint.grant} adds ${optionalSource.adds}${editionsInWords(optionalSource)}`);
@@ -767,17 +828,20 @@ export interface OptionalSourceEntry {
   source: OptionalSource;
   resource: ResourceName;
   endpoint: DuoEndpoint;
+  /** The other endpoints read with it (a resource's joins): readable only if they are too. */
+  alsoReads: readonly DuoObjectEndpoint[];
 }
 
 /** Every optional source, in table order: whole resources and the optional endpoints of a record. */
 export function optionalSources(): OptionalSourceEntry[] {
   return RESOURCE_NAMES.flatMap((resource) => {
-    const { source, endpoints, optional = {} } = RESOURCE_TABLE[resource];
+    const { source, endpoints, joins = [], optional = {} } = RESOURCE_TABLE[resource];
     const entries: OptionalSourceEntry[] = [];
-    if (source) entries.push({ source, resource, endpoint: endpoints[0] });
+    if (source)
+      entries.push({ source, resource, endpoint: endpoints[0], alsoReads: joins.map((join) => join.endpoint) });
     for (const endpoint of endpoints) {
       const optionalSource = endpoint.paged ? undefined : optional[endpoint.name];
-      if (optionalSource) entries.push({ source: optionalSource, resource, endpoint });
+      if (optionalSource) entries.push({ source: optionalSource, resource, endpoint, alsoReads: [] });
     }
     return entries;
   });

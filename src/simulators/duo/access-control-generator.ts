@@ -6,7 +6,11 @@
  *
  * Awkward cases real tenants have: a custom policy applied to nothing, a policy with a section duo-j1
  * does not know, list settings sent as comma-separated strings, a policy with no sections at all,
- * and an administrative unit with no members.
+ * an administrative unit with no members, and a group policy applying one policy to one group on
+ * two applications.
+ *
+ * Group policies came later still, from a third random sequence (`generateGroupPolicies`), for
+ * the same reason.
  */
 import type {
   DuoAdmin,
@@ -14,7 +18,9 @@ import type {
   DuoGroup,
   DuoIntegrationRecord,
   DuoPolicy,
+  DuoPolicyApplication,
   DuoPolicySections,
+  DuoPolicySummary,
 } from '../../duo/types';
 import { SeededRandom } from '../seeded-random';
 
@@ -199,4 +205,88 @@ function customSections(random: SeededRandom, index: number): DuoPolicySections 
   // A section duo-j1 does not interpret: kept as received, never a failure.
   if (index % 3 === 1) sections.risk_based_factor_selection = { enabled: true, mode: 'adaptive-2026' };
   return sections;
+}
+
+/** A custom policy applied to some groups' users on one application (a group policy). */
+export interface GroupPolicy {
+  policyKey: string;
+  integrationKey: string;
+  groupIds: readonly string[];
+}
+
+/**
+ * Group policies (about one application in four has one, for one or two groups; every tenant with
+ * groups, a custom policy in use and two applications has one applying a policy to the same group
+ * on two of them).
+ */
+export function generateGroupPolicies(
+  seed: number,
+  tenant: { integrations: DuoIntegrationRecord[]; policies: DuoPolicy[]; groups: DuoGroup[] },
+): { integrations: DuoIntegrationRecord[]; groupPolicies: GroupPolicy[] } {
+  const random = new SeededRandom(seed * 7919 + 5281);
+  const eligible = tenant.integrations.filter((integration) => integration.type !== ADMIN_API);
+  // The last custom policy stays applied to nothing (see generateAccessControl).
+  const custom = tenant.policies.filter((policy) => policy.is_global_policy !== true).slice(0, -1);
+  const groupIds = tenant.groups.map((group) => group.group_id);
+  const groupPolicies: GroupPolicy[] = [];
+  if (custom.length > 0 && groupIds.length > 0) {
+    for (const integration of eligible) {
+      if (!random.chance(0.25)) continue;
+      const groups = [...new Set([random.pick(groupIds), ...(random.chance(0.3) ? [random.pick(groupIds)] : [])])];
+      groupPolicies.push({
+        policyKey: random.pick(custom).policy_key,
+        integrationKey: integration.integration_key,
+        groupIds: groups,
+      });
+    }
+    if (eligible.length >= 2) {
+      const [first, second] = eligible;
+      const repeated = groupPolicies[0] ?? {
+        policyKey: custom[0]!.policy_key,
+        integrationKey: first!.integration_key,
+        groupIds: [groupIds[0]!],
+      };
+      if (groupPolicies.length === 0) groupPolicies.push(repeated);
+      const other = repeated.integrationKey === first!.integration_key ? second! : first!;
+      if (
+        !groupPolicies.some((g) => g.integrationKey === other.integration_key && g.policyKey === repeated.policyKey)
+      ) {
+        groupPolicies.push({ ...repeated, integrationKey: other.integration_key, groupIds: [repeated.groupIds[0]!] });
+      }
+    }
+  }
+  return { integrations: tenant.integrations, groupPolicies };
+}
+
+/**
+ * The policy summary (`/admin/v2/policies/summary`) of a tenant: per policy, the applications it
+ * governs as a whole (the global policy: those naming no policy) and its group policies.
+ */
+export function policySummaryOf(tenant: {
+  policies: readonly DuoPolicy[];
+  integrations: readonly DuoIntegrationRecord[];
+  groups: readonly DuoGroup[];
+  groupPolicies: readonly GroupPolicy[];
+}): DuoPolicySummary {
+  const groupNames = new Map(tenant.groups.map((group) => [group.group_id, group.name ?? '']));
+  const appNames = new Map(tenant.integrations.map((app) => [app.integration_key, app.name ?? '']));
+  const policies = tenant.policies.map((policy) => {
+    const isGlobal = policy.is_global_policy === true;
+    const applications: DuoPolicyApplication[] = tenant.integrations
+      .filter((app) => (isGlobal ? !app.policy_key : app.policy_key === policy.policy_key))
+      .map((app) => ({ app_integration_key: app.integration_key, app_name: app.name ?? '', apply_type: 'app' }));
+    for (const groupPolicy of tenant.groupPolicies.filter((g) => g.policyKey === policy.policy_key)) {
+      for (const groupId of groupPolicy.groupIds) {
+        applications.push({
+          app_integration_key: groupPolicy.integrationKey,
+          app_name: appNames.get(groupPolicy.integrationKey) ?? '',
+          apply_type: 'group_app',
+          group_id: groupId,
+          group_name: groupNames.get(groupId) ?? '',
+        });
+      }
+    }
+    return { policy_applies_to: applications, policy_key: policy.policy_key, policy_name: policy.policy_name ?? '' };
+  });
+  return { policies, policy_count: policies.length, response_is_truncated: false, warnings: [] };
 }

@@ -56,7 +56,12 @@ export class DuoRoutes {
     });
     // Each endpoint of the resource table is served from the tenant's field of its own name.
     for (const endpoint of Object.values(DUO_OBJECT_ENDPOINTS)) {
-      this.#addObject(endpoint.path, endpoint.grant, () => this.tenant.tenant[endpoint.name]);
+      this.#addObject(
+        endpoint.path,
+        endpoint.grant,
+        () => this.tenant.tenant[endpoint.name],
+        endpoint.requiredSignatureVersion,
+      );
     }
     for (const endpoint of Object.values(DUO_LIST_ENDPOINTS)) {
       this.#addList(
@@ -86,10 +91,11 @@ export class DuoRoutes {
     return undefined;
   }
 
-  #addObject(path: string, grant: DuoGrant, value: () => object): void {
+  #addObject(path: string, grant: DuoGrant, value: () => object, requiredSignatureVersion?: DuoSignatureVersion): void {
     this.#exact.set(path, {
       path,
       grant,
+      requiredSignatureVersion,
       serve: () => ({ status: 200, body: `{"response":${JSON.stringify(value())},"stat":"OK"}` }),
     });
   }

@@ -27,6 +27,7 @@ import type {
   DuoPhone,
   DuoPhoneSummary,
   DuoPolicy,
+  DuoPolicySummary,
   DuoSettings,
   DuoToken,
   DuoTokenSummary,
@@ -38,7 +39,12 @@ import type {
   DuoWebAuthnCredentialSummary,
 } from '../../duo/types';
 import { SeededRandom } from '../seeded-random';
-import { defaultAccessControlCounts, generateAccessControl } from './access-control-generator';
+import {
+  defaultAccessControlCounts,
+  generateAccessControl,
+  generateGroupPolicies,
+  policySummaryOf,
+} from './access-control-generator';
 
 /** Counts of each kind of object; omitted counts follow the proportions of real tenants. */
 export interface GenerateTenantOptions {
@@ -89,6 +95,8 @@ export interface DuoTenant {
   authenticationAttempts: DuoAuthenticationAttempts;
   /** The global policy first, then custom ones. */
   policies: DuoPolicy[];
+  /** Where each policy is applied (`policySummaryOf` makes it again after a change to the tenant). */
+  policySummary: DuoPolicySummary;
   administrativeUnits: DuoAdminUnit[];
 }
 
@@ -456,7 +464,12 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
     },
     { integrations: integrationRecords, admins: adminRecords, groups },
   );
-  const { admins, integrations, policies, administrativeUnits } = accessControl;
+  const { admins, policies, administrativeUnits } = accessControl;
+  const { integrations, groupPolicies } = generateGroupPolicies(seed, {
+    integrations: accessControl.integrations,
+    policies,
+    groups,
+  });
   // The resources added later draw from a stream of their own, so that a seed still gives the very
   // records it gave before they existed (tests and kept graphs rely on it).
   const later = new SeededRandom(seed * 7919 + 22);
@@ -502,6 +515,7 @@ export function generateTenant(options: GenerateTenantOptions): DuoTenant {
     endpoints,
     authenticationAttempts: makeAuthenticationAttempts(later, users.length),
     policies,
+    policySummary: policySummaryOf({ policies, integrations, groups, groupPolicies }),
     administrativeUnits,
   };
 }
