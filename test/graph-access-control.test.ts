@@ -217,7 +217,7 @@ describe('policies, administrative units and integration policy properties', () 
     assertValidAsIs(entity);
   });
 
-  it('reads an integration’s policy and prompt settings, and not the policy of a v1 record', () => {
+  it('reads an integration’s policy, prompt and sensitivity settings, and not the policy of a v1 record', () => {
     const v3: DuoIntegrationRecord = {
       frameless_auth_prompt_enabled: 1,
       groups_allowed: ['DGAAAAAAAAAAAAAAAAA1'],
@@ -226,6 +226,8 @@ describe('policies, administrative units and integration policy properties', () 
       policy_key: 'POVPN000000000000001',
       prompt_v4_enabled: 1,
       secret_key: 'never-in-the-graph',
+      sensitivity_level: 'high',
+      compliance_requirements: ['PCI', 'HIPAA'],
       trusted_device_days: 7,
       type: 'sso-generic',
       user_access: 'PERMITTED_GROUPS',
@@ -246,8 +248,11 @@ describe('policies, administrative units and integration policy properties', () 
       universalPromptEnabled: true,
       framelessPromptEnabled: true,
       trustedDeviceDays: 7,
+      sensitivity: 'high',
+      complianceRequirements: ['PCI', 'HIPAA'],
       _rawData: raw(withoutSecret),
     });
+    assertValidAsIs(convertIntegration(v3, context));
     const governedByGlobal = convertIntegration({ integration_key: 'DIAPP000000000000001', policy_key: '' }, context);
     assert.equal(governedByGlobal.usesGlobalPolicy, true);
     assert.equal(governedByGlobal.policyKey, undefined);

@@ -193,6 +193,14 @@ export interface DuoIntegration extends DuoExtraFields {
   frameless_auth_prompt_enabled?: number | boolean;
   /** Days a device stays trusted for this integration (remembered devices), when set. */
   trusted_device_days?: number | null;
+  /**
+   * How sensitive the organisation rates the application, as Duo names the level (v3 handler).
+   * UNVERIFIED: no Duo client library reads it; one public audit tool's endpoint table lists
+   * `sensitivity_level` and `compliance_requirements` among the v3 fields it reads.
+   */
+  sensitivity_level?: string | null;
+  /** Compliance regimes the application is marked as falling under (v3 handler; UNVERIFIED as above). */
+  compliance_requirements?: unknown;
   visual_style?: string | null;
   adminapi_admins?: number | boolean;
   adminapi_admins_read?: number | boolean;

@@ -385,6 +385,8 @@ export function convertIntegration(integration: DuoIntegrationRecord, context: G
     universalPromptEnabled: flag(integration.prompt_v4_enabled),
     framelessPromptEnabled: flag(integration.frameless_auth_prompt_enabled),
     trustedDeviceDays: finiteNumber(integration.trusted_device_days),
+    sensitivity: text(integration.sensitivity_level),
+    complianceRequirements: listSetting(integration.compliance_requirements),
     notes: notesList(integration.notes),
   };
   const assign = properties as Record<string, PropertyValue | undefined>;

@@ -387,6 +387,10 @@ export const ENTITY_KINDS = {
       universalPromptEnabled: 'The Universal Prompt is shown (`prompt_v4_enabled`).',
       framelessPromptEnabled: 'The frameless Universal Prompt flow is used (`frameless_auth_prompt_enabled`).',
       trustedDeviceDays: 'Days a device stays remembered for it, when set.',
+      sensitivity:
+        'How sensitive the application is rated in Duo (`sensitivity_level`, as Duo names the level), when set.',
+      complianceRequirements:
+        'Compliance regimes the application is marked as falling under (`compliance_requirements`).',
       notes: 'Notes, as a one-element list.',
       adminApiAdmins: 'Admin API grant: administrators (read and write).',
       adminApiAdminsRead: 'Admin API grant: administrators (read).',

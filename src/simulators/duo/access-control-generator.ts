@@ -9,8 +9,8 @@
  * an administrative unit with no members, and a group policy applying one policy to one group on
  * two applications.
  *
- * Group policies came later still, from a third random sequence (`generateGroupPolicies`), for
- * the same reason.
+ * Group policies and the applications' sensitivity came later still, from a third random sequence
+ * (`generateGroupPolicies`), for the same reason.
  */
 import type {
   DuoAdmin,
@@ -215,9 +215,15 @@ export interface GroupPolicy {
 }
 
 /**
+ * Sensitivity levels the generator gives applications. UNVERIFIED: Duo's values are not documented
+ * in any source at hand; these are the ones a reader would expect of a level.
+ */
+const SENSITIVITY_LEVELS = ['low', 'medium', 'high'];
+
+/**
  * Group policies (about one application in four has one, for one or two groups; every tenant with
  * groups, a custom policy in use and two applications has one applying a policy to the same group
- * on two of them).
+ * on two of them) and the applications' sensitivity (about half are rated).
  */
 export function generateGroupPolicies(
   seed: number,
@@ -255,7 +261,12 @@ export function generateGroupPolicies(
       }
     }
   }
-  return { integrations: tenant.integrations, groupPolicies };
+  const integrations = tenant.integrations.map((integration) =>
+    integration.type !== ADMIN_API && random.chance(0.5)
+      ? alphabetical({ ...integration, sensitivity_level: random.pick(SENSITIVITY_LEVELS) })
+      : integration,
+  );
+  return { integrations, groupPolicies };
 }
 
 /**
