@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { RelationshipClass, entityClasses } from '@jupiterone/data-model';
+import { RelationshipClass, entityClasses, relationshipRules } from '@jupiterone/data-model';
 import ts from 'typescript';
 import {
   DECLARED_TYPES,
@@ -15,6 +15,25 @@ import {
   stepOfType,
   typesOfStep,
 } from '../src/graph/data-model';
+
+/**
+ * Why the data model's relationship rules refuse `verb` from an entity of `sourceClass` to one of
+ * `targetClass`: a rule for the pair that does not allow the verb, or a rule enforcing the other
+ * direction. Undefined when they allow it (most pairs have no rule at all).
+ */
+function ruleRefusing(sourceClass: string, targetClass: string, verb: string): string | undefined {
+  for (const rule of relationshipRules) {
+    if (
+      rule.sourceClass === sourceClass &&
+      rule.targetClass === targetClass &&
+      !rule.allowedVerbs.includes(verb as never)
+    )
+      return rule.description;
+    if (rule.directionEnforced && rule.sourceClass === targetClass && rule.targetClass === sourceClass)
+      return `${rule.description} (the other direction)`;
+  }
+  return undefined;
+}
 
 /**
  * JupiterOne SDK's `generateRelationshipType`, restated from its documentation: the target type
@@ -94,6 +113,27 @@ describe('graph data model declaration', () => {
         sdkRelationshipType(kind._class, ENTITY_KINDS[kind.source]._type, ENTITY_KINDS[kind.target]._type),
       );
       assert.ok((Object.values(RelationshipClass) as string[]).includes(kind._class));
+    }
+  });
+
+  it('uses only verbs the data model’s relationship rules allow between the classes they join', () => {
+    // The rules bite: the pairs they name refuse other verbs and the other direction.
+    assert.ok(ruleRefusing('Device', 'Finding', 'USES'));
+    assert.ok(ruleRefusing('Finding', 'Device', 'HAS'));
+    assert.equal(ruleRefusing('Device', 'Finding', 'HAS'), undefined);
+    for (const kind of RELATIONSHIP_KIND_LIST) {
+      for (const sourceClass of ENTITY_KINDS[kind.source]._class) {
+        for (const targetClass of ENTITY_KINDS[kind.target]._class) {
+          assert.equal(ruleRefusing(sourceClass, targetClass, kind._class), undefined, kind._type);
+        }
+      }
+    }
+    for (const mapping of MAPPED_RELATIONSHIP_KIND_LIST) {
+      for (const sourceClass of ENTITY_KINDS[mapping.source]._class) {
+        const [from, to] =
+          mapping.direction === 'FORWARD' ? [sourceClass, mapping.targetClass] : [mapping.targetClass, sourceClass];
+        assert.equal(ruleRefusing(from, to, mapping._class), undefined, mapping._type);
+      }
     }
   });
 
