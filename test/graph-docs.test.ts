@@ -12,8 +12,10 @@ import {
   updateDocumentationFile,
   withDataModelSection,
 } from '../src/graph/documentation';
+import { optionalSources } from '../src/resources/table';
 
 const USER_GUIDE = path.join(__dirname, '..', 'docs', 'jupiterone.md');
+const README = path.join(__dirname, '..', 'README.md');
 
 const folders: string[] = [];
 
@@ -44,6 +46,16 @@ describe('generated data model documentation', () => {
       for (const property of Object.keys(kind.properties)) {
         assert.ok(section.includes(`| \`${property}\``), `${kind._type}.${property}`);
       }
+    }
+  });
+
+  it('the README lists every optional source, with its grant and editions', async () => {
+    const readme = await readFile(README, 'utf8');
+    for (const { source, endpoint } of optionalSources()) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${source.name}\``));
+      assert.ok(row, `README has a row for ${source.name}`);
+      assert.ok(row.includes(endpoint.grant), `${source.name}: ${endpoint.grant}`);
+      assert.ok(row.includes(source.editions ?? 'all'), `${source.name}: editions`);
     }
   });
 
