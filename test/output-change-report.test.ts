@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { cp, lstat, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { LOCAL_GRAPH_STEPS } from '../src/activities/deliver';
+import { DECLARED_TYPES, ENTITY_TYPES } from '../src/graph/data-model';
 import type { Entity, Relationship } from '../src/graph/types';
 import { graphObjectJson } from '../src/graph/serialization';
 import {
@@ -138,6 +140,27 @@ describe('change report of the local graph directory', () => {
   });
   after(async () => {
     for (const folder of temporaryFolders) await rm(folder, { recursive: true, force: true });
+  });
+
+  it('names every declared type, in the change report and in the picture’s legend, with the product’s steps', async () => {
+    const result = await writeLocalGraph({
+      dataDir,
+      instanceId: 'every-type',
+      steps: LOCAL_GRAPH_STEPS,
+      partialTypes: [],
+      source: graphObjectSource({ entities: () => streamOf([]), relationships: () => streamOf([]) }),
+    });
+    const report = JSON.parse(await readFile(result.paths.changesFile, 'utf8')) as ChangeReport;
+    assert.deepEqual(report.types.map((changes) => changes.type).sort(), [...DECLARED_TYPES].sort());
+    const html = await readFile(result.paths.htmlFile, 'utf8');
+    const dataStart = html.indexOf('>', html.indexOf('id="duo-graph-data"')) + 1;
+    const json = html.slice(dataStart, html.indexOf('</script>', dataStart));
+    const picture = JSON.parse(json) as { types: { name: string }[]; relationshipTypes: { name: string }[] };
+    assert.deepEqual(picture.types.map((type) => type.name).sort(), [...ENTITY_TYPES].sort());
+    assert.deepEqual(
+      picture.relationshipTypes.map((type) => type.name).sort(),
+      DECLARED_TYPES.filter((type) => !ENTITY_TYPES.includes(type)).sort(),
+    );
   });
 
   it('reports everything as created the first time, and an unchanged graph as zero changes', async () => {
