@@ -69,6 +69,14 @@ describe('partial-dataset rule', () => {
     assert.match(partial.find((p) => p.type === 'duo_endpoint')!.reason, /Advantage and Premier/);
   });
 
+  it('a failed bypass codes fetch: the codes and the edges to their users and creators only', () => {
+    assert.deepEqual(types(computePartialTypes(outcomes({ bypassCodes: 'x' }))), [
+      'duo_admin_created_bypass_code',
+      'duo_bypass_code',
+      'duo_user_has_bypass_code',
+    ]);
+  });
+
   it('a failed phones fetch: duo_phone and the phone edges only', () => {
     assert.deepEqual(types(computePartialTypes(outcomes({ phones: 'x' }))), ['duo_phone', 'duo_user_uses_phone']);
   });
