@@ -67,7 +67,8 @@ const vpnPolicy: DuoPolicy = {
     },
     screen_lock: { require_screen_lock: true },
     trusted_endpoints: { trusted_endpoint_checking: 'require-trusted' },
-    user_location: { deny_access_country_list: ['KP', 'IR'] },
+    user_location: { deny_access_countries_list: ['KP', 'IR'] },
+    full_disk_encryption: { require_encryption: 'true' },
     // A section duo-j1 does not know: named, kept in _rawData, never a failure.
     risk_based_factor_selection: { enabled: true },
   },
@@ -125,6 +126,7 @@ describe('policies, administrative units and integration policy properties', () 
         'screen_lock',
         'trusted_endpoints',
         'user_location',
+        'full_disk_encryption',
         'risk_based_factor_selection',
       ],
       allowedAuthMethods: ['webauthn-roaming', 'duo-push'],
@@ -136,10 +138,14 @@ describe('policies, administrative units and integration policy properties', () 
       diskEncryptionRequiredPlatforms: ['macos', 'windows'],
       firewallRequiredPlatforms: ['windows'],
       screenLockRequired: true,
+      mobileEncryptionRequired: true,
       blockedCountries: ['KP', 'IR'],
       _rawData: raw(vpnPolicy),
     });
     assertValidAsIs(entity);
+    // The countries under the singular name some sources give the field are read as well.
+    const singular = { policy_key: 'POGEO', sections: { user_location: { deny_access_country_list: 'CU, SY' } } };
+    assert.deepEqual(convertPolicy(singular, context).blockedCountries, ['CU', 'SY']);
   });
 
   it('converts a policy with no sections at all, and names an unnamed one by its key', () => {

@@ -415,7 +415,12 @@ export interface DuoPolicySections {
   duo_desktop?: { requires_duo_desktop?: string[] | string | boolean | null; [field: string]: unknown };
   screen_lock?: { require_screen_lock?: boolean | string | null; [field: string]: unknown };
   device_health_app?: { [field: string]: unknown };
-  user_location?: { deny_access_country_list?: string[] | string | null; [field: string]: unknown };
+  user_location?: {
+    deny_access_countries_list?: string[] | string | null;
+    deny_access_country_list?: string[] | string | null;
+    [field: string]: unknown;
+  };
+  full_disk_encryption?: { require_encryption?: boolean | string | null; [field: string]: unknown };
   [section: string]: { [field: string]: unknown } | undefined;
 }
 

@@ -457,8 +457,10 @@ export function convertPolicy(policy: DuoPolicy, context: GraphInstanceContext):
     diskEncryptionRequiredPlatforms: listSetting(desktop.enforce_encryption),
     firewallRequiredPlatforms: listSetting(desktop.enforce_firewall),
     screenLockRequired: flagSetting(objectOf(sections.screen_lock).require_screen_lock),
-    // Field name not confirmed by Duo's documentation; a section without it leaves this unset.
-    blockedCountries: listSetting(location.deny_access_country_list),
+    mobileEncryptionRequired: flagSetting(objectOf(sections.full_disk_encryption).require_encryption),
+    // Field name not confirmed by Duo's documentation: public tools that read policies name it
+    // `deny_access_countries_list`, an older guess of ours `deny_access_country_list`; either is read.
+    blockedCountries: listSetting(location.deny_access_countries_list ?? location.deny_access_country_list),
   });
 }
 

@@ -575,6 +575,7 @@ export const ENTITY_KINDS = {
       diskEncryptionRequiredPlatforms: 'Platforms on which Duo Desktop requires disk encryption.',
       firewallRequiredPlatforms: 'Platforms on which Duo Desktop requires the firewall.',
       screenLockRequired: 'Mobile devices must have a screen lock.',
+      mobileEncryptionRequired: 'Mobile devices must have full-disk encryption (the full-disk encryption section).',
       blockedCountries: 'Countries from which access is denied (user location section).',
     },
   },

@@ -201,7 +201,9 @@ function customSections(random: SeededRandom, index: number): DuoPolicySections 
     };
   }
   if (random.chance(0.3))
-    sections.user_location = { deny_access_country_list: COUNTRIES.filter(() => random.chance(0.5)) };
+    sections.user_location = { deny_access_countries_list: COUNTRIES.filter(() => random.chance(0.5)) };
+  // Chosen by index, not drawn: every record after it stays as a seed gave it before.
+  if (index % 4 === 2) sections.full_disk_encryption = { require_encryption: true };
   // A section duo-j1 does not interpret: kept as received, never a failure.
   if (index % 3 === 1) sections.risk_based_factor_selection = { enabled: true, mode: 'adaptive-2026' };
   return sections;
