@@ -96,7 +96,8 @@ describe('Duo client errors, permissions and safety', () => {
       const admins = report.probes.find((probe) => probe.endpoint === 'admins')!;
       assert.equal(admins.outcome, 'forbidden');
       assert.match(admins.error!, /Grant administrators/);
-      assert.equal(report.probes.length, 15);
+      // Every endpoint, the policy summary included.
+      assert.equal(report.probes.length, 16);
       // Administrative units need the same grant as administrators.
       assert.equal(report.probes.find((probe) => probe.endpoint === 'administrativeUnits')!.outcome, 'forbidden');
       // List endpoints are probed with limit=1, one request each.
