@@ -10,7 +10,7 @@
  *    process. A second signal, or a drain that overruns, ends it at once.
  *  - With `--metrics host:port`, that one address serves `/metrics`, `/healthz` and `/readyz`.
  */
-import { makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import type { Logger } from '../../activities/dependencies';
 import { ConfigurationError } from '../../config/errors';
 import { loadConfig } from '../../config/instances';
@@ -18,7 +18,7 @@ import type { DuoClientTuning } from '../../duo/client';
 import { resolveTemporalSettings } from '../../worker/connection';
 import { freePort } from '../../worker/dev-server';
 import { startHealthServer, type HealthServer, type WorkerPhase } from '../../worker/health-server';
-import { createLoggers, parseLogLevel, type LogFormat } from '../../worker/logging';
+import { CORE_LOG_FORWARDING, createLoggers, parseLogLevel, type LogFormat } from '../../worker/logging';
 import { boundHeapGrowth } from '../../worker/memory';
 import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
 import { TemporalAccessError } from '../../worker/temporal-access';
@@ -131,7 +131,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       shutdownSignals: [],
       telemetryOptions: {
         // The native core's log lines go through the same JSON lines as ours.
-        logging: { filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }), forward: {} },
+        logging: CORE_LOG_FORWARDING,
         ...(coreMetrics ? { metrics: { prometheus: { bindAddress: coreMetrics } } } : {}),
       },
     });
