@@ -14,13 +14,15 @@
  */
 import path from 'node:path';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies, type DuoJ1Activities } from '../activities';
 import type { Logger } from '../activities/dependencies';
 import { ConfigurationError } from '../config/errors';
 import type { AppConfig } from '../config/instances';
 import { LocalDirectoryStagingStore } from '../staging/local-directory-store';
 import type { StagingStore } from '../staging/store';
+import { activityContextInterceptor, withActivityContext } from '../telemetry/activity-context';
+import { createDuoJ1Metrics } from '../telemetry/activity-metrics';
 import { hostTaskQueue } from '../workflows/contract';
 import { runOfKey } from '../workflows/run-key';
 import { boundHeapGrowth } from './memory';
@@ -123,12 +125,16 @@ export async function createDuoJ1Workers(options: DuoJ1WorkersOptions): Promise<
   const swept = await sweepDeadRuns(staging, temporalClient);
   if (swept.length > 0) options.log?.('info', 'Removed the staged files of runs that are over', { runs: swept.length });
 
+  // duo-j1's metrics go out through the SDK's exporter (a no-op when none is configured).
+  const metrics = createDuoJ1Metrics(Runtime.instance().metricMeter);
   const ours = createActivities({
     config,
     staging,
     temporalClient,
     env: options.env,
-    log: options.log,
+    // Each line an activity logs names its workflow, run, activity type, attempt and instance.
+    log: options.log && withActivityContext(options.log),
+    metrics,
     duoClientOptions: options.duoClientOptions,
     jupiterOneClientOptions: options.jupiterOneClientOptions,
   });
@@ -140,6 +146,10 @@ export async function createDuoJ1Workers(options: DuoJ1WorkersOptions): Promise<
     // cancelled run is not kept waiting, and the details the server keeps stay current.
     maxHeartbeatThrottleInterval: '2 seconds',
     ...options.workerOptions,
+    interceptors: {
+      ...options.workerOptions?.interceptors,
+      activity: [activityContextInterceptor(metrics), ...(options.workerOptions?.interceptors?.activity ?? [])],
+    },
     connection,
     namespace,
   } satisfies Partial<WorkerOptions>;

@@ -68,6 +68,7 @@ import {
 } from './contract';
 import { inputProblems, progressLine, withDefaults, type ValidInput } from './input';
 import { runKey as stagingKey } from './run-key';
+import { recordRun } from './run-metrics';
 
 type Activities = DuoJ1ActivityFunctions;
 
@@ -202,9 +203,11 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
   try {
     const result = await ingestHoldingInstance(valid, progress);
     label(result.outcome);
+    recordRun(instanceId, result.outcome, result);
     return result;
   } catch (error) {
     label(outcomeOfFailure(error));
+    recordRun(instanceId, outcomeOfFailure(error));
     throw error;
   }
 }

@@ -21,6 +21,7 @@ import { startHealthServer, type HealthServer, type WorkerPhase } from '../../wo
 import { CORE_LOG_FORWARDING, createLoggers, parseLogLevel, type LogFormat } from '../../worker/logging';
 import { boundHeapGrowth } from '../../worker/memory';
 import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
+import { HISTOGRAM_BUCKETS } from '../../telemetry/activity-metrics';
 import { TemporalAccessError } from '../../worker/temporal-access';
 import { SHUTDOWN_GRACE_MS } from '../../worker/workers';
 import { ExitCode } from '../exit-codes';
@@ -132,7 +133,9 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       telemetryOptions: {
         // The native core's log lines go through the same JSON lines as ours.
         logging: CORE_LOG_FORWARDING,
-        ...(coreMetrics ? { metrics: { prometheus: { bindAddress: coreMetrics } } } : {}),
+        ...(coreMetrics
+          ? { metrics: { prometheus: { bindAddress: coreMetrics, histogramBucketOverrides: HISTOGRAM_BUCKETS } } }
+          : {}),
       },
     });
     if (flags.metrics && coreMetrics) {
