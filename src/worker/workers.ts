@@ -23,6 +23,7 @@ import { LocalDirectoryStagingStore } from '../staging/local-directory-store';
 import type { StagingStore } from '../staging/store';
 import { activityContextInterceptor, withActivityContext } from '../telemetry/activity-context';
 import { createDuoJ1Metrics } from '../telemetry/activity-metrics';
+import { tracingWorkerOptions, type DuoJ1Tracing } from '../telemetry/tracing';
 import { hostTaskQueue } from '../workflows/contract';
 import { runOfKey } from '../workflows/run-key';
 import { boundHeapGrowth } from './memory';
@@ -67,6 +68,11 @@ export interface DuoJ1WorkersOptions {
   activities?: object;
   /** Bound the V8 heap's growth as a duo-j1 worker process does (`boundHeapGrowth`). Default true. */
   boundHeapGrowth?: boolean;
+  /**
+   * OpenTelemetry tracing (`tracingFromEnvironment()`): spans for runs and activities. The workflow
+   * bundle must hold OpenTelemetry's workflow interceptors: the default one does when this is set.
+   */
+  tracing?: DuoJ1Tracing;
   /** Structured log lines (swept runs, parts that could not be converted ahead, ...). */
   log?: Logger;
   duoClientOptions?: ActivityDependencies['duoClientOptions'];
@@ -139,6 +145,7 @@ export async function createDuoJ1Workers(options: DuoJ1WorkersOptions): Promise<
     jupiterOneClientOptions: options.jupiterOneClientOptions,
   });
   const hostQueue = hostTaskQueue(taskQueue, staging.id);
+  const traced = options.tracing && tracingWorkerOptions(options.tracing);
   const common = {
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
     // Heartbeats reach the server at least every 2 s (the SDK's default waits up to 80 % of the
@@ -148,12 +155,19 @@ export async function createDuoJ1Workers(options: DuoJ1WorkersOptions): Promise<
     ...options.workerOptions,
     interceptors: {
       ...options.workerOptions?.interceptors,
-      activity: [activityContextInterceptor(metrics), ...(options.workerOptions?.interceptors?.activity ?? [])],
+      activity: [
+        ...(traced?.activityInterceptors ?? []),
+        activityContextInterceptor(metrics),
+        ...(options.workerOptions?.interceptors?.activity ?? []),
+      ],
     },
+    sinks: { ...options.workerOptions?.sinks, ...traced?.sinks },
     connection,
     namespace,
   } satisfies Partial<WorkerOptions>;
-  const workflows = options.workflows ?? { workflowBundlePath: await prebuiltWorkflowBundle() };
+  const workflows = options.workflows ?? {
+    workflowBundlePath: await prebuiltWorkflowBundle(undefined, { traced: Boolean(options.tracing) }),
+  };
 
   const sharedWorker = await Worker.create({
     ...common,

@@ -22,6 +22,7 @@ import { CORE_LOG_FORWARDING, createLoggers, parseLogLevel, type LogFormat } fro
 import { boundHeapGrowth } from '../../worker/memory';
 import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
 import { HISTOGRAM_BUCKETS } from '../../telemetry/activity-metrics';
+import { tracingFromEnvironment, type DuoJ1Tracing } from '../../telemetry/tracing';
 import { TemporalAccessError } from '../../worker/temporal-access';
 import { SHUTDOWN_GRACE_MS } from '../../worker/workers';
 import { ExitCode } from '../exit-codes';
@@ -118,11 +119,16 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   process.on('SIGINT', onSignal);
 
   let health: HealthServer | undefined;
+  let tracing: DuoJ1Tracing | undefined;
   try {
     const env = { ...process.env, ...(flags.taskQueue ? { DUO_J1_TASK_QUEUE: flags.taskQueue } : {}) };
     const config = loadConfig(env, { instancesFile: flags.instances });
     const temporal = resolveTemporalSettings(flags);
     const duoClientOptions = duoBackoffFromEnvironment(process.env);
+    // On only when the OTEL_* variables ask for it; spans are flushed when the worker stops.
+    tracing = tracingFromEnvironment(process.env);
+    if (tracing)
+      log('info', 'Tracing runs with OpenTelemetry', { exporter: process.env.OTEL_TRACES_EXPORTER ?? 'otlp' });
 
     // The SDK's own metrics listen on a loopback port of their own, relayed by the health server.
     const coreMetrics = flags.metrics ? `127.0.0.1:${await freePort()}` : undefined;
@@ -154,6 +160,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       log,
       workflowBundlePath: flags.workflowBundle,
       duoClientOptions,
+      tracing,
     });
     phase = 'polling';
     await runtime.running;
@@ -164,6 +171,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     phase = 'failed';
     return exitSoon(reportFailure(log, error));
   } finally {
+    await tracing?.spanProcessor.shutdown().catch(() => undefined);
     await health?.close();
   }
 }
