@@ -36,6 +36,7 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   sleep,
   upsertMemo,
   upsertSearchAttributes,
@@ -161,6 +162,8 @@ function outcomeOfFailure(error: unknown): RunOutcomeLabel {
   return 'failed';
 }
 
+// A run finishes on the code it started on (with Worker Versioning on; docs/deploying.md).
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, duoIngestion);
 export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngestionResult> {
   // The whole input first: a run that cannot run must not take the instance.
   const problems = inputProblems(input);

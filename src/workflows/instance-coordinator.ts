@@ -24,6 +24,7 @@ import {
   continueAsNew,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -52,6 +53,8 @@ const temporal = proxyDuoJ1Activities({
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
 });
 
+// Long-lived: it moves to each new worker version (with Worker Versioning on; docs/deploying.md).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, duoInstanceCoordinator);
 export async function duoInstanceCoordinator(input: CoordinatorInput): Promise<CoordinatorState> {
   const state: CoordinatorState = input.state ?? { instanceId: input.instanceId, grants: 0 };
   const holderCheckMs = (input.holderCheckSeconds ?? 30) * 1000;

@@ -24,6 +24,7 @@ import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
 import { HISTOGRAM_BUCKETS } from '../../telemetry/activity-metrics';
 import { tracingFromEnvironment, type DuoJ1Tracing } from '../../telemetry/tracing';
 import { TemporalAccessError } from '../../worker/temporal-access';
+import { workerDeploymentFromEnvironment } from '../../worker/versioning';
 import { SHUTDOWN_GRACE_MS } from '../../worker/workers';
 import { ExitCode } from '../exit-codes';
 
@@ -161,6 +162,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       workflowBundlePath: flags.workflowBundle,
       duoClientOptions,
       tracing,
+      workerOptions: { workerDeploymentOptions: workerDeploymentFromEnvironment(config.taskQueue, env) },
     });
     phase = 'polling';
     await runtime.running;
