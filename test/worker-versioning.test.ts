@@ -12,11 +12,8 @@ import { startTestWorkers, testClient, testConfig, testServer, uniqueTaskQueue }
 const { VersioningBehavior } = temporal.api.enums.v1;
 
 describe('Worker Versioning', function () {
-  it('declares the package version; routing by version is opt-in, and a wrong setting is named', () => {
-    assert.deepEqual(workerDeploymentFromEnvironment('duo-j1', {}), {
-      version: { deploymentName: 'duo-j1', buildId: DUO_J1_VERSION },
-      useWorkerVersioning: false,
-    });
+  it('is opt-in, declares the package version when on, and names a wrong setting', () => {
+    assert.equal(workerDeploymentFromEnvironment('duo-j1', {}), undefined);
     assert.deepEqual(
       workerDeploymentFromEnvironment('q', { DUO_J1_WORKER_VERSIONING: 'on', DUO_J1_BUILD_ID: '2.0.0-rc1' }),
       {
@@ -36,6 +33,7 @@ describe('Worker Versioning', function () {
     stopAtEnd(() => duo.close());
     const config = testConfig([simulatorInstance(duo)], { taskQueue: uniqueTaskQueue('versioned') });
     const deployment = workerDeploymentFromEnvironment(config.taskQueue, { DUO_J1_WORKER_VERSIONING: 'on' });
+    assert.ok(deployment);
     await startTestWorkers(config, { workerOptions: { workerDeploymentOptions: deployment } });
     // As `temporal worker deployment set-current-version` does, once the version's workers poll.
     const client = await testClient();

@@ -1,9 +1,7 @@
 /**
- * Worker Versioning: each worker names the deployment version it runs — deployment `<task queue>`
- * (or `DUO_J1_DEPLOYMENT_NAME`), build id the package version (or `DUO_J1_BUILD_ID`) — so the
- * Temporal UI and `temporal worker deployment` show which code runs what.
- *
- * Routing by version is opt-in (`DUO_J1_WORKER_VERSIONING=on`): a versioned worker gets no task
+ * Worker Versioning, opt-in (`DUO_J1_WORKER_VERSIONING=on`): each worker names the deployment
+ * version it runs — deployment `<task queue>` (or `DUO_J1_DEPLOYMENT_NAME`), build id the package
+ * version (or `DUO_J1_BUILD_ID`) — and Temporal routes tasks by it. A versioned worker gets no task
  * until its version is made current (`temporal worker deployment set-current-version`), a step
  * the embedded dev server of `npm start` must not need. With it on:
  *
@@ -22,13 +20,15 @@ import { DUO_J1_VERSION } from '../util/user-agent';
 export function workerDeploymentFromEnvironment(
   taskQueue: string,
   env: NodeJS.ProcessEnv = process.env,
-): WorkerDeploymentOptions {
+): WorkerDeploymentOptions | undefined {
   const version = {
     deploymentName: env.DUO_J1_DEPLOYMENT_NAME || taskQueue,
     buildId: env.DUO_J1_BUILD_ID || DUO_J1_VERSION,
   };
   const setting = (env.DUO_J1_WORKER_VERSIONING ?? 'off').trim().toLowerCase();
-  if (setting === 'off' || setting === '') return { version, useWorkerVersioning: false };
+  // Off: the workers declare no version at all, so the workflows declare no behaviour (see
+  // src/workflows/versioning-behavior.ts): the server refuses one from an unversioned worker.
+  if (setting === 'off' || setting === '') return undefined;
   if (setting === 'on') {
     // Workflows of yours on the same worker, unannotated, move to each new version.
     return { version, useWorkerVersioning: true, defaultVersioningBehavior: 'AUTO_UPGRADE' };

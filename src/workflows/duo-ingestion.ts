@@ -70,6 +70,7 @@ import {
 import { inputProblems, progressLine, withDefaults, type ValidInput } from './input';
 import { runKey as stagingKey } from './run-key';
 import { recordRun } from './run-metrics';
+import { versionedOnly } from './versioning-behavior';
 
 type Activities = DuoJ1ActivityFunctions;
 
@@ -162,8 +163,9 @@ function outcomeOfFailure(error: unknown): RunOutcomeLabel {
   return 'failed';
 }
 
-// A run finishes on the code it started on (with Worker Versioning on; docs/deploying.md).
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, duoIngestion);
+// A run finishes on the code it started on (with Worker Versioning on; docs/deploying.md). Only
+// a versioned worker may say so: the server refuses a behaviour from an unversioned one.
+setWorkflowOptions(() => versionedOnly('PINNED'), duoIngestion);
 export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngestionResult> {
   // The whole input first: a run that cannot run must not take the instance.
   const problems = inputProblems(input);

@@ -29,6 +29,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { proxyDuoJ1Activities } from './activity-proxies';
+import { versionedOnly } from './versioning-behavior';
 import {
   acquireUpdate,
   coordinatorStateQuery,
@@ -54,7 +55,7 @@ const temporal = proxyDuoJ1Activities({
 });
 
 // Long-lived: it moves to each new worker version (with Worker Versioning on; docs/deploying.md).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, duoInstanceCoordinator);
+setWorkflowOptions(() => versionedOnly('AUTO_UPGRADE'), duoInstanceCoordinator);
 export async function duoInstanceCoordinator(input: CoordinatorInput): Promise<CoordinatorState> {
   const state: CoordinatorState = input.state ?? { instanceId: input.instanceId, grants: 0 };
   const holderCheckMs = (input.holderCheckSeconds ?? 30) * 1000;
