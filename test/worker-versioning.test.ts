@@ -1,26 +1,76 @@
 import assert from 'node:assert/strict';
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type { WorkerDeploymentOptions } from '@temporalio/worker';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { DUO_J1_VERSION } from '../src/util/user-agent';
 import { workerDeploymentFromEnvironment } from '../src/worker/versioning';
 import { coordinatorWorkflowId } from '../src/workflows/coordination-contract';
-import { WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
+import { WORKFLOW_TYPE, progressQuery, type DuoIngestionResult } from '../src/workflows/contract';
+import { waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
-import { startTestWorkers, testClient, testConfig, testServer, uniqueTaskQueue } from './harness/temporal';
+import {
+  startTestWorkers,
+  temporaryDirectory,
+  testClient,
+  testConfig,
+  testServer,
+  uniqueTaskQueue,
+} from './harness/temporal';
 
 const { VersioningBehavior } = temporal.api.enums.v1;
+
+/**
+ * Makes a version current, as `temporal worker deployment set-current-version` does, once its
+ * workers poll (the server refuses a version it has not seen poll yet).
+ */
+async function setCurrentVersion(
+  client: Client,
+  { version }: WorkerDeploymentOptions,
+  options: { ignoreMissingTaskQueues?: boolean } = {},
+): Promise<void> {
+  const { namespace } = await testServer();
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await client.workflowService.setWorkerDeploymentCurrentVersion({
+        namespace,
+        deploymentName: version.deploymentName,
+        buildId: version.buildId,
+        identity: 'worker-versioning test',
+        ignoreMissingTaskQueues: options.ignoreMissingTaskQueues ?? false,
+      });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+async function versioningOf(client: Client, workflowId: string, runId?: string) {
+  const { raw } = await client.workflow.getHandle(workflowId, runId).describe();
+  const info = raw.workflowExecutionInfo?.versioningInfo;
+  return { behavior: info?.behavior, buildId: info?.deploymentVersion?.buildId };
+}
 
 describe('Worker Versioning', function () {
   it('is opt-in, declares the package version when on, and names a wrong setting', () => {
     assert.equal(workerDeploymentFromEnvironment('duo-j1', {}), undefined);
+    assert.equal(workerDeploymentFromEnvironment('duo-j1', { DUO_J1_WORKER_VERSIONING: 'off' }), undefined);
+    assert.deepEqual(workerDeploymentFromEnvironment('duo-j1', { DUO_J1_WORKER_VERSIONING: 'on' }), {
+      version: { deploymentName: 'duo-j1', buildId: DUO_J1_VERSION },
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: 'AUTO_UPGRADE',
+    });
     assert.deepEqual(
-      workerDeploymentFromEnvironment('q', { DUO_J1_WORKER_VERSIONING: 'on', DUO_J1_BUILD_ID: '2.0.0-rc1' }),
-      {
-        version: { deploymentName: 'q', buildId: '2.0.0-rc1' },
-        useWorkerVersioning: true,
-        defaultVersioningBehavior: 'AUTO_UPGRADE',
-      },
+      workerDeploymentFromEnvironment('q', {
+        DUO_J1_WORKER_VERSIONING: 'on',
+        DUO_J1_BUILD_ID: '2.0.0-rc1',
+        DUO_J1_DEPLOYMENT_NAME: 'security-duo',
+      })?.version,
+      { deploymentName: 'security-duo', buildId: '2.0.0-rc1' },
     );
     assert.throws(
       () => workerDeploymentFromEnvironment('q', { DUO_J1_WORKER_VERSIONING: 'yes' }),
@@ -28,49 +78,60 @@ describe('Worker Versioning', function () {
     );
   });
 
-  it('with versioning on, runs are pinned to their version and the coordinator moves with each new one', async () => {
-    const duo = await startDuoSimulator({ users: 30, seed: 81 });
+  it('a deploy: a run in flight finishes on its version, new runs start on the new one, the coordinator moves', async () => {
+    const duo = await startDuoSimulator({ users: 60, seed: 81 });
     stopAtEnd(() => duo.close());
     const config = testConfig([simulatorInstance(duo)], { taskQueue: uniqueTaskQueue('versioned') });
-    const deployment = workerDeploymentFromEnvironment(config.taskQueue, { DUO_J1_WORKER_VERSIONING: 'on' });
-    assert.ok(deployment);
-    await startTestWorkers(config, { workerOptions: { workerDeploymentOptions: deployment } });
-    // As `temporal worker deployment set-current-version` does, once the version's workers poll.
+    const instanceId = config.instances[0]!.id;
+    const versionOf = (buildId: string) =>
+      workerDeploymentFromEnvironment(config.taskQueue, { DUO_J1_WORKER_VERSIONING: 'on', DUO_J1_BUILD_ID: buildId })!;
     const client = await testClient();
-    const { namespace } = await testServer();
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        await client.workflowService.setWorkerDeploymentCurrentVersion({
-          namespace,
-          deploymentName: deployment.version.deploymentName,
-          buildId: deployment.version.buildId,
-          identity: 'worker-versioning test',
-        });
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+
+    // Version 1: its workers poll, and it is made current.
+    const v1 = versionOf('1.0.0');
+    await startTestWorkers(config, { workerOptions: { workerDeploymentOptions: v1 } });
+    await setCurrentVersion(client, v1);
+
+    // A run starts on version 1 and is still fetching when version 2 is deployed.
+    duo.setLatency(500);
+    const inFlight = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
       workflowId: `versioned-${uniqueTaskQueue()}`,
-      args: [{ instanceId: config.instances[0].id }],
+      args: [{ instanceId }],
     });
-    assert.equal(((await handle.result()) as DuoIngestionResult).outcome, 'success');
-    const behaviorOf = async (workflowId: string) => {
-      const { raw } = await client.workflow.getHandle(workflowId).describe();
-      const info = raw.workflowExecutionInfo?.versioningInfo;
-      return { behavior: info?.behavior, buildId: info?.deploymentVersion?.buildId };
-    };
-    assert.deepEqual(await behaviorOf(handle.workflowId), {
+    await waitFor(async () => (await inFlight.query(progressQuery)).phase === 'fetching', 'the run to fetch');
+
+    // Version 2 on another host (its own data folder, so its own host queue): version 1's host
+    // queue is one version 2 does not poll, which the server calls a missing task queue.
+    const v2 = versionOf('2.0.0');
+    await startTestWorkers(
+      { ...config, dataDir: temporaryDirectory('duo-j1-data-v2-') },
+      { workerOptions: { workerDeploymentOptions: v2 } },
+    );
+    await setCurrentVersion(client, v2, { ignoreMissingTaskQueues: true });
+    assert.equal((await inFlight.describe()).status.name, 'RUNNING', 'the run is in flight across the deploy');
+    duo.setLatency(0);
+
+    assert.equal(((await inFlight.result()) as DuoIngestionResult).outcome, 'success');
+    assert.deepEqual(await versioningOf(client, inFlight.workflowId), {
       behavior: VersioningBehavior.VERSIONING_BEHAVIOR_PINNED,
-      buildId: DUO_J1_VERSION,
+      buildId: '1.0.0',
     });
-    assert.deepEqual(await behaviorOf(coordinatorWorkflowId(config.instances[0].id)), {
+
+    const next = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: `versioned-${uniqueTaskQueue()}`,
+      args: [{ instanceId }],
+    });
+    assert.equal(((await next.result()) as DuoIngestionResult).outcome, 'success');
+    assert.deepEqual(await versioningOf(client, next.workflowId), {
+      behavior: VersioningBehavior.VERSIONING_BEHAVIOR_PINNED,
+      buildId: '2.0.0',
+    });
+    // The coordinator granted the instance to both runs; it is not stranded on version 1.
+    assert.deepEqual(await versioningOf(client, coordinatorWorkflowId(instanceId)), {
       behavior: VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE,
-      buildId: DUO_J1_VERSION,
+      buildId: '2.0.0',
     });
   });
 });
