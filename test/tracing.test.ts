@@ -22,6 +22,17 @@ describe('tracing with OpenTelemetry', function () {
     assert.ok(tracingFromEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }));
     assert.ok(tracingFromEnvironment({ OTEL_TRACES_EXPORTER: 'console' }));
     assert.throws(() => tracingFromEnvironment({ OTEL_TRACES_EXPORTER: 'jaeger' }), /OTEL_TRACES_EXPORTER/);
+    assert.throws(
+      () =>
+        tracingFromEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+      /OTEL_EXPORTER_OTLP_PROTOCOL.*4318/,
+    );
+    assert.ok(
+      tracingFromEnvironment({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      }),
+    );
   });
 
   it('sends a span for the run and for each of its activities, from the prebuilt traced bundle', async () => {

@@ -7,6 +7,9 @@
  *   OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT   where to send the spans (OTLP/HTTP)
  *   OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES   as OpenTelemetry defines them
  *
+ * Spans go out as OTLP over HTTP (JSON: `@opentelemetry/exporter-trace-otlp-http`), which every
+ * collector's HTTP receiver takes; a protocol set to gRPC is refused rather than ignored.
+ *
  * Workflow spans are made inside the workflow sandbox by interceptors that must be in the workflow
  * bundle: workers with tracing on use the traced bundle (`prebuiltWorkflowBundle(dir, { traced: true })`,
  * shipped in the package), and send the spans out through a sink.
@@ -47,6 +50,18 @@ export function tracingFromEnvironment(env: NodeJS.ProcessEnv = process.env): Du
       {
         setting: 'OTEL_TRACES_EXPORTER',
         message: `"${exporter}" is not a trace exporter duo-j1 has: use otlp (with OTEL_EXPORTER_OTLP_ENDPOINT), console, or none`,
+      },
+    ]);
+  }
+  const protocolSetting = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = env[protocolSetting]?.trim().toLowerCase();
+  if (exporter === 'otlp' && protocol && protocol !== 'http/json' && protocol !== 'http/protobuf') {
+    throw new ConfigurationError([
+      {
+        setting: protocolSetting,
+        message: `"${protocol}" is not a protocol duo-j1 sends spans with: it sends OTLP over HTTP (JSON), which collectors accept on their HTTP port (4318); use http/json or leave it unset`,
       },
     ]);
   }

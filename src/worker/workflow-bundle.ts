@@ -54,10 +54,31 @@ function sourceFiles(source: string): string[] {
     .map((name) => path.join(target, name));
 }
 
-/** Hash of everything the bundle is made of: its sources and the SDK version. */
+/** The packages bundled beside our sources: the SDK's workflow library, and OpenTelemetry's in the traced flavour. */
+const BUNDLED_PACKAGES = [
+  '@temporalio/workflow',
+  '@temporalio/interceptors-opentelemetry',
+  '@opentelemetry/api',
+  '@opentelemetry/core',
+  '@opentelemetry/resources',
+  '@opentelemetry/sdk-trace-base',
+];
+
+/** A package's package.json, found from its entry point (some packages do not export the file itself). */
+function packageManifest(name: string): string {
+  let folder = path.dirname(require.resolve(name));
+  while (!folder.endsWith(path.join('node_modules', name))) {
+    const parent = path.dirname(folder);
+    if (parent === folder) throw new Error(`Cannot find the folder of the package ${name}`);
+    folder = parent;
+  }
+  return path.join(folder, 'package.json');
+}
+
+/** Hash of everything the bundle is made of: its sources and the versions of the packages bundled with them. */
 function bundleKey(): string {
   const hash = createHash('sha256');
-  hash.update(readFileSync(require.resolve('@temporalio/workflow/package.json')));
+  for (const name of BUNDLED_PACKAGES) hash.update(readFileSync(packageManifest(name)));
   for (const file of WORKFLOW_BUNDLE_SOURCES.flatMap(sourceFiles)) {
     hash.update(path.relative(SOURCE_DIR, file)).update(readFileSync(file));
   }
