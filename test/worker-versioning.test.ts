@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { WorkerDeploymentOptions } from '@temporalio/worker';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { DUO_J1_VERSION } from '../src/util/user-agent';
+import { temporalCliPath } from '../src/worker/dev-server';
 import { workerDeploymentFromEnvironment } from '../src/worker/versioning';
 import { coordinatorWorkflowId } from '../src/workflows/coordination-contract';
 import { WORKFLOW_TYPE, progressQuery, type DuoIngestionResult } from '../src/workflows/contract';
@@ -21,26 +24,28 @@ import {
 
 const { VersioningBehavior } = temporal.api.enums.v1;
 
+const execute = promisify(execFile);
+
+/** The Temporal CLI against the test server, as docs/deploying.md has operators run it. */
+async function temporalCli(args: string[]): Promise<string> {
+  const { address, namespace } = await testServer();
+  const { stdout } = await execute(temporalCliPath(), [...args, '--address', address, '--namespace', namespace]);
+  return stdout;
+}
+
 /**
- * Makes a version current, as `temporal worker deployment set-current-version` does, once its
- * workers poll (the server refuses a version it has not seen poll yet).
+ * Makes a version current with `temporal worker deployment set-current-version`, once its workers
+ * poll (the server refuses a version it has not seen poll yet).
  */
-async function setCurrentVersion(
-  client: Client,
-  { version }: WorkerDeploymentOptions,
-  options: { ignoreMissingTaskQueues?: boolean } = {},
-): Promise<void> {
-  const { namespace } = await testServer();
+async function setCurrentVersion({ version }: WorkerDeploymentOptions, extraArgs: string[] = []): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      await client.workflowService.setWorkerDeploymentCurrentVersion({
-        namespace,
-        deploymentName: version.deploymentName,
-        buildId: version.buildId,
-        identity: 'worker-versioning test',
-        ignoreMissingTaskQueues: options.ignoreMissingTaskQueues ?? false,
-      });
+      // prettier-ignore
+      await temporalCli([
+        'worker', 'deployment', 'set-current-version',
+        '--deployment-name', version.deploymentName, '--build-id', version.buildId, '--yes', ...extraArgs,
+      ]);
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
@@ -49,8 +54,8 @@ async function setCurrentVersion(
   }
 }
 
-async function versioningOf(client: Client, workflowId: string, runId?: string) {
-  const { raw } = await client.workflow.getHandle(workflowId, runId).describe();
+async function versioningOf(client: Client, workflowId: string) {
+  const { raw } = await client.workflow.getHandle(workflowId).describe();
   const info = raw.workflowExecutionInfo?.versioningInfo;
   return { behavior: info?.behavior, buildId: info?.deploymentVersion?.buildId };
 }
@@ -90,7 +95,7 @@ describe('Worker Versioning', function () {
     // Version 1: its workers poll, and it is made current.
     const v1 = versionOf('1.0.0');
     await startTestWorkers(config, { workerOptions: { workerDeploymentOptions: v1 } });
-    await setCurrentVersion(client, v1);
+    await setCurrentVersion(v1);
 
     // A run starts on version 1 and is still fetching when version 2 is deployed.
     duo.setLatency(500);
@@ -108,7 +113,7 @@ describe('Worker Versioning', function () {
       { ...config, dataDir: temporaryDirectory('duo-j1-data-v2-') },
       { workerOptions: { workerDeploymentOptions: v2 } },
     );
-    await setCurrentVersion(client, v2, { ignoreMissingTaskQueues: true });
+    await setCurrentVersion(v2, ['--ignore-missing-task-queues']);
     assert.equal((await inFlight.describe()).status.name, 'RUNNING', 'the run is in flight across the deploy');
     duo.setLatency(0);
 
@@ -117,6 +122,27 @@ describe('Worker Versioning', function () {
       behavior: VersioningBehavior.VERSIONING_BEHAVIOR_PINNED,
       buildId: '1.0.0',
     });
+    const described = await temporalCli([
+      'worker',
+      'deployment',
+      'describe-version',
+      '--deployment-name',
+      v1.version.deploymentName,
+      '--build-id',
+      '1.0.0',
+      '--output',
+      'json',
+    ]);
+    // What an operator watches before taking version 1's workers down: it drains, then is drained.
+    const { drainageInfo, taskQueuesInfos } = JSON.parse(described) as {
+      drainageInfo?: { drainageStatus?: string };
+      taskQueuesInfos: { name: string }[];
+    };
+    assert.match(drainageInfo?.drainageStatus ?? '', /^drain(ing|ed)$/);
+    assert.ok(
+      taskQueuesInfos.some(({ name }) => name.startsWith(`${config.taskQueue}-host-`)),
+      described,
+    );
 
     const next = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
