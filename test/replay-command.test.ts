@@ -155,7 +155,7 @@ describe('duo-j1 replay: the check before a deploy', function () {
     const config = testConfig([simulatorInstance(duo), simulatorInstance(duo, { jupiterone: j1 })], {
       taskQueue: uniqueTaskQueue('replay'),
     });
-    await startTestWorkers(config);
+    const workers = await startTestWorkers(config);
     const client = await testClient();
     query = `TaskQueue = '${config.taskQueue}'`;
     const [local, jupiterone] = await Promise.all(
@@ -175,6 +175,8 @@ describe('duo-j1 replay: the check before a deploy', function () {
     assert.equal(jupiterone.target, 'jupiterone');
     runs.local = local;
     runs.jupiterone = jupiterone;
+    // Recorded: the replays need no worker, and the namespace's pollers are better left to other tests.
+    await workers.stop();
   });
 
   it('by default replays every recent duoIngestion and duoInstanceCoordinator', () => {

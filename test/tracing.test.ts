@@ -40,7 +40,7 @@ describe('tracing with OpenTelemetry', function () {
     const duo = await startDuoSimulator({ users: 40, seed: 71 });
     stopAtEnd(() => duo.close());
     const config = testConfig([simulatorInstance(duo)]);
-    await startTestWorkers(config, {
+    const workers = await startTestWorkers(config, {
       tracing: {
         spanProcessor: new SimpleSpanProcessor(exporter),
         resource: new Resource({ 'service.name': 'duo-j1-test' }),
@@ -67,5 +67,6 @@ describe('tracing with OpenTelemetry', function () {
     // One trace: the activities' spans belong to the run's.
     for (const span of fetches) assert.equal(span.spanContext().traceId, run.spanContext().traceId);
     assert.ok(names().includes('StartActivity:duoJ1.fetchResource'), 'the workflow schedules them under its span');
+    await workers.stop();
   });
 });

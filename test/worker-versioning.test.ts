@@ -94,7 +94,7 @@ describe('Worker Versioning', function () {
 
     // Version 1: its workers poll, and it is made current.
     const v1 = versionOf('1.0.0');
-    await startTestWorkers(config, { workerOptions: { workerDeploymentOptions: v1 } });
+    const v1Workers = await startTestWorkers(config, { workerOptions: { workerDeploymentOptions: v1 } });
     await setCurrentVersion(v1);
 
     // A run starts on version 1 and is still fetching when version 2 is deployed.
@@ -109,7 +109,7 @@ describe('Worker Versioning', function () {
     // Version 2 on another host (its own data folder, so its own host queue): version 1's host
     // queue is one version 2 does not poll, which the server calls a missing task queue.
     const v2 = versionOf('2.0.0');
-    await startTestWorkers(
+    const v2Workers = await startTestWorkers(
       { ...config, dataDir: temporaryDirectory('duo-j1-data-v2-') },
       { workerOptions: { workerDeploymentOptions: v2 } },
     );
@@ -159,5 +159,6 @@ describe('Worker Versioning', function () {
       behavior: VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE,
       buildId: '2.0.0',
     });
+    await Promise.all([v1Workers.stop(), v2Workers.stop()]);
   });
 });
