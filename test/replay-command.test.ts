@@ -9,6 +9,7 @@ import { startDuoSimulator } from '../src/simulators/duo/server';
 import { DEFAULT_REPLAY_QUERY, type ReplayOutcome } from '../src/worker/replay';
 import { COORDINATOR_WORKFLOW_TYPE } from '../src/workflows/coordination-contract';
 import { WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
+import { LOG_TAIL_WORKFLOW_TYPE } from '../src/workflows/log-tail-contract';
 import { DUO_J1_ARGS } from './harness/cli';
 import { simulatorInstance } from './harness/instances';
 import { startTestJupiterOneSimulator } from './harness/jupiterone';
@@ -179,8 +180,11 @@ describe('duo-j1 replay: the check before a deploy', function () {
     await workers.stop();
   });
 
-  it('by default replays every recent duoIngestion and duoInstanceCoordinator', () => {
-    assert.equal(DEFAULT_REPLAY_QUERY, `WorkflowType IN ('${WORKFLOW_TYPE}', '${COORDINATOR_WORKFLOW_TYPE}')`);
+  it('by default replays every recent duoIngestion, duoInstanceCoordinator and duoLogTail', () => {
+    assert.equal(
+      DEFAULT_REPLAY_QUERY,
+      `WorkflowType IN ('${WORKFLOW_TYPE}', '${COORDINATOR_WORKFLOW_TYPE}', '${LOG_TAIL_WORKFLOW_TYPE}')`,
+    );
   });
 
   it('passes the recorded runs, local and JupiterOne, with the code they ran on', async () => {

@@ -124,7 +124,7 @@ export function buildProgram(): Command {
       )
       .option(
         '--query <visibility query>',
-        "which executions, open and closed (default: WorkflowType IN ('duoIngestion', 'duoInstanceCoordinator'))",
+        "which executions, open and closed (default: WorkflowType IN ('duoIngestion', 'duoInstanceCoordinator', 'duoLogTail'))",
       )
       .option('--limit <n>', 'replay at most the n most recent matches', '100')
       .option('--workflow-bundle <file>', 'workflow bundle to check (default: the one this install ships)')

@@ -16,6 +16,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { COORDINATOR_WORKFLOW_TYPE } from '../workflows/coordination-contract';
 import { WORKFLOW_TYPE } from '../workflows/contract';
+import { LOG_TAIL_WORKFLOW_TYPE } from '../workflows/log-tail-contract';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -47,7 +48,7 @@ export function historyForReplay(history: History): History {
 }
 
 /** Every duo-j1 workflow type: what a deploy check replays unless told otherwise. */
-export const DEFAULT_REPLAY_QUERY = `WorkflowType IN ('${WORKFLOW_TYPE}', '${COORDINATOR_WORKFLOW_TYPE}')`;
+export const DEFAULT_REPLAY_QUERY = `WorkflowType IN ('${WORKFLOW_TYPE}', '${COORDINATOR_WORKFLOW_TYPE}', '${LOG_TAIL_WORKFLOW_TYPE}')`;
 /** How many of the most recent executions a deploy check replays by default. */
 export const DEFAULT_REPLAY_LIMIT = 100;
 

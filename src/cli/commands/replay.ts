@@ -1,6 +1,6 @@
 /**
  * `duo-j1 replay`: the check before a deploy. It reads the recent executions of a cluster (by a
- * visibility query: by default every duoIngestion and duoInstanceCoordinator, open and closed) and
+ * visibility query: by default every duoIngestion, duoInstanceCoordinator and duoLogTail, open and closed) and
  * replays each against the workflow code about to be deployed — the bundle shipped with this
  * install, or `--workflow-bundle`. Any history the code cannot replay is named (workflow id, run id,
  * type, the error) and the command exits 1: deploying would stall those runs on a nondeterminism
