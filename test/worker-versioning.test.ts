@@ -97,22 +97,23 @@ describe('Worker Versioning', function () {
     const v1Workers = await startTestWorkers(config, { workerOptions: { workerDeploymentOptions: v1 } });
     await setCurrentVersion(v1);
 
-    // A run starts on version 1 and is still fetching when version 2 is deployed.
-    duo.setLatency(500);
+    // Version 2 on another host (its own data folder, so its own host queue): its workers poll
+    // before it is current, as in a deploy, and get no task yet. Version 1's host queue is one
+    // version 2 does not poll, which the server calls a missing task queue.
+    const v2 = versionOf('2.0.0');
+    const v2Workers = await startTestWorkers(
+      { ...config, dataDir: temporaryDirectory('duo-j1-data-v2-') },
+      { workerOptions: { workerDeploymentOptions: v2 } },
+    );
+
+    // A run starts on version 1 and is still fetching (slowly) when version 2 becomes current.
+    duo.setLatency(2000);
     const inFlight = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
       workflowId: `versioned-${uniqueTaskQueue()}`,
       args: [{ instanceId }],
     });
     await waitFor(async () => (await inFlight.query(progressQuery)).phase === 'fetching', 'the run to fetch');
-
-    // Version 2 on another host (its own data folder, so its own host queue): version 1's host
-    // queue is one version 2 does not poll, which the server calls a missing task queue.
-    const v2 = versionOf('2.0.0');
-    const v2Workers = await startTestWorkers(
-      { ...config, dataDir: temporaryDirectory('duo-j1-data-v2-') },
-      { workerOptions: { workerDeploymentOptions: v2 } },
-    );
     await setCurrentVersion(v2, ['--ignore-missing-task-queues']);
     assert.equal((await inFlight.describe()).status.name, 'RUNNING', 'the run is in flight across the deploy');
     duo.setLatency(0);
