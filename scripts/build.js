@@ -9,6 +9,8 @@
  *                                     and style), copied as they are
  *   dist/workflow-bundle.js           the workflows bundled for Temporal's sandbox once, here, so
  *                                     that workers start at once (Temporal's `production` sample)
+ *   dist/workflow-bundle-traced.js    the same with OpenTelemetry's workflow interceptors, for
+ *                                     workers with tracing on
  *   dist/.build-stamp                 the hash of everything the build is made of
  *
  * The build is written to a temporary folder and swapped in whole, so a process running from dist/

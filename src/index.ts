@@ -45,7 +45,8 @@ export {
 } from './worker/workers';
 export { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from './worker/runtime';
 export { boundHeapGrowth } from './worker/memory';
-export { prebuiltWorkflowBundle } from './worker/workflow-bundle';
+export { prebuiltWorkflowBundle, type WorkflowBundleFlavour } from './worker/workflow-bundle';
+export { tracingFromEnvironment, type DuoJ1Tracing } from './telemetry/tracing';
 export { resolveTemporalSettings, connectClient, connectWorker, type TemporalSettings } from './worker/connection';
 export { checkWorkerAccess, connectWorkerChecked, TemporalAccessError } from './worker/temporal-access';
 /**
@@ -62,4 +63,10 @@ export {
   type InstanceGrant,
 } from './workflows/coordination-contract';
 /** Prepares a history for replay outside a worker (a reset run replays under its own run id). */
-export { historyForReplay, runIdOfHistory } from './worker/replay';
+export {
+  historyForReplay,
+  runIdOfHistory,
+  replayRecentExecutions,
+  DEFAULT_REPLAY_QUERY,
+  type ReplayOutcome,
+} from './worker/replay';

@@ -16,6 +16,7 @@ import { simulatorInstance } from './harness/instances';
 import { caughtUpTail, expectedAggregates, localGraphObjects } from './harness/logs';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig } from './harness/temporal';
+import { keepHistory } from './harness/histories';
 
 const LOG_PATH = DUO_LOG_ENDPOINTS.authenticationLog.path;
 /** Fast enough for a test: Duo's delay of a second, the tail one second behind it. */
@@ -107,7 +108,13 @@ describe('Duo logs tailed into graph facts', function () {
       off.map((change) => change.action),
       ['stopped'],
     );
-    await client.workflow.getHandle(logTailWorkflowId(instance.id)).result();
+    const tail = client.workflow.getHandle(logTailWorkflowId(instance.id));
+    await tail.result();
+    await keepHistory(
+      'log-tail',
+      'An instance’s log tail: backfills, catches up, waits for more, and stops when logs are switched off',
+      tail,
+    );
   });
 
   it('with logs off, reads no log endpoint and builds the graph it always did', async () => {

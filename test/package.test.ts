@@ -112,6 +112,7 @@ describe('the installed package', function () {
       'dist/index.js.map',
       'dist/workflows/index.js',
       'dist/workflow-bundle.js',
+      'dist/workflow-bundle-traced.js',
       'dist/output/picture/viewer.js',
     ]) {
       assert.ok(files.includes(expected), `the tarball has ${expected}`);
@@ -147,11 +148,12 @@ describe('the installed package', function () {
         '-e',
         `const duoJ1 = require('duo-j1');
          const workflows = require('duo-j1/workflows');
-         duoJ1.prebuiltWorkflowBundle().then((bundle) => console.log(JSON.stringify({
+         Promise.all([duoJ1.prebuiltWorkflowBundle(), duoJ1.prebuiltWorkflowBundle(undefined, { traced: true })]).then(([bundle, traced]) => console.log(JSON.stringify({
            createDuoJ1Workers: typeof duoJ1.createDuoJ1Workers,
            workflowsPath: duoJ1.workflowsPath,
            workflows: Object.keys(workflows).sort(),
            bundle,
+           traced,
          })));`,
       ],
       project.dir,
@@ -161,12 +163,14 @@ describe('the installed package', function () {
       workflowsPath: string;
       workflows: string[];
       bundle: string;
+      traced: string;
     };
     const installed = path.join(project.dir, 'node_modules', 'duo-j1', 'dist');
     assert.equal(loaded.createDuoJ1Workers, 'function');
     assert.equal(loaded.workflowsPath, path.join(installed, 'workflows', 'index.js'));
     assert.deepEqual(loaded.workflows, ['duoIngestion', 'duoInstanceCoordinator', 'duoLogTail']);
     assert.equal(loaded.bundle, path.join(installed, 'workflow-bundle.js'), 'the shipped bundle, not a new one');
+    assert.equal(loaded.traced, path.join(installed, 'workflow-bundle-traced.js'), 'the shipped traced bundle');
   });
 
   it('runs an ingestion with the README’s one-call worker and the bundle shipped in the package', async () => {

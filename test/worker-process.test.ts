@@ -195,8 +195,12 @@ describe('duo-j1 worker', function () {
       heartbeatTimeoutSeconds: 5,
       hostScheduleToStartSeconds: 4,
     });
+    // A page of the fetch, not the one-user read with which the run validates its Duo credentials.
     await waitFor(
-      () => duo.requestLog.some((request) => request.path === '/admin/v1/users' && request.status === 200),
+      () =>
+        duo.requestLog.some(
+          (request) => request.path === '/admin/v1/users' && request.status === 200 && (request.limit ?? 0) > 1,
+        ),
       'the users fetch to be under way',
     );
     assert.equal((await handle.query(progressQuery)).phase, 'fetching');

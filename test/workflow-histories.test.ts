@@ -73,6 +73,7 @@ const REQUIRED = [
   'reset-finished-after-build',
   'reset-finished-jupiterone-after-job-start',
   'coordinator',
+  'log-tail',
 ];
 
 describe('workflow determinism: committed histories', function () {

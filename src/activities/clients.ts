@@ -27,6 +27,7 @@ export function duoClientFor(deps: ActivityDependencies, instance: InstanceConfi
       logger: deps.log
         ? (level, message, fields) => deps.log!(level, message, { instanceId: instance.id, ...fields })
         : undefined,
+      onRetry: deps.metrics && ((reason) => deps.metrics!.duoRetry(instance.id, reason)),
       ...deps.duoClientOptions,
     });
     clients.set(instance.id, client);

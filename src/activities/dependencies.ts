@@ -3,6 +3,7 @@ import type { AppConfig, InstanceConfig } from '../config/instances';
 import type { DuoClientTuning } from '../duo/client';
 import type { JupiterOneClientTuning } from '../jupiterone/client';
 import type { StagingStore } from '../staging/store';
+import type { DuoJ1Metrics } from '../telemetry/activity-metrics';
 import { UnknownInstanceError } from './failures';
 
 /** A structured log line sink; messages and fields never carry secrets. */
@@ -23,6 +24,8 @@ export interface ActivityDependencies {
   /** Where secret references (`{ env }`) are resolved; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   log?: Logger;
+  /** duo-j1's own metrics (Duo retries are counted where they happen, in the Duo client). */
+  metrics?: DuoJ1Metrics;
   /** Given to every Duo client (the backoff schedule, an undici dispatcher, ...). */
   duoClientOptions?: DuoClientTuning;
   /** Given to every JupiterOne client (retry schedule, batch size, ...). */

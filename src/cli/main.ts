@@ -116,6 +116,21 @@ export function buildProgram(): Command {
       .option('--json', 'print the outcome as JSON'),
   ).action(action(() => require('./commands/cluster').clusterSetupCommand));
 
+  temporalOptions(
+    program
+      .command('replay')
+      .description(
+        'Before a deploy: replays recent executions from the cluster against this install’s workflow code; exits 1 naming every history it cannot replay',
+      )
+      .option(
+        '--query <visibility query>',
+        "which executions, open and closed (default: WorkflowType IN ('duoIngestion', 'duoInstanceCoordinator', 'duoLogTail'))",
+      )
+      .option('--limit <n>', 'replay at most the n most recent matches', '100')
+      .option('--workflow-bundle <file>', 'workflow bundle to check (default: the one this install ships)')
+      .option('--json', 'print the outcome as JSON (for deploy pipelines)'),
+  ).action(action(() => require('./commands/replay').replayCommand));
+
   program
     .command('validate')
     .description('Checks the Duo credentials of each instance and which Admin API grants are present or missing')

@@ -110,6 +110,8 @@ export interface DuoClientOptions {
   /** undici dispatcher (connection pool, proxy); default undici's global dispatcher. */
   dispatcher?: Dispatcher;
   logger?: DuoLogger;
+  /** Called before each retry, with why (for metrics). */
+  onRetry?: (reason: 'rate-limit' | 'transient' | 'unfollowable-page') => void;
 }
 
 /** What a worker (or a test) may tune of every Duo client it makes: retry pacing, timeouts, the connection pool. */
@@ -187,6 +189,7 @@ export class DuoClient {
   readonly #secretKey: string;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #logger: DuoLogger | undefined;
+  readonly #onRetry: DuoClientOptions['onRetry'];
   readonly #rateLimitBackoffMs: readonly number[];
   readonly #transientRetryBackoffMs: readonly number[];
   readonly #retryJitterMs: number;
@@ -227,6 +230,7 @@ export class DuoClient {
     this.#secretKey = options.secretKey;
     this.#dispatcher = options.dispatcher;
     this.#logger = options.logger;
+    this.#onRetry = options.onRetry;
     this.#rateLimitBackoffMs = options.rateLimitBackoffMs ?? DUO_RATE_LIMIT_BACKOFF_MS;
     this.#transientRetryBackoffMs = options.transientRetryBackoffMs ?? DUO_TRANSIENT_RETRY_BACKOFF_MS;
     this.#retryJitterMs = options.retryJitterMs ?? DUO_RETRY_JITTER_MS;
@@ -308,6 +312,7 @@ export class DuoClient {
         if (retriesOfThisPage < this.#transientRetryBackoffMs.length) {
           const waitMs = this.#transientRetryBackoffMs[retriesOfThisPage]! + Math.random() * this.#retryJitterMs;
           retriesOfThisPage += 1;
+          this.#onRetry?.('unfollowable-page');
           this.#log('warn', 'Duo sent a page that cannot be followed; asking for it again', {
             endpoint: endpoint.path,
             offset,
@@ -498,6 +503,7 @@ export class DuoClient {
       const retryAfterMs = failure.kind === 'rate-limit' ? failure.retryAfterMs : undefined;
       const waitMs = retryAfterMs ?? schedule[retriesUsed]! + Math.random() * this.#retryJitterMs;
       const error = failure.kind === 'transient' ? failure.error() : undefined;
+      this.#onRetry?.(failure.kind);
       this.#log(
         'warn',
         failure.kind === 'rate-limit' ? 'Duo rate limit hit; backing off' : 'Duo request failed; retrying',

@@ -3,7 +3,7 @@
  * The SDK's own log lines are routed through the same sink. Nothing here adds secrets: clients
  * redact their errors, and activity and workflow inputs hold none.
  */
-import { DefaultLogger, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, type LogLevel, type RuntimeOptions } from '@temporalio/worker';
 import type { Logger } from '../activities/dependencies';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -17,15 +17,31 @@ export function parseLogLevel(value: string): LogLevel {
   return upper as LogLevel;
 }
 
-function write(format: LogFormat, level: string, message: string, fields: Record<string, unknown> = {}): void {
+function write(
+  out: NodeJS.WritableStream,
+  format: LogFormat,
+  level: string,
+  message: string,
+  fields: Record<string, unknown> = {},
+): void {
   const time = new Date().toISOString();
   if (format === 'json') {
-    process.stdout.write(JSON.stringify({ time, level: level.toLowerCase(), message, ...fields }, safeReplacer) + '\n');
+    out.write(JSON.stringify({ time, level: level.toLowerCase(), message, ...fields }, safeReplacer) + '\n');
   } else {
     const extra = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields, safeReplacer)}` : '';
-    process.stdout.write(`${time} ${level.toUpperCase().padEnd(5)} ${message}${extra}\n`);
+    out.write(`${time} ${level.toUpperCase().padEnd(5)} ${message}${extra}\n`);
   }
 }
+
+/**
+ * Where the SDK's native core sends its own log lines (nondeterminism, a namespace not found, …):
+ * forwarded to the runtime's logger, so they come out as lines of the same stream instead of the
+ * core's colored text on stdout.
+ */
+export const CORE_LOG_FORWARDING: NonNullable<NonNullable<RuntimeOptions['telemetryOptions']>['logging']> = {
+  filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }),
+  forward: {},
+};
 
 /** Errors become their name and message; bigints become strings; nothing else is expanded. */
 function safeReplacer(_key: string, value: unknown): unknown {
@@ -34,12 +50,19 @@ function safeReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-export function createLoggers(format: LogFormat, level: LogLevel): { log: Logger; sdkLogger: DefaultLogger } {
+/** Our log lines and the SDK's, on `out` (default stdout; commands whose stdout is their answer use stderr). */
+export function createLoggers(
+  format: LogFormat,
+  level: LogLevel,
+  out: NodeJS.WritableStream = process.stdout,
+): { log: Logger; sdkLogger: DefaultLogger } {
   const threshold = LEVELS.indexOf(level as (typeof LEVELS)[number]);
   const log: Logger = (lineLevel, message, fields) => {
     if (LEVELS.indexOf(lineLevel.toUpperCase() as (typeof LEVELS)[number]) >= threshold)
-      write(format, lineLevel, message, fields);
+      write(out, format, lineLevel, message, fields);
   };
-  const sdkLogger = new DefaultLogger(level, (entry) => write(format, entry.level, entry.message, entry.meta ?? {}));
+  const sdkLogger = new DefaultLogger(level, (entry) =>
+    write(out, format, entry.level, entry.message, entry.meta ?? {}),
+  );
   return { log, sdkLogger };
 }

@@ -16,7 +16,7 @@ export { stagingDirectory } from './workers';
 
 export interface WorkerRuntimeOptions extends Pick<
   DuoJ1WorkersOptions,
-  'env' | 'log' | 'duoClientOptions' | 'jupiterOneClientOptions' | 'workerOptions'
+  'env' | 'log' | 'duoClientOptions' | 'jupiterOneClientOptions' | 'workerOptions' | 'tracing'
 > {
   config: AppConfig;
   temporal: TemporalSettings;
@@ -58,13 +58,15 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       duoClientOptions: options.duoClientOptions,
       jupiterOneClientOptions: options.jupiterOneClientOptions,
       workerOptions: options.workerOptions,
+      tracing: options.tracing,
       connection,
       namespace: options.temporal.namespace,
       taskQueue: config.taskQueue,
       boundHeapGrowth: options.boundHeapGrowth ?? false,
       workflows: {
         workflowBundlePath:
-          options.workflowBundlePath ?? (await prebuiltWorkflowBundle(path.join(config.dataDir, 'cache'))),
+          options.workflowBundlePath ??
+          (await prebuiltWorkflowBundle(path.join(config.dataDir, 'cache'), { traced: Boolean(options.tracing) })),
       },
     });
   } catch (error) {

@@ -14,13 +14,16 @@
  */
 import path from 'node:path';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies, type DuoJ1Activities } from '../activities';
 import type { Logger } from '../activities/dependencies';
 import { ConfigurationError } from '../config/errors';
 import type { AppConfig } from '../config/instances';
 import { LocalDirectoryStagingStore } from '../staging/local-directory-store';
 import type { StagingStore } from '../staging/store';
+import { activityContextInterceptor, withActivityContext } from '../telemetry/activity-context';
+import { createDuoJ1Metrics } from '../telemetry/activity-metrics';
+import { tracingWorkerOptions, type DuoJ1Tracing } from '../telemetry/tracing';
 import { hostTaskQueue } from '../workflows/contract';
 import { runOfKey } from '../workflows/run-key';
 import { boundHeapGrowth } from './memory';
@@ -65,6 +68,11 @@ export interface DuoJ1WorkersOptions {
   activities?: object;
   /** Bound the V8 heap's growth as a duo-j1 worker process does (`boundHeapGrowth`). Default true. */
   boundHeapGrowth?: boolean;
+  /**
+   * OpenTelemetry tracing (`tracingFromEnvironment()`): spans for runs and activities. The workflow
+   * bundle must hold OpenTelemetry's workflow interceptors: the default one does when this is set.
+   */
+  tracing?: DuoJ1Tracing;
   /** Structured log lines (swept runs, parts that could not be converted ahead, ...). */
   log?: Logger;
   duoClientOptions?: ActivityDependencies['duoClientOptions'];
@@ -123,16 +131,21 @@ export async function createDuoJ1Workers(options: DuoJ1WorkersOptions): Promise<
   const swept = await sweepDeadRuns(staging, temporalClient);
   if (swept.length > 0) options.log?.('info', 'Removed the staged files of runs that are over', { runs: swept.length });
 
+  // duo-j1's metrics go out through the SDK's exporter (a no-op when none is configured).
+  const metrics = createDuoJ1Metrics(Runtime.instance().metricMeter);
   const ours = createActivities({
     config,
     staging,
     temporalClient,
     env: options.env,
-    log: options.log,
+    // Each line an activity logs names its workflow, run, activity type, attempt and instance.
+    log: options.log && withActivityContext(options.log),
+    metrics,
     duoClientOptions: options.duoClientOptions,
     jupiterOneClientOptions: options.jupiterOneClientOptions,
   });
   const hostQueue = hostTaskQueue(taskQueue, staging.id);
+  const traced = options.tracing && tracingWorkerOptions(options.tracing);
   const common = {
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
     // Heartbeats reach the server at least every 2 s (the SDK's default waits up to 80 % of the
@@ -140,10 +153,21 @@ export async function createDuoJ1Workers(options: DuoJ1WorkersOptions): Promise<
     // cancelled run is not kept waiting, and the details the server keeps stay current.
     maxHeartbeatThrottleInterval: '2 seconds',
     ...options.workerOptions,
+    interceptors: {
+      ...options.workerOptions?.interceptors,
+      activity: [
+        ...(traced?.activityInterceptors ?? []),
+        activityContextInterceptor(metrics),
+        ...(options.workerOptions?.interceptors?.activity ?? []),
+      ],
+    },
+    sinks: { ...options.workerOptions?.sinks, ...traced?.sinks },
     connection,
     namespace,
   } satisfies Partial<WorkerOptions>;
-  const workflows = options.workflows ?? { workflowBundlePath: await prebuiltWorkflowBundle() };
+  const workflows = options.workflows ?? {
+    workflowBundlePath: await prebuiltWorkflowBundle(undefined, { traced: Boolean(options.tracing) }),
+  };
 
   const sharedWorker = await Worker.create({
     ...common,

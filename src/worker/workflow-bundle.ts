@@ -9,6 +9,9 @@
  *
  * A bundle is keyed by the workflow sources and the `@temporalio/workflow` version it was built
  * with, and used only where both match: a worker must run the SDK version that bundled its code.
+ *
+ * There are two flavours: plain, and traced — with OpenTelemetry's workflow interceptors, which a
+ * worker with tracing on needs (a prebuilt bundle cannot take interceptors afterwards). Both ship.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -20,8 +23,16 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 const SOURCE_DIR = path.resolve(__dirname, '..');
 const WORKFLOWS_DIR = path.join(SOURCE_DIR, 'workflows');
 /** Where the build puts the shipped bundle (dist/workflow-bundle.js), and the key it was built for. */
-const SHIPPED_BUNDLE = path.join(SOURCE_DIR, 'workflow-bundle.js');
+const shippedBundle = (traced: boolean) =>
+  path.join(SOURCE_DIR, traced ? 'workflow-bundle-traced.js' : 'workflow-bundle.js');
 const SHIPPED_BUNDLE_KEY = path.join(SOURCE_DIR, 'workflow-bundle.key');
+/** OpenTelemetry's workflow interceptors: spans for the workflow and the activities it schedules. */
+const TRACING_INTERCEPTOR_MODULE = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+export interface WorkflowBundleFlavour {
+  /** With OpenTelemetry's workflow interceptors (default false). */
+  traced?: boolean;
+}
 /**
  * Everything of ours the workflow bundle is made of: the workflows and the pure modules they
  * import (the resource table, the instance-id rule). A test keeps this list complete.
@@ -43,10 +54,31 @@ function sourceFiles(source: string): string[] {
     .map((name) => path.join(target, name));
 }
 
-/** Hash of everything the bundle is made of: its sources and the SDK version. */
+/** The packages bundled beside our sources: the SDK's workflow library, and OpenTelemetry's in the traced flavour. */
+const BUNDLED_PACKAGES = [
+  '@temporalio/workflow',
+  '@temporalio/interceptors-opentelemetry',
+  '@opentelemetry/api',
+  '@opentelemetry/core',
+  '@opentelemetry/resources',
+  '@opentelemetry/sdk-trace-base',
+];
+
+/** A package's package.json, found from its entry point (some packages do not export the file itself). */
+function packageManifest(name: string): string {
+  let folder = path.dirname(require.resolve(name));
+  while (!folder.endsWith(path.join('node_modules', name))) {
+    const parent = path.dirname(folder);
+    if (parent === folder) throw new Error(`Cannot find the folder of the package ${name}`);
+    folder = parent;
+  }
+  return path.join(folder, 'package.json');
+}
+
+/** Hash of everything the bundle is made of: its sources and the versions of the packages bundled with them. */
 function bundleKey(): string {
   const hash = createHash('sha256');
-  hash.update(readFileSync(require.resolve('@temporalio/workflow/package.json')));
+  for (const name of BUNDLED_PACKAGES) hash.update(readFileSync(packageManifest(name)));
   for (const file of WORKFLOW_BUNDLE_SOURCES.flatMap(sourceFiles)) {
     hash.update(path.relative(SOURCE_DIR, file)).update(readFileSync(file));
   }
@@ -61,9 +93,10 @@ function readShippedKey(): string | undefined {
   }
 }
 
-async function writeWorkflowBundle(file: string): Promise<void> {
+async function writeWorkflowBundle(file: string, traced: boolean): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_DIR),
+    workflowInterceptorModules: traced ? [TRACING_INTERCEPTOR_MODULE] : [],
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
   });
   await mkdir(path.dirname(file), { recursive: true });
@@ -77,18 +110,20 @@ async function writeWorkflowBundle(file: string): Promise<void> {
  * the one shipped in the package when it fits the installed SDK, otherwise one built now and kept in
  * `cacheDir` for the next start (without `cacheDir`, in a new private temporary folder).
  */
-export async function prebuiltWorkflowBundle(cacheDir?: string): Promise<string> {
+export async function prebuiltWorkflowBundle(cacheDir?: string, flavour: WorkflowBundleFlavour = {}): Promise<string> {
+  const traced = flavour.traced === true;
   const key = bundleKey();
-  if (readShippedKey() === key && existsSync(SHIPPED_BUNDLE)) return SHIPPED_BUNDLE;
+  if (readShippedKey() === key && existsSync(shippedBundle(traced))) return shippedBundle(traced);
   // Not a shared, predictable folder by default: whoever can write the bundle runs code in the worker.
   const folder = cacheDir ?? (await mkdtemp(path.join(tmpdir(), 'duo-j1-workflow-bundle-')));
-  const file = path.join(folder, `workflow-bundle-${key}.js`);
-  if (!existsSync(file)) await writeWorkflowBundle(file);
+  const file = path.join(folder, `workflow-bundle-${key}${traced ? '-traced' : ''}.js`);
+  if (!existsSync(file)) await writeWorkflowBundle(file, traced);
   return file;
 }
 
 /** Builds the bundle that ships in the package; called by `npm run build` on the compiled code. */
 export async function buildShippedWorkflowBundle(): Promise<void> {
-  await writeWorkflowBundle(SHIPPED_BUNDLE);
+  await writeWorkflowBundle(shippedBundle(false), false);
+  await writeWorkflowBundle(shippedBundle(true), true);
   await writeFile(SHIPPED_BUNDLE_KEY, `${bundleKey()}\n`);
 }

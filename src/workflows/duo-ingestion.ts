@@ -36,6 +36,7 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   sleep,
   upsertMemo,
   upsertSearchAttributes,
@@ -68,6 +69,8 @@ import {
 } from './contract';
 import { inputProblems, progressLine, withDefaults, type ValidInput } from './input';
 import { runKey as stagingKey } from './run-key';
+import { recordRun } from './run-metrics';
+import { versionedOnly } from './versioning-behavior';
 
 type Activities = DuoJ1ActivityFunctions;
 
@@ -160,6 +163,9 @@ function outcomeOfFailure(error: unknown): RunOutcomeLabel {
   return 'failed';
 }
 
+// A run finishes on the code it started on (with Worker Versioning on; docs/deploying.md). Only
+// a versioned worker may say so: the server refuses a behaviour from an unversioned one.
+setWorkflowOptions(() => versionedOnly('PINNED'), duoIngestion);
 export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngestionResult> {
   // The whole input first: a run that cannot run must not take the instance.
   const problems = inputProblems(input);
@@ -202,9 +208,11 @@ export async function duoIngestion(input: DuoIngestionInput): Promise<DuoIngesti
   try {
     const result = await ingestHoldingInstance(valid, progress);
     label(result.outcome);
+    recordRun(instanceId, result.outcome, result);
     return result;
   } catch (error) {
     label(outcomeOfFailure(error));
+    recordRun(instanceId, outcomeOfFailure(error));
     throw error;
   }
 }

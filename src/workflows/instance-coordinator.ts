@@ -24,10 +24,12 @@ import {
   continueAsNew,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { proxyDuoJ1Activities } from './activity-proxies';
+import { versionedOnly } from './versioning-behavior';
 import {
   acquireUpdate,
   coordinatorStateQuery,
@@ -52,6 +54,8 @@ const temporal = proxyDuoJ1Activities({
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
 });
 
+// Long-lived: it moves to each new worker version (with Worker Versioning on; docs/deploying.md).
+setWorkflowOptions(() => versionedOnly('AUTO_UPGRADE'), duoInstanceCoordinator);
 export async function duoInstanceCoordinator(input: CoordinatorInput): Promise<CoordinatorState> {
   const state: CoordinatorState = input.state ?? { instanceId: input.instanceId, grants: 0 };
   const holderCheckMs = (input.holderCheckSeconds ?? 30) * 1000;

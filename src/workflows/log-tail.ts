@@ -18,10 +18,12 @@ import {
   continueAsNew,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
 import { failureType, isHostLost } from './activity-failures';
 import { proxyDuoJ1Activities } from './activity-proxies';
+import { versionedOnly } from './versioning-behavior';
 import { FailureType } from './contract';
 import {
   LOG_AGGREGATES_LOST,
@@ -49,6 +51,9 @@ const shared = proxyDuoJ1Activities({
   retry: { initialInterval: '2s', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+// Long-lived, like the coordinator: it moves to each new worker version (with Worker Versioning on;
+// docs/deploying.md), so a change to it goes behind `patched()`.
+setWorkflowOptions(() => versionedOnly('AUTO_UPGRADE'), duoLogTail);
 export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> {
   const { instanceId } = input;
   if (typeof instanceId !== 'string' || instanceId === '') {

@@ -16,6 +16,13 @@ export function runKey(parts: RunKeyParts): string {
   return [parts.instanceId, parts.workflowId, parts.runId, parts.attempt].join(SEPARATOR);
 }
 
+/** The instance a staging key is for; undefined for a key this rule did not make. */
+export function instanceOfKey(key: string): string | undefined {
+  // First, and an instance id has no separator in it (a workflow id may).
+  const end = key.indexOf(SEPARATOR);
+  return end > 0 ? key.slice(0, end) : undefined;
+}
+
 /** The run a staging key belongs to; undefined for a key this rule did not make. */
 export function runOfKey(key: string): { workflowId: string; runId: string } | undefined {
   const [, workflowId, runId] = key.split(SEPARATOR);

@@ -6,7 +6,7 @@
  *
  * The tests that drive each path record its history when `DUO_J1_RECORD_HISTORY=1`:
  *   DUO_J1_RECORD_HISTORY=1 npx mocha test/exclusivity.test.ts test/workflow-runs.test.ts \
- *     test/delivery-jupiterone.test.ts test/durable-fetch.test.ts
+ *     test/delivery-jupiterone.test.ts test/durable-fetch.test.ts test/log-tail.test.ts
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -13,6 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { SdkComponent } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_SCHEDULE, loadConfig, type AppConfig, type InstanceConfig } from '../../config/instances';
 import { parseDuoApiHostname } from '../../duo/hostname';
@@ -22,6 +23,7 @@ import { startDuoSimulator, type DuoSimulator } from '../../simulators/duo/serve
 import { generateTenant } from '../../simulators/duo/tenant-generator';
 import { resolveTemporalSettings, type TemporalSettings } from '../../worker/connection';
 import { freePort, startDevServer, type DevServer } from '../../worker/dev-server';
+import { CORE_LOG_FORWARDING } from '../../worker/logging';
 import { boundHeapGrowth } from '../../worker/memory';
 import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
 import { EXECUTION_TIMEOUT_BACKSTOP_SECONDS, WORKFLOW_TYPE, ingestionWorkflowId } from '../../workflows/contract';
@@ -150,7 +152,16 @@ export async function startCommand(flags: StartFlags): Promise<number> {
       say(`Temporal: ${server.address}; Web UI: ${server.uiUrl}`);
     }
 
-    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+    Runtime.install({
+      // Plain lines on stderr, as the rest of what this command says (stdout is the summary, or
+      // JSON with --json): the SDK's errors, and its core's warnings (a workflow task that cannot
+      // run, such as a nondeterminism), which the core would otherwise print on stdout.
+      logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+        if (level === 'ERROR' || meta?.sdkComponent === SdkComponent.core) say(`${level.toLowerCase()}: ${message}`);
+      }),
+      shutdownSignals: [],
+      telemetryOptions: { logging: CORE_LOG_FORWARDING },
+    });
     boundHeapGrowth();
     const runtime: WorkerRuntime = await startWorkerRuntime({
       config,

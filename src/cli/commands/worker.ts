@@ -10,7 +10,7 @@
  *    process. A second signal, or a drain that overruns, ends it at once.
  *  - With `--metrics host:port`, that one address serves `/metrics`, `/healthz` and `/readyz`.
  */
-import { makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import type { Logger } from '../../activities/dependencies';
 import { ConfigurationError } from '../../config/errors';
 import { loadConfig } from '../../config/instances';
@@ -18,10 +18,13 @@ import type { DuoClientTuning } from '../../duo/client';
 import { resolveTemporalSettings } from '../../worker/connection';
 import { freePort } from '../../worker/dev-server';
 import { startHealthServer, type HealthServer, type WorkerPhase } from '../../worker/health-server';
-import { createLoggers, parseLogLevel, type LogFormat } from '../../worker/logging';
+import { CORE_LOG_FORWARDING, createLoggers, parseLogLevel, type LogFormat } from '../../worker/logging';
 import { boundHeapGrowth } from '../../worker/memory';
 import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
+import { HISTOGRAM_BUCKETS } from '../../telemetry/activity-metrics';
+import { tracingFromEnvironment, type DuoJ1Tracing } from '../../telemetry/tracing';
 import { TemporalAccessError } from '../../worker/temporal-access';
+import { workerDeploymentFromEnvironment } from '../../worker/versioning';
 import { SHUTDOWN_GRACE_MS } from '../../worker/workers';
 import { ExitCode } from '../exit-codes';
 
@@ -117,11 +120,16 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   process.on('SIGINT', onSignal);
 
   let health: HealthServer | undefined;
+  let tracing: DuoJ1Tracing | undefined;
   try {
     const env = { ...process.env, ...(flags.taskQueue ? { DUO_J1_TASK_QUEUE: flags.taskQueue } : {}) };
     const config = loadConfig(env, { instancesFile: flags.instances });
     const temporal = resolveTemporalSettings(flags);
     const duoClientOptions = duoBackoffFromEnvironment(process.env);
+    // On only when the OTEL_* variables ask for it; spans are flushed when the worker stops.
+    tracing = tracingFromEnvironment(process.env);
+    if (tracing)
+      log('info', 'Tracing runs with OpenTelemetry', { exporter: process.env.OTEL_TRACES_EXPORTER ?? 'otlp' });
 
     // The SDK's own metrics listen on a loopback port of their own, relayed by the health server.
     const coreMetrics = flags.metrics ? `127.0.0.1:${await freePort()}` : undefined;
@@ -131,8 +139,10 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       shutdownSignals: [],
       telemetryOptions: {
         // The native core's log lines go through the same JSON lines as ours.
-        logging: { filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }), forward: {} },
-        ...(coreMetrics ? { metrics: { prometheus: { bindAddress: coreMetrics } } } : {}),
+        logging: CORE_LOG_FORWARDING,
+        ...(coreMetrics
+          ? { metrics: { prometheus: { bindAddress: coreMetrics, histogramBucketOverrides: HISTOGRAM_BUCKETS } } }
+          : {}),
       },
     });
     if (flags.metrics && coreMetrics) {
@@ -151,6 +161,8 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       log,
       workflowBundlePath: flags.workflowBundle,
       duoClientOptions,
+      tracing,
+      workerOptions: { workerDeploymentOptions: workerDeploymentFromEnvironment(config.taskQueue, env) },
     });
     phase = 'polling';
     await runtime.running;
@@ -161,6 +173,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     phase = 'failed';
     return exitSoon(reportFailure(log, error));
   } finally {
+    await tracing?.spanProcessor.shutdown().catch(() => undefined);
     await health?.close();
   }
 }
