@@ -276,7 +276,7 @@ export interface DuoLogEndpoint {
   maxPageSize: number;
 }
 
-export type DuoLogEndpointName = 'authenticationLog';
+export type DuoLogEndpointName = 'authenticationLog' | 'administratorLog' | 'activityLog';
 
 export const DUO_LOG_ENDPOINTS: { readonly [N in DuoLogEndpointName]: DuoLogEndpoint & { name: N } } = {
   // `mintime`/`maxtime` in milliseconds, `limit` up to 1000, a `next_offset` cursor of
@@ -285,6 +285,22 @@ export const DUO_LOG_ENDPOINTS: { readonly [N in DuoLogEndpointName]: DuoLogEndp
   authenticationLog: {
     name: 'authenticationLog',
     path: '/admin/v2/logs/authentication',
+    grant: 'Grant read log',
+    maxPageSize: 1000,
+  },
+  // `mintime` in seconds and nothing else: at most the 1000 earliest events at or after it, a
+  // plain list; paged forward by the last timestamp (duo_client_python `get_administrator_log`).
+  administratorLog: {
+    name: 'administratorLog',
+    path: '/admin/v1/logs/administrator',
+    grant: 'Grant read log',
+    maxPageSize: 1000,
+  },
+  // `mintime`/`maxtime` in milliseconds, `limit`, records in `response.items`, a `next_offset`
+  // string sent back as it came (duo_client_python `get_activity_logs`, duo_client_ruby).
+  activityLog: {
+    name: 'activityLog',
+    path: '/admin/v2/logs/activity',
     grant: 'Grant read log',
     maxPageSize: 1000,
   },
