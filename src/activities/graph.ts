@@ -49,13 +49,18 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         return {
           entities: summary.entities,
           relationships: summary.relationships,
-          partialTypes:
-            logs?.unavailable === undefined
-              ? summary.partialTypes
-              : [
-                  ...summary.partialTypes,
-                  { type: RELATIONSHIP_KINDS.userUsesIntegration._type, reason: logs.unavailable },
-                ],
+          partialTypes: [
+            ...summary.partialTypes,
+            ...(logs?.unavailable === undefined
+              ? []
+              : [{ type: RELATIONSHIP_KINDS.userUsesIntegration._type, reason: logs.unavailable }]),
+            ...(logs?.administrationUnavailable === undefined
+              ? []
+              : ADMINISTRATION_LOG_KINDS.map((kind) => ({
+                  type: RELATIONSHIP_KINDS[kind]._type,
+                  reason: logs.administrationUnavailable!,
+                }))),
+          ],
           dropped: summary.dropped,
           skippedRelationships: summary.skippedRelationships,
         };
@@ -71,15 +76,32 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
 async function logFactsOf(
   deps: ActivityDependencies,
   instance: InstanceConfig,
-): Promise<{ facts?: LogGraphFacts; unavailable?: string } | undefined> {
+): Promise<{ facts?: LogGraphFacts; unavailable?: string; administrationUnavailable?: string } | undefined> {
   if (!instance.logs?.enabled) return undefined;
   const stored = await readAggregateFile(aggregateFilePath(deps.config.dataDir, instance.id)).catch(() => undefined);
   if (!stored) {
-    return {
-      unavailable:
-        "the log tail has no aggregates on this worker's host yet (just started, rebuilding, or its host is another)",
-    };
+    const unavailable =
+      "the log tail has no aggregates on this worker's host yet (just started, rebuilding, or its host is another)";
+    return { unavailable, administrationUnavailable: unavailable };
   }
-  if (!stored.file.backfilled) return { unavailable: 'the log tail is still reading its backfill window' };
-  return { facts: logGraphFacts(stored.file.authentication, Date.now()) };
+  const backfilling = 'the log tail is still reading its backfill window';
+  if (!stored.file.backfilled) return { unavailable: backfilling, administrationUnavailable: backfilling };
+  // The administrators' logs count once every one of them the tail reads was read through its
+  // backfill (a log Duo refused is never started, and does not hold the others back).
+  const section = stored.file.administration;
+  const started = section ? (Object.keys(section.from) as (keyof typeof section.from)[]) : [];
+  const administration =
+    section && started.length > 0 && started.every((stream) => section.backfilled[stream]) ? section : undefined;
+  return {
+    facts: logGraphFacts(stored.file.authentication, Date.now(), administration?.aggregates),
+    ...(administration
+      ? {}
+      : {
+          administrationUnavailable:
+            "the log tail has not read the administrators' logs through their backfill window yet",
+        }),
+  };
 }
+
+/** The relationships made from the administrator and activity logs. */
+const ADMINISTRATION_LOG_KINDS = ['adminCreatedIntegration', 'adminKnowsIntegration', 'adminAllowsUser'] as const;

@@ -82,6 +82,12 @@ export const INTEGRATION_LOG_PROPERTIES = {
   activeUsers30d: 'Users who authenticated to it in the last 30 days (logs on).',
 };
 
+export const ADMIN_LOG_PROPERTIES = {
+  lastActionOn: 'Last action in Duo’s administrator or activity log, epoch milliseconds (logs on).',
+  lastAction: 'That action as Duo names it, e.g. `admin_login`, `integration_create`, `user_update` (logs on).',
+  actions30d: 'Actions in the administrator log in the last 30 days (logs on).',
+};
+
 /** The admin API grant flags of an integration: wire field → entity property. */
 export const INTEGRATION_GRANT_FLAGS = {
   adminapi_admins: 'adminApiAdmins',
@@ -342,6 +348,7 @@ export const ENTITY_KINDS = {
       adminUnits:
         'Ids of the administrative units the administrator belongs to (the units that list them among their administrators); absent when none.',
       ...ADMIN_MFA_POSTURE_PROPERTIES,
+      ...ADMIN_LOG_PROPERTIES,
     },
   },
   group: {
@@ -737,7 +744,8 @@ export const RELATIONSHIP_KINDS = {
     source: 'user',
     target: 'phone',
     stepId: 'fetch-phones',
-    origin: "The phones listed in each user's record; a phone shared by several users has one edge per user.",
+    origin:
+      "The phones listed in each user's record; a phone shared by several users has one edge per user. With logs on, `lastUsedOn` (epoch ms) when the user authenticated successfully with the phone in the last 30 days, and an edge for a phone of the graph the log shows the user using though their record does not list it.",
   },
   userHasBypassCode: {
     _type: 'duo_user_has_bypass_code',
@@ -769,7 +777,8 @@ export const RELATIONSHIP_KINDS = {
     source: 'user',
     target: 'endpoint',
     stepId: 'fetch-endpoints',
-    origin: "The user whose email is the endpoint's `email` (Duo names the user by username and email only).",
+    origin:
+      "The user whose email is the endpoint's `email` (Duo names the user by username and email only). With logs on, `lastUsedOn` (epoch ms) when the user authenticated successfully from the endpoint (the log event's `access_device.epkey`) in the last 30 days, and an edge for each endpoint of the graph the log shows the user authenticating from though its `email` is another's (a shared machine).",
   },
   integrationAllowsGroup: {
     _type: 'duo_integration_allows_group',
@@ -827,6 +836,33 @@ export const RELATIONSHIP_KINDS = {
     stepId: 'fetch-admin-units',
     origin: "The integrations listed in each unit's record.",
   },
+  adminCreatedIntegration: {
+    _type: 'duo_admin_created_integration',
+    _class: 'CREATED',
+    source: 'admin',
+    target: 'integration',
+    stepId: 'summarize-logs',
+    origin:
+      "Duo's administrator and activity logs (logs on): the administrator who created the integration (`integration_create`), with `createdOn` (epoch ms).",
+  },
+  adminKnowsIntegration: {
+    _type: 'duo_admin_knows_integration',
+    _class: 'KNOWS',
+    source: 'admin',
+    target: 'integration',
+    stepId: 'summarize-logs',
+    origin:
+      "Duo's administrator and activity logs (logs on): an administrator who viewed the integration's secret key (`integration_skey_view`), with `secretKeyViewedOn` (epoch ms, the last view).",
+  },
+  adminAllowsUser: {
+    _type: 'duo_admin_allows_user',
+    _class: 'ALLOWS',
+    source: 'admin',
+    target: 'user',
+    stepId: 'summarize-logs',
+    origin:
+      "Duo's administrator and activity logs (logs on): the administrator who last set the user's status to bypass (authentication without a second factor), with `bypassEnabledOn` (epoch ms).",
+  },
 } as const satisfies Record<string, RelationshipKind>;
 export type RelationshipKindId = keyof typeof RELATIONSHIP_KINDS;
 
@@ -834,7 +870,12 @@ export type RelationshipKindId = keyof typeof RELATIONSHIP_KINDS;
  * Relationships the build makes from the aggregates of Duo's logs (docs/logs.md) rather than from
  * a resource's records: only for instances with logs on.
  */
-export const LOG_RELATIONSHIP_KINDS: readonly RelationshipKindId[] = ['userUsesIntegration'];
+export const LOG_RELATIONSHIP_KINDS: readonly RelationshipKindId[] = [
+  'userUsesIntegration',
+  'adminCreatedIntegration',
+  'adminKnowsIntegration',
+  'adminAllowsUser',
+];
 
 export interface MappedRelationshipKind {
   readonly _type: string;

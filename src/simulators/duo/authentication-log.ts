@@ -13,6 +13,7 @@
  */
 import type { DuoAuthenticationLogEvent, DuoUser } from '../../duo/types';
 import { SeededRandom } from '../seeded-random';
+import { EventClock } from './event-clock';
 import { duoErrorAnswer, type DuoAnswer } from './answers';
 import type { DuoTenant } from './tenant-generator';
 
@@ -45,38 +46,18 @@ const PHONE_FACTORS = [
   'duo_mobile_passcode',
 ];
 
-export class AuthenticationLogStream {
-  readonly eventsPerMinute: number;
+export class AuthenticationLogStream extends EventClock {
   readonly delayMs: number;
-  /** Epoch ms of event 0. */
-  readonly origin: number;
   readonly #seed: number;
-  readonly #intervalMs: number;
+  readonly #endpointIndex = new WeakMap<DuoTenant, Map<string, string[]>>();
 
   constructor(
     private readonly tenant: () => DuoTenant,
     options: AuthenticationLogOptions = {},
   ) {
-    const users = tenant().users.length;
-    this.eventsPerMinute = options.eventsPerMinute ?? Math.max(1, Math.ceil(users / 100));
-    if (!(this.eventsPerMinute > 0)) throw new RangeError('eventsPerMinute must be positive');
+    super(options.eventsPerMinute ?? Math.max(1, Math.ceil(tenant().users.length / 100)), options);
     this.delayMs = options.delayMs ?? 120_000;
     this.#seed = options.seed ?? 1;
-    this.#intervalMs = 60_000 / this.eventsPerMinute;
-    this.origin = (options.startedAt ?? Date.now()) - (options.historyMs ?? 24 * 3600_000);
-  }
-
-  /** Epoch ms of event `index`. */
-  timeOf(index: number): number {
-    return this.origin + Math.floor(index * this.#intervalMs);
-  }
-
-  /** The first event at or after `time`. */
-  firstIndexAtOrAfter(time: number): number {
-    if (time <= this.origin) return 0;
-    let index = Math.max(0, Math.floor((time - this.origin) / this.#intervalMs) - 1);
-    while (this.timeOf(index) < time) index += 1;
-    return index;
   }
 
   /** Every event with `mintime <= time <= maxtime`, oldest first. */
@@ -101,6 +82,7 @@ export class AuthenticationLogStream {
         : integrations[(userIndex * 7 + random.int(userIndex % 3 === 0 ? 3 : 2)) % integrations.length];
     const { factor, device } = chooseFactor(user, userIndex, random);
     const roll = random.next();
+    const accessDevice = this.#accessDeviceOf(user, index, random.next());
     const [result, reason] =
       roll < 0.9
         ? ['success', 'user_approved']
@@ -120,8 +102,37 @@ export class AuthenticationLogStream {
       result,
       reason,
       auth_device: device,
-      access_device: { epkey: null },
+      access_device: { epkey: accessDevice },
     };
+  }
+
+  /**
+   * The endpoint an authentication comes from: mostly one of the user's own trusted endpoints (as
+   * the inventory links them, by email), now and then another user's (a shared machine), or one
+   * Duo never listed as trusted, or none (a phone call names no endpoint).
+   */
+  #accessDeviceOf(user: DuoUser | undefined, index: number, roll: number): string | null {
+    const { endpoints } = this.tenant();
+    const own = user?.email ? this.#endpointsByEmail().get(user.email.toLowerCase()) : undefined;
+    if (own && roll < 0.8) return own[index % own.length]!;
+    if (endpoints.length > 0 && roll < 0.88) return endpoints[(index * 13) % endpoints.length]!.epkey;
+    if (roll < 0.94) return `EPUNLISTED${(index % 97).toString().padStart(10, '0')}`;
+    return null;
+  }
+
+  /** The tenant's endpoints by their user's email, made once per tenant. */
+  #endpointsByEmail(): Map<string, string[]> {
+    const tenant = this.tenant();
+    let byEmail = this.#endpointIndex.get(tenant);
+    if (!byEmail) {
+      byEmail = new Map();
+      for (const endpoint of tenant.endpoints) {
+        const email = typeof endpoint.email === 'string' ? endpoint.email.toLowerCase() : undefined;
+        if (email) byEmail.set(email, [...(byEmail.get(email) ?? []), endpoint.epkey]);
+      }
+      this.#endpointIndex.set(tenant, byEmail);
+    }
+    return byEmail;
   }
 
   /** Answers one request of `/admin/v2/logs/authentication`. */
