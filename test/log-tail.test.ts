@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { DUO_LOG_ENDPOINTS } from '../src/resources/table';
-import { LOG_RELATIONSHIP_KINDS, RELATIONSHIP_KINDS } from '../src/graph/data-model';
+import { ENTITY_KINDS, LOG_ENTITY_KINDS, LOG_RELATIONSHIP_KINDS, RELATIONSHIP_KINDS } from '../src/graph/data-model';
 import type { Entity } from '../src/graph/types';
 import { graphObjectSchemaError, validateEntity } from '../src/graph/validation';
 import { applyLogTails } from '../src/logs/tails';
-import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/server';
+import { startDuoSimulator, type DuoSimulator, type DuoSimulatorOptions } from '../src/simulators/duo/server';
+import { emptyTrustMonitorAggregates, foldTrustMonitorEvents } from '../src/logs/trust-monitor';
 import {
   WORKFLOW_TYPE,
   ingestionWorkflowId,
@@ -21,11 +22,14 @@ import { startTestWorkers, testClient, testConfig } from './harness/temporal';
 const LOG_PATH = DUO_LOG_ENDPOINTS.authenticationLog.path;
 const LOG_PATHS: string[] = Object.values(DUO_LOG_ENDPOINTS).map((endpoint) => endpoint.path);
 /** The types made only from the logs: partial while the tail reads its backfill. */
-const LOG_MADE_TYPES: string[] = LOG_RELATIONSHIP_KINDS.map((id) => RELATIONSHIP_KINDS[id]._type);
+const LOG_MADE_TYPES: string[] = [
+  ...LOG_ENTITY_KINDS.map((id) => ENTITY_KINDS[id]._type),
+  ...LOG_RELATIONSHIP_KINDS.map((id) => RELATIONSHIP_KINDS[id]._type),
+];
 /** Fast enough for a test: Duo's delay of a second, the tail one second behind it. */
 const TAIL_TUNING = { lagSeconds: 2, pollSeconds: 1, pageSize: 200 };
 
-async function logSimulator(seed: number): Promise<DuoSimulator> {
+async function logSimulator(seed: number, options: DuoSimulatorOptions = {}): Promise<DuoSimulator> {
   const duo = await startDuoSimulator({
     users: 120,
     seed,
@@ -33,6 +37,9 @@ async function logSimulator(seed: number): Promise<DuoSimulator> {
     // Several actions a second, and answers of 100 events: the administrator log's pages end in
     // the middle of a second, which the tail must read on from without an event twice or missed.
     administrationLog: { eventsPerMinute: 90, historyMs: 30 * 60_000, delayMs: 1000, pageSize: 100 },
+    // More than one page of 200.
+    trustMonitor: { eventsPerMinute: 2, historyMs: 2 * 3600_000, delayMs: 1000 },
+    ...options,
   });
   stopAtEnd(() => duo.close());
   return duo;
@@ -147,7 +154,7 @@ describe('Duo logs tailed into graph facts', function () {
 
     // The administrators' logs: each read exactly once from where the tail started them.
     const section = file.administration!;
-    assert.deepEqual(section.backfilled, { administrator: true, activity: true });
+    assert.deepEqual(section.backfilled, { administrator: true, activity: true, trustMonitor: true });
     assert.deepEqual(section.aggregates, expectedAdministration(duo, section));
     assert.ok(section.aggregates.administratorEvents > 100, `${section.aggregates.administratorEvents} events`);
     // Who created which integration, who viewed whose secret key, who switched whom to bypass:
@@ -185,6 +192,33 @@ describe('Duo logs tailed into graph facts', function () {
       assert.ok(validation.valid && validation.removedProperties.length === 0, JSON.stringify(validation));
     }
 
+    // Trust Monitor's events, each once, as findings about the users, administrators and devices
+    // they concern.
+    assert.deepEqual(
+      section.trustMonitor,
+      foldTrustMonitorEvents(emptyTrustMonitorAggregates(), [
+        ...duo.trustMonitor.eventsBetween(section.from.trustMonitor!, section.cursors.trustMonitor!.mintime - 1),
+      ]),
+    );
+    const findings = graph.get('duo_trust_monitor_event') ?? [];
+    assert.ok(findings.length > 200, `${findings.length} findings`);
+    assert.ok(findings.some((finding) => finding.open === true) && findings.some((finding) => finding.open === false));
+    for (const finding of findings) {
+      const validation = validateEntity(finding as unknown as Entity);
+      assert.ok(validation.valid && validation.removedProperties.length === 0, JSON.stringify(validation));
+    }
+    const findingKeys = new Set(findings.map((finding) => finding._key));
+    for (const type of [
+      'duo_user_has_trust_monitor_event',
+      'duo_admin_has_trust_monitor_event',
+      'duo_phone_has_trust_monitor_event',
+      'duo_endpoint_has_trust_monitor_event',
+    ]) {
+      const edges = graph.get(type) ?? [];
+      assert.ok(edges.length > 0, type);
+      for (const edge of edges) assert.ok(findingKeys.has(edge._toEntityKey as string), edge._key as string);
+    }
+
     // Logs switched off: the tail stops and removes its aggregates.
     const off = await applyLogTails(
       client,
@@ -196,6 +230,38 @@ describe('Duo logs tailed into graph facts', function () {
       ['stopped'],
     );
     await client.workflow.getHandle(logTailWorkflowId(instance.id)).result();
+  });
+
+  it("on an edition without Trust Monitor, tails the other logs and reports Trust Monitor's types partial, naming the edition", async () => {
+    const duo = await logSimulator(45, { trustMonitor: { available: false } });
+    const instance = simulatorInstance(duo, { logs: { enabled: true, backfillDays: 1, requestsPerMinute: 6000 } });
+    const config = testConfig([instance]);
+    await startTestWorkers(config);
+    const client = await testClient();
+    await applyLogTails(client, config, { taskQueue: config.taskQueue, tuning: TAIL_TUNING });
+    const { state, file } = await caughtUpTail(client, config.dataDir, instance.id);
+    assert.match(state.streams!.trustMonitor!.refused!, /403.*Advantage and Premier/);
+    assert.ok(file.administration!.backfilled.administrator && file.authentication.events > 0);
+
+    const result: DuoIngestionResult = await client.workflow.execute(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: ingestionWorkflowId(instance.id),
+      args: [{ instanceId: instance.id }],
+    });
+    assert.deepEqual(result.partialTypes.map((partial) => partial.type).sort(), [
+      'duo_admin_has_trust_monitor_event',
+      'duo_endpoint_has_trust_monitor_event',
+      'duo_phone_has_trust_monitor_event',
+      'duo_trust_monitor_event',
+      'duo_user_has_trust_monitor_event',
+    ]);
+    for (const partial of result.partialTypes) assert.match(partial.reason, /Trust Monitor comes with Duo's Advantage/);
+    const graph = await localGraphObjects((result.delivery as LocalDeliveryReport).outputDir);
+    assert.ok((graph.get('duo_admin_created_integration') ?? []).length > 0, 'the other logs are read');
+    assert.equal(graph.get('duo_trust_monitor_event'), undefined);
+    // The tail goes on.
+    const { status } = await client.workflow.getHandle(logTailWorkflowId(instance.id)).describe();
+    assert.equal(status.name, 'RUNNING');
   });
 
   it('with logs off, reads no log endpoint and builds the graph it always did', async () => {

@@ -14,6 +14,8 @@ import { DuoNotFoundError, DuoPermissionError } from '../duo/errors';
 import { emptyAdministrationAggregates, foldActivityEvents, foldAdministratorEvents } from '../logs/administration';
 import { administratorPageAt } from '../logs/administrator-paging';
 import { emptyAggregates, foldAuthenticationEvents } from '../logs/aggregates';
+import { emptyTrustMonitorAggregates, foldTrustMonitorEvents } from '../logs/trust-monitor';
+import type { DuoActivityLogEvent, DuoTrustMonitorEvent } from '../duo/types';
 import { DUO_LOG_ENDPOINTS } from '../resources/table';
 import {
   aggregateFilePath,
@@ -28,7 +30,7 @@ import {
 import { hostTaskQueue } from '../workflows/contract';
 import {
   LOG_AGGREGATES_LOST,
-  type AdministrationStream,
+  type FurtherLogStream,
   type LogCursor,
   type LogPageFolded,
 } from '../workflows/log-tail-contract';
@@ -98,7 +100,7 @@ export function createLogActivities(deps: ActivityDependencies) {
       cursor: LogCursor;
       lagSeconds: number;
       pageSize: number;
-      stream?: AdministrationStream;
+      stream?: FurtherLogStream;
     }): Promise<LogPageFolded> {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
@@ -115,7 +117,14 @@ export function createLogActivities(deps: ActivityDependencies) {
             // This page was folded by an earlier attempt whose answer never reached Temporal.
             const cursor =
               input.stream === undefined ? stored.file.cursor : stored.file.administration!.cursors[input.stream]!;
-            return { digest: stored.digest, cursor, events: parent.events, caughtUp: parent.caughtUp };
+            const refused = input.stream && stored.file.administration?.refused?.[input.stream];
+            return {
+              digest: stored.digest,
+              cursor,
+              events: parent.events,
+              caughtUp: parent.caughtUp,
+              ...(refused ? { refused } : {}),
+            };
           }
           throw lost(input.instanceId, 'are not the ones the log tail recorded');
         }
@@ -203,6 +212,20 @@ function windowAt(cursor: LogCursor, completeUntil: number): DuoAuthenticationLo
   return { mintime: cursor.mintime, maxtime: completeUntil };
 }
 
+const LOG_ENDPOINT_OF = {
+  administrator: 'administratorLog',
+  activity: 'activityLog',
+  trustMonitor: 'trustMonitor',
+} as const satisfies Record<FurtherLogStream, keyof typeof DUO_LOG_ENDPOINTS>;
+
+// Unconfirmed which editions have which log: Duo's pricing pages list Trust Monitor with Duo
+// Advantage and Premier; the activity log is a public preview.
+const EDITION_NOTE: Record<FurtherLogStream, string> = {
+  administrator: "the account's edition or the application's permissions do not include the administrator log",
+  activity: "the account's edition does not include the activity log (a public preview)",
+  trustMonitor: "Trust Monitor comes with Duo's Advantage and Premier editions, which this account does not have",
+};
+
 /**
  * One page of the administrator or the activity log folded into the file's administration
  * section (started empty at `cursor` the first time). A log Duo does not have for the account's
@@ -210,7 +233,7 @@ function windowAt(cursor: LogCursor, completeUntil: number): DuoAuthenticationLo
  */
 async function foldAdministrationPage(
   stored: StoredAggregateFile,
-  stream: AdministrationStream,
+  stream: FurtherLogStream,
   at: LogCursor,
   completeUntil: number,
   client: DuoClient,
@@ -247,7 +270,10 @@ async function foldAdministrationPage(
     } else {
       const window = windowAt(at, completeUntil);
       if (!window) return { digest: stored.digest, cursor: at, events: 0, caughtUp: true };
-      const answer = await client.activityLogPage(window, { signal });
+      const answer =
+        stream === 'activity'
+          ? await client.activityLogPage(window, { signal })
+          : await client.trustMonitorPage(window, { signal });
       page = {
         events: answer.events.length,
         cursor:
@@ -255,21 +281,26 @@ async function foldAdministrationPage(
             ? { mintime: window.maxtime + 1 }
             : { mintime: window.mintime, maxtime: window.maxtime, nextOffset: answer.nextOffset },
         caughtUp: answer.nextOffset === undefined,
-        fold: () => foldActivityEvents(section.aggregates, answer.events),
+        fold: () =>
+          stream === 'activity'
+            ? foldActivityEvents(section.aggregates, answer.events as DuoActivityLogEvent[])
+            : foldTrustMonitorEvents(
+                (section.trustMonitor ??= emptyTrustMonitorAggregates()),
+                answer.events as DuoTrustMonitorEvent[],
+              ),
       };
     }
   } catch (error) {
-    if (error instanceof DuoPermissionError || error instanceof DuoNotFoundError) {
-      const path = DUO_LOG_ENDPOINTS[stream === 'administrator' ? 'administratorLog' : 'activityLog'].path;
-      return {
-        digest: stored.digest,
-        cursor: at,
-        events: 0,
-        caughtUp: true,
-        refused: `Duo refused ${path} (${error.message}); the account's edition may not have this log`,
-      };
-    }
-    throw error;
+    if (!(error instanceof DuoPermissionError || error instanceof DuoNotFoundError)) throw error;
+    // Recorded in the file too: the build reports what the refused log makes partial, and why.
+    const refused = `Duo refused ${DUO_LOG_ENDPOINTS[LOG_ENDPOINT_OF[stream]].path} (${error.status}): ${EDITION_NOTE[stream]}`;
+    section.refused = { ...section.refused, [stream]: refused };
+    section.cursors[stream] = at;
+    const { parent: _parent, format: _format, instanceId: _instanceId, ...file } = stored.file;
+    return {
+      ...(await write({ ...file, administration: section }, { cursor: at, events: 0, caughtUp: true })),
+      refused,
+    };
   }
   if (page.events === 0 && section.backfilled[stream]) {
     return { digest: stored.digest, cursor: page.cursor, events: 0, caughtUp: page.caughtUp };

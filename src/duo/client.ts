@@ -38,7 +38,12 @@ import {
   type DuoRequestDescription,
 } from './errors';
 import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from './hostname';
-import type { DuoActivityLogEvent, DuoAdministratorLogEvent, DuoAuthenticationLogEvent } from './types';
+import type {
+  DuoActivityLogEvent,
+  DuoAdministratorLogEvent,
+  DuoAuthenticationLogEvent,
+  DuoTrustMonitorEvent,
+} from './types';
 import {
   DEFAULT_LOG_REQUESTS_PER_MINUTE,
   parseRequestsPerMinute,
@@ -400,6 +405,36 @@ export class DuoClient {
     const next = response.metadata?.next_offset;
     return {
       events: response.items,
+      ...(typeof next === 'string' && next !== '' ? { nextOffset: next } : {}),
+    };
+  }
+
+  /**
+   * One page of Trust Monitor's events in a window, paged with Duo's cursor (sent back as
+   * `offset`, not `next_offset`: duo_client_python `json_cursor_api_call`).
+   */
+  async trustMonitorPage(
+    window: DuoAuthenticationLogWindow,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ events: DuoTrustMonitorEvent[]; nextOffset?: string }> {
+    const endpoint = DUO_LOG_ENDPOINTS.trustMonitor;
+    const params: DuoParams = [
+      ['mintime', String(window.mintime)],
+      ['maxtime', String(window.maxtime)],
+      ['limit', String(endpoint.maxPageSize)],
+      ...(window.nextOffset === undefined ? [] : [['offset', window.nextOffset] as const]),
+    ];
+    const { json } = await this.#requestJson(endpoint, params, options.signal, (body) => {
+      if (!isPlainObject(body.response)) return '"response" is not an object';
+      const { events } = body.response;
+      return Array.isArray(events) && events.every(isPlainObject)
+        ? undefined
+        : '"response.events" is not a list of objects';
+    });
+    const response = json.response as { events: DuoTrustMonitorEvent[]; metadata?: Record<string, unknown> };
+    const next = response.metadata?.next_offset;
+    return {
+      events: response.events,
       ...(typeof next === 'string' && next !== '' ? { nextOffset: next } : {}),
     };
   }

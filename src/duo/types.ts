@@ -452,3 +452,32 @@ export interface DuoActivityLogEvent extends DuoExtraFields {
   actor?: { key?: string | null; name?: string | null; type?: string | null; details?: string | null } | null;
   target?: { key?: string | null; name?: string | null; type?: string | null; details?: string | null } | null;
 }
+
+/**
+ * One event of `/admin/v1/trust_monitor/events` (duo_client_python `get_trust_monitor_events_*`;
+ * Duo's Trust Monitor documentation). Unconfirmed details are marked where they are read.
+ */
+export interface DuoTrustMonitorEvent extends DuoExtraFields {
+  /** The event's key. */
+  sekey: string;
+  /** `auth`, `bypass_status_enabled` or `device_registration`. */
+  type?: string | null;
+  /** When Trust Monitor surfaced it, epoch milliseconds. */
+  surfaced_timestamp?: number | null;
+  /** Unconfirmed values: `new`, `processed`. */
+  state?: string | null;
+  triaged_as_interesting?: boolean | null;
+  priority_event?: boolean | null;
+  priority_reasons?: Array<{ label?: string | null; type?: string | null }> | null;
+  explanations?: Array<{ summary?: string | null; type?: string | null }> | null;
+  user?: { key?: string | null; name?: string | null } | null;
+  /** `auth` events: the authentication's devices, as the authentication log names them. */
+  auth_device?: { key?: string | null; name?: string | null } | null;
+  access_device?: { epkey?: string | null } | null;
+  /** `bypass_status_enabled` events: who enabled bypass for whom. */
+  bypass_status_enabled?: {
+    bypass_status_enabled?: number | null;
+    enabled_by?: { key?: string | null; name?: string | null } | null;
+    enabled_for?: { key?: string | null; name?: string | null } | null;
+  } | null;
+}

@@ -519,6 +519,32 @@ class GraphSink {
     }
   }
 
+  /**
+   * Adds Trust Monitor's events as findings, each linked to the user, administrator, phone and
+   * endpoint it concerns that the run has (the others counted skipped).
+   */
+  addFindingsFromLog(): void {
+    const findings = this.logFacts?.findings;
+    if (!findings) return;
+    const type = ENTITY_KINDS.trustMonitorEvent._type;
+    for (const { entity, concerned } of findings) {
+      const validation = validateEntity(entity);
+      if (!validation.valid) {
+        this.drop(type, entity._key, validation.error ?? 'rejected by the data model');
+        continue;
+      }
+      const { text, indexEntry } = stagedGraphObject(validation.entity);
+      this.track(this.entityWriters.get(type)!.addText(text, indexEntry));
+      this.keysByType.get(type)!.add(entity._key);
+      this.entities[type] += 1;
+      for (const { kind, key } of concerned) {
+        if (this.keysOf(ENTITY_KINDS[kind.source]._type).has(key)) {
+          this.addMadeRelationship(directRelationship(kind, key, entity._key));
+        } else this.skip(kind, `the event names a ${ENTITY_KINDS[kind.source]._type} the run does not have`);
+      }
+    }
+  }
+
   /** Adds the device-use edges the log shows and the inventory did not make, between entities that exist. */
   addDeviceUseFromLog(): void {
     if (!this.logFacts) return;
@@ -733,6 +759,7 @@ export async function buildGraph(
   // the administrators' logs say.
   sink.addDeviceUseFromLog();
   sink.addAdministrationFromLog();
+  sink.addFindingsFromLog();
   sink.releaseHeldEntities((type) =>
     APPLY_ORDER.some((resource) => {
       const { mfaPosture, entity } = RESOURCE_TABLE[resource];

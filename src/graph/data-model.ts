@@ -490,6 +490,31 @@ export const ENTITY_KINDS = {
       username: 'Username of the user the code is for.',
     },
   },
+  trustMonitorEvent: {
+    resourceName: 'Trust Monitor Event',
+    _type: 'duo_trust_monitor_event',
+    // A security finding Duo raised about a user, device or administrator: Finding, as other
+    // integrations' detections are. Made from Trust Monitor's events (logs on, editions that have it).
+    _class: ['Finding'],
+    stepId: 'summarize-logs',
+    keyFormat: '`duo-trust-monitor-event:<sekey>`',
+    properties: {
+      id: "The event's key (`sekey`).",
+      name: '`Trust Monitor: <type> of <username or user id>`.',
+      displayName: 'Same as `name`.',
+      category: '`Trust Monitor`.',
+      eventType: '`auth`, `bypass_status_enabled` or `device_registration`.',
+      state: 'Duo’s triage state as Duo says it (e.g. `new`, `processed`).',
+      open: 'True until the event is triaged in Duo (its state is not `processed`).',
+      triagedAsInteresting: 'An administrator triaged it as interesting.',
+      priority: 'Duo marked it a priority event.',
+      severity: '`high` for a priority event, else `medium`.',
+      numericSeverity: '7 for a priority event, else 5.',
+      surfacedOn: 'When Trust Monitor surfaced it, epoch milliseconds.',
+      createdOn: 'Same as `surfacedOn`.',
+      explanations: 'Duo’s explanations of why it is anomalous.',
+    },
+  },
   endpoint: {
     resourceName: 'Trusted Endpoint',
     _type: 'duo_endpoint',
@@ -649,6 +674,7 @@ export const ENTITY_KEYS = {
   endpoint: (epkey: string) => `duo-endpoint:${epkey}`,
   policy: (policyKey: string) => `duo-policy:${policyKey}`,
   adminUnit: (adminUnitId: string) => `duo-admin-unit:${adminUnitId}`,
+  trustMonitorEvent: (sekey: string) => `duo-trust-monitor-event:${sekey}`,
 } as const satisfies Record<EntityKindId, (...parts: string[]) => string>;
 
 export interface RelationshipKind {
@@ -863,6 +889,42 @@ export const RELATIONSHIP_KINDS = {
     origin:
       "Duo's administrator and activity logs (logs on): the administrator who last set the user's status to bypass (authentication without a second factor), with `bypassEnabledOn` (epoch ms).",
   },
+  userHasTrustMonitorEvent: {
+    _type: 'duo_user_has_trust_monitor_event',
+    _class: 'HAS',
+    source: 'user',
+    target: 'trustMonitorEvent',
+    stepId: 'summarize-logs',
+    origin:
+      "Trust Monitor's events (logs on): the user the event is about (`user`, or the user bypass was enabled for), when it is in the graph.",
+  },
+  adminHasTrustMonitorEvent: {
+    _type: 'duo_admin_has_trust_monitor_event',
+    _class: 'HAS',
+    source: 'admin',
+    target: 'trustMonitorEvent',
+    stepId: 'summarize-logs',
+    origin:
+      "Trust Monitor's events (logs on): the administrator who enabled bypass (`bypass_status_enabled.enabled_by`), when it is in the graph.",
+  },
+  phoneHasTrustMonitorEvent: {
+    _type: 'duo_phone_has_trust_monitor_event',
+    _class: 'HAS',
+    source: 'phone',
+    target: 'trustMonitorEvent',
+    stepId: 'summarize-logs',
+    origin:
+      "Trust Monitor's events (logs on): the phone of the authentication or registration (`auth_device`), when it is in the graph.",
+  },
+  endpointHasTrustMonitorEvent: {
+    _type: 'duo_endpoint_has_trust_monitor_event',
+    _class: 'HAS',
+    source: 'endpoint',
+    target: 'trustMonitorEvent',
+    stepId: 'summarize-logs',
+    origin:
+      "Trust Monitor's events (logs on): the endpoint of the authentication (`access_device.epkey`), when it is in the graph.",
+  },
 } as const satisfies Record<string, RelationshipKind>;
 export type RelationshipKindId = keyof typeof RELATIONSHIP_KINDS;
 
@@ -875,7 +937,14 @@ export const LOG_RELATIONSHIP_KINDS: readonly RelationshipKindId[] = [
   'adminCreatedIntegration',
   'adminKnowsIntegration',
   'adminAllowsUser',
+  'userHasTrustMonitorEvent',
+  'adminHasTrustMonitorEvent',
+  'phoneHasTrustMonitorEvent',
+  'endpointHasTrustMonitorEvent',
 ];
+
+/** Entities the build makes from the aggregates of Duo's logs: only for instances with logs on. */
+export const LOG_ENTITY_KINDS: readonly EntityKindId[] = ['trustMonitorEvent'];
 
 export interface MappedRelationshipKind {
   readonly _type: string;

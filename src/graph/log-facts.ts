@@ -12,9 +12,10 @@ import {
   type UserAggregate,
 } from '../logs/aggregates';
 import type { AdministrationAggregates, Reference } from '../logs/administration';
+import type { TrustMonitorAggregates } from '../logs/trust-monitor';
 import { ENTITY_KEYS, ENTITY_KINDS, RELATIONSHIP_KINDS, type RelationshipKind } from './data-model';
 import { directRelationship } from './relationships';
-import type { DirectRelationship } from './types';
+import type { DirectRelationship, Entity } from './types';
 
 export interface LogGraphFacts {
   /** Properties to add to the entity of this `_type` and `_key`; undefined when it has no log activity. */
@@ -34,6 +35,8 @@ export interface LogGraphFacts {
   deviceUseRelationships(
     exists: (userKey: string, deviceType: string, deviceKey: string) => boolean,
   ): Iterable<DirectRelationship>;
+  /** Trust Monitor's events as findings, when they were read through their backfill. */
+  findings?: Iterable<{ entity: Entity; concerned: { kind: RelationshipKind; key: string }[] }>;
   /** The administrator and activity logs' facts, when they were read (and through their backfill). */
   administration?: {
     facts(resolve: AdministrationResolver): AdministrationGraphFacts;
@@ -140,6 +143,51 @@ export function usernamesNamed(aggregates: AdministrationAggregates): Set<string
   return names;
 }
 
+/** Trust Monitor's events of the last 30 days as `Finding` entities, with whom each concerns. */
+function* findingsOf(
+  aggregates: TrustMonitorAggregates,
+  now: number,
+): Generator<{ entity: Entity; concerned: { kind: RelationshipKind; key: string }[] }> {
+  for (const [sekey, finding] of Object.entries(aggregates.findings)) {
+    if (!inWindow(finding.surfacedAt, now)) continue;
+    const name = `Trust Monitor: ${finding.type} of ${finding.userName ?? finding.userId ?? 'an unknown user'}`;
+    // Unconfirmed: `processed` is Duo's state of a triaged event.
+    const open = finding.state !== 'processed';
+    const entity = {
+      _class: [...ENTITY_KINDS.trustMonitorEvent._class],
+      _key: ENTITY_KEYS.trustMonitorEvent(sekey),
+      _type: ENTITY_KINDS.trustMonitorEvent._type,
+      category: 'Trust Monitor',
+      createdOn: finding.surfacedAt,
+      displayName: name,
+      eventType: finding.type,
+      explanations: finding.explanations,
+      id: sekey,
+      name,
+      numericSeverity: finding.priority ? 7 : 5,
+      open,
+      priority: finding.priority,
+      severity: finding.priority ? 'high' : 'medium',
+      state: finding.state,
+      surfacedOn: finding.surfacedAt,
+      triagedAsInteresting: finding.triagedAsInteresting,
+    } as Entity;
+    const concerned: { kind: RelationshipKind; key: string }[] = [];
+    if (finding.userId)
+      concerned.push({ kind: RELATIONSHIP_KINDS.userHasTrustMonitorEvent, key: ENTITY_KEYS.user(finding.userId) });
+    if (finding.adminId)
+      concerned.push({ kind: RELATIONSHIP_KINDS.adminHasTrustMonitorEvent, key: ENTITY_KEYS.admin(finding.adminId) });
+    if (finding.phoneId)
+      concerned.push({ kind: RELATIONSHIP_KINDS.phoneHasTrustMonitorEvent, key: ENTITY_KEYS.phone(finding.phoneId) });
+    if (finding.epkey)
+      concerned.push({
+        kind: RELATIONSHIP_KINDS.endpointHasTrustMonitorEvent,
+        key: ENTITY_KEYS.endpoint(finding.epkey),
+      });
+    yield { entity, concerned };
+  }
+}
+
 /** The edges the log shows devices used by: the device lists of each user's aggregate. */
 const DEVICE_USE = [
   { kind: RELATIONSHIP_KINDS.userUsesPhone, devices: (user: UserAggregate) => user.phones, key: ENTITY_KEYS.phone },
@@ -155,6 +203,7 @@ export function logGraphFacts(
   aggregates: AuthenticationAggregates,
   now: number,
   administration?: AdministrationAggregates,
+  trustMonitor?: TrustMonitorAggregates,
 ): LogGraphFacts {
   const today = dayOf(now);
   const userType = ENTITY_KINDS.user._type;
@@ -195,6 +244,7 @@ export function logGraphFacts(
   };
 
   return {
+    ...(trustMonitor && { findings: findingsOf(trustMonitor, now) }),
     ...(administration && {
       administration: {
         facts: (resolve: AdministrationResolver) => administrationGraphFacts(administration, now, resolve),

@@ -16,8 +16,9 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { AdministrationStream, LogCursor } from '../workflows/log-tail-contract';
+import type { FurtherLogStream, LogCursor } from '../workflows/log-tail-contract';
 import type { AdministrationAggregates } from './administration';
+import type { TrustMonitorAggregates } from './trust-monitor';
 import type { AuthenticationAggregates } from './aggregates';
 
 export interface AggregateFile {
@@ -36,7 +37,7 @@ export interface AggregateFile {
    * The digest of the file this one was folded from, and the log and cursor of the page folded in
    * (no `stream`: the authentication log).
    */
-  parent?: { digest: string; cursor: LogCursor; stream?: AdministrationStream; events: number; caughtUp: boolean };
+  parent?: { digest: string; cursor: LogCursor; stream?: FurtherLogStream; events: number; caughtUp: boolean };
   authentication: AuthenticationAggregates;
   /** The administrator and activity logs; absent until the first of their pages is folded. */
   administration?: AdministrationFileSection;
@@ -44,12 +45,16 @@ export interface AggregateFile {
 
 export interface AdministrationFileSection {
   /** Where each log's aggregates start (epoch ms, a whole second). */
-  from: Partial<Record<AdministrationStream, number>>;
+  from: Partial<Record<FurtherLogStream, number>>;
   /** Where each log's reading goes on from. */
-  cursors: Partial<Record<AdministrationStream, LogCursor>>;
+  cursors: Partial<Record<FurtherLogStream, LogCursor>>;
   /** Which logs were read through their backfill window. */
-  backfilled: Partial<Record<AdministrationStream, boolean>>;
+  backfilled: Partial<Record<FurtherLogStream, boolean>>;
   aggregates: AdministrationAggregates;
+  /** Trust Monitor's events, once its first page is folded. */
+  trustMonitor?: TrustMonitorAggregates;
+  /** The logs Duo refused (the account's edition has none), and why. */
+  refused?: Partial<Record<FurtherLogStream, string>>;
 }
 
 export interface StoredAggregateFile {

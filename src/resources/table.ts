@@ -276,7 +276,7 @@ export interface DuoLogEndpoint {
   maxPageSize: number;
 }
 
-export type DuoLogEndpointName = 'authenticationLog' | 'administratorLog' | 'activityLog';
+export type DuoLogEndpointName = 'authenticationLog' | 'administratorLog' | 'activityLog' | 'trustMonitor';
 
 export const DUO_LOG_ENDPOINTS: { readonly [N in DuoLogEndpointName]: DuoLogEndpoint & { name: N } } = {
   // `mintime`/`maxtime` in milliseconds, `limit` up to 1000, a `next_offset` cursor of
@@ -303,6 +303,15 @@ export const DUO_LOG_ENDPOINTS: { readonly [N in DuoLogEndpointName]: DuoLogEndp
     path: '/admin/v2/logs/activity',
     grant: 'Grant read log',
     maxPageSize: 1000,
+  },
+  // `mintime`/`maxtime` in milliseconds, both required, within the last 180 days; records in
+  // `response.events`, the cursor `metadata.next_offset` sent back as `offset`; a page of at
+  // most 200 (500 is also reported: the smaller is used). Only some editions have it.
+  trustMonitor: {
+    name: 'trustMonitor',
+    path: '/admin/v1/trust_monitor/events',
+    grant: 'Grant read log',
+    maxPageSize: 200,
   },
 };
 

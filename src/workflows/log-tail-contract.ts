@@ -28,11 +28,11 @@ export interface LogCursor {
   skip?: number;
 }
 
-/** The logs a tail reads: the authentication log, and the administrators' two. */
-export type LogStream = 'authentication' | 'administrator' | 'activity';
+/** The logs a tail reads: the authentication log, the administrators' two, and Trust Monitor's events. */
+export type LogStream = 'authentication' | FurtherLogStream;
 /** The logs read besides the authentication log (whose cursor is `LogTailState.cursor`). */
-export const ADMINISTRATION_STREAMS = ['administrator', 'activity'] as const;
-export type AdministrationStream = (typeof ADMINISTRATION_STREAMS)[number];
+export const FURTHER_LOG_STREAMS = ['administrator', 'activity', 'trustMonitor'] as const;
+export type FurtherLogStream = (typeof FURTHER_LOG_STREAMS)[number];
 
 /** Where one of the administrators' logs is read from. */
 export interface StreamState {
@@ -63,7 +63,7 @@ export interface LogTailState {
    * The administrator and activity logs; absent in a state from before the tail read them (it
    * starts them at its next iteration) and until the aggregates are (re)started.
    */
-  streams?: Partial<Record<AdministrationStream, StreamState>>;
+  streams?: Partial<Record<FurtherLogStream, StreamState>>;
   /** Whether the authentication log is read up to Duo's delay in this round. */
   authenticationCaughtUp?: boolean;
 }

@@ -26,7 +26,7 @@ import { proxyDuoJ1Activities } from './activity-proxies';
 import { FailureType } from './contract';
 import {
   ADMINISTRATION_LOGS_PATCH,
-  ADMINISTRATION_STREAMS,
+  FURTHER_LOG_STREAMS,
   LOG_AGGREGATES_LOST,
   logTailStateQuery,
   stopLogTailSignal,
@@ -138,7 +138,7 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
           if (folded.events > 0) state.pages += 1;
           state.authenticationCaughtUp = folded.caughtUp;
         }
-        for (const stream of ADMINISTRATION_STREAMS) {
+        for (const stream of FURTHER_LOG_STREAMS) {
           const read = streams[stream]!;
           if (read.refused !== undefined || read.caughtUp || stopping) continue;
           const folded = await fold(stream, read.cursor);
@@ -150,13 +150,13 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
         }
         const roundDone =
           state.authenticationCaughtUp &&
-          ADMINISTRATION_STREAMS.every((stream) => streams[stream]!.caughtUp || streams[stream]!.refused !== undefined);
+          FURTHER_LOG_STREAMS.every((stream) => streams[stream]!.caughtUp || streams[stream]!.refused !== undefined);
         if (roundDone) state.caughtUpAt = Date.now();
         show();
         if (roundDone) {
           await condition(() => stopping, pollMs);
           state.authenticationCaughtUp = false;
-          for (const stream of ADMINISTRATION_STREAMS) streams[stream]!.caughtUp = false;
+          for (const stream of FURTHER_LOG_STREAMS) streams[stream]!.caughtUp = false;
         }
       }
     } catch (error) {
@@ -185,7 +185,7 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
 
 /** The administrators' logs, to be read from `mintime` (epoch ms). */
 function startedStreams(mintime: number): NonNullable<LogTailState['streams']> {
-  return Object.fromEntries(ADMINISTRATION_STREAMS.map((stream) => [stream, { cursor: { mintime } }]));
+  return Object.fromEntries(FURTHER_LOG_STREAMS.map((stream) => [stream, { cursor: { mintime } }]));
 }
 
 /** Forgets the aggregates: the next iteration starts them again from the backfill window. */

@@ -14,9 +14,9 @@
  * `origin + i × (60,000 / eventsPerMinute)` ms and is drawn from its own seeded generator, so a
  * test can compute what a reader should have seen (`eventsBetween`).
  */
-import type { DuoActivityLogEvent, DuoAdministratorLogEvent } from '../../duo/types';
+import type { DuoActivityLogEvent, DuoAdministratorLogEvent, DuoTrustMonitorEvent } from '../../duo/types';
 import { SeededRandom } from '../seeded-random';
-import { EventClock } from './event-clock';
+import { EventClock, MAX_WINDOW_AGE_MS, requestedWindow, wholeNumber } from './event-clock';
 import { duoErrorAnswer, type DuoAnswer } from './answers';
 import type { DuoTenant } from './tenant-generator';
 
@@ -44,21 +44,15 @@ export interface AdministrationAction {
   description?: Record<string, unknown>;
 }
 
-const MAX_WINDOW_AGE_MS = 180 * 24 * 3600_000;
-
 export class AdministrationLogStream extends EventClock {
-  readonly delayMs: number;
   readonly pageSize: number;
-  readonly #seed: number;
 
   constructor(
     private readonly tenant: () => DuoTenant,
     options: AdministrationLogOptions = {},
   ) {
     super(options.eventsPerMinute ?? 2, options);
-    this.delayMs = options.delayMs ?? 120_000;
     this.pageSize = options.pageSize ?? 1000;
-    this.#seed = options.seed ?? 1;
   }
 
   /** Every action with `mintime <= time <= maxtime` (epoch ms), oldest first. */
@@ -76,7 +70,7 @@ export class AdministrationLogStream extends EventClock {
    */
   actionAt(index: number): AdministrationAction | undefined {
     const { admins, integrations, users } = this.tenant();
-    const random = new SeededRandom((Math.imul(this.#seed ^ 0x5bd1e995, 0x9e3779b1) ^ index) >>> 0);
+    const random = new SeededRandom((Math.imul(this.seed ^ 0x5bd1e995, 0x9e3779b1) ^ index) >>> 0);
     random.next();
     const admin = admins.length > 0 ? admins[random.int(admins.length)] : undefined;
     if (!admin?.admin_id) return undefined;
@@ -124,7 +118,7 @@ export class AdministrationLogStream extends EventClock {
   activityEvent(action: AdministrationAction): DuoActivityLogEvent {
     return {
       action: action.action,
-      activity_id: `activity-${this.#seed}-${action.index}`,
+      activity_id: `activity-${this.seed}-${action.index}`,
       actor: { key: action.admin.id, name: action.admin.name, type: 'admin', details: null },
       target: action.target
         ? {
@@ -160,15 +154,9 @@ export class AdministrationLogStream extends EventClock {
 
   /** Answers one request of `/admin/v2/logs/activity`. */
   serveActivity(params: Record<string, string>, now: number): DuoAnswer {
-    const mintime = wholeNumber(params.mintime);
-    const maxtime = wholeNumber(params.maxtime);
-    if (mintime === undefined) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'mintime');
-    if (maxtime === undefined || maxtime < mintime) {
-      return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'maxtime');
-    }
-    if (mintime < now - MAX_WINDOW_AGE_MS) {
-      return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'mintime must be within the past 180 days');
-    }
+    const window = requestedWindow(params, now);
+    if ('refusal' in window) return window.refusal;
+    const { mintime, maxtime } = window;
     const limit = params.limit === undefined ? 100 : wholeNumber(params.limit);
     if (limit === undefined || limit < 1) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'limit');
     let index = this.firstIndexAtOrAfter(mintime);
@@ -191,6 +179,103 @@ export class AdministrationLogStream extends EventClock {
   }
 }
 
-function wholeNumber(value: string | undefined): number | undefined {
-  return value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : undefined;
+export interface TrustMonitorOptions {
+  /** Events per minute. Default 0.1 (six an hour). */
+  eventsPerMinute?: number;
+  historyMs?: number;
+  delayMs?: number;
+  seed?: number;
+  startedAt?: number;
+  /** False: the account's edition has no Trust Monitor; Duo answers 403. Default true. */
+  available?: boolean;
+}
+
+/**
+ * Trust Monitor's events, consistent with the tenant: anomalous authentications of its users with
+ * their own phones and endpoints, administrators switching users to bypass, new devices
+ * registered; some triaged, some priority. Served as `/admin/v1/trust_monitor/events` serves
+ * them: a required `mintime`/`maxtime` window in milliseconds, at most 200 a page, the cursor in
+ * `metadata.next_offset` given back as `offset`.
+ */
+export class TrustMonitorStream extends EventClock {
+  readonly available: boolean;
+
+  constructor(
+    private readonly tenant: () => DuoTenant,
+    options: TrustMonitorOptions = {},
+  ) {
+    super(options.eventsPerMinute ?? 0.1, options);
+    this.available = options.available ?? true;
+  }
+
+  *eventsBetween(mintime: number, maxtime: number): Generator<DuoTrustMonitorEvent> {
+    for (let index = this.firstIndexAtOrAfter(mintime); this.timeOf(index) <= maxtime; index++) {
+      yield this.eventAt(index);
+    }
+  }
+
+  eventAt(index: number): DuoTrustMonitorEvent {
+    const { users, admins, endpoints } = this.tenant();
+    const random = new SeededRandom((Math.imul(this.seed ^ 0x27d4eb2f, 0x85ebca6b) ^ index) >>> 0);
+    random.next();
+    const user = users.length > 0 ? users[random.int(users.length)] : undefined;
+    const roll = random.next();
+    const type = roll < 0.5 ? 'auth' : roll < 0.8 ? 'bypass_status_enabled' : 'device_registration';
+    const admin = admins.length > 0 ? admins[random.int(admins.length)] : undefined;
+    const endpoint = endpoints.find((candidate) => candidate.email && candidate.email === user?.email);
+    const phone = user?.phones?.[0];
+    const time = this.timeOf(index);
+    const processed = random.chance(0.4);
+    return {
+      sekey: `SEK${this.seed.toString(16).padStart(4, '0')}${index.toString(16).padStart(12, '0')}`,
+      type,
+      surfaced_timestamp: time,
+      state: processed ? 'processed' : 'new',
+      triaged_as_interesting: processed && random.chance(0.5),
+      priority_event: random.chance(0.3),
+      priority_reasons: [],
+      explanations:
+        type === 'auth'
+          ? [{ summary: 'The user authenticated from a new country.', type: 'NEW_COUNTRY' }]
+          : type === 'bypass_status_enabled'
+            ? [{ summary: 'An administrator set the user to bypass.', type: 'BYPASS_STATUS_ENABLED' }]
+            : [{ summary: 'A device was registered from an unusual network.', type: 'NEW_DEVICE_NETWORK' }],
+      user: user ? { key: user.user_id, name: user.username ?? null } : null,
+      ...(type !== 'bypass_status_enabled' && phone
+        ? { auth_device: { key: phone.phone_id, name: phone.number ?? null } }
+        : {}),
+      ...(type === 'auth' && endpoint ? { access_device: { epkey: endpoint.epkey } } : {}),
+      ...(type === 'bypass_status_enabled'
+        ? {
+            bypass_status_enabled: {
+              bypass_status_enabled: time,
+              enabled_by: admin ? { key: admin.admin_id, name: admin.name ?? null } : null,
+              enabled_for: user ? { key: user.user_id, name: user.username ?? null } : null,
+            },
+          }
+        : {}),
+    };
+  }
+
+  serve(params: Record<string, string>, now: number): DuoAnswer {
+    if (!this.available) return duoErrorAnswer(403, 40301, 'Access forbidden');
+    const window = requestedWindow(params, now);
+    if ('refusal' in window) return window.refusal;
+    const { mintime, maxtime } = window;
+    const limit = Math.min(params.limit === undefined ? 50 : (wholeNumber(params.limit) ?? 50), 200);
+    let index = this.firstIndexAtOrAfter(mintime);
+    if (params.offset !== undefined) {
+      if (!/^\d+$/.test(params.offset)) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'offset');
+      index = Math.max(index, Number(params.offset));
+    }
+    const visibleUntil = Math.min(maxtime, now - this.delayMs);
+    const events: DuoTrustMonitorEvent[] = [];
+    for (; events.length < limit && this.timeOf(index) <= visibleUntil; index++) events.push(this.eventAt(index));
+    const metadata = this.timeOf(index) <= visibleUntil ? { next_offset: String(index) } : {};
+    return {
+      status: 200,
+      body: JSON.stringify({ response: { events, metadata }, stat: 'OK' }),
+      records: events.length,
+    };
+  }
 }

@@ -13,7 +13,7 @@
  */
 import type { DuoAuthenticationLogEvent, DuoUser } from '../../duo/types';
 import { SeededRandom } from '../seeded-random';
-import { EventClock } from './event-clock';
+import { EventClock, requestedWindow, wholeNumber } from './event-clock';
 import { duoErrorAnswer, type DuoAnswer } from './answers';
 import type { DuoTenant } from './tenant-generator';
 
@@ -30,8 +30,6 @@ export interface AuthenticationLogOptions {
   startedAt?: number;
 }
 
-/** Duo answers `mintime` older than this with 400. */
-const MAX_WINDOW_AGE_MS = 180 * 24 * 3600_000;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
@@ -47,8 +45,6 @@ const PHONE_FACTORS = [
 ];
 
 export class AuthenticationLogStream extends EventClock {
-  readonly delayMs: number;
-  readonly #seed: number;
   readonly #endpointIndex = new WeakMap<DuoTenant, Map<string, string[]>>();
 
   constructor(
@@ -56,8 +52,6 @@ export class AuthenticationLogStream extends EventClock {
     options: AuthenticationLogOptions = {},
   ) {
     super(options.eventsPerMinute ?? Math.max(1, Math.ceil(tenant().users.length / 100)), options);
-    this.delayMs = options.delayMs ?? 120_000;
-    this.#seed = options.seed ?? 1;
   }
 
   /** Every event with `mintime <= time <= maxtime`, oldest first. */
@@ -70,7 +64,7 @@ export class AuthenticationLogStream extends EventClock {
   /** Event `index`, the same every time it is asked for. */
   eventAt(index: number): DuoAuthenticationLogEvent {
     const { users, integrations } = this.tenant();
-    const random = new SeededRandom((Math.imul(this.#seed, 0x9e3779b1) ^ index) >>> 0);
+    const random = new SeededRandom((Math.imul(this.seed, 0x9e3779b1) ^ index) >>> 0);
     random.next();
     const time = this.timeOf(index);
     const userIndex = random.int(Math.max(1, users.length));
@@ -92,7 +86,7 @@ export class AuthenticationLogStream extends EventClock {
             ? ['failure', 'invalid_passcode']
             : ['fraud', 'user_marked_fraud'];
     return {
-      txid: txidOf(this.#seed, index),
+      txid: txidOf(this.seed, index),
       timestamp: Math.floor(time / 1000),
       isotimestamp: new Date(time).toISOString().replace('Z', '+00:00'),
       event_type: 'authentication',
@@ -137,20 +131,15 @@ export class AuthenticationLogStream extends EventClock {
 
   /** Answers one request of `/admin/v2/logs/authentication`. */
   serve(params: Record<string, string>, now: number): DuoAnswer {
-    const mintime = wholeNumber(params.mintime);
-    const maxtime = wholeNumber(params.maxtime);
-    if (mintime === undefined) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'mintime');
-    if (maxtime === undefined || maxtime < mintime)
-      return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'maxtime');
-    if (mintime < now - MAX_WINDOW_AGE_MS) {
-      return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'mintime must be within the past 180 days');
-    }
+    const window = requestedWindow(params, now);
+    if ('refusal' in window) return window.refusal;
+    const { mintime, maxtime } = window;
     const limit = params.limit === undefined ? DEFAULT_PAGE : wholeNumber(params.limit);
     if (limit === undefined || limit < 1) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'limit');
     const pageSize = Math.min(limit, MAX_PAGE);
     let first = this.firstIndexAtOrAfter(mintime);
     if (params.next_offset !== undefined) {
-      const after = indexOfCursor(params.next_offset, this.#seed);
+      const after = indexOfCursor(params.next_offset, this.seed);
       if (after === undefined) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'next_offset');
       first = Math.max(first, after + 1);
     }
@@ -211,8 +200,4 @@ function indexOfCursor(cursor: string, seed: number): number | undefined {
   const match = /^([0-9a-f]{8})-0000-4000-8000-([0-9a-f]{12})$/.exec(txid ?? '');
   if (!match || parseInt(match[1]!, 16) !== seed >>> 0) return undefined;
   return parseInt(match[2]!, 16);
-}
-
-function wholeNumber(value: string | undefined): number | undefined {
-  return value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : undefined;
 }

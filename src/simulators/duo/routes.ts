@@ -7,7 +7,7 @@
 import { DUO_LIST_ENDPOINTS, DUO_LOG_ENDPOINTS, DUO_OBJECT_ENDPOINTS, type DuoGrant } from '../../resources/table';
 import type { DuoSignatureVersion } from '../../duo/signing';
 import { duoErrorAnswer, type DuoAnswer } from './answers';
-import type { AdministrationLogStream } from './administration-log';
+import type { AdministrationLogStream, TrustMonitorStream } from './administration-log';
 import type { AuthenticationLogStream } from './authentication-log';
 import type { DuoFaultInjector } from './faults';
 import type { DuoTenantListField, ServedTenant } from './state';
@@ -49,6 +49,7 @@ export class DuoRoutes {
     private readonly faults: DuoFaultInjector,
     authenticationLog: AuthenticationLogStream,
     administrationLog: AdministrationLogStream,
+    trustMonitor: TrustMonitorStream,
   ) {
     const logs = [
       { endpoint: DUO_LOG_ENDPOINTS.authenticationLog, serve: authenticationLog.serve.bind(authenticationLog) },
@@ -57,6 +58,7 @@ export class DuoRoutes {
         serve: administrationLog.serveAdministrator.bind(administrationLog),
       },
       { endpoint: DUO_LOG_ENDPOINTS.activityLog, serve: administrationLog.serveActivity.bind(administrationLog) },
+      { endpoint: DUO_LOG_ENDPOINTS.trustMonitor, serve: trustMonitor.serve.bind(trustMonitor) },
     ];
     for (const { endpoint, serve } of logs) {
       this.#exact.set(endpoint.path, {

@@ -26,7 +26,12 @@ import type { DuoSignatureVersion } from '../../duo/signing';
 import { defaultDuoMessage, duoErrorAnswer, type DuoAnswer } from './answers';
 import { isControlRequest, serveFaultsControl, type FaultsControl } from '../control-route';
 import { DuoFaultInjector, parseDuoSimulatorFaults } from './faults';
-import { AdministrationLogStream, type AdministrationLogOptions } from './administration-log';
+import {
+  AdministrationLogStream,
+  TrustMonitorStream,
+  type AdministrationLogOptions,
+  type TrustMonitorOptions,
+} from './administration-log';
 import { AuthenticationLogStream, type AuthenticationLogOptions } from './authentication-log';
 import { duoRateLimit } from './rate-limit';
 import { DuoRoutes, type DuoRouteRequest } from './routes';
@@ -117,6 +122,8 @@ export interface DuoSimulatorOptions {
   authenticationLog?: AuthenticationLogOptions;
   /** The administrator and activity logs' rate, history, delay and administrator log page size. */
   administrationLog?: AdministrationLogOptions;
+  /** Trust Monitor's rate, history, delay, and whether the account's edition has it. */
+  trustMonitor?: TrustMonitorOptions;
   /** Accepted distance between a request's date and this server's clock. Default 300 s. */
   maxClockSkewSeconds?: number;
   faults?: DuoSimulatorFaults;
@@ -174,6 +181,8 @@ export interface DuoSimulator {
   readonly authenticationLog: AuthenticationLogStream;
   /** The administrators' actions its administrator and activity logs serve. */
   readonly administrationLog: AdministrationLogStream;
+  /** The Trust Monitor events it serves. */
+  readonly trustMonitor: TrustMonitorStream;
   /** Every request so far, oldest first. */
   readonly requestLog: readonly DuoRequestLogEntry[];
   clearRequestLog(): void;
@@ -212,7 +221,11 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
     seed: options.seed ?? 1,
     ...options.administrationLog,
   });
-  const routes = new DuoRoutes(served, faults, authenticationLog, administrationLog);
+  const trustMonitor = new TrustMonitorStream(() => served.tenant, {
+    seed: options.seed ?? 1,
+    ...options.trustMonitor,
+  });
+  const routes = new DuoRoutes(served, faults, authenticationLog, administrationLog, trustMonitor);
   const maxClockSkewMs = (options.maxClockSkewSeconds ?? 300) * 1000;
   const requestLog: DuoRequestLogEntry[] = [];
 
@@ -369,6 +382,7 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
     },
     authenticationLog,
     administrationLog,
+    trustMonitor,
     requestLog,
     clearRequestLog: () => {
       requestLog.length = 0;
