@@ -115,13 +115,17 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
           pageSize,
           ...(stream === 'authentication' ? {} : { stream }),
         });
-      if (!administration) {
+      // The fold and the cursor move together, in this one workflow task.
+      const foldAuthentication = async () => {
         const folded = await fold('authentication', state.cursor!);
-        // The fold and the cursor move together, in this one workflow task.
         state.digest = folded.digest;
         state.cursor = folded.cursor;
         state.events += folded.events;
         if (folded.events > 0) state.pages += 1;
+        return folded;
+      };
+      if (!administration) {
+        const folded = await foldAuthentication();
         if (folded.caughtUp) state.caughtUpAt = Date.now();
         show();
         if (folded.caughtUp) await condition(() => stopping, pollMs);
@@ -130,16 +134,10 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
         const streams = (state.streams ??= startedStreams(Date.now() - backfillDays * DAY_MS));
         // One round reads each log up to Duo's delay, a page at a time, a log that is there
         // already waiting for the others (each log has a budget of its own); then the tail polls.
-        if (!state.authenticationCaughtUp) {
-          const folded = await fold('authentication', state.cursor!);
-          state.digest = folded.digest;
-          state.cursor = folded.cursor;
-          state.events += folded.events;
-          if (folded.events > 0) state.pages += 1;
-          state.authenticationCaughtUp = folded.caughtUp;
-        }
+        if (!state.authenticationCaughtUp) state.authenticationCaughtUp = (await foldAuthentication()).caughtUp;
         for (const stream of FURTHER_LOG_STREAMS) {
-          const read = streams[stream]!;
+          // A log added after this state was made starts where a new tail would.
+          const read = (streams[stream] ??= { cursor: { mintime: Date.now() - backfillDays * DAY_MS } });
           if (read.refused !== undefined || read.caughtUp || stopping) continue;
           const folded = await fold(stream, read.cursor);
           state.digest = folded.digest;
@@ -150,13 +148,13 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
         }
         const roundDone =
           state.authenticationCaughtUp &&
-          FURTHER_LOG_STREAMS.every((stream) => streams[stream]!.caughtUp || streams[stream]!.refused !== undefined);
+          FURTHER_LOG_STREAMS.every((stream) => streams[stream]?.caughtUp || streams[stream]?.refused !== undefined);
         if (roundDone) state.caughtUpAt = Date.now();
         show();
         if (roundDone) {
           await condition(() => stopping, pollMs);
           state.authenticationCaughtUp = false;
-          for (const stream of FURTHER_LOG_STREAMS) streams[stream]!.caughtUp = false;
+          for (const read of Object.values(streams)) read.caughtUp = false;
         }
       }
     } catch (error) {
