@@ -259,9 +259,15 @@ describe('Duo logs tailed into graph facts', function () {
     const graph = await localGraphObjects((result.delivery as LocalDeliveryReport).outputDir);
     assert.ok((graph.get('duo_admin_created_integration') ?? []).length > 0, 'the other logs are read');
     assert.equal(graph.get('duo_trust_monitor_event'), undefined);
-    // The tail goes on.
-    const { status } = await client.workflow.getHandle(logTailWorkflowId(instance.id)).describe();
-    assert.equal(status.name, 'RUNNING');
+    // The tail goes on (until it is stopped, here, so that it does not poll past the test).
+    const tail = client.workflow.getHandle(logTailWorkflowId(instance.id));
+    assert.equal((await tail.describe()).status.name, 'RUNNING');
+    await applyLogTails(
+      client,
+      { ...config, instances: [{ ...instance, logs: undefined }] },
+      { taskQueue: config.taskQueue },
+    );
+    await tail.result();
   });
 
   it('with logs off, reads no log endpoint and builds the graph it always did', async () => {
