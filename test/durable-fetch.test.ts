@@ -137,10 +137,14 @@ describe('durable fetch', function () {
     assert.deepEqual(partial, [
       'duo_account_has_admin',
       'duo_admin',
+      'duo_admin_allows_user',
       'duo_admin_assigned_mfa_device',
       'duo_admin_created_bypass_code',
+      'duo_admin_created_integration',
+      'duo_admin_has_trust_monitor_event',
       'duo_admin_is_employee',
       'duo_admin_is_user',
+      'duo_admin_knows_integration',
       'duo_admin_unit_has_admin',
     ]);
   });

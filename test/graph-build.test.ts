@@ -13,6 +13,7 @@ import {
   ENTITY_KINDS,
   ENTITY_TYPES,
   GRAPH_DATASETS,
+  LOG_ENTITY_KINDS,
   LOG_RELATIONSHIP_KINDS,
   MAPPED_RELATIONSHIP_KINDS,
   RELATIONSHIP_KINDS,
@@ -116,7 +117,10 @@ describe('buildGraph on a generated tenant', function () {
   it('produces every declared type and nothing undeclared, and reports what it wrote', () => {
     const produced = new Set([...graph.entities, ...graph.relationships, ...graph.mapped].map((o) => o._type));
     // Built without Duo's logs: no log facts (test/log-tail.test.ts builds with them).
-    const fromLogs: string[] = LOG_RELATIONSHIP_KINDS.map((id) => RELATIONSHIP_KINDS[id]._type);
+    const fromLogs: string[] = [
+      ...LOG_ENTITY_KINDS.map((id) => ENTITY_KINDS[id]._type),
+      ...LOG_RELATIONSHIP_KINDS.map((id) => RELATIONSHIP_KINDS[id]._type),
+    ];
     assert.deepEqual([...produced].sort(), DECLARED_TYPES.filter((type) => !fromLogs.includes(type)).sort());
     assert.deepEqual(graph.datasets, GRAPH_DATASETS.map((d) => d.dataset).sort());
     for (const type of ENTITY_TYPES) {
@@ -444,12 +448,14 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
     assert.equal(summary.relationships[RELATIONSHIP_KINDS.accountHasGroup._type], tenant.groups.length);
     assert.deepEqual(summary.partialTypes.map((p) => p.type).sort(), [
       'duo_account_has_user',
+      'duo_admin_allows_user',
       'duo_admin_assigned_mfa_device',
       'duo_admin_is_user',
       'duo_group_has_user',
       'duo_user',
       'duo_user_assigned_mfa_device',
       'duo_user_has_bypass_code',
+      'duo_user_has_trust_monitor_event',
       'duo_user_is_employee',
       'duo_user_uses_endpoint',
       'duo_user_uses_integration',
@@ -533,6 +539,7 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
       'duo_group_has_user',
       'duo_integration_allows_group',
       'duo_phone',
+      'duo_phone_has_trust_monitor_event',
       'duo_policy_enforces_group',
       'duo_user_uses_phone',
     ]);

@@ -9,8 +9,10 @@ import {
   ENTITY_KIND_LIST,
   GRAPH_DATASETS,
   GRAPH_STEPS,
+  LOG_RELATIONSHIP_KINDS,
   MAPPED_RELATIONSHIP_KIND_LIST,
   RELATIONSHIP_KIND_LIST,
+  RELATIONSHIP_KINDS,
   graphDatasets,
   stepOfType,
   typesOfStep,
@@ -67,6 +69,7 @@ describe('graph data model declaration', () => {
       duo_bypass_code: 'AccessKey',
       duo_endpoint: 'Device',
       duo_policy: 'ControlPolicy',
+      duo_trust_monitor_event: 'Finding',
       duo_admin_unit: 'Group',
       duo_user: 'User',
     });
@@ -90,18 +93,25 @@ describe('graph data model declaration', () => {
         'duo_account HAS duo_integration duo_account_has_integration',
         'duo_account HAS duo_policy duo_account_has_policy',
         'duo_account HAS duo_user duo_account_has_user',
+        'duo_admin ALLOWS duo_user duo_admin_allows_user',
         'duo_admin ASSIGNED mfa_device duo_admin_assigned_mfa_device',
         'duo_admin CREATED duo_bypass_code duo_admin_created_bypass_code',
+        'duo_admin CREATED duo_integration duo_admin_created_integration',
+        'duo_admin HAS duo_trust_monitor_event duo_admin_has_trust_monitor_event',
         'duo_admin IS duo_user duo_admin_is_user',
+        'duo_admin KNOWS duo_integration duo_admin_knows_integration',
         'duo_admin_unit HAS duo_admin duo_admin_unit_has_admin',
         'duo_admin_unit HAS duo_group duo_admin_unit_has_group',
         'duo_admin_unit HAS duo_integration duo_admin_unit_has_integration',
+        'duo_endpoint HAS duo_trust_monitor_event duo_endpoint_has_trust_monitor_event',
         'duo_group HAS duo_user duo_group_has_user',
         'duo_integration ALLOWS duo_group duo_integration_allows_group',
         'duo_integration USES duo_policy duo_integration_uses_policy',
+        'duo_phone HAS duo_trust_monitor_event duo_phone_has_trust_monitor_event',
         'duo_policy ENFORCES duo_group duo_policy_enforces_group',
         'duo_user ASSIGNED mfa_device duo_user_assigned_mfa_device',
         'duo_user HAS duo_bypass_code duo_user_has_bypass_code',
+        'duo_user HAS duo_trust_monitor_event duo_user_has_trust_monitor_event',
         'duo_user USES duo_endpoint duo_user_uses_endpoint',
         'duo_user USES duo_integration duo_user_uses_integration',
         'duo_user USES duo_phone duo_user_uses_phone',
@@ -171,9 +181,14 @@ describe('graph data model declaration', () => {
   it('gives every declared type exactly one step, and every step a type', () => {
     const owned = GRAPH_STEPS.flatMap((step) => {
       const types = typesOfStep(step.id);
-      // Every step owns an entity type, but the one summarising Duo's logs, which adds edges.
-      if (step.id === 'summarize-logs') assert.deepEqual(types.relationships, ['duo_user_uses_integration']);
-      else assert.ok(types.entities.length > 0, `${step.id} owns an entity type`);
+      // The step summarising Duo's logs owns what the logs make: Trust Monitor's findings and edges.
+      if (step.id === 'summarize-logs') {
+        assert.deepEqual(types.entities, ['duo_trust_monitor_event']);
+        assert.deepEqual(
+          [...types.relationships].sort(),
+          LOG_RELATIONSHIP_KINDS.map((id) => RELATIONSHIP_KINDS[id]._type).sort(),
+        );
+      } else assert.ok(types.entities.length > 0, `${step.id} owns an entity type`);
       return [...types.entities, ...types.relationships, ...types.mappedRelationships];
     });
     assert.deepEqual([...owned].sort(), [...DECLARED_TYPES].sort());
@@ -200,7 +215,7 @@ describe('graph data model declaration', () => {
         mapped: true,
       },
     ]);
-    assert.equal(graphDatasets({ kind: 'entities' }).length, 11);
+    assert.equal(graphDatasets({ kind: 'entities' }).length, 12);
   });
 
   it('is the only place in src that spells a Duo _type in a string', () => {

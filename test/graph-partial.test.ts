@@ -22,6 +22,7 @@ describe('partial-dataset rule', () => {
     const partial = computePartialTypes(outcomes({ users: 'Duo answered 500 five times' }));
     assert.deepEqual(types(partial), [
       'duo_account_has_user',
+      'duo_admin_allows_user',
       // mfa_device is partial (U2F tokens come from users), and so is every edge to it.
       'duo_admin_assigned_mfa_device',
       'duo_admin_is_user',
@@ -29,6 +30,7 @@ describe('partial-dataset rule', () => {
       'duo_user',
       'duo_user_assigned_mfa_device',
       'duo_user_has_bypass_code',
+      'duo_user_has_trust_monitor_event',
       'duo_user_is_employee',
       'duo_user_uses_endpoint',
       'duo_user_uses_integration',
@@ -63,6 +65,7 @@ describe('partial-dataset rule', () => {
     assert.deepEqual(types(partial), [
       'duo_account_has_endpoint',
       'duo_endpoint',
+      'duo_endpoint_has_trust_monitor_event',
       'duo_endpoint_is_device',
       'duo_user_uses_endpoint',
     ]);
@@ -78,7 +81,11 @@ describe('partial-dataset rule', () => {
   });
 
   it('a failed phones fetch: duo_phone and the phone edges only', () => {
-    assert.deepEqual(types(computePartialTypes(outcomes({ phones: 'x' }))), ['duo_phone', 'duo_user_uses_phone']);
+    assert.deepEqual(types(computePartialTypes(outcomes({ phones: 'x' }))), [
+      'duo_phone',
+      'duo_phone_has_trust_monitor_event',
+      'duo_user_uses_phone',
+    ]);
   });
 
   it('a failed WebAuthn fetch makes the MFA devices partial, whose other sources succeeded', () => {
@@ -114,10 +121,14 @@ describe('partial-dataset rule', () => {
       'duo_account_has_admin',
       'duo_account_has_integration',
       'duo_admin',
+      'duo_admin_allows_user',
       'duo_admin_assigned_mfa_device',
       'duo_admin_created_bypass_code',
+      'duo_admin_created_integration',
+      'duo_admin_has_trust_monitor_event',
       'duo_admin_is_employee',
       'duo_admin_is_user',
+      'duo_admin_knows_integration',
       'duo_admin_unit_has_admin',
       'duo_admin_unit_has_integration',
       'duo_integration',

@@ -10,7 +10,7 @@ import { duoJ1ActivityName } from '../src/workflows/contract';
 import { logTailStateQuery, logTailWorkflowId } from '../src/workflows/log-tail-contract';
 import { waitFor } from './harness/inspect';
 import { simulatorInstance, writeInstancesFile } from './harness/instances';
-import { caughtUpTail, expectedAggregates } from './harness/logs';
+import { caughtUpTail, expectedAdministration, expectedAggregates } from './harness/logs';
 import { stopAtEnd } from './harness/root-hooks';
 import { spawnWorkerProcess, temporaryDirectory, testConfig, type WorkerProcess } from './harness/temporal';
 
@@ -26,6 +26,9 @@ describe('log tail: exactly once through a lost worker, a reset and a restarted 
       seed: 43,
       latencyMs: 20,
       authenticationLog: { eventsPerMinute: 50, historyMs: 3 * 3600_000, delayMs: 1000 },
+      // About 5,400 administrators' actions, two a second, in answers of 100: the administrator
+      // log's cursor (a second and how many of its events were read) goes through the same.
+      administrationLog: { eventsPerMinute: 120, historyMs: 45 * 60_000, delayMs: 1000, pageSize: 100 },
     });
     stopAtEnd(() => duo.close());
     const instance = simulatorInstance(duo, { logs: { enabled: true, backfillDays: 1, requestsPerMinute: 600 } });
@@ -110,6 +113,11 @@ describe('log tail: exactly once through a lost worker, a reset and a restarted 
     // Nothing counted twice, nothing skipped: the aggregates are those of the log itself.
     assert.deepEqual(file.authentication, expected);
     assert.equal(state.events, expected.events);
+    const section = file.administration!;
+    const administration = expectedAdministration(duo, section);
+    assert.ok(administration.administratorEvents > 5000, `${administration.administratorEvents} administrator events`);
+    assert.deepEqual(section.aggregates, administration);
+    assert.equal(state.streams!.administrator!.events, administration.administratorEvents);
     // The reset put the state behind the file on disk, which is never trusted then: read again.
     assert.ok(state.rebuilds >= 1, 'the reset tail started its aggregates again from the log');
     await worker.kill('SIGTERM');

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { DUO_LOG_ENDPOINTS } from '../src/resources/table';
+import { ENTITY_KINDS, LOG_ENTITY_KINDS, LOG_RELATIONSHIP_KINDS, RELATIONSHIP_KINDS } from '../src/graph/data-model';
 import type { Entity } from '../src/graph/types';
 import { graphObjectSchemaError, validateEntity } from '../src/graph/validation';
 import { applyLogTails } from '../src/logs/tails';
-import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/server';
+import { startDuoSimulator, type DuoSimulator, type DuoSimulatorOptions } from '../src/simulators/duo/server';
+import { emptyTrustMonitorAggregates, foldTrustMonitorEvents } from '../src/logs/trust-monitor';
 import {
   WORKFLOW_TYPE,
   ingestionWorkflowId,
@@ -13,20 +15,32 @@ import {
 import { logTailWorkflowId } from '../src/workflows/log-tail-contract';
 import { historyFigures, waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
-import { caughtUpTail, expectedAggregates, localGraphObjects } from './harness/logs';
+import { caughtUpTail, expectedAdministration, expectedAggregates, localGraphObjects } from './harness/logs';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig } from './harness/temporal';
 import { keepHistory } from './harness/histories';
 
 const LOG_PATH = DUO_LOG_ENDPOINTS.authenticationLog.path;
+const LOG_PATHS: string[] = Object.values(DUO_LOG_ENDPOINTS).map((endpoint) => endpoint.path);
+/** The types made only from the logs: partial while the tail reads its backfill. */
+const LOG_MADE_TYPES: string[] = [
+  ...LOG_ENTITY_KINDS.map((id) => ENTITY_KINDS[id]._type),
+  ...LOG_RELATIONSHIP_KINDS.map((id) => RELATIONSHIP_KINDS[id]._type),
+];
 /** Fast enough for a test: Duo's delay of a second, the tail one second behind it. */
 const TAIL_TUNING = { lagSeconds: 2, pollSeconds: 1, pageSize: 200 };
 
-async function logSimulator(seed: number): Promise<DuoSimulator> {
+async function logSimulator(seed: number, options: DuoSimulatorOptions = {}): Promise<DuoSimulator> {
   const duo = await startDuoSimulator({
     users: 120,
     seed,
     authenticationLog: { eventsPerMinute: 30, historyMs: 2 * 3600_000, delayMs: 1000 },
+    // Several actions a second, and answers of 100 events: the administrator log's pages end in
+    // the middle of a second, which the tail must read on from without an event twice or missed.
+    administrationLog: { eventsPerMinute: 90, historyMs: 30 * 60_000, delayMs: 1000, pageSize: 100 },
+    // More than one page of 200.
+    trustMonitor: { eventsPerMinute: 2, historyMs: 2 * 3600_000, delayMs: 1000 },
+    ...options,
   });
   stopAtEnd(() => duo.close());
   return duo;
@@ -98,6 +112,114 @@ describe('Duo logs tailed into graph facts', function () {
     }
     assert.deepEqual(result.partialTypes, []);
 
+    // The devices users authenticated with: `lastUsedOn` on the inventory's edges, and edges of
+    // their own for the endpoints the log shows a user on that the inventory gives to another.
+    const successes = new Set(
+      [...duo.authenticationLog.eventsBetween(file.from, Date.now())]
+        .filter((event) => event.result === 'success')
+        .flatMap((event) => [
+          `duo-user:${event.user!.key}|uses|${event.auth_device?.key}@${Date.parse(event.isotimestamp!)}`,
+          `duo-user:${event.user!.key}|uses|duo-endpoint:${event.access_device?.epkey}@${Date.parse(event.isotimestamp!)}`,
+        ]),
+    );
+    const userKeyByEmail = new Map(
+      duo.tenant.users.map((user) => [user.email!.toLowerCase(), `duo-user:${user.user_id}`]),
+    );
+    const inventoryEndpointEdges = new Set(
+      duo.tenant.endpoints
+        .filter((endpoint) => endpoint.email && userKeyByEmail.has(endpoint.email.toLowerCase()))
+        .map((endpoint) => `${userKeyByEmail.get(endpoint.email!.toLowerCase())}|uses|duo-endpoint:${endpoint.epkey}`),
+    );
+    const endpointKeys = new Set(duo.tenant.endpoints.map((endpoint) => `duo-endpoint:${endpoint.epkey}`));
+    for (const type of ['duo_user_uses_phone', 'duo_user_uses_endpoint']) {
+      const edges = graph.get(type) ?? [];
+      const used = edges.filter((edge) => edge.lastUsedOn !== undefined);
+      assert.ok(used.length > 0, `${type}: ${used.length} of ${edges.length} edges with lastUsedOn`);
+      for (const edge of used) {
+        // Each `lastUsedOn` is the time of a successful authentication of that user with that device.
+        assert.ok(successes.has(`${edge._key as string}@${edge.lastUsedOn as number}`), JSON.stringify(edge));
+        assert.equal(graphObjectSchemaError(edge), undefined);
+      }
+      assert.equal(new Set(edges.map((edge) => edge._key)).size, edges.length, `${type}: no edge twice`);
+    }
+    const endpointEdges = graph.get('duo_user_uses_endpoint')!;
+    const fromLogOnly = endpointEdges.filter((edge) => !inventoryEndpointEdges.has(edge._key as string));
+    assert.ok(fromLogOnly.length > 0, 'shared machines: edges the log adds to the inventory');
+    for (const edge of fromLogOnly) assert.equal(typeof edge.lastUsedOn, 'number');
+    // Only to endpoints in the graph: the log's unlisted endpoints make no edge.
+    for (const edge of endpointEdges) assert.ok(endpointKeys.has(edge._toEntityKey as string), edge._key as string);
+    assert.ok(
+      [...successes].some((use) => use.includes('|uses|duo-endpoint:EPUNLISTED')),
+      'the log names endpoints the inventory does not list',
+    );
+
+    // The administrators' logs: each read exactly once from where the tail started them.
+    const section = file.administration!;
+    assert.deepEqual(section.backfilled, { administrator: true, activity: true, trustMonitor: true });
+    assert.deepEqual(section.aggregates, expectedAdministration(duo, section));
+    assert.ok(section.aggregates.administratorEvents > 100, `${section.aggregates.administratorEvents} events`);
+    // Who created which integration, who viewed whose secret key, who switched whom to bypass:
+    // each edge an action of the simulator's stream.
+    const actions = new Set(
+      [...duo.administrationLog.actionsBetween(section.from.administrator!, Date.now())].flatMap((action) =>
+        // The activity log's time in milliseconds, or the administrator log's in whole seconds.
+        [action.time, Math.floor(action.time / 1000) * 1000].map(
+          (time) => `${action.action} ${action.admin.id} ${action.target?.key} ${time}`,
+        ),
+      ),
+    );
+    const adminEdges = [
+      { type: 'duo_admin_created_integration', action: 'integration_create', time: 'createdOn' },
+      { type: 'duo_admin_knows_integration', action: 'integration_skey_view', time: 'secretKeyViewedOn' },
+      { type: 'duo_admin_allows_user', action: 'user_update', time: 'bypassEnabledOn' },
+    ];
+    for (const { type, action, time } of adminEdges) {
+      const edges = graph.get(type) ?? [];
+      assert.ok(edges.length > 0, type);
+      for (const edge of edges) {
+        const admin = (edge._fromEntityKey as string).replace('duo-admin:', '');
+        const target = (edge._toEntityKey as string).replace('duo-user:', '');
+        assert.ok(actions.has(`${action} ${admin} ${target} ${edge[time] as number}`), JSON.stringify(edge));
+        assert.equal(graphObjectSchemaError(edge), undefined);
+      }
+    }
+    const admins = graph.get('duo_admin')!;
+    const active = admins.filter((admin) => admin.lastActionOn !== undefined);
+    assert.ok(active.length > 0);
+    for (const admin of active) {
+      assert.equal(typeof admin.actions30d, 'number');
+      assert.equal(typeof admin.lastAction, 'string');
+      const validation = validateEntity(admin as unknown as Entity);
+      assert.ok(validation.valid && validation.removedProperties.length === 0, JSON.stringify(validation));
+    }
+
+    // Trust Monitor's events, each once, as findings about the users, administrators and devices
+    // they concern.
+    assert.deepEqual(
+      section.trustMonitor,
+      foldTrustMonitorEvents(emptyTrustMonitorAggregates(), [
+        ...duo.trustMonitor.eventsBetween(section.from.trustMonitor!, section.cursors.trustMonitor!.mintime - 1),
+      ]),
+    );
+    const findings = graph.get('duo_trust_monitor_event') ?? [];
+    assert.ok(findings.length > 200, `${findings.length} findings`);
+    assert.ok(findings.some((finding) => finding.open === true) && findings.some((finding) => finding.open === false));
+    for (const finding of findings) {
+      const validation = validateEntity(finding as unknown as Entity);
+      assert.ok(validation.valid && validation.removedProperties.length === 0, JSON.stringify(validation));
+    }
+    const findingKeys = new Set(findings.map((finding) => finding._key));
+    for (const type of [
+      'duo_user_has_trust_monitor_event',
+      'duo_admin_has_trust_monitor_event',
+      'duo_phone_has_trust_monitor_event',
+      'duo_endpoint_has_trust_monitor_event',
+    ]) {
+      const edges = graph.get(type) ?? [];
+      assert.ok(edges.length > 0, type);
+      for (const edge of edges) assert.ok(findingKeys.has(edge._toEntityKey as string), edge._key as string);
+    }
+
     // Logs switched off: the tail stops and removes its aggregates.
     const off = await applyLogTails(
       client,
@@ -115,6 +237,44 @@ describe('Duo logs tailed into graph facts', function () {
       'An instance’s log tail: backfills, catches up, waits for more, and stops when logs are switched off',
       tail,
     );
+  });
+
+  it("on an edition without Trust Monitor, tails the other logs and reports Trust Monitor's types partial, naming the edition", async () => {
+    const duo = await logSimulator(45, { trustMonitor: { available: false } });
+    const instance = simulatorInstance(duo, { logs: { enabled: true, backfillDays: 1, requestsPerMinute: 6000 } });
+    const config = testConfig([instance]);
+    await startTestWorkers(config);
+    const client = await testClient();
+    await applyLogTails(client, config, { taskQueue: config.taskQueue, tuning: TAIL_TUNING });
+    const { state, file } = await caughtUpTail(client, config.dataDir, instance.id);
+    assert.match(state.streams!.trustMonitor!.refused!, /403.*Advantage and Premier/);
+    assert.ok(file.administration!.backfilled.administrator && file.authentication.events > 0);
+
+    const result: DuoIngestionResult = await client.workflow.execute(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: ingestionWorkflowId(instance.id),
+      args: [{ instanceId: instance.id }],
+    });
+    assert.deepEqual(result.partialTypes.map((partial) => partial.type).sort(), [
+      'duo_admin_has_trust_monitor_event',
+      'duo_endpoint_has_trust_monitor_event',
+      'duo_phone_has_trust_monitor_event',
+      'duo_trust_monitor_event',
+      'duo_user_has_trust_monitor_event',
+    ]);
+    for (const partial of result.partialTypes) assert.match(partial.reason, /Trust Monitor comes with Duo's Advantage/);
+    const graph = await localGraphObjects((result.delivery as LocalDeliveryReport).outputDir);
+    assert.ok((graph.get('duo_admin_created_integration') ?? []).length > 0, 'the other logs are read');
+    assert.equal(graph.get('duo_trust_monitor_event'), undefined);
+    // The tail goes on (until it is stopped, here, so that it does not poll past the test).
+    const tail = client.workflow.getHandle(logTailWorkflowId(instance.id));
+    assert.equal((await tail.describe()).status.name, 'RUNNING');
+    await applyLogTails(
+      client,
+      { ...config, instances: [{ ...instance, logs: undefined }] },
+      { taskQueue: config.taskQueue },
+    );
+    await tail.result();
   });
 
   it('with logs off, reads no log endpoint and builds the graph it always did', async () => {
@@ -135,7 +295,7 @@ describe('Duo logs tailed into graph facts', function () {
       args: [{ instanceId: instance.id }],
     });
     await waitFor(() => duo.requestLog.length > 0, 'requests');
-    assert.equal(duo.requestLog.filter((entry) => entry.path === LOG_PATH).length, 0);
+    assert.equal(duo.requestLog.filter((entry) => LOG_PATHS.includes(entry.path)).length, 0);
     const graph = await localGraphObjects((result.delivery as LocalDeliveryReport).outputDir);
     assert.equal(graph.get('duo_user_uses_integration'), undefined);
     for (const type of ['duo_user', 'duo_integration']) {
@@ -143,6 +303,10 @@ describe('Duo logs tailed into graph facts', function () {
         assert.equal(entity.lastAuthenticatedOn, undefined);
         assert.equal(entity.lastFactor, undefined);
       }
+    }
+    for (const type of ['duo_user_uses_phone', 'duo_user_uses_endpoint']) {
+      assert.ok((graph.get(type) ?? []).length > 0, type);
+      for (const edge of graph.get(type)!) assert.equal(edge.lastUsedOn, undefined);
     }
     assert.equal(result.relationships.duo_user_uses_integration, 0);
     assert.deepEqual(result.partialTypes, []);
@@ -184,15 +348,16 @@ describe('Duo logs tailed into graph facts', function () {
     // The ingestion's requests drew on their own budget: none refused, and far more of them than
     // the log budget would have allowed in the time the run took.
     const ingestionRequests = duo.requestLog.filter(
-      (entry) => entry.path !== LOG_PATH && entry.at <= Date.now() && entry.status !== 0,
+      (entry) => !LOG_PATHS.includes(entry.path) && entry.at <= Date.now() && entry.status !== 0,
     );
     // The run may have come before the tail read its whole backfill window: then, and only then, the
     // usage edges are partial (JupiterOne keeps those it has).
     for (const partial of result.partialTypes) {
       assert.deepEqual(partial, {
-        type: 'duo_user_uses_integration',
+        type: partial.type,
         reason: 'the log tail is still reading its backfill window',
       });
+      assert.ok(LOG_MADE_TYPES.includes(partial.type), partial.type);
     }
     assert.deepEqual(
       ingestionRequests.filter((entry) => entry.status === 429),

@@ -139,6 +139,7 @@ describe('optional sources', function () {
       assert.deepEqual(result.partialTypes.map((p) => p.type).sort(), [
         'duo_account_has_endpoint',
         'duo_endpoint',
+        'duo_endpoint_has_trust_monitor_event',
         'duo_endpoint_is_device',
         'duo_user_uses_endpoint',
       ]);

@@ -2,7 +2,7 @@
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { buildGraph as buildStagedGraph } from '../graph/build-graph';
 import { graphInstanceContext } from '../graph/converters';
-import { RELATIONSHIP_KINDS } from '../graph/data-model';
+import { ENTITY_KINDS, RELATIONSHIP_KINDS } from '../graph/data-model';
 import { logGraphFacts, type LogGraphFacts } from '../graph/log-facts';
 import { aggregateFilePath, readAggregateFile } from '../logs/aggregate-file';
 import type { InstanceConfig } from '../config/instances';
@@ -49,13 +49,25 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         return {
           entities: summary.entities,
           relationships: summary.relationships,
-          partialTypes:
-            logs?.unavailable === undefined
-              ? summary.partialTypes
+          partialTypes: [
+            ...summary.partialTypes,
+            ...(logs?.unavailable === undefined
+              ? []
+              : [{ type: RELATIONSHIP_KINDS.userUsesIntegration._type, reason: logs.unavailable }]),
+            ...(logs?.administrationUnavailable === undefined
+              ? []
+              : ADMINISTRATION_LOG_KINDS.map((kind) => ({
+                  type: RELATIONSHIP_KINDS[kind]._type,
+                  reason: logs.administrationUnavailable!,
+                }))),
+            // Refused by the account's edition or not read yet: JupiterOne keeps what it has.
+            ...(logs?.trustMonitorUnavailable === undefined
+              ? []
               : [
-                  ...summary.partialTypes,
-                  { type: RELATIONSHIP_KINDS.userUsesIntegration._type, reason: logs.unavailable },
-                ],
+                  ENTITY_KINDS.trustMonitorEvent._type,
+                  ...TRUST_MONITOR_KINDS.map((kind) => RELATIONSHIP_KINDS[kind]._type),
+                ].map((type) => ({ type, reason: logs.trustMonitorUnavailable! }))),
+          ],
           dropped: summary.dropped,
           skippedRelationships: summary.skippedRelationships,
         };
@@ -64,22 +76,63 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
   };
 }
 
+interface LogFactsOfRun {
+  facts?: LogGraphFacts;
+  /** Why the usage facts, the administrators' facts and Trust Monitor's findings are not there. */
+  unavailable?: string;
+  administrationUnavailable?: string;
+  trustMonitorUnavailable?: string;
+}
+
 /**
  * The facts of the instance's log aggregates, when its logs are on: undefined when they are off;
  * `unavailable` says why there are none yet (JupiterOne then keeps the usage edges it has).
  */
-async function logFactsOf(
-  deps: ActivityDependencies,
-  instance: InstanceConfig,
-): Promise<{ facts?: LogGraphFacts; unavailable?: string } | undefined> {
+async function logFactsOf(deps: ActivityDependencies, instance: InstanceConfig): Promise<LogFactsOfRun | undefined> {
   if (!instance.logs?.enabled) return undefined;
   const stored = await readAggregateFile(aggregateFilePath(deps.config.dataDir, instance.id)).catch(() => undefined);
   if (!stored) {
-    return {
-      unavailable:
-        "the log tail has no aggregates on this worker's host yet (just started, rebuilding, or its host is another)",
-    };
+    const unavailable =
+      "the log tail has no aggregates on this worker's host yet (just started, rebuilding, or its host is another)";
+    return { unavailable, administrationUnavailable: unavailable, trustMonitorUnavailable: unavailable };
   }
-  if (!stored.file.backfilled) return { unavailable: 'the log tail is still reading its backfill window' };
-  return { facts: logGraphFacts(stored.file.authentication, Date.now()) };
+  const backfilling = 'the log tail is still reading its backfill window';
+  if (!stored.file.backfilled) {
+    return { unavailable: backfilling, administrationUnavailable: backfilling, trustMonitorUnavailable: backfilling };
+  }
+  const section = stored.file.administration;
+  // The administrators' logs count once each of them the tail reads was read through its
+  // backfill (a log Duo refused is not read, and does not hold the other back).
+  const administrationStreams = (['administrator', 'activity'] as const).filter(
+    (stream) => section?.refused?.[stream] === undefined,
+  );
+  const administration =
+    section && administrationStreams.every((stream) => section.backfilled[stream]) ? section : undefined;
+  const trustMonitorRefused = section?.refused?.trustMonitor;
+  const trustMonitor = section?.backfilled.trustMonitor ? section.trustMonitor : undefined;
+  return {
+    facts: logGraphFacts(stored.file.authentication, Date.now(), administration?.aggregates, trustMonitor),
+    ...(administration
+      ? {}
+      : {
+          administrationUnavailable:
+            "the log tail has not read the administrators' logs through their backfill window yet",
+        }),
+    ...(trustMonitor
+      ? {}
+      : {
+          trustMonitorUnavailable:
+            trustMonitorRefused ?? "the log tail has not read Trust Monitor's events through their backfill window yet",
+        }),
+  };
 }
+
+/** The relationships made from the administrator and activity logs. */
+const ADMINISTRATION_LOG_KINDS = ['adminCreatedIntegration', 'adminKnowsIntegration', 'adminAllowsUser'] as const;
+/** The relationships made from Trust Monitor's events. */
+const TRUST_MONITOR_KINDS = [
+  'userHasTrustMonitorEvent',
+  'adminHasTrustMonitorEvent',
+  'phoneHasTrustMonitorEvent',
+  'endpointHasTrustMonitorEvent',
+] as const;

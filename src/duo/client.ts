@@ -38,7 +38,12 @@ import {
   type DuoRequestDescription,
 } from './errors';
 import { parseDuoApiHostname, parseInsecureDuoBaseUrl } from './hostname';
-import type { DuoAuthenticationLogEvent } from './types';
+import type {
+  DuoActivityLogEvent,
+  DuoAdministratorLogEvent,
+  DuoAuthenticationLogEvent,
+  DuoTrustMonitorEvent,
+} from './types';
 import {
   DEFAULT_LOG_REQUESTS_PER_MINUTE,
   parseRequestsPerMinute,
@@ -356,20 +361,86 @@ export class DuoClient {
     options: { limit?: number; signal?: AbortSignal } = {},
   ): Promise<DuoAuthenticationLogPage> {
     const endpoint = DUO_LOG_ENDPOINTS.authenticationLog;
-    const limit = Math.max(1, Math.min(Math.floor(options.limit ?? endpoint.maxPageSize), endpoint.maxPageSize));
-    const params: DuoParams = [
-      ['mintime', String(window.mintime)],
-      ['maxtime', String(window.maxtime)],
-      ['limit', String(limit)],
-      ['sort', 'ts:asc'],
-      ...(window.nextOffset === undefined ? [] : [['next_offset', window.nextOffset] as const]),
-    ];
+    const params = windowParams(window, options.limit, endpoint.maxPageSize);
     const { json } = await this.#requestJson(endpoint, params, options.signal, validateAuthenticationLog);
     const response = json.response as { authlogs: DuoAuthenticationLogEvent[]; metadata?: Record<string, unknown> };
     const next = response.metadata?.next_offset;
     return {
       events: response.authlogs,
       ...(Array.isArray(next) && next.length > 0 ? { nextOffset: next.map(String).join(',') } : {}),
+    };
+  }
+
+  /**
+   * The administrator log's earliest events (at most 1000) at or after `mintimeSeconds`, oldest
+   * first: Duo's only paging here is to ask again from the last timestamp seen, and the caller
+   * tells events of that second already read from new ones (activities/logs.ts). Same budget rules
+   * as the authentication log, for this endpoint.
+   */
+  async administratorLogPage(
+    mintimeSeconds: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DuoAdministratorLogEvent[]> {
+    const endpoint = DUO_LOG_ENDPOINTS.administratorLog;
+    const { json } = await this.#requestJson(
+      endpoint,
+      [['mintime', String(Math.floor(mintimeSeconds))]],
+      options.signal,
+      (body) =>
+        Array.isArray(body.response) && body.response.every(isPlainObject)
+          ? undefined
+          : '"response" is not a list of objects',
+    );
+    // Oldest first, as Duo sends them; sorted stably in case it did not, ties kept in Duo's order.
+    return (json.response as DuoAdministratorLogEvent[])
+      .map((event, index) => ({ event, index }))
+      .sort((a, b) => a.event.timestamp - b.event.timestamp || a.index - b.index)
+      .map(({ event }) => event);
+  }
+
+  /** One page of the activity log, in a window read page by page with Duo's `next_offset`. */
+  async activityLogPage(
+    window: DuoAuthenticationLogWindow,
+    options: { limit?: number; signal?: AbortSignal } = {},
+  ): Promise<{ events: DuoActivityLogEvent[]; nextOffset?: string }> {
+    const endpoint = DUO_LOG_ENDPOINTS.activityLog;
+    const params = windowParams(window, options.limit, endpoint.maxPageSize);
+    const { json } = await this.#requestJson(endpoint, params, options.signal, validateActivityLog);
+    const response = json.response as { items: DuoActivityLogEvent[]; metadata?: Record<string, unknown> };
+    const next = response.metadata?.next_offset;
+    return {
+      events: response.items,
+      ...(typeof next === 'string' && next !== '' ? { nextOffset: next } : {}),
+    };
+  }
+
+  /**
+   * One page of Trust Monitor's events in a window, paged with Duo's cursor (sent back as
+   * `offset`, not `next_offset`: duo_client_python `json_cursor_api_call`).
+   */
+  async trustMonitorPage(
+    window: DuoAuthenticationLogWindow,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ events: DuoTrustMonitorEvent[]; nextOffset?: string }> {
+    const endpoint = DUO_LOG_ENDPOINTS.trustMonitor;
+    const params: DuoParams = [
+      ['mintime', String(window.mintime)],
+      ['maxtime', String(window.maxtime)],
+      ['limit', String(endpoint.maxPageSize)],
+      ...(window.nextOffset === undefined ? [] : [['offset', window.nextOffset] as const]),
+    ];
+    const { json } = await this.#requestJson(endpoint, params, options.signal, (body) => {
+      if (!isPlainObject(body.response)) return '"response" is not an object';
+      const { events } = body.response;
+      return Array.isArray(events) && events.every(isPlainObject)
+        ? undefined
+        : '"response.events" is not a list of objects';
+    });
+    const response = json.response as { events: DuoTrustMonitorEvent[]; metadata?: Record<string, unknown> };
+    const next = response.metadata?.next_offset;
+    return {
+      events: response.events,
+      ...(typeof next === 'string' && next !== '' ? { nextOffset: next } : {}),
     };
   }
 
@@ -578,6 +649,29 @@ function validateAuthenticationLog(body: Record<string, unknown>): string | unde
   if (next !== undefined && next !== null && !(Array.isArray(next) && next.length === 2)) {
     return '"response.metadata.next_offset" is not a [timestamp, txid] pair';
   }
+  return undefined;
+}
+
+/** A log window's query, oldest first: `mintime`/`maxtime` in ms, a `limit`, Duo's cursor when paging. */
+function windowParams(window: DuoAuthenticationLogWindow, limit: number | undefined, maxPageSize: number): DuoParams {
+  return [
+    ['mintime', String(window.mintime)],
+    ['maxtime', String(window.maxtime)],
+    ['limit', String(Math.max(1, Math.min(Math.floor(limit ?? maxPageSize), maxPageSize)))],
+    ['sort', 'ts:asc'],
+    ...(window.nextOffset === undefined ? [] : [['next_offset', window.nextOffset] as const]),
+  ];
+}
+
+/** The activity log keeps its records in `response.items` and its cursor, a string, in `response.metadata`. */
+function validateActivityLog(body: Record<string, unknown>): string | undefined {
+  if (!isPlainObject(body.response)) return '"response" is not an object';
+  const { items, metadata } = body.response;
+  if (!Array.isArray(items) || !items.every(isPlainObject)) return '"response.items" is not a list of objects';
+  if (metadata !== undefined && !isPlainObject(metadata)) return '"response.metadata" is not an object';
+  const next = isPlainObject(metadata) ? metadata.next_offset : undefined;
+  if (next !== undefined && next !== null && typeof next !== 'string')
+    return '"response.metadata.next_offset" is not a string';
   return undefined;
 }
 

@@ -464,3 +464,64 @@ export interface DuoAuthenticationLogEvent extends DuoExtraFields {
   auth_device?: { name?: string | null; key?: string | null } | null;
   access_device?: { epkey?: string | null } | null;
 }
+
+/**
+ * One event of `/admin/v1/logs/administrator` (duo_client_python `get_administrator_log`; Panther's
+ * Duo administrator rules for `integration_skey_view` and `user_update` with a `status` of
+ * `Bypass`). The administrator and the object are named, not keyed.
+ */
+export interface DuoAdministratorLogEvent extends DuoExtraFields {
+  /** Unix seconds. */
+  timestamp: number;
+  isotimestamp?: string;
+  /** The administrator's full name. */
+  username?: string | null;
+  /** e.g. `admin_login`, `integration_create`, `integration_skey_view`, `user_update`. */
+  action?: string | null;
+  /** The object acted on, by name: an integration's name, a user's username. */
+  object?: string | null;
+  /** JSON text of what changed, e.g. `{"status": "Bypass"}`. */
+  description?: string | null;
+}
+
+/**
+ * One event of `/admin/v2/logs/activity` (duo_client_python `get_activity_logs`, "public preview
+ * and subject to change"): the actor and the target by key.
+ */
+export interface DuoActivityLogEvent extends DuoExtraFields {
+  activity_id?: string | null;
+  /** ISO 8601. */
+  ts: string;
+  action?: string | null;
+  actor?: { key?: string | null; name?: string | null; type?: string | null; details?: string | null } | null;
+  target?: { key?: string | null; name?: string | null; type?: string | null; details?: string | null } | null;
+}
+
+/**
+ * One event of `/admin/v1/trust_monitor/events` (duo_client_python `get_trust_monitor_events_*`;
+ * Duo's Trust Monitor documentation). Unconfirmed details are marked where they are read.
+ */
+export interface DuoTrustMonitorEvent extends DuoExtraFields {
+  /** The event's key. */
+  sekey: string;
+  /** `auth`, `bypass_status_enabled` or `device_registration`. */
+  type?: string | null;
+  /** When Trust Monitor surfaced it, epoch milliseconds. */
+  surfaced_timestamp?: number | null;
+  /** Unconfirmed values: `new`, `processed`. */
+  state?: string | null;
+  triaged_as_interesting?: boolean | null;
+  priority_event?: boolean | null;
+  priority_reasons?: Array<{ label?: string | null; type?: string | null }> | null;
+  explanations?: Array<{ summary?: string | null; type?: string | null }> | null;
+  user?: { key?: string | null; name?: string | null } | null;
+  /** `auth` events: the authentication's devices, as the authentication log names them. */
+  auth_device?: { key?: string | null; name?: string | null } | null;
+  access_device?: { epkey?: string | null } | null;
+  /** `bypass_status_enabled` events: who enabled bypass for whom. */
+  bypass_status_enabled?: {
+    bypass_status_enabled?: number | null;
+    enabled_by?: { key?: string | null; name?: string | null } | null;
+    enabled_for?: { key?: string | null; name?: string | null } | null;
+  } | null;
+}

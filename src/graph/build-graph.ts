@@ -20,8 +20,8 @@ import type { PartInfo, StagedRun } from '../staging/store';
 import { mapInOrder } from '../util/in-order';
 import { conversionKey, convertedParts, readConvertedPart } from './converted-part';
 import type { GraphInstanceContext } from './converters';
-import type { LogGraphFacts } from './log-facts';
-import { ENTITY_KINDS, GRAPH_DATASETS, RELATIONSHIP_KINDS, type RelationshipKind } from './data-model';
+import { DEVICE_USE_RELATIONSHIP_TYPES, type LogGraphFacts } from './log-facts';
+import { ENTITY_KEYS, ENTITY_KINDS, GRAPH_DATASETS, RELATIONSHIP_KINDS, type RelationshipKind } from './data-model';
 import { MfaPostureTracker, factorOfLink, resourcesLinkingWith } from './mfa-posture';
 import { computePartialTypes, sourcesOf, type FetchOutcomeLike, type PartialType } from './partial-datasets';
 import {
@@ -35,7 +35,7 @@ import {
 } from './record-conversion';
 import { directRelationship } from './relationships';
 import { stagedGraphObject } from './serialization';
-import type { Entity, Relationship } from './types';
+import type { Entity, GraphObject, Relationship } from './types';
 import { relationshipError, validateEntity } from './validation';
 
 /** At most this many dropped objects are described in a summary (the rest are only counted). */
@@ -235,6 +235,10 @@ class GraphSink {
   private readonly emailIndex = new Map<string, Map<string, string[]>>(
     [...EMAIL_INDEXED_TYPES].map((type) => [type, new Map()]),
   );
+  /** Administrators', integrations' and (some) users' keys by name, when the logs name them so. */
+  private readonly byName = new Map<string, Map<string, string[]>>();
+  /** Keys of the `USES` device edges the inventory made: the log adds only the others. */
+  private readonly deviceUseKeys = new Set<string>();
   private readonly heldEdges: HeldEdge[] = [];
   private readonly heldEntities: HeldEntity[] = [];
   readonly posture = new MfaPostureTracker();
@@ -334,6 +338,7 @@ class GraphSink {
       this.valuesLeftOut[id] = (this.valuesLeftOut[id] ?? 0) + 1;
     }
     keys.add(key);
+    if (this.logFacts?.administration) this.indexName(type, key, entity.object);
     const extra = this.logFacts?.entityProperties(type, key);
     if (hold) {
       const { object } = entity;
@@ -400,7 +405,11 @@ class GraphSink {
         this.drop(held.kind._type, held.key, held.error ?? 'rejected by the data model');
         continue;
       }
-      this.track(this.relationshipWriters.get(held.kind._type)!.addText(held.text, held.indexEntry));
+      const writer = this.relationshipWriters.get(held.kind._type)!;
+      const extra = this.logPropertiesOf(held.kind._type, held.key);
+      this.track(
+        extra ? this.addTextWithProperties(writer, held.text, extra) : writer.addText(held.text, held.indexEntry),
+      );
       this.relationships[held.kind._type] += 1;
       if (held.posture) this.posture.note(held.posture.holderKey, held.posture.deviceKey, held.posture.factor);
     }
@@ -439,8 +448,112 @@ class GraphSink {
 
   /** Writes object `id` of the batch with `extra` properties added (facts from Duo's logs). */
   private addWithProperties(writer: StagedObjectWriter, id: number, extra: Record<string, unknown>) {
-    const staged = stagedGraphObject({ ...(JSON.parse(this.objectText(id)) as Entity), ...extra } as Entity);
+    return this.addTextWithProperties(writer, this.objectText(id), extra);
+  }
+
+  private addTextWithProperties(writer: StagedObjectWriter, text: string, extra: Record<string, unknown>) {
+    const staged = stagedGraphObject({ ...(JSON.parse(text) as GraphObject), ...extra } as GraphObject);
     return writer.addText(staged.text, staged.indexEntry);
+  }
+
+  /**
+   * The log's properties of an edge the inventory made (when it is a device-use edge the log
+   * shows), noting its key so that the log does not make it again (`addDeviceUseFromLog`).
+   */
+  private logPropertiesOf(type: string, key: string): Record<string, number> | undefined {
+    if (!DEVICE_USE_RELATIONSHIP_TYPES.has(type)) return undefined;
+    this.deviceUseKeys.add(key);
+    return this.logFacts?.relationshipProperties(type, key);
+  }
+
+  /**
+   * Notes the name the administrator log would call an entity by: an administrator's or an
+   * integration's `name`, a user's username (only those the log names: parsing every user of a
+   * large tenant for none would be waste).
+   */
+  private indexName(type: string, key: string, object: number): void {
+    const administration = this.logFacts!.administration!;
+    let name: unknown;
+    if (type === ENTITY_KINDS.admin._type || type === ENTITY_KINDS.integration._type) {
+      name = (JSON.parse(this.objectText(object)) as Entity).name;
+    } else if (type === ENTITY_KINDS.user._type && administration.usernames.size > 0) {
+      const usernames = (JSON.parse(this.objectText(object)) as Entity).username;
+      name = Array.isArray(usernames) ? usernames[0] : undefined;
+      if (typeof name !== 'string' || !administration.usernames.has(name)) return;
+    } else return;
+    if (typeof name !== 'string') return;
+    const names = this.byName.get(type) ?? new Map<string, string[]>();
+    this.byName.set(type, names);
+    names.set(name, [...(names.get(name) ?? []), key]);
+  }
+
+  /**
+   * Adds what the administrator and activity logs say: the administrators' last action and counts
+   * (on their held entities) and who created, viewed the secret key of, or switched to bypass
+   * what. A reference no entity — or several — answers to makes no edge and is counted skipped.
+   */
+  addAdministrationFromLog(): void {
+    const administration = this.logFacts?.administration;
+    if (!administration) return;
+    const resolver = (type: string, keyOf: (key: string) => string) => (reference: string) => {
+      if (reference.startsWith('key:')) {
+        const key = keyOf(reference.slice('key:'.length));
+        return this.keysOf(type).has(key) ? key : undefined;
+      }
+      const keys = this.byName.get(type)?.get(reference.slice('name:'.length));
+      return keys?.length === 1 ? keys[0] : undefined;
+    };
+    const facts = administration.facts({
+      admin: resolver(ENTITY_KINDS.admin._type, ENTITY_KEYS.admin),
+      integration: resolver(ENTITY_KINDS.integration._type, ENTITY_KEYS.integration),
+      user: resolver(ENTITY_KINDS.user._type, ENTITY_KEYS.user),
+    });
+    for (const held of this.heldEntities) {
+      const properties = held.type === ENTITY_KINDS.admin._type ? facts.adminProperties.get(held.key) : undefined;
+      if (properties) held.extra = { ...held.extra, ...properties };
+    }
+    for (const edge of facts.relationships) this.addMadeRelationship(edge);
+    for (const [type, count] of Object.entries(facts.unresolved)) {
+      const kind = Object.values(RELATIONSHIP_KINDS).find((k) => k._type === type)!;
+      this.skip(kind, 'the log names an administrator, integration or user the run has none (or several) of', count);
+    }
+  }
+
+  /**
+   * Adds Trust Monitor's events as findings, each linked to the user, administrator, phone and
+   * endpoint it concerns that the run has (the others counted skipped).
+   */
+  addFindingsFromLog(): void {
+    const findings = this.logFacts?.findings;
+    if (!findings) return;
+    const type = ENTITY_KINDS.trustMonitorEvent._type;
+    for (const { entity, concerned } of findings) {
+      const validation = validateEntity(entity);
+      if (!validation.valid) {
+        this.drop(type, entity._key, validation.error ?? 'rejected by the data model');
+        continue;
+      }
+      const { text, indexEntry } = stagedGraphObject(validation.entity);
+      this.track(this.entityWriters.get(type)!.addText(text, indexEntry));
+      this.keysByType.get(type)!.add(entity._key);
+      this.entities[type] += 1;
+      for (const { kind, key } of concerned) {
+        if (this.keysOf(ENTITY_KINDS[kind.source]._type).has(key)) {
+          this.addMadeRelationship(directRelationship(kind, key, entity._key));
+        } else this.skip(kind, `the event names a ${ENTITY_KINDS[kind.source]._type} the run does not have`);
+      }
+    }
+  }
+
+  /** Adds the device-use edges the log shows and the inventory did not make, between entities that exist. */
+  addDeviceUseFromLog(): void {
+    if (!this.logFacts) return;
+    const users = this.keysOf(ENTITY_KINDS.user._type);
+    for (const edge of this.logFacts.deviceUseRelationships(
+      (userKey, deviceType, deviceKey) => users.has(userKey) && this.keysOf(deviceType).has(deviceKey),
+    )) {
+      if (!this.deviceUseKeys.has(edge._key)) this.addMadeRelationship(edge);
+    }
   }
 
   /** Adds a converted relationship, or counts it dropped with the reason it failed the check. */
@@ -453,7 +566,10 @@ class GraphSink {
       this.drop(type, relationship.key, relationship.error ?? 'rejected by the data model');
       return;
     }
-    this.track(writer.add(this.batch, relationship.object));
+    const extra = this.logPropertiesOf(type, relationship.key);
+    this.track(
+      extra ? this.addWithProperties(writer, relationship.object, extra) : writer.add(this.batch, relationship.object),
+    );
     this.relationships[type] += 1;
   }
 
@@ -471,7 +587,8 @@ class GraphSink {
       this.drop(type, key, error);
       return;
     }
-    const { text, indexEntry } = stagedGraphObject(relationship);
+    const extra = this.logPropertiesOf(type, key);
+    const { text, indexEntry } = stagedGraphObject(extra ? { ...relationship, ...extra } : relationship);
     this.track(writer.addText(text, indexEntry));
     this.relationships[type] += 1;
   }
@@ -638,6 +755,11 @@ export async function buildGraph(
   // Every resource is applied: the held edges' ends are known, and with them the MFA posture of
   // the entities held for it.
   sink.releaseHeldEdges();
+  // Then the devices the log shows users used that the inventory does not link them to, and what
+  // the administrators' logs say.
+  sink.addDeviceUseFromLog();
+  sink.addAdministrationFromLog();
+  sink.addFindingsFromLog();
   sink.releaseHeldEntities((type) =>
     APPLY_ORDER.some((resource) => {
       const { mfaPosture, entity } = RESOURCE_TABLE[resource];

@@ -82,6 +82,12 @@ export const INTEGRATION_LOG_PROPERTIES = {
   activeUsers30d: 'Users who authenticated to it in the last 30 days (logs on).',
 };
 
+export const ADMIN_LOG_PROPERTIES = {
+  lastActionOn: 'Last action in Duo’s administrator or activity log, epoch milliseconds (logs on).',
+  lastAction: 'That action as Duo names it, e.g. `admin_login`, `integration_create`, `user_update` (logs on).',
+  actions30d: 'Actions in the administrator log in the last 30 days (logs on).',
+};
+
 /** The admin API grant flags of an integration: wire field → entity property. */
 export const INTEGRATION_GRANT_FLAGS = {
   adminapi_admins: 'adminApiAdmins',
@@ -342,6 +348,7 @@ export const ENTITY_KINDS = {
       adminUnits:
         'Ids of the administrative units the administrator belongs to (the units that list them among their administrators); absent when none.',
       ...ADMIN_MFA_POSTURE_PROPERTIES,
+      ...ADMIN_LOG_PROPERTIES,
     },
   },
   group: {
@@ -485,6 +492,31 @@ export const ENTITY_KINDS = {
       unlimitedUse: 'True when the code works any number of times.',
       createdBy: 'Email of the administrator who made the code.',
       username: 'Username of the user the code is for.',
+    },
+  },
+  trustMonitorEvent: {
+    resourceName: 'Trust Monitor Event',
+    _type: 'duo_trust_monitor_event',
+    // A security finding Duo raised about a user, device or administrator: Finding, as other
+    // integrations' detections are. Made from Trust Monitor's events (logs on, editions that have it).
+    _class: ['Finding'],
+    stepId: 'summarize-logs',
+    keyFormat: '`duo-trust-monitor-event:<sekey>`',
+    properties: {
+      id: "The event's key (`sekey`).",
+      name: '`Trust Monitor: <type> of <username or user id>`.',
+      displayName: 'Same as `name`.',
+      category: '`Trust Monitor`.',
+      eventType: '`auth`, `bypass_status_enabled` or `device_registration`.',
+      state: 'Duo’s triage state as Duo says it (e.g. `new`, `processed`).',
+      open: 'True until the event is triaged in Duo (its state is not `processed`).',
+      triagedAsInteresting: 'An administrator triaged it as interesting.',
+      priority: 'Duo marked it a priority event.',
+      severity: '`high` for a priority event, else `medium`.',
+      numericSeverity: '7 for a priority event, else 5.',
+      surfacedOn: 'When Trust Monitor surfaced it, epoch milliseconds.',
+      createdOn: 'Same as `surfacedOn`.',
+      explanations: 'Duo’s explanations of why it is anomalous.',
     },
   },
   endpoint: {
@@ -647,6 +679,7 @@ export const ENTITY_KEYS = {
   endpoint: (epkey: string) => `duo-endpoint:${epkey}`,
   policy: (policyKey: string) => `duo-policy:${policyKey}`,
   adminUnit: (adminUnitId: string) => `duo-admin-unit:${adminUnitId}`,
+  trustMonitorEvent: (sekey: string) => `duo-trust-monitor-event:${sekey}`,
 } as const satisfies Record<EntityKindId, (...parts: string[]) => string>;
 
 export interface RelationshipKind {
@@ -742,7 +775,8 @@ export const RELATIONSHIP_KINDS = {
     source: 'user',
     target: 'phone',
     stepId: 'fetch-phones',
-    origin: "The phones listed in each user's record; a phone shared by several users has one edge per user.",
+    origin:
+      "The phones listed in each user's record; a phone shared by several users has one edge per user. With logs on, `lastUsedOn` (epoch ms) when the user authenticated successfully with the phone in the last 30 days, and an edge for a phone of the graph the log shows the user using though their record does not list it.",
   },
   userHasBypassCode: {
     _type: 'duo_user_has_bypass_code',
@@ -774,7 +808,8 @@ export const RELATIONSHIP_KINDS = {
     source: 'user',
     target: 'endpoint',
     stepId: 'fetch-endpoints',
-    origin: "The user whose email is the endpoint's `email` (Duo names the user by username and email only).",
+    origin:
+      "The user whose email is the endpoint's `email` (Duo names the user by username and email only). With logs on, `lastUsedOn` (epoch ms) when the user authenticated successfully from the endpoint (the log event's `access_device.epkey`) in the last 30 days, and an edge for each endpoint of the graph the log shows the user authenticating from though its `email` is another's (a shared machine).",
   },
   integrationAllowsGroup: {
     _type: 'duo_integration_allows_group',
@@ -844,6 +879,69 @@ export const RELATIONSHIP_KINDS = {
     stepId: 'fetch-admin-units',
     origin: "The integrations listed in each unit's record.",
   },
+  adminCreatedIntegration: {
+    _type: 'duo_admin_created_integration',
+    _class: 'CREATED',
+    source: 'admin',
+    target: 'integration',
+    stepId: 'summarize-logs',
+    origin:
+      "Duo's administrator and activity logs (logs on): the administrator who created the integration (`integration_create`), with `createdOn` (epoch ms).",
+  },
+  adminKnowsIntegration: {
+    _type: 'duo_admin_knows_integration',
+    _class: 'KNOWS',
+    source: 'admin',
+    target: 'integration',
+    stepId: 'summarize-logs',
+    origin:
+      "Duo's administrator and activity logs (logs on): an administrator who viewed the integration's secret key (`integration_skey_view`), with `secretKeyViewedOn` (epoch ms, the last view).",
+  },
+  adminAllowsUser: {
+    _type: 'duo_admin_allows_user',
+    _class: 'ALLOWS',
+    source: 'admin',
+    target: 'user',
+    stepId: 'summarize-logs',
+    origin:
+      "Duo's administrator and activity logs (logs on): the administrator who last set the user's status to bypass (authentication without a second factor), with `bypassEnabledOn` (epoch ms).",
+  },
+  userHasTrustMonitorEvent: {
+    _type: 'duo_user_has_trust_monitor_event',
+    _class: 'HAS',
+    source: 'user',
+    target: 'trustMonitorEvent',
+    stepId: 'summarize-logs',
+    origin:
+      "Trust Monitor's events (logs on): the user the event is about (`user`, or the user bypass was enabled for), when it is in the graph.",
+  },
+  adminHasTrustMonitorEvent: {
+    _type: 'duo_admin_has_trust_monitor_event',
+    _class: 'HAS',
+    source: 'admin',
+    target: 'trustMonitorEvent',
+    stepId: 'summarize-logs',
+    origin:
+      "Trust Monitor's events (logs on): the administrator who enabled bypass (`bypass_status_enabled.enabled_by`), when it is in the graph.",
+  },
+  phoneHasTrustMonitorEvent: {
+    _type: 'duo_phone_has_trust_monitor_event',
+    _class: 'HAS',
+    source: 'phone',
+    target: 'trustMonitorEvent',
+    stepId: 'summarize-logs',
+    origin:
+      "Trust Monitor's events (logs on): the phone of the authentication or registration (`auth_device`), when it is in the graph.",
+  },
+  endpointHasTrustMonitorEvent: {
+    _type: 'duo_endpoint_has_trust_monitor_event',
+    _class: 'HAS',
+    source: 'endpoint',
+    target: 'trustMonitorEvent',
+    stepId: 'summarize-logs',
+    origin:
+      "Trust Monitor's events (logs on): the endpoint of the authentication (`access_device.epkey`), when it is in the graph.",
+  },
 } as const satisfies Record<string, RelationshipKind>;
 export type RelationshipKindId = keyof typeof RELATIONSHIP_KINDS;
 
@@ -851,7 +949,19 @@ export type RelationshipKindId = keyof typeof RELATIONSHIP_KINDS;
  * Relationships the build makes from the aggregates of Duo's logs (docs/logs.md) rather than from
  * a resource's records: only for instances with logs on.
  */
-export const LOG_RELATIONSHIP_KINDS: readonly RelationshipKindId[] = ['userUsesIntegration'];
+export const LOG_RELATIONSHIP_KINDS: readonly RelationshipKindId[] = [
+  'userUsesIntegration',
+  'adminCreatedIntegration',
+  'adminKnowsIntegration',
+  'adminAllowsUser',
+  'userHasTrustMonitorEvent',
+  'adminHasTrustMonitorEvent',
+  'phoneHasTrustMonitorEvent',
+  'endpointHasTrustMonitorEvent',
+];
+
+/** Entities the build makes from the aggregates of Duo's logs: only for instances with logs on. */
+export const LOG_ENTITY_KINDS: readonly EntityKindId[] = ['trustMonitorEvent'];
 
 export interface MappedRelationshipKind {
   readonly _type: string;

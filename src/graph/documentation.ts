@@ -108,7 +108,8 @@ function entitySection(kind: EntityKind & { id: EntityKindId }): string {
     '',
     `- Key: ${kind.keyFormat}`,
     `- Step: ${code(kind.stepId)}`,
-    `- Made from: ${sources.join(', ')}`,
+    // Entities made from Duo's logs have no resource: they come from the log tail's aggregates.
+    `- Made from: ${sources.length > 0 ? sources.join(', ') : "Duo's logs, read by the log tail (Grant read log; docs/logs.md)"}`,
     '',
     markdownTable(['Property', 'Meaning'], properties),
   ].join('\n');

@@ -16,7 +16,9 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { LogCursor } from '../workflows/log-tail-contract';
+import type { FurtherLogStream, LogCursor } from '../workflows/log-tail-contract';
+import type { AdministrationAggregates } from './administration';
+import type { TrustMonitorAggregates } from './trust-monitor';
 import type { AuthenticationAggregates } from './aggregates';
 
 export interface AggregateFile {
@@ -31,9 +33,28 @@ export interface AggregateFile {
    * aggregates cover part of the window and the graph does not show them.
    */
   backfilled: boolean;
-  /** The digest of the file this one was folded from, and the cursor of the page folded in. */
-  parent?: { digest: string; cursor: LogCursor; events: number; caughtUp: boolean };
+  /**
+   * The digest of the file this one was folded from, and the log and cursor of the page folded in
+   * (no `stream`: the authentication log).
+   */
+  parent?: { digest: string; cursor: LogCursor; stream?: FurtherLogStream; events: number; caughtUp: boolean };
   authentication: AuthenticationAggregates;
+  /** The administrator and activity logs; absent until the first of their pages is folded. */
+  administration?: AdministrationFileSection;
+}
+
+export interface AdministrationFileSection {
+  /** Where each log's aggregates start (epoch ms, a whole second). */
+  from: Partial<Record<FurtherLogStream, number>>;
+  /** Where each log's reading goes on from. */
+  cursors: Partial<Record<FurtherLogStream, LogCursor>>;
+  /** Which logs were read through their backfill window. */
+  backfilled: Partial<Record<FurtherLogStream, boolean>>;
+  aggregates: AdministrationAggregates;
+  /** Trust Monitor's events, once its first page is folded. */
+  trustMonitor?: TrustMonitorAggregates;
+  /** The logs Duo refused (the account's edition has none), and why. */
+  refused?: Partial<Record<FurtherLogStream, string>>;
 }
 
 export interface StoredAggregateFile {
@@ -104,6 +125,7 @@ export function sameCursor(a: LogCursor | undefined, b: LogCursor | undefined): 
     b !== undefined &&
     a.mintime === b.mintime &&
     a.maxtime === b.maxtime &&
-    a.nextOffset === b.nextOffset
+    a.nextOffset === b.nextOffset &&
+    a.skip === b.skip
   );
 }

@@ -47,8 +47,13 @@ export interface UserAggregate {
   lastStrongAt: number;
   fraud: DayCounts;
   denied: DayCounts;
-  /** Phones (by id) the user authenticated with, and when last. */
+  /** Phones (by id) the user authenticated with, and when last (within the window). */
   phones: Record<string, number>;
+  /**
+   * Endpoints (by `epkey`) the user authenticated from, and when last (within the window). Absent
+   * in files written before endpoints were read from the log; the next fold adds it.
+   */
+  endpoints?: Record<string, number>;
 }
 
 export interface IntegrationAggregate {
@@ -112,6 +117,7 @@ function foldOne(state: AuthenticationAggregates, event: DuoAuthenticationLogEve
     fraud: [],
     denied: [],
     phones: {},
+    endpoints: {},
   });
   if (at >= user.lastAt) {
     user.lastAt = at;
@@ -120,8 +126,12 @@ function foldOne(state: AuthenticationAggregates, event: DuoAuthenticationLogEve
   if (succeeded && !WEAK_FACTORS.has(factor) && at > user.lastStrongAt) user.lastStrongAt = at;
   if (result === 'fraud') addToDay(user.fraud, day, state.newestDay);
   if (result === 'denied') addToDay(user.denied, day, state.newestDay);
-  const phoneId = event.auth_device?.key ?? undefined;
-  if (phoneId && at >= (user.phones[phoneId] ?? 0)) user.phones[phoneId] = at;
+  // Only a success says the user used the device: a denied or fraudulent attempt may come from
+  // someone else's machine, and a push the user refused says nothing the inventory does not.
+  if (succeeded) {
+    noteDeviceUse(user.phones, event.auth_device?.key ?? undefined, at, state.newestDay);
+    noteDeviceUse((user.endpoints ??= {}), event.access_device?.epkey ?? undefined, at, state.newestDay);
+  }
 
   if (!integrationKey) return;
   const usageOfUser = (state.usage[userId] ??= {});
@@ -140,8 +150,25 @@ function foldOne(state: AuthenticationAggregates, event: DuoAuthenticationLogEve
   addToDay(succeeded ? usage.successes : usage.failures, day, state.newestDay);
 }
 
+/**
+ * Notes that a device was used at `at`. A device seen for the first time also drops the user's
+ * devices unused for `WINDOW_DAYS` days: a user's list holds the devices of the window, however
+ * many phones and machines they went through over the years.
+ */
+function noteDeviceUse(devices: Record<string, number>, id: string | undefined, at: number, newestDay: number): void {
+  if (!id) return;
+  const last = devices[id];
+  if (last !== undefined) {
+    if (at > last) devices[id] = at;
+    return;
+  }
+  const oldest = (newestDay - WINDOW_DAYS + 1) * DAY_MS;
+  for (const [other, time] of Object.entries(devices)) if (time < oldest) delete devices[other];
+  if (at >= oldest) devices[id] = at;
+}
+
 /** Adds one to `day`'s bucket and drops buckets that left the window. */
-function addToDay(counts: DayCounts, day: number, newestDay: number): void {
+export function addToDay(counts: DayCounts, day: number, newestDay: number): void {
   const oldest = newestDay - WINDOW_DAYS + 1;
   if (day < oldest) return;
   // Events arrive oldest first: the day is nearly always the last bucket.

@@ -290,7 +290,7 @@ export interface DuoLogEndpoint {
   maxPageSize: number;
 }
 
-export type DuoLogEndpointName = 'authenticationLog';
+export type DuoLogEndpointName = 'authenticationLog' | 'administratorLog' | 'activityLog' | 'trustMonitor';
 
 export const DUO_LOG_ENDPOINTS: { readonly [N in DuoLogEndpointName]: DuoLogEndpoint & { name: N } } = {
   // `mintime`/`maxtime` in milliseconds, `limit` up to 1000, a `next_offset` cursor of
@@ -301,6 +301,31 @@ export const DUO_LOG_ENDPOINTS: { readonly [N in DuoLogEndpointName]: DuoLogEndp
     path: '/admin/v2/logs/authentication',
     grant: 'Grant read log',
     maxPageSize: 1000,
+  },
+  // `mintime` in seconds and nothing else: at most the 1000 earliest events at or after it, a
+  // plain list; paged forward by the last timestamp (duo_client_python `get_administrator_log`).
+  administratorLog: {
+    name: 'administratorLog',
+    path: '/admin/v1/logs/administrator',
+    grant: 'Grant read log',
+    maxPageSize: 1000,
+  },
+  // `mintime`/`maxtime` in milliseconds, `limit`, records in `response.items`, a `next_offset`
+  // string sent back as it came (duo_client_python `get_activity_logs`, duo_client_ruby).
+  activityLog: {
+    name: 'activityLog',
+    path: '/admin/v2/logs/activity',
+    grant: 'Grant read log',
+    maxPageSize: 1000,
+  },
+  // `mintime`/`maxtime` in milliseconds, both required, within the last 180 days; records in
+  // `response.events`, the cursor `metadata.next_offset` sent back as `offset`; a page of at
+  // most 200 (500 is also reported: the smaller is used). Only some editions have it.
+  trustMonitor: {
+    name: 'trustMonitor',
+    path: '/admin/v1/trust_monitor/events',
+    grant: 'Grant read log',
+    maxPageSize: 200,
   },
 };
 

@@ -21,6 +21,28 @@ export interface LogCursor {
   mintime: number;
   maxtime?: number;
   nextOffset?: string;
+  /**
+   * The administrator log only, which Duo pages by timestamp (whole seconds): how many events of
+   * the second starting at `mintime` were folded already (docs/logs.md).
+   */
+  skip?: number;
+}
+
+/** The logs a tail reads: the authentication log, the administrators' two, and Trust Monitor's events. */
+export type LogStream = 'authentication' | FurtherLogStream;
+/** The logs read besides the authentication log (whose cursor is `LogTailState.cursor`). */
+export const FURTHER_LOG_STREAMS = ['administrator', 'activity', 'trustMonitor'] as const;
+export type FurtherLogStream = (typeof FURTHER_LOG_STREAMS)[number];
+
+/** Where one of the administrators' logs is read from. */
+export interface StreamState {
+  cursor: LogCursor;
+  /** Read up to Duo's availability delay in this round (reset when the tail next polls). */
+  caughtUp?: boolean;
+  /** Duo refused the log (its edition has none): why; the tail reads the others. */
+  refused?: string;
+  /** Events folded since the aggregates were (re)started. */
+  events?: number;
 }
 
 /** What the tail carries from one workflow task to the next and across continue-as-new. */
@@ -37,6 +59,13 @@ export interface LogTailState {
   rebuilds: number;
   /** When the aggregates were last read up to Duo's availability delay (epoch ms). */
   caughtUpAt?: number;
+  /**
+   * The administrator and activity logs; absent in a state from before the tail read them (it
+   * starts them at its next iteration) and until the aggregates are (re)started.
+   */
+  streams?: Partial<Record<FurtherLogStream, StreamState>>;
+  /** Whether the authentication log is read up to Duo's delay in this round. */
+  authenticationCaughtUp?: boolean;
 }
 
 export interface LogTailTuning {
@@ -65,6 +94,8 @@ export interface DuoLogTailInput {
 export interface LogPageFolded {
   digest: string;
   cursor: LogCursor;
+  /** A log Duo refused (its edition has none): why. Nothing was folded. */
+  refused?: string;
   events: number;
   /** The window was read up to Duo's availability delay: wait before reading again. */
   caughtUp: boolean;
@@ -72,6 +103,9 @@ export interface LogPageFolded {
 
 /** Failure type: the aggregates file is gone or is not the one the tail's state names. */
 export const LOG_AGGREGATES_LOST = 'LogAggregatesLost';
+
+/** Patch id: the tail reads the administrator and activity logs too. */
+export const ADMINISTRATION_LOGS_PATCH = 'log-tail-administration-logs';
 
 /** Stops the tail (logs switched off): it ends after the read in progress. */
 export const stopLogTailSignal = defineSignal('stop');

@@ -16,6 +16,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   setCurrentDetails,
   setHandler,
   setWorkflowOptions,
@@ -26,10 +27,14 @@ import { proxyDuoJ1Activities } from './activity-proxies';
 import { versionedOnly } from './versioning-behavior';
 import { FailureType } from './contract';
 import {
+  ADMINISTRATION_LOGS_PATCH,
+  FURTHER_LOG_STREAMS,
   LOG_AGGREGATES_LOST,
   logTailStateQuery,
   stopLogTailSignal,
   type DuoLogTailInput,
+  type LogCursor,
+  type LogStream,
   type LogTailState,
 } from './log-tail-contract';
 
@@ -68,6 +73,8 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
   const pageSize = tuning.pageSize ?? 1000;
   const backfillDays = input.backfillDays ?? 30;
   const state: LogTailState = input.state ?? { pages: 0, events: 0, rebuilds: 0 };
+  // Tails started before the administrators' logs were read replay without them.
+  const administration = patched(ADMINISTRATION_LOGS_PATCH);
   let stopping = false;
   setHandler(logTailStateQuery, () => state);
   setHandler(stopLogTailSignal, () => {
@@ -99,22 +106,62 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
         const cursor = { mintime: Date.now() - backfillDays * DAY_MS };
         const { digest } = await host.startLogAggregates({ instanceId, cursor });
         Object.assign(state, { digest, cursor, pages: 0, events: 0, caughtUpAt: undefined });
+        if (administration) {
+          state.streams = startedStreams(cursor.mintime);
+          state.authenticationCaughtUp = undefined;
+        }
       }
-      const folded = await host.foldLogPage({
-        instanceId,
-        digest: state.digest!,
-        cursor: state.cursor!,
-        lagSeconds,
-        pageSize,
-      });
+      const fold = (stream: LogStream, cursor: LogCursor) =>
+        host.foldLogPage({
+          instanceId,
+          digest: state.digest!,
+          cursor,
+          lagSeconds,
+          pageSize,
+          ...(stream === 'authentication' ? {} : { stream }),
+        });
       // The fold and the cursor move together, in this one workflow task.
-      state.digest = folded.digest;
-      state.cursor = folded.cursor;
-      state.events += folded.events;
-      if (folded.events > 0) state.pages += 1;
-      if (folded.caughtUp) state.caughtUpAt = Date.now();
-      show();
-      if (folded.caughtUp) await condition(() => stopping, pollMs);
+      const foldAuthentication = async () => {
+        const folded = await fold('authentication', state.cursor!);
+        state.digest = folded.digest;
+        state.cursor = folded.cursor;
+        state.events += folded.events;
+        if (folded.events > 0) state.pages += 1;
+        return folded;
+      };
+      if (!administration) {
+        const folded = await foldAuthentication();
+        if (folded.caughtUp) state.caughtUpAt = Date.now();
+        show();
+        if (folded.caughtUp) await condition(() => stopping, pollMs);
+      } else {
+        // A state from before the administrators' logs were read starts them now.
+        const streams = (state.streams ??= startedStreams(Date.now() - backfillDays * DAY_MS));
+        // One round reads each log up to Duo's delay, a page at a time, a log that is there
+        // already waiting for the others (each log has a budget of its own); then the tail polls.
+        if (!state.authenticationCaughtUp) state.authenticationCaughtUp = (await foldAuthentication()).caughtUp;
+        for (const stream of FURTHER_LOG_STREAMS) {
+          // A log added after this state was made starts where a new tail would.
+          const read = (streams[stream] ??= { cursor: { mintime: Date.now() - backfillDays * DAY_MS } });
+          if (read.refused !== undefined || read.caughtUp || stopping) continue;
+          const folded = await fold(stream, read.cursor);
+          state.digest = folded.digest;
+          read.cursor = folded.cursor;
+          read.caughtUp = folded.caughtUp;
+          read.events = (read.events ?? 0) + folded.events;
+          if (folded.refused !== undefined) read.refused = folded.refused;
+        }
+        const roundDone =
+          state.authenticationCaughtUp &&
+          FURTHER_LOG_STREAMS.every((stream) => streams[stream]?.caughtUp || streams[stream]?.refused !== undefined);
+        if (roundDone) state.caughtUpAt = Date.now();
+        show();
+        if (roundDone) {
+          await condition(() => stopping, pollMs);
+          state.authenticationCaughtUp = false;
+          for (const read of Object.values(streams)) read.caughtUp = false;
+        }
+      }
     } catch (error) {
       if (isHostLost(error)) {
         state.hostTaskQueue = undefined;
@@ -139,9 +186,15 @@ export async function duoLogTail(input: DuoLogTailInput): Promise<LogTailState> 
   return state;
 }
 
+/** The administrators' logs, to be read from `mintime` (epoch ms). */
+function startedStreams(mintime: number): NonNullable<LogTailState['streams']> {
+  return Object.fromEntries(FURTHER_LOG_STREAMS.map((stream) => [stream, { cursor: { mintime } }]));
+}
+
 /** Forgets the aggregates: the next iteration starts them again from the backfill window. */
 function rebuild(state: LogTailState): void {
   state.digest = undefined;
   state.cursor = undefined;
+  state.streams = undefined;
   state.rebuilds += 1;
 }

@@ -3,7 +3,18 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { emptyAggregates, foldAuthenticationEvents, type AuthenticationAggregates } from '../../src/logs/aggregates';
-import { aggregateFilePath, readAggregateFile, type AggregateFile } from '../../src/logs/aggregate-file';
+import {
+  aggregateFilePath,
+  readAggregateFile,
+  type AdministrationFileSection,
+  type AggregateFile,
+} from '../../src/logs/aggregate-file';
+import {
+  emptyAdministrationAggregates,
+  foldActivityEvents,
+  foldAdministratorEvents,
+  type AdministrationAggregates,
+} from '../../src/logs/administration';
 import type { DuoSimulator } from '../../src/simulators/duo/server';
 import { logTailStateQuery, logTailWorkflowId, type LogTailState } from '../../src/workflows/log-tail-contract';
 import { waitFor } from './inspect';
@@ -11,6 +22,30 @@ import { waitFor } from './inspect';
 /** The aggregates of every event of the simulator's log from `from` up to (not including) `until`. */
 export function expectedAggregates(duo: DuoSimulator, from: number, until: number): AuthenticationAggregates {
   return foldAuthenticationEvents(emptyAggregates(), [...duo.authenticationLog.eventsBetween(from, until - 1)]);
+}
+
+/**
+ * The administrators' aggregates of every action of the simulator's administrator and activity
+ * logs from where the tail started each to its cursor (the administrator log's cursor names a
+ * second and how many of its events were read).
+ */
+export function expectedAdministration(
+  duo: DuoSimulator,
+  section: AdministrationFileSection,
+): AdministrationAggregates {
+  const stream = duo.administrationLog;
+  const administrator = section.cursors.administrator!;
+  const administratorEvents = [
+    ...stream.actionsBetween(section.from.administrator!, administrator.mintime - 1),
+    ...[...stream.actionsBetween(administrator.mintime, administrator.mintime + 999)].slice(0, administrator.skip ?? 0),
+  ].map((action) => stream.administratorEvent(action));
+  const activityEvents = [...stream.actionsBetween(section.from.activity!, section.cursors.activity!.mintime - 1)].map(
+    (action) => stream.activityEvent(action),
+  );
+  return foldActivityEvents(
+    foldAdministratorEvents(emptyAdministrationAggregates(), administratorEvents),
+    activityEvents,
+  );
 }
 
 /**

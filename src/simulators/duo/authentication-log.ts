@@ -13,6 +13,7 @@
  */
 import type { DuoAuthenticationLogEvent, DuoUser } from '../../duo/types';
 import { SeededRandom } from '../seeded-random';
+import { EventClock, requestedWindow, wholeNumber } from './event-clock';
 import { duoErrorAnswer, type DuoAnswer } from './answers';
 import type { DuoTenant } from './tenant-generator';
 
@@ -29,8 +30,6 @@ export interface AuthenticationLogOptions {
   startedAt?: number;
 }
 
-/** Duo answers `mintime` older than this with 400. */
-const MAX_WINDOW_AGE_MS = 180 * 24 * 3600_000;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
@@ -45,38 +44,14 @@ const PHONE_FACTORS = [
   'duo_mobile_passcode',
 ];
 
-export class AuthenticationLogStream {
-  readonly eventsPerMinute: number;
-  readonly delayMs: number;
-  /** Epoch ms of event 0. */
-  readonly origin: number;
-  readonly #seed: number;
-  readonly #intervalMs: number;
+export class AuthenticationLogStream extends EventClock {
+  readonly #endpointIndex = new WeakMap<DuoTenant, Map<string, string[]>>();
 
   constructor(
     private readonly tenant: () => DuoTenant,
     options: AuthenticationLogOptions = {},
   ) {
-    const users = tenant().users.length;
-    this.eventsPerMinute = options.eventsPerMinute ?? Math.max(1, Math.ceil(users / 100));
-    if (!(this.eventsPerMinute > 0)) throw new RangeError('eventsPerMinute must be positive');
-    this.delayMs = options.delayMs ?? 120_000;
-    this.#seed = options.seed ?? 1;
-    this.#intervalMs = 60_000 / this.eventsPerMinute;
-    this.origin = (options.startedAt ?? Date.now()) - (options.historyMs ?? 24 * 3600_000);
-  }
-
-  /** Epoch ms of event `index`. */
-  timeOf(index: number): number {
-    return this.origin + Math.floor(index * this.#intervalMs);
-  }
-
-  /** The first event at or after `time`. */
-  firstIndexAtOrAfter(time: number): number {
-    if (time <= this.origin) return 0;
-    let index = Math.max(0, Math.floor((time - this.origin) / this.#intervalMs) - 1);
-    while (this.timeOf(index) < time) index += 1;
-    return index;
+    super(options.eventsPerMinute ?? Math.max(1, Math.ceil(tenant().users.length / 100)), options);
   }
 
   /** Every event with `mintime <= time <= maxtime`, oldest first. */
@@ -89,7 +64,7 @@ export class AuthenticationLogStream {
   /** Event `index`, the same every time it is asked for. */
   eventAt(index: number): DuoAuthenticationLogEvent {
     const { users, integrations } = this.tenant();
-    const random = new SeededRandom((Math.imul(this.#seed, 0x9e3779b1) ^ index) >>> 0);
+    const random = new SeededRandom((Math.imul(this.seed, 0x9e3779b1) ^ index) >>> 0);
     random.next();
     const time = this.timeOf(index);
     const userIndex = random.int(Math.max(1, users.length));
@@ -101,6 +76,7 @@ export class AuthenticationLogStream {
         : integrations[(userIndex * 7 + random.int(userIndex % 3 === 0 ? 3 : 2)) % integrations.length];
     const { factor, device } = chooseFactor(user, userIndex, random);
     const roll = random.next();
+    const accessDevice = this.#accessDeviceOf(user, index, random.next());
     const [result, reason] =
       roll < 0.9
         ? ['success', 'user_approved']
@@ -110,7 +86,7 @@ export class AuthenticationLogStream {
             ? ['failure', 'invalid_passcode']
             : ['fraud', 'user_marked_fraud'];
     return {
-      txid: txidOf(this.#seed, index),
+      txid: txidOf(this.seed, index),
       timestamp: Math.floor(time / 1000),
       isotimestamp: new Date(time).toISOString().replace('Z', '+00:00'),
       event_type: 'authentication',
@@ -120,26 +96,50 @@ export class AuthenticationLogStream {
       result,
       reason,
       auth_device: device,
-      access_device: { epkey: null },
+      access_device: { epkey: accessDevice },
     };
+  }
+
+  /**
+   * The endpoint an authentication comes from: mostly one of the user's own trusted endpoints (as
+   * the inventory links them, by email), now and then another user's (a shared machine), or one
+   * Duo never listed as trusted, or none (a phone call names no endpoint).
+   */
+  #accessDeviceOf(user: DuoUser | undefined, index: number, roll: number): string | null {
+    const { endpoints } = this.tenant();
+    const own = user?.email ? this.#endpointsByEmail().get(user.email.toLowerCase()) : undefined;
+    if (own && roll < 0.8) return own[index % own.length]!;
+    if (endpoints.length > 0 && roll < 0.88) return endpoints[(index * 13) % endpoints.length]!.epkey;
+    if (roll < 0.94) return `EPUNLISTED${(index % 97).toString().padStart(10, '0')}`;
+    return null;
+  }
+
+  /** The tenant's endpoints by their user's email, made once per tenant. */
+  #endpointsByEmail(): Map<string, string[]> {
+    const tenant = this.tenant();
+    let byEmail = this.#endpointIndex.get(tenant);
+    if (!byEmail) {
+      byEmail = new Map();
+      for (const endpoint of tenant.endpoints) {
+        const email = typeof endpoint.email === 'string' ? endpoint.email.toLowerCase() : undefined;
+        if (email) byEmail.set(email, [...(byEmail.get(email) ?? []), endpoint.epkey]);
+      }
+      this.#endpointIndex.set(tenant, byEmail);
+    }
+    return byEmail;
   }
 
   /** Answers one request of `/admin/v2/logs/authentication`. */
   serve(params: Record<string, string>, now: number): DuoAnswer {
-    const mintime = wholeNumber(params.mintime);
-    const maxtime = wholeNumber(params.maxtime);
-    if (mintime === undefined) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'mintime');
-    if (maxtime === undefined || maxtime < mintime)
-      return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'maxtime');
-    if (mintime < now - MAX_WINDOW_AGE_MS) {
-      return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'mintime must be within the past 180 days');
-    }
+    const window = requestedWindow(params, now);
+    if ('refusal' in window) return window.refusal;
+    const { mintime, maxtime } = window;
     const limit = params.limit === undefined ? DEFAULT_PAGE : wholeNumber(params.limit);
     if (limit === undefined || limit < 1) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'limit');
     const pageSize = Math.min(limit, MAX_PAGE);
     let first = this.firstIndexAtOrAfter(mintime);
     if (params.next_offset !== undefined) {
-      const after = indexOfCursor(params.next_offset, this.#seed);
+      const after = indexOfCursor(params.next_offset, this.seed);
       if (after === undefined) return duoErrorAnswer(400, 40002, 'Invalid request parameters', 'next_offset');
       first = Math.max(first, after + 1);
     }
@@ -200,8 +200,4 @@ function indexOfCursor(cursor: string, seed: number): number | undefined {
   const match = /^([0-9a-f]{8})-0000-4000-8000-([0-9a-f]{12})$/.exec(txid ?? '');
   if (!match || parseInt(match[1]!, 16) !== seed >>> 0) return undefined;
   return parseInt(match[2]!, 16);
-}
-
-function wholeNumber(value: string | undefined): number | undefined {
-  return value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : undefined;
 }

@@ -57,6 +57,7 @@ export async function runDuoSimulatorCli(
   output: { write(text: string): unknown } = process.stdout,
 ): Promise<DuoSimulator> {
   const tenant = generateTenant({ ...options.counts, users: options.users, seed: options.seed ?? 1 });
+  const logDelayMs = options.logDelaySeconds === undefined ? undefined : options.logDelaySeconds * 1000;
   const simulator = await startDuoSimulator({
     tenant,
     host: options.host,
@@ -64,10 +65,10 @@ export async function runDuoSimulatorCli(
     latencyMs: options.latencyMs,
     requestsPerMinute: options.rateLimit,
     logRequestsPerMinute: options.logRateLimit ?? 2,
-    authenticationLog: {
-      eventsPerMinute: options.logEventsPerMinute,
-      delayMs: options.logDelaySeconds === undefined ? undefined : options.logDelaySeconds * 1000,
-    },
+    authenticationLog: { eventsPerMinute: options.logEventsPerMinute, delayMs: logDelayMs },
+    // Duo delays every log alike.
+    administrationLog: { delayMs: logDelayMs },
+    trustMonitor: { delayMs: logDelayMs },
     integrationKey: options.integrationKey,
     secretKey: options.secretKey,
     faults: withoutUndefined({

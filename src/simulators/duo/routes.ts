@@ -7,6 +7,7 @@
 import { DUO_LIST_ENDPOINTS, DUO_LOG_ENDPOINTS, DUO_OBJECT_ENDPOINTS, type DuoGrant } from '../../resources/table';
 import type { DuoSignatureVersion } from '../../duo/signing';
 import { duoErrorAnswer, type DuoAnswer } from './answers';
+import type { AdministrationLogStream, TrustMonitorStream } from './administration-log';
 import type { AuthenticationLogStream } from './authentication-log';
 import type { DuoFaultInjector } from './faults';
 import type { DuoTenantListField, ServedTenant } from './state';
@@ -47,13 +48,25 @@ export class DuoRoutes {
     private readonly tenant: ServedTenant,
     private readonly faults: DuoFaultInjector,
     authenticationLog: AuthenticationLogStream,
+    administrationLog: AdministrationLogStream,
+    trustMonitor: TrustMonitorStream,
   ) {
-    const log = DUO_LOG_ENDPOINTS.authenticationLog;
-    this.#exact.set(log.path, {
-      path: log.path,
-      grant: log.grant,
-      serve: (request) => authenticationLog.serve(request.params, Date.now()),
-    });
+    const logs = [
+      { endpoint: DUO_LOG_ENDPOINTS.authenticationLog, serve: authenticationLog.serve.bind(authenticationLog) },
+      {
+        endpoint: DUO_LOG_ENDPOINTS.administratorLog,
+        serve: administrationLog.serveAdministrator.bind(administrationLog),
+      },
+      { endpoint: DUO_LOG_ENDPOINTS.activityLog, serve: administrationLog.serveActivity.bind(administrationLog) },
+      { endpoint: DUO_LOG_ENDPOINTS.trustMonitor, serve: trustMonitor.serve.bind(trustMonitor) },
+    ];
+    for (const { endpoint, serve } of logs) {
+      this.#exact.set(endpoint.path, {
+        path: endpoint.path,
+        grant: endpoint.grant,
+        serve: (request) => serve(request.params, Date.now()),
+      });
+    }
     // Each endpoint of the resource table is served from the tenant's field of its own name.
     for (const endpoint of Object.values(DUO_OBJECT_ENDPOINTS)) {
       this.#addObject(

@@ -26,6 +26,12 @@ import type { DuoSignatureVersion } from '../../duo/signing';
 import { defaultDuoMessage, duoErrorAnswer, type DuoAnswer } from './answers';
 import { isControlRequest, serveFaultsControl, type FaultsControl } from '../control-route';
 import { DuoFaultInjector, parseDuoSimulatorFaults } from './faults';
+import {
+  AdministrationLogStream,
+  TrustMonitorStream,
+  type AdministrationLogOptions,
+  type TrustMonitorOptions,
+} from './administration-log';
 import { AuthenticationLogStream, type AuthenticationLogOptions } from './authentication-log';
 import { duoRateLimit } from './rate-limit';
 import { DuoRoutes, type DuoRouteRequest } from './routes';
@@ -114,6 +120,10 @@ export interface DuoSimulatorOptions {
   logRequestsPerMinute?: number;
   /** The authentication log's rate, history and availability delay. */
   authenticationLog?: AuthenticationLogOptions;
+  /** The administrator and activity logs' rate, history, delay and administrator log page size. */
+  administrationLog?: AdministrationLogOptions;
+  /** Trust Monitor's rate, history, delay, and whether the account's edition has it. */
+  trustMonitor?: TrustMonitorOptions;
   /** Accepted distance between a request's date and this server's clock. Default 300 s. */
   maxClockSkewSeconds?: number;
   faults?: DuoSimulatorFaults;
@@ -169,6 +179,10 @@ export interface DuoSimulator {
   };
   /** The authentication log it serves (tests compute what a reader should have seen from it). */
   readonly authenticationLog: AuthenticationLogStream;
+  /** The administrators' actions its administrator and activity logs serve. */
+  readonly administrationLog: AdministrationLogStream;
+  /** The Trust Monitor events it serves. */
+  readonly trustMonitor: TrustMonitorStream;
   /** Every request so far, oldest first. */
   readonly requestLog: readonly DuoRequestLogEntry[];
   clearRequestLog(): void;
@@ -203,7 +217,15 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
     seed: options.seed ?? 1,
     ...options.authenticationLog,
   });
-  const routes = new DuoRoutes(served, faults, authenticationLog);
+  const administrationLog = new AdministrationLogStream(() => served.tenant, {
+    seed: options.seed ?? 1,
+    ...options.administrationLog,
+  });
+  const trustMonitor = new TrustMonitorStream(() => served.tenant, {
+    seed: options.seed ?? 1,
+    ...options.trustMonitor,
+  });
+  const routes = new DuoRoutes(served, faults, authenticationLog, administrationLog, trustMonitor);
   const maxClockSkewMs = (options.maxClockSkewSeconds ?? 300) * 1000;
   const requestLog: DuoRequestLogEntry[] = [];
 
@@ -359,6 +381,8 @@ export async function startDuoSimulator(options: DuoSimulatorOptions = {}): Prom
       return served.tenant;
     },
     authenticationLog,
+    administrationLog,
+    trustMonitor,
     requestLog,
     clearRequestLog: () => {
       requestLog.length = 0;
