@@ -1,7 +1,6 @@
 /**
- * Fetch activities: one Duo resource each. Page → convert (page-conversion.ts: inline, or on a
- * thread from the answer's bytes) → stage the converted part → log it → heartbeat, while the next
- * page is already on its way.
+ * Fetch activities: one Duo resource each. Page → convert (page-conversion.ts) → stage the
+ * converted part → log it → heartbeat, while the next page is already on its way.
  *
  * A resource is complete only when Duo ended the list the way Duo ends one and the records add up
  * to its `total_objects` (DuoClient.pages throws otherwise, and the resource fails for good: its
@@ -14,7 +13,7 @@ import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activit
 import { DuoError, DuoNotFoundError, DuoPermissionError } from '../duo/errors';
 import { CONVERSION_KEY_META, conversionKey, convertedDatasetName } from '../graph/converted-part';
 import { graphInstanceContext } from '../graph/converters';
-import type { PageConversion } from '../graph/page-conversion';
+import { convertPage } from '../graph/page-conversion';
 import { JupiterOneError } from '../jupiterone/errors';
 import { runStartEvents } from '../jupiterone/job-events';
 import {
@@ -25,7 +24,6 @@ import {
   type ResourceName,
 } from '../resources/table';
 import { PartLog } from '../staging/part-log';
-import { mapInOrder } from '../util/in-order';
 import { DUO_J1_VERSION } from '../util/user-agent';
 import type { InstanceGrant } from '../workflows/coordination-contract';
 import { duoClientFor, jupiterOneClientFor } from './clients';
@@ -69,10 +67,7 @@ export interface ValidationSummary {
   jobId?: string;
 }
 
-/** Pages of one resource being converted while the next is read (each holds its answer's bytes). */
-const PAGES_CONVERTING = 2;
-
-export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities, conversion: PageConversion) {
+export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities) {
   return {
     /**
      * Checks what can be checked before fetching, JupiterOne first: the instance exists, its
@@ -203,7 +198,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
         });
       }
     }
-    const converted = await conversion.convert(input.resource, { records: [record] }, context);
+    const converted = convertPage(input.resource, [record], context);
     const part = await run.writePart(dataset, 0, converted.bytes, converted.records, converted.sha256);
     await run.commitManifest(dataset, [part], { [CONVERSION_KEY_META]: conversionKey(context) });
     return { resource: input.resource, records: 1, pages: 1, dataset, partsKept: 0 };
@@ -252,13 +247,9 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
           recordsBeforeStart: start.records,
           signal,
         });
-        // Each page is converted from what the client holds of it while the next ones are read;
-        // the parts are staged and logged in page order.
-        for await (const [page, converted] of mapInOrder(
-          readingAhead(pages),
-          (page) => conversion.convert(input.resource, page, context),
-          PAGES_CONVERTING,
-        )) {
+        // Each page is converted and staged while the next one is on the wire.
+        for await (const page of readingAhead(pages)) {
+          const converted = convertPage(input.resource, page.records, context);
           const part = await run.writePart(
             dataset,
             progress.partsWritten,

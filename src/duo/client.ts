@@ -132,12 +132,6 @@ export interface DuoPage<T> {
   nextOffset?: number;
   /** Duo's `total_objects`, when sent. */
   totalObjects?: number;
-  /**
-   * The bytes of Duo's answer the records were parsed from, for a consumer that would rather parse
-   * them again elsewhere (a conversion thread) than have the records copied. Only for endpoints
-   * without secret fields: an answer still holding a secret never leaves the client.
-   */
-  body?: Buffer;
 }
 
 export interface DuoPagesOptions {
@@ -247,7 +241,7 @@ export class DuoClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<DuoObjectEndpointRecords[N]> {
     const endpoint = DUO_OBJECT_ENDPOINTS[name];
-    const { json } = await this.#requestJson(endpoint, [], options.signal, (parsed) =>
+    const json = await this.#requestJson(endpoint, [], options.signal, (parsed) =>
       isPlainObject(parsed.response) ? undefined : '"response" is not an object',
     );
     return json.response as DuoObjectEndpointRecords[N];
@@ -291,10 +285,8 @@ export class DuoClient {
         options.signal,
         validateListEnvelope,
       );
-    const keepsBody = endpoint.secretFields.length === 0;
     for (let retriesOfThisPage = 0; ;) {
-      const { json: body, bytes } = await requestPage(offset);
-      const withBody = keepsBody ? { body: bytes } : {};
+      const body = await requestPage(offset);
       const records = (body.response as Record<string, unknown>[]).map((record) =>
         withoutSecretFields(record, endpoint.secretFields),
       ) as DuoListEndpointRecords[N][];
@@ -333,10 +325,10 @@ export class DuoClient {
         if (totalObjects !== undefined && recordsRead !== undefined && recordsRead !== totalObjects) {
           throw this.#incompleteList(endpoint, { reason: 'count-mismatch', offset, recordsRead, totalObjects });
         }
-        yield { records, offset, totalObjects, ...withBody };
+        yield { records, offset, totalObjects };
         return;
       }
-      yield { records, offset, totalObjects, nextOffset, ...withBody };
+      yield { records, offset, totalObjects, nextOffset };
       offset = nextOffset;
     }
   }
@@ -359,7 +351,7 @@ export class DuoClient {
       ['sort', 'ts:asc'],
       ...(window.nextOffset === undefined ? [] : [['next_offset', window.nextOffset] as const]),
     ];
-    const { json } = await this.#requestJson(endpoint, params, options.signal, validateAuthenticationLog);
+    const json = await this.#requestJson(endpoint, params, options.signal, validateAuthenticationLog);
     const response = json.response as { authlogs: DuoAuthenticationLogEvent[]; metadata?: Record<string, unknown> };
     const next = response.metadata?.next_offset;
     return {
@@ -380,7 +372,7 @@ export class DuoClient {
   }
 
   /**
-   * One GET with the budget, signing, retries and error mapping: the answer parsed, and its bytes. `validate` checks a 200 body's
+   * One GET with the budget, signing, retries and error mapping: the answer, parsed. `validate` checks a 200 body's
    * shape and returns what is wrong, if anything; an unusable body is retried like a 5xx.
    */
   async #requestJson(
@@ -388,7 +380,7 @@ export class DuoClient {
     params: DuoParams,
     signal: AbortSignal | undefined,
     validate: (body: Record<string, unknown>) => string | undefined,
-  ): Promise<{ json: Record<string, unknown>; bytes: Buffer }> {
+  ): Promise<Record<string, unknown>> {
     const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
     // Log endpoints draw from a budget of their own, at the instance's log rate; the others adapt.
     const isLog = endpoint.grant === 'Grant read log';
@@ -427,8 +419,7 @@ export class DuoClient {
         });
         const status = response.statusCode;
         if (status >= 200 && status < 300) budget.answered(slot);
-        const bytes = Buffer.from(await response.body.arrayBuffer());
-        const answer = this.#parseAnswer(bytes.toString('utf8'));
+        const answer = this.#parseAnswer(await response.body.text());
         this.#log('debug', 'Duo request', {
           endpoint: endpoint.path,
           offset,
@@ -443,7 +434,7 @@ export class DuoClient {
             : answer.body.stat !== 'OK'
               ? `"stat" is ${JSON.stringify(answer.body.stat)}, not "OK"`
               : validate(answer.body);
-          if (!problem) return { json: answer.body!, bytes };
+          if (!problem) return answer.body!;
           failure = {
             kind: 'transient',
             error: () => new DuoBadResponseError(description, status, problem, attempt),
