@@ -46,8 +46,8 @@ export {
 export { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from './worker/runtime';
 export { boundHeapGrowth } from './worker/memory';
 export { prebuiltWorkflowBundle } from './worker/workflow-bundle';
-export { resolveTemporalSettings, connectClient, connectWorker, type TemporalSettings } from './worker/connection';
-export { checkWorkerAccess, connectWorkerChecked, TemporalAccessError } from './worker/temporal-access';
+export { resolveTemporalSettings, connectClient, type TemporalSettings } from './worker/connection';
+export { checkWorkerAccess, connectWorker, connectWorkerChecked, TemporalAccessError } from './worker/temporal-access';
 /**
  * The compiled workflows (also importable as `duo-j1/workflows`), for `Worker.create({ workflowsPath })`
  * or `bundleWorkflowCode({ workflowsPath })` when you bundle duo-j1's workflows alone yourself.
