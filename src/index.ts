@@ -47,8 +47,8 @@ export { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } fro
 export { boundHeapGrowth } from './worker/memory';
 export { prebuiltWorkflowBundle, type WorkflowBundleFlavour } from './worker/workflow-bundle';
 export { tracingFromEnvironment, type DuoJ1Tracing } from './telemetry/tracing';
-export { resolveTemporalSettings, connectClient, connectWorker, type TemporalSettings } from './worker/connection';
-export { checkWorkerAccess, connectWorkerChecked, TemporalAccessError } from './worker/temporal-access';
+export { resolveTemporalSettings, connectClient, type TemporalSettings } from './worker/connection';
+export { checkWorkerAccess, connectWorker, connectWorkerChecked, TemporalAccessError } from './worker/temporal-access';
 /**
  * The compiled workflows (also importable as `duo-j1/workflows`), for `Worker.create({ workflowsPath })`
  * or `bundleWorkflowCode({ workflowsPath })` when you bundle duo-j1's workflows alone yourself.

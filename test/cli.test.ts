@@ -220,6 +220,17 @@ describe('the duo-j1 command', () => {
     }
   });
 
+  it('run, schedule and cluster load no part of the worker SDK: they only talk to Temporal as a client', async () => {
+    const commands = ['run', 'schedule', 'cluster'].map((name) =>
+      path.resolve(__dirname, '..', 'src', 'cli', 'commands', name),
+    );
+    const code =
+      `for (const command of ${JSON.stringify(commands)}) require(command);` +
+      `console.log(JSON.stringify(Object.keys(require.cache).filter((file) => file.includes('@temporalio/worker'))));`;
+    const { stdout } = await exec(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', code]);
+    assert.deepEqual(JSON.parse(stdout), []);
+  });
+
   it('document --check passes on the committed docs', async () => {
     const check = await duoJ1(['document', '--check']);
     assert.equal(check.code, 0, check.stderr);

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { deserialize } from 'node:v8';
 import type { GraphInstanceContext } from '../src/graph/converters';
-import { PageConversion, convertPage } from '../src/graph/page-conversion';
+import { convertPage } from '../src/graph/page-conversion';
+import { convertRecords } from '../src/graph/record-conversion';
 import { RESOURCE_NAMES, listEndpointOf, withoutSecretFields } from '../src/resources/table';
 import { generateTenant } from '../src/simulators/duo/tenant-generator';
 import { partChecksum } from '../src/staging/store';
 import { mapInOrder } from '../src/util/in-order';
-import { stopAtEnd } from './harness/root-hooks';
-
-/** A list page's answer as Duo writes it. */
-function answer(records: readonly object[]): Buffer {
-  return Buffer.from(
-    JSON.stringify({ metadata: { total_objects: records.length }, response: records, stat: 'OK' }),
-    'utf8',
-  );
-}
 
 describe('page conversion', function () {
   this.timeout(60_000);
@@ -26,49 +18,24 @@ describe('page conversion', function () {
     accountName: 'Ünïcode & Co',
     tagWithAccountName: true,
   };
-  const threads = new PageConversion({ threadsFrom: 0, threads: 2 });
-  stopAtEnd(() => threads.close());
 
-  it('stages on a thread, from the answer, exactly what it stages inline from the records', async () => {
+  it('stages the converted records of a page as the client hands them on, with their checksum', () => {
     for (const resource of RESOURCE_NAMES) {
       const endpoint = listEndpointOf(resource);
       if (!endpoint) continue;
       const sent = tenant[endpoint.name] as object[];
       // What the client hands on: the records parsed, their secret fields removed.
-      const records = (JSON.parse(answer(sent).toString('utf8')) as { response: object[] }).response.map((record) =>
+      const records = (JSON.parse(JSON.stringify(sent)) as object[]).map((record) =>
         withoutSecretFields(record, endpoint.secretFields),
       );
-      const inline = convertPage(resource, records, context);
-      const threaded = await threads.convert(resource, { records, body: answer(sent) }, context);
-      // The same converted records and graph texts (V8 may lay an array out differently in the bytes).
-      assert.deepEqual(deserialize(threaded.bytes), deserialize(inline.bytes), resource);
-      assert.equal(threaded.sha256, partChecksum(threaded.bytes));
-      assert.equal(threaded.records, sent.length);
+      const converted = convertPage(resource, records, context);
+      assert.deepEqual(deserialize(converted.bytes), convertRecords(resource, records, context), resource);
+      assert.equal(converted.sha256, partChecksum(converted.bytes));
+      assert.equal(converted.records, sent.length);
       for (const record of tenant.integrations) {
-        assert.ok(!Buffer.from(threaded.bytes).includes(record.secret_key!), 'no secret in a converted page');
+        assert.ok(!Buffer.from(converted.bytes).includes(record.secret_key!), 'no secret in a converted page');
       }
     }
-  });
-
-  it('converts small lists on the calling thread, without the answer', async () => {
-    const inline = new PageConversion();
-    const records = tenant.groups.slice(0, 3);
-    const converted = await inline.convert('groups', { records, totalObjects: 3 }, context);
-    assert.deepEqual(converted, convertPage('groups', records, context));
-  });
-
-  it('fails a page with the thread’s error, refuses a page the thread read otherwise, and goes on', async () => {
-    const users = tenant.users.slice(0, 2);
-    await assert.rejects(
-      threads.convert('users', { records: users, body: Buffer.from('{"response": [') }, context),
-      /Converting a page of users failed: SyntaxError/,
-    );
-    await assert.rejects(
-      threads.convert('users', { records: users, body: answer(users.slice(0, 1)) }, context),
-      /converted to 1 records where the Duo client read 2/,
-    );
-    const converted = await threads.convert('users', { records: users, body: answer(users) }, context);
-    assert.equal(converted.records, 2, 'the threads go on after a failed page');
   });
 
   it('keeps results in order, whatever finishes first', async () => {

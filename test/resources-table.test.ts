@@ -139,7 +139,7 @@ describe('resource table', () => {
     assert.equal(new Set(ids).size, ids.length);
   });
 
-  it('is a pure leaf: it imports types only, so workflows and conversion threads can load it', () => {
+  it('is a pure leaf: it imports types only, so the workflow bundle can load it', () => {
     const source = readFileSync(path.join(__dirname, '..', 'src', 'resources', 'table.ts'), 'utf8');
     const imports = source.match(/^import .*$/gm) ?? [];
     assert.ok(imports.length > 0);

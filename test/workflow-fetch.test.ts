@@ -6,7 +6,6 @@ import { J1_FOLDER } from '../src/output/paths';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { stagingDirectory } from '../src/worker/runtime';
-import { CONVERSION_THREADS_FROM } from '../src/graph/page-conversion';
 import { RESOURCES, WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
 import { simulatorInstance } from './harness/instances';
@@ -47,9 +46,8 @@ describe('duoIngestion on a real Temporal server', function () {
     assert.equal(runtime.staging.id, staging.id);
   });
 
-  it('converts large lists on threads as they are fetched, and delivers exactly the graph of their records', async () => {
-    // Users and phones above the threshold from which pages are converted on threads.
-    const duo = await startDuoSimulator({ users: CONVERSION_THREADS_FROM + 200, seed: 8 });
+  it('converts the pages of large lists as they are fetched, and delivers exactly the graph of their records', async () => {
+    const duo = await startDuoSimulator({ users: 2_000, seed: 8 });
     stopAtEnd(() => duo.close());
     const instance = simulatorInstance(duo);
     const config = testConfig([instance]);
@@ -57,7 +55,7 @@ describe('duoIngestion on a real Temporal server', function () {
     const client = await testClient();
     const result = (await client.workflow.execute(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
-      workflowId: `fetch-threads-${config.taskQueue}`,
+      workflowId: `fetch-large-${config.taskQueue}`,
       args: [{ instanceId: instance.id }],
     })) as DuoIngestionResult;
     assert.equal(result.outcome, 'success');

@@ -1,7 +1,6 @@
 /**
- * Fetch activities: one Duo resource each. Page → convert (page-conversion.ts: inline, or on a
- * thread from the answer's bytes) → stage the converted part → log it → heartbeat, while the next
- * page is already on its way.
+ * Fetch activities: one Duo resource each. Page → convert (page-conversion.ts) → stage the
+ * converted part → log it → heartbeat, while the next page is already on its way.
  *
  * A resource is complete only when Duo ended the list the way Duo ends one and the records add up
  * to its `total_objects` (DuoClient.pages throws otherwise, and the resource fails for good: its
@@ -15,7 +14,7 @@ import type { DuoClient } from '../duo/client';
 import { DuoError, DuoIncompleteListError, DuoNotFoundError, DuoPermissionError } from '../duo/errors';
 import { CONVERSION_KEY_META, conversionKey, convertedDatasetName } from '../graph/converted-part';
 import { graphInstanceContext } from '../graph/converters';
-import type { PageConversion } from '../graph/page-conversion';
+import { convertPage } from '../graph/page-conversion';
 import { JupiterOneError } from '../jupiterone/errors';
 import { runStartEvents } from '../jupiterone/job-events';
 import { indexJoin, isTruncated, withJoinedFields, type IndexedJoin } from '../resources/joins';
@@ -28,7 +27,6 @@ import {
   type ResourceName,
 } from '../resources/table';
 import { PartLog } from '../staging/part-log';
-import { mapInOrder } from '../util/in-order';
 import { DUO_J1_VERSION } from '../util/user-agent';
 import type { InstanceGrant } from '../workflows/coordination-contract';
 import { duoClientFor, jupiterOneClientFor } from './clients';
@@ -72,10 +70,7 @@ export interface ValidationSummary {
   jobId?: string;
 }
 
-/** Pages of one resource being converted while the next is read (each holds its answer's bytes). */
-const PAGES_CONVERTING = 2;
-
-export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities, conversion: PageConversion) {
+export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities) {
   return {
     /**
      * Checks what can be checked before fetching, JupiterOne first: the instance exists, its
@@ -206,7 +201,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
         });
       }
     }
-    const converted = await conversion.convert(input.resource, { records: [record] }, context);
+    const converted = convertPage(input.resource, [record], context);
     const part = await run.writePart(dataset, 0, converted.bytes, converted.records, converted.sha256);
     await run.commitManifest(dataset, [part], { [CONVERSION_KEY_META]: conversionKey(context) });
     return { resource: input.resource, records: 1, pages: 1, dataset, partsKept: 0 };
@@ -256,24 +251,12 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
           recordsBeforeStart: start.records,
           signal,
         });
-        // Each page is converted from what the client holds of it while the next ones are read;
-        // the parts are staged and logged in page order.
-        for await (const [page, converted] of mapInOrder(
-          readingAhead(pages),
-          (page) =>
-            conversion.convert(
-              input.resource,
-              // Joined records are converted as they are here: Duo's answer alone lacks the joined fields.
-              joins.length === 0
-                ? page
-                : {
-                    records: page.records.map((record) => withJoinedFields(record, joins)),
-                    totalObjects: page.totalObjects,
-                  },
-              context,
-            ),
-          PAGES_CONVERTING,
-        )) {
+        // Each page is converted and staged while the next one is on the wire. Joined records are
+        // converted as they are here: Duo's answer alone lacks the joined fields.
+        for await (const page of readingAhead(pages)) {
+          const records =
+            joins.length === 0 ? page.records : page.records.map((record) => withJoinedFields(record, joins));
+          const converted = convertPage(input.resource, records, context);
           const part = await run.writePart(
             dataset,
             progress.partsWritten,

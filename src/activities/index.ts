@@ -10,7 +10,6 @@
  * `proxyDuoJ1Activities`, typed by `DuoJ1ActivityFunctions`.
  */
 import { activityInfo } from '@temporalio/activity';
-import { PageConversion } from '../graph/page-conversion';
 import type { InstanceGrant } from '../workflows/coordination-contract';
 import { duoJ1ActivityName, hostTaskQueue, type DuoJ1ActivityName } from '../workflows/contract';
 import { checkGrant, createCoordinationActivities } from './coordination';
@@ -25,8 +24,6 @@ export type { ActivityDependencies } from './dependencies';
 
 function activityFunctions(deps: ActivityDependencies) {
   const runs = new RunActivities();
-  // Converting each fetched page, on threads for large lists: one per worker, shared by its runs.
-  const conversion = new PageConversion();
   return {
     /**
      * Claims this worker's staging for a run: the run's next activities go to its host queue,
@@ -52,7 +49,7 @@ function activityFunctions(deps: ActivityDependencies) {
     },
 
     ...createCoordinationActivities(deps),
-    ...createFetchActivities(deps, runs, conversion),
+    ...createFetchActivities(deps, runs),
     ...createGraphActivities(deps, runs),
     ...createDeliveryActivities(deps, runs),
     ...createLogActivities(deps),

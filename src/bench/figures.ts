@@ -277,7 +277,7 @@ export function peakRssMbFromProcStatus(status: string): number {
 }
 
 /**
- * CPU time in seconds (user + system, every thread of the process: the conversion threads count)
+ * CPU time in seconds (user + system, every thread of the process: the garbage collector's count)
  * from the text of `/proc/<pid>/stat`. Its fields 14 and 15 count clock ticks of `USER_HZ`, which
  * Linux fixes at 100 per second for user space on every architecture it runs on.
  */

@@ -139,12 +139,6 @@ export interface DuoPage<T> {
   nextOffset?: number;
   /** Duo's `total_objects`, when sent. */
   totalObjects?: number;
-  /**
-   * The bytes of Duo's answer the records were parsed from, for a consumer that would rather parse
-   * them again elsewhere (a conversion thread) than have the records copied. Only for endpoints
-   * without secret fields: an answer still holding a secret never leaves the client.
-   */
-  body?: Buffer;
 }
 
 export interface DuoPagesOptions {
@@ -256,7 +250,7 @@ export class DuoClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<DuoObjectEndpointRecords[N]> {
     const endpoint = DUO_OBJECT_ENDPOINTS[name];
-    const { json } = await this.#requestJson(endpoint, [], options.signal, (parsed) =>
+    const json = await this.#requestJson(endpoint, [], options.signal, (parsed) =>
       isPlainObject(parsed.response) ? undefined : '"response" is not an object',
     );
     return json.response as DuoObjectEndpointRecords[N];
@@ -300,10 +294,8 @@ export class DuoClient {
         options.signal,
         validateListEnvelope,
       );
-    const keepsBody = endpoint.secretFields.length === 0;
     for (let retriesOfThisPage = 0; ;) {
-      const { json: body, bytes } = await requestPage(offset);
-      const withBody = keepsBody ? { body: bytes } : {};
+      const body = await requestPage(offset);
       const records = (body.response as Record<string, unknown>[]).map((record) =>
         withoutSecretFields(record, endpoint.secretFields),
       ) as DuoListEndpointRecords[N][];
@@ -343,10 +335,10 @@ export class DuoClient {
         if (totalObjects !== undefined && recordsRead !== undefined && recordsRead !== totalObjects) {
           throw this.#incompleteList(endpoint, { reason: 'count-mismatch', offset, recordsRead, totalObjects });
         }
-        yield { records, offset, totalObjects, ...withBody };
+        yield { records, offset, totalObjects };
         return;
       }
-      yield { records, offset, totalObjects, nextOffset, ...withBody };
+      yield { records, offset, totalObjects, nextOffset };
       offset = nextOffset;
     }
   }
@@ -362,7 +354,7 @@ export class DuoClient {
   ): Promise<DuoAuthenticationLogPage> {
     const endpoint = DUO_LOG_ENDPOINTS.authenticationLog;
     const params = windowParams(window, options.limit, endpoint.maxPageSize);
-    const { json } = await this.#requestJson(endpoint, params, options.signal, validateAuthenticationLog);
+    const json = await this.#requestJson(endpoint, params, options.signal, validateAuthenticationLog);
     const response = json.response as { authlogs: DuoAuthenticationLogEvent[]; metadata?: Record<string, unknown> };
     const next = response.metadata?.next_offset;
     return {
@@ -382,7 +374,7 @@ export class DuoClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<DuoAdministratorLogEvent[]> {
     const endpoint = DUO_LOG_ENDPOINTS.administratorLog;
-    const { json } = await this.#requestJson(
+    const json = await this.#requestJson(
       endpoint,
       [['mintime', String(Math.floor(mintimeSeconds))]],
       options.signal,
@@ -405,7 +397,7 @@ export class DuoClient {
   ): Promise<{ events: DuoActivityLogEvent[]; nextOffset?: string }> {
     const endpoint = DUO_LOG_ENDPOINTS.activityLog;
     const params = windowParams(window, options.limit, endpoint.maxPageSize);
-    const { json } = await this.#requestJson(endpoint, params, options.signal, validateActivityLog);
+    const json = await this.#requestJson(endpoint, params, options.signal, validateActivityLog);
     const response = json.response as { items: DuoActivityLogEvent[]; metadata?: Record<string, unknown> };
     const next = response.metadata?.next_offset;
     return {
@@ -429,7 +421,7 @@ export class DuoClient {
       ['limit', String(endpoint.maxPageSize)],
       ...(window.nextOffset === undefined ? [] : [['offset', window.nextOffset] as const]),
     ];
-    const { json } = await this.#requestJson(endpoint, params, options.signal, (body) => {
+    const json = await this.#requestJson(endpoint, params, options.signal, (body) => {
       if (!isPlainObject(body.response)) return '"response" is not an object';
       const { events } = body.response;
       return Array.isArray(events) && events.every(isPlainObject)
@@ -456,7 +448,7 @@ export class DuoClient {
   }
 
   /**
-   * One GET with the budget, signing, retries and error mapping: the answer parsed, and its bytes. `validate` checks a 200 body's
+   * One GET with the budget, signing, retries and error mapping: the answer, parsed. `validate` checks a 200 body's
    * shape and returns what is wrong, if anything; an unusable body is retried like a 5xx.
    */
   async #requestJson(
@@ -464,7 +456,7 @@ export class DuoClient {
     params: DuoParams,
     signal: AbortSignal | undefined,
     validate: (body: Record<string, unknown>) => string | undefined,
-  ): Promise<{ json: Record<string, unknown>; bytes: Buffer }> {
+  ): Promise<Record<string, unknown>> {
     const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
     // Log endpoints draw from a budget of their own, at the instance's log rate; the others adapt.
     const isLog = endpoint.grant === 'Grant read log';
@@ -503,8 +495,7 @@ export class DuoClient {
         });
         const status = response.statusCode;
         if (status >= 200 && status < 300) budget.answered(slot);
-        const bytes = Buffer.from(await response.body.arrayBuffer());
-        const answer = this.#parseAnswer(bytes.toString('utf8'));
+        const answer = this.#parseAnswer(await response.body.text());
         this.#log('debug', 'Duo request', {
           endpoint: endpoint.path,
           offset,
@@ -519,7 +510,7 @@ export class DuoClient {
             : answer.body.stat !== 'OK'
               ? `"stat" is ${JSON.stringify(answer.body.stat)}, not "OK"`
               : validate(answer.body);
-          if (!problem) return { json: answer.body!, bytes };
+          if (!problem) return answer.body!;
           failure = {
             kind: 'transient',
             error: () => new DuoBadResponseError(description, status, problem, attempt),

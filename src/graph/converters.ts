@@ -64,8 +64,8 @@ export interface GraphInstanceContext {
   tagWithAccountName?: boolean;
   /**
    * What records keep of phone numbers (src/graph/phone-numbers.ts); absent: `keep`. Its `hash`
-   * key is secret: the context is handed to conversion threads, never written down as it is
-   * (converted-part.ts writes a fingerprint).
+   * key is secret: the context is never written down as it is (converted-part.ts writes a
+   * fingerprint).
    */
   phoneNumbers?: PhoneNumberRule;
 }

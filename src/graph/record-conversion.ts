@@ -1,7 +1,7 @@
 /**
  * The stateless half of the build: Duo records in, converted, validated and serialised graph
  * objects out. Nothing here depends on other records (no key sets, no de-duplication, no counts,
- * not even the account), so each page of records is converted as the fetch reads it, on any thread
+ * not even the account), so each page of records is converted as the fetch reads it
  * (page-conversion.ts); `build-graph.ts` applies the results in record order, which is where the
  * graph's rules about duplicates, missing ends and drops live, and where the account's edges are
  * made.
@@ -13,13 +13,11 @@
  * it (a user's U2F tokens) and its mapped relationship.
  *
  * This is most of a run's CPU time (converting, validating, serialising and hashing every object),
- * which is why large lists are converted on threads while the fetch goes on reading. Each record
- * is serialised once: its JSON text is the `_rawData` its entity's text embeds.
+ * done while the fetch waits for Duo's next page. Each record is serialised once: its JSON text is
+ * the `_rawData` its entity's text embeds.
  */
 import {
   RESOURCE_TABLE,
-  listEndpointOf,
-  withoutSecretFields,
   type EmbeddedConverterName,
   type EmbeddedRecords,
   type ResourceDeclaration,
@@ -54,8 +52,8 @@ import { text } from './values';
 /**
  * The serialised objects of a converted batch: their canonical texts and index entries, UTF-8, back
  * to back. Object `id`'s text ends at `textEnds[id]` and starts where object `id - 1`'s ends (at 0
- * for the first); the same for entries. Bytes rather than strings: they cross from a conversion
- * thread to the build's thread as four buffers, handed over without copying.
+ * for the first); the same for entries. Bytes rather than strings: a staged part holds them as four
+ * buffers (converted-part.ts), which the build copies into its datasets without decoding them.
  */
 export interface SerializedObjects {
   texts: Uint8Array;
@@ -186,8 +184,7 @@ function encode(strings: readonly string[]): [Uint8Array, Uint32Array] {
     length += Buffer.byteLength(strings[index], 'utf8');
     ends[index] = length;
   }
-  // A buffer of its own (never a slice of Node's shared pool), so it can be handed to another thread.
-  const bytes = Buffer.allocUnsafeSlow(length);
+  const bytes = Buffer.allocUnsafe(length);
   let at = 0;
   for (const text of strings) at += bytes.write(text, at, 'utf8');
   return [bytes, ends];
@@ -361,25 +358,4 @@ export function convertRecords(
     return result;
   });
   return { records: converted, objects: objects.finish() };
-}
-
-/**
- * Converts a list page from the bytes of Duo's answer, as received: its records parsed here (on a
- * conversion thread) and their secret fields removed, exactly as the client hands them on.
- */
-export function convertListAnswer(
-  resource: ResourceName,
-  body: Uint8Array,
-  context: GraphInstanceContext,
-): ConvertedBatch {
-  const endpoint = listEndpointOf(resource);
-  if (!endpoint) throw new Error(`Resource "${resource}" has no list endpoint; its records come whole.`);
-  const answer = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as {
-    response: object[];
-  };
-  return convertRecords(
-    resource,
-    answer.response.map((record) => withoutSecretFields(record, endpoint.secretFields)),
-    context,
-  );
 }

@@ -8,7 +8,7 @@
  * partial-dataset rule, the generated docs, the benchmark's lower bound, what the Duo simulator
  * serves and what the tests expect.
  *
- * A pure leaf, imported by the workflow bundle and by the conversion threads: it imports types
+ * A pure leaf, imported by the workflow bundle: it imports types
  * only. The converters are not here (they pull in the data model's validation): they are kept per
  * resource in a registry typed by this table (src/graph/record-conversion.ts), so a resource
  * without one does not compile.

@@ -20,8 +20,8 @@ export interface PartInfo {
   /**
    * SHA-256 of the part's bytes (`partChecksum`), for parts whose readers must prove they read
    * exactly what was written: a resumed fetch the parts an earlier attempt left, the build the
-   * fetched parts written minutes before. The writer computes it from the bytes it holds (on the
-   * thread that made them), so the store never hashes what nobody checks.
+   * fetched parts written minutes before. The writer computes it from the bytes it holds, so the
+   * store never hashes what nobody checks.
    */
   sha256?: string;
 }

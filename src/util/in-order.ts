@@ -1,6 +1,6 @@
 /**
  * Runs `map` over `items` with up to `ahead` results in flight, yielding each item with its result
- * in the items' order: the work (a conversion on a thread, a part read from disk) goes on ahead
+ * in the items' order: the work (a part read from disk) goes on ahead
  * while the caller handles results one by one, and memory holds at most `ahead` of them.
  */
 export async function* mapInOrder<T, R>(

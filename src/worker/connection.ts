@@ -3,10 +3,13 @@
  * `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, the `TEMPORAL_TLS_*` settings and
  * profiles from the Temporal configuration file (`TEMPORAL_CONFIG_FILE`, `TEMPORAL_PROFILE`).
  * Command-line flags override them.
+ *
+ * Client connections only: the commands that start and follow runs load this and never the worker
+ * SDK (its native core, its workflow bundler and their dependencies, some 40 MB of a process that
+ * only waits for a run). The workers' connection is made in temporal-access.ts.
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection } from '@temporalio/worker';
 
 export interface TemporalFlags {
   address?: string;
@@ -48,13 +51,4 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
     metadata: settings.metadata,
   });
   return new Client({ connection, namespace: settings.namespace });
-}
-
-export async function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
-  return NativeConnection.connect({
-    address: settings.address,
-    tls: settings.tls as never,
-    apiKey: settings.apiKey,
-    metadata: settings.metadata,
-  });
 }

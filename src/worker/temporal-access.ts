@@ -100,6 +100,16 @@ export function explainTemporalFailure(error: unknown, settings: TemporalSetting
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The workers' connection (`NativeConnection`), with the settings `resolveTemporalSettings` gives. */
+export function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
+  return NativeConnection.connect({
+    address: settings.address,
+    tls: settings.tls as never,
+    apiKey: settings.apiKey,
+    metadata: settings.metadata,
+  });
+}
+
 /**
  * The workers' connection, after retrying an unreachable server for up to `retryForMs`. Rejects
  * with a `TemporalAccessError` naming the setting when the server stays unreachable or refuses.
@@ -111,12 +121,7 @@ export async function connectWorkerChecked(
   const giveUpAt = Date.now() + (options.retryForMs ?? CONNECT_RETRY_MS);
   for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
     try {
-      return await NativeConnection.connect({
-        address: settings.address,
-        tls: settings.tls as never,
-        apiKey: settings.apiKey,
-        metadata: settings.metadata,
-      });
+      return await connectWorker(settings);
     } catch (error) {
       if (!isUnreachable(error) || Date.now() + wait > giveUpAt) throw explainTemporalFailure(error, settings);
       options.onRetry?.(explainTemporalFailure(error, settings));

@@ -9,8 +9,7 @@
  *    write this host's staged files. A run routes them here after claiming this host's staging.
  *
  * Creating them also does what a duo-j1 worker process does at start: it removes the staged files
- * of runs that are over and bounds the heap's growth. (The threads that convert fetched pages start
- * with the first large list a fetch reads, and stop once idle.)
+ * of runs that are over and bounds the heap's growth.
  */
 import path from 'node:path';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
