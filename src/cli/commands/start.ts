@@ -176,7 +176,7 @@ export async function startCommand(flags: StartFlags): Promise<number> {
     say(
       `Worker: task queue ${config.taskQueue} (host queue ${runtime.workers.hostTaskQueue}); data folder ${config.dataDir}`,
     );
-    say(`Pipeline: validate → fetch (8 resources in parallel) → build graph → deliver → report.`);
+    say(`Pipeline: validate → fetch (every resource switched on, in parallel) → build graph → deliver → report.`);
 
     // Tails of instances with logs on run beside the ingestion runs, in their own workflows.
     const tails = formatLogTailChanges(await applyLogTails(runtime.client, config, { taskQueue: config.taskQueue }));
