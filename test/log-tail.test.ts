@@ -233,8 +233,9 @@ describe('Duo logs tailed into graph facts', function () {
     const tail = client.workflow.getHandle(logTailWorkflowId(instance.id));
     await tail.result();
     await keepHistory(
-      'log-tail',
-      'An instance’s log tail: backfills, catches up, waits for more, and stops when logs are switched off',
+      'log-tail-administration-logs',
+      'An instance’s log tail reading the administrators’ logs and Trust Monitor besides authentications: ' +
+        'backfills, catches up, waits for more, and stops when logs are switched off',
       tail,
     );
   });
