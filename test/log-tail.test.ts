@@ -15,7 +15,13 @@ import {
 import { logTailWorkflowId } from '../src/workflows/log-tail-contract';
 import { historyFigures, waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
-import { caughtUpTail, expectedAdministration, expectedAggregates, localGraphObjects } from './harness/logs';
+import {
+  caughtUpTail,
+  endLogTails,
+  expectedAdministration,
+  expectedAggregates,
+  localGraphObjects,
+} from './harness/logs';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig } from './harness/temporal';
 import { keepHistory } from './harness/histories';
@@ -48,10 +54,17 @@ async function logSimulator(seed: number, options: DuoSimulatorOptions = {}): Pr
 
 describe('Duo logs tailed into graph facts', function () {
   this.timeout(240_000);
+  /** The instances whose tails the current test may have started: ended after it, whatever its outcome. */
+  let tailed: string[] = [];
+  afterEach(async () => {
+    await endLogTails(await testClient(), tailed);
+    tailed = [];
+  });
 
   it('tails the authentication log exactly once into aggregates, and the next run adds them to the graph', async () => {
     const duo = await logSimulator(41);
     const instance = simulatorInstance(duo, { logs: { enabled: true, backfillDays: 1, requestsPerMinute: 6000 } });
+    tailed.push(instance.id);
     const config = testConfig([instance]);
     await startTestWorkers(config);
     const client = await testClient();
@@ -233,8 +246,9 @@ describe('Duo logs tailed into graph facts', function () {
     const tail = client.workflow.getHandle(logTailWorkflowId(instance.id));
     await tail.result();
     await keepHistory(
-      'log-tail',
-      'An instance’s log tail: backfills, catches up, waits for more, and stops when logs are switched off',
+      'log-tail-administration-logs',
+      'An instance’s log tail reading the administrators’ logs and Trust Monitor besides authentications: ' +
+        'backfills, catches up, waits for more, and stops when logs are switched off',
       tail,
     );
   });
@@ -242,6 +256,7 @@ describe('Duo logs tailed into graph facts', function () {
   it("on an edition without Trust Monitor, tails the other logs and reports Trust Monitor's types partial, naming the edition", async () => {
     const duo = await logSimulator(45, { trustMonitor: { available: false } });
     const instance = simulatorInstance(duo, { logs: { enabled: true, backfillDays: 1, requestsPerMinute: 6000 } });
+    tailed.push(instance.id);
     const config = testConfig([instance]);
     await startTestWorkers(config);
     const client = await testClient();
@@ -320,6 +335,7 @@ describe('Duo logs tailed into graph facts', function () {
     const instance = simulatorInstance(duo, {
       logs: { enabled: true, backfillDays: 1, requestsPerMinute: logRequestsPerMinute },
     });
+    tailed.push(instance.id);
     const config = testConfig([instance]);
     await startTestWorkers(config);
     const client = await testClient();

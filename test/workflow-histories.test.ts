@@ -7,6 +7,7 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { historyForReplay } from '../src/worker/replay';
 import { WORKFLOW_BUNDLE_SOURCES } from '../src/worker/workflow-bundle';
 import { ACTIVITY_NAME_PREFIX } from '../src/workflows/contract';
+import { ADMINISTRATION_LOGS_PATCH } from '../src/workflows/log-tail-contract';
 import { HISTORIES_DIR, readHistoryIndex } from './harness/histories';
 import { temporaryDirectory, testWorkflowBundle } from './harness/temporal';
 
@@ -74,7 +75,26 @@ const REQUIRED = [
   'reset-finished-jupiterone-after-job-start',
   'coordinator',
   'log-tail',
+  'log-tail-administration-logs',
 ];
+
+/** The ids of the patches a committed history's run took (`patched()` records a marker for each). */
+function patchesTaken(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as {
+    events: {
+      markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
+    }[];
+  };
+  return history.events.flatMap(({ markerRecordedEventAttributes: marker }) =>
+    marker?.markerName === 'core_patch'
+      ? Object.values(marker.details).flatMap(({ payloads }) =>
+          payloads.map(
+            (payload) => (JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as { id: string }).id,
+          ),
+        )
+      : [],
+  );
+}
 
 describe('workflow determinism: committed histories', function () {
   const entries = readHistoryIndex();
@@ -99,6 +119,14 @@ describe('workflow determinism: committed histories', function () {
       );
     });
   }
+
+  it('has log tails from both sides of the administrators’ logs patch', () => {
+    const file = (name: string) => entries.find((entry) => entry.name === name)!.file;
+    // Recorded before the administrators' logs were read: the path of tails started then.
+    assert.deepEqual(patchesTaken(file('log-tail')), []);
+    // Recorded since: the tail reads the administrator log, the activity log and Trust Monitor.
+    assert.deepEqual(patchesTaken(file('log-tail-administration-logs')), [ADMINISTRATION_LOGS_PATCH]);
+  });
 
   describe('what a replay checks', () => {
     it('still replays it once a resource is added to the table with the patch it was introduced with', async () => {

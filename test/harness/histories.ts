@@ -7,6 +7,10 @@
  * The tests that drive each path record its history when `DUO_J1_RECORD_HISTORY=1`:
  *   DUO_J1_RECORD_HISTORY=1 npx mocha test/exclusivity.test.ts test/workflow-runs.test.ts \
  *     test/delivery-jupiterone.test.ts test/durable-fetch.test.ts test/log-tail.test.ts
+ *
+ * A history of a path the current code no longer takes stays committed, and is no longer recorded:
+ * `log-tail` is a tail from before the administrators' logs were read (the workflow replays it
+ * without them); `log-tail-administration-logs` is one that reads them.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

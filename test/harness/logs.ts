@@ -1,7 +1,7 @@
 /** What the log tests share: the aggregates a tail should hold, computed directly from a simulator's stream. */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { emptyAggregates, foldAuthenticationEvents, type AuthenticationAggregates } from '../../src/logs/aggregates';
 import {
   aggregateFilePath,
@@ -75,6 +75,23 @@ export async function caughtUpTail(
     timeoutMs,
   );
   return { state: state!, file: file! };
+}
+
+/**
+ * Ends the instances' log tails that still run. A tail polls its logs until it is stopped: left
+ * running, it would go on reading — on the suite's shared dev server, through the tests that come
+ * after — until the run ends. Terminated rather than stopped, so that it ends at once whatever it
+ * is waiting for (a test that failed mid-way may have left it retrying).
+ */
+export async function endLogTails(client: Client, instanceIds: string[]): Promise<void> {
+  for (const instanceId of instanceIds) {
+    try {
+      await client.workflow.getHandle(logTailWorkflowId(instanceId)).terminate('the test that started it is over');
+    } catch (error) {
+      // Already ended (stopped by the test itself), or never started.
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+  }
 }
 
 /** Every graph object of a local graph directory, by `_type`. */

@@ -21,20 +21,40 @@ import { SYSTEM_TMPDIR, stopAtEnd } from './root-hooks';
 import { DUO_J1_ARGS } from './cli';
 
 const REPO = path.resolve(__dirname, '..', '..');
-let server: Promise<DevServer> | undefined;
+let server: Promise<TestServer> | undefined;
 let bundle: Promise<string> | undefined;
 let runtimeInstalled = false;
 
-/** The run's dev server, started on first use and stopped after the last test. */
-export function testServer(): Promise<DevServer> {
+/** Where the tests reach Temporal: the run's dev server. */
+export type TestServer = Pick<DevServer, 'address' | 'namespace'>;
+
+/**
+ * Set by the global set-up when the suite runs in parallel processes: the one dev server they all
+ * share, started by the main process (test/harness/global-fixtures.ts).
+ */
+export const SHARED_SERVER_ENV = 'DUO_J1_TEST_TEMPORAL';
+
+/** Starts a dev server for the suite; the caller stops it. */
+export function startTestDevServer(): Promise<DevServer> {
+  // The suite keeps dozens of workers polling one namespace until it ends (each polls with
+  // several long polls): above the server's default of 1200 concurrent polls per namespace, polls
+  // are refused and tests stall on tasks nobody picks up.
+  return startDevServer({ dynamicConfig: { 'frontend.namespaceCount': 20_000 } });
+}
+
+/**
+ * The run's dev server: the one shared by the parallel processes, or else one started on first use
+ * and stopped after the last test.
+ */
+export function testServer(): Promise<TestServer> {
   if (!server) {
-    // The suite keeps dozens of workers polling one namespace until it ends (each polls with
-    // several long polls): above the server's default of 1200 concurrent polls per namespace, polls
-    // are refused and tests stall on tasks nobody picks up.
-    server = startDevServer({ dynamicConfig: { 'frontend.namespaceCount': 20_000 } }).then((started) => {
-      stopAtEnd(() => started.stop());
-      return started;
-    });
+    const shared = process.env[SHARED_SERVER_ENV];
+    server = shared
+      ? Promise.resolve(JSON.parse(shared) as TestServer)
+      : startTestDevServer().then((started) => {
+          stopAtEnd(() => started.stop());
+          return started;
+        });
   }
   return server;
 }
