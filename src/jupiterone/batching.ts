@@ -132,7 +132,11 @@ function writeBatchBody(kind: GraphDatasetKind, items: readonly PreparedObject[]
   let at = target.write(`{"${kind}":[`, 0, 'latin1');
   items.forEach((item, index) => {
     if (index > 0) target[at++] = COMMA;
-    at += typeof item.json === 'string' ? target.write(item.json, at, 'utf8') : (target.set(item.json, at), item.bytes);
+    if (typeof item.json === 'string') at += target.write(item.json, at, 'utf8');
+    else {
+      target.set(item.json, at);
+      at += item.json.length;
+    }
   });
   target.write(']}', at, 'latin1');
 }

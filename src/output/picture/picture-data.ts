@@ -167,7 +167,7 @@ export class PictureCollector {
   private readonly relationshipTypeNumbers = new Map<string, number>();
   /**
    * Every entity and mapped-target placeholder seen: its type number, and its node number when it
-   * is kept for drawing (`placeOf`). One map rather than one per question: it is the largest thing
+   * is kept for drawing (`place`). One map rather than one per question: it is the largest thing
    * the picture holds (a key per entity of the tenant), and each relationship looks up its ends once.
    */
   private readonly placeOfKey = new Map<string, number>();
