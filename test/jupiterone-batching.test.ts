@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { Entity } from '../src/graph/types';
 import {
   BatchPayload,
+  BodyBuffers,
   batchBodyBytes,
   batchBySize,
   buildStartJobBody,
@@ -221,5 +222,34 @@ describe('JupiterOne batching and client rules', () => {
     const mixed = BatchPayload.of('entities', [prepared[0], shrunk.prepared]);
     assert.equal(mixed.rawDataRemoved, 1);
     assert.deepEqual(mixed.items(), [prepared[0], shrunk.prepared]);
+  });
+
+  it('writes bodies into buffers of the upload that are used again once released, the same bytes', () => {
+    const items = (from: number, count: number) =>
+      Array.from({ length: count }, (_, index) => {
+        const object = entity(from + index, index * 37);
+        // Staged texts as bytes and as strings, and an object serialised here: every kind of item.
+        const uploadable =
+          index % 3 === 0 ? Buffer.from(JSON.stringify(object)) : index % 3 === 1 ? JSON.stringify(object) : object;
+        const result = prepareForUpload(uploadable, 'entities', 100_000);
+        assert.ok(result.ok);
+        return result.prepared;
+      });
+    const buffers = new BodyBuffers(100_000);
+    const first = BatchPayload.of('entities', items(0, 20), buffers);
+    const second = BatchPayload.of('entities', items(100, 30), buffers);
+    assert.deepEqual(first.body, serializeBatchBody('entities', items(0, 20)));
+    assert.deepEqual(second.body, serializeBatchBody('entities', items(100, 30)));
+    // Two bodies in use at once are two buffers.
+    assert.notEqual(first.body.buffer, second.body.buffer);
+    first.release();
+    first.release();
+    const third = BatchPayload.of('relationships', items(200, 5), buffers);
+    assert.equal(third.body.buffer, first.body.buffer, 'the released buffer is filled again');
+    assert.deepEqual(third.body, serializeBatchBody('relationships', items(200, 5)));
+    assert.deepEqual(second.body, serializeBatchBody('entities', items(100, 30)), 'a body in use is left alone');
+    const fourth = BatchPayload.of('entities', items(300, 5), buffers);
+    assert.notEqual(fourth.body.buffer, first.body.buffer, 'a buffer released twice is given out once');
+    assert.notEqual(fourth.body.buffer, second.body.buffer);
   });
 });

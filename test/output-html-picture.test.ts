@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Entity, Relationship } from '../src/graph/types';
 import { graphObjectSource, visualize, writeLocalGraph, type GraphStep } from '../src/output';
+import { JsonTextList } from '../src/output/picture/picture-data';
 import { jsonForScriptElement, jsonPiecesForScriptElement } from '../src/output/picture/render-html';
 import { stopAtEnd } from './harness/root-hooks';
 import { employeeMapping, has } from './harness/graph-objects';
@@ -248,6 +249,22 @@ describe('data embedded in the HTML picture', () => {
     assert.ok(Math.max(...pieces.map((piece) => piece.length)) < 200_000, 'no piece holds all the nodes');
     assert.equal(pieces.join(''), jsonForScriptElement(value));
     assert.equal([...jsonPiecesForScriptElement({})].join(''), '{}');
+  });
+
+  it('embeds elements held as their JSON texts as the same JSON as the values, script-safe', () => {
+    const values = Array.from({ length: 2_345 }, (_, index) => ({
+      key: `duo-user:U${index}`,
+      label: index % 7 === 0 ? '</script> & “quotes” \u2028' : `User ${index}`,
+    }));
+    for (const count of [0, 1, 1_000, 2_345]) {
+      const held = new JsonTextList();
+      for (const value of values.slice(0, count)) held.push(value);
+      const pieces = [...jsonPiecesForScriptElement({ title: 'x', nodes: held, edges: [] })];
+      const expected = jsonForScriptElement({ title: 'x', nodes: values.slice(0, count), edges: [] });
+      assert.equal(pieces.join(''), expected, `${count} elements`);
+      assert.doesNotMatch(pieces.join(''), /<\/script>/);
+      assert.deepEqual(held.toJSON(), values.slice(0, count));
+    }
   });
 });
 

@@ -138,6 +138,27 @@ describe('local staging store', () => {
     assert.equal(read, 100_000);
   });
 
+  it('ends a part at its byte bound, and fills the buffers of written parts again without changing them', async () => {
+    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const run = store.openRun('bounded');
+    const writer = new DatasetWriter(run, 'graph/entities/duo_user', { recordsPerPart: 2_000, bytesPerPart: 10_000 });
+    const record = (i: number) => JSON.stringify({ i, pad: String(i % 10).repeat(90 + (i % 20)) });
+    for (let i = 0; i < 5_000; i += 1) await writer.addText(record(i));
+    const manifest = await writer.close();
+    // About 100 records of ~110 bytes reach 10,000 bytes: many parts, none far past the bound.
+    assert.ok(manifest.parts.length >= 45, `${manifest.parts.length} parts`);
+    for (const part of manifest.parts) assert.ok(part.bytes < 10_000 + 200, `part ${part.index}: ${part.bytes} bytes`);
+    assert.equal(
+      manifest.parts.reduce((sum, part) => sum + part.records, 0),
+      5_000,
+    );
+    let read = 0;
+    for await (const texts of readDatasetTexts(run, 'graph/entities/duo_user')) {
+      for (const text of texts) assert.equal(text, record(read++));
+    }
+    assert.equal(read, 5_000);
+  });
+
   it('reads a part as its bytes, and a part that is gone as missing staged input', async () => {
     const store = await LocalDirectoryStagingStore.open(newRoot());
     const run = store.openRun('default~wf~run-parts~1');

@@ -104,6 +104,14 @@ export interface BuildGraphOptions {
  */
 const GRAPH_RECORDS_PER_PART = 2000;
 
+/**
+ * Bytes after which a staged graph part is written with fewer objects. Each writer holds two
+ * parts (one filling, one being written): at 2,000 objects a part, the writers of a 20,000-user
+ * build held about 100 MB of buffers by its end, a users' part alone 5 MB; at a megabyte, a writer
+ * holds about 2 MB at most, and the larger types are staged in a few times as many files.
+ */
+const GRAPH_BYTES_PER_PART = 1024 * 1024;
+
 /** Staged parts being read while one is applied. */
 const PARTS_READ_AHEAD = 2;
 
@@ -219,8 +227,6 @@ class GraphSink {
   private readonly entityWriters = new Map<string, StagedObjectWriter>();
   private readonly relationshipWriters = new Map<string, StagedObjectWriter>();
   private readonly keysByType = new Map<string, Set<string>>();
-  /** Per type, the key of the first entity written with each email (for links by email). */
-  private readonly keysByEmail = new Map<string, Map<string, string>>();
   private readonly droppedKeys = new Set<string>();
   readonly entities: Record<string, number> = {};
   readonly relationships: Record<string, number> = {};
@@ -232,12 +238,17 @@ class GraphSink {
   private readonly sharedEdgeKeys = new Map<string, Set<string>>(
     [...SHARED_LINK_TYPES].map((type) => [type, new Set()]),
   );
-  private readonly emailIndex = new Map<string, Map<string, string[]>>(
+  /**
+   * Per email-indexed type, the keys of its entities by email: the key itself for the one entity
+   * with that email (nearly every email of a tenant), a list only for several. A list per user
+   * was a small array for each of a large tenant's users, held for the whole build.
+   */
+  private readonly emailIndex = new Map<string, Map<string, string | string[]>>(
     [...EMAIL_INDEXED_TYPES].map((type) => [type, new Map()]),
   );
   /** Administrators', integrations' and (some) users' keys by name, when the logs name them so. */
   private readonly byName = new Map<string, Map<string, string[]>>();
-  /** Keys of the `USES` device edges the inventory made: the log adds only the others. */
+  /** Keys of the `USES` device edges the inventory made that the log shows: the log adds only the others. */
   private readonly deviceUseKeys = new Set<string>();
   private readonly heldEdges: HeldEdge[] = [];
   private readonly heldEntities: HeldEntity[] = [];
@@ -270,11 +281,6 @@ class GraphSink {
     const keys = this.keysByType.get(type);
     if (!keys) throw new Error(`"${type}" is not a declared entity type; declare it in src/graph/data-model.ts.`);
     return keys;
-  }
-
-  /** The key of the first entity of `type` written with `email` (lower-cased), if any. */
-  keyByEmail(type: string, email: string): string | undefined {
-    return this.keysByEmail.get(type)?.get(email);
   }
 
   drop(type: string, key: string, error: string): void {
@@ -363,13 +369,15 @@ class GraphSink {
     const index = this.emailIndex.get(type);
     if (!index || email === undefined) return;
     const keys = index.get(email);
-    if (keys) keys.push(key);
-    else index.set(email, [key]);
+    if (keys === undefined) index.set(email, key);
+    else if (typeof keys === 'string') index.set(email, [keys, key]);
+    else keys.push(key);
   }
 
   /** Keys of the entities of an indexed type with this email. */
   keysWithEmail(type: string, email: string): readonly string[] {
-    return this.emailIndex.get(type)?.get(email) ?? [];
+    const keys = this.emailIndex.get(type)?.get(email);
+    return keys === undefined ? [] : typeof keys === 'string' ? [keys] : keys;
   }
 
   /** Holds a candidate edge until every resource is applied (`releaseHeldEdges`). */
@@ -458,12 +466,15 @@ class GraphSink {
 
   /**
    * The log's properties of an edge the inventory made (when it is a device-use edge the log
-   * shows), noting its key so that the log does not make it again (`addDeviceUseFromLog`).
+   * shows), noting its key so that the log does not make it again (`addDeviceUseFromLog`). Only
+   * the keys the log shows are noted: the others are never looked up, and every phone and
+   * endpoint a large tenant's users use, held as keys for the whole build, was tens of megabytes.
    */
   private logPropertiesOf(type: string, key: string): Record<string, number> | undefined {
-    if (!DEVICE_USE_RELATIONSHIP_TYPES.has(type)) return undefined;
-    this.deviceUseKeys.add(key);
-    return this.logFacts?.relationshipProperties(type, key);
+    if (!this.logFacts || !DEVICE_USE_RELATIONSHIP_TYPES.has(type)) return undefined;
+    const properties = this.logFacts.relationshipProperties(type, key);
+    if (properties) this.deviceUseKeys.add(key);
+    return properties;
   }
 
   /**
@@ -637,8 +648,8 @@ class StagedObjectWriter {
 
   constructor(run: StagedRun, dataset: string, indexDataset: string, recordsPerPart: number | undefined) {
     // The objects are serialised already (record-conversion.ts); the writers stage their bytes.
-    this.objects = new DatasetWriter(run, dataset, { recordsPerPart });
-    this.index = new DatasetWriter(run, indexDataset, { recordsPerPart });
+    this.objects = new DatasetWriter(run, dataset, { recordsPerPart, bytesPerPart: GRAPH_BYTES_PER_PART });
+    this.index = new DatasetWriter(run, indexDataset, { recordsPerPart, bytesPerPart: GRAPH_BYTES_PER_PART });
   }
 
   /** Adds object `id` of a batch; a promise only when it completed a part being written (see DatasetWriter.addText). */

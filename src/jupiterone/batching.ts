@@ -102,6 +102,48 @@ function bodyHeaderBytes(kind: GraphDatasetKind): number {
 }
 
 /**
+ * Request body buffers of one upload, used again once their request is over. A dataset of a large
+ * tenant goes up as hundreds of bodies of up to 5 MB: each made anew, they were most of what an
+ * upload allocated, and V8 answered that much memory outside its heap with full collections. The
+ * pool holds as many buffers as bodies were ever in use at once (the upload's concurrency).
+ */
+export class BodyBuffers {
+  private readonly free: Buffer[] = [];
+
+  /** `size`: the largest body taken (the batch limit); a larger body gets a buffer of its own. */
+  constructor(private readonly size: number) {}
+
+  /** A buffer of exactly `bytes` bytes, to be given back with `give` once nothing reads it. */
+  take(bytes: number): Buffer {
+    if (bytes > this.size) return Buffer.allocUnsafe(bytes);
+    const buffer = this.free.pop() ?? Buffer.allocUnsafe(this.size);
+    return buffer.subarray(0, bytes);
+  }
+
+  give(body: Buffer): void {
+    if (body.buffer.byteLength === this.size && body.byteOffset === 0) {
+      this.free.push(Buffer.from(body.buffer, 0, this.size));
+    }
+  }
+}
+
+/** Writes the body carrying `items` into `target` (exactly `batchBodyBytes` long). */
+function writeBatchBody(kind: GraphDatasetKind, items: readonly PreparedObject[], target: Buffer): void {
+  let at = target.write(`{"${kind}":[`, 0, 'latin1');
+  items.forEach((item, index) => {
+    if (index > 0) target[at++] = COMMA;
+    if (typeof item.json === 'string') at += target.write(item.json, at, 'utf8');
+    else {
+      target.set(item.json, at);
+      at += item.json.length;
+    }
+  });
+  target.write(']}', at, 'latin1');
+}
+
+const COMMA = 0x2c;
+
+/**
  * A batch's request body, serialised once, with what a 413 needs to split it. The prepared objects
  * themselves are let go when they are all staged texts: their texts are in the body, and the
  * objects are rebuilt from it only if JupiterOne refuses the batch. Holding thousands of small
@@ -116,10 +158,19 @@ export class BatchPayload {
     private readonly ends: Uint32Array,
     readonly rawDataRemoved: number,
     private readonly kept: readonly PreparedObject[] | undefined,
+    private readonly buffers: BodyBuffers | undefined,
   ) {}
 
-  static of(kind: GraphDatasetKind, items: readonly PreparedObject[]): BatchPayload {
-    const body = serializeBatchBody(kind, items);
+  /**
+   * The payload of `items`; its body in a buffer of `buffers` when given (then `release` it once
+   * its request is over, and neither it nor the objects `items()` gave are read after that).
+   */
+  static of(kind: GraphDatasetKind, items: readonly PreparedObject[], buffers?: BodyBuffers): BatchPayload {
+    let body: Buffer;
+    if (buffers) {
+      body = buffers.take(batchBodyBytes(kind, items));
+      writeBatchBody(kind, items, body);
+    } else body = serializeBatchBody(kind, items);
     const ends = new Uint32Array(items.length);
     let at = bodyHeaderBytes(kind);
     let rawDataRemoved = 0;
@@ -130,7 +181,16 @@ export class BatchPayload {
       if (item.rawDataRemoved) rawDataRemoved += 1;
       if (!(item instanceof PreparedJson)) allStagedTexts = false;
     });
-    return new BatchPayload(kind, body, ends, rawDataRemoved, allStagedTexts ? undefined : [...items]);
+    return new BatchPayload(kind, body, ends, rawDataRemoved, allStagedTexts ? undefined : [...items], buffers);
+  }
+
+  private released = false;
+
+  /** Gives the body's buffer back for the next batch (once the request is over); once only. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.buffers?.give(this.body);
   }
 
   get objectCount(): number {

@@ -16,6 +16,7 @@ import type { Dispatcher } from 'undici';
 import type { Entity, Relationship } from '../graph/types';
 import {
   BatchPayload,
+  BodyBuffers,
   batchBySize,
   DEFAULT_MAX_BATCH_BYTES,
   emptyBodyBytes,
@@ -635,6 +636,7 @@ export class JupiterOneSyncClient {
     };
 
     const inFlight = new Set<Promise<void>>();
+    const bodyBuffers = new BodyBuffers(maxBatchBytes);
     let failure: { error: unknown } | undefined;
     try {
       for await (const batch of batchBySize(source, { kind, maxBatchBytes, skipObjects: skippedObjects })) {
@@ -646,9 +648,10 @@ export class JupiterOneSyncClient {
         while (inFlight.size >= concurrency && !failure) await Promise.race(inFlight);
         if (failure) break;
         // The task keeps the body and the batch's counts, not the batch and its prepared objects.
-        const payload = BatchPayload.of(kind, batch.items);
+        const payload = BatchPayload.of(kind, batch.items, bodyBuffers);
         const done = { index: batch.index, objectCount: batch.objectCount, rejected: batch.rejected };
         const task: Promise<void> = this.uploadPayload(jobId, payload, options.signal)
+          .finally(() => payload.release())
           .then((outcome) => finish(done, { ...outcome, rejected: [...done.rejected, ...outcome.rejected] }))
           .catch((error: unknown) => {
             failure ??= { error };

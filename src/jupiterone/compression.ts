@@ -27,9 +27,17 @@ import { gzip } from 'node:zlib';
 
 export const UPLOAD_GZIP_LEVEL = 3;
 
+/**
+ * Bytes of compressed output per step of the thread pool's work. zlib's default (16 kB) makes a
+ * 5 MB body (about 600 kB gzipped) some forty round trips to the event loop, each a callback and a
+ * buffer. Measured on six bodies at a time, as an upload sends them: 256 kB steps took about a
+ * third less of the event loop's time and a tenth less CPU in all; the same bytes either way.
+ */
+const GZIP_CHUNK_BYTES = 256 * 1024;
+
 const gzipAsync = promisify(gzip);
 
 /** The body gzipped at UPLOAD_GZIP_LEVEL, off the event loop. */
 export function gzipUploadBody(body: Uint8Array): Promise<Buffer> {
-  return gzipAsync(body, { level: UPLOAD_GZIP_LEVEL });
+  return gzipAsync(body, { level: UPLOAD_GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
 }

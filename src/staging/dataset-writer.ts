@@ -3,11 +3,17 @@ import type { DatasetManifest, PartInfo, StagedRun } from './store';
 export interface DatasetWriterOptions {
   /** Records per part; default 5,000. */
   recordsPerPart?: number;
+  /**
+   * Bytes after which a part is written even with fewer records (the record that reaches it ends
+   * the part); default none. What the writer holds is about twice a part (one filling, one being
+   * written), so this bounds it for records of any size.
+   */
+  bytesPerPart?: number;
 }
 
 const NEWLINE = 0x0a;
-/** A part's buffer starts this large and doubles as needed. */
-const INITIAL_PART_BYTES = 256 * 1024;
+/** A part's buffer starts this large, once a first record comes, and doubles as needed. */
+const INITIAL_PART_BYTES = 64 * 1024;
 const DEFAULT_RECORDS_PER_PART = 5000;
 
 /**
@@ -20,12 +26,20 @@ const DEFAULT_RECORDS_PER_PART = 5000;
  * so the writer never keeps its producer's buffers alive.
  */
 export class DatasetWriter {
-  private bytes = Buffer.allocUnsafe(INITIAL_PART_BYTES);
+  /** The part filling; allocated with its first record (many datasets of a build get none). */
+  private bytes: Buffer = Buffer.alloc(0);
   private length = 0;
   private records = 0;
   private nextIndex = 0;
   /** The part being written while the next one fills (at most one write in flight). */
   private inFlight: Promise<unknown> | undefined;
+  /**
+   * The buffer of the last part written, free again once its write is done: the part after next
+   * fills it. Two buffers per writer for a whole build, instead of a new one per part: a build
+   * of forty-odd writers otherwise allocated (and left the collector to free) every byte it
+   * staged, megabytes at a time.
+   */
+  private spare: Buffer | undefined;
   /** What the store answered for each part written, by index. */
   private readonly partsDone: PartInfo[] = [];
 
@@ -63,6 +77,7 @@ export class DatasetWriter {
     this.length += 1;
     this.records += 1;
     if (this.records >= (this.options.recordsPerPart ?? DEFAULT_RECORDS_PER_PART)) return this.startPart();
+    if (this.length >= (this.options.bytesPerPart ?? Infinity)) return this.startPart();
     return undefined;
   }
 
@@ -70,13 +85,19 @@ export class DatasetWriter {
   async close(meta?: DatasetManifest['meta']): Promise<DatasetManifest> {
     await this.startPart();
     await this.inFlight;
+    this.spare = undefined;
+    this.bytes = Buffer.alloc(0);
     return this.run.commitManifest(this.dataset, this.partsDone, meta);
   }
 
   private reserve(extra: number): void {
     if (this.length + extra <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.length + extra) size *= 2;
+    const needed = this.length + extra;
+    let size = Math.max(INITIAL_PART_BYTES, this.bytes.length * 2);
+    while (size < needed) size *= 2;
+    // No room a part bounded in bytes cannot use: it ends with the record that reaches the bound.
+    const { bytesPerPart } = this.options;
+    if (bytesPerPart !== undefined) size = Math.max(needed, Math.min(size, bytesPerPart + INITIAL_PART_BYTES));
     const bigger = Buffer.allocUnsafe(size);
     this.bytes.copy(bigger, 0, 0, this.length);
     this.bytes = bigger;
@@ -89,15 +110,21 @@ export class DatasetWriter {
    */
   private async startPart(): Promise<void> {
     if (this.records === 0) return;
-    const part = this.bytes.subarray(0, this.length);
+    const buffer = this.bytes;
+    const part = buffer.subarray(0, this.length);
     const records = this.records;
-    // The next part gets a buffer of its own: this one is being written.
-    this.bytes = Buffer.allocUnsafe(Math.max(INITIAL_PART_BYTES, Math.min(this.bytes.length, this.length * 2)));
+    // The next part fills another buffer (this one is being written): the spare, when the part
+    // before this one is written, else a new one.
+    this.bytes =
+      this.spare ?? Buffer.allocUnsafe(Math.max(INITIAL_PART_BYTES, Math.min(buffer.length, this.length * 2)));
+    this.spare = undefined;
     this.length = 0;
     this.records = 0;
     const previous = this.inFlight;
     const writing = this.run.writePart(this.dataset, this.nextIndex, part, records).then((info) => {
       this.partsDone[info.index] = info;
+      // The store is done with the bytes once the write is (StagedRun.writePart).
+      this.spare = buffer;
     });
     // A failure surfaces where the write is awaited (the next part, or close); until then it
     // must not count as unhandled.

@@ -55,7 +55,8 @@ export interface StagedRun {
   readonly key: string;
   /**
    * Atomically writes (or replaces) part `index` of `dataset`: `bytes` holding `records` records,
-   * with their checksum when the writer has one (kept in the answer, for the manifest).
+   * with their checksum when the writer has one (kept in the answer, for the manifest). The store
+   * must not keep `bytes` once the returned promise settles: writers fill the same buffer again.
    */
   writePart(dataset: string, index: number, bytes: Uint8Array, records: number, sha256?: string): Promise<PartInfo>;
   /** The bytes of part `index` as they are now. Throws `StagedInputMissingError` when the part is gone. */

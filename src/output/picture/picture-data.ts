@@ -3,13 +3,17 @@
  *
  * Memory stays bounded for any tenant: at most `maxNodesPerType` entities of each `_type` are kept
  * for drawing (with their properties, without `_rawData`), and at most `maxEdges` relationships
- * between kept entities. Only a `_key → type number` map covers every entity, which is what lets
- * the type-level summary count relationships between types exactly.
+ * between kept entities. Only one `_key → number` map covers every entity (its type, and its node
+ * when drawn), which is what lets the type-level summary count relationships between types exactly.
+ * A kept node is held as the JSON text the page embeds, made once when it is kept: a few thousand
+ * parsed entities per type, held as objects until the page was written, were most of a large
+ * delivery's heap at its end, where its memory peaked.
  *
  * Entities must all be added before the first relationship (a relationship's ends are looked up
  * when it is added).
  */
 import { isMappedRelationship, type Entity, type PropertyValue, type Relationship } from '../../graph/types';
+import { scriptSafeJson } from './script-safe-json';
 
 export interface PictureType {
   name: string;
@@ -56,6 +60,28 @@ export interface PictureTypeEdge {
   count: number;
 }
 
+/**
+ * Array elements held as their JSON texts, already safe inside a `<script>` element
+ * (`scriptSafeJson`): the page embeds them as they are (`jsonPiecesForScriptElement`).
+ */
+export class JsonTextList {
+  readonly texts: string[] = [];
+
+  get length(): number {
+    return this.texts.length;
+  }
+
+  /** Adds `value` as its JSON text. */
+  push(value: unknown): void {
+    this.texts.push(scriptSafeJson(value));
+  }
+
+  /** The elements parsed back (for a reader that wants the values, not the page). */
+  toJSON(): unknown[] {
+    return this.texts.map((text) => JSON.parse(text) as unknown);
+  }
+}
+
 export interface PictureData {
   title: string;
   generatedAt: string;
@@ -64,7 +90,8 @@ export interface PictureData {
   maxNodesPerType: number;
   types: PictureType[];
   relationshipTypes: PictureRelationshipType[];
-  nodes: PictureNode[];
+  /** `PictureNode`s, as JSON texts. */
+  nodes: JsonTextList;
   edges: PictureEdge[];
   typeEdges: PictureTypeEdge[];
 }
@@ -98,6 +125,38 @@ function drawableProperties(graphObject: Record<string, unknown>): Record<string
   return properties;
 }
 
+/**
+ * Type numbers below this fit a place (and a type-edge id) exactly; far more than any data model
+ * declares, and checked when a type is declared.
+ */
+const TYPE_NUMBERS = 4096;
+
+/** An entity's place in the picture as one number: its type, and its node + 1 when drawn (0 when not). */
+function place(type: number, node: number | undefined): number {
+  return (node === undefined ? 0 : node + 1) * TYPE_NUMBERS + type;
+}
+
+function typeOfPlace(place: number): number {
+  return place % TYPE_NUMBERS;
+}
+
+function nodeOfPlace(place: number): number | undefined {
+  const node = Math.floor(place / TYPE_NUMBERS);
+  return node === 0 ? undefined : node - 1;
+}
+
+/** A relationship type, source type and target type as one number (a Map key that needs no string). */
+function typeEdgeId(relationshipType: number, sourceType: number, targetType: number): number {
+  return (relationshipType * TYPE_NUMBERS + sourceType) * TYPE_NUMBERS + targetType;
+}
+
+/** Fails clearly rather than mixing up types, should a picture ever be given that many types. */
+function checkTypeNumber(number: number, what: string): void {
+  if (number >= TYPE_NUMBERS) {
+    throw new RangeError(`The picture draws at most ${TYPE_NUMBERS} ${what}; this graph declares more.`);
+  }
+}
+
 export class PictureCollector {
   private readonly maxNodesPerType: number;
   private readonly maxEdges: number;
@@ -106,13 +165,16 @@ export class PictureCollector {
   private readonly typeNumbers = new Map<string, number>();
   private readonly relationshipTypes: PictureRelationshipType[] = [];
   private readonly relationshipTypeNumbers = new Map<string, number>();
-  /** Type number of every entity and mapped-target placeholder seen. */
-  private readonly typeOfKey = new Map<string, number>();
-  /** Node number of every entity kept for drawing. */
-  private readonly nodeOfKey = new Map<string, number>();
-  private readonly nodes: PictureNode[] = [];
+  /**
+   * Every entity and mapped-target placeholder seen: its type number, and its node number when it
+   * is kept for drawing (`place`). One map rather than one per question: it is the largest thing
+   * the picture holds (a key per entity of the tenant), and each relationship looks up its ends once.
+   */
+  private readonly placeOfKey = new Map<string, number>();
+  private readonly nodes = new JsonTextList();
   private readonly edges: PictureEdge[] = [];
-  private readonly typeEdges = new Map<string, PictureTypeEdge>();
+  /** Per relationship type, source type and target type (`typeEdgeId`): how many relationships join them. */
+  private readonly typeEdges = new Map<number, PictureTypeEdge>();
 
   constructor(
     private readonly partialTypes: PartialTypeReasons,
@@ -134,6 +196,7 @@ export class PictureCollector {
     let number = this.typeNumbers.get(name);
     if (number === undefined) {
       number = this.types.length;
+      checkTypeNumber(number, 'entity types');
       this.types.push({ name, count: 0, drawn: 0, ...this.partialOf(name), mappedTarget });
       this.typeNumbers.set(name, number);
     }
@@ -144,6 +207,7 @@ export class PictureCollector {
     let number = this.relationshipTypeNumbers.get(name);
     if (number === undefined) {
       number = this.relationshipTypes.length;
+      checkTypeNumber(number, 'relationship types');
       this.relationshipTypes.push({ name, count: 0, drawn: 0, ...this.partialOf(name) });
       this.relationshipTypeNumbers.set(name, number);
     }
@@ -160,14 +224,17 @@ export class PictureCollector {
     typeNumber: number,
     describe: () => { label: string; properties: Record<string, PropertyValue> },
   ): void {
-    if (this.typeOfKey.has(key)) return;
-    this.typeOfKey.set(key, typeNumber);
+    if (this.placeOfKey.has(key)) return;
     const type = this.types[typeNumber];
     type.count += 1;
-    if (type.drawn >= this.maxNodesPerType) return;
+    if (type.drawn >= this.maxNodesPerType) {
+      this.placeOfKey.set(key, place(typeNumber, undefined));
+      return;
+    }
     type.drawn += 1;
-    this.nodeOfKey.set(key, this.nodes.length);
-    this.nodes.push({ key, type: typeNumber, ...describe() });
+    this.placeOfKey.set(key, place(typeNumber, this.nodes.length));
+    const node: PictureNode = { key, type: typeNumber, ...describe() };
+    this.nodes.push(node);
   }
 
   addEntity(entity: Entity): void {
@@ -214,15 +281,17 @@ export class PictureCollector {
   addEdge(type: string, from: string, to: string): void {
     const relationshipType = this.declareRelationshipType(type);
     this.relationshipTypes[relationshipType].count += 1;
-    const sourceType = this.typeOfKey.get(from);
-    const targetType = this.typeOfKey.get(to);
-    if (sourceType === undefined || targetType === undefined) return;
-    const typeEdgeKey = `${relationshipType}:${sourceType}:${targetType}`;
-    const typeEdge = this.typeEdges.get(typeEdgeKey);
+    const fromPlace = this.placeOfKey.get(from);
+    const toPlace = this.placeOfKey.get(to);
+    if (fromPlace === undefined || toPlace === undefined) return;
+    const sourceType = typeOfPlace(fromPlace);
+    const targetType = typeOfPlace(toPlace);
+    const id = typeEdgeId(relationshipType, sourceType, targetType);
+    const typeEdge = this.typeEdges.get(id);
     if (typeEdge) typeEdge.count += 1;
-    else this.typeEdges.set(typeEdgeKey, { relationshipType, source: sourceType, target: targetType, count: 1 });
-    const source = this.nodeOfKey.get(from);
-    const target = this.nodeOfKey.get(to);
+    else this.typeEdges.set(id, { relationshipType, source: sourceType, target: targetType, count: 1 });
+    const source = nodeOfPlace(fromPlace);
+    const target = nodeOfPlace(toPlace);
     if (source === undefined || target === undefined || this.edges.length >= this.maxEdges) return;
     this.relationshipTypes[relationshipType].drawn += 1;
     this.edges.push({ source, target, type: relationshipType });

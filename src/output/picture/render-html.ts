@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PictureData } from './picture-data';
+import { JsonTextList, type PictureData } from './picture-data';
+import { scriptSafe, scriptSafeJson } from './script-safe-json';
 
 export interface PictureAssets {
   cytoscape: string;
@@ -37,20 +38,9 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
-/**
- * JSON that is safe inside a `<script>` element: `<`, `>` and `&` become `\u` escapes, so no value
- * (a user named `</script><script>…`, say) can close the element or open a comment, and U+2028/2029
- * are escaped for old JavaScript parsers. `JSON.parse` reads the text back unchanged.
- */
+/** JSON safe inside a `<script>` element (see script-safe-json.ts). */
 export function jsonForScriptElement(value: unknown): string {
-  return scriptSafe(JSON.stringify(value));
-}
-
-function scriptSafe(json: string): string {
-  return json.replace(
-    /[<>&\u2028\u2029]/g,
-    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return scriptSafeJson(value);
 }
 
 /** Array elements per piece of the embedded JSON. */
@@ -67,6 +57,15 @@ export function* jsonPiecesForScriptElement(data: object): Generator<string, voi
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
     yield `${separator}${scriptSafe(JSON.stringify(name))}:`;
     separator = ',';
+    if (value instanceof JsonTextList) {
+      // Elements held as their (script-safe) texts already: joined, never parsed or serialised again.
+      if (value.length === 0) yield '[]';
+      for (let start = 0; start < value.length; start += ELEMENTS_PER_PIECE) {
+        const end = Math.min(start + ELEMENTS_PER_PIECE, value.length);
+        yield `${start === 0 ? '[' : ','}${value.texts.slice(start, end).join(',')}${end === value.length ? ']' : ''}`;
+      }
+      continue;
+    }
     if (!Array.isArray(value) || value.length <= ELEMENTS_PER_PIECE) {
       yield jsonForScriptElement(value);
       continue;
