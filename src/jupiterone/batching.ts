@@ -10,7 +10,7 @@
  * too large it is rejected and reported, so the caller can mark its `_type` partial and JupiterOne
  * keeps that type's previous data instead of deleting it.
  */
-import { jsonTextOf, objectListDocument } from '../graph/serialization';
+import { jsonTextOf } from '../graph/serialization';
 import type { GraphObject } from '../graph/types';
 import type { GraphDatasetKind } from './types';
 
@@ -90,10 +90,9 @@ export function batchBodyBytes(kind: GraphDatasetKind, items: readonly PreparedO
 
 /** The request body carrying `items`, as bytes: staged texts go in as they are. */
 export function serializeBatchBody(kind: GraphDatasetKind, items: readonly PreparedObject[]): Buffer {
-  return objectListDocument(
-    kind,
-    items.map((item) => item.json),
-  );
+  const body = Buffer.allocUnsafe(batchBodyBytes(kind, items));
+  writeBatchBody(kind, items, body);
+  return body;
 }
 
 /** Bytes of a body before its first object: `{"<kind>":[`. */
@@ -127,7 +126,7 @@ export class BodyBuffers {
   }
 }
 
-/** Writes the body carrying `items` into `target` (exactly `batchBodyBytes` long). */
+/** Writes the body carrying `items` into `target` (exactly `batchBodyBytes` long): the one writer of a batch body. */
 function writeBatchBody(kind: GraphDatasetKind, items: readonly PreparedObject[], target: Buffer): void {
   let at = target.write(`{"${kind}":[`, 0, 'latin1');
   items.forEach((item, index) => {
@@ -166,11 +165,9 @@ export class BatchPayload {
    * its request is over, and neither it nor the objects `items()` gave are read after that).
    */
   static of(kind: GraphDatasetKind, items: readonly PreparedObject[], buffers?: BodyBuffers): BatchPayload {
-    let body: Buffer;
-    if (buffers) {
-      body = buffers.take(batchBodyBytes(kind, items));
-      writeBatchBody(kind, items, body);
-    } else body = serializeBatchBody(kind, items);
+    const bytes = batchBodyBytes(kind, items);
+    const body = buffers ? buffers.take(bytes) : Buffer.allocUnsafe(bytes);
+    writeBatchBody(kind, items, body);
     const ends = new Uint32Array(items.length);
     let at = bodyHeaderBytes(kind);
     let rawDataRemoved = 0;
