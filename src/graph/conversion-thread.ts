@@ -4,30 +4,13 @@
  * takes them (`listPageRecords`: secret fields removed) — and answers each with the staged form of
  * the page and its checksum, both made here, off the fetch's thread, or with the error that stopped it.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { listEndpointOf, listPageRecords } from '../resources/table';
 import { ownedBytes, serveThreadJobs } from '../util/thread-pool';
 import type { ConvertedPage, PageConversionJob } from './page-conversion';
 import { convertPage } from './page-conversion';
 
-/**
- * The fetch's thread is the run's critical path (it pages through Duo and takes every page the
- * conversion thread is busy for), so this thread gives way to it when the cores are contended.
- * Linux keeps a nice value per thread (setpriority(2), "BUGS"); elsewhere (no /proc/thread-self)
- * it keeps the process's priority.
- */
-function yieldToOtherThreads(): void {
-  try {
-    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, 10);
-  } catch {
-    // Not Linux, or not allowed: convert at normal priority.
-  }
-}
-
-yieldToOtherThreads();
-
+// At the process's priority: the page this thread holds is staged before the fetch's thread
+// goes on, so a thread that gave way to everything else on the host would hold the fetch up.
 serveThreadJobs<PageConversionJob, ConvertedPage>(
   ({ resource, body, context }) => {
     const endpoint = listEndpointOf(resource);
