@@ -242,7 +242,7 @@ describe('page conversion on the conversion thread', function () {
     await off.convert('users', pageOf('users', tenant.users.slice(0, 300)), context);
     assert.deepEqual(off.counts, { onThread: 0, inline: 1, threadFailures: 0 });
     assert.equal(off.threadRunning, false);
-    assert.equal(conversionThreadOn({}), true);
+    assert.equal(conversionThreadOn({}), false);
     assert.equal(conversionThreadOn({ [CONVERSION_THREAD_SETTING]: ' ON ' }), true);
     assert.throws(() => conversionThreadOn({ [CONVERSION_THREAD_SETTING]: 'maybe' }), /must be on or off/);
   });

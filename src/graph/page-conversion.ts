@@ -65,7 +65,11 @@ export interface PageConversionJob {
   context: GraphInstanceContext;
 }
 
-/** The environment setting that switches the conversion thread off (`off`) or on (`on`, the default). */
+/**
+ * The environment setting that switches the conversion thread on (`on`) or off (`off`, the default:
+ * on a shared 2-core host it did not yet shorten a 100,000-user fetch beyond the host's noise, for
+ * about 6 CPU-seconds more; docs/benchmarks.md).
+ */
 export const CONVERSION_THREAD_SETTING = 'DUO_J1_CONVERSION_THREAD';
 
 /**
@@ -94,7 +98,7 @@ const THREAD_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 64, max
 const THREAD_STARTS = 3;
 
 export interface PageConverterOptions {
-  /** Use the conversion thread at all (default: on unless `DUO_J1_CONVERSION_THREAD=off` in `env`). */
+  /** Use the conversion thread at all (default: only with `DUO_J1_CONVERSION_THREAD=on` in `env`). */
   thread?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Pages with fewer records are converted inline (default 100). */
@@ -109,8 +113,8 @@ export interface PageConverterOptions {
 /** Whether `env` leaves the conversion thread on. */
 export function conversionThreadOn(env: NodeJS.ProcessEnv = process.env): boolean {
   const setting = (env[CONVERSION_THREAD_SETTING] ?? '').trim().toLowerCase();
-  if (setting === '' || setting === 'on') return true;
-  if (setting === 'off') return false;
+  if (setting === 'on') return true;
+  if (setting === '' || setting === 'off') return false;
   throw new Error(`${CONVERSION_THREAD_SETTING} must be on or off (got "${setting}").`);
 }
 
