@@ -27,10 +27,22 @@ import {
   type GraphInstanceContext,
 } from '../src/graph/converters';
 import { ENTITY_KINDS } from '../src/graph/data-model';
-import { directRelationship, employeeMapping } from '../src/graph/relationships';
-import { RELATIONSHIP_KINDS } from '../src/graph/data-model';
-import type { Entity } from '../src/graph/types';
-import { validateEntity } from '../src/graph/validation';
+import { convertRecords } from '../src/graph/record-conversion';
+import {
+  directRelationship,
+  directRelationshipJson,
+  directRelationshipKey,
+  employeeMapping,
+} from '../src/graph/relationships';
+import { RELATIONSHIP_KINDS, type RelationshipKind } from '../src/graph/data-model';
+import {
+  graphIndexEntry,
+  graphObjectHash,
+  graphObjectJson,
+  graphObjectJsonWithAnyCharacters,
+} from '../src/graph/serialization';
+import type { Entity, GraphObject } from '../src/graph/types';
+import { directRelationshipError, relationshipError, validateEntity } from '../src/graph/validation';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'duo-recorded');
 
@@ -317,6 +329,78 @@ describe('graph converters on recorded Duo responses', () => {
       _toEntityKey: 'DPB9DRDAI6PONK6CVHKC',
       displayName: 'USES',
     });
+  });
+});
+
+describe('direct relationships written from their strings', () => {
+  // Ends a record can name: quotes, backslashes, control and non-ASCII characters, a lone surrogate.
+  const awkwardEnds = [
+    ['duo-user:DU1', 'DPB9DRDAI6PONK6CVHKC'],
+    ['duo-user:"quoted"\\back', 'duo-group:tab\there\nnew line'],
+    ['duo-user:Zoë Ångström', 'duo-group:日本語 \u{1F600}'],
+    ['duo-user:\ud800 lone', 'x'],
+    ['', 'duo-group:DG1'],
+    ['a', 'b'],
+  ];
+  const kinds: RelationshipKind[] = [
+    ...Object.values(RELATIONSHIP_KINDS),
+    // A kind the data model would not pass: its type and class are too short.
+    { ...RELATIONSHIP_KINDS.groupHasUser, _type: 'ab' },
+    { ...RELATIONSHIP_KINDS.groupHasUser, _class: 'H' },
+  ];
+
+  it('has the canonical text of the object the builder makes', () => {
+    for (const kind of kinds) {
+      for (const [from, to] of awkwardEnds) {
+        const relationship = directRelationship(kind, from, to);
+        const key = directRelationshipKey(kind, from, to);
+        assert.equal(key, relationship._key);
+        const text = directRelationshipJson(kind, from, key, to);
+        assert.equal(text, graphObjectJsonWithAnyCharacters(relationship), `${kind._type} ${from} → ${to}`);
+      }
+    }
+  });
+
+  it('fails the check exactly when the object the builder makes fails it, with the same error', () => {
+    const errors = new Set<string | undefined>();
+    for (const kind of kinds) {
+      for (const [from, to] of awkwardEnds) {
+        const relationship = directRelationship(kind, from, to);
+        const error = directRelationshipError(kind, from, relationship._key, to);
+        assert.equal(error, relationshipError(relationship), `${kind._type} ${from} → ${to}`);
+        errors.add(error);
+      }
+    }
+    assert.ok(errors.has(undefined), 'some pass');
+    assert.ok(errors.size >= 4, `the short key, type, class and empty end each fail: ${[...errors].join('; ')}`);
+  });
+
+  it('stages a batch whose texts and index entries are those of each object, byte for byte', () => {
+    const users = [
+      {
+        user_id: 'DU"Zoë"\\1',
+        username: 'zoë',
+        realname: 'Zoë Ångström 日本',
+        email: 'zoe@example.com',
+        groups: [{ group_id: 'DG\u{1F600}' }, { group_id: 'DG"2' }],
+        phones: [{ phone_id: 'DPÅ' }],
+      },
+      { user_id: 'DUPLAIN0000000000001', username: 'plain', groups: [{ group_id: 'DG1' }] },
+    ];
+    const { objects } = convertRecords('users', users, {
+      siteId: 'example',
+      apiHostname: 'api-example.duosecurity.com',
+    });
+    const texts = Buffer.from(objects.texts);
+    const entries = Buffer.from(objects.entries);
+    assert.ok(objects.textEnds.length > users.length, 'entities and their edges');
+    for (let id = 0; id < objects.textEnds.length; id += 1) {
+      const text = texts.toString('latin1', id === 0 ? 0 : objects.textEnds[id - 1], objects.textEnds[id]);
+      const graphObject = JSON.parse(text) as GraphObject;
+      assert.equal(text, graphObjectJson(graphObject), 'its canonical text, ASCII only');
+      const entry = entries.toString('utf8', id === 0 ? 0 : objects.entryEnds[id - 1], objects.entryEnds[id]);
+      assert.equal(entry, JSON.stringify(graphIndexEntry(graphObject, graphObjectHash(text))));
+    }
   });
 });
 

@@ -43,10 +43,22 @@ import {
   type GraphInstanceContext,
 } from './converters';
 import { withPhoneNumberRule } from './phone-numbers';
-import { adminEmployeeMapping, directRelationship, employeeMapping, endpointDeviceMapping } from './relationships';
-import { stagedGraphObject, type RawRecordText } from './serialization';
+import {
+  adminEmployeeMapping,
+  directRelationshipJson,
+  directRelationshipKey,
+  employeeMapping,
+  endpointDeviceMapping,
+} from './relationships';
+import {
+  asciiOnly,
+  graphIndexEntryJson,
+  graphObjectHashOfBytes,
+  graphObjectJsonWithAnyCharacters,
+  type RawRecordText,
+} from './serialization';
 import type { Entity, MappedRelationship, Relationship } from './types';
-import { isValidEmail, relationshipError, validateEntity } from './validation';
+import { directRelationshipError, isValidEmail, relationshipError, validateEntity } from './validation';
 import { text } from './values';
 
 /**
@@ -156,22 +168,60 @@ const MAPPINGS: {
   endpointIsDevice: endpointDeviceMapping,
 };
 
-/** Serialises the objects of a batch as they are converted, and encodes them once at the end. */
+/**
+ * Serialises the objects of a batch as they are converted, and encodes them once at the end: the
+ * canonical texts are made ASCII-only, hashed and indexed there, from the one UTF-8 measure and
+ * copy of each text that encoding needs anyway.
+ */
 class ObjectCollector {
+  /** Canonical texts before their ASCII-only step (`graphObjectJsonWithAnyCharacters`). */
   private readonly texts: string[] = [];
-  private readonly entries: string[] = [];
+  /** Per object: its `_key`, and a direct relationship's ends (undefined for other objects). */
+  private readonly keys: string[] = [];
+  private readonly froms: (string | undefined)[] = [];
+  private readonly tos: (string | undefined)[] = [];
 
-  /** Serialises a graph object (canonical text, content hash, index entry); returns its id. */
+  /** Serialises a graph object; returns its id. */
   add(graphObject: Entity | Relationship, raw?: RawRecordText): number {
-    const { text, indexEntry } = stagedGraphObject(graphObject, raw);
+    const { _fromEntityKey: from, _toEntityKey: to } = graphObject as {
+      _fromEntityKey?: unknown;
+      _toEntityKey?: unknown;
+    };
+    // The ends as `graphIndexEntry` takes them: both strings, or the entry has none.
+    const direct = typeof from === 'string' && typeof to === 'string';
+    return this.push(
+      graphObjectJsonWithAnyCharacters(graphObject, raw),
+      graphObject._key,
+      direct ? from : undefined,
+      direct ? to : undefined,
+    );
+  }
+
+  /** Adds `directRelationship(kind, fromKey, toKey)`, whose key is `key`, from its strings alone; returns its id. */
+  addDirect(kind: RelationshipKind, fromKey: string, key: string, toKey: string): number {
+    return this.push(directRelationshipJson(kind, fromKey, key, toKey), key, fromKey, toKey);
+  }
+
+  private push(text: string, key: string, from: string | undefined, to: string | undefined): number {
     this.texts.push(text);
-    this.entries.push(indexEntry);
+    this.keys.push(key);
+    this.froms.push(from);
+    this.tos.push(to);
     return this.texts.length - 1;
   }
 
   finish(): SerializedObjects {
-    const [texts, textEnds] = encode(this.texts);
-    const [entries, entryEnds] = encode(this.entries);
+    const [texts, textEnds] = encodeAsciiOnly(this.texts);
+    const entryTexts: string[] = [];
+    let start = 0;
+    for (let id = 0; id < this.keys.length; id += 1) {
+      const end = textEnds[id];
+      // The content hash of the canonical text, from its bytes: the same hash as of the text.
+      const objectHash = graphObjectHashOfBytes(texts.subarray(start, end));
+      entryTexts.push(graphIndexEntryJson(this.keys[id], objectHash, this.froms[id], this.tos[id]));
+      start = end;
+    }
+    const [entries, entryEnds] = encode(entryTexts);
     return { texts, textEnds, entries, entryEnds };
   }
 }
@@ -190,6 +240,26 @@ function encode(strings: readonly string[]): [Uint8Array, Uint32Array] {
   return [bytes, ends];
 }
 
+/**
+ * Canonical texts made ASCII-only (`asciiOnly`, serialization.ts) and encoded back to back, with
+ * each one's end offset. The UTF-8 length measured to size the bytes is the one that tells whether
+ * a text is ASCII already; once it is, its bytes are its characters.
+ */
+function encodeAsciiOnly(texts: string[]): [Buffer, Uint32Array] {
+  const ends = new Uint32Array(texts.length);
+  let length = 0;
+  for (let index = 0; index < texts.length; index += 1) {
+    const text = asciiOnly(texts[index], Buffer.byteLength(texts[index], 'utf8'));
+    texts[index] = text;
+    length += text.length;
+    ends[index] = length;
+  }
+  const bytes = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const text of texts) at += bytes.write(text, at, 'latin1');
+  return [bytes, ends];
+}
+
 /** Checks and serialises a relationship. */
 function convertRelationship(relationship: Relationship, objects: ObjectCollector): ConvertedRelationship {
   const error = relationshipError(relationship);
@@ -198,6 +268,7 @@ function convertRelationship(relationship: Relationship, objects: ObjectCollecto
     : { key: relationship._key, type: relationship._type, object: objects.add(relationship) };
 }
 
+/** The direct relationship `from → to` of a kind, checked and serialised, as a candidate whose other end is `end`. */
 function candidate(
   kind: RelationshipKind,
   fromKey: string,
@@ -205,7 +276,11 @@ function candidate(
   end: string,
   objects: ObjectCollector,
 ): CandidateRelationship {
-  return { ...convertRelationship(directRelationship(kind, fromKey, toKey), objects), end };
+  const key = directRelationshipKey(kind, fromKey, toKey);
+  const error = directRelationshipError(kind, fromKey, key, toKey);
+  return error
+    ? { key, type: kind._type, error, end }
+    : { key, type: kind._type, object: objects.addDirect(kind, fromKey, key, toKey), end };
 }
 
 /** Validates and serialises an entity; `raw` is the staged record its `_rawData` holds. */

@@ -56,11 +56,20 @@ function rawDataEntryJson(entry: RawDataEntry, raw: RawRecordText | undefined): 
  * It must be that record's JSON (`JSON.stringify` of it).
  */
 export function graphObjectJson(graphObject: object, raw?: RawRecordText): string {
+  return asciiOnly(graphObjectJsonWithAnyCharacters(graphObject, raw));
+}
+
+/**
+ * The canonical text before its last step: non-ASCII characters still as they are.
+ * `graphObjectJson(o)` is `asciiOnly` of it. For a caller that measures the text's UTF-8 length
+ * anyway (to encode a batch of texts): that length tells whether the text is ASCII already.
+ */
+export function graphObjectJsonWithAnyCharacters(graphObject: object, raw?: RawRecordText): string {
   const properties = graphObject as Record<string, unknown>;
   const names = Object.keys(properties);
   const rawData = properties[RAW_DATA];
   const text = inCanonicalOrder(names) ? stringifiedWithoutRawData(properties, rawData) : undefined;
-  return asciiOnly(withRawData(text ?? stringifiedInCanonicalOrder(properties, names), rawData, raw));
+  return withRawData(text ?? stringifiedInCanonicalOrder(properties, names), rawData, raw);
 }
 
 const NON_ASCII_CHARACTERS = /[\u0080-\uffff]/g;
@@ -70,10 +79,10 @@ const NON_ASCII_CHARACTERS = /[\u0080-\uffff]/g;
  * Pure-ASCII texts make every later step cheaper: a reader can decode the bytes as Latin-1 (a copy)
  * instead of validating UTF-8, which for a body of megabytes takes longer than parsing it.
  */
-function asciiOnly(text: string): string {
+export function asciiOnly(text: string, utf8Length = Buffer.byteLength(text, 'utf8')): string {
   // A text is ASCII exactly when its UTF-8 is as long as it is: a native count, several times
   // faster than testing the text with a regular expression.
-  if (Buffer.byteLength(text, 'utf8') === text.length) return text;
+  if (utf8Length === text.length) return text;
   return text.replace(
     NON_ASCII_CHARACTERS,
     (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
@@ -186,6 +195,14 @@ export function graphObjectHash(canonicalText: string): string {
 }
 
 /**
+ * `graphObjectHash` of the canonical text whose UTF-8 bytes these are: the same bytes give the same
+ * hash, and a batch already encoded is hashed without converting each text to bytes once more.
+ */
+export function graphObjectHashOfBytes(canonicalBytes: Uint8Array): string {
+  return hash('sha256', canonicalBytes, 'base64url').slice(0, 22);
+}
+
+/**
  * One entry of a staged graph dataset's index (`graph-index/<kind>/<_type>`, one per object, in the
  * dataset's order): what a delivery needs of each object without parsing it — its `_key`, its
  * content hash and, for a direct relationship, its two ends.
@@ -208,6 +225,16 @@ export function graphIndexEntry(graphObject: GraphObject, objectHash: string): G
   return typeof from === 'string' && typeof to === 'string'
     ? [graphObject._key, objectHash, from, to]
     : [graphObject._key, objectHash];
+}
+
+/**
+ * The JSON text of an index entry (`JSON.stringify(graphIndexEntry(…))`) from its parts: `from` and
+ * `to` are a direct relationship's ends, both or neither. Written out so a converted batch makes no
+ * array per object only to serialise it; the hash is base64url, which JSON writes as it is.
+ */
+export function graphIndexEntryJson(key: string, objectHash: string, from?: string, to?: string): string {
+  const ends = from === undefined || to === undefined ? '' : `,${JSON.stringify(from)},${JSON.stringify(to)}`;
+  return `[${JSON.stringify(key)},"${objectHash}"${ends}]`;
 }
 
 /** Serialises a graph object for staging: canonical text, content hash and index entry at once. */

@@ -8,6 +8,7 @@
  * the original value stays in `_rawData`. Only an entity that still fails is dropped.
  */
 import { IntegrationSchema } from '@jupiterone/data-model';
+import type { RelationshipKind } from './data-model';
 import { isMappedRelationship, type DirectRelationship, type Entity, type MappedRelationship } from './types';
 
 // Ajv's types, taken from the data model's own instance so no undeclared package is imported.
@@ -116,6 +117,23 @@ function isPrimitive(value: unknown): boolean {
 /** The GraphObject schema's rule for property names. */
 const PROPERTY_NAME = /^(_|tag\.)?[A-Za-z0-9. -]+$/;
 
+/** Names the rule has accepted: relationships repeat a few names, and a set answers faster than the pattern. */
+const allowedPropertyNames = new Set<string>();
+/** More names than the builders use; the set stays small whatever a relationship carries. */
+const MAX_REMEMBERED_NAMES = 256;
+
+function isAllowedPropertyName(name: string): boolean {
+  if (allowedPropertyNames.has(name)) return true;
+  if (!PROPERTY_NAME.test(name)) return false;
+  if (allowedPropertyNames.size < MAX_REMEMBERED_NAMES) allowedPropertyNames.add(name);
+  return true;
+}
+
+const KEY_ERROR = '/_key must be a string of at least 10 characters';
+const TYPE_ERROR = '/_type must be a string of at least 3 characters';
+const CLASS_ERROR = '/_class must be a string of at least 2 characters';
+const ENDS_ERROR = '/_fromEntityKey and /_toEntityKey must not be empty';
+
 /**
  * Checks a relationship against the GraphObject schema's constraints (`_key` of 10 characters or
  * more, `_type` of 3 or more, `_class` of 2 or more, property names) and the upload rules
@@ -128,11 +146,11 @@ const PROPERTY_NAME = /^(_|tag\.)?[A-Za-z0-9. -]+$/;
  */
 export function relationshipError(relationship: DirectRelationship | MappedRelationship): string | undefined {
   const { _key, _type, _class } = relationship;
-  if (typeof _key !== 'string' || _key.length < 10) return '/_key must be a string of at least 10 characters';
-  if (typeof _type !== 'string' || _type.length < 3) return '/_type must be a string of at least 3 characters';
-  if (typeof _class !== 'string' || _class.length < 2) return '/_class must be a string of at least 2 characters';
+  if (typeof _key !== 'string' || _key.length < 10) return KEY_ERROR;
+  if (typeof _type !== 'string' || _type.length < 3) return TYPE_ERROR;
+  if (typeof _class !== 'string' || _class.length < 2) return CLASS_ERROR;
   for (const name in relationship) {
-    if (!PROPERTY_NAME.test(name)) return `property name "${name}" is not allowed`;
+    if (!isAllowedPropertyName(name)) return `property name "${name}" is not allowed`;
     const value = relationship[name];
     if (name === '_mapping' || value === undefined) continue;
     if (!isPrimitive(value)) return `/${name} must be a string, number, boolean or null`;
@@ -144,8 +162,26 @@ export function relationshipError(relationship: DirectRelationship | MappedRelat
       if (!isPrimitive(mapping.targetEntity[name])) return `/_mapping/targetEntity/${name} must be primitive`;
     }
   } else if (!relationship._fromEntityKey || !relationship._toEntityKey) {
-    return '/_fromEntityKey and /_toEntityKey must not be empty';
+    return ENDS_ERROR;
   }
+  return undefined;
+}
+
+/**
+ * `relationshipError` of `directRelationship(kind, fromKey, toKey)` (relationships.ts) whose key is
+ * `key`, without making the object: the same checks in the same order, less those its fixed shape
+ * always passes (its six property names are allowed ones and its values are strings).
+ */
+export function directRelationshipError(
+  kind: RelationshipKind,
+  fromKey: string,
+  key: string,
+  toKey: string,
+): string | undefined {
+  if (key.length < 10) return KEY_ERROR;
+  if (kind._type.length < 3) return TYPE_ERROR;
+  if (kind._class.length < 2) return CLASS_ERROR;
+  if (!fromKey || !toKey) return ENDS_ERROR;
   return undefined;
 }
 
