@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { deserialize } from 'node:v8';
 import type { GraphInstanceContext } from '../src/graph/converters';
+import { CONVERSION_THREAD_SETTING, conversionThreadOn } from '../src/graph/conversion-thread-setting';
 import {
-  CONVERSION_THREAD_SETTING,
   PageConverter,
-  conversionThreadOn,
   convertPage,
   type ConvertedPage,
   type PageConverterOptions,
@@ -146,18 +145,23 @@ describe('page conversion on the conversion thread', function () {
     assert.equal(pages.counts.threadFailures, 0);
   });
 
-  it('converts a page inline while the thread is busy, and joined records or small pages always', async () => {
+  it('converts a page inline while the thread holds two, and joined records or small pages always', async () => {
     const pages = converter({ smallestPageForThread: 50 });
     const [context] = contexts;
-    const first = pages.convert('users', pageOf('users', tenant.users.slice(0, 300)), context);
-    const second = pages.convert('users', pageOf('users', tenant.users.slice(300, 600)), context);
-    assert.deepEqual(pages.counts, { onThread: 0, inline: 1, threadFailures: 0 }, 'the second page, at once');
-    await Promise.all([first, second]);
-    assert.equal(pages.counts.onThread, 1);
+    const slices = [0, 300, 600].map((start) => tenant.users.slice(start, start + 300));
+    const converting = slices.map((records) => pages.convert('users', pageOf('users', records), context));
+    // The first two wait on the thread; the third is converted here, at once.
+    assert.deepEqual(pages.counts, { onThread: 0, inline: 1, threadFailures: 0 }, 'the third page, at once');
+    const converted = await Promise.all(converting);
+    assert.equal(pages.counts.onThread, 2);
+    converted.forEach((page, index) => assertSamePage(page, 'users', pageOf('users', slices[index]).records, context));
+    // Once the thread has room again, it takes the next page.
+    await pages.convert('users', pageOf('users', slices[0]), context);
+    assert.equal(pages.counts.onThread, 3);
     // No answer's bytes (joined records) or fewer records than worth a hand-over: inline.
-    await pages.convert('users', { records: pageOf('users', tenant.users.slice(0, 300)).records }, context);
+    await pages.convert('users', { records: pageOf('users', slices[0]).records }, context);
     await pages.convert('users', pageOf('users', tenant.users.slice(0, 49)), context);
-    assert.deepEqual(pages.counts, { onThread: 1, inline: 3, threadFailures: 0 });
+    assert.deepEqual(pages.counts, { onThread: 3, inline: 3, threadFailures: 0 });
   });
 
   it('converts the page inline when the thread cannot live, and stops starting it after a few deaths', async () => {
@@ -226,7 +230,7 @@ describe('page conversion on the conversion thread', function () {
     assert.equal(pages.counts.onThread, 2);
   });
 
-  it('stops the thread when idle, and starts none when switched off', async () => {
+  it('stops the thread when idle, and starts none when switched off (it is on by default)', async () => {
     const lines: string[] = [];
     const pages = converter({
       idleMs: 200,
@@ -242,7 +246,8 @@ describe('page conversion on the conversion thread', function () {
     await off.convert('users', pageOf('users', tenant.users.slice(0, 300)), context);
     assert.deepEqual(off.counts, { onThread: 0, inline: 1, threadFailures: 0 });
     assert.equal(off.threadRunning, false);
-    assert.equal(conversionThreadOn({}), false);
+    assert.equal(conversionThreadOn({}), true);
+    assert.equal(conversionThreadOn({ [CONVERSION_THREAD_SETTING]: 'off' }), false);
     assert.equal(conversionThreadOn({ [CONVERSION_THREAD_SETTING]: ' ON ' }), true);
     assert.throws(() => conversionThreadOn({ [CONVERSION_THREAD_SETTING]: 'maybe' }), /must be on or off/);
   });

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { AppConfig, InstanceConfig } from '../config/instances';
 import type { DuoClientTuning } from '../duo/client';
-import type { PageConverter } from '../graph/page-conversion';
 import type { JupiterOneClientTuning } from '../jupiterone/client';
 import type { StagingStore } from '../staging/store';
 import type { DuoJ1Metrics } from '../telemetry/activity-metrics';
@@ -31,11 +30,6 @@ export interface ActivityDependencies {
   duoClientOptions?: DuoClientTuning;
   /** Given to every JupiterOne client (retry schedule, batch size, ...). */
   jupiterOneClientOptions?: JupiterOneClientTuning;
-  /**
-   * Converts the pages fetches read (inline, or on a conversion thread when it is free); default:
-   * one per set of activities, configured from `env` (`DUO_J1_CONVERSION_THREAD`).
-   */
-  pageConverter?: PageConverter;
 }
 
 export function findInstanceOrFail(deps: ActivityDependencies, instanceId: string): InstanceConfig {

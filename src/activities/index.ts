@@ -26,12 +26,10 @@ export type { ActivityDependencies } from './dependencies';
 function activityFunctions(deps: ActivityDependencies) {
   const runs = new RunActivities();
   // One conversion thread per worker process, shared by its runs' fetches.
-  const converter =
-    deps.pageConverter ??
-    new PageConverter({
-      env: deps.env ?? process.env,
-      log: (level, message, fields) => deps.log?.(level, message, fields),
-    });
+  const converter = new PageConverter({
+    env: deps.env ?? process.env,
+    log: (level, message, fields) => deps.log?.(level, message, fields),
+  });
   return {
     /**
      * Claims this worker's staging for a run: the run's next activities go to its host queue,

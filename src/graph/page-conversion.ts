@@ -5,9 +5,10 @@
  *
  * Unthrottled, a fetch is bound by the thread that parses, converts, validates, serialises and
  * hashes every page, while the host's second core waits. `PageConverter` keeps both busy: a page
- * goes to the worker's one conversion thread (conversion-thread.ts) when that thread has nothing to
- * do, and is converted inline otherwise — so neither thread waits while pages do, and a thread that
- * cannot keep up never becomes the bound (as one fed every page did: docs/benchmarks.md).
+ * goes to the worker's one conversion thread (conversion-thread.ts) while that thread holds fewer
+ * than two pages (the one it converts and the next, so it never waits for the fetch's thread to
+ * hand it one), and is converted inline otherwise — so neither thread waits while pages do, and a
+ * thread that cannot keep up never becomes the bound (as one fed every page did: docs/benchmarks.md).
  *
  * What crosses to the thread is the bytes of Duo's answer, handed over rather than copied: the
  * client had to parse them to follow the list anyway, and posting the parsed records would cost the
@@ -25,6 +26,7 @@ import { partChecksum } from '../staging/store';
 import { ThreadJobError, ThreadPool, ownedBytes } from '../util/thread-pool';
 import { encodeConvertedPart } from './converted-part';
 import type { GraphInstanceContext } from './converters';
+import { conversionThreadOn } from './conversion-thread-setting';
 import { convertRecords } from './record-conversion';
 
 /** A page converted: its staged bytes, their SHA-256 and the records they hold. */
@@ -66,17 +68,17 @@ export interface PageConversionJob {
 }
 
 /**
- * The environment setting that switches the conversion thread on (`on`) or off (`off`, the default:
- * on a shared 2-core host it did not yet shorten a 100,000-user fetch beyond the host's noise, for
- * about 6 CPU-seconds more; docs/benchmarks.md).
- */
-export const CONVERSION_THREAD_SETTING = 'DUO_J1_CONVERSION_THREAD';
-
-/**
  * Pages of fewer records are converted inline: handing them over costs about what it saves, and a
  * lone small list (groups, tokens) would start the thread for nothing.
  */
 const SMALLEST_PAGE_FOR_THREAD = 100;
+
+/**
+ * Pages the thread holds at most: the one it converts and the next, waiting for it. With one, the
+ * thread idled between pages until the fetch's thread came back from converting one inline; more
+ * would only hold more pages in memory.
+ */
+const PAGES_ON_THREAD = 2;
 
 /**
  * How long the thread stays up with no page to convert: long enough to span the gaps between one
@@ -89,7 +91,7 @@ const IDLE_MS = 3_000;
  * collect as it goes instead of growing the process's memory. A page that needs more than this
  * kills the thread and is converted inline.
  */
-const THREAD_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
+const THREAD_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 32 };
 
 /**
  * A thread that died is started again for a later page, but not without end: a thread that cannot
@@ -103,19 +105,13 @@ export interface PageConverterOptions {
   env?: NodeJS.ProcessEnv;
   /** Pages with fewer records are converted inline (default 100). */
   smallestPageForThread?: number;
+  /** Pages the thread holds at most, converting and waiting (default 2). */
+  pagesOnThread?: number;
   /** The thread stops after this long without a page (default 3 s). */
   idleMs?: number;
   resourceLimits?: ResourceLimits;
   /** Told when the thread fails a page and when it stops (never with a page or a context). */
   log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
-}
-
-/** Whether `env` leaves the conversion thread on. */
-export function conversionThreadOn(env: NodeJS.ProcessEnv = process.env): boolean {
-  const setting = (env[CONVERSION_THREAD_SETTING] ?? '').trim().toLowerCase();
-  if (setting === 'on') return true;
-  if (setting === '' || setting === 'off') return false;
-  throw new Error(`${CONVERSION_THREAD_SETTING} must be on or off (got "${setting}").`);
 }
 
 /** Converts pages inline or on the worker's conversion thread (see the module comment); one per worker process. */
@@ -133,8 +129,8 @@ export class PageConverter {
   }
 
   /**
-   * Converts `page`: on the thread if it is free and may take the page, else here, at once. A
-   * page the thread fails (it died, ran out of heap, or the conversion threw there) is converted
+   * Converts `page`: on the thread if it holds fewer than `pagesOnThread` and may take the page,
+   * else here, at once. A page the thread fails (it died, ran out of heap, or the conversion threw there) is converted
    * here instead, so it is converted, or fails, exactly as inline. `signal` ends the wait for the
    * thread; what the thread was doing is dropped when it answers.
    */
@@ -144,7 +140,10 @@ export class PageConverter {
     context: GraphInstanceContext,
     signal?: AbortSignal,
   ): Promise<ConvertedPage> {
-    const pool = page.body && this.onThread === 0 && this.mayTake(page) ? this.thread() : undefined;
+    const pool =
+      page.body && this.onThread < (this.options.pagesOnThread ?? PAGES_ON_THREAD) && this.mayTake(page)
+        ? this.thread()
+        : undefined;
     if (!pool || !page.body) return this.inline(resource, page, context);
     const body = ownedBytes(page.body);
     this.onThread += 1;
