@@ -1,12 +1,27 @@
 import assert from 'node:assert/strict';
 import { deserialize } from 'node:v8';
 import type { GraphInstanceContext } from '../src/graph/converters';
-import { convertPage } from '../src/graph/page-conversion';
+import { CONVERSION_THREAD_SETTING, conversionThreadOn } from '../src/graph/conversion-thread-setting';
+import {
+  PageConverter,
+  convertPage,
+  type ConvertedPage,
+  type PageConverterOptions,
+  type PageToConvert,
+} from '../src/graph/page-conversion';
+import { phoneNumberHashKey } from '../src/graph/phone-numbers';
 import { convertRecords } from '../src/graph/record-conversion';
-import { RESOURCE_NAMES, listEndpointOf, withoutSecretFields } from '../src/resources/table';
+import {
+  RESOURCE_NAMES,
+  listEndpointOf,
+  listPageRecords,
+  withoutSecretFields,
+  type ResourceName,
+} from '../src/resources/table';
 import { generateTenant } from '../src/simulators/duo/tenant-generator';
 import { partChecksum } from '../src/staging/store';
 import { mapInOrder } from '../src/util/in-order';
+import { waitFor } from './harness/inspect';
 
 describe('page conversion', function () {
   this.timeout(60_000);
@@ -53,5 +68,187 @@ describe('page conversion', function () {
       order.push(item);
     }
     assert.deepEqual(order, [0, 1, 2, 3]);
+  });
+});
+
+describe('page conversion on the conversion thread', function () {
+  this.timeout(60_000);
+  const tenant = generateTenant({ users: 900, seed: 23, tokens: 60 });
+  const contexts: GraphInstanceContext[] = [
+    { siteId: tenant.siteId, apiHostname: tenant.apiHostname, accountName: 'Ünïcode & Co', tagWithAccountName: true },
+    {
+      siteId: tenant.siteId,
+      apiHostname: tenant.apiHostname,
+      phoneNumbers: {
+        policy: 'hash',
+        key: phoneNumberHashKey('a secret key of forty characters or so..', tenant.siteId),
+      },
+    },
+  ];
+
+  /** A list page as the Duo client hands it on: the records it parsed, and the bytes it parsed them from. */
+  function pageOf(resource: ResourceName, records: readonly object[]): PageToConvert {
+    const endpoint = listEndpointOf(resource)!;
+    const bytes = Buffer.from(
+      JSON.stringify({ stat: 'OK', response: records, metadata: { total_objects: records.length } }),
+    );
+    // The client's own handling of an answer; owned bytes, as the client's are.
+    const parsed = JSON.parse(bytes.toString('utf8')) as { response: object[] };
+    return { records: listPageRecords(parsed.response, endpoint), body: new Uint8Array(bytes) };
+  }
+
+  /** `converted` holds `records` converted, whichever thread did it (see the first test on bytes). */
+  function assertSamePage(
+    converted: ConvertedPage,
+    resource: ResourceName,
+    records: readonly object[],
+    context: GraphInstanceContext,
+  ) {
+    assert.deepEqual(deserialize(converted.bytes), convertRecords(resource, records, context));
+    assert.equal(converted.sha256, partChecksum(converted.bytes));
+    assert.equal(converted.records, records.length);
+  }
+
+  const converters: PageConverter[] = [];
+  function converter(options: PageConverterOptions = {}): PageConverter {
+    const made = new PageConverter({ thread: true, smallestPageForThread: 1, ...options });
+    converters.push(made);
+    return made;
+  }
+  after(async () => {
+    for (const made of converters) await made.close();
+  });
+
+  it('stages the same page from the answer on the thread as from the records inline, for every list without secrets', async () => {
+    const pages = converter();
+    let expected = 0;
+    for (const context of contexts) {
+      for (const resource of RESOURCE_NAMES) {
+        const endpoint = listEndpointOf(resource);
+        if (!endpoint || endpoint.secretFields.length > 0) continue;
+        const sent = tenant[endpoint.name] as object[];
+        if (sent.length === 0) continue;
+        const page = pageOf(resource, sent);
+        const inline = convertPage(resource, page.records, context);
+        const onThread = await pages.convert(resource, page, context);
+        expected += 1;
+        assert.equal(pages.counts.onThread, expected, `${resource} went to the thread`);
+        // The same converted page. Not compared byte for byte: node:v8 writes an array as dense or
+        // sparse after the elements kind V8 has learnt for the code that made it, which differs
+        // between threads (and over a thread's life); what the build reads back is the same.
+        assert.deepEqual(deserialize(onThread.bytes), deserialize(inline.bytes), resource);
+        assert.equal(onThread.sha256, partChecksum(onThread.bytes));
+        assert.equal(onThread.records, sent.length);
+      }
+    }
+    assert.equal(pages.counts.inline, 0);
+    assert.equal(pages.counts.threadFailures, 0);
+  });
+
+  it('converts a page inline while the thread holds two, and joined records or small pages always', async () => {
+    const pages = converter({ smallestPageForThread: 50 });
+    const [context] = contexts;
+    const slices = [0, 300, 600].map((start) => tenant.users.slice(start, start + 300));
+    const converting = slices.map((records) => pages.convert('users', pageOf('users', records), context));
+    // The first two wait on the thread; the third is converted here, at once.
+    assert.deepEqual(pages.counts, { onThread: 0, inline: 1, threadFailures: 0 }, 'the third page, at once');
+    const converted = await Promise.all(converting);
+    assert.equal(pages.counts.onThread, 2);
+    converted.forEach((page, index) => assertSamePage(page, 'users', pageOf('users', slices[index]).records, context));
+    // Once the thread has room again, it takes the next page.
+    await pages.convert('users', pageOf('users', slices[0]), context);
+    assert.equal(pages.counts.onThread, 3);
+    // No answer's bytes (joined records) or fewer records than worth a hand-over: inline.
+    await pages.convert('users', { records: pageOf('users', slices[0]).records }, context);
+    await pages.convert('users', pageOf('users', tenant.users.slice(0, 49)), context);
+    assert.deepEqual(pages.counts, { onThread: 3, inline: 3, threadFailures: 0 });
+  });
+
+  it('converts the page inline when the thread cannot live, and stops starting it after a few deaths', async () => {
+    const warnings: string[] = [];
+    // A heap far too small to load the converters: the thread dies of it, for real.
+    const pages = converter({
+      resourceLimits: { maxOldGenerationSizeMb: 2, maxYoungGenerationSizeMb: 1 },
+      log: (level, message, fields) => warnings.push(`${level} ${message} ${JSON.stringify(fields)}`),
+    });
+    const [, context] = contexts;
+    for (let index = 0; index < 5; index += 1) {
+      const page = pageOf('phones', tenant.phones.slice(0, 200));
+      const converted = await pages.convert('phones', page, context);
+      assertSamePage(converted, 'phones', page.records, context);
+    }
+    assert.deepEqual(pages.counts, { onThread: 0, inline: 5, threadFailures: 3 });
+    assert.equal(warnings.length, 3);
+    assert.ok(warnings.every((line) => line.startsWith('warn The conversion thread failed a page')));
+    const { key } = context.phoneNumbers as { key: string };
+    for (const line of warnings) assert.ok(!line.includes(key), 'no hash key in a log line');
+    assert.equal(pages.threadRunning, false);
+  });
+
+  it('converts the page inline when the thread is stopped in the middle of it', async () => {
+    const pages = converter();
+    const [context] = contexts;
+    const page = pageOf('users', tenant.users);
+    const records = page.records;
+    const converting = pages.convert('users', page, context);
+    await waitFor(() => pages.threadRunning, 'the thread started');
+    await pages.close();
+    const converted = await converting;
+    assertSamePage(converted, 'users', records, context);
+    assert.deepEqual(pages.counts, { onThread: 0, inline: 1, threadFailures: 1 });
+  });
+
+  it('converts the page inline when the thread fails it, and keeps the thread', async () => {
+    const pages = converter();
+    const [context] = contexts;
+    const page = pageOf('users', tenant.users.slice(0, 300));
+    // Bytes the thread cannot parse: the conversion throws there, and the records in hand are converted here.
+    const converted = await pages.convert(
+      'users',
+      { records: page.records, body: Buffer.from('{"stat":"OK","resp') },
+      context,
+    );
+    assertSamePage(converted, 'users', page.records, context);
+    assert.deepEqual(pages.counts, { onThread: 0, inline: 1, threadFailures: 1 });
+    assert.equal(pages.threadRunning, true, 'a thread that threw is sound');
+  });
+
+  it('ends the wait for the thread as soon as the fetch is cancelled', async () => {
+    const pages = converter();
+    const [context] = contexts;
+    // Warm: the thread is up, so the page below is mid-conversion when the signal comes.
+    await pages.convert('users', pageOf('users', tenant.users.slice(0, 300)), context);
+    const controller = new AbortController();
+    const converting = pages.convert('users', pageOf('users', tenant.users), context, controller.signal);
+    const cancelled = new Error('cancelled');
+    const abortedAt = performance.now();
+    controller.abort(cancelled);
+    await assert.rejects(converting, (error) => error === cancelled);
+    assert.ok(performance.now() - abortedAt < 50, 'ended at once, not when the thread answered');
+    // The thread is still of use to the next page.
+    await pages.convert('users', pageOf('users', tenant.users.slice(0, 300)), context);
+    assert.equal(pages.counts.onThread, 2);
+  });
+
+  it('stops the thread when idle, and starts none when switched off (it is on by default)', async () => {
+    const lines: string[] = [];
+    const pages = converter({
+      idleMs: 200,
+      log: (level, message, fields) => lines.push(`${message} ${JSON.stringify(fields)}`),
+    });
+    const [context] = contexts;
+    await pages.convert('users', pageOf('users', tenant.users.slice(0, 300)), context);
+    assert.equal(pages.threadRunning, true);
+    await waitFor(() => !pages.threadRunning, 'the idle thread stopped');
+    assert.deepEqual(lines, ['The conversion thread stopped, idle {"onThread":1,"inline":0,"threadFailures":0}']);
+
+    const off = new PageConverter({ env: { [CONVERSION_THREAD_SETTING]: 'off' }, smallestPageForThread: 1 });
+    await off.convert('users', pageOf('users', tenant.users.slice(0, 300)), context);
+    assert.deepEqual(off.counts, { onThread: 0, inline: 1, threadFailures: 0 });
+    assert.equal(off.threadRunning, false);
+    assert.equal(conversionThreadOn({}), true);
+    assert.equal(conversionThreadOn({ [CONVERSION_THREAD_SETTING]: 'off' }), false);
+    assert.equal(conversionThreadOn({ [CONVERSION_THREAD_SETTING]: ' ON ' }), true);
+    assert.throws(() => conversionThreadOn({ [CONVERSION_THREAD_SETTING]: 'maybe' }), /must be on or off/);
   });
 });

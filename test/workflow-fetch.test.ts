@@ -8,6 +8,7 @@ import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store
 import { stagingDirectory } from '../src/worker/runtime';
 import { RESOURCES, WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
+import { waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig } from './harness/temporal';
@@ -51,7 +52,11 @@ describe('duoIngestion on a real Temporal server', function () {
     stopAtEnd(() => duo.close());
     const instance = simulatorInstance(duo);
     const config = testConfig([instance]);
-    await startTestWorkers(config);
+    const logged: { message: string; fields?: Record<string, unknown> }[] = [];
+    await startTestWorkers(config, {
+      env: { ...process.env, DUO_J1_CONVERSION_THREAD: 'on' },
+      log: (_level, message, fields) => logged.push({ message, fields }),
+    });
     const client = await testClient();
     const result = (await client.workflow.execute(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
@@ -73,5 +78,10 @@ describe('duoIngestion on a real Temporal server', function () {
     for (const [key, graphObject] of [...expected.entities, ...expected.relationships]) {
       assert.deepEqual(delivered.get(key), graphObject, key);
     }
+    // The worker's conversion thread took pages, and the fetch's thread the rest, to that graph.
+    await waitFor(() => logged.some((line) => line.message === 'The conversion thread stopped, idle'), 'the idle stop');
+    const counts = logged.find((line) => line.message === 'The conversion thread stopped, idle')!.fields!;
+    assert.ok((counts.onThread as number) > 0, `pages converted on the thread: ${JSON.stringify(counts)}`);
+    assert.equal(counts.threadFailures, 0);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Fetch activities: one Duo resource each. Page → convert (page-conversion.ts) → stage the
- * converted part → log it → heartbeat, while the next page is already on its way.
+ * Fetch activities: one Duo resource each. Page → convert (page-conversion.ts: inline, or on the
+ * worker's conversion thread when it is free) → stage the converted part → log it → heartbeat,
+ * while the next page is already on its way.
  *
  * A resource is complete only when Duo ended the list the way Duo ends one and the records add up
  * to its `total_objects` (DuoClient.pages throws otherwise, and the resource fails for good: its
@@ -14,7 +15,7 @@ import type { DuoClient } from '../duo/client';
 import { DuoError, DuoIncompleteListError, DuoNotFoundError, DuoPermissionError } from '../duo/errors';
 import { CONVERSION_KEY_META, conversionKey, convertedDatasetName } from '../graph/converted-part';
 import { graphInstanceContext } from '../graph/converters';
-import { convertPage } from '../graph/page-conversion';
+import { convertPage, type PageConverter } from '../graph/page-conversion';
 import { JupiterOneError } from '../jupiterone/errors';
 import { runStartEvents } from '../jupiterone/job-events';
 import { indexJoin, isTruncated, withJoinedFields, type IndexedJoin } from '../resources/joins';
@@ -27,6 +28,7 @@ import {
   type ResourceName,
 } from '../resources/table';
 import { PartLog } from '../staging/part-log';
+import { mapInOrder } from '../util/in-order';
 import { DUO_J1_VERSION } from '../util/user-agent';
 import type { InstanceGrant } from '../workflows/coordination-contract';
 import { duoClientFor, jupiterOneClientFor } from './clients';
@@ -70,7 +72,13 @@ export interface ValidationSummary {
   jobId?: string;
 }
 
-export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities) {
+/**
+ * Pages of one resource being converted at once: one on the conversion thread while the next is
+ * converted inline (page-conversion.ts). Each holds its records until it is staged.
+ */
+const PAGES_CONVERTING = 2;
+
+export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities, converter: PageConverter) {
   return {
     /**
      * Checks what can be checked before fetching, JupiterOne first: the instance exists, its
@@ -251,12 +259,20 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
           recordsBeforeStart: start.records,
           signal,
         });
-        // Each page is converted and staged while the next one is on the wire. Joined records are
-        // converted as they are here: Duo's answer alone lacks the joined fields.
-        for await (const page of readingAhead(pages)) {
-          const records =
-            joins.length === 0 ? page.records : page.records.map((record) => withJoinedFields(record, joins));
-          const converted = convertPage(input.resource, records, context);
+        // Each page is converted while the next one is on the wire, and while the page before it
+        // may still be on the conversion thread; the parts are staged and logged in page order.
+        // Joined records are converted here: Duo's answer alone lacks the joined fields.
+        for await (const [page, converted] of mapInOrder(
+          readingAhead(pages),
+          (page) =>
+            converter.convert(
+              input.resource,
+              joins.length === 0 ? page : { records: page.records.map((record) => withJoinedFields(record, joins)) },
+              context,
+              signal,
+            ),
+          PAGES_CONVERTING,
+        )) {
           const part = await run.writePart(
             dataset,
             progress.partsWritten,

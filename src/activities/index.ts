@@ -10,6 +10,7 @@
  * `proxyDuoJ1Activities`, typed by `DuoJ1ActivityFunctions`.
  */
 import { activityInfo } from '@temporalio/activity';
+import { PageConverter } from '../graph/page-conversion';
 import type { InstanceGrant } from '../workflows/coordination-contract';
 import { duoJ1ActivityName, hostTaskQueue, type DuoJ1ActivityName } from '../workflows/contract';
 import { checkGrant, createCoordinationActivities } from './coordination';
@@ -24,6 +25,11 @@ export type { ActivityDependencies } from './dependencies';
 
 function activityFunctions(deps: ActivityDependencies) {
   const runs = new RunActivities();
+  // One conversion thread per worker process, shared by its runs' fetches.
+  const converter = new PageConverter({
+    env: deps.env ?? process.env,
+    log: (level, message, fields) => deps.log?.(level, message, fields),
+  });
   return {
     /**
      * Claims this worker's staging for a run: the run's next activities go to its host queue,
@@ -49,7 +55,7 @@ function activityFunctions(deps: ActivityDependencies) {
     },
 
     ...createCoordinationActivities(deps),
-    ...createFetchActivities(deps, runs),
+    ...createFetchActivities(deps, runs, converter),
     ...createGraphActivities(deps, runs),
     ...createDeliveryActivities(deps, runs),
     ...createLogActivities(deps),

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { CONVERSION_THREAD_SETTING } from '../graph/conversion-thread-setting';
 import { ownProgramArgs } from '../util/own-modules';
 import { startDevServer, type DevServer } from '../worker/dev-server';
 import { prebuiltWorkflowBundle } from '../worker/workflow-bundle';
@@ -172,11 +173,17 @@ async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM', timeo
   clearTimeout(timer);
 }
 
+/**
+ * Settings that tune the worker without pointing it anywhere: kept, so a figure can be measured with
+ * and without them (`DUO_J1_CONVERSION_THREAD=off npm run bench -- ...`).
+ */
+const WORKER_TUNING_SETTINGS = new Set([CONVERSION_THREAD_SETTING]);
+
 /** The environment of a child: this one minus settings that would point it elsewhere, plus `extra`. */
 function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(TEMPORAL_|DUO_|JUPITERONE_)/.test(key)) continue;
+    if (/^(TEMPORAL_|DUO_|JUPITERONE_)/.test(key) && !WORKER_TUNING_SETTINGS.has(key)) continue;
     env[key] = value;
   }
   return { ...env, ...extra };

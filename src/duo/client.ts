@@ -20,7 +20,7 @@ import {
   type DuoListEndpointRecords,
   type DuoObjectEndpointName,
   type DuoObjectEndpointRecords,
-  withoutSecretFields,
+  listPageRecords,
 } from '../resources/table';
 import {
   DuoApiError,
@@ -139,6 +139,13 @@ export interface DuoPage<T> {
   nextOffset?: number;
   /** Duo's `total_objects`, when sent. */
   totalObjects?: number;
+  /**
+   * The bytes of Duo's answer the records were parsed from, for a consumer that would rather have
+   * them parsed again on another thread than have the records copied there (page-conversion.ts).
+   * Only for endpoints without secret fields: an answer still holding a secret never leaves the
+   * client.
+   */
+  body?: Uint8Array;
 }
 
 export interface DuoPagesOptions {
@@ -250,7 +257,7 @@ export class DuoClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<DuoObjectEndpointRecords[N]> {
     const endpoint = DUO_OBJECT_ENDPOINTS[name];
-    const json = await this.#requestJson(endpoint, [], options.signal, (parsed) =>
+    const { json } = await this.#requestJson(endpoint, [], options.signal, (parsed) =>
       isPlainObject(parsed.response) ? undefined : '"response" is not an object',
     );
     return json.response as DuoObjectEndpointRecords[N];
@@ -294,11 +301,11 @@ export class DuoClient {
         options.signal,
         validateListEnvelope,
       );
+    const keepsBytes = endpoint.secretFields.length === 0;
     for (let retriesOfThisPage = 0; ;) {
-      const body = await requestPage(offset);
-      const records = (body.response as Record<string, unknown>[]).map((record) =>
-        withoutSecretFields(record, endpoint.secretFields),
-      ) as DuoListEndpointRecords[N][];
+      const { json: body, bytes } = await requestPage(offset);
+      const withBytes = keepsBytes ? { body: bytes } : {};
+      const records = listPageRecords(body.response as object[], endpoint) as DuoListEndpointRecords[N][];
       const metadata = isPlainObject(body.metadata) ? body.metadata : undefined;
       const totalObjects = typeof metadata?.total_objects === 'number' ? metadata.total_objects : undefined;
       const stated = metadata?.next_offset;
@@ -335,10 +342,10 @@ export class DuoClient {
         if (totalObjects !== undefined && recordsRead !== undefined && recordsRead !== totalObjects) {
           throw this.#incompleteList(endpoint, { reason: 'count-mismatch', offset, recordsRead, totalObjects });
         }
-        yield { records, offset, totalObjects };
+        yield { records, offset, totalObjects, ...withBytes };
         return;
       }
-      yield { records, offset, totalObjects, nextOffset };
+      yield { records, offset, totalObjects, nextOffset, ...withBytes };
       offset = nextOffset;
     }
   }
@@ -354,7 +361,7 @@ export class DuoClient {
   ): Promise<DuoAuthenticationLogPage> {
     const endpoint = DUO_LOG_ENDPOINTS.authenticationLog;
     const params = windowParams(window, options.limit, endpoint.maxPageSize);
-    const json = await this.#requestJson(endpoint, params, options.signal, validateAuthenticationLog);
+    const { json } = await this.#requestJson(endpoint, params, options.signal, validateAuthenticationLog);
     const response = json.response as { authlogs: DuoAuthenticationLogEvent[]; metadata?: Record<string, unknown> };
     const next = response.metadata?.next_offset;
     return {
@@ -374,7 +381,7 @@ export class DuoClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<DuoAdministratorLogEvent[]> {
     const endpoint = DUO_LOG_ENDPOINTS.administratorLog;
-    const json = await this.#requestJson(
+    const { json } = await this.#requestJson(
       endpoint,
       [['mintime', String(Math.floor(mintimeSeconds))]],
       options.signal,
@@ -397,7 +404,7 @@ export class DuoClient {
   ): Promise<{ events: DuoActivityLogEvent[]; nextOffset?: string }> {
     const endpoint = DUO_LOG_ENDPOINTS.activityLog;
     const params = windowParams(window, options.limit, endpoint.maxPageSize);
-    const json = await this.#requestJson(endpoint, params, options.signal, validateActivityLog);
+    const { json } = await this.#requestJson(endpoint, params, options.signal, validateActivityLog);
     const response = json.response as { items: DuoActivityLogEvent[]; metadata?: Record<string, unknown> };
     const next = response.metadata?.next_offset;
     return {
@@ -421,7 +428,7 @@ export class DuoClient {
       ['limit', String(endpoint.maxPageSize)],
       ...(window.nextOffset === undefined ? [] : [['offset', window.nextOffset] as const]),
     ];
-    const json = await this.#requestJson(endpoint, params, options.signal, (body) => {
+    const { json } = await this.#requestJson(endpoint, params, options.signal, (body) => {
       if (!isPlainObject(body.response)) return '"response" is not an object';
       const { events } = body.response;
       return Array.isArray(events) && events.every(isPlainObject)
@@ -448,7 +455,7 @@ export class DuoClient {
   }
 
   /**
-   * One GET with the budget, signing, retries and error mapping: the answer, parsed. `validate` checks a 200 body's
+   * One GET with the budget, signing, retries and error mapping: the answer parsed, and its bytes. `validate` checks a 200 body's
    * shape and returns what is wrong, if anything; an unusable body is retried like a 5xx.
    */
   async #requestJson(
@@ -456,7 +463,7 @@ export class DuoClient {
     params: DuoParams,
     signal: AbortSignal | undefined,
     validate: (body: Record<string, unknown>) => string | undefined,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<{ json: Record<string, unknown>; bytes: Uint8Array }> {
     const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
     // Log endpoints draw from a budget of their own, at the instance's log rate; the others adapt.
     const isLog = endpoint.grant === 'Grant read log';
@@ -495,7 +502,9 @@ export class DuoClient {
         });
         const status = response.statusCode;
         if (status >= 200 && status < 300) budget.answered(slot);
-        const answer = this.#parseAnswer(await response.body.text());
+        // The whole answer in one buffer of its own, so it can be handed to a thread without a copy.
+        const bytes = Buffer.from(await response.body.arrayBuffer());
+        const answer = this.#parseAnswer(bytes.toString('utf8'));
         this.#log('debug', 'Duo request', {
           endpoint: endpoint.path,
           offset,
@@ -510,7 +519,7 @@ export class DuoClient {
             : answer.body.stat !== 'OK'
               ? `"stat" is ${JSON.stringify(answer.body.stat)}, not "OK"`
               : validate(answer.body);
-          if (!problem) return answer.body!;
+          if (!problem) return { json: answer.body!, bytes };
           failure = {
             kind: 'transient',
             error: () => new DuoBadResponseError(description, status, problem, attempt),

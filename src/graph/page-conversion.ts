@@ -1,18 +1,32 @@
 /**
  * The one conversion seam: how a page of records the fetch has just read becomes its staged form
- * (converted-part.ts), converted once, from the records the Duo client parsed.
+ * (converted-part.ts). Conversion is a pure function of the records and the instance's context, so
+ * a page converted here or on a thread is the same bytes.
  *
- * Pages are converted on the fetch's own thread, while the next page is on the wire. Threads of
- * their own were measured against this on the 2-core host the benchmark runs on: each thread loads
- * the converters and compiles the data model's schemas again, parses Duo's answer a second time (the
- * client must parse it to follow the list) and sends the converted page back serialised, and the
- * two threads held about 100 MB of the worker's peak memory at 20,000 users — for about a second
- * more CPU per 20,000 users and no faster fetch on two cores shared with Duo and Temporal.
+ * Unthrottled, a fetch is bound by the thread that parses, converts, validates, serialises and
+ * hashes every page, while the host's second core waits. `PageConverter` keeps both busy: a page
+ * goes to the worker's one conversion thread (conversion-thread.ts) while that thread holds fewer
+ * than two pages (the one it converts and the next, so it never waits for the fetch's thread to
+ * hand it one), and is converted inline otherwise — so neither thread waits while pages do, and a
+ * thread that cannot keep up never becomes the bound (as one fed every page did: docs/benchmarks.md).
+ *
+ * What crosses to the thread is the bytes of Duo's answer, handed over rather than copied: the
+ * client had to parse them to follow the list anyway, and posting the parsed records would cost the
+ * fetch's thread a structured clone of each page (1.4–2.5 ms for a page of 300 users, against
+ * nothing for a transfer), the very thread that is short of time. The thread parses them again and
+ * takes the records out exactly as the client does (`listPageRecords`). Only answers without secret
+ * fields are kept by the client, so no secret of Duo's reaches the thread; the context it is sent
+ * holds what converting needs, the phone-number hash key among it, and never goes into a log or an
+ * error.
  */
+import type { ResourceLimits } from 'node:worker_threads';
+import path from 'node:path';
 import type { ResourceName } from '../resources/table';
 import { partChecksum } from '../staging/store';
+import { ThreadJobError, ThreadPool, ownedBytes } from '../util/thread-pool';
 import { encodeConvertedPart } from './converted-part';
 import type { GraphInstanceContext } from './converters';
+import { conversionThreadOn } from './conversion-thread-setting';
 import { convertRecords } from './record-conversion';
 
 /** A page converted: its staged bytes, their SHA-256 and the records they hold. */
@@ -30,4 +44,203 @@ export function convertPage(
 ): ConvertedPage {
   const bytes = encodeConvertedPart(convertRecords(resource, records, context));
   return { bytes, sha256: partChecksum(bytes), records: records.length };
+}
+
+/** A page as the fetch holds it. */
+export interface PageToConvert {
+  /** The records, as the Duo client hands them on (and joined, if the resource joins any). */
+  records: readonly object[];
+  /**
+   * The bytes of Duo's answer the records were parsed from, when the thread may convert them
+   * instead; absent for records that are not Duo's answer as sent (joined ones). Handed over: not
+   * to be used after.
+   */
+  body?: Uint8Array;
+}
+
+/** What the conversion thread is sent. */
+export interface PageConversionJob {
+  resource: ResourceName;
+  /** Duo's answer to a list request, as received. */
+  body: Uint8Array<ArrayBuffer>;
+  /** The instance's context: a worker's thread serves every instance it runs. */
+  context: GraphInstanceContext;
+}
+
+/**
+ * Pages of fewer records are converted inline: handing them over costs about what it saves, and a
+ * lone small list (groups, tokens) would start the thread for nothing.
+ */
+const SMALLEST_PAGE_FOR_THREAD = 100;
+
+/**
+ * Pages the thread holds at most: the one it converts and the next, waiting for it. With one, the
+ * thread idled between pages until the fetch's thread came back from converting one inline; more
+ * would only hold more pages in memory.
+ */
+const PAGES_ON_THREAD = 2;
+
+/**
+ * How long the thread stays up with no page to convert: long enough to span the gaps between one
+ * fetch's pages and between the run's fetches, short enough that an idle worker gives its heap back.
+ */
+const IDLE_MS = 3_000;
+
+/**
+ * The thread holds a page or two and the data model's compiled schemas; a bounded heap makes V8
+ * collect as it goes instead of growing the process's memory. A page that needs more than this
+ * kills the thread and is converted inline.
+ */
+const THREAD_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 32 };
+
+/**
+ * A thread that died is started again for a later page, but not without end: a thread that cannot
+ * live (its heap too small for the pages of this tenant, say) would otherwise cost a start per page.
+ */
+const THREAD_STARTS = 3;
+
+export interface PageConverterOptions {
+  /** Use the conversion thread at all (default: only with `DUO_J1_CONVERSION_THREAD=on` in `env`). */
+  thread?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Pages with fewer records are converted inline (default 100). */
+  smallestPageForThread?: number;
+  /** Pages the thread holds at most, converting and waiting (default 2). */
+  pagesOnThread?: number;
+  /** The thread stops after this long without a page (default 3 s). */
+  idleMs?: number;
+  resourceLimits?: ResourceLimits;
+  /** Told when the thread fails a page and when it stops (never with a page or a context). */
+  log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Converts pages inline or on the worker's conversion thread (see the module comment); one per worker process. */
+export class PageConverter {
+  /** Pages the thread converted; pages converted inline; times the thread failed a page. Read by tests and figures. */
+  readonly counts = { onThread: 0, inline: 0, threadFailures: 0 };
+  private readonly useThread: boolean;
+  private pool: ThreadPool<PageConversionJob, ConvertedPage> | undefined;
+  private threadStarts = 0;
+  private onThread = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PageConverterOptions = {}) {
+    this.useThread = options.thread ?? conversionThreadOn(options.env);
+  }
+
+  /**
+   * Converts `page`: on the thread if it holds fewer than `pagesOnThread` and may take the page,
+   * else here, at once. A page the thread fails (it died, ran out of heap, or the conversion threw there) is converted
+   * here instead, so it is converted, or fails, exactly as inline. `signal` ends the wait for the
+   * thread; what the thread was doing is dropped when it answers.
+   */
+  async convert(
+    resource: ResourceName,
+    page: PageToConvert,
+    context: GraphInstanceContext,
+    signal?: AbortSignal,
+  ): Promise<ConvertedPage> {
+    const pool =
+      page.body && this.onThread < (this.options.pagesOnThread ?? PAGES_ON_THREAD) && this.mayTake(page)
+        ? this.thread()
+        : undefined;
+    if (!pool || !page.body) return this.inline(resource, page, context);
+    const body = ownedBytes(page.body);
+    this.onThread += 1;
+    clearTimeout(this.idleTimer);
+    try {
+      const converted = await untilAborted(pool.run({ resource, body, context }, [body.buffer]), signal);
+      if (converted.records === page.records.length) {
+        this.counts.onThread += 1;
+        return converted;
+      }
+      this.threadFailed(pool, `it converted ${converted.records} records of a page of ${page.records.length}`);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      // The conversion threw there: the thread is sound, and the page converted here fails the
+      // same way, with the error's own class (which does not cross threads).
+      if (error instanceof ThreadJobError) this.counts.threadFailures += 1;
+      // The thread died (out of heap, terminated): replaced for a later page, this one done here.
+      else this.threadFailed(pool, (error as Error).message);
+    } finally {
+      this.onThread -= 1;
+      if (this.onThread === 0) this.stopWhenIdle();
+    }
+    return this.inline(resource, page, context);
+  }
+
+  /** Stops the thread now (a worker shutting down); a page it was converting is converted inline. */
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+
+  /** Whether the thread is up (for tests: it starts with the first page it takes and stops when idle). */
+  get threadRunning(): boolean {
+    return this.pool !== undefined;
+  }
+
+  private mayTake(page: PageToConvert): boolean {
+    return (
+      this.useThread &&
+      page.records.length >= (this.options.smallestPageForThread ?? SMALLEST_PAGE_FOR_THREAD) &&
+      (this.pool !== undefined || this.threadStarts < THREAD_STARTS)
+    );
+  }
+
+  private inline(resource: ResourceName, page: PageToConvert, context: GraphInstanceContext): ConvertedPage {
+    this.counts.inline += 1;
+    return convertPage(resource, page.records, context);
+  }
+
+  private thread(): ThreadPool<PageConversionJob, ConvertedPage> {
+    if (!this.pool) {
+      this.threadStarts += 1;
+      this.pool = new ThreadPool({
+        module: path.join(__dirname, 'conversion-thread'),
+        threads: 1,
+        resourceLimits: this.options.resourceLimits ?? THREAD_RESOURCE_LIMITS,
+        name: 'conversion',
+      });
+    }
+    return this.pool;
+  }
+
+  /**
+   * A thread that failed is stopped and replaced by a new one for a later page (up to
+   * `THREAD_STARTS`). The reason logged is the thread's, never the page or the context.
+   */
+  private threadFailed(pool: ThreadPool<PageConversionJob, ConvertedPage>, reason: string): void {
+    this.counts.threadFailures += 1;
+    this.options.log?.('warn', 'The conversion thread failed a page; it is converted on the fetch’s thread', {
+      reason,
+      threadStartsLeft: THREAD_STARTS - this.threadStarts,
+    });
+    if (this.pool === pool) this.pool = undefined;
+    void pool.close().catch(() => undefined);
+  }
+
+  private stopWhenIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.onThread !== 0 || !this.pool) return;
+      // What it did since the worker started: how the pages were shared between the two threads.
+      this.options.log?.('info', 'The conversion thread stopped, idle', { ...this.counts });
+      void this.close();
+    }, this.options.idleMs ?? IDLE_MS);
+    this.idleTimer.unref();
+  }
+}
+
+/** `promise`, or `signal`'s reason as soon as it is aborted. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }

@@ -329,6 +329,18 @@ export const DUO_LOG_ENDPOINTS: { readonly [N in DuoLogEndpointName]: DuoLogEndp
   },
 };
 
+/**
+ * The records of a list page as they are handed on from Duo's answer: its `response`, each record
+ * without the endpoint's secret fields. The Duo client and the thread that converts a page from the
+ * answer's bytes (page-conversion.ts) both use it, so either way the records are the same.
+ */
+export function listPageRecords(
+  response: readonly object[],
+  endpoint: Pick<DuoListEndpoint, 'secretFields'>,
+): object[] {
+  return response.map((record) => withoutSecretFields(record, endpoint.secretFields));
+}
+
 /** A copy of `record` without the listed fields (the input is left untouched). */
 export function withoutSecretFields<T extends object>(record: T, secretFields: readonly string[]): T {
   if (!secretFields.some((field) => field in record)) return record;
