@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { deserialize } from 'node:v8';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { GraphInstanceContext } from '../src/graph/converters';
 import { CONVERSION_THREAD_SETTING, conversionThreadOn } from '../src/graph/conversion-thread-setting';
 import {
@@ -111,7 +112,7 @@ describe('page conversion on the conversion thread', function () {
 
   const converters: PageConverter[] = [];
   function converter(options: PageConverterOptions = {}): PageConverter {
-    const made = new PageConverter({ thread: true, smallestPageForThread: 1, ...options });
+    const made = new PageConverter({ thread: true, smallestPageForThread: 1, busyAbove: 0, ...options });
     converters.push(made);
     return made;
   }
@@ -228,6 +229,22 @@ describe('page conversion on the conversion thread', function () {
     // The thread is still of use to the next page.
     await pages.convert('users', pageOf('users', tenant.users.slice(0, 300)), context);
     assert.equal(pages.counts.onThread, 2);
+  });
+
+  it('leaves pages on the fetch’s thread while it has time to spare, and hands them over when it has not', async () => {
+    const pages = converter({ busyAbove: 0.5 });
+    const [context] = contexts;
+    const page = () => pageOf('users', tenant.users.slice(0, 300));
+    // Waiting, as a fetch waits for a rate-limited Duo: converted here, and no thread started.
+    await sleep(300);
+    await pages.convert('users', page(), context);
+    assert.deepEqual(pages.counts, { onThread: 0, inline: 1, threadFailures: 0 });
+    assert.equal(pages.threadRunning, false);
+    // Busy all the time, as a fetch of an unthrottled Duo is: the page goes to the thread.
+    const until = performance.now() + 400;
+    while (performance.now() < until);
+    await pages.convert('users', page(), context);
+    assert.deepEqual(pages.counts, { onThread: 1, inline: 1, threadFailures: 0 });
   });
 
   it('stops the thread when idle, and starts none when switched off (it is on by default)', async () => {

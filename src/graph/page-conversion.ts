@@ -4,11 +4,13 @@
  * a page converted here or on a thread is the same bytes.
  *
  * Unthrottled, a fetch is bound by the thread that parses, converts, validates, serialises and
- * hashes every page, while the host's second core waits. `PageConverter` keeps both busy: a page
- * goes to the worker's one conversion thread (conversion-thread.ts) while that thread holds fewer
- * than two pages (the one it converts and the next, so it never waits for the fetch's thread to
- * hand it one), and is converted inline otherwise — so neither thread waits while pages do, and a
- * thread that cannot keep up never becomes the bound (as one fed every page did: docs/benchmarks.md).
+ * hashes every page, while the host's second core waits. `PageConverter` keeps both busy: while the
+ * fetch's thread is busy more than half the time, a page goes to the worker's one conversion thread
+ * (conversion-thread.ts) if that thread holds fewer than two pages (the one it converts and the
+ * next, so it never waits for the fetch's thread to hand it one), and is converted inline otherwise
+ * — so neither thread waits while pages do, and a thread that cannot keep up never becomes the
+ * bound (as one fed every page did: docs/benchmarks.md). At Duo's rate limits the fetch's thread
+ * mostly waits for Duo, converts every page itself, and the conversion thread is never started.
  *
  * What crosses to the thread is the bytes of Duo's answer, handed over rather than copied: the
  * client had to parse them to follow the list anyway, and posting the parsed records would cost the
@@ -19,8 +21,9 @@
  * holds what converting needs, the phone-number hash key among it, and never goes into a log or an
  * error.
  */
-import type { ResourceLimits } from 'node:worker_threads';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { ResourceName } from '../resources/table';
 import { partChecksum } from '../staging/store';
 import { ThreadJobError, ThreadPool, ownedBytes } from '../util/thread-pool';
@@ -81,6 +84,17 @@ const SMALLEST_PAGE_FOR_THREAD = 100;
 const PAGES_ON_THREAD = 2;
 
 /**
+ * Above this share of its time busy, the fetch's thread is what the fetch waits on, and pages go to
+ * the conversion thread. Below it (Duo's rate limit sets the pace, as in every run against the real
+ * Duo at its limits), converting on the fetch's thread costs no time at all, and the conversion
+ * thread would cost its memory and a second parse of every page for nothing: it is not started.
+ */
+const BUSY_ABOVE = 0.5;
+
+/** How often the fetch's thread's busy share is measured (Node's event loop utilisation). */
+const BUSY_WINDOW_MS = 250;
+
+/**
  * How long the thread stays up with no page to convert: long enough to span the gaps between one
  * fetch's pages and between the run's fetches, short enough that an idle worker gives its heap back.
  */
@@ -107,6 +121,11 @@ export interface PageConverterOptions {
   smallestPageForThread?: number;
   /** Pages the thread holds at most, converting and waiting (default 2). */
   pagesOnThread?: number;
+  /**
+   * The share of its time the fetch's thread must have been busy for a page to go to the thread
+   * (default 0.5; 0: whenever the thread has room).
+   */
+  busyAbove?: number;
   /** The thread stops after this long without a page (default 3 s). */
   idleMs?: number;
   resourceLimits?: ResourceLimits;
@@ -123,14 +142,16 @@ export class PageConverter {
   private threadStarts = 0;
   private onThread = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  private busySample = performance.eventLoopUtilization();
+  private busy = false;
 
   constructor(private readonly options: PageConverterOptions = {}) {
     this.useThread = options.thread ?? conversionThreadOn(options.env);
   }
 
   /**
-   * Converts `page`: on the thread if it holds fewer than `pagesOnThread` and may take the page,
-   * else here, at once. A page the thread fails (it died, ran out of heap, or the conversion threw there) is converted
+   * Converts `page`: on the thread if this thread is busy, the conversion thread holds fewer than
+   * `pagesOnThread` and may take the page; else here, at once. A page the thread fails (it died, ran out of heap, or the conversion threw there) is converted
    * here instead, so it is converted, or fails, exactly as inline. `signal` ends the wait for the
    * thread; what the thread was doing is dropped when it answers.
    */
@@ -141,7 +162,10 @@ export class PageConverter {
     signal?: AbortSignal,
   ): Promise<ConvertedPage> {
     const pool =
-      page.body && this.onThread < (this.options.pagesOnThread ?? PAGES_ON_THREAD) && this.mayTake(page)
+      page.body &&
+      this.onThread < (this.options.pagesOnThread ?? PAGES_ON_THREAD) &&
+      this.mayTake(page) &&
+      this.fetchThreadBusy()
         ? this.thread()
         : undefined;
     if (!pool || !page.body) return this.inline(resource, page, context);
@@ -188,6 +212,22 @@ export class PageConverter {
       page.records.length >= (this.options.smallestPageForThread ?? SMALLEST_PAGE_FOR_THREAD) &&
       (this.pool !== undefined || this.threadStarts < THREAD_STARTS)
     );
+  }
+
+  /**
+   * Whether this thread was busy more than `busyAbove` of the time, over the last window of at
+   * least `BUSY_WINDOW_MS` (the answer is kept until the next window is complete).
+   */
+  private fetchThreadBusy(): boolean {
+    const threshold = this.options.busyAbove ?? BUSY_ABOVE;
+    if (threshold <= 0) return true;
+    const now = performance.eventLoopUtilization();
+    const window = performance.eventLoopUtilization(now, this.busySample);
+    if (window.idle + window.active >= BUSY_WINDOW_MS) {
+      this.busy = window.utilization > threshold;
+      this.busySample = now;
+    }
+    return this.busy;
   }
 
   private inline(resource: ResourceName, page: PageToConvert, context: GraphInstanceContext): ConvertedPage {
