@@ -73,10 +73,11 @@ export interface ValidationSummary {
 }
 
 /**
- * Pages of one resource being converted at once: one on the conversion thread while the next is
- * converted inline (page-conversion.ts). Each holds its records until it is staged.
+ * Pages of one resource being converted at once: the two the conversion thread may hold and one
+ * converted inline (page-conversion.ts), so that a resource read alone (the users, whose list is
+ * the longest) keeps both threads busy. Each holds its records until it is staged.
  */
-const PAGES_CONVERTING = 2;
+const PAGES_CONVERTING = 3;
 
 export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities, converter: PageConverter) {
   return {
