@@ -86,19 +86,25 @@ const PAGES_ON_THREAD = 2;
 /**
  * Above this share of its time busy, the fetch's thread is what the fetch waits on, and pages go to
  * the conversion thread. Below it (Duo's rate limit sets the pace, as in every run against the real
- * Duo at its limits), converting on the fetch's thread costs no time at all, and the conversion
- * thread would cost its memory and a second parse of every page for nothing: it is not started.
+ * Duo at its limits), converting on the fetch's thread costs no time, and the conversion thread
+ * would cost its memory and a second parse of every page for nothing. At 200 list requests a minute
+ * per endpoint the fetch's thread is about a third busy converting, now and then half; unthrottled,
+ * 85–95 %.
  */
 const BUSY_ABOVE = 0.5;
 
 /** How often the fetch's thread's busy share is measured (Node's event loop utilisation). */
 const BUSY_WINDOW_MS = 250;
 
+/** How long a busy window counts while the conversion thread is at work (see `fetchThreadBusyOfLate`). */
+const BUSY_MEMORY_MS = 1_000;
+
 /**
- * How long the thread stays up with no page to convert: long enough to span the gaps between one
- * fetch's pages and between the run's fetches, short enough that an idle worker gives its heap back.
+ * How long the thread stays up with no page to convert: long enough to span the gaps between the
+ * pages of a fetch that keeps it busy (milliseconds: it only takes pages while the fetch's thread
+ * is busy), short enough that its heap is given back before the build and delivery need theirs.
  */
-const IDLE_MS = 3_000;
+const IDLE_MS = 1_000;
 
 /**
  * The thread holds a page or two and the data model's compiled schemas; a bounded heap makes V8
@@ -126,7 +132,7 @@ export interface PageConverterOptions {
    * (default 0.5; 0: whenever the thread has room).
    */
   busyAbove?: number;
-  /** The thread stops after this long without a page (default 3 s). */
+  /** The thread stops after this long without a page (default 1 s). */
   idleMs?: number;
   resourceLimits?: ResourceLimits;
   /** Told when the thread fails a page and when it stops (never with a page or a context). */
@@ -144,16 +150,19 @@ export class PageConverter {
   private idleTimer: NodeJS.Timeout | undefined;
   private busySample = performance.eventLoopUtilization();
   private busy = false;
+  private busySeenAt = -Infinity;
 
   constructor(private readonly options: PageConverterOptions = {}) {
     this.useThread = options.thread ?? conversionThreadOn(options.env);
   }
 
   /**
-   * Converts `page`: on the thread if this thread is busy, the conversion thread holds fewer than
-   * `pagesOnThread` and may take the page; else here, at once. A page the thread fails (it died, ran out of heap, or the conversion threw there) is converted
-   * here instead, so it is converted, or fails, exactly as inline. `signal` ends the wait for the
-   * thread; what the thread was doing is dropped when it answers.
+   * Converts `page`: on the thread if it holds fewer than `pagesOnThread`, may take the page, and
+   * this thread has been busy of late (`fetchThreadBusyOfLate`); else here, at once. A page the
+   * thread fails (it died, ran out of
+   * heap, or the conversion threw there) is converted here instead, so it is converted, or fails,
+   * exactly as inline. `signal` ends the wait for the thread; what the thread was doing is dropped
+   * when it answers.
    */
   async convert(
     resource: ResourceName,
@@ -165,7 +174,7 @@ export class PageConverter {
       page.body &&
       this.onThread < (this.options.pagesOnThread ?? PAGES_ON_THREAD) &&
       this.mayTake(page) &&
-      this.fetchThreadBusy()
+      this.fetchThreadBusyOfLate()
         ? this.thread()
         : undefined;
     if (!pool || !page.body) return this.inline(resource, page, context);
@@ -215,19 +224,27 @@ export class PageConverter {
   }
 
   /**
-   * Whether this thread was busy more than `busyAbove` of the time, over the last window of at
-   * least `BUSY_WINDOW_MS` (the answer is kept until the next window is complete).
+   * Whether this thread was busy more than `busyAbove` of the time over the last window of at
+   * least `BUSY_WINDOW_MS` (the answer is kept until the next window is complete) — or, while the
+   * conversion thread holds a page, over any window of the last `BUSY_MEMORY_MS`. Without that
+   * memory, a window in which the fetch's thread, relieved by the conversion thread, was less than
+   * half busy sent the next pages inline while the conversion thread idled (an unthrottled
+   * 100,000-user fetch took about 2 s longer); with it for good, pages kept going to the thread at
+   * Duo's rate limit once a burst of answers had started it.
    */
-  private fetchThreadBusy(): boolean {
+  private fetchThreadBusyOfLate(): boolean {
     const threshold = this.options.busyAbove ?? BUSY_ABOVE;
     if (threshold <= 0) return true;
     const now = performance.eventLoopUtilization();
     const window = performance.eventLoopUtilization(now, this.busySample);
-    if (window.idle + window.active >= BUSY_WINDOW_MS) {
-      this.busy = window.utilization > threshold;
+    const length = window.idle + window.active;
+    if (length >= BUSY_WINDOW_MS) {
+      // A window of several seconds says how busy the thread was then (starting up, say), not now.
+      this.busy = length <= BUSY_MEMORY_MS && window.utilization > threshold;
       this.busySample = now;
+      if (this.busy) this.busySeenAt = performance.now();
     }
-    return this.busy;
+    return this.busy || (this.onThread > 0 && performance.now() - this.busySeenAt < BUSY_MEMORY_MS);
   }
 
   private inline(resource: ResourceName, page: PageToConvert, context: GraphInstanceContext): ConvertedPage {
