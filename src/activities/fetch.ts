@@ -1,7 +1,7 @@
 /**
  * Fetch activities: one Duo resource each. Page → convert (page-conversion.ts: inline, or on the
- * worker's conversion thread when it is free) → stage the converted part → log it → heartbeat,
- * while the next page is already on its way.
+ * worker's conversion thread while the worker's own is busy) → stage the converted part → log it →
+ * heartbeat, while the next page is already on its way.
  *
  * A resource is complete only when Duo ended the list the way Duo ends one and the records add up
  * to its `total_objects` (DuoClient.pages throws otherwise, and the resource fails for good: its
@@ -15,7 +15,7 @@ import type { DuoClient } from '../duo/client';
 import { DuoError, DuoIncompleteListError, DuoNotFoundError, DuoPermissionError } from '../duo/errors';
 import { CONVERSION_KEY_META, conversionKey, convertedDatasetName } from '../graph/converted-part';
 import { graphInstanceContext } from '../graph/converters';
-import { convertPage, type PageConverter } from '../graph/page-conversion';
+import { PAGES_CONVERTING_PER_RESOURCE, convertPage, type PageConverter } from '../graph/page-conversion';
 import { JupiterOneError } from '../jupiterone/errors';
 import { runStartEvents } from '../jupiterone/job-events';
 import { indexJoin, isTruncated, withJoinedFields, type IndexedJoin } from '../resources/joins';
@@ -71,13 +71,6 @@ export interface ValidationSummary {
    */
   jobId?: string;
 }
-
-/**
- * Pages of one resource being converted at once: the two the conversion thread may hold and one
- * converted inline (page-conversion.ts), so that a resource read alone (the users, whose list is
- * the longest) keeps both threads busy. Each holds its records until it is staged.
- */
-const PAGES_CONVERTING = 3;
 
 export function createFetchActivities(deps: ActivityDependencies, runs: RunActivities, converter: PageConverter) {
   return {
@@ -272,7 +265,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
               context,
               signal,
             ),
-          PAGES_CONVERTING,
+          PAGES_CONVERTING_PER_RESOURCE,
         )) {
           const part = await run.writePart(
             dataset,

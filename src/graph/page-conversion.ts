@@ -10,7 +10,8 @@
  * next, so it never waits for the fetch's thread to hand it one), and is converted inline otherwise
  * — so neither thread waits while pages do, and a thread that cannot keep up never becomes the
  * bound (as one fed every page did: docs/benchmarks.md). At Duo's rate limits the fetch's thread
- * mostly waits for Duo, converts every page itself, and the conversion thread is never started.
+ * mostly waits for Duo and converts its pages itself; the conversion thread takes pages at most
+ * around the opening burst of answers.
  *
  * What crosses to the thread is the bytes of Duo's answer, handed over rather than copied: the
  * client had to parse them to follow the list anyway, and posting the parsed records would cost the
@@ -84,6 +85,13 @@ const SMALLEST_PAGE_FOR_THREAD = 100;
 const PAGES_ON_THREAD = 2;
 
 /**
+ * Pages of one resource a fetch should have converting at once: the two the thread may hold and
+ * one converted inline, so that a resource read alone (the users, whose list is the longest) keeps
+ * both threads busy. Each holds its records until it is staged.
+ */
+export const PAGES_CONVERTING_PER_RESOURCE = PAGES_ON_THREAD + 1;
+
+/**
  * Above this share of its time busy, the fetch's thread is what the fetch waits on, and pages go to
  * the conversion thread. Below it (Duo's rate limit sets the pace, as in every run against the real
  * Duo at its limits), converting on the fetch's thread costs no time, and the conversion thread
@@ -120,7 +128,7 @@ const THREAD_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 128, ma
 const THREAD_STARTS = 3;
 
 export interface PageConverterOptions {
-  /** Use the conversion thread at all (default: only with `DUO_J1_CONVERSION_THREAD=on` in `env`). */
+  /** Use the conversion thread at all (default: unless `DUO_J1_CONVERSION_THREAD=off` in `env`). */
   thread?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Pages with fewer records are converted inline (default 100). */
@@ -159,10 +167,9 @@ export class PageConverter {
   /**
    * Converts `page`: on the thread if it holds fewer than `pagesOnThread`, may take the page, and
    * this thread has been busy of late (`fetchThreadBusyOfLate`); else here, at once. A page the
-   * thread fails (it died, ran out of
-   * heap, or the conversion threw there) is converted here instead, so it is converted, or fails,
-   * exactly as inline. `signal` ends the wait for the thread; what the thread was doing is dropped
-   * when it answers.
+   * thread fails (it died, ran out of heap, or the conversion threw there) is converted here
+   * instead, so it is converted, or fails, exactly as inline. `signal` ends the wait for the
+   * thread; what the thread was doing is dropped when it answers.
    */
   async convert(
     resource: ResourceName,
