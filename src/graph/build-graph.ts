@@ -33,10 +33,10 @@ import {
   type ConvertedRelationship,
   type SerializedObjects,
 } from './record-conversion';
-import { directRelationship } from './relationships';
-import { stagedGraphObject } from './serialization';
+import { directRelationship, directRelationshipJson, directRelationshipKey } from './relationships';
+import { asciiOnly, graphIndexEntryJson, graphObjectHash, stagedGraphObject } from './serialization';
 import type { Entity, GraphObject, Relationship } from './types';
-import { relationshipError, validateEntity } from './validation';
+import { directRelationshipError, relationshipError, validateEntity } from './validation';
 
 /** At most this many dropped objects are described in a summary (the rest are only counted). */
 export const MAX_DROPPED_EXAMPLES = 20;
@@ -605,6 +605,31 @@ class GraphSink {
   }
 
   /**
+   * `addMadeRelationship(directRelationship(kind, fromKey, toKey))`, written from the edge's strings
+   * as conversion writes a record's edges (record-conversion.ts): the same text and check, without
+   * making the object only to serialise it. Most of what the build makes itself are these (the
+   * account's edge to each entity, one per entity of the tenant).
+   */
+  addMadeDirectRelationship(kind: RelationshipKind, fromKey: string, toKey: string): void {
+    const type = kind._type;
+    const writer = this.relationshipWriters.get(type);
+    // The log adds properties to some edges: those are made as objects.
+    if (!writer || (this.logFacts && DEVICE_USE_RELATIONSHIP_TYPES.has(type))) {
+      this.addMadeRelationship(directRelationship(kind, fromKey, toKey));
+      return;
+    }
+    const key = directRelationshipKey(kind, fromKey, toKey);
+    const error = directRelationshipError(kind, fromKey, key, toKey);
+    if (error) {
+      this.drop(type, key, error);
+      return;
+    }
+    const text = asciiOnly(directRelationshipJson(kind, fromKey, key, toKey));
+    this.track(writer.addText(text, graphIndexEntryJson(key, graphObjectHash(text), fromKey, toKey)));
+    this.relationships[type] += 1;
+  }
+
+  /**
    * Adds a candidate edge of a record unless `emitted` already holds its key: one record may list
    * the same group, phone or device twice, and that is one edge.
    */
@@ -837,7 +862,7 @@ function applyConverted(
   }
 
   if (accountEdge) {
-    if (accountKey) sink.addMadeRelationship(directRelationship(accountEdge, accountKey, converted.key));
+    if (accountKey) sink.addMadeDirectRelationship(accountEdge, accountKey, converted.key);
     else sink.skip(accountEdge, NO_ACCOUNT);
   }
   sink.indexEmail(entityType, record.email, converted.key);
