@@ -96,6 +96,7 @@ function measurements(overrides: Partial<BenchMeasurements> = {}): BenchMeasurem
       seed: 1,
       counts: {},
       logAuthsPerUser: 0,
+      compressUploads: true,
     },
     result: {
       entities: { duo_user: 1000, duo_phone: 990, duo_account: 1 },
@@ -123,6 +124,7 @@ describe('benchmark arithmetic', () => {
       seed: 1,
       counts: {},
       logAuthsPerUser: 0,
+      compressUploads: true,
     });
     assert.deepEqual(
       parseBenchOptions({
@@ -132,6 +134,7 @@ describe('benchmark arithmetic', () => {
         phones: '7',
         groups: '0',
         logAuthsPerUser: '2',
+        compressUploads: 'off',
       }),
       {
         users: 500,
@@ -142,6 +145,7 @@ describe('benchmark arithmetic', () => {
         seed: 1,
         counts: { phones: 7, groups: 0 },
         logAuthsPerUser: 2,
+        compressUploads: false,
       },
     );
     assert.equal(parseBenchOptions({ clientBudget: 'default' }).clientBudget, 'default');
@@ -155,12 +159,19 @@ describe('benchmark arithmetic', () => {
           tokens: 'many',
           clientBudget: 'fast',
           logAuthsPerUser: 'x',
+          compressUploads: 'no',
         }),
       (error: Error) =>
         error instanceof ConfigurationError &&
-        ['--users', '--target', '--latency-ms', '--tokens', '--client-budget', '--log-auths-per-user'].every((flag) =>
-          error.message.includes(flag),
-        ),
+        [
+          '--users',
+          '--target',
+          '--latency-ms',
+          '--tokens',
+          '--client-budget',
+          '--log-auths-per-user',
+          '--compress-uploads',
+        ].every((flag) => error.message.includes(flag)),
     );
   });
 

@@ -63,6 +63,11 @@ export interface BenchOptions {
    * run (`--log-auths-per-user`); 0 = logs off (the default).
    */
   logAuthsPerUser: number;
+  /**
+   * The instance's `compressUploads` for the jupiterone target (`--compress-uploads on|off`, default
+   * on, as installed): off measures the delivery as it was before uploads were gzipped.
+   */
+  compressUploads: boolean;
 }
 
 /** The flags of `duo-j1 bench`, as commander hands them over (strings). */
@@ -84,6 +89,7 @@ export interface BenchFlags {
   policies?: string;
   adminUnits?: string;
   logAuthsPerUser?: string;
+  compressUploads?: string;
 }
 
 const COUNT_FLAGS = [
@@ -122,6 +128,10 @@ export function parseBenchOptions(flags: BenchFlags): BenchOptions {
   const seed = wholeNumber(flags.seed, '--seed', 1, 0);
   const clientBudget = parseClientBudget(flags.clientBudget, problems);
   const logAuthsPerUser = wholeNumber(flags.logAuthsPerUser, '--log-auths-per-user', 0, 0);
+  const compress = flags.compressUploads ?? 'on';
+  if (compress !== 'on' && compress !== 'off') {
+    problems.push({ setting: '--compress-uploads', message: `must be on or off, not "${compress}"` });
+  }
   const target = flags.target ?? 'local';
   if (target !== 'local' && target !== 'jupiterone') {
     problems.push({ setting: '--target', message: `must be local or jupiterone, not "${target}"` });
@@ -131,7 +141,17 @@ export function parseBenchOptions(flags: BenchFlags): BenchOptions {
     if (flags[name] !== undefined) counts[name] = wholeNumber(flags[name], flagName(name), 0, 0);
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
-  return { users, target: target as BenchTarget, latencyMs, rateLimit, clientBudget, seed, counts, logAuthsPerUser };
+  return {
+    users,
+    target: target as BenchTarget,
+    latencyMs,
+    rateLimit,
+    clientBudget,
+    seed,
+    counts,
+    logAuthsPerUser,
+    compressUploads: compress !== 'off',
+  };
 }
 
 function parseClientBudget(value: string | undefined, problems: ConfigurationProblem[]): BenchClientBudget {
@@ -299,6 +319,8 @@ export interface BenchFigures {
   latencyMs: number;
   rateLimit: number;
   clientBudget: BenchClientBudget;
+  /** Present only when uploads were not gzipped (`--compress-uploads off`). */
+  compressUploads?: false;
   seed: number;
   entities: number;
   relationships: number;
@@ -388,6 +410,7 @@ export function benchFigures(measured: BenchMeasurements): BenchFigures {
     latencyMs: options.latencyMs,
     rateLimit: options.rateLimit,
     clientBudget: options.clientBudget,
+    ...(options.compressUploads ? {} : { compressUploads: false as const }),
     seed: options.seed,
     entities: sum(result.entities),
     relationships: sum(result.relationships),

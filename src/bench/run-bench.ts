@@ -284,6 +284,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
         apiKey: { env: 'DUO_J1_BENCH_JUPITERONE_API_KEY' },
         baseUrl: jupiterOneAnnouncement.url,
         scope: 'duo-j1-bench',
+        compressUploads: options.compressUploads,
       };
     }
     const instancesFile = path.join(workDir, 'instances.json');

@@ -227,6 +227,7 @@ export function buildProgram(): Command {
       'tail a day of Duo authentication logs with this many authentications per user before the run, and report the catch-up and the aggregates size; 0 = logs off',
       '0',
     )
+    .option('--compress-uploads <on|off>', 'gzip the uploads to the JupiterOne simulator, as installed', 'on')
     .action(action(() => require('./commands/bench').benchCommand));
 
   return program;
