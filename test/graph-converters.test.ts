@@ -33,6 +33,7 @@ import {
   directRelationshipJson,
   directRelationshipKey,
   employeeMapping,
+  stagedDirectRelationship,
 } from '../src/graph/relationships';
 import { RELATIONSHIP_KINDS, type RelationshipKind } from '../src/graph/data-model';
 import {
@@ -40,6 +41,7 @@ import {
   graphObjectHash,
   graphObjectJson,
   graphObjectJsonWithAnyCharacters,
+  stagedGraphObject,
 } from '../src/graph/serialization';
 import type { Entity, GraphObject } from '../src/graph/types';
 import { directRelationshipError, relationshipError, validateEntity } from '../src/graph/validation';
@@ -357,6 +359,7 @@ describe('direct relationships written from their strings', () => {
         assert.equal(key, relationship._key);
         const text = directRelationshipJson(kind, from, key, to);
         assert.equal(text, graphObjectJsonWithAnyCharacters(relationship), `${kind._type} ${from} → ${to}`);
+        assert.deepEqual(stagedDirectRelationship(kind, from, key, to), stagedGraphObject(relationship));
       }
     }
   });

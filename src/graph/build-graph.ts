@@ -33,8 +33,8 @@ import {
   type ConvertedRelationship,
   type SerializedObjects,
 } from './record-conversion';
-import { directRelationship, directRelationshipJson, directRelationshipKey } from './relationships';
-import { asciiOnly, graphIndexEntryJson, graphObjectHash, stagedGraphObject } from './serialization';
+import { directRelationship, directRelationshipKey, stagedDirectRelationship } from './relationships';
+import { stagedGraphObject } from './serialization';
 import type { Entity, GraphObject, Relationship } from './types';
 import { directRelationshipError, relationshipError, validateEntity } from './validation';
 
@@ -570,9 +570,7 @@ class GraphSink {
   /** Adds a converted relationship, or counts it dropped with the reason it failed the check. */
   addRelationship(relationship: ConvertedRelationship): void {
     const { type } = relationship;
-    const writer = this.relationshipWriters.get(type);
-    if (!writer)
-      throw new Error(`"${type}" is not a declared relationship type; declare it in src/graph/data-model.ts.`);
+    const writer = this.relationshipWriter(type);
     if (relationship.object === undefined) {
       this.drop(type, relationship.key, relationship.error ?? 'rejected by the data model');
       return;
@@ -590,9 +588,7 @@ class GraphSink {
    */
   addMadeRelationship(relationship: Relationship): void {
     const { _type: type, _key: key } = relationship;
-    const writer = this.relationshipWriters.get(type);
-    if (!writer)
-      throw new Error(`"${type}" is not a declared relationship type; declare it in src/graph/data-model.ts.`);
+    const writer = this.relationshipWriter(type);
     const error = relationshipError(relationship);
     if (error) {
       this.drop(type, key, error);
@@ -612,21 +608,28 @@ class GraphSink {
    */
   addMadeDirectRelationship(kind: RelationshipKind, fromKey: string, toKey: string): void {
     const type = kind._type;
-    const writer = this.relationshipWriters.get(type);
-    // The log adds properties to some edges: those are made as objects.
-    if (!writer || (this.logFacts && DEVICE_USE_RELATIONSHIP_TYPES.has(type))) {
-      this.addMadeRelationship(directRelationship(kind, fromKey, toKey));
-      return;
-    }
+    const writer = this.relationshipWriter(type);
     const key = directRelationshipKey(kind, fromKey, toKey);
     const error = directRelationshipError(kind, fromKey, key, toKey);
     if (error) {
       this.drop(type, key, error);
       return;
     }
-    const text = asciiOnly(directRelationshipJson(kind, fromKey, key, toKey));
-    this.track(writer.addText(text, graphIndexEntryJson(key, graphObjectHash(text), fromKey, toKey)));
+    // An edge the log adds properties to is made as an object, with them.
+    const extra = this.logPropertiesOf(type, key);
+    const { text, indexEntry } = extra
+      ? stagedGraphObject({ ...directRelationship(kind, fromKey, toKey), ...extra })
+      : stagedDirectRelationship(kind, fromKey, key, toKey);
+    this.track(writer.addText(text, indexEntry));
     this.relationships[type] += 1;
+  }
+
+  /** The staged dataset writer of a relationship type; a type the data model does not declare is a bug. */
+  private relationshipWriter(type: string): StagedObjectWriter {
+    const writer = this.relationshipWriters.get(type);
+    if (!writer)
+      throw new Error(`"${type}" is not a declared relationship type; declare it in src/graph/data-model.ts.`);
+    return writer;
   }
 
   /**

@@ -5,6 +5,7 @@
 import type { DuoAdmin, DuoEndpoint, DuoUser } from '../duo/types';
 import { MAPPED_RELATIONSHIP_KINDS, type MappedRelationshipKind, type RelationshipKind } from './data-model';
 import { userNames } from './converters';
+import { asciiOnly, graphIndexEntryJson, graphObjectHash, type StagedGraphObject } from './serialization';
 import type { DirectRelationship, MappedRelationship } from './types';
 import { isValidEmail } from './validation';
 import { localPart, splitFullName, text } from './values';
@@ -61,6 +62,21 @@ export function directRelationship(kind: RelationshipKind, fromKey: string, toKe
 export function directRelationshipJson(kind: RelationshipKind, fromKey: string, key: string, toKey: string): string {
   const { head, tail } = partsOf(kind);
   return `${head}${JSON.stringify(fromKey)},"_key":${JSON.stringify(key)},"_toEntityKey":${JSON.stringify(toKey)}${tail}`;
+}
+
+/**
+ * `stagedGraphObject(directRelationship(kind, fromKey, toKey))` (serialization.ts), whose key is
+ * `key`, from the relationship's strings: for an edge made one at a time (the build's account
+ * edges), as `directRelationshipJson` is for the edges a batch converts.
+ */
+export function stagedDirectRelationship(
+  kind: RelationshipKind,
+  fromKey: string,
+  key: string,
+  toKey: string,
+): StagedGraphObject {
+  const text = asciiOnly(directRelationshipJson(kind, fromKey, key, toKey));
+  return { key, text, indexEntry: graphIndexEntryJson(key, graphObjectHash(text), fromKey, toKey) };
 }
 
 /**
