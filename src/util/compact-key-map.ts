@@ -1,0 +1,187 @@
+/**
+ * A map from string keys to numbers that holds no JavaScript object per key: the keys are kept as
+ * their UTF-8 bytes, back to back in one buffer, and found through an open-addressing table of typed
+ * arrays. Entries are numbered in the order they were added (0, 1, 2, …), and never removed.
+ *
+ * Why not a `Map`: a delivery keeps a set of keys per `_type` (the previous output's hashes, and
+ * the keys delivered so far) and, for the picture, one for every entity. As `Map`s those were a
+ * string and a table entry per key — hundreds of thousands of heap objects that outlived the young
+ * generation and, once their type was written, were garbage the old generation let pile up: they
+ * were most of a 100,000-user delivery's peak heap (docs/benchmarks.md, "A delivery's keys without
+ * a string each"). Here a key costs its bytes and four numbers, outside the collector's work, and a
+ * lookup's transient strings die young.
+ */
+
+/** Entries the table starts with room for (it doubles as needed). */
+const INITIAL_ENTRIES = 1024;
+
+/** The first byte of a key kept as UTF-16 (a byte that never occurs in UTF-8). */
+const NOT_UTF8 = 0xff;
+
+/** `String.prototype.isWellFormed` (Node.js 20; newer than the ES2022 library the project compiles against). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** FNV-1a over bytes: cheap, and spreads the similar keys of one `_type` well enough for probing. */
+function hashOf(bytes: Buffer, length: number): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < length; index += 1) hash = Math.imul(hash ^ bytes[index], 0x01000193);
+  return hash >>> 0;
+}
+
+export class CompactKeyMap {
+  /** The keys' UTF-8 bytes, back to back; entry `i`'s end at `ends[i]`, its start at the end before it. */
+  private bytes = Buffer.allocUnsafe(INITIAL_ENTRIES * 64);
+  private ends = new Uint32Array(INITIAL_ENTRIES);
+  private hashes = new Uint32Array(INITIAL_ENTRIES);
+  private values = new Float64Array(INITIAL_ENTRIES);
+  /** Open addressing, linear probing: entry number + 1 per slot, 0 for an empty one. Power-of-two length. */
+  private slots = new Int32Array(INITIAL_ENTRIES * 2);
+  private count = 0;
+  /** The key looked up or added last, encoded. */
+  private scratch = Buffer.allocUnsafe(256);
+  private scratchLength = 0;
+  /** Where `find` stopped and the hash it computed: where and how `add` puts the key it missed. */
+  private probeSlot = 0;
+  private probeHash = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(key: string): boolean {
+    return this.find(key) !== -1;
+  }
+
+  /** The value of `key`; undefined when it has none. */
+  get(key: string): number | undefined {
+    const entry = this.find(key);
+    return entry === -1 ? undefined : this.values[entry];
+  }
+
+  /** Sets the value of `key`, adding the key if new. */
+  set(key: string, value: number): this {
+    const found = this.find(key);
+    // The entry first: adding one may replace the arrays.
+    const entry = found === -1 ? this.add() : found;
+    this.values[entry] = value;
+    return this;
+  }
+
+  /** The entry number of `key` (its place in the order of addition); -1 when absent. */
+  entryOf(key: string): number {
+    return this.find(key);
+  }
+
+  /** The value of entry `entry` (from `entryOf`). */
+  valueAt(entry: number): number {
+    return this.values[entry];
+  }
+
+  setValueAt(entry: number, value: number): void {
+    this.values[entry] = value;
+  }
+
+  /** The key of entry `entry`, decoded. */
+  keyAt(entry: number): string {
+    const start = entry === 0 ? 0 : this.ends[entry - 1];
+    const end = this.ends[entry];
+    return this.bytes[start] === NOT_UTF8 && end > start
+      ? this.bytes.toString('utf16le', start + 1, end)
+      : this.bytes.toString('utf8', start, end);
+  }
+
+  /** Keys and values, in the order the keys were added. */
+  *entries(): IterableIterator<[string, number]> {
+    for (let entry = 0; entry < this.count; entry += 1) yield [this.keyAt(entry), this.values[entry]];
+  }
+
+  *keys(): IterableIterator<string> {
+    for (let entry = 0; entry < this.count; entry += 1) yield this.keyAt(entry);
+  }
+
+  /** Encodes `key` into the scratch buffer and finds its entry; -1 when absent (see `probeSlot`). */
+  private find(key: string): number {
+    // At most three UTF-8 bytes per UTF-16 unit.
+    if (key.length * 3 + 1 > this.scratch.length) this.scratch = Buffer.allocUnsafe(key.length * 3 + 1);
+    let length: number;
+    if (isWellFormed(key)) {
+      length = this.scratch.write(key, 0, 'utf8');
+    } else {
+      // UTF-8 has no lone surrogates (they would become U+FFFD, one key for many): such a key is
+      // kept as its UTF-16 units, after a byte no UTF-8 text holds.
+      this.scratch[0] = NOT_UTF8;
+      length = 1 + this.scratch.write(key, 1, 'utf16le');
+    }
+    this.scratchLength = length;
+    const hash = hashOf(this.scratch, length);
+    this.probeHash = hash;
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const occupant = this.slots[slot];
+      if (occupant === 0) {
+        this.probeSlot = slot;
+        return -1;
+      }
+      const entry = occupant - 1;
+      if (this.hashes[entry] === hash && this.holdsScratch(entry)) return entry;
+    }
+  }
+
+  private holdsScratch(entry: number): boolean {
+    const start = entry === 0 ? 0 : this.ends[entry - 1];
+    const length = this.scratchLength;
+    if (this.ends[entry] - start !== length) return false;
+    for (let index = 0; index < length; index += 1) {
+      if (this.bytes[start + index] !== this.scratch[index]) return false;
+    }
+    return true;
+  }
+
+  /** Adds the key `find` just missed; returns its entry. */
+  private add(): number {
+    const entry = this.count;
+    if (entry === this.ends.length) this.growEntries();
+    const start = entry === 0 ? 0 : this.ends[entry - 1];
+    const end = start + this.scratchLength;
+    if (end > 0xffffffff) throw new RangeError('A compact key map holds at most 4 GiB of keys.');
+    if (end > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(end, this.bytes.length * 2));
+      this.bytes.copy(bigger, 0, 0, start);
+      this.bytes = bigger;
+    }
+    this.scratch.copy(this.bytes, start, 0, this.scratchLength);
+    this.ends[entry] = end;
+    this.hashes[entry] = this.probeHash;
+    this.slots[this.probeSlot] = entry + 1;
+    this.count += 1;
+    // At most half full, so probes stay short.
+    if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    return entry;
+  }
+
+  private growEntries(): void {
+    const size = this.ends.length * 2;
+    const ends = new Uint32Array(size);
+    ends.set(this.ends);
+    this.ends = ends;
+    const hashes = new Uint32Array(size);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    const values = new Float64Array(size);
+    values.set(this.values);
+    this.values = values;
+  }
+
+  private rehash(size: number): void {
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    for (let entry = 0; entry < this.count; entry += 1) {
+      let slot = this.hashes[entry] & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = entry + 1;
+    }
+    this.slots = slots;
+  }
+}
