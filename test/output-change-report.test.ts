@@ -7,6 +7,7 @@ import { LOCAL_GRAPH_STEPS } from '../src/activities/deliver';
 import { DECLARED_TYPES, ENTITY_TYPES } from '../src/graph/data-model';
 import type { Entity, Relationship } from '../src/graph/types';
 import { graphObjectJson } from '../src/graph/serialization';
+import { TypeChangeTracker } from '../src/output/change-report';
 import {
   contentHash,
   formatChangeReport,
@@ -337,6 +338,48 @@ describe('change report of the local graph directory', () => {
       }),
     });
     assert.deepEqual(changesOf(result.changes, 'duo_phone').deletedKeys, ['DP1']);
+  });
+});
+
+describe('a type’s section of changes.json', () => {
+  it('is, in pieces, the pretty JSON of every change with all its keys, however many and however spelt', () => {
+    const awkward = ['"quoted"', 'back\\slash', 'Zoë', 'tab\tand\nnewline', '\u0001', '\ud800', '\u{1F600}'];
+    const created = Array.from({ length: 5_000 }, (_, i) => `duo-user:DU${i}${awkward[i % awkward.length]}`);
+    const deleted = ['DP1', 'DP2'];
+    const tracker = new TypeChangeTracker(
+      'duo_user',
+      'entities',
+      { partial: true, reason: '"createdKeys": 0 in a reason' },
+      3,
+    );
+    created.forEach((key, i) => tracker.delivered(key, i % 2 === 0 ? undefined : 'old', 'new'));
+    tracker.delivered('same', 'h', 'h');
+    for (const key of deleted) tracker.deleted(key);
+    tracker.carriedOver();
+    const section = Buffer.concat(
+      [...tracker.sectionPieces()].map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)),
+    ).toString('utf8');
+    const everything: TypeChanges = {
+      type: 'duo_user',
+      kind: 'entities',
+      partial: true,
+      partialReason: '"createdKeys": 0 in a reason',
+      created: 2_500,
+      updated: 2_500,
+      deleted: 2,
+      unchanged: 1,
+      carriedOver: 1,
+      createdKeys: created.filter((_, i) => i % 2 === 0),
+      updatedKeys: created.filter((_, i) => i % 2 === 1),
+      deletedKeys: deleted,
+    };
+    assert.equal(section, JSON.stringify(everything, null, 2).replace(/\n/g, '\n    '));
+    assert.deepEqual(tracker.changes.createdKeys, everything.createdKeys.slice(0, 3), 'the first keys kept as strings');
+    assert.deepEqual(tracker.changes.deletedKeys, deleted);
+
+    const empty = new TypeChangeTracker('duo_phone', 'entities', { partial: false });
+    const emptySection = [...empty.sectionPieces()].join('');
+    assert.equal(emptySection, JSON.stringify(empty.changes, null, 2).replace(/\n/g, '\n    '));
   });
 });
 

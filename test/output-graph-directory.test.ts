@@ -17,7 +17,7 @@ import {
 } from '../src/output';
 import { IncompleteDeliveryError } from '../src/graph/completeness';
 import { graphObjectJson, stagedGraphObject } from '../src/graph/serialization';
-import { ContentHashWriter, readContentHashes } from '../src/output/content-hash';
+import { ALREADY_DELIVERED, ContentHashWriter, KeyHashes, readContentHashes } from '../src/output/content-hash';
 import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { StagedInputMissingError } from '../src/staging/store';
@@ -577,6 +577,36 @@ writeLocalGraph({
 });
 
 describe('Content hashes of an output version', () => {
+  it('tells a delivery each key’s previous hash once, catches a key delivered twice, and lists those not delivered', () => {
+    const hashes = new KeyHashes().set('DU1', 'h1').set('DU2', 'h2').set('DU3', 'h3').set('DU2', 'h2b');
+    assert.equal(hashes.size, 3, 'a key paired again keeps one pair');
+    assert.equal(hashes.get('DU2'), 'h2b');
+    assert.equal(hashes.deliver('DU2'), 'h2b');
+    assert.equal(hashes.deliver('DU9'), undefined, 'a new key has no previous hash');
+    assert.equal(hashes.deliver('DU2'), ALREADY_DELIVERED);
+    assert.equal(hashes.deliver('DU9'), ALREADY_DELIVERED, 'a new key is caught the second time too');
+    assert.equal(hashes.get('DU2'), 'h2b', 'its pair stays readable once delivered');
+    assert.equal(hashes.size, 3, 'new keys delivered are not pairs');
+    assert.equal(hashes.undeliveredCount, 2);
+    assert.deepEqual(
+      [...hashes.undelivered()],
+      [
+        ['DU1', 'h1'],
+        ['DU3', 'h3'],
+      ],
+    );
+    // A key delivered before its pair came counts as delivered once paired.
+    hashes.set('DU9', 'h9');
+    assert.equal(hashes.undeliveredCount, 2);
+    assert.deepEqual(
+      [...hashes.undelivered()],
+      [
+        ['DU1', 'h1'],
+        ['DU3', 'h3'],
+      ],
+    );
+  });
+
   it('keeps every pair when more than a block of them arrives before the first write has finished', async () => {
     const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
     stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));

@@ -60,12 +60,72 @@ export function emptyTotals(): ChangeTotals {
   return { created: 0, updated: 0, deleted: 0, unchanged: 0, carriedOver: 0 };
 }
 
+const KEY_LISTS = ['createdKeys', 'updatedKeys', 'deletedKeys'] as const;
+type KeyListName = (typeof KEY_LISTS)[number];
+
+/** Bytes per piece of a key list: about a thousand keys. */
+const KEY_LIST_PIECE_BYTES = 64 * 1024;
+
+/** How a key list's keys are indented in changes.json (inside a type's section). */
+const KEY_SEPARATOR = ',\n        ';
+
+/**
+ * One key list of a type's changes: every key as the text changes.json holds it, in pieces of bytes,
+ * and the first `keysKept` as strings (for the report a delivery returns). A first output lists
+ * every key of every type as created: held as strings, a type of 100,000 keys was that many heap
+ * objects until its section was written (see CompactKeyMap for why that weighs).
+ */
+class KeyList {
+  readonly first: string[] = [];
+  private readonly pieces: Buffer[] = [];
+  private piece: Buffer | undefined;
+  private length = 0;
+
+  constructor(private readonly keysKept: number) {}
+
+  add(key: string): void {
+    if (this.first.length < this.keysKept) this.first.push(key);
+    const text = `${KEY_SEPARATOR}${JSON.stringify(key)}`;
+    // At most three UTF-8 bytes per UTF-16 unit.
+    if (!this.piece || this.length + text.length * 3 > this.piece.length) {
+      if (this.piece) this.pieces.push(this.piece.subarray(0, this.length));
+      this.piece = Buffer.allocUnsafe(Math.max(KEY_LIST_PIECE_BYTES, text.length * 3));
+      this.length = 0;
+    }
+    this.length += this.piece.write(text, this.length, 'utf8');
+  }
+
+  /** The list's JSON as a type's section holds it, in pieces: `[]`, or `[` the keys one per line `]`. */
+  *json(): Generator<string | Uint8Array> {
+    const pieces = this.piece ? [...this.pieces, this.piece.subarray(0, this.length)] : this.pieces;
+    if (pieces.length === 0) {
+      yield '[]';
+      return;
+    }
+    // The first key's separator opens the list instead.
+    yield '[';
+    yield pieces[0].subarray(1);
+    yield* pieces.slice(1);
+    yield '\n      ]';
+  }
+}
+
 /** Collects the changes of one `_type` while its objects stream past. */
 export class TypeChangeTracker {
-  readonly changes: TypeChanges;
+  private readonly counts: Omit<TypeChanges, KeyListName>;
+  private readonly lists: Record<KeyListName, KeyList>;
 
-  constructor(type: string, kind: GraphObjectKind, partial: { partial: boolean; reason?: string }) {
-    this.changes = {
+  /**
+   * `keysKept`: keys per list kept as strings, in `changes` (default: all of them); changes.json's
+   * section (`sectionPieces`) has all of them whatever this is.
+   */
+  constructor(
+    type: string,
+    kind: GraphObjectKind,
+    partial: { partial: boolean; reason?: string },
+    keysKept = Infinity,
+  ) {
+    this.counts = {
       type,
       kind,
       partial: partial.partial,
@@ -75,34 +135,67 @@ export class TypeChangeTracker {
       deleted: 0,
       unchanged: 0,
       carriedOver: 0,
-      createdKeys: [],
-      updatedKeys: [],
-      deletedKeys: [],
+    };
+    this.lists = {
+      createdKeys: new KeyList(keysKept),
+      updatedKeys: new KeyList(keysKept),
+      deletedKeys: new KeyList(keysKept),
+    };
+  }
+
+  /** The changes so far, each key list holding its first `keysKept` keys. */
+  get changes(): TypeChanges {
+    return {
+      ...this.counts,
+      createdKeys: [...this.lists.createdKeys.first],
+      updatedKeys: [...this.lists.updatedKeys.first],
+      deletedKeys: [...this.lists.deletedKeys.first],
     };
   }
 
   /** Records a delivered object; `previousHash` is undefined when the previous output lacked its key. */
   delivered(key: string, previousHash: string | undefined, hash: string): void {
     if (previousHash === undefined) {
-      this.changes.created += 1;
-      this.changes.createdKeys.push(key);
+      this.counts.created += 1;
+      this.lists.createdKeys.add(key);
     } else if (previousHash !== hash) {
-      this.changes.updated += 1;
-      this.changes.updatedKeys.push(key);
+      this.counts.updated += 1;
+      this.lists.updatedKeys.add(key);
     } else {
-      this.changes.unchanged += 1;
+      this.counts.unchanged += 1;
     }
   }
 
   /** Records a previous object that was not delivered this time and is dropped from the output. */
   deleted(key: string): void {
-    this.changes.deleted += 1;
-    this.changes.deletedKeys.push(key);
+    this.counts.deleted += 1;
+    this.lists.deletedKeys.add(key);
   }
 
   /** Records a previous object of a partial type kept in the output. */
   carriedOver(): void {
-    this.changes.carriedOver += 1;
+    this.counts.carriedOver += 1;
+  }
+
+  /**
+   * The type's section of changes.json — the changes with every key, as `JSON.stringify(…, null, 2)`
+   * writes them, indented to their place — in pieces, which joined are that text. Made as one
+   * string (and once more to indent it), a section of 100,000 keys was megabytes in V8's
+   * large-object space, where a large delivery's sections added up to some 50 MB of its peak heap.
+   */
+  *sectionPieces(): Generator<string | Uint8Array> {
+    // The section without its keys, each list as a marker to put the list's pieces in place of.
+    const head = indentedJson({ ...this.counts, createdKeys: 0, updatedKeys: 1, deletedKeys: 2 }, 4);
+    let at = 0;
+    for (const [index, name] of KEY_LISTS.entries()) {
+      // A property name: inside a string value a quote would be escaped.
+      const marker = `"${name}": ${index}`;
+      const markerAt = head.indexOf(marker, at);
+      yield `${head.slice(at, markerAt)}"${name}": `;
+      yield* this.lists[name].json();
+      at = markerAt + marker.length;
+    }
+    yield head.slice(at);
   }
 }
 
@@ -149,10 +242,20 @@ export class ChangeReportWriter {
     this.sectionsFile = `${file}.sections`;
   }
 
-  async add(changes: TypeChanges): Promise<void> {
+  /** A tracker for a type of this report: it keeps as many keys as strings as the returned report lists. */
+  tracker(type: string, kind: GraphObjectKind, partial: { partial: boolean; reason?: string }): TypeChangeTracker {
+    return new TypeChangeTracker(type, kind, partial, this.keyListLimit);
+  }
+
+  /** Adds a type's section, from a tracker `tracker` made. */
+  async add(tracker: TypeChangeTracker): Promise<void> {
     this.sections ??= await open(this.sectionsFile, 'wx', PRIVATE_FILE_MODE);
-    const separator = this.sectionCount === 0 ? '' : ',\n';
-    await this.sections.write(`${separator}    ${indentedJson(changes, 4)}`);
+    await this.sections.write(this.sectionCount === 0 ? '    ' : ',\n    ');
+    for (const piece of tracker.sectionPieces()) {
+      const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+      for (let offset = 0; offset < bytes.length;) offset += (await this.sections.write(bytes, offset)).bytesWritten;
+    }
+    const changes = tracker.changes;
     this.sectionCount += 1;
     addToTotals(this.totals, changes);
     this.limitedTypes.push(limitKeyLists(changes, this.keyListLimit));

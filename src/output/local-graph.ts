@@ -27,7 +27,7 @@ import { lstat, readlink, readdir, rename, rm, stat, symlink } from 'node:fs/pro
 import path from 'node:path';
 import { assertDeliveredAsBuilt } from '../graph/completeness';
 import type { Entity, Relationship } from '../graph/types';
-import { ChangeReportWriter, TypeChangeTracker, type ChangeReport } from './change-report';
+import { ChangeReportWriter, type ChangeReport } from './change-report';
 import {
   graphIndexEntry,
   graphObjectHash,
@@ -36,7 +36,7 @@ import {
   parseGraphObjectProperties,
   type GraphIndexEntry,
 } from '../graph/serialization';
-import { ContentHashWriter, contentHash, readContentHashes } from './content-hash';
+import { ALREADY_DELIVERED, ContentHashWriter, KeyHashes, contentHash, readContentHashes } from './content-hash';
 import {
   GraphTypeFileWriter,
   buildIntegrationSummary,
@@ -148,9 +148,6 @@ interface PlannedType {
   type: string;
   stepId: string;
 }
-
-/** Marks a key of the previous output that this delivery has already written. */
-const DELIVERED = '';
 
 export function normalizePartialTypes(partialTypes: readonly PartialTypeInput[]): Map<string, string | undefined> {
   const reasons = new Map<string, string | undefined>();
@@ -266,8 +263,8 @@ async function previousHashes(
   previous: PreviousOutput | undefined,
   kind: GraphObjectKind,
   type: string,
-): Promise<Map<string, string>> {
-  const hashes = new Map<string, string>();
+): Promise<KeyHashes> {
+  const hashes = new KeyHashes();
   const files = previous?.files[kind].get(type);
   if (!previous || !files) return hashes;
   const stored = await readContentHashes(previous.dir, kind, type);
@@ -314,9 +311,9 @@ async function writeVersion(
     for (const kind of ['entities', 'relationships'] as const) {
       for (const type of previous?.files[kind].keys() ?? []) {
         if (planned.has(type)) continue;
-        const tracker = new TypeChangeTracker(type, kind, { partial: false });
-        for (const key of (await previousHashes(previous, kind, type)).keys()) tracker.deleted(key);
-        await changeReport.add(tracker.changes);
+        const tracker = changeReport.tracker(type, kind, { partial: false });
+        for (const [key] of (await previousHashes(previous, kind, type)).undelivered()) tracker.deleted(key);
+        await changeReport.add(tracker);
       }
     }
   } catch (error) {
@@ -355,10 +352,10 @@ async function writeType(
   picture: PictureCollector,
   changeReport: ChangeReportWriter,
 ): Promise<number> {
-  // `previous` doubles as the record of keys delivered so far: their hash is replaced by DELIVERED.
+  // `previous` doubles as the record of keys delivered so far (`KeyHashes.deliver`).
   const previous = await previousHashes(previousOutput, kind, type);
   const isPartial = partial.has(type);
-  const tracker = new TypeChangeTracker(type, kind, { partial: isPartial, reason: partial.get(type) });
+  const tracker = changeReport.tracker(type, kind, { partial: isPartial, reason: partial.get(type) });
   const files = new GraphTypeFileWriter(path.join(buildDir, J1_FOLDER), stepId, kind, type);
   const hashes = new ContentHashWriter(buildDir, kind, type);
   /** The object of a text, parsed (all but `_rawData`) only for the picture, and checked to be of this type. */
@@ -397,14 +394,13 @@ async function writeType(
         if (typeof key !== 'string' || key === '') {
           throw new Error(`A "${type}" graph object has no _key; every graph object needs one.`);
         }
-        const previousHash = previous.get(key);
-        if (previousHash === DELIVERED) {
+        const previousHash = previous.deliver(key);
+        if (previousHash === ALREADY_DELIVERED) {
           throw new Error(
             `_key "${key}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
               '(the graph builder de-duplicates them); the previous output stays in place.',
           );
         }
-        previous.set(key, DELIVERED);
         tracker.delivered(key, previousHash, entry[1]);
         const written = keep(texts[index], entry);
         if (written) writes.push(written);
@@ -412,31 +408,24 @@ async function writeType(
       if (writes.length > 0) await Promise.all(writes);
     }
 
-    let leftOver = false;
-    for (const hash of previous.values()) {
-      if (hash !== DELIVERED) {
-        leftOver = true;
-        break;
-      }
-    }
-    if (leftOver && isPartial) {
+    if (previous.undeliveredCount > 0 && isPartial) {
       for await (const graphObject of readObjectsOfType(previousOutput?.files[kind].get(type) ?? [], type)) {
-        const hash = previous.get(graphObject._key);
-        if (hash === undefined || hash === DELIVERED) continue;
-        previous.set(graphObject._key, DELIVERED);
+        if (previous.get(graphObject._key) === undefined) continue;
+        const hash = previous.deliver(graphObject._key);
+        if (hash === undefined || hash === ALREADY_DELIVERED) continue;
         tracker.carriedOver();
         const written = keep(graphObjectJson(graphObject), graphIndexEntry(graphObject, hash));
         if (written) await written;
       }
-    } else if (leftOver) {
-      for (const [key, hash] of previous) if (hash !== DELIVERED) tracker.deleted(key);
+    } else if (previous.undeliveredCount > 0) {
+      for (const [key] of previous.undelivered()) tracker.deleted(key);
     }
     await files.close();
   } finally {
     await files.settled();
     await hashes.close();
   }
-  await changeReport.add(tracker.changes);
+  await changeReport.add(tracker);
   return files.written;
 }
 
