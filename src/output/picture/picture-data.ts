@@ -13,6 +13,7 @@
  * when it is added).
  */
 import { isMappedRelationship, type Entity, type PropertyValue, type Relationship } from '../../graph/types';
+import { CompactKeyMap } from '../../util/compact-key-map';
 import { scriptSafeJson } from './script-safe-json';
 
 export interface PictureType {
@@ -168,9 +169,10 @@ export class PictureCollector {
   /**
    * Every entity and mapped-target placeholder seen: its type number, and its node number when it
    * is kept for drawing (`place`). One map rather than one per question: it is the largest thing
-   * the picture holds (a key per entity of the tenant), and each relationship looks up its ends once.
+   * the picture holds (a key per entity of the tenant), and each relationship looks up its ends
+   * once. Compact (no string per key) as it lives through the whole delivery.
    */
-  private readonly placeOfKey = new Map<string, number>();
+  private readonly placeOfKey = new CompactKeyMap();
   private readonly nodes = new JsonTextList();
   private readonly edges: PictureEdge[] = [];
   /** Per relationship type, source type and target type (`typeEdgeId`): how many relationships join them. */
