@@ -628,4 +628,31 @@ describe('Content hashes of an output version', () => {
       .split('\n');
     assert.deepEqual(JSON.parse(lines[5_000]), ['duo-user:U5000', 'hash-5000'], 'blocks are written in order');
   });
+
+  it('keeps pairs of any length and spelling, each line as JSON.stringify writes it', async () => {
+    const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
+    stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));
+    const writer = new ContentHashWriter(versionDir, 'relationships', 'duo_user_uses_phone');
+    const pairs: [string, string][] = [];
+    for (let index = 0; index < 3_000; index += 1) {
+      // Now and then a key longer than a whole block, and keys JSON must escape.
+      const key = index % 500 === 7 ? `long:${'é"\\'.repeat(100_000)}${index}` : `Zoë "${index}"\t|uses|DP${index}`;
+      pairs.push([key, `hash-${index}`]);
+    }
+    const writes: Promise<void>[] = [];
+    for (const [key, hash] of pairs) {
+      const written = writer.add(key, hash);
+      if (written) writes.push(written);
+    }
+    await Promise.all(writes);
+    await writer.close();
+    const text = await readFile(
+      path.join(versionDir, '.content-hashes-v2', 'relationships', 'duo_user_uses_phone.ndjson'),
+      'utf8',
+    );
+    assert.equal(text, pairs.map((pair) => `${JSON.stringify(pair)}\n`).join(''));
+    const hashes = await readContentHashes(versionDir, 'relationships', 'duo_user_uses_phone');
+    assert.equal(hashes?.size, pairs.length);
+    assert.equal(hashes?.get(pairs[7][0]), 'hash-7');
+  });
 });

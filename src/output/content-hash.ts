@@ -193,13 +193,15 @@ export class ContentHashWriter {
   add(key: string, hash: string): Promise<void> | undefined {
     // The line `JSON.stringify([key, hash])` writes.
     const line = `[${JSON.stringify(key)},${JSON.stringify(hash)}]\n`;
+    let written: Promise<void> | undefined;
     // At most three UTF-8 bytes per UTF-16 unit.
     if (this.length + line.length * 3 > this.block.length) {
-      this.flush();
+      written = this.flush();
       if (line.length * 3 > this.block.length) this.block = Buffer.allocUnsafe(line.length * 3);
     }
     this.length += this.block.write(line, this.length, 'utf8');
-    return this.length >= BLOCK_BYTES - 4096 ? this.flush() : undefined;
+    // A second block taken is written after the first: its promise stands for both.
+    return this.length >= BLOCK_BYTES - 4096 ? this.flush() : written;
   }
 
   async close(): Promise<void> {
