@@ -9,7 +9,8 @@
  * generation and, once their type was written, were garbage the old generation let pile up: they
  * were most of a 100,000-user delivery's peak heap (docs/benchmarks.md, "A delivery's keys without
  * a string each"). Here a key costs its bytes and four numbers, outside the collector's work, and a
- * lookup's transient strings die young.
+ * lookup's transient strings die young. Written here because that is the whole point: a map from a
+ * library, like any JavaScript map, keeps its keys as strings on the heap.
  */
 
 /** Entries the table starts with room for (it doubles as needed). */
