@@ -17,6 +17,7 @@
 import { createReadStream } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { jsonStringBytesAtMost, writeJsonString } from '../util/json-text-bytes';
 import { CHANGES_FILE, type GraphObjectKind } from './paths';
 import { PRIVATE_FILE_MODE, readJsonFileIfPresent } from './private-files';
 
@@ -67,7 +68,7 @@ type KeyListName = (typeof KEY_LISTS)[number];
 const KEY_LIST_PIECE_BYTES = 64 * 1024;
 
 /** How a key list's keys are indented in changes.json (inside a type's section). */
-const KEY_SEPARATOR = ',\n        ';
+const KEY_SEPARATOR = Buffer.from(',\n        ');
 
 /**
  * One key list of a type's changes: every key as the text changes.json holds it, in pieces of bytes,
@@ -85,14 +86,16 @@ class KeyList {
 
   add(key: string): void {
     if (this.first.length < this.keysKept) this.first.push(key);
-    const text = `${KEY_SEPARATOR}${JSON.stringify(key)}`;
-    // At most three UTF-8 bytes per UTF-16 unit.
-    if (!this.piece || this.length + text.length * 3 > this.piece.length) {
+    const room = KEY_SEPARATOR.length + jsonStringBytesAtMost(key.length);
+    if (!this.piece || this.length + room > this.piece.length) {
       if (this.piece) this.pieces.push(this.piece.subarray(0, this.length));
-      this.piece = Buffer.allocUnsafe(Math.max(KEY_LIST_PIECE_BYTES, text.length * 3));
+      this.piece = Buffer.allocUnsafe(Math.max(KEY_LIST_PIECE_BYTES, room));
       this.length = 0;
     }
-    this.length += this.piece.write(text, this.length, 'utf8');
+    const piece = this.piece;
+    let at = this.length;
+    for (let index = 0; index < KEY_SEPARATOR.length; index += 1) piece[at++] = KEY_SEPARATOR[index];
+    this.length = writeJsonString(piece, at, key);
   }
 
   /** The list's JSON as a type's section holds it, in pieces: `[]`, or `[` the keys one per line `]`. */

@@ -19,6 +19,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { graphObjectHash, graphObjectJson } from '../graph/serialization';
 import { CompactKeyMap } from '../util/compact-key-map';
+import { jsonStringBytesAtMost, writeJsonString } from '../util/json-text-bytes';
 import { assertPathSegment, type GraphObjectKind } from './paths';
 import { PRIVATE_FILE_MODE, isErrnoException, makePrivateDir } from './private-files';
 
@@ -169,6 +170,11 @@ export async function readContentHashes(
 /** Bytes of pairs written at a time: a few thousand pairs. */
 const BLOCK_BYTES = 256 * 1024;
 
+const OPENING_BRACKET = 0x5b;
+const COMMA = 0x2c;
+const CLOSING_BRACKET = 0x5d;
+const NEWLINE = 0x0a;
+
 /**
  * Appends the `_key → hash` pairs of one `_type` to its file, a block of a few thousand at a time.
  * Pairs go straight into the block's bytes: a line string per pair, held until its block was
@@ -191,15 +197,21 @@ export class ContentHashWriter {
 
   /** Adds a pair; returns a promise only when it filled a block being written (see GraphTypeFileWriter.add). */
   add(key: string, hash: string): Promise<void> | undefined {
-    // The line `JSON.stringify([key, hash])` writes.
-    const line = `[${JSON.stringify(key)},${JSON.stringify(hash)}]\n`;
+    // The line `JSON.stringify([key, hash])` writes: `[`, the key, `,`, the hash, `]` and a line break.
+    const room = jsonStringBytesAtMost(key.length) + jsonStringBytesAtMost(hash.length) + 3;
     let written: Promise<void> | undefined;
-    // At most three UTF-8 bytes per UTF-16 unit.
-    if (this.length + line.length * 3 > this.block.length) {
+    if (this.length + room > this.block.length) {
       written = this.flush();
-      if (line.length * 3 > this.block.length) this.block = Buffer.allocUnsafe(line.length * 3);
+      if (room > this.block.length) this.block = Buffer.allocUnsafe(room);
     }
-    this.length += this.block.write(line, this.length, 'utf8');
+    const block = this.block;
+    block[this.length] = OPENING_BRACKET;
+    let at = writeJsonString(block, this.length + 1, key);
+    block[at] = COMMA;
+    at = writeJsonString(block, at + 1, hash);
+    block[at] = CLOSING_BRACKET;
+    block[at + 1] = NEWLINE;
+    this.length = at + 2;
     // A second block taken is written after the first: its promise stands for both.
     return this.length >= BLOCK_BYTES - 4096 ? this.flush() : written;
   }
