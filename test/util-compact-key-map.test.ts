@@ -42,6 +42,11 @@ describe('CompactKeyMap', () => {
     assert.equal(compact.valueAt(1), 9);
     assert.equal(compact.get('a'), 9);
     assert.deepEqual([...compact.keys()], ['b', 'a']);
+    assert.equal(compact.entryOrAdd('a', 5), 1, 'a key there: its entry, its value kept');
+    assert.equal(compact.get('a'), 9);
+    assert.equal(compact.entryOrAdd('c', 5), -1 - 2, 'a key added: -1 - its entry');
+    assert.equal(compact.get('c'), 5);
+    assert.equal(compact.size, 3);
   });
 
   it('tells a lone surrogate from the replacement character UTF-8 would turn it into', () => {

@@ -88,11 +88,9 @@ export class KeyHashes {
    * `ALREADY_DELIVERED` when it was delivered before.
    */
   deliver(key: string): string | undefined | typeof ALREADY_DELIVERED {
-    const entry = this.keys.entryOf(key);
-    if (entry === -1) {
-      this.keys.set(key, 1);
-      return undefined;
-    }
+    // A key new to this type is added as delivered, without a hash.
+    const entry = this.keys.entryOrAdd(key, 1);
+    if (entry < 0) return undefined;
     const value = this.keys.valueAt(entry);
     if (value % 2 === 1) return ALREADY_DELIVERED;
     this.keys.setValueAt(entry, value + 1);

@@ -67,6 +67,18 @@ export class CompactKeyMap {
     return this;
   }
 
+  /**
+   * The entry of `key`, added with `value` when absent — one lookup where `has` and `set` take two.
+   * Answers the entry number when the key was there, and `-1 - entry` when this added it.
+   */
+  entryOrAdd(key: string, value: number): number {
+    const found = this.find(key);
+    if (found !== -1) return found;
+    const entry = this.add();
+    this.values[entry] = value;
+    return -1 - entry;
+  }
+
   /** The entry number of `key` (its place in the order of addition); -1 when absent. */
   entryOf(key: string): number {
     return this.find(key);

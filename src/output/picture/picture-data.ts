@@ -226,15 +226,13 @@ export class PictureCollector {
     typeNumber: number,
     describe: () => { label: string; properties: Record<string, PropertyValue> },
   ): void {
-    if (this.placeOfKey.has(key)) return;
     const type = this.types[typeNumber];
+    const drawn = type.drawn < this.maxNodesPerType;
+    const entry = this.placeOfKey.entryOrAdd(key, place(typeNumber, drawn ? this.nodes.length : undefined));
+    if (entry >= 0) return;
     type.count += 1;
-    if (type.drawn >= this.maxNodesPerType) {
-      this.placeOfKey.set(key, place(typeNumber, undefined));
-      return;
-    }
+    if (!drawn) return;
     type.drawn += 1;
-    this.placeOfKey.set(key, place(typeNumber, this.nodes.length));
     const node: PictureNode = { key, type: typeNumber, ...describe() };
     this.nodes.push(node);
   }
