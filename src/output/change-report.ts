@@ -67,8 +67,19 @@ type KeyListName = (typeof KEY_LISTS)[number];
 /** Bytes per piece of a key list: about a thousand keys. */
 const KEY_LIST_PIECE_BYTES = 64 * 1024;
 
-/** How a key list's keys are indented in changes.json (inside a type's section). */
-const KEY_SEPARATOR = Buffer.from(',\n        ');
+/**
+ * How `indentedJson` lays out a key list of a type's section — what comes before each key, and what
+ * closes the list — read off its own output, so the pieces follow it rather than restate it.
+ */
+const KEY_LIST_LAYOUT = (() => {
+  const sample = indentedJson({ list: [0] }, 4);
+  const opening = sample.indexOf('[');
+  const key = sample.indexOf('0', opening);
+  return { beforeKey: sample.slice(opening + 1, key), closing: sample.slice(key + 1, sample.indexOf(']', key) + 1) };
+})();
+
+/** What goes before each key in a list's bytes: the list's first key has its comma replaced by `[`. */
+const KEY_SEPARATOR = Buffer.from(`,${KEY_LIST_LAYOUT.beforeKey}`);
 
 /**
  * One key list of a type's changes: every key as the text changes.json holds it, in pieces of bytes,
@@ -109,7 +120,7 @@ class KeyList {
     yield '[';
     yield pieces[0].subarray(1);
     yield* pieces.slice(1);
-    yield '\n      ]';
+    yield KEY_LIST_LAYOUT.closing;
   }
 }
 

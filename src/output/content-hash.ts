@@ -19,6 +19,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { graphObjectHash, graphObjectJson } from '../graph/serialization';
 import { CompactKeyMap } from '../util/compact-key-map';
+import { jsonLines } from '../staging/json-lines';
 import { jsonStringBytesAtMost, writeJsonString } from '../util/json-text-bytes';
 import { assertPathSegment, type GraphObjectKind } from './paths';
 import { PRIVATE_FILE_MODE, isErrnoException, makePrivateDir } from './private-files';
@@ -153,14 +154,9 @@ export async function readContentHashes(
   }
   const hashes = new KeyHashes();
   // Line by line from the bytes: the file as one string would be megabytes of it for a large type.
-  for (let start = 0; start < bytes.length;) {
-    const newline = bytes.indexOf(0x0a, start);
-    const end = newline === -1 ? bytes.length : newline;
-    if (end > start) {
-      const [key, hash] = JSON.parse(bytes.toString('utf8', start, end)) as [string, string];
-      hashes.set(key, hash);
-    }
-    start = end + 1;
+  for (const line of jsonLines(bytes)) {
+    const [key, hash] = JSON.parse(line.toString('utf8')) as [string, string];
+    hashes.set(key, hash);
   }
   return hashes;
 }
