@@ -22,7 +22,10 @@ import type {
 } from '../duo/types';
 import { duoAdminPanelUrl, parseDuoApiHostname } from '../duo/hostname';
 import { GLOBAL_POLICY_ID, type DuoAccountRecord } from '../resources/table';
-import { resolveSecret, type InstanceConfig } from '../config/instances';
+// The secret resolver from its own module, not through config/instances: that module (and what it
+// imports, the Temporal workflow API among it) would load into the conversion thread for nothing.
+import type { InstanceConfig } from '../config/instances';
+import { resolveSecret } from '../config/secrets';
 import {
   ACCOUNT_FLAG_SETTINGS,
   ACCOUNT_AUTHENTICATION_ATTEMPT_PROPERTIES,

@@ -7,7 +7,10 @@
  * property the schema rejects is left out (set to null when the schema requires it and allows null);
  * the original value stays in `_rawData`. Only an entity that still fails is dropped.
  */
-import { IntegrationSchema } from '@jupiterone/data-model';
+// The schema instance alone: the package's index also loads its TypeBox copies of every class
+// schema (some 450 modules, about 18 MB of memory in each thread that validates), which nothing
+// here uses. The package declares no `exports` map, so this path is as public as its index.
+import { IntegrationSchema } from '@jupiterone/data-model/dist/IntegrationSchema';
 import type { RelationshipKind } from './data-model';
 import { isMappedRelationship, type DirectRelationship, type Entity, type MappedRelationship } from './types';
 
