@@ -14,24 +14,21 @@
  * bundle: workers with tracing on use the traced bundle (`prebuiltWorkflowBundle(dir, { traced: true })`,
  * shipped in the package), and send the spans out through a sink.
  */
-import { context, propagation, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { Resource, detectResourcesSync, envDetectorSync } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import {
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-  makeWorkflowExporter,
-} from '@temporalio/interceptors-opentelemetry';
+import type { Resource } from '@opentelemetry/resources';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { WorkerOptions } from '@temporalio/worker';
 import { ConfigurationError } from '../config/errors';
+import type * as OpenTelemetrySdk from './open-telemetry';
+
+/**
+ * The OpenTelemetry SDK's side (open-telemetry.ts), loaded only once tracing is on: a worker that
+ * does not trace never holds its 250-odd modules (about 12 MB of memory). A plain `require`, as
+ * the CLI loads its commands (cli/main.ts): `tracingFromEnvironment` answers synchronously.
+ */
+function openTelemetry(): typeof OpenTelemetrySdk {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./open-telemetry') as typeof OpenTelemetrySdk;
+}
 
 export interface DuoJ1Tracing {
   /** Where finished spans go (a `BatchSpanProcessor` around an exporter, in tests a `SimpleSpanProcessor`). */
@@ -65,37 +62,12 @@ export function tracingFromEnvironment(env: NodeJS.ProcessEnv = process.env): Du
       },
     ]);
   }
-  // The OTLP exporter reads its endpoint, headers and timeout from the same variables itself.
-  const spanExporter = exporter === 'otlp' ? new OTLPTraceExporter() : new ConsoleSpanExporter();
-  const resource = new Resource({ 'service.name': env.OTEL_SERVICE_NAME || 'duo-j1' }).merge(
-    detectResourcesSync({ detectors: [envDetectorSync] }),
-  );
-  return { spanProcessor: new BatchSpanProcessor(spanExporter), resource };
-}
-
-/** A tracer of duo-j1's own, sending to `tracing`'s processor (no global provider is registered). */
-function tracerOf(tracing: DuoJ1Tracing): Tracer {
-  const provider = new BasicTracerProvider({ resource: tracing.resource, spanProcessors: [tracing.spanProcessor] });
-  return provider.getTracer('duo-j1');
+  return openTelemetry().tracingWith(exporter, env);
 }
 
 /** What a worker needs to trace: activity interceptors and the sink the workflow interceptors send spans to. */
 export function tracingWorkerOptions(tracing: DuoJ1Tracing): Required<Pick<WorkerOptions, 'sinks'>> & {
   activityInterceptors: NonNullable<WorkerOptions['interceptors']>['activity'];
 } {
-  const tracer = tracerOf(tracing);
-  // An activity finds its parent span in the headers the workflow wrote, in W3C Trace Context, and
-  // runs inside it: that takes a global propagator and context manager. Ones already registered
-  // (by an application embedding the workers) are left as they are.
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  return {
-    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
-    activityInterceptors: [
-      (ctx) => ({
-        inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
-        outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-      }),
-    ],
-  };
+  return openTelemetry().tracingWorkerOptions(tracing);
 }
