@@ -300,6 +300,19 @@ describe('page conversion on the conversion thread', function () {
     assert.deepEqual(needless, []);
   });
 
+  it('starts the thread again for every burst of pages, however many times it stopped idle', async () => {
+    // A worker lives through many runs: each run's fetch starts the thread, which stops once idle.
+    // Only deaths count against the restarts (the test above); stops when idle never do.
+    const pages = converter({ idleMs: 50 });
+    const [context] = contexts;
+    for (let run = 1; run <= 5; run += 1) {
+      await pages.convert('users', pageOf('users', tenant.users.slice(0, 300)), context);
+      assert.equal(pages.threadRunning, true, `the thread converts run ${run}'s page`);
+      await waitFor(() => !pages.threadRunning, `the thread stopped, idle, after run ${run}`);
+    }
+    assert.deepEqual(pages.counts, { onThread: 5, inline: 0, threadFailures: 0 });
+  });
+
   it('stops the thread when idle, and starts none when switched off (it is on by default)', async () => {
     const lines: string[] = [];
     const pages = converter({

@@ -124,8 +124,10 @@ const THREAD_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 128, ma
 /**
  * A thread that died is started again for a later page, but not without end: a thread that cannot
  * live (its heap too small for the pages of this tenant, say) would otherwise cost a start per page.
+ * Only deaths count: a thread stopped because it was idle is started again for the next burst of
+ * pages (the next run of a worker that lives through many), however often that happens.
  */
-const THREAD_STARTS = 3;
+const THREAD_DEATHS = 3;
 
 export interface PageConverterOptions {
   /** Use the conversion thread at all (default: unless `DUO_J1_CONVERSION_THREAD=off` in `env`). */
@@ -153,7 +155,7 @@ export class PageConverter {
   readonly counts = { onThread: 0, inline: 0, threadFailures: 0 };
   private readonly useThread: boolean;
   private pool: ThreadPool<PageConversionJob, ConvertedPage> | undefined;
-  private threadStarts = 0;
+  private threadDeaths = 0;
   private onThread = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private busySample = performance.eventLoopUtilization();
@@ -226,7 +228,7 @@ export class PageConverter {
     return (
       this.useThread &&
       page.records.length >= (this.options.smallestPageForThread ?? SMALLEST_PAGE_FOR_THREAD) &&
-      (this.pool !== undefined || this.threadStarts < THREAD_STARTS)
+      (this.pool !== undefined || this.threadDeaths < THREAD_DEATHS)
     );
   }
 
@@ -261,7 +263,6 @@ export class PageConverter {
 
   private thread(): ThreadPool<PageConversionJob, ConvertedPage> {
     if (!this.pool) {
-      this.threadStarts += 1;
       this.pool = new ThreadPool({
         module: path.join(__dirname, 'conversion-thread'),
         threads: 1,
@@ -274,15 +275,19 @@ export class PageConverter {
 
   /**
    * A thread that failed is stopped and replaced by a new one for a later page (up to
-   * `THREAD_STARTS`). The reason logged is the thread's, never the page or the context.
+   * `THREAD_DEATHS`). The reason logged is the thread's, never the page or the context.
    */
   private threadFailed(pool: ThreadPool<PageConversionJob, ConvertedPage>, reason: string): void {
     this.counts.threadFailures += 1;
+    // One death however many of its pages report it (two may be on the thread when it dies).
+    if (this.pool === pool) {
+      this.pool = undefined;
+      this.threadDeaths += 1;
+    }
     this.options.log?.('warn', 'The conversion thread failed a page; it is converted on the fetch’s thread', {
       reason,
-      threadStartsLeft: THREAD_STARTS - this.threadStarts,
+      threadStartsLeft: Math.max(0, THREAD_DEATHS - this.threadDeaths),
     });
-    if (this.pool === pool) this.pool = undefined;
     void pool.close().catch(() => undefined);
   }
 
