@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GraphInstanceContext } from '../src/graph/converters';
 import { CONVERSION_THREAD_SETTING, conversionThreadOn } from '../src/graph/conversion-thread-setting';
@@ -25,9 +22,7 @@ import {
 import { generateTenant } from '../src/simulators/duo/tenant-generator';
 import { partChecksum } from '../src/staging/store';
 import { mapInOrder } from '../src/util/in-order';
-import { waitFor } from './harness/inspect';
-
-const exec = promisify(execFile);
+import { modulesLoaded, waitFor } from './harness/inspect';
 
 /** A staged part's batch (read back) is the batch converted: the same records, the same objects' bytes. */
 function assertSameBatch(staged: ConvertedBatch | undefined, converted: ConvertedBatch, message?: string) {
@@ -281,14 +276,7 @@ describe('page conversion on the conversion thread', function () {
   it('loads only what converting needs into the thread: no Temporal SDK, no TypeBox copies of the schemas', async () => {
     // What conversion-thread.ts imports, loaded alone in a fresh process: every module listed is
     // memory the thread holds for as long as it lives.
-    const modules = ['resources/table', 'util/thread-pool', 'graph/page-conversion'].map((name) =>
-      path.resolve(__dirname, '..', 'src', ...name.split('/')),
-    );
-    const code =
-      `for (const module of ${JSON.stringify(modules)}) require(module);` +
-      'console.log(JSON.stringify(Object.keys(require.cache)));';
-    const { stdout } = await exec(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', code]);
-    const loaded = (JSON.parse(stdout) as string[]).map((file) => file.split(path.sep).join('/'));
+    const { before: loaded } = await modulesLoaded(['resources/table', 'util/thread-pool', 'graph/page-conversion']);
     assert.ok(
       loaded.some((file) => file.endsWith('@jupiterone/data-model/dist/IntegrationSchema.js')),
       'the schemas converting validates with are loaded',

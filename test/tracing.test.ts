@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
-import { promisify } from 'node:util';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Resource } from '@opentelemetry/resources';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { tracingFromEnvironment } from '../src/telemetry/tracing';
 import { prebuiltWorkflowBundle } from '../src/worker/workflow-bundle';
 import { WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
-import { waitFor } from './harness/inspect';
+import { modulesLoaded, waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig, uniqueTaskQueue } from './harness/temporal';
-
-const exec = promisify(execFile);
 
 describe('tracing with OpenTelemetry', function () {
   it('is off unless the OTEL_* variables ask for it, and says which value is wrong', () => {
@@ -41,18 +37,14 @@ describe('tracing with OpenTelemetry', function () {
 
   it('loads the OpenTelemetry SDK only once tracing is on', async () => {
     // A fresh process: the worker as `duo-j1 worker` loads it, then tracing asked for.
-    const modules = ['worker/workers', 'cli/commands/worker'].map((name) =>
-      path.resolve(__dirname, '..', 'src', ...name.split('/')),
-    );
     const tracing = path.resolve(__dirname, '..', 'src', 'telemetry', 'tracing');
-    const loaded = 'Object.keys(require.cache).filter((file) => file.includes("opentelemetry")).length';
-    const code =
-      `for (const module of ${JSON.stringify(modules)}) require(module);` +
-      `const before = ${loaded};` +
-      `require(${JSON.stringify(tracing)}).tracingFromEnvironment({ OTEL_TRACES_EXPORTER: 'console' });` +
-      `console.log(JSON.stringify({ before, after: ${loaded} }));`;
-    const { stdout } = await exec(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', code]);
-    const { before, after } = JSON.parse(stdout) as { before: number; after: number };
+    const lists = await modulesLoaded(
+      ['worker/workers', 'cli/commands/worker'],
+      `require(${JSON.stringify(tracing)}).tracingFromEnvironment({ OTEL_TRACES_EXPORTER: 'console' })`,
+    );
+    const [before, after] = [lists.before, lists.after].map(
+      (files) => files.filter((file) => file.includes('opentelemetry')).length,
+    );
     assert.equal(before, 0, 'no OpenTelemetry module before tracing is asked for');
     assert.ok(after > 0, 'the SDK is loaded for tracing');
   });

@@ -1,6 +1,8 @@
-/** Helpers to look inside what a run left behind: its history, and files on disk. */
+/** Helpers to look inside what a run left behind (its history, files on disk) and what a process loads. */
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
@@ -57,4 +59,26 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * What a fresh `node` process (running the TypeScript sources through tsx) has loaded: the files in
+ * `require.cache` after requiring `modules` (paths under src/, without extension), and again after
+ * running `then`, if given. Paths use `/` whatever the platform.
+ */
+export async function modulesLoaded(
+  modules: readonly string[],
+  then?: string,
+): Promise<{ before: string[]; after: string[] }> {
+  const files = modules.map((name) => path.resolve(__dirname, '..', '..', 'src', ...name.split('/')));
+  const loaded = 'Object.keys(require.cache)';
+  const code =
+    `for (const module of ${JSON.stringify(files)}) require(module);` +
+    `const before = ${loaded};` +
+    (then ?? '') +
+    `;console.log(JSON.stringify({ before, after: ${loaded} }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', code]);
+  const lists = JSON.parse(stdout) as { before: string[]; after: string[] };
+  const slashed = (list: string[]) => list.map((file) => file.split(path.sep).join('/'));
+  return { before: slashed(lists.before), after: slashed(lists.after) };
 }
