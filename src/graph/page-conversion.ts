@@ -286,7 +286,7 @@ export class PageConverter {
     }
     this.options.log?.('warn', 'The conversion thread failed a page; it is converted on the fetch’s thread', {
       reason,
-      threadStartsLeft: Math.max(0, THREAD_DEATHS - this.threadDeaths),
+      threadStartsLeft: THREAD_DEATHS - this.threadDeaths,
     });
     void pool.close().catch(() => undefined);
   }
