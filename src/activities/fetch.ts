@@ -21,6 +21,7 @@ import { runStartEvents } from '../jupiterone/job-events';
 import { indexJoin, isTruncated, withJoinedFields, type IndexedJoin } from '../resources/joins';
 import {
   RESOURCE_TABLE,
+  isResourceSwitchedOff,
   isSourceOn,
   listEndpointOf,
   type DuoListEndpoint,
@@ -93,7 +94,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
       return classified(() =>
         runs.run(input.runKey, cancellationSignal(), (signal) => {
           const { source } = RESOURCE_TABLE[input.resource];
-          if (source && !isSourceOn(source, findInstanceOrFail(deps, input.instanceId).sources)) {
+          if (isResourceSwitchedOff(input.resource, findInstanceOrFail(deps, input.instanceId).sources)) {
             return Promise.resolve(switchedOff(input.resource));
           }
           const endpoint = listEndpointOf(input.resource);

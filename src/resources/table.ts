@@ -890,3 +890,9 @@ export type SourceSwitches = Readonly<Partial<Record<SourceName, boolean>>>;
 export function isSourceOn(source: OptionalSource, switches: SourceSwitches | undefined): boolean {
   return switches?.[source.name] ?? source.defaultOn;
 }
+
+/** True when a resource is an optional source the instance has switched off: its fetch reads and stages nothing. */
+export function isResourceSwitchedOff(resource: ResourceName, switches: SourceSwitches | undefined): boolean {
+  const { source } = RESOURCE_TABLE[resource];
+  return source !== undefined && !isSourceOn(source, switches);
+}

@@ -59,9 +59,8 @@ export class PartLog {
     private readonly madeWith: string,
   ) {}
 
-  /** The log's file: in the dataset's folder, named so that no part pattern matches it. */
   private get file(): string {
-    return `${this.dataset}/part-log.json`;
+    return partLogFile(this.dataset);
   }
 
   /** The parts logged so far, in order. */
@@ -116,20 +115,40 @@ export class PartLog {
   }
 
   private async read(): Promise<LoggedPart[]> {
-    const text = await this.run.readFile(this.file);
-    if (!text) return [];
-    try {
-      const parsed = JSON.parse(text.toString('utf8')) as Partial<PartLogFile> | null;
-      if (parsed?.madeWith !== this.madeWith || !Array.isArray(parsed.parts)) return [];
-      return parsed.parts.filter(isLoggedPart);
-    } catch {
-      return [];
-    }
+    return (await readLoggedParts(this.run, this.dataset, this.madeWith)) ?? [];
   }
 
   private async save(): Promise<void> {
     const file: PartLogFile = { madeWith: this.madeWith, parts: this.parts };
     await this.run.writeFile(this.file, Buffer.from(JSON.stringify(file), 'utf8'));
+  }
+}
+
+/** The log's file: in the dataset's folder, named so that no part pattern matches it. */
+function partLogFile(dataset: string): string {
+  return `${dataset}/part-log.json`;
+}
+
+/**
+ * The parts a dataset's log lists as it is now, made with `madeWith` (none for a log made otherwise
+ * or unreadable); undefined when there is no log, which a writer saves as soon as it starts
+ * (`resumePoint`). A reader that follows a dataset while it is written (the build, while the fetch
+ * stages: src/graph/converted-part.ts) learns its parts from here; a part listed is written
+ * already, but a retried writer may still replace it, so the dataset's manifest has the last word.
+ */
+export async function readLoggedParts(
+  run: StagedRun,
+  dataset: string,
+  madeWith: string,
+): Promise<LoggedPart[] | undefined> {
+  const text = await run.readFile(partLogFile(dataset));
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text.toString('utf8')) as Partial<PartLogFile> | null;
+    if (parsed?.madeWith !== madeWith || !Array.isArray(parsed.parts)) return [];
+    return parsed.parts.filter(isLoggedPart);
+  } catch {
+    return [];
   }
 }
 
