@@ -34,7 +34,7 @@ import { generateTenant, type DuoTenant } from '../src/simulators/duo/tenant-gen
 import { readDatasetTexts } from '../src/staging/json-lines';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { StagedInputMissingError, type StagedRun } from '../src/staging/store';
-import { readStagedObjects, stageRecords } from './harness/staging';
+import { readStagedObjects, stageRecords, taggedContext } from './harness/staging';
 import { tenantRecords } from './harness/tenant-records';
 
 const roots: string[] = [];
@@ -93,12 +93,7 @@ describe('buildGraph on a generated tenant', function () {
   this.timeout(60_000);
 
   const tenant = generateTenant({ users: 400, seed: 11, tokens: 80 });
-  const context: GraphInstanceContext = {
-    siteId: tenant.siteId,
-    apiHostname: tenant.apiHostname,
-    accountName: 'Generated Tenant',
-    tagWithAccountName: true,
-  };
+  const context = taggedContext(tenant, 'Generated Tenant');
   let run: StagedRun;
   let summary: BuildGraphSummary;
   let graph: Graph;

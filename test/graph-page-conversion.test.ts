@@ -23,6 +23,7 @@ import { generateTenant } from '../src/simulators/duo/tenant-generator';
 import { partChecksum } from '../src/staging/store';
 import { mapInOrder } from '../src/util/in-order';
 import { modulesLoaded, waitFor } from './harness/inspect';
+import { taggedContext } from './harness/staging';
 
 /** A staged part's batch (read back) is the batch converted: the same records, the same objects' bytes. */
 function assertSameBatch(staged: ConvertedBatch | undefined, converted: ConvertedBatch, message?: string) {
@@ -38,12 +39,7 @@ describe('page conversion', function () {
   this.timeout(60_000);
   // Duplicates, invalid values, U2F tokens, shared devices, unicode: the generator's awkward cases.
   const tenant = generateTenant({ users: 900, seed: 23, tokens: 60 });
-  const context: GraphInstanceContext = {
-    siteId: tenant.siteId,
-    apiHostname: tenant.apiHostname,
-    accountName: 'Ünïcode & Co',
-    tagWithAccountName: true,
-  };
+  const context = taggedContext(tenant, 'Ünïcode & Co');
 
   it('stages the converted records of a page as the client hands them on, with their checksum', () => {
     for (const resource of RESOURCE_NAMES) {

@@ -95,6 +95,12 @@ export interface BuildGraphOptions {
   signal?: AbortSignal;
   /** Facts from Duo's logs (the instance's logs are on and their aggregates complete): added to users, integrations and their edges. */
   logFacts?: LogGraphFacts;
+  /**
+   * The staged parts of a resource to apply, in order, given the key of the conversion they must
+   * have been made with. By default those its manifest lists (its fetch is over); a build that
+   * runs while the fetch goes on gives them as they are staged (`followConvertedParts`).
+   */
+  partsOf?: (resource: ResourceName, key: string) => AsyncIterable<PartInfo>;
 }
 
 /**
@@ -745,7 +751,8 @@ export async function buildGraph(
   /** Every staged part to apply, resource by resource in apply order (each manifest checked first). */
   async function* stagedParts(): AsyncIterable<{ resource: ResourceName; part: PartInfo }> {
     for (const resource of applied) {
-      for (const part of await convertedParts(run, resource, key)) yield { resource, part };
+      const parts = options.partsOf?.(resource, key) ?? (await convertedParts(run, resource, key));
+      for await (const part of parts) yield { resource, part };
     }
   }
 

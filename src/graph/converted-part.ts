@@ -9,8 +9,16 @@
  * and the dataset must have been converted with the instance context and form the reader expects
  * (`conversionKey`). Anything else is staged input not to be trusted, and the run starts over.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ResourceName } from '../resources/table';
-import { StagedInputMissingError, partChecksum, type PartInfo, type StagedRun } from '../staging/store';
+import { readLoggedParts } from '../staging/part-log';
+import {
+  StagedInputMissingError,
+  partChecksum,
+  type DatasetManifest,
+  type PartInfo,
+  type StagedRun,
+} from '../staging/store';
 import type { GraphInstanceContext } from './converters';
 import { describePhoneNumberRule } from './phone-numbers';
 import type { ConvertedBatch, ConvertedRecord, SerializedObjects } from './record-conversion';
@@ -142,12 +150,124 @@ export async function convertedParts(run: StagedRun, resource: ResourceName, key
   const dataset = convertedDatasetName(resource);
   const manifest = await run.readManifest(dataset);
   if (!manifest) throw new StagedInputMissingError(run.key, dataset, 'no manifest (never completed, or removed)');
+  return partsConvertedWith(run, manifest, key);
+}
+
+function partsConvertedWith(run: StagedRun, manifest: DatasetManifest, key: string): PartInfo[] {
   if (manifest.meta?.[CONVERSION_KEY_META] !== key) {
     throw new StagedInputMissingError(
       run.key,
-      dataset,
+      manifest.dataset,
       'it was converted with other instance settings or by another version of duo-j1',
     );
   }
   return manifest.parts;
+}
+
+/**
+ * A reader following a converted dataset while the fetch staged it used parts that are not the
+ * dataset's any more: a retried fetch wrote them again, and they may hold other records now.
+ * What the reader made of them is to be thrown away.
+ */
+export class FollowedPartsReplacedError extends Error {
+  constructor(
+    readonly dataset: string,
+    detail: string,
+  ) {
+    super(`The parts of "${dataset}" changed while they were read as the fetch staged them: ${detail}`);
+    this.name = 'FollowedPartsReplacedError';
+  }
+}
+
+/** A followed dataset's fetch did not start within the follower's patience (`FollowOptions.patienceMs`). */
+export class FollowedDatasetIdleError extends Error {
+  constructor(
+    readonly dataset: string,
+    waitedMs: number,
+  ) {
+    super(`The fetch of "${dataset}" did not start staging it within ${Math.round(waitedMs / 1000)} s`);
+    this.name = 'FollowedDatasetIdleError';
+  }
+}
+
+export interface FollowOptions {
+  signal?: AbortSignal;
+  /** How often the dataset is looked at while nothing new is staged. */
+  pollMs?: number;
+  /**
+   * How long to wait for a dataset whose fetch has not started (it saves no part log, and there is
+   * no manifest): that fetch may be waiting for a free activity slot the follower itself holds.
+   */
+  patienceMs?: number;
+  /** Awaited before each part is given: how the build leaves the CPU to the fetch (follow-pace.ts). */
+  pace?: () => Promise<void>;
+}
+
+/** Long enough for the parts of an unthrottled fetch to come a few at a time, short against a page at Duo's limit. */
+const FOLLOW_POLL_MS = 100;
+/**
+ * Longer than a fetch waits to start on a worker with activity slots to spare, or for its first
+ * request under the account's rate budget; shorter than the five minutes after which a fetch not
+ * started counts as a lost host (`hostScheduleToStartSeconds`) and the pipeline starts over.
+ */
+const FOLLOW_PATIENCE_MS = 60_000;
+
+function samePart(a: PartInfo, b: PartInfo): boolean {
+  return a.index === b.index && a.records === b.records && a.bytes === b.bytes && a.sha256 === b.sha256;
+}
+
+/**
+ * The parts of a resource's converted dataset as its fetch stages them, for a build that applies
+ * them while the fetch goes on: each part once the dataset's part log lists it (it is written by
+ * then), and the rest once the manifest commits the dataset. The manifest has the last word: it must
+ * begin with every part already given, or `FollowedPartsReplacedError` says that what was made of
+ * them is void. A dataset whose fetch shows no sign of having started (no part log, no manifest)
+ * within `patienceMs` ends the following with `FollowedDatasetIdleError`.
+ *
+ * A part given here is read (`readConvertedPart`) against its logged size and SHA-256: one replaced
+ * since it was logged is refused there, as a part not as written.
+ */
+export async function* followConvertedParts(
+  run: StagedRun,
+  resource: ResourceName,
+  key: string,
+  options: FollowOptions = {},
+): AsyncGenerator<PartInfo, void, undefined> {
+  const { signal, pollMs = FOLLOW_POLL_MS, patienceMs = FOLLOW_PATIENCE_MS, pace } = options;
+  const dataset = convertedDatasetName(resource);
+  const given: PartInfo[] = [];
+  const waitingSince = Date.now();
+  for (;;) {
+    signal?.throwIfAborted();
+    const manifest = await run.readManifest(dataset);
+    const logged = manifest ? undefined : await readLoggedParts(run, dataset, key);
+    const listed = manifest ? partsConvertedWith(run, manifest, key) : (logged ?? []);
+    // A retried fetch may cut the log back before it writes on: only the manifest must hold them all.
+    const compared = Math.min(given.length, listed.length);
+    for (let index = 0; index < compared; index += 1) {
+      if (!samePart(given[index], listed[index])) {
+        throw new FollowedPartsReplacedError(dataset, `part ${index} was written again`);
+      }
+    }
+    if (manifest && listed.length < given.length) {
+      throw new FollowedPartsReplacedError(
+        dataset,
+        `${given.length} parts were read, its manifest lists ${listed.length}`,
+      );
+    }
+    const fresh = listed.slice(given.length);
+    for (const part of fresh) {
+      await pace?.();
+      given.push(part);
+      yield part;
+    }
+    if (manifest) return;
+    // A list's fetch saves its (empty) log as it starts; an object resource's, its manifest soon after.
+    if (logged === undefined && Date.now() - waitingSince > patienceMs) {
+      throw new FollowedDatasetIdleError(dataset, Date.now() - waitingSince);
+    }
+    if (fresh.length === 0) {
+      await delay(pollMs, undefined, { signal }).catch(() => signal?.throwIfAborted());
+    }
+  }
 }
