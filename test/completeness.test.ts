@@ -25,6 +25,7 @@ import { computePartialTypes } from '../src/graph/partial-datasets';
 import {
   RESOURCES,
   WORKFLOW_TYPE,
+  duoJ1ActivityName,
   progressQuery,
   type DuoIngestionInput,
   type DuoIngestionResult,
@@ -143,6 +144,23 @@ describe('never finalizing what was not read whole', function () {
           logLines.some((line) => line.level === 'error' && line.fields?.endpoint === '/admin/v1/users'),
           'an error line names the endpoint',
         );
+
+        // The build begun beside the fetches, which had applied pages of the users, was stopped,
+        // and the graph built from the resources that completed.
+        const events = (await handle.fetchHistory()).events ?? [];
+        const scheduled = (name: string) =>
+          events.filter(
+            (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === duoJ1ActivityName(name),
+          );
+        const [following] = scheduled('buildGraphAsFetched');
+        assert.ok(
+          events.some(
+            (event) =>
+              String(event.activityTaskCanceledEventAttributes?.scheduledEventId) === String(following?.eventId),
+          ),
+          'the build as fetched was cancelled',
+        );
+        assert.equal(scheduled('buildGraph').length, 1, 'the graph built after the fetch');
 
         // JupiterOne kept every object of the users' types, and the rest is as a clean run left it.
         const held = keysByType(j1.heldGraph({ scope: `duo-${instance.id}` }));

@@ -11,7 +11,7 @@ import { startTestJupiterOneSimulator } from './harness/jupiterone';
 import { stagingDirectory } from '../src/worker/runtime';
 import { WORKFLOW_TYPE, type DuoIngestionResult, type JupiterOneDeliveryReport } from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
-import { keepHistory } from './harness/histories';
+import { ingestionHistory, keepHistory } from './harness/histories';
 import { waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
@@ -43,7 +43,8 @@ describe('delivery to JupiterOne', function () {
         args: [{ instanceId: instance.id }],
       });
       const outcome = (await handle.result()) as DuoIngestionResult;
-      if (!recorded) await keepHistory('jupiterone-delivery', 'a complete delivery to JupiterOne', handle);
+      if (!recorded)
+        await keepHistory(ingestionHistory('jupiterone-delivery'), 'a complete delivery to JupiterOne', handle);
       recorded = true;
       return outcome;
     };
@@ -188,7 +189,7 @@ describe('delivery to JupiterOne', function () {
       await stop(handle);
       await assert.rejects(handle.result(), WorkflowFailedError);
       await keepHistory(
-        `${ending === 'cancelled' ? 'cancel' : 'terminate'}-mid-upload`,
+        ingestionHistory(`${ending === 'cancelled' ? 'cancel' : 'terminate'}-mid-upload`),
         `a run ${ending} mid-upload`,
         handle,
       );

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { stagingDirectory } from '../src/worker/runtime';
 import { WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
-import { keepHistory } from './harness/histories';
+import { ingestionHistory, keepHistory } from './harness/histories';
 import { filesContaining, historyFigures, waitFor } from './harness/inspect';
 import { simulatorInstance, writeInstancesFile } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
@@ -97,7 +97,7 @@ describe('durable fetch', function () {
     const other = await startTestWorkers(elsewhere);
     const result = (await handle.result()) as DuoIngestionResult;
     await keepHistory(
-      'pipeline-restart-lost-host',
+      ingestionHistory('pipeline-restart-lost-host'),
       'the host holding the staging is lost; the pipeline starts over elsewhere',
       handle,
     );
@@ -122,7 +122,11 @@ describe('durable fetch', function () {
       args: [{ instanceId: config.instances[0].id }],
     });
     const result = (await handle.result()) as DuoIngestionResult;
-    await keepHistory('partial-403', 'a run with one resource forbidden (403): delivered, partial', handle);
+    await keepHistory(
+      ingestionHistory('partial-403'),
+      'a run with one resource forbidden (403): delivered, partial',
+      handle,
+    );
     assert.equal(result.resources.admins.status, 'failed');
     assert.equal(result.resources.admins.errorType, 'DuoPermissionError');
     assert.match(result.resources.admins.reason ?? '', /Grant administrators/);

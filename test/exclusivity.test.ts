@@ -26,7 +26,7 @@ import {
   type JupiterOneDeliveryReport,
 } from '../src/workflows/contract';
 import { DUO_J1_ARGS } from './harness/cli';
-import { keepHistory } from './harness/histories';
+import { ingestionHistory, keepHistory } from './harness/histories';
 import { waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
@@ -77,21 +77,25 @@ async function runningRunsOf(client: Client, instanceId: string): Promise<string
   return ids;
 }
 
-/** The id of the first WorkflowTaskCompleted after the given activity completed. */
-async function eventAfterActivity(handle: WorkflowHandle, activityType: string): Promise<number> {
+/** The id of the first WorkflowTaskCompleted after every activity of the given types completed. */
+async function eventAfterActivities(handle: WorkflowHandle, activityTypes: readonly string[]): Promise<number> {
   const events = (await handle.fetchHistory()).events ?? [];
-  const scheduled = events.find(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === duoJ1ActivityName(activityType),
-  );
-  assert.ok(scheduled, `the history has ${activityType}`);
-  const completed = events.find(
-    (e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1) === Number(scheduled.eventId),
-  );
-  assert.ok(completed, `${activityType} completed`);
-  const task = events.find(
-    (e) => Number(e.eventId) > Number(completed.eventId) && e.workflowTaskCompletedEventAttributes,
-  );
-  assert.ok(task, `a workflow task completed after ${activityType}`);
+  let last = 0;
+  for (const activityType of activityTypes) {
+    const scheduled = events.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === duoJ1ActivityName(activityType),
+    );
+    assert.ok(scheduled.length > 0, `the history has ${activityType}`);
+    for (const { eventId } of scheduled) {
+      const completed = events.find(
+        (e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1) === Number(eventId),
+      );
+      assert.ok(completed, `${activityType} completed`);
+      last = Math.max(last, Number(completed.eventId));
+    }
+  }
+  const task = events.find((e) => Number(e.eventId) > last && e.workflowTaskCompletedEventAttributes);
+  assert.ok(task, `a workflow task completed after ${activityTypes.join(', ')}`);
   return Number(task.eventId);
 }
 
@@ -119,8 +123,8 @@ async function servedInstance(
   return { duo, instance, config, client: await testClient() };
 }
 
-type ResetPoint =
-  { type: 'FirstWorkflowTask' | 'LastWorkflowTask' } | { afterActivity: 'buildGraph' | 'validateInstance' };
+/** A reset point: a workflow task of the run, or the first after the given activities all completed. */
+type ResetPoint = { type: 'FirstWorkflowTask' | 'LastWorkflowTask' } | { afterActivities: readonly string[] };
 
 interface ResetVariant {
   name: string;
@@ -134,11 +138,16 @@ const VARIANTS: ResetVariant[] = [
   { name: 'reset-running-last-workflow-task', running: true, point: { type: 'LastWorkflowTask' } },
   { name: 'reset-finished-first-workflow-task', running: false, point: { type: 'FirstWorkflowTask' } },
   { name: 'reset-finished-last-workflow-task', running: false, point: { type: 'LastWorkflowTask' } },
-  { name: 'reset-finished-after-build', running: false, point: { afterActivity: 'buildGraph' } },
+  // The graph is built as the fetch stages it: built once that build and every fetch are done.
+  {
+    name: 'reset-finished-after-build',
+    running: false,
+    point: { afterActivities: ['fetchResource', 'buildGraphAsFetched'] },
+  },
   {
     name: 'reset-finished-jupiterone-after-job-start',
     running: false,
-    point: { afterActivity: 'validateInstance' },
+    point: { afterActivities: ['validateInstance'] },
     jupiterone: true,
   },
 ];
@@ -185,7 +194,7 @@ describe('exclusivity: resets, terminate and cancel never wedge an instance', fu
     const point =
       'type' in variant.point
         ? ['--type', variant.point.type]
-        : ['--event-id', String(await eventAfterActivity(first, variant.point.afterActivity))];
+        : ['--event-id', String(await eventAfterActivities(first, variant.point.afterActivities))];
     await temporalCli([
       'workflow',
       'reset',
@@ -209,7 +218,9 @@ describe('exclusivity: resets, terminate and cancel never wedge an instance', fu
     if (ending === 'terminate') await resetRun.terminate('test: terminate the reset run');
     else await resetRun.cancel();
     await assert.rejects(resetRun.result(), WorkflowFailedError);
-    if (ending === 'cancel') await keepHistory(variant.name, `${variant.name}, then cancelled`, resetRun);
+    if (ending === 'cancel') {
+      await keepHistory(ingestionHistory(variant.name), `${variant.name}, then cancelled`, resetRun);
+    }
 
     if (freeBy === 'coordinator') {
       // Nobody asks: the coordinator notices the holder is gone on its own, within a minute.
@@ -265,7 +276,7 @@ describe('exclusivity: resets, terminate and cancel never wedge an instance', fu
       args: [{ instanceId: instance.id }],
     });
     const before = (await first.result()) as DuoIngestionResult;
-    const event = await eventAfterActivity(first, 'validateInstance'); // which starts the job
+    const event = await eventAfterActivities(first, ['validateInstance']); // which starts the job
     await temporalCli([
       'workflow',
       'reset',
@@ -386,7 +397,11 @@ describe('exclusivity: busy, deadlines and input checked before the instance is 
     await waitFor(() => j1.jobs().length === 1 && j1.jobs()[0].job.status === 'ABORTED', 'the job aborted');
     assert.match(j1.jobs()[0].abortReason ?? '', /deadline/);
     assert.deepEqual((await handle.describe()).searchAttributes.DuoOutcome, ['deadline-exceeded']);
-    await keepHistory('deadline-during-upload', 'a run whose deadline passes while it uploads', handle);
+    await keepHistory(
+      ingestionHistory('deadline-during-upload'),
+      'a run whose deadline passes while it uploads',
+      handle,
+    );
     assert.equal((await coordinatorState(client, instance.id))?.holder, undefined, 'the instance is free');
   });
 

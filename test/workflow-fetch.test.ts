@@ -6,7 +6,7 @@ import { J1_FOLDER } from '../src/output/paths';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { stagingDirectory } from '../src/worker/runtime';
-import { RESOURCES, WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
+import { RESOURCES, WORKFLOW_TYPE, duoJ1ActivityName, type DuoIngestionResult } from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
 import { waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
@@ -47,7 +47,7 @@ describe('duoIngestion on a real Temporal server', function () {
     assert.equal(runtime.staging.id, staging.id);
   });
 
-  it('converts the pages of large lists as they are fetched, and delivers exactly the graph of their records', async () => {
+  it('converts the pages of large lists as they are fetched, builds the graph as they are staged, and delivers exactly the graph of their records', async () => {
     const duo = await startDuoSimulator({ users: 2_000, seed: 8 });
     stopAtEnd(() => duo.close());
     const instance = simulatorInstance(duo);
@@ -78,6 +78,28 @@ describe('duoIngestion on a real Temporal server', function () {
     for (const [key, graphObject] of [...expected.entities, ...expected.relationships]) {
       assert.deepEqual(delivered.get(key), graphObject, key);
     }
+    // The graph was built as the fetch staged it, and that build is the one delivered: it was
+    // scheduled with the fetches, before any of them ended, and no build followed the fetch.
+    const events = (await client.workflow.getHandle(`fetch-large-${config.taskQueue}`).fetchHistory()).events ?? [];
+    const scheduled = (name: string) =>
+      events.filter(
+        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === duoJ1ActivityName(name),
+      );
+    const [following] = scheduled('buildGraphAsFetched');
+    assert.ok(following, 'the build was scheduled beside the fetches');
+    const fetchIds = new Set(scheduled('fetchResource').map((event) => String(event.eventId)));
+    const firstFetchEnded = events.find((event) =>
+      fetchIds.has(String(event.activityTaskCompletedEventAttributes?.scheduledEventId)),
+    );
+    assert.ok(Number(following.eventId) < Number(firstFetchEnded?.eventId), 'scheduled before any fetch ended');
+    assert.ok(
+      events.some(
+        (event) => String(event.activityTaskCompletedEventAttributes?.scheduledEventId) === String(following.eventId),
+      ),
+      'the build as fetched completed',
+    );
+    assert.deepEqual(scheduled('buildGraph'), [], 'no build after the fetch');
+
     // The worker's conversion thread took pages, and the fetch's thread the rest, to that graph.
     await waitFor(() => logged.some((line) => line.message === 'The conversion thread stopped, idle'), 'the idle stop');
     const counts = logged.find((line) => line.message === 'The conversion thread stopped, idle')!.fields!;

@@ -6,9 +6,9 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { historyForReplay } from '../src/worker/replay';
 import { WORKFLOW_BUNDLE_SOURCES } from '../src/worker/workflow-bundle';
-import { ACTIVITY_NAME_PREFIX } from '../src/workflows/contract';
+import { ACTIVITY_NAME_PREFIX, BUILD_FOLLOWS_FETCH_PATCH } from '../src/workflows/contract';
 import { ADMINISTRATION_LOGS_PATCH } from '../src/workflows/log-tail-contract';
-import { HISTORIES_DIR, readHistoryIndex } from './harness/histories';
+import { HISTORIES_DIR, ingestionHistory, readHistoryIndex } from './harness/histories';
 import { temporaryDirectory, testWorkflowBundle } from './harness/temporal';
 
 const SOURCE = path.join(__dirname, '..', 'src');
@@ -57,15 +57,14 @@ function localDeliveryId(): string {
   return entry.workflowId;
 }
 
-/** The paths whose histories must be committed (see test/harness/histories.ts). */
-const REQUIRED = [
+/** The ingestion paths recorded before and since the graph is built as the fetch stages it. */
+const INGESTION_PATHS = [
   'local-delivery',
   'jupiterone-delivery',
   'partial-403',
   'cancel-mid-upload',
   'terminate-mid-upload',
   'pipeline-restart-lost-host',
-  'instance-busy',
   'deadline-during-upload',
   'reset-running-first-workflow-task',
   'reset-running-last-workflow-task',
@@ -73,6 +72,13 @@ const REQUIRED = [
   'reset-finished-last-workflow-task',
   'reset-finished-after-build',
   'reset-finished-jupiterone-after-job-start',
+];
+
+/** The paths whose histories must be committed (see test/harness/histories.ts). */
+const REQUIRED = [
+  ...INGESTION_PATHS,
+  ...INGESTION_PATHS.map(ingestionHistory),
+  'instance-busy',
   'coordinator',
   'log-tail',
   'log-tail-administration-logs',
@@ -126,6 +132,21 @@ describe('workflow determinism: committed histories', function () {
     assert.deepEqual(patchesTaken(file('log-tail')), []);
     // Recorded since: the tail reads the administrator log, the activity log and Trust Monitor.
     assert.deepEqual(patchesTaken(file('log-tail-administration-logs')), [ADMINISTRATION_LOGS_PATCH]);
+  });
+
+  it('has ingestion runs from both sides of the build-follows-fetch patch', () => {
+    const file = (name: string) => entries.find((entry) => entry.name === name)!.file;
+    for (const name of INGESTION_PATHS) {
+      // Recorded before the graph was built as the fetch stages it: the path of runs open then.
+      assert.ok(!patchesTaken(file(name)).includes(BUILD_FOLLOWS_FETCH_PATCH), name);
+      assert.ok(!readFileSync(path.join(HISTORIES_DIR, file(name)), 'utf8').includes('buildGraphAsFetched'), name);
+    }
+    // Recorded since: every run that reached its fetch built its graph beside it.
+    for (const name of INGESTION_PATHS.map(ingestionHistory)) {
+      const reachedFetch = readFileSync(path.join(HISTORIES_DIR, file(name)), 'utf8').includes('fetchResource');
+      if (!reachedFetch) continue;
+      assert.ok(patchesTaken(file(name)).includes(BUILD_FOLLOWS_FETCH_PATCH), name);
+    }
   });
 
   describe('what a replay checks', () => {

@@ -12,7 +12,7 @@ import {
   type DuoIngestionResult,
   type LocalDeliveryReport,
 } from '../src/workflows/contract';
-import { keepHistory } from './harness/histories';
+import { ingestionHistory, keepHistory } from './harness/histories';
 import { waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
@@ -132,7 +132,11 @@ describe('runs and re-runs', function () {
       args: [{ instanceId: instance.id }],
     });
     const first = (await handle.result()) as DuoIngestionResult;
-    await keepHistory('local-delivery', 'a complete run delivering to the local graph directory', handle);
+    await keepHistory(
+      ingestionHistory('local-delivery'),
+      'a complete run delivering to the local graph directory',
+      handle,
+    );
     const { address } = await testServer();
     await run(temporalCliPath(), [
       'workflow',

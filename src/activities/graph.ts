@@ -1,11 +1,23 @@
-/** The buildGraph activity: staged converted records → staged graph objects, plus a small summary. */
+/**
+ * The build activities: staged converted records → staged graph objects, plus a small summary.
+ * `buildGraphAsFetched` builds while the fetch stages the records; `buildGraph`, once it is over.
+ */
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { buildGraph as buildStagedGraph } from '../graph/build-graph';
+import { buildGraph as buildStagedGraph, type BuildGraphOptions, type BuildGraphSummary } from '../graph/build-graph';
+import {
+  FollowedDatasetIdleError,
+  FollowedPartsReplacedError,
+  convertedDatasetName,
+  followConvertedParts,
+} from '../graph/converted-part';
+import { untilTheFetchLeavesTime } from '../graph/follow-pace';
 import { graphInstanceContext } from '../graph/converters';
 import { ENTITY_KINDS, RELATIONSHIP_KINDS } from '../graph/data-model';
 import { logGraphFacts, type LogGraphFacts } from '../graph/log-facts';
 import { aggregateFilePath, readAggregateFile } from '../logs/aggregate-file';
 import type { InstanceConfig } from '../config/instances';
+import { RESOURCE_NAMES, isResourceSwitchedOff } from '../resources/table';
+import { StagedInputMissingError, type StagedRun } from '../staging/store';
 import type { DroppedObjects, PartialType, ResourceName, ResourceOutcome } from '../workflows/contract';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
@@ -20,59 +32,129 @@ export interface GraphSummary {
   skippedRelationships: { type: string; reason: string; count: number }[];
 }
 
+/**
+ * What `buildGraphAsFetched` answers: the graph, built from the fetch outcomes it assumed (every
+ * resource the run reads complete, or switched off); or why it stopped following, in which case
+ * the graph is built once the fetch is over.
+ */
+export type FollowedGraph =
+  { graph: GraphSummary; assumed: Record<ResourceName, ResourceOutcome['status']> } | { gaveUp: string };
+
 export function createGraphActivities(deps: ActivityDependencies, runs: RunActivities) {
+  /** The graph of a run from the staged parts `partsOf` gives (by default, once each manifest is there). */
+  async function build(
+    input: { instanceId: string; runKey: string; outcomes: Record<ResourceName, ResourceOutcome> },
+    partsOf?: (run: StagedRun, signal: AbortSignal) => BuildGraphOptions['partsOf'],
+  ): Promise<GraphSummary> {
+    const instance = findInstanceOrFail(deps, input.instanceId);
+    const run = deps.staging.openRun(input.runKey);
+    const logs = await logFactsOf(deps, instance);
+    const summary = await runs.run(input.runKey, cancellationSignal(), (signal) =>
+      withPeriodicHeartbeat({ phase: 'building' }, () =>
+        buildStagedGraph(run, input.outcomes, graphInstanceContext(instance, deps.env), {
+          signal,
+          logFacts: logs?.facts,
+          partsOf: partsOf?.(run, signal),
+          // Every progress point is a chance to learn of a cancellation (the worker throttles
+          // what reaches the server): a cancelled build stops within a heartbeat's round trip.
+          onProgress: (progress) => heartbeat({ phase: 'building', ...progress }),
+        }),
+      ),
+    );
+    deps.log?.('info', 'Graph built', {
+      entities: Object.values(summary.entities).reduce((sum, count) => sum + count, 0),
+      relationships: Object.values(summary.relationships).reduce((sum, count) => sum + count, 0),
+    });
+    return graphSummaryOf(summary, logs);
+  }
+
   return {
     async buildGraph(input: {
       instanceId: string;
       runKey: string;
       outcomes: Record<ResourceName, ResourceOutcome>;
     }): Promise<GraphSummary> {
+      return classified(() => build(input));
+    },
+
+    /**
+     * Builds the graph while the fetch stages it, applying each converted page as soon as it is
+     * staged, so that the build is over moments after the fetch. `outcomes` are the run's as its
+     * fetch starts: every resource it reads `running`. The build assumes each of those completes
+     * (or is switched off, which the instance's configuration says); the workflow uses the graph
+     * only if the fetch ends exactly so, and builds it again otherwise.
+     *
+     * It gives up (and the workflow builds once the fetch is over) when a retried fetch replaced
+     * parts it had applied, or when a fetch does not start within a minute: on a worker with few
+     * activity slots that fetch may be waiting for the one this activity holds.
+     */
+    async buildGraphAsFetched(input: {
+      instanceId: string;
+      runKey: string;
+      outcomes: Record<ResourceName, ResourceOutcome>;
+    }): Promise<FollowedGraph> {
       return classified(async () => {
-        const instance = findInstanceOrFail(deps, input.instanceId);
-        const run = deps.staging.openRun(input.runKey);
-        const logs = await logFactsOf(deps, instance);
-        const summary = await runs.run(input.runKey, cancellationSignal(), (signal) =>
-          withPeriodicHeartbeat({ phase: 'building' }, () =>
-            buildStagedGraph(run, input.outcomes, graphInstanceContext(instance, deps.env), {
-              signal,
-              logFacts: logs?.facts,
-              // Every progress point is a chance to learn of a cancellation (the worker throttles
-              // what reaches the server): a cancelled build stops within a heartbeat's round trip.
-              onProgress: (progress) => heartbeat({ phase: 'building', ...progress }),
-            }),
-          ),
-        );
-        deps.log?.('info', 'Graph built', {
-          entities: Object.values(summary.entities).reduce((sum, count) => sum + count, 0),
-          relationships: Object.values(summary.relationships).reduce((sum, count) => sum + count, 0),
-        });
-        return {
-          entities: summary.entities,
-          relationships: summary.relationships,
-          partialTypes: [
-            ...summary.partialTypes,
-            ...(logs?.unavailable === undefined
-              ? []
-              : [{ type: RELATIONSHIP_KINDS.userUsesIntegration._type, reason: logs.unavailable }]),
-            ...(logs?.administrationUnavailable === undefined
-              ? []
-              : ADMINISTRATION_LOG_KINDS.map((kind) => ({
-                  type: RELATIONSHIP_KINDS[kind]._type,
-                  reason: logs.administrationUnavailable!,
-                }))),
-            // Refused by the account's edition or not read yet: JupiterOne keeps what it has.
-            ...(logs?.trustMonitorUnavailable === undefined
-              ? []
-              : [
-                  ENTITY_KINDS.trustMonitorEvent._type,
-                  ...TRUST_MONITOR_KINDS.map((kind) => RELATIONSHIP_KINDS[kind]._type),
-                ].map((type) => ({ type, reason: logs.trustMonitorUnavailable! }))),
-          ],
-          dropped: summary.dropped,
-          skippedRelationships: summary.skippedRelationships,
-        };
+        const { sources } = findInstanceOrFail(deps, input.instanceId);
+        const assumed = Object.fromEntries(
+          RESOURCE_NAMES.map((resource) => {
+            const outcome = input.outcomes[resource];
+            if (outcome.status !== 'running') return [resource, outcome];
+            return [resource, { status: isResourceSwitchedOff(resource, sources) ? 'off' : 'complete' }];
+          }),
+        ) as Record<ResourceName, ResourceOutcome>;
+        try {
+          const following = RESOURCE_NAMES.filter((resource) => assumed[resource].status === 'complete');
+          const graph = await build({ ...input, outcomes: assumed }, (run, signal) => {
+            // Only the time the fetches leave idle, until they are all over.
+            const pace = untilTheFetchLeavesTime(run, following.map(convertedDatasetName), { signal });
+            return (resource, key) => followConvertedParts(run, resource, key, { signal, pace });
+          });
+          const statuses = Object.fromEntries(RESOURCE_NAMES.map((resource) => [resource, assumed[resource].status]));
+          return { graph, assumed: statuses as Record<ResourceName, ResourceOutcome['status']> };
+        } catch (error) {
+          // A part replaced under the build, or one not as its log said: the build once the fetch is
+          // over reads the manifests, and restarts the pipeline if they are not right either.
+          if (
+            error instanceof FollowedPartsReplacedError ||
+            error instanceof FollowedDatasetIdleError ||
+            error instanceof StagedInputMissingError
+          ) {
+            deps.log?.('info', 'The graph will be built once the fetch is over', { reason: error.message });
+            return { gaveUp: error.message };
+          }
+          throw error;
+        }
       });
     },
+  };
+}
+
+/** The activity's summary of a build: the build's, with the types the log facts leave partial. */
+function graphSummaryOf(summary: BuildGraphSummary, logs: LogFactsOfRun | undefined): GraphSummary {
+  return {
+    entities: summary.entities,
+    relationships: summary.relationships,
+    partialTypes: [
+      ...summary.partialTypes,
+      ...(logs?.unavailable === undefined
+        ? []
+        : [{ type: RELATIONSHIP_KINDS.userUsesIntegration._type, reason: logs.unavailable }]),
+      ...(logs?.administrationUnavailable === undefined
+        ? []
+        : ADMINISTRATION_LOG_KINDS.map((kind) => ({
+            type: RELATIONSHIP_KINDS[kind]._type,
+            reason: logs.administrationUnavailable!,
+          }))),
+      // Refused by the account's edition or not read yet: JupiterOne keeps what it has.
+      ...(logs?.trustMonitorUnavailable === undefined
+        ? []
+        : [
+            ENTITY_KINDS.trustMonitorEvent._type,
+            ...TRUST_MONITOR_KINDS.map((kind) => RELATIONSHIP_KINDS[kind]._type),
+          ].map((type) => ({ type, reason: logs.trustMonitorUnavailable! }))),
+    ],
+    dropped: summary.dropped,
+    skippedRelationships: summary.skippedRelationships,
   };
 }
 

@@ -112,6 +112,12 @@ export const DEFAULT_DEADLINE_SECONDS = 6 * 3600;
 export const EXECUTION_TIMEOUT_BACKSTOP_SECONDS = DEFAULT_DEADLINE_SECONDS + 30 * 60;
 
 /**
+ * The `patched()` id of runs that build the graph as the fetch stages it (`buildGraphAsFetched`);
+ * runs recorded before it build once the fetch is over.
+ */
+export const BUILD_FOLLOWS_FETCH_PATCH = 'build-follows-fetch';
+
+/**
  * Search attributes the workflow upserts (Keyword), so that every run — started by a schedule, the
  * CLI or the UI — can be found by instance and by outcome: `DuoInstanceId="corp"`,
  * `DuoOutcome="partial"`. They must be registered in the namespace (`duo-j1 cluster setup`).

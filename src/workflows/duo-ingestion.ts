@@ -52,6 +52,7 @@ import { failureType, isHostLost } from './activity-failures';
 import { proxyDuoJ1Activities } from './activity-proxies';
 import type { InstanceGrant } from './coordination-contract';
 import {
+  BUILD_FOLLOWS_FETCH_PATCH,
   FailureType,
   PROGRESS_QUERY_DESCRIPTION,
   RESOURCES,
@@ -73,6 +74,7 @@ import { recordRun } from './run-metrics';
 import { versionedOnly } from './versioning-behavior';
 
 type Activities = DuoJ1ActivityFunctions;
+type GraphSummary = Awaited<ReturnType<Activities['buildGraph']>>;
 
 /** Errors after which retrying is pointless: a person has to act. */
 const NON_RETRYABLE = [
@@ -384,15 +386,28 @@ async function runPipeline(context: PipelineContext): Promise<DuoIngestionResult
         progress.phase = 'fetching';
         show();
         mark = Date.now();
-        await fetchEveryResource(instanceId, runKey, hostQueue, tuning, progress, show);
+        const fetched = startFetching(progress);
+        // The graph is built as the fetch stages it. A run recorded before this version builds it
+        // once the fetch is over, as it did.
+        const following = patched(BUILD_FOLLOWS_FETCH_PATCH)
+          ? followTheFetch(hostQueue, tuning, { instanceId, runKey, outcomes: { ...progress.resources } })
+          : undefined;
+        try {
+          await fetchEveryResource(instanceId, runKey, hostQueue, tuning, progress, show, fetched);
+        } catch (error) {
+          await following?.stop();
+          throw error;
+        }
         durations.fetch = Date.now() - mark;
 
         progress.phase = 'building';
         show();
         mark = Date.now();
-        const graph = await host('build the graph')
-          .buildGraph({ instanceId, runKey, outcomes: progress.resources })
-          .catch(classify);
+        const graph =
+          (await following?.graphFor(progress.resources)) ??
+          (await host('build the graph')
+            .buildGraph({ instanceId, runKey, outcomes: progress.resources })
+            .catch(classify));
         durations.build = Date.now() - mark;
         const built = { ...graph.entities, ...graph.relationships };
 
@@ -494,6 +509,17 @@ async function runPipeline(context: PipelineContext): Promise<DuoIngestionResult
   }
 }
 
+/** Marks every resource the run reads `running` (the others failed: not read); returns those it reads. */
+function startFetching(progress: DuoIngestionProgress): ResourceName[] {
+  const fetched = resourcesThisRunReads();
+  for (const resource of RESOURCES) {
+    progress.resources[resource] = fetched.includes(resource)
+      ? { status: 'running' }
+      : { status: 'failed', reason: NOT_READ_BY_THIS_RUN };
+  }
+  return fetched;
+}
+
 /**
  * Fetches every resource in parallel. A resource that fails for good is recorded as failed (its
  * types become partial); a failure that concerns every resource (bad credentials, a lost host, a
@@ -508,6 +534,7 @@ async function fetchEveryResource(
   tuning: IngestionTuning,
   progress: DuoIngestionProgress,
   show: () => void,
+  fetched: readonly ResourceName[],
 ): Promise<void> {
   const fetchOf = (resource: ResourceName) =>
     proxyDuoJ1Activities({
@@ -518,12 +545,6 @@ async function fetchEveryResource(
   const scope = new CancellationScope();
   let runEnding: unknown;
   let cancelled: unknown;
-  const fetched = resourcesThisRunReads();
-  for (const resource of RESOURCES) {
-    progress.resources[resource] = fetched.includes(resource)
-      ? { status: 'running' }
-      : { status: 'failed', reason: NOT_READ_BY_THIS_RUN };
-  }
   await scope.run(() =>
     Promise.all(
       fetched.map(async (resource) => {
@@ -556,6 +577,75 @@ async function fetchEveryResource(
   );
   if (runEnding !== undefined) classify(runEnding);
   if (cancelled !== undefined) throw cancelled;
+}
+
+/** The build that runs while the fetch goes on, and what the pipeline does with it once the fetch is over. */
+interface FollowingBuild {
+  /**
+   * Its graph, when the fetch ended as it assumed (every resource read complete or switched off);
+   * undefined when the graph must be built now: the fetch ended otherwise (the build is stopped),
+   * or the build gave up or failed. A lost host or a reset restarts the pipeline (`classify`); a
+   * cancelled run, cancels.
+   */
+  graphFor(outcomes: Record<ResourceName, ResourceOutcome>): Promise<GraphSummary | undefined>;
+  /** Stops the build and resolves once its activity has ended (it writes the run's staging). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `buildGraphAsFetched` beside the fetches: each converted page is applied as soon as it is
+ * staged, so that, with Duo's rate limit setting the pace, the graph is built moments after the
+ * last page is read instead of in the seconds after it.
+ */
+function followTheFetch(
+  hostQueue: string,
+  tuning: IngestionTuning,
+  input: { instanceId: string; runKey: string; outcomes: Record<ResourceName, ResourceOutcome> },
+): FollowingBuild {
+  const options = hostActivityOptions(hostQueue, tuning);
+  const activities = proxyDuoJ1Activities({
+    ...options,
+    summary: 'build the graph as the fetch stages it',
+    // A worker of a version without this activity answers `NotFoundError` (during a deploy): the
+    // graph is then built after the fetch, without waiting for retries.
+    retry: { ...options.retry, nonRetryableErrorTypes: [...NON_RETRYABLE, 'NotFoundError'] },
+  });
+  const scope = new CancellationScope();
+  const settled = scope
+    .run(() => activities.buildGraphAsFetched(input))
+    .then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+  const stop = async (): Promise<void> => {
+    scope.cancel();
+    await settled;
+  };
+  return {
+    stop,
+    async graphFor(outcomes) {
+      // A resource the build waits for failed: its manifest never comes.
+      if (RESOURCES.some((r) => input.outcomes[r].status === 'running' && outcomes[r].status === 'failed')) {
+        await stop();
+        return undefined;
+      }
+      const ended = await settled;
+      if ('error' in ended) {
+        // What would end or restart the pipeline after any activity does so here too.
+        const type = failureType(ended.error);
+        if (isCancellation(ended.error) || isHostLost(ended.error) || (type && REGRANT_FAILURES.includes(type))) {
+          classify(ended.error);
+        }
+        log.warn('The graph is built after the fetch: building it as the fetch staged it failed', {
+          error: failureMessage(ended.error),
+        });
+        return undefined;
+      }
+      if ('gaveUp' in ended.result) return undefined;
+      const { graph, assumed } = ended.result;
+      return RESOURCES.every((r) => assumed[r] === outcomes[r].status) ? graph : undefined;
+    },
+  };
 }
 
 const SWITCHED_OFF =

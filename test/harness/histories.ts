@@ -10,7 +10,9 @@
  *
  * A history of a path the current code no longer takes stays committed, and is no longer recorded:
  * `log-tail` is a tail from before the administrators' logs were read (the workflow replays it
- * without them); `log-tail-administration-logs` is one that reads them.
+ * without them); `log-tail-administration-logs` is one that reads them. Likewise the ingestion
+ * histories without the suffix `-build-follows-fetch` (`ingestionHistory`) were recorded before the
+ * graph was built as the fetch stages it, and stay to prove that runs a deploy finds open replay.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +37,11 @@ export function readHistoryIndex(): HistoryEntry[] {
 }
 
 export const recordingHistories = Boolean(process.env.DUO_J1_RECORD_HISTORY);
+
+/** The name an ingestion run's history is recorded under: its path, as this version takes it. */
+export function ingestionHistory(path: string): string {
+  return `${path}-build-follows-fetch`;
+}
 
 /** When recording, writes the history of `handle`'s run as the fixture of `name`; else nothing. */
 export async function keepHistory(name: string, description: string, handle: WorkflowHandle): Promise<void> {
