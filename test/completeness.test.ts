@@ -25,14 +25,13 @@ import { computePartialTypes } from '../src/graph/partial-datasets';
 import {
   RESOURCES,
   WORKFLOW_TYPE,
-  duoJ1ActivityName,
   progressQuery,
   type DuoIngestionInput,
   type DuoIngestionResult,
   type JupiterOneDeliveryReport,
 } from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
-import { waitFor } from './harness/inspect';
+import { activitiesScheduled, waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { startTestJupiterOneSimulator } from './harness/jupiterone';
 import { stopAtEnd } from './harness/root-hooks';
@@ -148,10 +147,7 @@ describe('never finalizing what was not read whole', function () {
         // The build begun beside the fetches, which had applied pages of the users, was stopped,
         // and the graph built from the resources that completed.
         const events = (await handle.fetchHistory()).events ?? [];
-        const scheduled = (name: string) =>
-          events.filter(
-            (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === duoJ1ActivityName(name),
-          );
+        const scheduled = (name: string) => activitiesScheduled(events, name);
         const [following] = scheduled('buildGraphAsFetched');
         assert.ok(
           events.some(

@@ -6,9 +6,9 @@ import { J1_FOLDER } from '../src/output/paths';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { stagingDirectory } from '../src/worker/runtime';
-import { RESOURCES, WORKFLOW_TYPE, duoJ1ActivityName, type DuoIngestionResult } from '../src/workflows/contract';
+import { RESOURCES, WORKFLOW_TYPE, type DuoIngestionResult } from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
-import { waitFor } from './harness/inspect';
+import { activitiesScheduled, waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig } from './harness/temporal';
@@ -81,10 +81,7 @@ describe('duoIngestion on a real Temporal server', function () {
     // The graph was built as the fetch staged it, and that build is the one delivered: it was
     // scheduled with the fetches, before any of them ended, and no build followed the fetch.
     const events = (await client.workflow.getHandle(`fetch-large-${config.taskQueue}`).fetchHistory()).events ?? [];
-    const scheduled = (name: string) =>
-      events.filter(
-        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === duoJ1ActivityName(name),
-      );
+    const scheduled = (name: string) => activitiesScheduled(events, name);
     const [following] = scheduled('buildGraphAsFetched');
     assert.ok(following, 'the build was scheduled beside the fetches');
     const fetchIds = new Set(scheduled('fetchResource').map((event) => String(event.eventId)));

@@ -5,12 +5,23 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { duoJ1ActivityName } from '../../src/workflows/contract';
 
 export interface HistoryFigures {
   events: number;
   bytes: number;
   /** The history as JSON text, to search for things that must not be in it. */
   json: string;
+}
+
+/** The events that scheduled one of duo-j1's activities (by its plain name, `buildGraph`), in order. */
+export function activitiesScheduled(
+  events: readonly temporal.api.history.v1.IHistoryEvent[],
+  name: string,
+): temporal.api.history.v1.IHistoryEvent[] {
+  return events.filter(
+    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === duoJ1ActivityName(name),
+  );
 }
 
 export async function historyFigures(handle: WorkflowHandle): Promise<HistoryFigures> {
