@@ -18,7 +18,6 @@ import {
 import {
   FailureType,
   WORKFLOW_TYPE,
-  duoJ1ActivityName,
   ingestionWorkflowId,
   progressQuery,
   scheduleId,
@@ -27,7 +26,7 @@ import {
 } from '../src/workflows/contract';
 import { DUO_J1_ARGS } from './harness/cli';
 import { ingestionHistory, keepHistory } from './harness/histories';
-import { waitFor } from './harness/inspect';
+import { activitiesScheduled, waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startTestWorkers, testClient, testConfig, testServer, uniqueTaskQueue } from './harness/temporal';
@@ -82,9 +81,7 @@ async function eventAfterActivities(handle: WorkflowHandle, activityTypes: reado
   const events = (await handle.fetchHistory()).events ?? [];
   let last = 0;
   for (const activityType of activityTypes) {
-    const scheduled = events.filter(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === duoJ1ActivityName(activityType),
-    );
+    const scheduled = activitiesScheduled(events, activityType);
     assert.ok(scheduled.length > 0, `the history has ${activityType}`);
     for (const { eventId } of scheduled) {
       const completed = events.find(

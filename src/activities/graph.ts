@@ -78,8 +78,9 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
     },
 
     /**
-     * Builds the graph while the fetch stages it, applying each converted page as soon as it is
-     * staged, so that the build is over moments after the fetch. `outcomes` are the run's as its
+     * Builds the graph while the fetch stages it, applying each converted page soon after it is
+     * staged in the time the fetch leaves idle (follow-pace.ts), so that at Duo's rate limits the
+     * build is over moments after the fetch. `outcomes` are the run's as its
      * fetch starts: every resource it reads `running`. The build assumes each of those completes
      * (or is switched off, which the instance's configuration says); the workflow uses the graph
      * only if the fetch ends exactly so, and builds it again otherwise.
@@ -112,8 +113,9 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
           const statuses = Object.fromEntries(RESOURCE_NAMES.map((resource) => [resource, assumed[resource].status]));
           return { graph, assumed: statuses as Record<ResourceName, ResourceOutcome['status']> };
         } catch (error) {
-          // A part replaced under the build, or one not as its log said: the build once the fetch is
-          // over reads the manifests, and restarts the pipeline if they are not right either.
+          // A part replaced under the build or not as its log said, or a fetch that never started:
+          // the build once the fetch is over reads the manifests (and restarts the pipeline if
+          // they are not right either).
           if (
             error instanceof FollowedPartsReplacedError ||
             error instanceof FollowedDatasetIdleError ||
