@@ -128,6 +128,14 @@ export class RateBudget {
     return this.#requestsPerMinute;
   }
 
+  /**
+   * True until the account first answers 429: the rate still rises a quarter per answer. A run that
+   * finds this false starts at the rate an earlier run of the account learned.
+   */
+  get probing(): boolean {
+    return this.#probing;
+  }
+
   /** The operator's setting, if any. */
   get cap(): number | undefined {
     return this.#cap;
