@@ -69,6 +69,8 @@ export interface DevServerOptions {
   onLog?: (line: string) => void;
   /** How long to wait for the server to answer (default 30 s). */
   startTimeoutMs?: number;
+  /** Picks each port not named above (default `freePort`: one the OS has free at that moment). */
+  pickPort?: () => Promise<number>;
 }
 
 export interface DevServer {
@@ -81,8 +83,38 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** Start-ups tried when a port this module picked was taken before the server bound it. */
+const START_ATTEMPTS = 3;
+
+/**
+ * A free port is only known free until the server binds it: another process (a parallel test's
+ * server, any outgoing connection given an ephemeral port) may take it in between. The server then
+ * exits at once, and a start-up on newly picked ports is the cure; a port the caller named is never
+ * swapped for another.
+ */
+class PortTakenError extends Error {
+  constructor(
+    readonly port: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(options);
+    } catch (error) {
+      const pickedHere = error instanceof PortTakenError && ![options.port, options.uiPort].includes(error.port);
+      if (!pickedHere || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
+  const pickPort = options.pickPort ?? freePort;
+  const port = options.port ?? (await pickPort());
   const namespace = options.namespace ?? 'default';
   const args = [
     'server',
@@ -92,9 +124,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     '--port',
     String(port),
     '--http-port',
-    String(await freePort()),
+    String(await pickPort()),
     '--metrics-port',
-    String(await freePort()),
+    String(await pickPort()),
     '--namespace',
     namespace,
     '--log-level',
@@ -109,7 +141,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   ];
   let uiUrl: string | undefined;
   if (options.ui) {
-    const uiPort = options.uiPort ?? (await freePort());
+    const uiPort = options.uiPort ?? (await pickPort());
     args.push('--ui-ip', '127.0.0.1', '--ui-port', String(uiPort), '--ui-disable-news-fetch');
     uiUrl = `http://127.0.0.1:${uiPort}`;
   } else {
@@ -146,7 +178,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   for (;;) {
-    if (exited) throw new Error(`The Temporal dev server exited during start-up:\n${output.join('\n')}`);
+    if (exited) {
+      const message = `The Temporal dev server exited during start-up:\n${output.join('\n')}`;
+      const taken = /listen(?:ing)?[^\n]*?127\.0\.0\.1:(\d+): bind: address already in use/.exec(output.join('\n'));
+      throw taken ? new PortTakenError(Number(taken[1]), message) : new Error(message);
+    }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {

@@ -22,7 +22,7 @@ import { applyLogTails, formatLogTailChanges } from '../../logs/tails';
 import { startDuoSimulator, type DuoSimulator } from '../../simulators/duo/server';
 import { generateTenant } from '../../simulators/duo/tenant-generator';
 import { resolveTemporalSettings, type TemporalSettings } from '../../worker/connection';
-import { freePort, startDevServer, type DevServer } from '../../worker/dev-server';
+import { startDevServer, type DevServer } from '../../worker/dev-server';
 import { CORE_LOG_FORWARDING } from '../../worker/logging';
 import { boundHeapGrowth } from '../../worker/memory';
 import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
@@ -71,14 +71,17 @@ async function startSampleTenant(users: number): Promise<{ simulator: DuoSimulat
   return { simulator, instance };
 }
 
-/** Temporal's usual UI port when nothing listens there, else a free one. */
-async function uiPort(): Promise<number> {
+/**
+ * Temporal's usual UI port when nothing listens there, else undefined: the server then picks a
+ * free one (and picks again should another process take it first).
+ */
+async function preferredUiPort(): Promise<number | undefined> {
   const available = await new Promise<boolean>((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
     server.listen(PREFERRED_UI_PORT, '127.0.0.1', () => server.close(() => resolve(true)));
   });
-  return available ? PREFERRED_UI_PORT : freePort();
+  return available ? PREFERRED_UI_PORT : undefined;
 }
 
 async function startRun(client: Client, config: AppConfig, instanceId: string) {
@@ -144,7 +147,7 @@ export async function startCommand(flags: StartFlags): Promise<number> {
       say('Starting the embedded Temporal server ...');
       server = await startDevServer({
         ui: true,
-        uiPort: await uiPort(),
+        uiPort: await preferredUiPort(),
         dbFile: path.join(stateDir, 'temporal.sqlite'),
       });
       cleanups.push(() => server!.stop());
