@@ -593,9 +593,9 @@ interface FollowingBuild {
 }
 
 /**
- * Starts `buildGraphAsFetched` beside the fetches: each converted page is applied as soon as it is
- * staged, so that, with Duo's rate limit setting the pace, the graph is built moments after the
- * last page is read instead of in the seconds after it.
+ * Starts `buildGraphAsFetched` beside the fetches: each converted page is applied soon after it is
+ * staged, in the time the fetch leaves idle, so that, with Duo's rate limit setting the pace, the
+ * graph is built moments after the last page is read instead of in the seconds after it.
  */
 function followTheFetch(
   hostQueue: string,
