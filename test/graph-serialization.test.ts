@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { graphObjectJson, parseGraphObjectProperties } from '../src/graph/serialization';
+import { graphObjectJson, objectListPieces, parseGraphObjectProperties } from '../src/graph/serialization';
 import recordedUsers from './fixtures/duo-recorded/admin_v1_users.200.json';
 
 describe('canonical graph object text', () => {
@@ -96,5 +96,19 @@ describe('canonical graph object text', () => {
     assert.ok(mappedText.includes(',"_rawData":'), 'a nested _rawData name precedes the end');
     assert.deepEqual(parseGraphObjectProperties(mappedText), mapped);
     assert.deepEqual(parseGraphObjectProperties(graphObjectJson({ _key: 'only', _rawData: [] })), { _key: 'only' });
+  });
+});
+
+describe('graph file pieces', () => {
+  it('make {"<kind>":[…]} of the texts as they are, the byte texts not copied', () => {
+    const asBytes = Buffer.from('{"_key":"b","name":"Zoë"}');
+    const texts = ['{"_key":"a"}', asBytes, '{"_key":"c"}'];
+    const pieces = objectListPieces('entities', texts);
+    assert.ok(pieces.includes(asBytes), 'the bytes given are a piece themselves');
+    const document = Buffer.concat(pieces).toString('utf8');
+    assert.equal(document, '{"entities":[{"_key":"a"},{"_key":"b","name":"Zoë"},{"_key":"c"}]}');
+    assert.deepEqual(JSON.parse(Buffer.concat(objectListPieces('relationships', [])).toString('utf8')), {
+      relationships: [],
+    });
   });
 });

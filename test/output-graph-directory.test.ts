@@ -18,6 +18,7 @@ import {
 import { IncompleteDeliveryError } from '../src/graph/completeness';
 import { graphObjectJson, stagedGraphObject } from '../src/graph/serialization';
 import { ALREADY_DELIVERED, ContentHashWriter, KeyHashes, readContentHashes } from '../src/output/content-hash';
+import { writeNewPrivateFilePieces } from '../src/output/private-files';
 import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { StagedInputMissingError } from '../src/staging/store';
@@ -406,6 +407,25 @@ describe('local graph directory', () => {
       (f) => f.objects,
     );
     assert.equal(usersAfter.length, 700);
+  });
+
+  it('writes a file from pieces: their bytes in order, past IOV_MAX of them, 0600, never over a file', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'duo-j1-pieces-'));
+    try {
+      // More pieces than one writev takes (IOV_MAX is 1,024 on Linux), of many sizes, one shared.
+      const comma = Buffer.from(',');
+      const pieces = Array.from({ length: 5_001 }, (_, index) =>
+        index % 2 === 1 ? comma : Buffer.from(`"${String(index).repeat(1 + (index % 97))}"`),
+      );
+      const file = path.join(folder, 'pieces.json');
+      await writeNewPrivateFilePieces(file, pieces);
+      assert.deepEqual(await readFile(file), Buffer.concat(pieces));
+      assert.equal((await stat(file)).mode & 0o777, 0o600);
+      await assert.rejects(writeNewPrivateFilePieces(file, [Buffer.from('other')]), { code: 'EEXIST' });
+      assert.deepEqual(await readFile(file), Buffer.concat(pieces), 'the file is as first written');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('keeps the previous output intact and readable when the object stream fails midway', async () => {

@@ -167,17 +167,20 @@ const COMMA = Buffer.from(',');
 const CLOSING = Buffer.from(']}');
 
 /**
- * `{"<name>":[t₁,t₂,…]}` as bytes, from objects' JSON texts (strings or UTF-8 bytes) taken as they
- * are: a graph file's content, or a JupiterOne upload body.
+ * `{"<name>":[t₁,t₂,…]}` as the byte pieces that make it, in order, from objects' JSON texts
+ * (strings or UTF-8 bytes) taken as they are: a graph file's content. The texts given as bytes are
+ * not copied; a file is written from the pieces in one vectored write (`writeNewPrivateFilePieces`),
+ * so the objects' bytes are copied once, by the kernel, rather than first into a buffer of the whole
+ * file.
  */
-export function objectListDocument(name: string, objectTexts: readonly (string | Uint8Array)[]): Buffer {
+export function objectListPieces(name: string, objectTexts: readonly (string | Uint8Array)[]): Uint8Array[] {
   const pieces: Uint8Array[] = [Buffer.from(`{${JSON.stringify(name)}:[`)];
   objectTexts.forEach((text, index) => {
     if (index > 0) pieces.push(COMMA);
     pieces.push(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
   });
   pieces.push(CLOSING);
-  return Buffer.concat(pieces);
+  return pieces;
 }
 
 /** A JSON text given as a string or as UTF-8 bytes, as a string. */

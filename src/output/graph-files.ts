@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { link, readdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { objectListDocument } from '../graph/serialization';
+import { objectListPieces } from '../graph/serialization';
 import type { GraphObject } from '../graph/types';
 import {
   GRAPH_FOLDER,
@@ -23,7 +23,7 @@ import {
   assertPathSegment,
   type GraphObjectKind,
 } from './paths';
-import { makePrivateDir, readJsonFileIfPresent, writeNewPrivateFile } from './private-files';
+import { makePrivateDir, readJsonFileIfPresent, writeNewPrivateFilePieces } from './private-files';
 
 /** `DEFAULT_GRAPH_OBJECT_FILE_SIZE` of the JupiterOne SDK. */
 export const OBJECTS_PER_FILE = 500;
@@ -164,7 +164,7 @@ export class GraphTypeFileWriter {
     await this.folders;
     const name = `${randomUUID()}.json`;
     const file = path.join(this.fileFolder, name);
-    await writeNewPrivateFile(file, objectListDocument(this.kind, objectTexts));
+    await writeNewPrivateFilePieces(file, objectListPieces(this.kind, objectTexts));
     const indexEntry = path.join(this.indexFolder, name);
     if (process.platform === 'win32') {
       await link(file, indexEntry);

@@ -3,7 +3,7 @@
  * numbers), so files are 0600 and folders 0700 whatever the process umask allows.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
@@ -21,6 +21,26 @@ export type FileContent = string | Buffer | Iterable<string>;
 /** Creates a new 0600 file; fails when it already exists, so a name collision never overwrites data. */
 export async function writeNewPrivateFile(file: string, content: FileContent): Promise<void> {
   await writeFile(file, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+}
+
+/**
+ * Creates a new 0600 file from byte pieces, in order, with one vectored write: the pieces are not
+ * first copied into one buffer (a graph file's are its objects' bytes, views of what was read).
+ * libuv writes them all in that one request, in runs of at most IOV_MAX, resuming after short
+ * writes; a write that still ends short is an error, not a truncated file. Fails when the file
+ * already exists, like `writeNewPrivateFile`.
+ */
+export async function writeNewPrivateFilePieces(file: string, pieces: readonly Uint8Array[]): Promise<void> {
+  const handle = await open(file, 'wx', PRIVATE_FILE_MODE);
+  try {
+    const expected = pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
+    const { bytesWritten } = await handle.writev(pieces);
+    if (bytesWritten !== expected) {
+      throw new Error(`${file}: wrote ${bytesWritten} of ${expected} bytes; is the disk full?`);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
