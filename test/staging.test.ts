@@ -4,7 +4,7 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatasetWriter } from '../src/staging/dataset-writer';
-import { readDatasetTexts } from '../src/staging/json-lines';
+import { readDatasetLines, readDatasetTexts } from '../src/staging/json-lines';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { PartLog } from '../src/staging/part-log';
 import { StagedInputMissingError, partChecksum, type PartInfo, type StagedRun } from '../src/staging/store';
@@ -165,6 +165,55 @@ describe('local staging store', () => {
     await writeRecords(run, 'raw/users', 0, [{ id: 1 }, { id: 'é' }]);
     assert.equal((await run.readPart('raw/users', 0)).toString('utf8'), '{"id":1}\n{"id":"é"}\n');
     await assert.rejects(run.readPart('raw/users', 1), StagedInputMissingError);
+  });
+
+  it('reads the next part while the caller works on this one, and a part that is gone where it is reached', async () => {
+    const root = newRoot();
+    const run = (await LocalDirectoryStagingStore.open(root)).openRun('default~wf~read-ahead~1');
+    roots.set(run, root);
+    const parts = await Promise.all([0, 1, 2].map((index) => writeRecords(run, 'graph/x', index, [{ index }])));
+    await run.commitManifest('graph/x', parts);
+    // The real run, watched: which parts were asked for by the time each batch reaches the caller.
+    const asked: number[] = [];
+    const watched: StagedRun = Object.create(run) as StagedRun;
+    watched.readPart = (dataset, index) => {
+      asked.push(index);
+      return run.readPart(dataset, index);
+    };
+    const seen: string[] = [];
+    for await (const lines of readDatasetLines(watched, 'graph/x')) {
+      seen.push(`${lines.map((line) => line.toString('utf8')).join()} with ${asked.join()} asked`);
+    }
+    assert.deepEqual(seen, [
+      '{"index":0} with 0,1 asked',
+      '{"index":1} with 0,1,2 asked',
+      '{"index":2} with 0,1,2 asked',
+    ]);
+
+    // Part 1 gone: part 0 is given, then the error; a caller that stops at part 0 hears nothing of it.
+    await rm(path.join(runFolder(run), 'graph', 'x', 'part-000001'));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const given: number[] = [];
+      await assert.rejects(async () => {
+        for await (const lines of readDatasetTexts(run, 'graph/x')) {
+          given.push(...lines.map((line) => (JSON.parse(line) as { index: number }).index));
+          // Busy with part 0 while the read of part 1 fails.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }, StagedInputMissingError);
+      assert.deepEqual(given, [0]);
+      for await (const lines of readDatasetLines(run, 'graph/x')) {
+        assert.equal(lines.length, 1);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('keeps files beside the datasets: atomically replaced, 0600, not listed as datasets, removed with the run', async () => {

@@ -27,7 +27,21 @@ export function jsonLines(bytes: Uint8Array): Buffer[] {
 export async function* readDatasetLines(run: StagedRun, dataset: string): AsyncIterable<Buffer[]> {
   const manifest = await run.readManifest(dataset);
   if (!manifest) throw new StagedInputMissingError(run.key, dataset, 'no manifest (never completed, or removed)');
-  for (const part of manifest.parts) yield jsonLines(await run.readPart(dataset, part.index));
+  // The next part is read while the caller works on this one: both consumers (a delivery writing
+  // files, an upload sending bodies) would otherwise wait for every read with nothing to do.
+  const read = (position: number): Promise<Buffer> => {
+    const reading = run.readPart(dataset, manifest.parts[position].index);
+    // Handled at once, yet raised where it is awaited: a part that fails while the caller is busy
+    // with the one before, or after it stopped reading, must not be an unhandled rejection.
+    reading.catch(() => undefined);
+    return reading;
+  };
+  let next = manifest.parts.length > 0 ? read(0) : undefined;
+  for (let position = 0; next !== undefined; position += 1) {
+    const bytes = await next;
+    next = position + 1 < manifest.parts.length ? read(position + 1) : undefined;
+    yield jsonLines(bytes);
+  }
 }
 
 /** Like `readDatasetLines`, each line decoded to its JSON text. */
