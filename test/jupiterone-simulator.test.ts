@@ -11,6 +11,7 @@ import {
   runJupiterOneSimulatorCommand,
   startJupiterOneSimulator,
 } from '../src/simulators/jupiterone';
+import { decodeRequestBody } from '../src/simulators/jupiterone/content-encoding';
 import type { UploadReaderOptions } from '../src/simulators/jupiterone/upload-readers';
 import { stopAtEnd } from './harness/root-hooks';
 
@@ -372,3 +373,17 @@ for (const [readersLabel, uploadReaders] of READERS)
       await reply.body.dump();
     });
   });
+
+describe('JupiterOne simulator, request body decoding', () => {
+  it('gives back a body of many decoding steps whole, and refuses it one byte over the limit', async () => {
+    // Some 830 kB: several steps of decoded output (256 kB each).
+    const body = Buffer.from(Array.from({ length: 120_000 }, (_, i) => `${(i * 2654435761) % 1_000_003},`).join(''));
+    for (const [coding, encoded] of [
+      ['gzip', gzipSync(body)],
+      ['deflate', deflateSync(body)],
+    ] as const) {
+      assert.deepEqual(await decodeRequestBody(coding, encoded, body.length), body, coding);
+      await assert.rejects(decodeRequestBody(coding, encoded, body.length - 1), { status: 413 }, coding);
+    }
+  });
+});
