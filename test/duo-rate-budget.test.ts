@@ -257,6 +257,21 @@ describe('Duo rate budget at default settings (no DUO_REQUESTS_PER_MINUTE)', () 
     };
   }
 
+  /**
+   * The next run of the account (a new client, as each run's activities make) starts at the rate
+   * learned, does not probe, never goes past it, and is answered 429 less than 1 % of the time.
+   */
+  async function assertNextRunStartsAt(simulator: DuoSimulator, learned: number): Promise<void> {
+    const second = await fetchAdaptively(simulator);
+    assert.equal(second.usersRateAtStart, learned);
+    assert.equal(second.usersProbingAtStart, false);
+    assert.ok(
+      second.highestUsersRate <= learned,
+      `second run probed to ${second.highestUsersRate}/min from ${learned}`,
+    );
+    assert.ok(second.refused / second.requests < 0.01, `${second.refused} of ${second.requests} answered 429`);
+  }
+
   it('probes past the published rate, settles at Duo’s limit with under 1% 429s, and the next run starts there', async () => {
     const simulator = await startDuoSimulator({ tenant, requestsPerMinute: published, rateLimitBurst: burst });
     stopAtEnd(() => simulator.close());
@@ -272,14 +287,7 @@ describe('Duo rate budget at default settings (no DUO_REQUESTS_PER_MINUTE)', () 
     // The next run of this account (a new client, as each run's activities make) knows: it starts at
     // the rate learned and never probes past it. (Its 429s alone cannot tell: a loaded host's jitter
     // can cost a run at Duo's exact limit as many as the first run's probe did.)
-    const second = await fetchAdaptively(simulator);
-    assert.equal(second.usersRateAtStart, learned);
-    assert.equal(second.usersProbingAtStart, false);
-    assert.ok(
-      second.highestUsersRate <= learned,
-      `second run probed to ${second.highestUsersRate}/min from ${learned}`,
-    );
-    assert.ok(second.refused / second.requests < 0.01, `${second.refused} of ${second.requests} answered 429`);
+    await assertNextRunStartsAt(simulator, learned);
 
     // Another account (here another integration key) has budgets of its own.
     const other = simulator.addIntegrationKey();
@@ -300,14 +308,7 @@ describe('Duo rate budget at default settings (no DUO_REQUESTS_PER_MINUTE)', () 
     // Measured from below, in steps of a quarter at most: close to the limit, whichever side.
     assert.ok(learned < 1.1 * limit && learned > 0.7 * limit, `users budget: ${learned}/min against ${limit}`);
     // The next run starts at the rate learned, not at the published one, and does not probe.
-    const second = await fetchAdaptively(simulator);
-    assert.equal(second.usersRateAtStart, learned);
-    assert.equal(second.usersProbingAtStart, false);
-    assert.ok(
-      second.highestUsersRate <= learned,
-      `second run probed to ${second.highestUsersRate}/min from ${learned}`,
-    );
-    assert.ok(second.refused / second.requests < 0.01, `${second.refused} of ${second.requests} answered 429`);
+    await assertNextRunStartsAt(simulator, learned);
   });
 
   it('reads an unthrottled Duo as fast as it answers, without a single 429', async () => {
