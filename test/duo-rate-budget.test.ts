@@ -154,7 +154,7 @@ describe('Duo rate budget', () => {
   });
 
   it('hands out slots in arrival order and gives an aborted wait back', async () => {
-    // 120 a minute: a slot every 500 ms and a burst of two, the first of which goes now.
+    // 120 a minute: a slot every 500 ms, without a burst (Duo's would be two; one is left as room).
     const budget = new RateBudget(120);
     await budget.take();
     await budget.take(); // the burst's second
@@ -176,6 +176,52 @@ describe('Duo rate budget', () => {
       mark,
     ]);
     assert.deepEqual(order, ['first', '750 ms', 'second']);
+  });
+
+  it('takes Duo’s burst but one request at Duo’s rate, set or not, and none for logs', async () => {
+    /** Which of four requests asked for at once the budget lets through without waiting. */
+    const sentAtOnce = async (budget: RateBudget) => {
+      const slots = await Promise.all([budget.take(), budget.take(), budget.take(), budget.take()]);
+      return slots.map((slot) => !slot.heldBack);
+    };
+    // Duo's bucket holds 4 at 200 a minute: 3 go at once, and the token left is the network's room.
+    assert.deepEqual(await sentAtOnce(new RateBudget(200)), [true, true, true, false], 'set to Duo’s rate');
+    assert.deepEqual(await sentAtOnce(new RateBudget(undefined, 200)), [true, true, true, false], 'unset');
+    // Under 250 ms between requests, a burst of Duo's 4 leaves too little room: evenly spaced.
+    assert.deepEqual(await sentAtOnce(new RateBudget(600, 200)), [true, false, false, false], '600 a minute');
+    // A log budget (Duo's published log rate, one a minute) never bursts, whatever its setting.
+    assert.deepEqual(await sentAtOnce(new RateBudget(6000, 1)), [true, false, false, false], 'a log budget');
+  });
+
+  it('at Duo’s own limit and burst, a budget set to it uses the burst and is never answered 429', async () => {
+    // Duo's story at its real pace: 200 a minute per endpoint, a burst of one second's worth (4).
+    const simulator = await startDuoSimulator({ users: 60, requestsPerMinute: 200 });
+    stopAtEnd(() => simulator.close());
+    const client = clientFor(simulator, { requestsPerMinute: 200 });
+    // A validation's request just before the fetch takes a token of Duo's bucket, as in a run.
+    await client.pages('users', { pageSize: 1 })[Symbol.asyncIterator]().next();
+    let pages = 0;
+    for await (const _page of client.pages('users', { pageSize: 10 })) pages += 1;
+    assert.equal(pages, 6);
+    const users = simulator.requestLog.filter((entry) => entry.path === '/admin/v1/users');
+    assert.deepEqual(
+      users.map((entry) => entry.status),
+      Array.from({ length: 7 }, () => 200),
+    );
+    // The validation and the first two pages go at once; evenly spaced, they would span 600 ms.
+    const burstMs = users[2]!.at - users[0]!.at;
+    assert.ok(burstMs < 450, `the first three requests spanned ${burstMs} ms`);
+
+    // The log endpoints of the same client, at the same rate, go one request every 300 ms.
+    const logClient = clientFor(simulator, { logRequestsPerMinute: 200 });
+    const window = { mintime: Date.now() - 86_400_000, maxtime: Date.now() - 180_000 };
+    for (let i = 0; i < 3; i++) await logClient.authenticationLogPage(window, { limit: 1000 });
+    const logs = simulator.requestLog.filter((entry) => entry.path === '/admin/v2/logs/authentication');
+    assert.equal(logs.length, 3);
+    for (let i = 1; i < logs.length; i++) {
+      const gap = logs[i]!.at - logs[i - 1]!.at;
+      assert.ok(gap >= 250, `log requests ${i - 1} and ${i} went ${gap} ms apart`);
+    }
   });
 
   it('reads DUO_REQUESTS_PER_MINUTE strictly; unset, the budget adapts', () => {
@@ -327,7 +373,7 @@ describe('Duo rate budget at default settings (no DUO_REQUESTS_PER_MINUTE)', () 
     let pages = 0;
     for await (const _page of client.pages('users', { pageSize })) if (++pages === 30) break;
     assert.equal(usersBudget(simulator).requestsPerMinute, 600);
-    // One request every 100 ms: an operator's setting is a rate, spaced evenly, without a burst.
+    // One request every 100 ms: at 600 a minute, Duo's burst of 4 less 250 ms of room leaves none.
     const users = simulator.requestLog.filter((entry) => entry.path === '/admin/v1/users');
     const seconds = (users.at(-1)!.at - users[0]!.at) / 1000;
     assert.ok(seconds >= (30 - 1) * 0.1 * 0.95, `30 pages in ${seconds.toFixed(2)} s: faster than 600 a minute`);

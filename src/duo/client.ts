@@ -465,10 +465,11 @@ export class DuoClient {
     validate: (body: Record<string, unknown>) => string | undefined,
   ): Promise<{ json: Record<string, unknown>; bytes: Uint8Array }> {
     const description: DuoRequestDescription = { method: 'GET', path: endpoint.path, apiHostname: this.apiHostname };
-    // Log endpoints draw from a budget of their own, at the instance's log rate; the others adapt.
+    // Log endpoints draw from a budget of their own, at the instance's log rate, never in bursts
+    // (Duo's published log rate is one request a minute); the others adapt.
     const isLog = endpoint.grant === 'Grant read log';
     const budget: RateBudget = isLog
-      ? sharedRateBudget(this, endpoint.path, this.logRequestsPerMinute)
+      ? sharedRateBudget(this, endpoint.path, this.logRequestsPerMinute, DEFAULT_LOG_REQUESTS_PER_MINUTE)
       : sharedRateBudget(this, endpoint.path, this.requestsPerMinute, this.#publishedRequestsPerMinute);
     const signatureVersion =
       ('requiredSignatureVersion' in endpoint ? endpoint.requiredSignatureVersion : undefined) ?? this.signatureVersion;

@@ -7,7 +7,11 @@
  * rate, the budget learns the account's:
  *
  * - It paces requests as a token bucket, the way a per-minute limit that tolerates a short burst
- *   behaves: up to one second's worth of the published rate at once (4), then evenly at the rate.
+ *   behaves: Duo's bucket is taken to hold one second's worth of the published rate (4); the budget
+ *   lets through at once as much of it as leaves at least 250 ms of its rate in Duo's bucket (3 of
+ *   4 at 200 a minute), then goes evenly at the rate. Taking Duo's whole burst would empty both
+ *   buckets together, and any request reaching Duo a little early after the one before would be
+ *   refused; the token left is the network's room. An operator's setting paces the same way.
  * - It starts at the operator's `requestsPerMinute`, or else at the published rate.
  * - Until the account first answers 429, every answered request that found the bucket (nearly)
  *   empty raises the rate by a quarter: a Duo that does not throttle is read as fast as it answers
@@ -49,6 +53,11 @@ const MAX_MEASURED_STEP = 0.75;
 const JITTER_STEP = 0.9;
 /** 429s less than this apart belong to one episode, over which Duo's rate is measured. */
 const EPISODE_MS = 60_000;
+/**
+ * What the budget leaves in Duo's bucket when it bursts: at least one request's worth, and at least
+ * this much of its rate, so that requests bunched up by the network or a busy host still pass.
+ */
+const JITTER_ROOM_MS = 250;
 
 /**
  * Duo asks log readers for no more than about one request per minute per log endpoint (a Duo
@@ -160,14 +169,17 @@ export class RateBudget {
   }
 
   /**
-   * How far ahead of its even spacing a request may go: one second's worth of requests (of the
-   * published rate at most: a probe must not take Duo's burst for its rate), less the one.
+   * How far ahead of its even spacing a request may go: the requests the budget lets through at
+   * once, less the one. Duo's bucket is taken to hold one second's worth of requests (of the
+   * published rate at most: a probe must not take Duo's burst for its rate); the budget leaves a
+   * request's worth in it, or `JITTER_ROOM_MS` of its rate if that is more.
    */
   get #burstWindowMs(): number {
-    // The operator's setting is a rate and no more: with it, requests are spaced evenly, as they were.
-    if (this.#noBurst || this.#cap !== undefined) return 0;
-    const burst = Math.ceil(Math.min(this.#requestsPerMinute, this.#published) / 60);
-    return (Math.max(1, burst) - 1) * this.#intervalMs;
+    if (this.#noBurst) return 0;
+    const interval = this.#intervalMs;
+    const duoBurst = Math.ceil(Math.min(this.#requestsPerMinute, this.#published) / 60);
+    const leftInDuoBucket = Math.max(1, Math.ceil(JITTER_ROOM_MS / interval));
+    return Math.max(0, duoBurst - leftInDuoBucket - 1) * interval;
   }
 
   /**
