@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -231,6 +231,33 @@ describe('local staging store', () => {
     await assert.rejects(run.writeFile('../escape', Buffer.from('x')), /Invalid staging dataset name/);
     await run.remove();
     assert.equal(await run.readFile('converted/users/part-000000'), undefined);
+  });
+
+  it('removes a run at once and deletes its files in the background; a crash’s leftovers go at the next open', async () => {
+    const root = newRoot();
+    const store = await LocalDirectoryStagingStore.open(root);
+    const run = store.openRun('default~wf~run-removed~1');
+    const part = await writeRecords(run, 'converted/users', 0, [{ id: 1 }, { id: 2 }]);
+    await run.commitManifest('converted/users', [part]);
+    const removing = path.join(root, 'removing');
+
+    await run.remove();
+    // Gone from where runs are read and listed the moment `remove` resolves ...
+    assert.equal(existsSync(path.join(root, 'runs', encodeURIComponent(run.key))), false);
+    assert.deepEqual(await store.listRuns(), []);
+    await assert.rejects(readStagedObjects(run, 'converted/users'), StagedInputMissingError);
+    // ... while its files are still being deleted: `remove` did not wait for that.
+    assert.equal(readdirSync(removing).length, 1, 'the run’s files, moved aside, not deleted yet');
+    await store.deletionsSettled();
+    assert.deepEqual(readdirSync(removing), []);
+    await run.remove(); // removing a run again, or one that staged nothing, is fine
+
+    // A worker that stopped mid-deletion leaves files in removing/: the next open deletes them.
+    const leftover = path.join(removing, 'default~wf~run-crashed~1-0a1b2c3d', 'converted', 'users');
+    mkdirSync(leftover, { recursive: true });
+    await writeFile(path.join(leftover, 'part-000000'), '{"id":1}\n');
+    await LocalDirectoryStagingStore.open(root);
+    assert.equal(existsSync(path.join(removing, 'default~wf~run-crashed~1-0a1b2c3d')), false);
   });
 
   it('reports missing staged input with a typed error', async () => {

@@ -81,7 +81,10 @@ export interface StagedRun {
   listDatasets(prefix?: string): Promise<string[]>;
   /** Removes one dataset (used when a resource is fetched again from scratch). */
   removeDataset(dataset: string): Promise<void>;
-  /** Removes everything the run staged. */
+  /**
+   * Removes everything the run staged: once it resolves, nothing of it can be read or listed. The
+   * files themselves may still be being deleted (the local store deletes them in the background).
+   */
   remove(): Promise<void>;
 }
 

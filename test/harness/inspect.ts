@@ -50,7 +50,14 @@ export function filesContaining(root: string, needles: readonly string[]): { fil
       if (!stats) continue;
       if (stats.isDirectory()) walk(full);
       else if (stats.isFile() && stats.size < 200 * 1024 * 1024) {
-        const content = readFileSync(full, 'utf8');
+        let content: string;
+        try {
+          content = readFileSync(full, 'utf8');
+        } catch (error) {
+          // Deleted since it was listed (a removed run's staged files are deleted in the background).
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw error;
+        }
         for (const needle of needles) if (needle && content.includes(needle)) found.push({ file: full, needle });
       }
     }
