@@ -157,7 +157,7 @@ describe('Duo rate budget', () => {
     // 120 a minute: a slot every 500 ms, without a burst (Duo's would be two; one is left as room).
     const budget = new RateBudget(120);
     await budget.take();
-    await budget.take(); // the burst's second
+    await budget.take(); // 500 ms later
     const controller = new AbortController();
     const cancelled = budget.take(controller.signal);
     controller.abort(new Error('cancelled'));

@@ -150,10 +150,9 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     const withJob = jobId ? { jobId } : {};
     const duo = duoClientFor(deps, instance);
     // One cheap signed request: any answer but 401 proves the credentials. A 403 only means
-    // this endpoint's grant is missing; the fetch of that resource will report it. The account's
-    // settings, read once a run: a request to the users, the longest list at Duo's rate limit, would
-    // take a request of their burst just before their fetch starts, and the fetch would end an
-    // interval later (0.3 s at 200 a minute).
+    // this endpoint's grant is missing; the fetch of that resource will report it. It asks for the
+    // account's settings, which a run reads once: a request to the users, the longest list at Duo's
+    // rate limit, would take a request of their budget just before their fetch starts.
     try {
       await duo.getObject('settings', { signal });
     } catch (error) {

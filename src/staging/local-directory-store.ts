@@ -10,6 +10,7 @@
  * making the caller wait: a 100,000-user run stages a couple of thousand files and about a
  * gigabyte, whose deletion took 0.3 s at the end of every run. Nothing reads `removing/`; what a
  * crash leaves there goes at the next `open` (a worker's start).
+ *
  * Files are 0600 and folders 0700: staged records hold personal data. Every part and manifest is
  * written to a temporary name and renamed into place, so a crash never leaves a torn file under
  * a final name, and writing part N again (a retried activity) replaces it instead of appending.
