@@ -3,8 +3,6 @@
  * tiny end-to-end run through the real `duo-j1 bench` command to prove the line is produced.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { ConfigurationError } from '../src/config/errors';
 import {
   benchFigures,
@@ -18,15 +16,13 @@ import {
   parseBenchOptions,
   peakRssMbFromProcStatus,
   rateLimitBurst,
+  requestsBetween,
   summariseRequestLog,
   type BenchFigures,
   type BenchMeasurements,
 } from '../src/bench/figures';
 import type { JupiterOneDeliveryReport, LocalDeliveryReport } from '../src/workflows/contract';
-import { stopAtEnd } from './harness/root-hooks';
-import { DUO_J1_ARGS } from './harness/cli';
-
-const REPO = path.resolve(__dirname, '..');
+import { runDuoJ1 } from './harness/cli';
 
 /** Record counts of a generated 100,000-user tenant (seed 1), per list endpoint. */
 const TENANT_100K: Record<string, number> = {
@@ -85,6 +81,21 @@ function assertSeconds(actual: number | undefined, expected: number): void {
   assert.ok(actual !== undefined && Math.abs(actual - expected) < 1e-9, `expected ${expected} s, got ${actual} s`);
 }
 
+/** A JupiterOne delivery report of 1,991 entities and 1,985 relationships, all created. */
+function jupiterOneDelivery(overrides: Partial<JupiterOneDeliveryReport> = {}): JupiterOneDeliveryReport {
+  return {
+    target: 'jupiterone',
+    jobId: 'job-1',
+    status: 'FINISHED',
+    uploaded: { entities: 1991, relationships: 1985, batches: 3, bytes: 560_000, uncompressedBytes: 4_500_000 },
+    rejected: 0,
+    entities: { created: 1991, updated: 0, deleted: 0 },
+    relationships: { created: 1985, updated: 0, deleted: 0 },
+    mappedRelationships: { created: 0, updated: 0, deleted: 0 },
+    ...overrides,
+  };
+}
+
 function measurements(overrides: Partial<BenchMeasurements> = {}): BenchMeasurements {
   return {
     options: {
@@ -97,6 +108,7 @@ function measurements(overrides: Partial<BenchMeasurements> = {}): BenchMeasurem
       counts: {},
       logAuthsPerUser: 0,
       compressUploads: true,
+      previousRun: false,
     },
     result: {
       entities: { duo_user: 1000, duo_phone: 990, duo_account: 1 },
@@ -125,6 +137,7 @@ describe('benchmark arithmetic', () => {
       counts: {},
       logAuthsPerUser: 0,
       compressUploads: true,
+      previousRun: false,
     });
     assert.deepEqual(
       parseBenchOptions({
@@ -135,6 +148,7 @@ describe('benchmark arithmetic', () => {
         groups: '0',
         logAuthsPerUser: '2',
         compressUploads: 'off',
+        previousRun: 'on',
       }),
       {
         users: 500,
@@ -146,6 +160,7 @@ describe('benchmark arithmetic', () => {
         counts: { phones: 7, groups: 0 },
         logAuthsPerUser: 2,
         compressUploads: false,
+        previousRun: true,
       },
     );
     assert.equal(parseBenchOptions({ clientBudget: 'default' }).clientBudget, 'default');
@@ -160,6 +175,7 @@ describe('benchmark arithmetic', () => {
           clientBudget: 'fast',
           logAuthsPerUser: 'x',
           compressUploads: 'no',
+          previousRun: 'twice',
         }),
       (error: Error) =>
         error instanceof ConfigurationError &&
@@ -171,6 +187,7 @@ describe('benchmark arithmetic', () => {
           '--client-budget',
           '--log-auths-per-user',
           '--compress-uploads',
+          '--previous-run',
         ].every((flag) => error.message.includes(flag)),
     );
   });
@@ -261,6 +278,15 @@ describe('benchmark arithmetic', () => {
     assert.deepEqual(Object.keys(summary.requests), ['/admin/v1/phones', '/admin/v1/users']);
   });
 
+  it('counts the requests between two reports of the simulator, paths asked for only before left out', () => {
+    const before = { requests: { '/admin/v1/users': 3, '/admin/v1/settings': 2 }, http429: 1 };
+    const after = { requests: { '/admin/v1/users': 7, '/admin/v1/settings': 2, '/admin/v1/phones': 4 }, http429: 3 };
+    assert.deepEqual(requestsBetween(before, after), {
+      requests: { '/admin/v1/users': 4, '/admin/v1/phones': 4 },
+      http429: 2,
+    });
+  });
+
   it('reads CPU seconds of every thread from /proc stat text, whatever the command name holds', () => {
     // utime 1234 and stime 56 ticks (fields 14 and 15), at Linux's fixed 100 ticks a second.
     const stat = '4242 (node (worker) x) S 1 4242 4242 0 -1 4194304 100 0 0 0 1234 56 0 0 20 0 11 0 9 9 9';
@@ -292,17 +318,35 @@ describe('benchmark arithmetic', () => {
     assert.equal(JSON.stringify(figures).includes('\n'), false);
   });
 
+  it('says when the measured run followed another, with its changes against the output that one left', () => {
+    const base = measurements();
+    const local = benchFigures({ ...base, options: { ...base.options, previousRun: true } });
+    assert.deepEqual(Object.keys(local), [
+      ...FIGURE_FIELDS.slice(0, 5),
+      'previousRun',
+      ...FIGURE_FIELDS.slice(5),
+      'changes',
+    ]);
+    assert.equal(local.previousRun, true);
+    assert.deepEqual(local.changes, { created: 10, updated: 0, deleted: 0 });
+    const delivery = jupiterOneDelivery({
+      entities: { created: 1, updated: 2, deleted: 3 },
+      relationships: { created: 10, updated: 20, deleted: 30 },
+      mappedRelationships: { created: 100, updated: 200, deleted: 300 },
+    });
+    const jupiterOne = benchFigures({
+      ...base,
+      options: { ...base.options, target: 'jupiterone', previousRun: true },
+      result: { ...base.result, delivery },
+    });
+    assert.deepEqual(jupiterOne.changes, { created: 111, updated: 222, deleted: 333 });
+    assert.equal('changes' in benchFigures(base), false, 'a first run has no previous output to compare with');
+  });
+
   it('takes the upload figures from the JupiterOne delivery report', () => {
-    const delivery: JupiterOneDeliveryReport = {
-      target: 'jupiterone',
-      jobId: 'job-1',
-      status: 'FINISHED',
+    const delivery = jupiterOneDelivery({
       uploaded: { entities: 1991, relationships: 1985, batches: 3, bytes: 560_000, uncompressedBytes: 4_500_000 },
-      rejected: 0,
-      entities: { created: 1991, updated: 0, deleted: 0 },
-      relationships: { created: 1985, updated: 0, deleted: 0 },
-      mappedRelationships: { created: 0, updated: 0, deleted: 0 },
-    };
+    });
     const base = measurements();
     const figures = benchFigures({
       ...base,
@@ -316,25 +360,18 @@ describe('benchmark arithmetic', () => {
   });
 });
 
+/** Runs `duo-j1 bench` with `args` and answers the one JSON line it prints. */
+async function benchLine(args: string[]): Promise<BenchFigures> {
+  const { code, stdout, stderr } = await runDuoJ1(['bench', ...args]);
+  assert.equal(code, 0, `bench failed:\n${stderr}`);
+  const lines = stdout.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, `expected one line on stdout, got:\n${stdout}`);
+  return JSON.parse(lines[0]) as BenchFigures;
+}
+
 describe('duo-j1 bench', () => {
   it('runs the whole pipeline on a tiny tenant and prints one JSON line of figures', async () => {
-    const child = spawn(process.execPath, [...DUO_J1_ARGS, 'bench', '--users', '200', '--latency-ms', '0'], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stopAtEnd(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    assert.equal(code, 0, `bench failed:\n${stderr}`);
-
-    const lines = stdout.split('\n').filter(Boolean);
-    assert.equal(lines.length, 1, `expected one line on stdout, got:\n${stdout}`);
-    const figures = JSON.parse(lines[0]) as BenchFigures;
+    const figures = await benchLine(['--users', '200', '--latency-ms', '0']);
     assert.deepEqual(Object.keys(figures), FIGURE_FIELDS);
     assert.equal(figures.users, 200);
     assert.equal(figures.target, 'local');
@@ -355,5 +392,18 @@ describe('duo-j1 bench', () => {
     assert.ok(figures.historyEvents > 0 && figures.historyEvents <= 200, `history events: ${figures.historyEvents}`);
     assert.ok(figures.historyBytes > 0 && figures.historyBytes <= 256 * 1024, `history bytes: ${figures.historyBytes}`);
     assert.equal(figures.uploadBytes, 0);
+  });
+
+  it('measures a run after a previous one: its own requests, compared with the output the first left', async () => {
+    const figures = await benchLine(['--users', '200', '--latency-ms', '0', '--previous-run', 'on']);
+    assert.equal(figures.previousRun, true);
+    // The same tenant twice: the measured run found every object as the first run wrote it.
+    assert.deepEqual(figures.changes, { created: 0, updated: 0, deleted: 0 });
+    assert.ok(figures.entities > 200, `entities: ${figures.entities}`);
+    // The measured run's requests only, not the first run's as well.
+    assert.equal(figures.requests['/admin/v1/users'], 1);
+    assert.equal(figures.requests['/admin/v1/settings'], 2);
+    assert.ok(figures.peakRssMb > 0);
+    assert.ok(figures.cpuSeconds > 0, `cpuSeconds: ${figures.cpuSeconds}`);
   });
 });

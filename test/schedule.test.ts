@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -34,9 +33,8 @@ import {
   testServer,
   uniqueTaskQueue,
 } from './harness/temporal';
-import { DUO_J1_ARGS } from './harness/cli';
+import { runDuoJ1, type CliRun } from './harness/cli';
 
-const REPO = path.resolve(__dirname, '..');
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
@@ -425,27 +423,8 @@ describe('schedules: runs', function () {
   });
 });
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, [...DUO_J1_ARGS, ...args], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', HOME: temporaryDirectory('duo-j1-home-'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  stopAtEnd(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
-  return { code, stdout, stderr };
+async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runDuoJ1(args, { PATH: process.env.PATH ?? '', HOME: temporaryDirectory('duo-j1-home-'), ...env });
 }
 
 describe('schedules: the duo-j1 schedule command', function () {

@@ -25,7 +25,7 @@
  */
 import { ConfigurationError, type ConfigurationProblem } from '../config/errors';
 import { RESOURCE_NAMES, endpointsReadBy, type DuoEndpoint } from '../resources/table';
-import type { DuoIngestionResult } from '../workflows/contract';
+import type { ChangeCounts, DuoIngestionResult } from '../workflows/contract';
 
 export type BenchTarget = 'local' | 'jupiterone';
 export type BenchClientBudget = 'match' | 'default' | number;
@@ -68,6 +68,12 @@ export interface BenchOptions {
    * on, as installed): off measures the delivery as it was before uploads were gzipped.
    */
   compressUploads: boolean;
+  /**
+   * Run one ingestion before the measured one (`--previous-run on|off`, default off): the measured
+   * run is then a schedule's every run after its first, comparing with (and replacing) the output
+   * the first left; off measures a first run.
+   */
+  previousRun: boolean;
 }
 
 /** The flags of `duo-j1 bench`, as commander hands them over (strings). */
@@ -90,6 +96,7 @@ export interface BenchFlags {
   adminUnits?: string;
   logAuthsPerUser?: string;
   compressUploads?: string;
+  previousRun?: string;
 }
 
 const COUNT_FLAGS = [
@@ -132,6 +139,10 @@ export function parseBenchOptions(flags: BenchFlags): BenchOptions {
   if (compress !== 'on' && compress !== 'off') {
     problems.push({ setting: '--compress-uploads', message: `must be on or off, not "${compress}"` });
   }
+  const previousRun = flags.previousRun ?? 'off';
+  if (previousRun !== 'on' && previousRun !== 'off') {
+    problems.push({ setting: '--previous-run', message: `must be on or off, not "${previousRun}"` });
+  }
   const target = flags.target ?? 'local';
   if (target !== 'local' && target !== 'jupiterone') {
     problems.push({ setting: '--target', message: `must be local or jupiterone, not "${target}"` });
@@ -151,6 +162,7 @@ export function parseBenchOptions(flags: BenchFlags): BenchOptions {
     counts,
     logAuthsPerUser,
     compressUploads: compress !== 'off',
+    previousRun: previousRun === 'on',
   };
 }
 
@@ -321,6 +333,8 @@ export interface BenchFigures {
   clientBudget: BenchClientBudget;
   /** Present only when uploads were not gzipped (`--compress-uploads off`). */
   compressUploads?: false;
+  /** Present only when the measured run followed another (`--previous-run on`). */
+  previousRun?: true;
   seed: number;
   entities: number;
   relationships: number;
@@ -354,6 +368,12 @@ export interface BenchFigures {
   batches: number;
   /** The log tail's catch-up on a day of authentications (with `--log-auths-per-user`). */
   logs?: LogTailFigures;
+  /**
+   * With `--previous-run on`: what the measured run changed against the output of the run before
+   * it (entities, relationships and mapped relationships together). The simulator serves the same
+   * tenant both times, so all zero.
+   */
+  changes?: ChangeCounts;
 }
 
 export interface LogTailFigures {
@@ -411,6 +431,7 @@ export function benchFigures(measured: BenchMeasurements): BenchFigures {
     rateLimit: options.rateLimit,
     clientBudget: options.clientBudget,
     ...(options.compressUploads ? {} : { compressUploads: false as const }),
+    ...(options.previousRun ? { previousRun: true as const } : {}),
     seed: options.seed,
     entities: sum(result.entities),
     relationships: sum(result.relationships),
@@ -431,5 +452,30 @@ export function benchFigures(measured: BenchMeasurements): BenchFigures {
     uploadUncompressedBytes: delivery.target === 'jupiterone' ? delivery.uploaded.uncompressedBytes : 0,
     batches: delivery.target === 'jupiterone' ? delivery.uploaded.batches : 0,
     ...(measured.logs ? { logs: measured.logs } : {}),
+    ...(options.previousRun ? { changes: changesOf(delivery) } : {}),
   };
+}
+
+/** A delivery's changes against the previous output, all object kinds together. */
+function changesOf(delivery: BenchMeasurements['result']['delivery']): ChangeCounts {
+  if (delivery.target === 'local') return { ...delivery.changes };
+  const kinds = [delivery.entities, delivery.relationships, delivery.mappedRelationships];
+  return {
+    created: kinds.reduce((total, kind) => total + kind.created, 0),
+    updated: kinds.reduce((total, kind) => total + kind.updated, 0),
+    deleted: kinds.reduce((total, kind) => total + kind.deleted, 0),
+  };
+}
+
+/**
+ * The Duo simulator's requests between two of its reports (its request log only grows): those of
+ * the measured run when another ran before it.
+ */
+export function requestsBetween(before: DuoRequestSummary, after: DuoRequestSummary): DuoRequestSummary {
+  const requests: Record<string, number> = {};
+  for (const [path, count] of Object.entries(after.requests)) {
+    const since = count - (before.requests[path] ?? 0);
+    if (since > 0) requests[path] = since;
+  }
+  return { requests, http429: after.http429 - before.http429 };
 }

@@ -36,6 +36,7 @@ import {
   fetchLowerBound,
   peakRssMbFromProcStatus,
   rateLimitBurst,
+  requestsBetween,
   type BenchFigures,
   type BenchOptions,
   type LogTailFigures,
@@ -337,34 +338,49 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
       `Running one ingestion (fetch lower bound ${lowerBound.seconds.toFixed(1)} s, set by ${lowerBound.bottleneck})…`,
     );
     const input: DuoIngestionInput = { instanceId: INSTANCE_ID };
-    // The worker's CPU over the run only: starting the process (loading modules) is not per user.
-    const cpuSecondsAtStart = cpuSecondsFromProcStat(procFile(worker.process.pid!, 'stat'));
-    const handle = await client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue,
-      workflowId: `duo-j1-bench-${randomUUID()}`,
-      args: [input],
-    });
     // Bounded: generous next to the lower bound, but a stuck run still ends the benchmark.
     const deadlineMs = 10 * 60_000 + 4 * lowerBound.seconds * 1000;
-    const result = (await withDeadline(handle.result(), deadlineMs, worker, signal).catch(async (error: unknown) => {
-      await handle.terminate('benchmark stopped').catch(() => undefined);
-      throw runFailure(error);
-    })) as DuoIngestionResult;
-    if (result.outcome !== 'success') {
-      // Figures of a run that left types out would flatter it: refuse them.
-      throw new Error(
-        `The ingestion run was partial (${result.partialTypes.map((p) => `${p.type}: ${p.reason}`).join('; ')}); no figures.`,
+    const ingest = async () => {
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: `duo-j1-bench-${randomUUID()}`,
+        args: [input],
+      });
+      const result = (await withDeadline(handle.result(), deadlineMs, worker, signal).catch(async (error: unknown) => {
+        await handle.terminate('benchmark stopped').catch(() => undefined);
+        throw runFailure(error);
+      })) as DuoIngestionResult;
+      if (result.outcome !== 'success') {
+        // Figures of a run that left types out would flatter it: refuse them.
+        throw new Error(
+          `The ingestion run was partial (${result.partialTypes.map((p) => `${p.type}: ${p.reason}`).join('; ')}); no figures.`,
+        );
+      }
+      return { handle, result };
+    };
+    const duoReport = async () => {
+      duo.process.stdin!.write('report\n');
+      return parseJsonLine<DuoSimulatorProcessReport>(
+        await nextLine(duo, isJsonObjectLine, 'its request counts', 30_000, signal),
       );
+    };
+    let before: DuoSimulatorProcessReport = { requests: {}, http429: 0 };
+    if (options.previousRun) {
+      progress('Running the ingestion before the measured one, for the output it leaves…');
+      await ingest();
+      before = await duoReport();
+      resetPeakRss(worker.process.pid!);
+      progress('Running the measured ingestion…');
     }
+    // The worker's CPU over the run only: starting the process (loading modules) is not per user.
+    const cpuSecondsAtStart = cpuSecondsFromProcStat(procFile(worker.process.pid!, 'stat'));
+    const { handle, result } = await ingest();
 
     // Read right away: VmHWM is the worker's high-water mark so far, i.e. over the whole run.
     const peakRssMb = peakRssMbFromProcStatus(procFile(worker.process.pid!, 'status'));
     const cpuSeconds = cpuSecondsFromProcStat(procFile(worker.process.pid!, 'stat')) - cpuSecondsAtStart;
     const history = await handle.fetchHistory();
-    duo.process.stdin!.write('report\n');
-    const report = parseJsonLine<DuoSimulatorProcessReport>(
-      await nextLine(duo, isJsonObjectLine, 'its request counts', 30_000, signal),
-    );
+    const report = requestsBetween(before, await duoReport());
 
     if (hooks.cpuProfileDir) {
       // Profiles are written when a process exits; give each the time to do so.
@@ -446,6 +462,18 @@ async function tailDayOfLogs(
 }
 
 /** `/proc/<pid>/status` or `stat`; the benchmark measures memory and CPU the way Linux reports them. */
+/** Makes the process's peak RSS (`VmHWM`) start again from its current RSS: Linux does so when 5 is written to `clear_refs`. */
+function resetPeakRss(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch (error) {
+    throw new Error(
+      `Cannot reset the worker's peak memory in /proc/${pid}/clear_refs (${(error as NodeJS.ErrnoException).code ?? 'unwritable'}): run without --previous-run, whose peak would otherwise be the first run's.`,
+      { cause: error },
+    );
+  }
+}
+
 function procFile(pid: number, name: 'status' | 'stat'): string {
   try {
     return readFileSync(`/proc/${pid}/${name}`, 'utf8');

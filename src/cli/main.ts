@@ -228,6 +228,11 @@ export function buildProgram(): Command {
       '0',
     )
     .option('--compress-uploads <on|off>', 'gzip the uploads to the JupiterOne simulator, as installed', 'on')
+    .option(
+      '--previous-run <on|off>',
+      "run one ingestion before the measured one, which then compares with and replaces its output, as a schedule's every run after the first",
+      'off',
+    )
     .action(action(() => require('./commands/bench').benchCommand));
 
   return program;
