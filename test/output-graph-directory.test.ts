@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { lstat, readFile, readdir, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Entity, Relationship } from '../src/graph/types';
@@ -674,5 +674,42 @@ describe('Content hashes of an output version', () => {
     const hashes = await readContentHashes(versionDir, 'relationships', 'duo_user_uses_phone');
     assert.equal(hashes?.size, pairs.length);
     assert.equal(hashes?.get(pairs[7][0]), 'hash-7');
+  });
+
+  it('reads every stored pair back, whether its line is read as it lies or must be parsed', async () => {
+    const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
+    stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));
+    const file = path.join(versionDir, '.content-hashes-v2', 'entities', 'duo_user.ndjson');
+    await mkdir(path.dirname(file), { recursive: true });
+    const lines = [
+      // As ContentHashWriter writes them: nothing escaped, non-ASCII as UTF-8.
+      '["duo-user:DU1","AAAAAAAAAAAAAAAAAAAAAA"]',
+      '["Zoë|uses|DP1","BBBBBBBBBBBBBBBBBBBBBB"]',
+      '["","empty key"]',
+      // What only a parse reads right: escapes, a lone surrogate, another writer's spacing.
+      '["say \\"hi\\"\\t","CCCCCCCCCCCCCCCCCCCCCC"]',
+      '["\\ud800 lone","DDDDDDDDDDDDDDDDDDDDDD"]',
+      '[ "spaced" , "EEEEEEEEEEEEEEEEEEEEEE" ]',
+      '',
+      // The plain line again, for a key stored twice: the later hash counts.
+      '["duo-user:DU1","FFFFFFFFFFFFFFFFFFFFFF"]',
+      // The last line without its line break.
+      '["duo-user:DU2","GGGGGGGGGGGGGGGGGGGGGG"]',
+    ];
+    await writeFile(file, lines.join('\n'));
+    const hashes = await readContentHashes(versionDir, 'entities', 'duo_user');
+    assert.ok(hashes);
+    assert.equal(hashes.size, 7);
+    assert.equal(hashes.get('Zoë|uses|DP1'), 'BBBBBBBBBBBBBBBBBBBBBB');
+    assert.equal(hashes.get(''), 'empty key');
+    assert.equal(hashes.get('say "hi"\t'), 'CCCCCCCCCCCCCCCCCCCCCC');
+    assert.equal(hashes.get('\ud800 lone'), 'DDDDDDDDDDDDDDDDDDDDDD');
+    assert.equal(hashes.get('spaced'), 'EEEEEEEEEEEEEEEEEEEEEE');
+    assert.equal(hashes.get('duo-user:DU2'), 'GGGGGGGGGGGGGGGGGGGGGG');
+    // A key read from its bytes is the key a delivery names by its string.
+    assert.equal(hashes.deliver('duo-user:DU1'), 'FFFFFFFFFFFFFFFFFFFFFF');
+    assert.equal(hashes.deliver('Zoë|uses|DP1'), 'BBBBBBBBBBBBBBBBBBBBBB');
+    assert.equal(hashes.deliver('Zoë|uses|DP1'), ALREADY_DELIVERED);
+    assert.equal(hashes.undeliveredCount, 5);
   });
 });

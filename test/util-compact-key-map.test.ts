@@ -49,6 +49,31 @@ describe('CompactKeyMap', () => {
     assert.equal(compact.size, 3);
   });
 
+  it('takes a key as its UTF-8 bytes for the very key its string is, and adds a key only once either way', () => {
+    // Every key that has UTF-8 bytes: a lone surrogate has none.
+    const keys = sampleKeys(5_000).filter((key) => (key as string & { isWellFormed(): boolean }).isWellFormed());
+    const compact = new CompactKeyMap();
+    // The bytes of each key amid others', as a file read whole holds them.
+    const file = Buffer.from(`[${keys.join('][')}]`, 'utf8');
+    let at = 1;
+    keys.forEach((key, index) => {
+      const end = at + Buffer.byteLength(key, 'utf8');
+      if (index % 2 === 0)
+        assert.equal(compact.entryOrAddBytes(file, at, end, index), -1 - index, 'added by its bytes');
+      else assert.equal(compact.entryOrAdd(key, index), -1 - index, 'added by its string');
+      at = end + 2;
+    });
+    at = 1;
+    keys.forEach((key, index) => {
+      const end = at + Buffer.byteLength(key, 'utf8');
+      assert.equal(compact.entryOf(key), index, `${JSON.stringify(key)} found by its string`);
+      assert.equal(compact.entryOrAddBytes(file, at, end, -1), index, `${JSON.stringify(key)} found by its bytes`);
+      assert.equal(compact.keyAt(index), key);
+      at = end + 2;
+    });
+    assert.equal(compact.size, keys.length);
+  });
+
   it('tells a lone surrogate from the replacement character UTF-8 would turn it into', () => {
     const compact = new CompactKeyMap().set('\ud800', 1).set('\ufffd', 2).set('a\udc00b', 3);
     assert.equal(compact.size, 3);

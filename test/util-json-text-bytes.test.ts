@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { jsonStringBytesAtMost, writeJsonString } from '../src/util/json-text-bytes';
+import { jsonStringBytesAtMost, plainJsonStringEnd, writeJsonString } from '../src/util/json-text-bytes';
 
 describe('JSON strings written into bytes', () => {
   it('writes exactly what JSON.stringify writes, for every kind of character, at any offset', () => {
@@ -26,5 +26,22 @@ describe('JSON strings written into bytes', () => {
       assert.deepEqual(target.subarray(3, end), expected, JSON.stringify(text));
       assert.equal(target[2], 0xee, 'nothing written before the offset');
     }
+  });
+
+  it('reads back a string written plainly as its bytes, and refuses one with an escape or no end', () => {
+    const texts = ['', 'duo-user:DU1', 'Zoë', '\u{1F600}', '\u007f', '"quoted"', 'back\\slash', 'tab\t', '\ud800'];
+    for (const text of texts) {
+      const target = Buffer.alloc(jsonStringBytesAtMost(text.length) + 4, 0x20);
+      const end = writeJsonString(target, 1, text);
+      const quote = plainJsonStringEnd(target, 2, target.length);
+      if (JSON.stringify(text).includes('\\')) {
+        assert.equal(quote, -1, `${JSON.stringify(text)} has an escape`);
+      } else {
+        assert.equal(quote, end - 1, `the closing quote of ${JSON.stringify(text)}`);
+        assert.equal(target.toString('utf8', 2, quote), text);
+      }
+    }
+    assert.equal(plainJsonStringEnd(Buffer.from('"no end'), 1, 7), -1);
+    assert.equal(plainJsonStringEnd(Buffer.from('"ends"after'), 1, 5), -1, 'not past the end given');
   });
 });

@@ -84,6 +84,19 @@ export class CompactKeyMap {
     return this.find(key);
   }
 
+  /**
+   * `entryOrAdd` for a key given as UTF-8 bytes, `source[start, end)`: the same key as the string
+   * those bytes decode to (so a key read from a file needs no string). The bytes must be
+   * well-formed UTF-8, which text that was a JavaScript string without lone surrogates encodes to.
+   */
+  entryOrAddBytes(source: Uint8Array, start: number, end: number, value: number): number {
+    const found = this.findBytes(source, start, end);
+    if (found !== -1) return found;
+    const entry = this.add();
+    this.values[entry] = value;
+    return -1 - entry;
+  }
+
   /** The value of entry `entry` (from `entryOf`). */
   valueAt(entry: number): number {
     return this.values[entry];
@@ -137,8 +150,27 @@ export class CompactKeyMap {
       hash = FNV_OFFSET;
       for (let index = 0; index < length; index += 1) hash = Math.imul(hash ^ scratch[index], FNV_PRIME);
     }
-    hash >>>= 0;
     this.scratchLength = length;
+    return this.probe(hash >>> 0);
+  }
+
+  /** Like `find`, for a key given as its UTF-8 bytes (`source[start, end)`), which no string need hold. */
+  private findBytes(source: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    if (length > this.scratch.length) this.scratch = Buffer.allocUnsafe(length);
+    const scratch = this.scratch;
+    let hash = FNV_OFFSET;
+    for (let index = 0; index < length; index += 1) {
+      const byte = source[start + index];
+      scratch[index] = byte;
+      hash = Math.imul(hash ^ byte, FNV_PRIME);
+    }
+    this.scratchLength = length;
+    return this.probe(hash >>> 0);
+  }
+
+  /** The entry of the key in the scratch buffer, whose hash is `hash`; -1 when absent (see `probeSlot`). */
+  private probe(hash: number): number {
     this.probeHash = hash;
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -174,7 +206,10 @@ export class CompactKeyMap {
       this.bytes.copy(bigger, 0, 0, start);
       this.bytes = bigger;
     }
-    this.scratch.copy(this.bytes, start, 0, this.scratchLength);
+    // By hand: `Buffer.copy` costs more per call than the few dozen bytes of a key take to copy.
+    const bytes = this.bytes;
+    const scratch = this.scratch;
+    for (let index = 0; index < this.scratchLength; index += 1) bytes[start + index] = scratch[index];
     this.ends[entry] = end;
     this.hashes[entry] = this.probeHash;
     this.slots[this.probeSlot] = entry + 1;

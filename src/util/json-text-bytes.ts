@@ -10,8 +10,17 @@ export function jsonStringBytesAtMost(length: number): number {
   return length * 6 + 2;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+/** The bytes of JSON's punctuation, for code that reads or writes JSON texts byte by byte. */
+export const JSON_BYTE = {
+  quote: 0x22,
+  backslash: 0x5c,
+  comma: 0x2c,
+  openingBracket: 0x5b,
+  closingBracket: 0x5d,
+  lineBreak: 0x0a,
+} as const;
+const QUOTE = JSON_BYTE.quote;
+const BACKSLASH = JSON_BYTE.backslash;
 
 /**
  * Writes `JSON.stringify(text)` as UTF-8 into `target` at `offset` (which must have room for
@@ -31,4 +40,19 @@ export function writeJsonString(target: Buffer, offset: number, text: string): n
   }
   target[at] = QUOTE;
   return at + 1;
+}
+
+/**
+ * Reads back what `writeJsonString` writes plainly: the index of the quote that ends the JSON
+ * string whose content starts at `from`, when that content holds no escape and no control
+ * character, so that its bytes are the text's UTF-8 bytes as they are; -1 otherwise, or when no
+ * quote comes before `end`.
+ */
+export function plainJsonStringEnd(bytes: Uint8Array, from: number, end: number): number {
+  for (let index = from; index < end; index += 1) {
+    const byte = bytes[index];
+    if (byte === QUOTE) return index;
+    if (byte === BACKSLASH || byte < 0x20) return -1;
+  }
+  return -1;
 }
