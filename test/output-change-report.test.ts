@@ -13,6 +13,7 @@ import {
   formatChangeReport,
   readChangeReport,
   graphObjectSource,
+  replacedVersionsDeleted,
   writeLocalGraph,
   type ChangeReport,
   type GraphStep,
@@ -453,6 +454,7 @@ describe('change report against an output written elsewhere', () => {
       );
       assert.equal(changesOf(next.changes, 'duo_phone').unchanged, 1);
       assert.ok((await lstat(next.paths.outputDir)).isSymbolicLink(), 'the output path is a link again');
+      await replacedVersionsDeleted();
       assert.equal((await readdir(path.join(dataDir, 'output', '.versions', 'acme'))).length, 1);
     } finally {
       await rm(dataDir, { recursive: true, force: true });

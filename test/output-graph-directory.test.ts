@@ -10,6 +10,7 @@ import {
   localOutputPaths,
   readIntegrationSummary,
   graphObjectSource,
+  replacedVersionsDeleted,
   writeLocalGraph,
   writeLocalGraphFromStagedRun,
   type GraphStep,
@@ -428,6 +429,37 @@ describe('local graph directory', () => {
     }
   });
 
+  it('deletes the version it replaced after publishing, without the caller waiting, and before its next write', async () => {
+    const dataDir = newDataDir();
+    const write = (users: number) =>
+      writeLocalGraph({
+        dataDir,
+        instanceId: 'acme',
+        steps: STEPS,
+        partialTypes: [],
+        source: sourceOf(sampleGraph(users)),
+      });
+    const first = await write(1200);
+    const [firstVersion] = await versionsOf(dataDir, 'acme');
+    const second = await write(1201);
+    const published = path.basename(await readlink(second.paths.outputDir));
+    assert.notEqual(published, firstVersion);
+    // The replaced version's files are still being deleted as the write returns: the new one is
+    // published all the same, and the replaced one is linked from nowhere.
+    assert.ok((await versionsOf(dataDir, 'acme')).includes(firstVersion), 'deleted in the background');
+    assert.equal(path.basename(await readlink(first.paths.outputDir)), published);
+    await replacedVersionsDeleted();
+    assert.deepEqual(await versionsOf(dataDir, 'acme'), [published]);
+
+    // A write right after another, while its deletion is under way in the same folder, compares
+    // with the version it replaces as ever.
+    await write(1202);
+    const fifth = await write(1203).then(() => write(1204));
+    assert.equal(fifth.changes.totals.created, 3, 'compared with the write before: one user, its phone and edge');
+    await replacedVersionsDeleted();
+    assert.deepEqual(await versionsOf(dataDir, 'acme'), [path.basename(await readlink(fifth.paths.outputDir))]);
+  });
+
   it('keeps the previous output intact and readable when the object stream fails midway', async () => {
     const dataDir = newDataDir();
     const first = await writeLocalGraph({
@@ -590,6 +622,7 @@ writeLocalGraph({
       source: sourceOf(sampleGraph(51)),
     });
     assert.equal(next.changes.totals.created, 1 + 1 + 1, 'compared with the last complete output (50 users)');
+    await replacedVersionsDeleted();
     const after = await versionsOf(dataDir, 'acme');
     assert.equal(after.length, 1, `only the new version is left: ${after.join(', ')}`);
     assert.equal(path.basename(await readlink(next.paths.outputDir)), after[0]);

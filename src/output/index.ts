@@ -4,6 +4,7 @@
  */
 export {
   writeLocalGraph,
+  replacedVersionsDeleted,
   graphObjectSource,
   type GraphObjectStreams,
   type LocalGraphResult,

@@ -14,7 +14,7 @@
  * when complete, and published by renaming a new symbolic link over `<dataDir>/output/<instanceId>`
  * (rename(2) replaces the link atomically). Readers see the previous complete version until then; a
  * crashed or failed write leaves only an `.incomplete` folder nobody links to, which the next write
- * removes. Writes of one instance must not run concurrently (the workflow runs one ingestion per
+ * removes. The version replaced is deleted in the background once nothing links to it. Writes of one instance must not run concurrently (the workflow runs one ingestion per
  * instance at a time).
  *
  * Partial types: for the local target a partial type keeps the previous output's objects that this
@@ -62,6 +62,7 @@ import {
 import { PictureCollector, type PartialTypeReasons, type PictureLimits } from './picture/picture-data';
 import { renderGraphHtml } from './picture/render-html';
 import { isErrnoException, makePrivateDir, writeNewPrivateFile } from './private-files';
+import { BackgroundDeletions } from '../util/background-deletions';
 
 /** A partial type, optionally with the reason it is partial (shown in the report and picture). */
 export type PartialTypeInput = string | { type: string; reason?: string };
@@ -437,6 +438,8 @@ export async function writeLocalGraph(options: WriteLocalGraphOptions): Promise<
   const paths = localOutputPaths(options.dataDir, options.instanceId);
   const versions = versionsFolder(options.dataDir, options.instanceId);
   planTypes(options.steps);
+  // Not beside a deletion of this process in the same folder (`removeLeftovers` deletes there too).
+  await replacedVersions.settled(versions);
   await makePrivateDir(versions);
   const current = await currentVersion(paths.outputDir, versions);
   await removeLeftovers(versions, current);
@@ -457,7 +460,17 @@ export async function writeLocalGraph(options: WriteLocalGraphOptions): Promise<
     throw error;
   }
   await publishVersion(paths.outputDir, versions, version);
-  // The previous version goes at once: it holds personal data nobody needs any more.
-  if (current) await rm(path.join(versions, current), { recursive: true, force: true });
+  // The previous version goes at once, as it holds personal data nobody needs any more, but in the
+  // background: nothing links to it now, and its hundreds of megabytes at 100,000 users took a
+  // tenth of a second and more to delete. A deletion cut short is finished by the next write.
+  if (current) replacedVersions.start(path.join(versions, current));
   return { paths, ...result };
+}
+
+/** Replaced versions being deleted (`writeLocalGraph`'s end). */
+const replacedVersions = new BackgroundDeletions();
+
+/** Resolves once the versions replaced so far in this process are deleted. */
+export function replacedVersionsDeleted(): Promise<void> {
+  return replacedVersions.settled();
 }

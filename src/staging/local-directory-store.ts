@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { BackgroundDeletions } from '../util/background-deletions';
 import {
   StagedInputMissingError,
   type DatasetManifest,
@@ -50,24 +51,9 @@ async function writeFileAtomically(target: string, content: string | Uint8Array)
   await rename(temporary, target);
 }
 
-/** Deletions of removed runs still under way, so that they can be awaited (`deletionsSettled`). */
-class Deletions {
-  readonly #pending = new Set<Promise<void>>();
-
-  /** Deletes `folder` in the background; a failure leaves it for the next `open` to delete. */
-  start(folder: string): void {
-    const deletion = rm(folder, { recursive: true, force: true }).catch(() => undefined);
-    this.#pending.add(deletion);
-    void deletion.then(() => this.#pending.delete(deletion));
-  }
-
-  async settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all(this.#pending);
-  }
-}
-
 export class LocalDirectoryStagingStore implements StagingStore {
-  readonly #deletions = new Deletions();
+  /** Deletions of removed runs still under way, so that they can be awaited (`deletionsSettled`). */
+  readonly #deletions = new BackgroundDeletions();
 
   private constructor(
     readonly root: string,
