@@ -206,8 +206,8 @@ export async function readContentHashes(
  * bytes between the quotes are then the key's and the hash's UTF-8 bytes as they are. Answers
  * false, adding nothing, for any other line (an escape in the key, another writer's spacing),
  * which is then parsed as JSON. Why by hand: a JSON parse per line made an array and two strings
- * for each of a 100,000-user output's 670,000 pairs, and was most of what a delivery with a
- * previous output spent before its first object.
+ * for each of a 100,000-user output's 670,000 pairs, 1.1–1.5 s of every delivery after the first
+ * (0.4–0.6 s this way; docs/benchmarks.md, "A schedule's second run").
  */
 function setPlainPair(hashes: KeyHashes, bytes: Buffer, start: number, end: number): boolean {
   if (bytes[start] !== OPENING_BRACKET || bytes[start + 1] !== QUOTE) return false;
