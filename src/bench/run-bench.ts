@@ -334,9 +334,8 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
       requestsPerMinute: options.rateLimit,
       burst,
     });
-    progress(
-      `Running one ingestion (fetch lower bound ${lowerBound.seconds.toFixed(1)} s, set by ${lowerBound.bottleneck})…`,
-    );
+    const bound = `fetch lower bound ${lowerBound.seconds.toFixed(1)} s, set by ${lowerBound.bottleneck}`;
+    if (!options.previousRun) progress(`Running one ingestion (${bound})…`);
     const input: DuoIngestionInput = { instanceId: INSTANCE_ID };
     // Bounded: generous next to the lower bound, but a stuck run still ends the benchmark.
     const deadlineMs = 10 * 60_000 + 4 * lowerBound.seconds * 1000;
@@ -366,11 +365,11 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
     };
     let before: DuoSimulatorProcessReport = { requests: {}, http429: 0 };
     if (options.previousRun) {
-      progress('Running the ingestion before the measured one, for the output it leaves…');
+      progress(`Running the ingestion before the measured one, for the output it leaves (${bound})…`);
       await ingest();
       before = await duoReport();
       resetPeakRss(worker.process.pid!);
-      progress('Running the measured ingestion…');
+      progress('Running the measured ingestion, which compares with that output…');
     }
     // The worker's CPU over the run only: starting the process (loading modules) is not per user.
     const cpuSecondsAtStart = cpuSecondsFromProcStat(procFile(worker.process.pid!, 'stat'));
