@@ -19,6 +19,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { graphObjectHash, graphObjectJson } from '../graph/serialization';
 import { CompactKeyMap } from '../util/compact-key-map';
+import { jsonLines } from '../staging/json-lines';
 import { JSON_BYTE, jsonStringBytesAtMost, plainJsonStringEnd, writeJsonString } from '../util/json-text-bytes';
 import { assertPathSegment, type GraphObjectKind } from './paths';
 import { PRIVATE_FILE_MODE, isErrnoException, makePrivateDir } from './private-files';
@@ -187,15 +188,11 @@ export async function readContentHashes(
   }
   const hashes = new KeyHashes();
   // Line by line from the bytes: the file as one string would be megabytes of it for a large type.
-  let start = 0;
-  while (start < bytes.length) {
-    let end = bytes.indexOf(NEWLINE, start);
-    if (end === -1) end = bytes.length;
-    if (end > start && !setPlainPair(hashes, bytes, start, end)) {
-      const [key, hash] = JSON.parse(bytes.toString('utf8', start, end)) as [string, string];
+  for (const line of jsonLines(bytes)) {
+    if (!setPlainPair(hashes, line, 0, line.length)) {
+      const [key, hash] = JSON.parse(line.toString('utf8')) as [string, string];
       hashes.set(key, hash);
     }
-    start = end + 1;
   }
   return hashes;
 }
