@@ -189,7 +189,7 @@ export async function readContentHashes(
   const hashes = new KeyHashes();
   // Line by line from the bytes: the file as one string would be megabytes of it for a large type.
   for (const line of jsonLines(bytes)) {
-    if (!setPlainPair(hashes, line, 0, line.length)) {
+    if (!setPlainPair(hashes, line)) {
       const [key, hash] = JSON.parse(line.toString('utf8')) as [string, string];
       hashes.set(key, hash);
     }
@@ -198,7 +198,7 @@ export async function readContentHashes(
 }
 
 /**
- * Adds the pair of the line `bytes[start, end)` without parsing it, when it is a plain
+ * Adds the pair of `line` without parsing it, when it is a plain
  * `["<key>","<hash>"]` (`ContentHashWriter`'s line for a key and hash with nothing escaped): the
  * bytes between the quotes are then the key's and the hash's UTF-8 bytes as they are. Answers
  * false, adding nothing, for any other line (an escape in the key, another writer's spacing),
@@ -206,15 +206,14 @@ export async function readContentHashes(
  * for each of a 100,000-user output's 670,000 pairs, 1.1–1.5 s of every delivery after the first
  * (0.4–0.6 s this way; docs/benchmarks.md, "A schedule's second run").
  */
-function setPlainPair(hashes: KeyHashes, bytes: Buffer, start: number, end: number): boolean {
-  if (bytes[start] !== OPENING_BRACKET || bytes[start + 1] !== QUOTE) return false;
-  const keyStart = start + 2;
-  const keyEnd = plainJsonStringEnd(bytes, keyStart, end);
-  if (keyEnd === -1 || bytes[keyEnd + 1] !== COMMA || bytes[keyEnd + 2] !== QUOTE) return false;
+function setPlainPair(hashes: KeyHashes, line: Buffer): boolean {
+  if (line[0] !== OPENING_BRACKET || line[1] !== QUOTE) return false;
+  const keyEnd = plainJsonStringEnd(line, 2, line.length);
+  if (keyEnd === -1 || line[keyEnd + 1] !== COMMA || line[keyEnd + 2] !== QUOTE) return false;
   const hashStart = keyEnd + 3;
-  const hashEnd = plainJsonStringEnd(bytes, hashStart, end);
-  if (hashEnd === -1 || hashEnd + 2 !== end || bytes[hashEnd + 1] !== CLOSING_BRACKET) return false;
-  hashes.setBytes(bytes, keyStart, keyEnd, hashStart, hashEnd);
+  const hashEnd = plainJsonStringEnd(line, hashStart, line.length);
+  if (hashEnd === -1 || hashEnd + 2 !== line.length || line[hashEnd + 1] !== CLOSING_BRACKET) return false;
+  hashes.setBytes(line, 2, keyEnd, hashStart, hashEnd);
   return true;
 }
 

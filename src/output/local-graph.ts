@@ -14,8 +14,8 @@
  * when complete, and published by renaming a new symbolic link over `<dataDir>/output/<instanceId>`
  * (rename(2) replaces the link atomically). Readers see the previous complete version until then; a
  * crashed or failed write leaves only an `.incomplete` folder nobody links to, which the next write
- * removes. The version replaced is deleted in the background once nothing links to it. Writes of one instance must not run concurrently (the workflow runs one ingestion per
- * instance at a time).
+ * removes. The version replaced is deleted in the background once nothing links to it. Writes of
+ * one instance must not run concurrently (the workflow runs one ingestion per instance at a time).
  *
  * Partial types: for the local target a partial type keeps the previous output's objects that this
  * delivery did not bring (objects it did bring replace theirs), mirroring what JupiterOne does for
@@ -26,6 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { lstat, readlink, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { assertDeliveredAsBuilt } from '../graph/completeness';
+import { BackgroundDeletions } from '../util/background-deletions';
 import type { Entity, Relationship } from '../graph/types';
 import { ChangeReportWriter, type ChangeReport } from './change-report';
 import {
@@ -62,7 +63,6 @@ import {
 import { PictureCollector, type PartialTypeReasons, type PictureLimits } from './picture/picture-data';
 import { renderGraphHtml } from './picture/render-html';
 import { isErrnoException, makePrivateDir, writeNewPrivateFile } from './private-files';
-import { BackgroundDeletions } from '../util/background-deletions';
 
 /** A partial type, optionally with the reason it is partial (shown in the report and picture). */
 export type PartialTypeInput = string | { type: string; reason?: string };
