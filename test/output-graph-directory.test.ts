@@ -13,7 +13,6 @@ import {
   replacedVersionsDeleted,
   writeLocalGraph,
   writeLocalGraphFromStagedRun,
-  type GraphStep,
   type LocalGraphSource,
 } from '../src/output';
 import { IncompleteDeliveryError } from '../src/graph/completeness';
@@ -24,18 +23,9 @@ import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { StagedInputMissingError } from '../src/staging/store';
 import { stopAtEnd } from './harness/root-hooks';
-import { employeeMapping, has } from './harness/graph-objects';
+import { SAMPLE_STEPS, employeeMapping, has } from './harness/graph-objects';
 
-const STEPS: GraphStep[] = [
-  {
-    id: 'fetch-account',
-    name: 'Fetch Account',
-    entityTypes: ['duo_account'],
-    relationshipTypes: ['duo_account_has_user', 'duo_account_has_group'],
-  },
-  { id: 'fetch-groups', name: 'Fetch Groups', entityTypes: ['duo_group'], relationshipTypes: ['duo_group_has_user'] },
-  { id: 'fetch-users', name: 'Fetch Users', entityTypes: ['duo_user'], relationshipTypes: ['duo_user_is_employee'] },
-];
+const STEPS = SAMPLE_STEPS;
 const ACCOUNT_KEY = 'duo-account:dia7qq6f:acme';
 const UUID_FILE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.json$/;
 

@@ -126,7 +126,7 @@ class KeyList {
 
 /** Collects the changes of one `_type` while its objects stream past. */
 export class TypeChangeTracker {
-  private readonly counts: Omit<TypeChanges, KeyListName>;
+  private counts: Omit<TypeChanges, KeyListName>;
   private readonly lists: Record<KeyListName, KeyList>;
 
   /**
@@ -184,6 +184,15 @@ export class TypeChangeTracker {
   deleted(key: string): void {
     this.counts.deleted += 1;
     this.lists.deletedKeys.add(key);
+  }
+
+  /**
+   * Marks the type partial, for a tracker made before that was known (a delivery that follows the
+   * build learns the partial types at its end). Its section then reads as if made so.
+   */
+  markPartial(reason?: string): void {
+    const { type, kind, partial: _partial, partialReason: _reason, ...counts } = this.counts;
+    this.counts = { type, kind, partial: true, ...(reason ? { partialReason: reason } : {}), ...counts };
   }
 
   /** Records a previous object of a partial type kept in the output. */

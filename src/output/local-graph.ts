@@ -8,7 +8,10 @@
  *
  * Streaming: objects arrive per `_type` as async iterables and leave in files of 500, so memory
  * holds one file's objects plus, for the `_type` at hand, the previous output's `_key → hash` map
- * (read from the hashes the previous version stored) and the picture's bounded sample.
+ * (read from the hashes the previous version stored) and the picture's bounded sample. A version
+ * (`LocalGraphVersion`) writes each type through a `TypeOutput`, which takes objects one at a
+ * time: `writeLocalGraph` opens and finishes them type by type, and a draft written as the graph is
+ * built (local-graph-draft.ts) keeps them all open, at the cost of every type's map at once.
  *
  * Atomic replacement: a new version is written in its own folder (`<version>.incomplete`), renamed
  * when complete, and published by renaming a new symbolic link over `<dataDir>/output/<instanceId>`
@@ -28,7 +31,7 @@ import path from 'node:path';
 import { assertDeliveredAsBuilt } from '../graph/completeness';
 import { BackgroundDeletions } from '../util/background-deletions';
 import type { Entity, Relationship } from '../graph/types';
-import { ChangeReportWriter, type ChangeReport } from './change-report';
+import { ChangeReportWriter, type ChangeReport, type TypeChangeTracker } from './change-report';
 import {
   graphIndexEntry,
   graphObjectHash,
@@ -276,91 +279,76 @@ async function previousHashes(
   return hashes;
 }
 
-/** Everything between "the new version's folder exists" and "the new version is complete". */
-async function writeVersion(
-  options: WriteLocalGraphOptions,
-  buildDir: string,
-  previous: PreviousOutput | undefined,
-): Promise<Omit<LocalGraphResult, 'paths'>> {
-  const j1Dir = path.join(buildDir, J1_FOLDER);
-  await makePrivateDir(path.join(j1Dir, GRAPH_FOLDER));
-  const plan = planTypes(options.steps);
-  const partial: PartialTypeReasons = normalizePartialTypes(options.partialTypes);
-  const generatedAt = new Date().toISOString();
-  const picture = new PictureCollector(partial, options.picture);
-  for (const { kind, type } of plan) {
-    if (kind === 'entities') picture.declareEntityType(type);
-    else picture.declareRelationshipType(type);
-  }
-  const changeReport = new ChangeReportWriter(
-    path.join(buildDir, CHANGES_FILE),
-    { instanceId: options.instanceId, generatedAt, comparedWithPreviousOutput: previous !== undefined },
-    options.keyListLimit ?? 10,
-  );
-  const counts = new Map<string, number>();
-  let entityCount = 0;
-  let relationshipCount = 0;
-  try {
-    for (const planned of plan) {
-      const written = await writeType(planned, options, buildDir, previous, partial, picture, changeReport);
-      counts.set(planned.type, written);
-      if (planned.kind === 'entities') entityCount += written;
-      else relationshipCount += written;
-    }
-    // Types of the previous output that no step declares any more: all of their objects are gone.
-    const planned = new Set(plan.map((item) => item.type));
-    for (const kind of ['entities', 'relationships'] as const) {
-      for (const type of previous?.files[kind].keys() ?? []) {
-        if (planned.has(type)) continue;
-        const tracker = changeReport.tracker(type, kind, { partial: false });
-        for (const [key] of (await previousHashes(previous, kind, type)).undelivered()) tracker.deleted(key);
-        await changeReport.add(tracker);
-      }
-    }
-  } catch (error) {
-    await changeReport.discard();
-    throw error;
-  }
-  if (options.built) {
-    try {
-      assertDeliveredAsBuilt('the local graph directory', options.built, Object.fromEntries(counts), partial.keys());
-    } catch (error) {
-      await changeReport.discard();
-      throw error;
-    }
-  }
-  const summary = buildIntegrationSummary(options.steps, counts, [...partial.keys()]);
-  // summary.json last among the graph files: `j1-integration sync` cannot finalize without it.
-  await writeNewPrivateFile(path.join(j1Dir, SUMMARY_FILE), JSON.stringify(summary, null, 2));
-  const changes = await changeReport.finish();
-  const html = await renderGraphHtml(picture.build(`Duo graph — ${options.instanceId}`, generatedAt));
-  await writeNewPrivateFile(path.join(buildDir, HTML_FILE), html);
-  return {
-    objectCounts: Object.fromEntries(counts),
-    entityCount,
-    relationshipCount,
-    partialTypes: summary.metadata.partialDatasets.types,
-    changes,
-  };
+/** What every `_type` of a version being written shares. */
+interface VersionContext {
+  buildDir: string;
+  previous: PreviousOutput | undefined;
+  picture: PictureCollector;
+  changeReport: ChangeReportWriter;
 }
 
-async function writeType(
-  { kind, type, stepId }: PlannedType,
-  { source, signal }: Pick<WriteLocalGraphOptions, 'source' | 'signal'>,
-  buildDir: string,
-  previousOutput: PreviousOutput | undefined,
-  partial: PartialTypeReasons,
-  picture: PictureCollector,
-  changeReport: ChangeReportWriter,
-): Promise<number> {
-  // `previous` doubles as the record of keys delivered so far (`KeyHashes.deliver`).
-  const previous = await previousHashes(previousOutput, kind, type);
-  const isPartial = partial.has(type);
-  const tracker = changeReport.tracker(type, kind, { partial: isPartial, reason: partial.get(type) });
-  const files = new GraphTypeFileWriter(path.join(buildDir, J1_FOLDER), stepId, kind, type);
-  const hashes = new ContentHashWriter(buildDir, kind, type);
+/**
+ * One `_type` of a version being written: its graph files, its stored hashes, its changes against
+ * the previous output and its part of the picture. Objects come one at a time (`add`), as a
+ * delivery reads them or as a build makes them, and `finish` ends the type.
+ */
+export class TypeOutput {
+  private readonly files: GraphTypeFileWriter;
+  private readonly hashes: ContentHashWriter;
+  private readonly tracker: TypeChangeTracker;
+
+  private constructor(
+    private readonly planned: PlannedType,
+    private readonly version: VersionContext,
+    /** The previous output's hashes of the type; doubles as the record of keys delivered so far (`KeyHashes.deliver`). */
+    private readonly previous: KeyHashes,
+  ) {
+    const { kind, type, stepId } = planned;
+    this.tracker = version.changeReport.tracker(type, kind, { partial: false });
+    this.files = new GraphTypeFileWriter(path.join(version.buildDir, J1_FOLDER), stepId, kind, type);
+    this.hashes = new ContentHashWriter(version.buildDir, kind, type);
+  }
+
+  static async open(planned: PlannedType, version: VersionContext): Promise<TypeOutput> {
+    return new TypeOutput(planned, version, await previousHashes(version.previous, planned.kind, planned.type));
+  }
+
+  /**
+   * Adds an object by its canonical text and index entry. Awaits only when a file or a block of
+   * hashes is being written (a promise then): this runs once per object.
+   */
+  add(text: string | Uint8Array, entry: GraphIndexEntry): Promise<void> | undefined {
+    const { kind, type } = this.planned;
+    const key = entry[0];
+    if (typeof key !== 'string' || key === '') {
+      throw new Error(`A "${type}" graph object has no _key; every graph object needs one.`);
+    }
+    const previousHash = this.previous.deliver(key);
+    if (previousHash === ALREADY_DELIVERED) {
+      throw new Error(
+        `_key "${key}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
+          '(the graph builder de-duplicates them); the previous output stays in place.',
+      );
+    }
+    this.tracker.delivered(key, previousHash, entry[1]);
+    return this.keep(text, entry);
+  }
+
+  private keep(text: string | Uint8Array, entry: GraphIndexEntry): Promise<void> | undefined {
+    const [key, hash, from, to] = entry;
+    const { kind, type } = this.planned;
+    const { picture } = this.version;
+    const fileWritten = this.files.add(text);
+    const hashesWritten = this.hashes.add(key, hash);
+    if (kind === 'entities') picture.addEntityOf(type, key, () => this.parsed(text) as Entity);
+    else if (from !== undefined && to !== undefined) picture.addEdge(type, from, to);
+    else picture.addRelationship(this.parsed(text) as Relationship);
+    return fileWritten || hashesWritten ? Promise.all([fileWritten, hashesWritten]).then(() => undefined) : undefined;
+  }
+
   /** The object of a text, parsed (all but `_rawData`) only for the picture, and checked to be of this type. */
-  const parsed = (text: string | Uint8Array): GraphObject => {
+  private parsed(text: string | Uint8Array): GraphObject {
+    const { kind, type } = this.planned;
     const graphObject = parseGraphObjectProperties(jsonTextOf(text));
     if (graphObject._type !== type) {
       throw new Error(
@@ -369,18 +357,234 @@ async function writeType(
       );
     }
     return graphObject;
-  };
-  // Awaits only when a file or a block of hashes is being written: this runs once per object.
-  const keep = (text: string | Uint8Array, entry: GraphIndexEntry): Promise<void> | undefined => {
-    const [key, hash, from, to] = entry;
-    const fileWritten = files.add(text);
-    const hashesWritten = hashes.add(key, hash);
-    if (kind === 'entities') picture.addEntityOf(type, key, () => parsed(text) as Entity);
-    else if (from !== undefined && to !== undefined) picture.addEdge(type, from, to);
-    else picture.addRelationship(parsed(text) as Relationship);
-    return fileWritten || hashesWritten ? Promise.all([fileWritten, hashesWritten]).then(() => undefined) : undefined;
-  };
+  }
 
+  /**
+   * Ends the type: the previous output's objects this delivery did not bring are kept (a partial
+   * type) or listed as deleted, the last files are written and the type's changes go into the
+   * report. Answers the objects written.
+   */
+  async finish(partial: { partial: boolean; reason?: string }): Promise<number> {
+    const { kind, type } = this.planned;
+    const { previous } = this;
+    if (partial.partial) this.tracker.markPartial(partial.reason);
+    try {
+      if (previous.undeliveredCount > 0 && partial.partial) {
+        for await (const graphObject of readObjectsOfType(this.version.previous?.files[kind].get(type) ?? [], type)) {
+          if (previous.get(graphObject._key) === undefined) continue;
+          const hash = previous.deliver(graphObject._key);
+          if (hash === undefined || hash === ALREADY_DELIVERED) continue;
+          this.tracker.carriedOver();
+          const written = this.keep(graphObjectJson(graphObject), graphIndexEntry(graphObject, hash));
+          if (written) await written;
+        }
+      } else if (previous.undeliveredCount > 0) {
+        for (const [key] of previous.undelivered()) this.tracker.deleted(key);
+      }
+      await this.files.close();
+    } finally {
+      await this.abandon();
+    }
+    await this.version.changeReport.add(this.tracker);
+    return this.files.written;
+  }
+
+  /** Waits for the type's writes in flight, whatever their outcome, and closes its hashes file. */
+  async abandon(): Promise<void> {
+    await this.files.settled();
+    await this.hashes.close();
+  }
+}
+
+/** Where and how a version is written: `WriteLocalGraphOptions` without the objects. */
+export type LocalGraphVersionOptions = Pick<
+  WriteLocalGraphOptions,
+  'dataDir' | 'instanceId' | 'steps' | 'keyListLimit' | 'picture'
+>;
+
+/**
+ * A new version of an instance's output, from its folder's creation (`start`) until it is made the
+ * current one (`publish`) or removed (`discard`). Its types are written by `TypeOutput`s; `finish`
+ * writes what needs them all (`summary.json`, `changes.json`, `graph.html`).
+ */
+export class LocalGraphVersion {
+  private constructor(
+    readonly options: LocalGraphVersionOptions,
+    readonly versions: string,
+    /** The version the instance's output is now, which this one is compared with. */
+    readonly current: string | undefined,
+    /** This version's name (its folder is `<name>.incomplete` until it is published). */
+    readonly name: string,
+    readonly plan: readonly PlannedType[],
+    private readonly context: VersionContext,
+    private readonly generatedAt: string,
+  ) {}
+
+  static async start(options: LocalGraphVersionOptions): Promise<LocalGraphVersion> {
+    const paths = localOutputPaths(options.dataDir, options.instanceId);
+    const versions = versionsFolder(options.dataDir, options.instanceId);
+    const plan = planTypes(options.steps);
+    // Not beside a deletion of this process in the same folder (`removeLeftovers` deletes there too).
+    await replacedVersions.settled(versions);
+    await makePrivateDir(versions);
+    const current = await currentVersion(paths.outputDir, versions);
+    await removeLeftovers(versions, current);
+
+    const previous: PreviousOutput | undefined = current
+      ? { dir: path.join(versions, current), files: await indexGraphFiles(path.join(versions, current, J1_FOLDER)) }
+      : undefined;
+    const name = newVersionName();
+    const buildDir = path.join(versions, `${name}${INCOMPLETE_SUFFIX}`);
+    await makePrivateDir(buildDir);
+    try {
+      await writeNewPrivateFile(path.join(buildDir, BEING_WRITTEN_MARK), '');
+      await makePrivateDir(path.join(buildDir, J1_FOLDER, GRAPH_FOLDER));
+      const generatedAt = new Date().toISOString();
+      const picture = new PictureCollector(new Map(), options.picture);
+      for (const { kind, type } of plan) {
+        if (kind === 'entities') picture.declareEntityType(type);
+        else picture.declareRelationshipType(type);
+      }
+      const changeReport = new ChangeReportWriter(
+        path.join(buildDir, CHANGES_FILE),
+        { instanceId: options.instanceId, generatedAt, comparedWithPreviousOutput: previous !== undefined },
+        options.keyListLimit ?? 10,
+      );
+      const context = { buildDir, previous, picture, changeReport };
+      return new LocalGraphVersion(options, versions, current, name, plan, context, generatedAt);
+    } catch (error) {
+      await rm(buildDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  openType(planned: PlannedType): Promise<TypeOutput> {
+    return TypeOutput.open(planned, this.context);
+  }
+
+  /**
+   * Ends the version once each planned type was `finish`ed with the counts given: lists the types
+   * of the previous output no step declares any more as deleted, checks the types not partial
+   * hold exactly the objects built (when known), and writes `summary.json`, `changes.json` and
+   * `graph.html`.
+   */
+  async finish(
+    counts: ReadonlyMap<string, number>,
+    partial: PartialTypeReasons,
+    built: WriteLocalGraphOptions['built'],
+  ): Promise<Omit<LocalGraphResult, 'paths'>> {
+    const { options, plan, context } = this;
+    const { previous, changeReport, picture } = context;
+    try {
+      // Types of the previous output that no step declares any more: all of their objects are gone.
+      const planned = new Set(plan.map((item) => item.type));
+      for (const kind of ['entities', 'relationships'] as const) {
+        for (const type of previous?.files[kind].keys() ?? []) {
+          if (planned.has(type)) continue;
+          const tracker = changeReport.tracker(type, kind, { partial: false });
+          for (const [key] of (await previousHashes(previous, kind, type)).undelivered()) tracker.deleted(key);
+          await changeReport.add(tracker);
+        }
+      }
+      if (built) {
+        assertDeliveredAsBuilt('the local graph directory', built, Object.fromEntries(counts), partial.keys());
+      }
+      await this.checkNothingRemoved();
+    } catch (error) {
+      await changeReport.discard();
+      throw error;
+    }
+    const summary = buildIntegrationSummary(options.steps, counts, [...partial.keys()]);
+    // summary.json last among the graph files: `j1-integration sync` cannot finalize without it.
+    await writeNewPrivateFile(path.join(context.buildDir, J1_FOLDER, SUMMARY_FILE), JSON.stringify(summary, null, 2));
+    const changes = await changeReport.finish();
+    picture.setPartialTypes(partial);
+    const html = await renderGraphHtml(picture.build(`Duo graph — ${options.instanceId}`, this.generatedAt));
+    await writeNewPrivateFile(path.join(context.buildDir, HTML_FILE), html);
+    let entityCount = 0;
+    let relationshipCount = 0;
+    for (const { kind, type } of plan) {
+      if (kind === 'entities') entityCount += counts.get(type) ?? 0;
+      else relationshipCount += counts.get(type) ?? 0;
+    }
+    return {
+      objectCounts: Object.fromEntries(counts),
+      entityCount,
+      relationshipCount,
+      partialTypes: summary.metadata.partialDatasets.types,
+      changes,
+    };
+  }
+
+  /**
+   * Fails when the version's folder was removed while it was written (another write's removal of
+   * leftovers, a person's): the files written before are gone, and writing on makes the folders
+   * again, so the version would look complete without them. The mark made with the folder tells.
+   */
+  private async checkNothingRemoved(): Promise<void> {
+    const mark = path.join(this.context.buildDir, BEING_WRITTEN_MARK);
+    try {
+      await rm(mark);
+    } catch (error) {
+      if (!isErrnoException(error, 'ENOENT')) throw error;
+      throw new Error(
+        `The folder of the new version of the "${this.options.instanceId}" output (${this.context.buildDir}) was removed while it was written; the previous output stays.`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Makes the finished version the instance's output; see `publishLocalGraphVersion`. */
+  async publish(): Promise<LocalOutputPaths> {
+    const paths = await publishLocalGraphVersion(this.options, this.name, this.current);
+    if (!paths) throw new Error(`The output of instance "${this.options.instanceId}" changed while it was written.`);
+    return paths;
+  }
+
+  /** Removes the version's folder (a write that failed or was given up). */
+  async discard(): Promise<void> {
+    await this.context.changeReport.discard().catch(() => undefined);
+    await rm(this.context.buildDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Makes the finished version `name` the instance's output, if the output is still `replacing`
+ * (the version it was compared with) and the version is there: answers undefined otherwise, and
+ * leaves everything as it was. The version replaced is deleted in the background.
+ */
+export async function publishLocalGraphVersion(
+  options: Pick<LocalGraphVersionOptions, 'dataDir' | 'instanceId'>,
+  name: string,
+  replacing: string | undefined,
+): Promise<LocalOutputPaths | undefined> {
+  const paths = localOutputPaths(options.dataDir, options.instanceId);
+  const versions = versionsFolder(options.dataDir, options.instanceId);
+  const current = await currentVersion(paths.outputDir, versions);
+  if (current !== replacing) return undefined;
+  try {
+    await rename(path.join(versions, `${name}${INCOMPLETE_SUFFIX}`), path.join(versions, name));
+  } catch (error) {
+    if (isErrnoException(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  await publishVersion(paths.outputDir, versions, name);
+  // The previous version goes at once, as it holds personal data nobody needs any more, but in the
+  // background: nothing links to it now, and its hundreds of megabytes at 100,000 users took a
+  // tenth of a second and more to delete. A deletion cut short is finished by the next write.
+  if (current) replacedVersions.start(path.join(versions, current));
+  return paths;
+}
+
+/** Writes the objects of one `_type` from the source into the version; answers how many. */
+async function writeType(
+  version: LocalGraphVersion,
+  planned: PlannedType,
+  { source, signal }: Pick<WriteLocalGraphOptions, 'source' | 'signal'>,
+  partial: PartialTypeReasons,
+): Promise<number> {
+  const { kind, type } = planned;
+  const output = await version.openType(planned);
   try {
     const stream = kind === 'entities' ? source.entities(type) : source.relationships(type);
     for await (const { texts, entries } of stream) {
@@ -390,44 +594,16 @@ async function writeType(
       }
       const writes: Promise<void>[] = [];
       for (let index = 0; index < texts.length; index += 1) {
-        const entry = entries[index];
-        const key = entry[0];
-        if (typeof key !== 'string' || key === '') {
-          throw new Error(`A "${type}" graph object has no _key; every graph object needs one.`);
-        }
-        const previousHash = previous.deliver(key);
-        if (previousHash === ALREADY_DELIVERED) {
-          throw new Error(
-            `_key "${key}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
-              '(the graph builder de-duplicates them); the previous output stays in place.',
-          );
-        }
-        tracker.delivered(key, previousHash, entry[1]);
-        const written = keep(texts[index], entry);
+        const written = output.add(texts[index], entries[index]);
         if (written) writes.push(written);
       }
       if (writes.length > 0) await Promise.all(writes);
     }
-
-    if (previous.undeliveredCount > 0 && isPartial) {
-      for await (const graphObject of readObjectsOfType(previousOutput?.files[kind].get(type) ?? [], type)) {
-        if (previous.get(graphObject._key) === undefined) continue;
-        const hash = previous.deliver(graphObject._key);
-        if (hash === undefined || hash === ALREADY_DELIVERED) continue;
-        tracker.carriedOver();
-        const written = keep(graphObjectJson(graphObject), graphIndexEntry(graphObject, hash));
-        if (written) await written;
-      }
-    } else if (previous.undeliveredCount > 0) {
-      for (const [key] of previous.undelivered()) tracker.deleted(key);
-    }
-    await files.close();
-  } finally {
-    await files.settled();
-    await hashes.close();
+  } catch (error) {
+    await output.abandon();
+    throw error;
   }
-  await changeReport.add(tracker);
-  return files.written;
+  return output.finish({ partial: partial.has(type), reason: partial.get(type) });
 }
 
 /**
@@ -435,39 +611,24 @@ async function writeType(
  * On any error the previous output stays current and the incomplete version is removed.
  */
 export async function writeLocalGraph(options: WriteLocalGraphOptions): Promise<LocalGraphResult> {
-  const paths = localOutputPaths(options.dataDir, options.instanceId);
-  const versions = versionsFolder(options.dataDir, options.instanceId);
-  planTypes(options.steps);
-  // Not beside a deletion of this process in the same folder (`removeLeftovers` deletes there too).
-  await replacedVersions.settled(versions);
-  await makePrivateDir(versions);
-  const current = await currentVersion(paths.outputDir, versions);
-  await removeLeftovers(versions, current);
-
-  const previous: PreviousOutput | undefined = current
-    ? { dir: path.join(versions, current), files: await indexGraphFiles(path.join(versions, current, J1_FOLDER)) }
-    : undefined;
-  const version = newVersionName();
-  const buildDir = path.join(versions, `${version}${INCOMPLETE_SUFFIX}`);
-  await makePrivateDir(buildDir);
-  let result: Omit<LocalGraphResult, 'paths'>;
+  const version = await LocalGraphVersion.start(options);
+  const partial = normalizePartialTypes(options.partialTypes);
   try {
-    result = await writeVersion(options, buildDir, previous);
+    const counts = new Map<string, number>();
+    for (const planned of version.plan) counts.set(planned.type, await writeType(version, planned, options, partial));
+    const result = await version.finish(counts, partial, options.built);
     options.signal?.throwIfAborted();
-    await rename(buildDir, path.join(versions, version));
+    return { paths: await version.publish(), ...result };
   } catch (error) {
-    await rm(buildDir, { recursive: true, force: true });
+    await version.discard();
     throw error;
   }
-  await publishVersion(paths.outputDir, versions, version);
-  // The previous version goes at once, as it holds personal data nobody needs any more, but in the
-  // background: nothing links to it now, and its hundreds of megabytes at 100,000 users took a
-  // tenth of a second and more to delete. A deletion cut short is finished by the next write.
-  if (current) replacedVersions.start(path.join(versions, current));
-  return { paths, ...result };
 }
 
-/** Replaced versions being deleted (`writeLocalGraph`'s end). */
+/** A file in a version's folder from its creation until it is finished (`checkNothingRemoved`). */
+const BEING_WRITTEN_MARK = '.being-written';
+
+/** Replaced versions being deleted (`publishLocalGraphVersion`). */
 const replacedVersions = new BackgroundDeletions();
 
 /** Resolves once the versions replaced so far in this process are deleted. */

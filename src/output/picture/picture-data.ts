@@ -9,8 +9,9 @@
  * parsed entities per type, held as objects until the page was written, were most of a large
  * delivery's heap at its end, where its memory peaked.
  *
- * Entities must all be added before the first relationship (a relationship's ends are looked up
- * when it is added).
+ * A relationship's ends are looked up when it is added; one whose end is not there yet (objects of
+ * every type arriving in the order a build makes them) is looked up again when the page is built,
+ * and left out of the picture only if its end never came.
  */
 import { isMappedRelationship, type Entity, type PropertyValue, type Relationship } from '../../graph/types';
 import { CompactKeyMap } from '../../util/compact-key-map';
@@ -177,9 +178,11 @@ export class PictureCollector {
   private readonly edges: PictureEdge[] = [];
   /** Per relationship type, source type and target type (`typeEdgeId`): how many relationships join them. */
   private readonly typeEdges = new Map<number, PictureTypeEdge>();
+  /** Relationships one of whose ends was not there when they were added: type number, from, to. */
+  private readonly waiting: (number | string)[] = [];
 
   constructor(
-    private readonly partialTypes: PartialTypeReasons,
+    private partialTypes: PartialTypeReasons,
     limits: PictureLimits = {},
   ) {
     this.maxNodesPerType = limits.maxNodesPerType ?? 5_000;
@@ -191,6 +194,17 @@ export class PictureCollector {
     if (!this.partialTypes.has(name)) return { partial: false };
     const reason = this.partialTypes.get(name);
     return reason ? { partial: true, partialReason: reason } : { partial: true };
+  }
+
+  /** The partial types, when they are known only once the objects are in (a delivery that follows the build). */
+  setPartialTypes(partialTypes: PartialTypeReasons): void {
+    this.partialTypes = partialTypes;
+    this.types.forEach(({ name, count, drawn, mappedTarget }, number) => {
+      this.types[number] = { name, count, drawn, ...this.partialOf(name), mappedTarget };
+    });
+    this.relationshipTypes.forEach(({ name, count, drawn }, number) => {
+      this.relationshipTypes[number] = { name, count, drawn, ...this.partialOf(name) };
+    });
   }
 
   /** Declares an entity type up front, so types without objects still appear (e.g. a partial one). */
@@ -277,13 +291,18 @@ export class PictureCollector {
     }
   }
 
-  /** A relationship of `type` from the entity keyed `from` to the one keyed `to` (entities added before). */
+  /** A relationship of `type` from the entity keyed `from` to the one keyed `to`. */
   addEdge(type: string, from: string, to: string): void {
     const relationshipType = this.declareRelationshipType(type);
     this.relationshipTypes[relationshipType].count += 1;
+    if (!this.placeEdge(relationshipType, from, to)) this.waiting.push(relationshipType, from, to);
+  }
+
+  /** Counts and keeps an edge between two entities seen; false when one of them has not been. */
+  private placeEdge(relationshipType: number, from: string, to: string): boolean {
     const fromPlace = this.placeOfKey.get(from);
     const toPlace = this.placeOfKey.get(to);
-    if (fromPlace === undefined || toPlace === undefined) return;
+    if (fromPlace === undefined || toPlace === undefined) return false;
     const sourceType = typeOfPlace(fromPlace);
     const targetType = typeOfPlace(toPlace);
     const id = typeEdgeId(relationshipType, sourceType, targetType);
@@ -292,12 +311,18 @@ export class PictureCollector {
     else this.typeEdges.set(id, { relationshipType, source: sourceType, target: targetType, count: 1 });
     const source = nodeOfPlace(fromPlace);
     const target = nodeOfPlace(toPlace);
-    if (source === undefined || target === undefined || this.edges.length >= this.maxEdges) return;
+    if (source === undefined || target === undefined || this.edges.length >= this.maxEdges) return true;
     this.relationshipTypes[relationshipType].drawn += 1;
     this.edges.push({ source, target, type: relationshipType });
+    return true;
   }
 
   build(title: string, generatedAt: string): PictureData {
+    // An end still missing now is not in the graph: that relationship is counted but not drawn.
+    const waiting = this.waiting.splice(0);
+    for (let at = 0; at < waiting.length; at += 3) {
+      this.placeEdge(waiting[at] as number, waiting[at + 1] as string, waiting[at + 2] as string);
+    }
     return {
       title,
       generatedAt,
