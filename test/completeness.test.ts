@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -307,6 +307,9 @@ describe('never finalizing what was not read whole', function () {
     assert.equal(duo.requestLog.filter((r) => r.at > closedAt).length, 0);
   });
 
+  /** What a worker logs when it gives up the version of the local output it wrote as the graph was built. */
+  const WRITTEN_AFTER_THE_BUILD = 'The local graph directory will be written once the graph is built';
+
   for (const phase of ['building', 'delivering'] as const) {
     it(`cancelling while ${phase} ends the activity at once: nothing more is built or published`, async () => {
       // Large enough that building and writing the local output take far longer than a cancellation
@@ -328,6 +331,14 @@ describe('never finalizing what was not read whole', function () {
         workflowId: `cancel-${phase}-${uniqueTaskQueue()}`,
         args: [{ instanceId: instance.id }],
       });
+      const versions = path.join(config.dataDir, 'output', '.versions', instance.id);
+      if (phase === 'delivering') {
+        // The build writes the output as it goes, which leaves the delivery only its publishing.
+        // With that version's folder removed under it (as a person cleaning up might), the build
+        // gives it up and the delivery writes the output whole, in which it is cancelled.
+        await waitFor(() => existsSync(versions) && readdirSync(versions).length > 0, 'the version being written');
+        rmSync(versions, { recursive: true, force: true, maxRetries: 5 });
+      }
       await waitFor(async () => (await handle.query(progressQuery)).phase === phase, phase, 120_000);
       await handle.cancel();
       const failure = await handle.result().then(
@@ -336,8 +347,11 @@ describe('never finalizing what was not read whole', function () {
       );
       assert.ok(failure instanceof WorkflowFailedError);
       if (phase === 'building') assert.ok(!logged.includes('Graph built'), 'the build stopped before its end');
+      else
+        assert.ok(logged.includes(WRITTEN_AFTER_THE_BUILD), 'the version written as the graph was built was given up');
       const output = path.join(config.dataDir, 'output', instance.id);
       assert.ok(!existsSync(output), 'no local output was published');
+      assert.deepEqual(existsSync(versions) ? readdirSync(versions) : [], [], 'no version left half-written');
       assert.deepEqual(await stagedRuns(config), [], 'no staged file once the run is over');
     });
   }

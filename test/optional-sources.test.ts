@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { validateDuoAccess } from '../src/duo';
 import { DuoClient } from '../src/duo/client';
@@ -129,7 +130,7 @@ describe('optional sources', function () {
       [403, 40301],
     ] as const) {
       duo.setFaults({ endpointErrors: { '/admin/v1/endpoints': { status, code } } });
-      const { result, byType } = await ingest(simulatorInstance(duo));
+      const { result, byType, dataDir } = await ingest(simulatorInstance(duo));
       assert.equal(result.outcome, 'partial', `${status}`);
       const endpoints = result.resources.endpoints;
       assert.equal(endpoints.status, 'failed');
@@ -145,6 +146,18 @@ describe('optional sources', function () {
       ]);
       assert.equal(result.resources.users.status, 'complete');
       assert.equal(byType.get('duo_endpoint'), undefined);
+      // The build begun beside the fetches assumed the endpoints would be read: the version of the
+      // output it wrote was given up, and the output written whole from the graph built again.
+      assert.ok(
+        result.delivery.target === 'local' && !result.delivery.writtenAsBuilt,
+        'written once the graph was built',
+      );
+      const versions = readdirSync(path.join(dataDir, 'output', '.versions', result.instanceId));
+      assert.deepEqual(
+        versions.filter((name) => name.endsWith('.incomplete')),
+        [],
+        'no version left half-written',
+      );
     }
   });
 

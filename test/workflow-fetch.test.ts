@@ -96,6 +96,10 @@ describe('duoIngestion on a real Temporal server', function () {
       'the build as fetched completed',
     );
     assert.deepEqual(scheduled('buildGraph'), [], 'no build after the fetch');
+    assert.ok(
+      result.delivery.target === 'local' && result.delivery.writtenAsBuilt,
+      'the output was written as the graph was built, and the delivery published that version',
+    );
 
     // The worker's conversion thread took pages, and the fetch's thread the rest, to that graph.
     await waitFor(() => logged.some((line) => line.message === 'The conversion thread stopped, idle'), 'the idle stop');

@@ -6,11 +6,11 @@
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { assertDeliveredAsBuilt } from '../graph/completeness';
-import { GRAPH_DATASETS, GRAPH_STEPS, typesOfStep } from '../graph/data-model';
+import { GRAPH_DATASETS } from '../graph/data-model';
 import { syncJobChangeCounts, type SyncJobChangeCounts, type UploadProgress } from '../jupiterone/client';
 import { formatChangeReport } from '../output/change-report';
+import { publishPreparedLocalGraph } from '../output/local-graph-draft';
 import { writeLocalGraphFromStagedRun } from '../output/staged-graph';
-import type { GraphStep } from '../output/graph-files';
 import { readDatasetLines } from '../staging/json-lines';
 import { StagedInputMissingError, type StagedRun } from '../staging/store';
 import {
@@ -30,24 +30,17 @@ import type {
   ResourceOutcome,
 } from '../workflows/contract';
 import { jupiterOneClientFor } from './clients';
+import { preparedLocalDraft } from './local-draft';
+import { LOCAL_GRAPH_STEPS } from './local-graph-steps';
 import { checkGrant } from './coordination';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
 import { postJobEvents } from './job-log';
 import type { RunActivities } from './run-activities';
-import { abortRunJob, forgetOpenJob } from './sync-job';
 
-/** The steps of the local graph directory, from the data model declaration. */
-export const LOCAL_GRAPH_STEPS: readonly GraphStep[] = GRAPH_STEPS.map((step) => {
-  const types = typesOfStep(step.id);
-  return {
-    id: step.id,
-    name: step.name,
-    entityTypes: types.entities,
-    relationshipTypes: [...types.relationships, ...types.mappedRelationships],
-  };
-});
+export { LOCAL_GRAPH_STEPS } from './local-graph-steps';
+import { abortRunJob, forgetOpenJob } from './sync-job';
 
 /**
  * Upload order: every entity dataset, then every relationship dataset (JupiterOne's own order).
@@ -136,18 +129,27 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
         runs.run(input.runKey, cancellationSignal(), async (signal) => {
           findInstanceOrFail(deps, input.instanceId);
           await checkGrant(deps.temporalClient, input.grant);
-          const result = await withPeriodicHeartbeat({ phase: 'writing the local graph directory' }, () =>
-            writeLocalGraphFromStagedRun({
-              signal,
-              run: deps.staging.openRun(input.runKey),
-              dataDir: deps.config.dataDir,
-              instanceId: input.instanceId,
-              steps: LOCAL_GRAPH_STEPS,
-              partialTypes: input.partialTypes,
-              built: input.built,
-            }),
-          );
+          const run = deps.staging.openRun(input.runKey);
+          const output = { dataDir: deps.config.dataDir, instanceId: input.instanceId };
+          // The version the build wrote as it went, when it was made for exactly this delivery.
+          const prepared = await preparedLocalDraft(run);
+          // A cancelled delivery publishes nothing, however little is left to do.
+          signal.throwIfAborted();
+          const published = prepared && (await publishPreparedLocalGraph(output, prepared, input));
+          const result =
+            published ||
+            (await withPeriodicHeartbeat({ phase: 'writing the local graph directory' }, () =>
+              writeLocalGraphFromStagedRun({
+                ...output,
+                signal,
+                run,
+                steps: LOCAL_GRAPH_STEPS,
+                partialTypes: input.partialTypes,
+                built: input.built,
+              }),
+            ));
           return {
+            ...(published ? { writtenAsBuilt: true } : {}),
             target: 'local',
             outputDir: result.paths.outputDir,
             graphHtml: result.paths.htmlFile,

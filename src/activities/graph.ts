@@ -20,6 +20,7 @@ import { RESOURCE_NAMES, isResourceSwitchedOff } from '../resources/table';
 import { StagedInputMissingError, type StagedRun } from '../staging/store';
 import type { DroppedObjects, PartialType, ResourceName, ResourceOutcome } from '../workflows/contract';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
+import { forgetLocalDraft, keepLocalDraft, startLocalDraft } from './local-draft';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
 import type { RunActivities } from './run-activities';
@@ -41,31 +42,52 @@ export type FollowedGraph =
   { graph: GraphSummary; assumed: Record<ResourceName, ResourceOutcome['status']> } | { gaveUp: string };
 
 export function createGraphActivities(deps: ActivityDependencies, runs: RunActivities) {
-  /** The graph of a run from the staged parts `partsOf` gives (by default, once each manifest is there). */
+  /**
+   * The graph of a run from the staged parts `partsOf` gives (by default, once each manifest is
+   * there). With `writeLocally`, the instance's local output is also written as the graph is
+   * built, for the delivery to publish (local-draft.ts).
+   */
   async function build(
     input: { instanceId: string; runKey: string; outcomes: Record<ResourceName, ResourceOutcome> },
     partsOf?: (run: StagedRun, signal: AbortSignal) => BuildGraphOptions['partsOf'],
+    writeLocally = false,
   ): Promise<GraphSummary> {
     const instance = findInstanceOrFail(deps, input.instanceId);
     const run = deps.staging.openRun(input.runKey);
     const logs = await logFactsOf(deps, instance);
-    const summary = await runs.run(input.runKey, cancellationSignal(), (signal) =>
-      withPeriodicHeartbeat({ phase: 'building' }, () =>
-        buildStagedGraph(run, input.outcomes, graphInstanceContext(instance, deps.env), {
-          signal,
-          logFacts: logs?.facts,
-          partsOf: partsOf?.(run, signal),
-          // Every progress point is a chance to learn of a cancellation (the worker throttles
-          // what reaches the server): a cancelled build stops within a heartbeat's round trip.
-          onProgress: (progress) => heartbeat({ phase: 'building', ...progress }),
-        }),
-      ),
-    );
-    deps.log?.('info', 'Graph built', {
-      entities: Object.values(summary.entities).reduce((sum, count) => sum + count, 0),
-      relationships: Object.values(summary.relationships).reduce((sum, count) => sum + count, 0),
+    return runs.run(input.runKey, cancellationSignal(), async (signal) => {
+      // A draft of an earlier attempt, or of the build this one replaces, was made for another graph.
+      await forgetLocalDraft(deps, run);
+      const draft = writeLocally ? await startLocalDraft(deps, instance.id) : undefined;
+      let graph: GraphSummary;
+      try {
+        const summary = await withPeriodicHeartbeat({ phase: 'building' }, () =>
+          buildStagedGraph(run, input.outcomes, graphInstanceContext(instance, deps.env), {
+            signal,
+            logFacts: logs?.facts,
+            partsOf: partsOf?.(run, signal),
+            copyTo: draft,
+            // Every progress point is a chance to learn of a cancellation (the worker throttles
+            // what reaches the server): a cancelled build stops within a heartbeat's round trip.
+            onProgress: (progress) => heartbeat({ phase: 'building', ...progress }),
+          }),
+        );
+        deps.log?.('info', 'Graph built', {
+          entities: Object.values(summary.entities).reduce((sum, count) => sum + count, 0),
+          relationships: Object.values(summary.relationships).reduce((sum, count) => sum + count, 0),
+        });
+        graph = graphSummaryOf(summary, logs);
+      } catch (error) {
+        await draft?.discard();
+        throw error;
+      }
+      if (draft) {
+        await withPeriodicHeartbeat({ phase: 'writing the local graph directory' }, () =>
+          keepLocalDraft(deps, run, draft, { ...graph, built: { ...graph.entities, ...graph.relationships } }),
+        );
+      }
+      return graph;
     });
-    return graphSummaryOf(summary, logs);
   }
 
   return {
@@ -95,7 +117,7 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
       outcomes: Record<ResourceName, ResourceOutcome>;
     }): Promise<FollowedGraph> {
       return classified(async () => {
-        const { sources } = findInstanceOrFail(deps, input.instanceId);
+        const { sources, jupiterone } = findInstanceOrFail(deps, input.instanceId);
         const assumed = Object.fromEntries(
           RESOURCE_NAMES.map((resource) => {
             const outcome = input.outcomes[resource];
@@ -105,11 +127,18 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         ) as Record<ResourceName, ResourceOutcome>;
         try {
           const following = RESOURCE_NAMES.filter((resource) => assumed[resource].status === 'complete');
-          const graph = await build({ ...input, outcomes: assumed }, (run, signal) => {
-            // Only the time the fetches leave idle, until they are all over.
-            const pace = untilTheFetchLeavesTime(run, following.map(convertedDatasetName), { signal });
-            return (resource, key) => followConvertedParts(run, resource, key, { signal, pace });
-          });
+          // The local output is written in the same idle time: at Duo's rate limits, the
+          // delivery is then over moments after the build.
+          const writeLocally = jupiterone === undefined;
+          const graph = await build(
+            { ...input, outcomes: assumed },
+            (run, signal) => {
+              // Only the time the fetches leave idle, until they are all over.
+              const pace = untilTheFetchLeavesTime(run, following.map(convertedDatasetName), { signal });
+              return (resource, key) => followConvertedParts(run, resource, key, { signal, pace });
+            },
+            writeLocally,
+          );
           const statuses = Object.fromEntries(RESOURCE_NAMES.map((resource) => [resource, assumed[resource].status]));
           return { graph, assumed: statuses as Record<ResourceName, ResourceOutcome['status']> };
         } catch (error) {

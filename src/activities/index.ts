@@ -16,6 +16,7 @@ import { duoJ1ActivityName, hostTaskQueue, type DuoJ1ActivityName } from '../wor
 import { checkGrant, createCoordinationActivities } from './coordination';
 import { createDeliveryActivities } from './deliver';
 import type { ActivityDependencies } from './dependencies';
+import { forgetLocalDraft } from './local-draft';
 import { createFetchActivities } from './fetch';
 import { createGraphActivities } from './graph';
 import { createLogActivities } from './logs';
@@ -51,7 +52,15 @@ function activityFunctions(deps: ActivityDependencies) {
      */
     async cleanupStaging(input: { runKey: string }): Promise<void> {
       await runs.stop(input.runKey);
-      await deps.staging.openRun(input.runKey).remove();
+      const run = deps.staging.openRun(input.runKey);
+      // A local output the build wrote and no delivery published (the run failed or was cancelled);
+      // the next write of the instance's output removes it if this cannot.
+      await forgetLocalDraft(deps, run).catch((error: unknown) =>
+        deps.log?.('warn', 'An unpublished local graph version was left for the next write to remove', {
+          reason: (error as Error).message,
+        }),
+      );
+      await run.remove();
     },
 
     ...createCoordinationActivities(deps),

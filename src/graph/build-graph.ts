@@ -101,6 +101,22 @@ export interface BuildGraphOptions {
    * runs while the fetch goes on gives them as they are staged (`followConvertedParts`).
    */
   partsOf?: (resource: ResourceName, key: string) => AsyncIterable<PartInfo>;
+  /**
+   * Also given every object as it is staged (a local delivery that follows the build,
+   * src/output/local-graph-draft.ts). Must not throw; a promise it answers is awaited with the
+   * staging's own writes.
+   */
+  copyTo?: GraphObjectCopy;
+}
+
+/** Takes each staged object, of `kind` and `_type`, as its canonical text and index entry's JSON text. */
+export interface GraphObjectCopy {
+  add(
+    kind: 'entities' | 'relationships',
+    type: string,
+    text: Uint8Array | string,
+    indexEntry: string,
+  ): Promise<void> | undefined;
 }
 
 /**
@@ -268,9 +284,11 @@ class GraphSink {
     run: StagedRun,
     recordsPerPart: number | undefined,
     private readonly logFacts?: LogGraphFacts,
+    copyTo?: GraphObjectCopy,
   ) {
     for (const { dataset, indexDataset, kind, type } of GRAPH_DATASETS) {
-      const writer = new StagedObjectWriter(run, dataset, indexDataset, recordsPerPart);
+      const copy = copyTo && ((text: Uint8Array | string, entry: string) => copyTo.add(kind, type, text, entry));
+      const writer = new StagedObjectWriter(run, dataset, indexDataset, recordsPerPart, copy);
       if (kind === 'entities') {
         this.entityWriters.set(type, writer);
         this.keysByType.set(type, new Set());
@@ -680,7 +698,13 @@ class StagedObjectWriter {
   private readonly objects: DatasetWriter;
   private readonly index: DatasetWriter;
 
-  constructor(run: StagedRun, dataset: string, indexDataset: string, recordsPerPart: number | undefined) {
+  constructor(
+    run: StagedRun,
+    dataset: string,
+    indexDataset: string,
+    recordsPerPart: number | undefined,
+    private readonly copy?: (text: Uint8Array | string, indexEntry: string) => Promise<void> | undefined,
+  ) {
     // The objects are serialised already (record-conversion.ts); the writers stage their bytes.
     this.objects = new DatasetWriter(run, dataset, { recordsPerPart, bytesPerPart: GRAPH_BYTES_PER_PART });
     this.index = new DatasetWriter(run, indexDataset, { recordsPerPart, bytesPerPart: GRAPH_BYTES_PER_PART });
@@ -688,22 +712,22 @@ class StagedObjectWriter {
 
   /** Adds object `id` of a batch; a promise only when it completed a part being written (see DatasetWriter.addText). */
   add(batch: AppliedBatch, id: number): Promise<void> | undefined {
-    const objectWritten = this.objects.addBytes(batch.texts, id === 0 ? 0 : batch.textEnds[id - 1], batch.textEnds[id]);
-    const indexWritten = this.index.addBytes(
-      batch.entries,
-      id === 0 ? 0 : batch.entryEnds[id - 1],
-      batch.entryEnds[id],
+    const textStart = id === 0 ? 0 : batch.textEnds[id - 1];
+    const entryStart = id === 0 ? 0 : batch.entryEnds[id - 1];
+    const objectWritten = this.objects.addBytes(batch.texts, textStart, batch.textEnds[id]);
+    const indexWritten = this.index.addBytes(batch.entries, entryStart, batch.entryEnds[id]);
+    const copied = this.copy?.(
+      batch.texts.subarray(textStart, batch.textEnds[id]),
+      batch.entries.toString('utf8', entryStart, batch.entryEnds[id]),
     );
-    if (!objectWritten && !indexWritten) return undefined;
-    return Promise.all([objectWritten, indexWritten]).then(() => undefined);
+    return whenWritten(objectWritten, indexWritten, copied);
   }
 
   /** Adds an object serialised on its own, with its index entry. */
   addText(text: string, indexEntry: string): Promise<void> | undefined {
     const objectWritten = this.objects.addText(text);
     const indexWritten = this.index.addText(indexEntry);
-    if (!objectWritten && !indexWritten) return undefined;
-    return Promise.all([objectWritten, indexWritten]).then(() => undefined);
+    return whenWritten(objectWritten, indexWritten, this.copy?.(text, indexEntry));
   }
 
   /** The index last: an index's manifest means its objects are all staged. */
@@ -711,6 +735,16 @@ class StagedObjectWriter {
     await this.objects.close();
     await this.index.close();
   }
+}
+
+/** One promise for the writes an object started; undefined when it started none (nearly always). */
+function whenWritten(
+  objectWritten: Promise<void> | undefined,
+  indexWritten: Promise<void> | undefined,
+  copied: Promise<void> | undefined,
+): Promise<void> | undefined {
+  if (!objectWritten && !indexWritten && !copied) return undefined;
+  return Promise.all([objectWritten, indexWritten, copied]).then(() => undefined);
 }
 
 /** `users record #12`: how a record without a usable key is named in the summary. */
@@ -733,7 +767,7 @@ export async function buildGraph(
 ): Promise<BuildGraphSummary> {
   // A retried build starts from a clean slate rather than mixing parts of two attempts.
   for (const { dataset } of GRAPH_DATASETS) await run.removeDataset(dataset);
-  const sink = new GraphSink(run, options.recordsPerPart ?? GRAPH_RECORDS_PER_PART, options.logFacts);
+  const sink = new GraphSink(run, options.recordsPerPart ?? GRAPH_RECORDS_PER_PART, options.logFacts, options.copyTo);
   const recordsRead = Object.fromEntries(RESOURCE_NAMES.map((r) => [r, 0])) as Record<ResourceName, number>;
   const key = conversionKey(context);
   const applied = APPLY_ORDER.filter((resource) => outcomes[resource]?.status === 'complete');

@@ -203,6 +203,8 @@ export interface LocalDeliveryReport {
   changes: ChangeCounts;
   /** Readable change lines (first few per type), for the run summary. */
   changeSummary: string;
+  /** True when the output was written as the graph was built, during the fetch (src/output/local-graph-draft.ts). */
+  writtenAsBuilt?: boolean;
 }
 
 export interface JupiterOneDeliveryReport {
