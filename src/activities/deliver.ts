@@ -38,9 +38,9 @@ import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
 import { postJobEvents } from './job-log';
 import type { RunActivities } from './run-activities';
+import { abortRunJob, forgetOpenJob } from './sync-job';
 
 export { LOCAL_GRAPH_STEPS } from './local-graph-steps';
-import { abortRunJob, forgetOpenJob } from './sync-job';
 
 /**
  * Upload order: every entity dataset, then every relationship dataset (JupiterOne's own order).
