@@ -24,6 +24,7 @@ import {
   type HolderCleanup,
   type InstanceGrant,
 } from '../workflows/coordination-contract';
+import { deliveryTarget, type DeliveryTarget } from '../config/instances';
 import { FailureType, SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { classified } from './failures';
@@ -32,7 +33,7 @@ import { classified } from './failures';
 const COORDINATOR_RUN_TIMEOUT = '1 day';
 
 export interface InstanceCheck {
-  target: 'local' | 'jupiterone';
+  target: DeliveryTarget;
   /** Search attributes the namespace lacks; the run then upserts none (and says so). */
   missingSearchAttributes: string[];
 }
@@ -107,7 +108,7 @@ export function createCoordinationActivities(deps: ActivityDependencies) {
             { instanceId: instance.id },
           );
         }
-        return { target: instance.jupiterone ? 'jupiterone' : 'local', missingSearchAttributes: missing };
+        return { target: deliveryTarget(instance), missingSearchAttributes: missing };
       });
     },
 

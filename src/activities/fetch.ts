@@ -11,6 +11,7 @@
  * records travel through Temporal.
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { deliveryTarget, type DeliveryTarget } from '../config/instances';
 import type { DuoClient } from '../duo/client';
 import { DuoError, DuoIncompleteListError, DuoNotFoundError, DuoPermissionError } from '../duo/errors';
 import { CONVERSION_KEY_META, conversionKey, convertedDatasetName } from '../graph/converted-part';
@@ -64,7 +65,7 @@ export interface FetchSummary {
 }
 
 export interface ValidationSummary {
-  target: 'local' | 'jupiterone';
+  target: DeliveryTarget;
   missingGrants: string[];
   /**
    * The run's JupiterOne synchronization job, started to prove the key, the account and the target
@@ -146,7 +147,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
       };
       await postJobEvents(instance, client, started, runStartEvents(run), signal);
     }
-    const target = instance.jupiterone ? 'jupiterone' : 'local';
+    const target = deliveryTarget(instance);
     const withJob = jobId ? { jobId } : {};
     const duo = duoClientFor(deps, instance);
     // One cheap signed request: any answer but 401 proves the credentials. A 403 only means

@@ -15,7 +15,7 @@ import { graphInstanceContext } from '../graph/converters';
 import { ENTITY_KINDS, RELATIONSHIP_KINDS } from '../graph/data-model';
 import { logGraphFacts, type LogGraphFacts } from '../graph/log-facts';
 import { aggregateFilePath, readAggregateFile } from '../logs/aggregate-file';
-import type { InstanceConfig } from '../config/instances';
+import { deliveryTarget, type InstanceConfig } from '../config/instances';
 import { RESOURCE_NAMES, isResourceSwitchedOff } from '../resources/table';
 import { StagedInputMissingError, type StagedRun } from '../staging/store';
 import type { DroppedObjects, PartialType, ResourceName, ResourceOutcome } from '../workflows/contract';
@@ -117,19 +117,19 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
       outcomes: Record<ResourceName, ResourceOutcome>;
     }): Promise<FollowedGraph> {
       return classified(async () => {
-        const { sources, jupiterone } = findInstanceOrFail(deps, input.instanceId);
+        const instance = findInstanceOrFail(deps, input.instanceId);
         const assumed = Object.fromEntries(
           RESOURCE_NAMES.map((resource) => {
             const outcome = input.outcomes[resource];
             if (outcome.status !== 'running') return [resource, outcome];
-            return [resource, { status: isResourceSwitchedOff(resource, sources) ? 'off' : 'complete' }];
+            return [resource, { status: isResourceSwitchedOff(resource, instance.sources) ? 'off' : 'complete' }];
           }),
         ) as Record<ResourceName, ResourceOutcome>;
         try {
           const following = RESOURCE_NAMES.filter((resource) => assumed[resource].status === 'complete');
           // The local output is written in the same idle time: at Duo's rate limits, the
           // delivery is then over moments after the build.
-          const writeLocally = jupiterone === undefined;
+          const writeLocally = deliveryTarget(instance) === 'local';
           const graph = await build(
             { ...input, outcomes: assumed },
             (run, signal) => {

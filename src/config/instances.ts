@@ -106,6 +106,14 @@ export interface InstanceConfig {
   logs?: LogSettings;
 }
 
+/** Where an instance's graph goes: a JupiterOne synchronization job, or the local graph directory. */
+export type DeliveryTarget = 'local' | 'jupiterone';
+
+/** The target of an instance: JupiterOne when it has JupiterOne settings, the local graph directory otherwise. */
+export function deliveryTarget(instance: Pick<InstanceConfig, 'jupiterone'>): DeliveryTarget {
+  return instance.jupiterone ? 'jupiterone' : 'local';
+}
+
 export interface AppConfig {
   instances: InstanceConfig[];
   dataDir: string;
