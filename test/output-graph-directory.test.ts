@@ -25,7 +25,6 @@ import { StagedInputMissingError } from '../src/staging/store';
 import { stopAtEnd } from './harness/root-hooks';
 import { SAMPLE_STEPS, employeeMapping, has } from './harness/graph-objects';
 
-const STEPS = SAMPLE_STEPS;
 const ACCOUNT_KEY = 'duo-account:dia7qq6f:acme';
 const UUID_FILE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.json$/;
 
@@ -141,7 +140,7 @@ describe('local graph directory', () => {
     const result = await writeLocalGraph({
       dataDir,
       instanceId: 'acme',
-      steps: STEPS,
+      steps: SAMPLE_STEPS,
       partialTypes: [{ type: 'duo_group', reason: 'groups fetch failed: 403' }, 'duo_group_has_user'],
       source: sourceOf(graph),
     });
@@ -270,7 +269,7 @@ describe('local graph directory', () => {
     await writeLocalGraph({
       dataDir,
       instanceId: 'acme',
-      steps: STEPS,
+      steps: SAMPLE_STEPS,
       partialTypes: [],
       source: sourceOf(sampleGraph(3)),
     });
@@ -324,7 +323,7 @@ describe('local graph directory', () => {
       run,
       dataDir,
       instanceId: 'acme',
-      steps: STEPS,
+      steps: SAMPLE_STEPS,
       partialTypes: [],
     });
     assert.deepEqual(result.objectCounts, {
@@ -347,7 +346,7 @@ describe('local graph directory', () => {
     await undeclared.addText(JSON.stringify({ _key: 'DPXXXXXXXXXX', _type: 'duo_phone', _class: ['Device'] }));
     await undeclared.close();
     await assert.rejects(
-      writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [] }),
+      writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: SAMPLE_STEPS, partialTypes: [] }),
       /"graph\/entities\/duo_phone" belong to no step/,
     );
     await run.removeDataset('graph/entities/duo_phone');
@@ -358,7 +357,7 @@ describe('local graph directory', () => {
     for (const user of users.slice(1)) await shortIndex.addText(stagedGraphObject(user).indexEntry);
     await shortIndex.close();
     await assert.rejects(
-      writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [] }),
+      writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: SAMPLE_STEPS, partialTypes: [] }),
       (error: unknown) =>
         error instanceof StagedInputMissingError && /its entries do not match the objects/.test(error.message),
     );
@@ -368,7 +367,7 @@ describe('local graph directory', () => {
         run: store.openRun('acme~wf~other~1'),
         dataDir,
         instanceId: 'acme',
-        steps: STEPS,
+        steps: SAMPLE_STEPS,
         partialTypes: [],
       }),
       StagedInputMissingError,
@@ -379,7 +378,7 @@ describe('local graph directory', () => {
     await run.removeDataset('graph-index/entities/duo_user');
     const built = { ...result.objectCounts };
     await assert.rejects(
-      writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [], built }),
+      writeLocalGraphFromStagedRun({ run, dataDir, instanceId: 'acme', steps: SAMPLE_STEPS, partialTypes: [], built }),
       (error: unknown) =>
         error instanceof IncompleteDeliveryError &&
         /Not delivered to the local graph directory: .*duo_user 0 of 700/.test(error.message),
@@ -388,7 +387,7 @@ describe('local graph directory', () => {
       run,
       dataDir,
       instanceId: 'acme',
-      steps: STEPS,
+      steps: SAMPLE_STEPS,
       partialTypes: ['duo_user'],
       built,
     });
@@ -425,7 +424,7 @@ describe('local graph directory', () => {
       writeLocalGraph({
         dataDir,
         instanceId: 'acme',
-        steps: STEPS,
+        steps: SAMPLE_STEPS,
         partialTypes: [],
         source: sourceOf(sampleGraph(users)),
       });
@@ -455,7 +454,7 @@ describe('local graph directory', () => {
     const first = await writeLocalGraph({
       dataDir,
       instanceId: 'acme',
-      steps: STEPS,
+      steps: SAMPLE_STEPS,
       partialTypes: [],
       source: sourceOf(sampleGraph(600)),
     });
@@ -472,7 +471,7 @@ describe('local graph directory', () => {
       writeLocalGraph({
         dataDir,
         instanceId: 'acme',
-        steps: STEPS,
+        steps: SAMPLE_STEPS,
         partialTypes: [],
         source: graphObjectSource({
           entities: (type) => (type === 'duo_user' ? failingUsers() : streamOf([])),
@@ -493,7 +492,7 @@ describe('local graph directory', () => {
     const first = await writeLocalGraph({
       dataDir,
       instanceId: 'acme',
-      steps: STEPS,
+      steps: SAMPLE_STEPS,
       partialTypes: [],
       source: sourceOf(sampleGraph(5)),
     });
@@ -507,14 +506,20 @@ describe('local graph directory', () => {
       writeLocalGraph({
         dataDir,
         instanceId: 'acme',
-        steps: STEPS,
+        steps: SAMPLE_STEPS,
         partialTypes: [],
         source: withUsers([user(1), user(1)]),
       }),
       /_key "duo-user:DU000001" appears twice among the "duo_user" entities/,
     );
     await assert.rejects(
-      writeLocalGraph({ dataDir, instanceId: 'acme', steps: STEPS, partialTypes: [], source: withUsers([group(1)]) }),
+      writeLocalGraph({
+        dataDir,
+        instanceId: 'acme',
+        steps: SAMPLE_STEPS,
+        partialTypes: [],
+        source: withUsers([group(1)]),
+      }),
       /_type "duo_group" \(_key "duo-group:DG1"\) came among the "duo_user" entities/,
     );
     assert.deepEqual(await snapshot(first.paths.outputDir), before);
@@ -526,7 +531,7 @@ describe('local graph directory', () => {
     const first = await writeLocalGraph({
       dataDir,
       instanceId: 'acme',
-      steps: STEPS,
+      steps: SAMPLE_STEPS,
       partialTypes: [],
       source: sourceOf(sampleGraph(50)),
     });
@@ -551,7 +556,7 @@ async function* none() {}
 writeLocalGraph({
   dataDir: ${JSON.stringify(dataDir)},
   instanceId: 'acme',
-  steps: ${JSON.stringify(STEPS)},
+  steps: ${JSON.stringify(SAMPLE_STEPS)},
   partialTypes: [],
   source: graphObjectSource({
     entities: (type: string) => (type === 'duo_user' ? users() : none()),
@@ -607,7 +612,7 @@ writeLocalGraph({
     const next = await writeLocalGraph({
       dataDir,
       instanceId: 'acme',
-      steps: STEPS,
+      steps: SAMPLE_STEPS,
       partialTypes: [],
       source: sourceOf(sampleGraph(51)),
     });

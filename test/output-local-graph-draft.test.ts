@@ -15,7 +15,6 @@ import { LocalGraphDraft, publishPreparedLocalGraph, removePreparedLocalGraph } 
 import type { PictureData } from '../src/output/picture/picture-data';
 import { SAMPLE_STEPS, employeeMapping, has } from './harness/graph-objects';
 
-const STEPS = SAMPLE_STEPS;
 const ACCOUNT_KEY = 'duo-account:dia7qq6f:acme';
 
 function user(index: number, name = `User ${index}`): Entity {
@@ -89,7 +88,7 @@ async function writeWhole(dataDir: string, made: readonly Made[], partialTypes: 
   return writeLocalGraph({
     dataDir,
     instanceId: 'acme',
-    steps: STEPS,
+    steps: SAMPLE_STEPS,
     partialTypes,
     built: builtCounts(made),
     source: graphObjectSource({
@@ -101,7 +100,7 @@ async function writeWhole(dataDir: string, made: readonly Made[], partialTypes: 
 
 /** Writes them as a build makes them, into a draft, and publishes it. */
 async function writeAsBuilt(dataDir: string, made: readonly Made[], partialTypes: PartialTypeInput[] = []) {
-  const draft = await LocalGraphDraft.start({ dataDir, instanceId: 'acme', steps: STEPS });
+  const draft = await LocalGraphDraft.start({ dataDir, instanceId: 'acme', steps: SAMPLE_STEPS });
   for (const { kind, object } of made) {
     const text = graphObjectJson(object);
     const entry = JSON.stringify(graphIndexEntry(object, graphObjectHash(text)));
@@ -121,7 +120,7 @@ async function writeAsBuilt(dataDir: string, made: readonly Made[], partialTypes
 async function contentOf(outputDir: string) {
   const j1 = path.join(outputDir, '.j1-integration');
   const objects: Record<string, unknown[]> = {};
-  for (const step of STEPS) {
+  for (const step of SAMPLE_STEPS) {
     for (const kind of ['entities', 'relationships'] as const) {
       const folder = path.join(j1, 'graph', step.id, kind);
       const names = await readdir(folder).catch(() => []);
@@ -218,7 +217,7 @@ describe('local output written as the graph is built', () => {
     const first = await writeWhole(dataDir, made);
     const linked = async () => readlink(first.paths.outputDir);
     const firstVersion = await linked();
-    const draft = await LocalGraphDraft.start({ dataDir, instanceId: 'acme', steps: STEPS });
+    const draft = await LocalGraphDraft.start({ dataDir, instanceId: 'acme', steps: SAMPLE_STEPS });
     for (const { kind, object } of made) {
       const text = graphObjectJson(object);
       await draft.add(kind, object._type, text, JSON.stringify(graphIndexEntry(object, graphObjectHash(text))));
@@ -248,7 +247,7 @@ describe('local output written as the graph is built', () => {
   it('is given up, never published, when its folder was removed while it was written', async () => {
     const made = madeInBuildOrder(1_200);
     const dataDir = newDataDir();
-    const draft = await LocalGraphDraft.start({ dataDir, instanceId: 'acme', steps: STEPS });
+    const draft = await LocalGraphDraft.start({ dataDir, instanceId: 'acme', steps: SAMPLE_STEPS });
     const half = Math.floor(made.length / 2);
     const add = async ({ kind, object }: Made) => {
       const text = graphObjectJson(object);
@@ -268,7 +267,7 @@ describe('local output written as the graph is built', () => {
   it('is given up when the folders it writes in are made again after its folder was removed', async () => {
     const made = madeInBuildOrder(10);
     const dataDir = newDataDir();
-    const draft = await LocalGraphDraft.start({ dataDir, instanceId: 'acme', steps: STEPS });
+    const draft = await LocalGraphDraft.start({ dataDir, instanceId: 'acme', steps: SAMPLE_STEPS });
     // Removed before any file: every type's folders are made again by its first file.
     await rm(path.join(dataDir, 'output', '.versions', 'acme'), { recursive: true, force: true });
     for (const { kind, object } of made) {

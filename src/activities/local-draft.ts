@@ -18,6 +18,9 @@ import type { ActivityDependencies } from './dependencies';
 const PREPARED_DATASET = 'local-draft';
 const PREPARED_FILE = `${PREPARED_DATASET}/prepared.json`;
 
+/** What a worker logs when a run goes without the draft (the reason goes with it). */
+const WRITTEN_AFTER_THE_BUILD = 'The local graph directory will be written once the graph is built';
+
 /** Starts a draft of the instance's next output; undefined (and a log line) when it cannot be. */
 export async function startLocalDraft(
   deps: ActivityDependencies,
@@ -26,7 +29,7 @@ export async function startLocalDraft(
   try {
     return await LocalGraphDraft.start({ dataDir: deps.config.dataDir, instanceId, steps: LOCAL_GRAPH_STEPS });
   } catch (error) {
-    deps.log?.('warn', 'The local graph directory will be written once the graph is built', {
+    deps.log?.('warn', WRITTEN_AFTER_THE_BUILD, {
       reason: `its new version could not be started: ${(error as Error).message}`,
     });
     return undefined;
@@ -49,7 +52,7 @@ export async function keepLocalDraft(
     await run.writeFile(PREPARED_FILE, Buffer.from(JSON.stringify(prepared)));
   } catch (error) {
     await draft.discard();
-    deps.log?.('warn', 'The local graph directory will be written once the graph is built', {
+    deps.log?.('warn', WRITTEN_AFTER_THE_BUILD, {
       reason: `writing it as the graph was built failed: ${(error as Error).message}`,
     });
   }
