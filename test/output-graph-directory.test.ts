@@ -704,6 +704,48 @@ describe('Content hashes of an output version', () => {
     assert.equal(hashes?.get(pairs[7][0]), 'hash-7');
   });
 
+  it('gives back the pairs it added, in order and a key added twice twice, and adds on afterwards', async () => {
+    const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
+    stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));
+    const writer = new ContentHashWriter(versionDir, 'relationships', 'duo_user_uses_phone');
+    const pairs: [string, string][] = [];
+    for (let index = 0; index < 40_000; index += 1) {
+      // Megabytes of pairs in all, keys JSON must escape, now and then one whose line is longer than a read.
+      const key = index % 9_000 === 11 ? `long:${'é"\\'.repeat(250_000)}${index}` : `Zoë "${index}"\t|uses|DP${index}`;
+      pairs.push([key, `hash-${index}`]);
+    }
+    pairs.push([pairs[5][0], 'hash-again']);
+    const added = async (items: [string, string][]) => {
+      const writes: Promise<void>[] = [];
+      for (const [key, hash] of items) {
+        const written = writer.add(key, hash);
+        if (written) writes.push(written);
+      }
+      await Promise.all(writes);
+    };
+    const readBack = async () => {
+      const back: [string, string][] = [];
+      for await (const read of writer.pairsAdded()) back.push(...read);
+      return back;
+    };
+    await added(pairs.slice(0, 10));
+    assert.deepEqual(await readBack(), pairs.slice(0, 10), 'from the last block, not yet full');
+    await added(pairs.slice(10));
+    // Through the writer's own file: a file put in its place is not what it added.
+    const file = path.join(versionDir, '.content-hashes-v2', 'relationships', 'duo_user_uses_phone.ndjson');
+    await rm(file);
+    await writeFile(file, '["other","pair"]\n');
+    const back = await readBack();
+    assert.equal(back.length, pairs.length);
+    assert.deepEqual(back, pairs);
+    await added([['after', 'hash-after']]);
+    assert.deepEqual((await readBack()).at(-1), ['after', 'hash-after']);
+    await writer.close();
+    const none: [string, string][] = [];
+    for await (const read of new ContentHashWriter(versionDir, 'entities', 'duo_user').pairsAdded()) none.push(...read);
+    assert.deepEqual(none, [], 'a writer that added nothing has nothing to give back');
+  });
+
   it('reads every stored pair back, whether its line is read as it lies or must be parsed', async () => {
     const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
     stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));

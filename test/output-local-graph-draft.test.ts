@@ -244,6 +244,25 @@ describe('local output written as the graph is built', () => {
     assert.deepEqual(await current(), [path.basename(await linked())], 'only the output written whole is left');
   });
 
+  it('fails to complete, publishing nothing, when the build gave it a key twice', async () => {
+    const made = madeInBuildOrder(20);
+    const dataDir = newDataDir();
+    const first = await writeWhole(dataDir, made);
+    const firstVersion = await readlink(first.paths.outputDir);
+    const draft = await LocalGraphDraft.start({ dataDir, instanceId: 'acme', steps: SAMPLE_STEPS });
+    const twice = made[7].object;
+    for (const { kind, object } of [...made, made[7]]) {
+      const text = graphObjectJson(object);
+      await draft.add(kind, object._type, text, JSON.stringify(graphIndexEntry(object, graphObjectHash(text))));
+    }
+    await assert.rejects(draft.complete([], builtCounts(made)), (error: Error) =>
+      error.message.includes(`_key "${twice._key}" appears twice among the "${twice._type}"`),
+    );
+    await draft.discard();
+    assert.equal(await readlink(first.paths.outputDir), firstVersion, 'the output is still the first');
+    assert.deepEqual(await readdir(path.join(dataDir, 'output', '.versions', 'acme')), [path.basename(firstVersion)]);
+  });
+
   it('is given up, never published, when its folder was removed while it was written', async () => {
     const made = madeInBuildOrder(1_200);
     const dataDir = newDataDir();

@@ -40,8 +40,8 @@ function hashesFile(versionDir: string, kind: GraphObjectKind, type: string): st
 export const ALREADY_DELIVERED: unique symbol = Symbol('already delivered');
 
 /**
- * The `_key → content hash` pairs of one `_type` of an output version and, while a delivery writes
- * that type, which keys it has delivered: those of the previous output it replaces and new ones, so
+ * The `_key → content hash` pairs of one `_type` of an output version and, while a delivery
+ * finishes that type, which keys it delivered: those of the previous output it replaces and new ones, so
  * a key delivered twice is caught. Held compactly (`CompactKeyMap`, the hashes as bytes): a delivery
  * holds one of these per `_type` of 100,000 keys and more (see CompactKeyMap for why not a `Map`).
  */
@@ -173,52 +173,76 @@ export class KeyHashes {
 const { openingBracket: OPENING_BRACKET, quote: QUOTE, comma: COMMA, closingBracket: CLOSING_BRACKET } = JSON_BYTE;
 const NEWLINE = JSON_BYTE.lineBreak;
 
+/** The bytes of the stored `_key → hash` pairs of one `_type` of a version; undefined when none were stored. */
+async function storedPairBytes(versionDir: string, kind: GraphObjectKind, type: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(hashesFile(versionDir, kind, type));
+  } catch (error) {
+    if (isErrnoException(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+}
+
 /** The stored `_key → hash` pairs of one `_type` of a version; undefined when none were stored. */
 export async function readContentHashes(
   versionDir: string,
   kind: GraphObjectKind,
   type: string,
 ): Promise<KeyHashes | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(hashesFile(versionDir, kind, type));
-  } catch (error) {
-    if (isErrnoException(error, 'ENOENT')) return undefined;
-    throw error;
-  }
+  const bytes = await storedPairBytes(versionDir, kind, type);
+  if (!bytes) return undefined;
   const hashes = new KeyHashes();
   // Line by line from the bytes: the file as one string would be megabytes of it for a large type.
   for (const line of jsonLines(bytes)) {
-    if (!setPlainPair(hashes, line)) {
+    const keyEnd = plainPairKeyEnd(line);
+    if (keyEnd === -1) {
       const [key, hash] = JSON.parse(line.toString('utf8')) as [string, string];
       hashes.set(key, hash);
-    }
+    } else hashes.setBytes(line, 2, keyEnd, keyEnd + 3, line.length - 2);
   }
   return hashes;
 }
 
+/** The `[key, hash]` pairs of stored bytes, in the order they were written, a key written twice twice. */
+function* storedPairs(bytes: Buffer): Generator<[key: string, hash: string]> {
+  for (const line of jsonLines(bytes)) {
+    const keyEnd = plainPairKeyEnd(line);
+    yield keyEnd === -1
+      ? (JSON.parse(line.toString('utf8')) as [string, string])
+      : [line.toString('utf8', 2, keyEnd), line.toString('utf8', keyEnd + 3, line.length - 2)];
+  }
+}
+
 /**
- * Adds the pair of `line` without parsing it, when it is a plain
- * `["<key>","<hash>"]` (`ContentHashWriter`'s line for a key and hash with nothing escaped): the
- * bytes between the quotes are then the key's and the hash's UTF-8 bytes as they are. Answers
- * false, adding nothing, for any other line (an escape in the key, another writer's spacing),
+ * Where the key of `line` ends, when the line is a plain `["<key>","<hash>"]`
+ * (`ContentHashWriter`'s line for a key and hash with nothing escaped): the bytes between the
+ * quotes are then the key's (`[2, keyEnd)`) and the hash's (`[keyEnd + 3, length - 2)`) UTF-8
+ * bytes as they are. -1 for any other line (an escape in the key, another writer's spacing),
  * which is then parsed as JSON. Why by hand: a JSON parse per line made an array and two strings
  * for each of a 100,000-user output's 670,000 pairs, 1.1–1.5 s of every delivery after the first
  * (0.4–0.6 s this way; docs/benchmarks.md, "A schedule's second run").
  */
-function setPlainPair(hashes: KeyHashes, line: Buffer): boolean {
-  if (line[0] !== OPENING_BRACKET || line[1] !== QUOTE) return false;
+function plainPairKeyEnd(line: Buffer): number {
+  if (line[0] !== OPENING_BRACKET || line[1] !== QUOTE) return -1;
   const keyEnd = plainJsonStringEnd(line, 2, line.length);
-  if (keyEnd === -1 || line[keyEnd + 1] !== COMMA || line[keyEnd + 2] !== QUOTE) return false;
-  const hashStart = keyEnd + 3;
-  const hashEnd = plainJsonStringEnd(line, hashStart, line.length);
-  if (hashEnd === -1 || hashEnd + 2 !== line.length || line[hashEnd + 1] !== CLOSING_BRACKET) return false;
-  hashes.setBytes(line, 2, keyEnd, hashStart, hashEnd);
-  return true;
+  if (keyEnd === -1 || line[keyEnd + 1] !== COMMA || line[keyEnd + 2] !== QUOTE) return -1;
+  const hashEnd = plainJsonStringEnd(line, keyEnd + 3, line.length);
+  if (hashEnd === -1 || hashEnd + 2 !== line.length || line[hashEnd + 1] !== CLOSING_BRACKET) return -1;
+  return keyEnd;
 }
 
-/** Bytes of pairs written at a time: a few thousand pairs. */
+/** Bytes of pairs written at a time, at most: a few thousand pairs. */
 const BLOCK_BYTES = 256 * 1024;
+
+/**
+ * A type's first block: each next one is twice the last, up to `BLOCK_BYTES`. A draft of the
+ * output keeps a writer open for every declared type from the start of a run, most of which hold
+ * a few pairs or none: at full size their blocks were 11.5 MB of it.
+ */
+const FIRST_BLOCK_BYTES = 16 * 1024;
+
+/** Bytes of the file read back at a time (`pairsAdded`): thousands of pairs. */
+const READ_BACK_BYTES = 1024 * 1024;
 
 /**
  * Appends the `_key → hash` pairs of one `_type` to its file, a block of a few thousand at a time.
@@ -228,9 +252,10 @@ const BLOCK_BYTES = 256 * 1024;
  * adding (and fill further blocks) before the first write, or the file's creation, has finished.
  */
 export class ContentHashWriter {
-  private block = Buffer.allocUnsafe(BLOCK_BYTES);
+  private block = Buffer.allocUnsafe(FIRST_BLOCK_BYTES);
   private length = 0;
   private handle: FileHandle | undefined;
+  private bytesWritten = 0;
   /** The blocks taken so far, written in order. */
   private writing: Promise<void> = Promise.resolve();
 
@@ -258,7 +283,43 @@ export class ContentHashWriter {
     block[at + 1] = NEWLINE;
     this.length = at + 2;
     // A second block taken is written after the first: its promise stands for both.
-    return this.length >= BLOCK_BYTES - 4096 ? this.flush() : written;
+    return this.length >= this.block.length - 4096 ? this.flush() : written;
+  }
+
+  /**
+   * The pairs added so far, in the order added (a key added twice comes twice), read back through
+   * the file's own handle once they are written, a piece of the file at a time; adding may go on
+   * afterwards. A type is compared with the previous output from here when it is finished, rather
+   * than from keys held while it takes objects.
+   */
+  async *pairsAdded(): AsyncGenerator<Iterable<[key: string, hash: string]>> {
+    await this.flush();
+    const { handle } = this;
+    const end = this.bytesWritten;
+    if (!handle) return;
+    let piece = Buffer.allocUnsafe(READ_BACK_BYTES);
+    // Bytes at the piece's start not yet given: a line cut off at the end of the read before.
+    let filled = 0;
+    for (let position = 0; position < end;) {
+      if (filled === piece.length) {
+        // A line longer than the piece (a key of over a megabyte): read on into a bigger one.
+        const bigger = Buffer.allocUnsafe(piece.length * 2);
+        piece.copy(bigger, 0, 0, filled);
+        piece = bigger;
+      }
+      const length = Math.min(piece.length - filled, end - position);
+      const { bytesRead } = await handle.read(piece, filled, length, position);
+      if (bytesRead === 0) throw new Error(`The content hashes of "${this.type}" ended before their last pair.`);
+      position += bytesRead;
+      filled += bytesRead;
+      // The file ends with a line break: every line of the last read is whole.
+      const lastBreak = position < end ? piece.lastIndexOf(NEWLINE, filled - 1) : filled - 1;
+      if (lastBreak === -1) continue;
+      // The pairs' strings are made here, so the piece can be filled again afterwards.
+      yield [...storedPairs(piece.subarray(0, lastBreak + 1))];
+      piece.copy(piece, 0, lastBreak + 1, filled);
+      filled -= lastBreak + 1;
+    }
   }
 
   async close(): Promise<void> {
@@ -273,7 +334,7 @@ export class ContentHashWriter {
   private flush(): Promise<void> {
     if (this.length > 0) {
       const bytes = this.block.subarray(0, this.length);
-      this.block = Buffer.allocUnsafe(BLOCK_BYTES);
+      this.block = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, this.block.length * 2));
       this.length = 0;
       this.writing = this.writing.then(() => this.write(bytes));
     }
@@ -284,10 +345,12 @@ export class ContentHashWriter {
     if (!this.handle) {
       const file = hashesFile(this.versionDir, this.kind, this.type);
       await makePrivateDir(path.dirname(file));
-      this.handle = await open(file, 'wx', PRIVATE_FILE_MODE);
+      // Readable too: `pairsAdded` reads back what this handle wrote.
+      this.handle = await open(file, 'wx+', PRIVATE_FILE_MODE);
     }
     for (let offset = 0; offset < bytes.length;) {
       offset += (await this.handle.write(bytes, offset)).bytesWritten;
     }
+    this.bytesWritten += bytes.length;
   }
 }

@@ -59,7 +59,7 @@ export class LocalGraphDraft {
     const version = await LocalGraphVersion.start(options);
     const outputs = new Map<string, TypeOutput>();
     try {
-      for (const planned of version.plan) outputs.set(planned.type, await version.openType(planned));
+      for (const planned of version.plan) outputs.set(planned.type, version.openType(planned));
     } catch (error) {
       await version.discard();
       throw error;

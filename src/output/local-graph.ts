@@ -7,11 +7,12 @@
  * (`graph.html`).
  *
  * Streaming: objects arrive per `_type` as async iterables and leave in files of 500, so memory
- * holds one file's objects plus, for the `_type` at hand, the previous output's `_key → hash` map
- * (read from the hashes the previous version stored) and the picture's bounded sample. A version
+ * holds one file's objects per open type and the picture's bounded sample; when a type is
+ * finished, its `_key → hash` maps too (the previous output's, read from the hashes the previous
+ * version stored, and this one's, read back from the hashes it stored). A version
  * (`LocalGraphVersion`) writes each type through a `TypeOutput`, which takes objects one at a
  * time: `writeLocalGraph` opens and finishes them type by type, and a draft written as the graph is
- * built (local-graph-draft.ts) keeps them all open, at the cost of every type's map at once.
+ * built (local-graph-draft.ts) keeps them all open, then finishes them one by one.
  *
  * Atomic replacement: a new version is written in its own folder (`<version>.incomplete`), renamed
  * when complete, and published by renaming a new symbolic link over `<dataDir>/output/<instanceId>`
@@ -291,6 +292,12 @@ interface VersionContext {
  * One `_type` of a version being written: its graph files, its stored hashes, its changes against
  * the previous output and its part of the picture. Objects come one at a time (`add`), as a
  * delivery reads them or as a build makes them, and `finish` ends the type.
+ *
+ * The type is compared with the previous output when it is finished, from the hashes it stored:
+ * only then are the previous output's hashes read and the type's changes listed. So an output
+ * holds the keys of no type while it takes objects, and of one type at a time while its types are
+ * finished — which is what lets a draft (local-graph-draft.ts) keep every type open for the whole
+ * of a run.
  */
 export class TypeOutput {
   private readonly files: GraphTypeFileWriter;
@@ -300,8 +307,6 @@ export class TypeOutput {
   private constructor(
     private readonly planned: PlannedType,
     private readonly version: VersionContext,
-    /** The previous output's hashes of the type; doubles as the record of keys delivered so far (`KeyHashes.deliver`). */
-    private readonly previous: KeyHashes,
   ) {
     const { kind, type, stepId } = planned;
     this.tracker = version.changeReport.tracker(type, kind, { partial: false });
@@ -309,8 +314,8 @@ export class TypeOutput {
     this.hashes = new ContentHashWriter(version.buildDir, kind, type);
   }
 
-  static async open(planned: PlannedType, version: VersionContext): Promise<TypeOutput> {
-    return new TypeOutput(planned, version, await previousHashes(version.previous, planned.kind, planned.type));
+  static open(planned: PlannedType, version: VersionContext): TypeOutput {
+    return new TypeOutput(planned, version);
   }
 
   /**
@@ -318,19 +323,10 @@ export class TypeOutput {
    * hashes is being written (a promise then): this runs once per object.
    */
   add(text: string | Uint8Array, entry: GraphIndexEntry): Promise<void> | undefined {
-    const { kind, type } = this.planned;
     const key = entry[0];
     if (typeof key !== 'string' || key === '') {
-      throw new Error(`A "${type}" graph object has no _key; every graph object needs one.`);
+      throw new Error(`A "${this.planned.type}" graph object has no _key; every graph object needs one.`);
     }
-    const previousHash = this.previous.deliver(key);
-    if (previousHash === ALREADY_DELIVERED) {
-      throw new Error(
-        `_key "${key}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
-          '(the graph builder de-duplicates them); the previous output stays in place.',
-      );
-    }
-    this.tracker.delivered(key, previousHash, entry[1]);
     return this.keep(text, entry);
   }
 
@@ -360,15 +356,16 @@ export class TypeOutput {
   }
 
   /**
-   * Ends the type: the previous output's objects this delivery did not bring are kept (a partial
-   * type) or listed as deleted, the last files are written and the type's changes go into the
-   * report. Answers the objects written.
+   * Ends the type: what it delivered is compared with the previous output, the previous output's
+   * objects this delivery did not bring are kept (a partial type) or listed as deleted, the last
+   * files are written and the type's changes go into the report. Answers the objects written.
    */
   async finish(partial: { partial: boolean; reason?: string }): Promise<number> {
     const { kind, type } = this.planned;
-    const { previous } = this;
     if (partial.partial) this.tracker.markPartial(partial.reason);
     try {
+      const previous = await previousHashes(this.version.previous, kind, type);
+      for await (const pairs of this.hashes.pairsAdded()) this.compare(pairs, previous);
       if (previous.undeliveredCount > 0 && partial.partial) {
         for await (const graphObject of readObjectsOfType(this.version.previous?.files[kind].get(type) ?? [], type)) {
           if (previous.get(graphObject._key) === undefined) continue;
@@ -387,6 +384,25 @@ export class TypeOutput {
     }
     await this.version.changeReport.add(this.tracker);
     return this.files.written;
+  }
+
+  /**
+   * Records pairs delivered, in the order delivered, against the previous output's hashes
+   * (`previous`, which from then on also holds the keys delivered): a key delivered twice fails
+   * the type.
+   */
+  private compare(delivered: Iterable<[key: string, hash: string]>, previous: KeyHashes): void {
+    const { kind, type } = this.planned;
+    for (const [key, hash] of delivered) {
+      const previousHash = previous.deliver(key);
+      if (previousHash === ALREADY_DELIVERED) {
+        throw new Error(
+          `_key "${key}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
+            '(the graph builder de-duplicates them); the previous output stays in place.',
+        );
+      }
+      this.tracker.delivered(key, previousHash, hash);
+    }
   }
 
   /** Waits for the type's writes in flight, whatever their outcome, and closes its hashes file. */
@@ -458,7 +474,7 @@ export class LocalGraphVersion {
     }
   }
 
-  openType(planned: PlannedType): Promise<TypeOutput> {
+  openType(planned: PlannedType): TypeOutput {
     return TypeOutput.open(planned, this.context);
   }
 
@@ -584,7 +600,7 @@ async function writeType(
   partial: PartialTypeReasons,
 ): Promise<number> {
   const { kind, type } = planned;
-  const output = await version.openType(planned);
+  const output = version.openType(planned);
   try {
     const stream = kind === 'entities' ? source.entities(type) : source.relationships(type);
     for await (const { texts, entries } of stream) {
