@@ -17,7 +17,14 @@ import {
 } from '../src/output';
 import { IncompleteDeliveryError } from '../src/graph/completeness';
 import { graphObjectJson, stagedGraphObject } from '../src/graph/serialization';
-import { ALREADY_DELIVERED, ContentHashWriter, KeyHashes, readContentHashes } from '../src/output/content-hash';
+import {
+  ALREADY_DELIVERED,
+  ContentHashWriter,
+  KeyHashes,
+  deliverStoredPairs,
+  readContentHashes,
+} from '../src/output/content-hash';
+import { TypeChangeTracker } from '../src/output/change-report';
 import { writeNewPrivateFilePieces } from '../src/output/private-files';
 import { DatasetWriter } from '../src/staging/dataset-writer';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
@@ -725,7 +732,9 @@ describe('Content hashes of an output version', () => {
     };
     const readBack = async () => {
       const back: [string, string][] = [];
-      for await (const read of writer.pairsAdded()) back.push(...read);
+      for await (const lines of writer.pairsAdded()) {
+        back.push(...lines.map((line) => JSON.parse(line.toString('utf8')) as [string, string]));
+      }
       return back;
     };
     await added(pairs.slice(0, 10));
@@ -741,9 +750,49 @@ describe('Content hashes of an output version', () => {
     await added([['after', 'hash-after']]);
     assert.deepEqual((await readBack()).at(-1), ['after', 'hash-after']);
     await writer.close();
-    const none: [string, string][] = [];
-    for await (const read of new ContentHashWriter(versionDir, 'entities', 'duo_user').pairsAdded()) none.push(...read);
+    const none: Buffer[] = [];
+    for await (const lines of new ContentHashWriter(versionDir, 'entities', 'duo_user').pairsAdded())
+      none.push(...lines);
     assert.deepEqual(none, [], 'a writer that added nothing has nothing to give back');
+  });
+
+  it('compares stored pairs with the previous hashes, plain lines as bytes and the others parsed, as strings would be', () => {
+    const previous = () =>
+      new KeyHashes()
+        .set('duo-user:DU1', 'AAAAAAAAAAAAAAAAAAAAAA')
+        .set('Zoë|uses|DP1', 'BBBBBBBBBBBBBBBBBBBBBB')
+        .set('say "hi"', 'CCCCCCCCCCCCCCCCCCCCCC')
+        .set('duo-user:DU2', 'DDDDDDDDDDDDDDDDDDDDDD')
+        .set('gone', 'EEEEEEEEEEEEEEEEEEEEEE');
+    const pairs: [string, string][] = [
+      ['duo-user:DU1', 'AAAAAAAAAAAAAAAAAAAAAA'], // unchanged
+      ['Zoë|uses|DP1', 'BBBBBBBBBBBBBBBBBBBBBX'], // updated, by one byte
+      ['duo-user:DU2', 'DDDD'], // updated, a hash of another length
+      ['say "hi"', 'CCCCCCCCCCCCCCCCCCCCCC'], // unchanged, its line parsed
+      ['duo-user:DU9', 'FFFFFFFFFFFFFFFFFFFFFF'], // created
+      ['tab\there é', 'GGGGGGGGGGGGGGGGGGGGGG'], // created, its line parsed
+      // Enough keys created for the key list to take several pieces.
+      ...Array.from({ length: 5_000 }, (_, index): [string, string] => [`duo-user:N${index}`, `hash-${index}`]),
+    ];
+    const lines = pairs.map((pair) => Buffer.from(JSON.stringify(pair)));
+    const asBytes = new TypeChangeTracker('duo_user', 'entities', { partial: false });
+    const asStrings = new TypeChangeTracker('duo_user', 'entities', { partial: false });
+    const hashes = previous();
+    assert.equal(deliverStoredPairs(lines, hashes, asBytes), undefined);
+    const stringHashes = previous();
+    for (const [key, hash] of pairs) asStrings.delivered(key, stringHashes.deliver(key) as string | undefined, hash);
+    assert.deepEqual(asBytes.changes, asStrings.changes);
+    assert.deepEqual(asBytes.changes.createdKeys.slice(0, 3), ['duo-user:DU9', 'tab\there é', 'duo-user:N0']);
+    assert.equal(asBytes.changes.created, 5_002);
+    assert.deepEqual(asBytes.changes.updatedKeys, ['Zoë|uses|DP1', 'duo-user:DU2']);
+    assert.equal(asBytes.changes.unchanged, 2);
+    assert.equal([...asBytes.sectionPieces()].join(''), [...asStrings.sectionPieces()].join(''));
+    assert.deepEqual([...hashes.undelivered()], [['gone', 'EEEEEEEEEEEEEEEEEEEEEE']]);
+    // A key delivered twice, as bytes or parsed, is named and ends the comparison.
+    const again = new TypeChangeTracker('duo_user', 'entities', { partial: false });
+    assert.equal(deliverStoredPairs([lines[4], lines[0], lines[4], lines[1]], previous(), again), 'duo-user:DU9');
+    assert.equal(again.changes.created + again.changes.unchanged + again.changes.updated, 2);
+    assert.equal(deliverStoredPairs([lines[5], lines[5]], previous(), again), 'tab\there é');
   });
 
   it('reads every stored pair back, whether its line is read as it lies or must be parsed', async () => {

@@ -17,7 +17,8 @@
 import { createReadStream } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { jsonStringBytesAtMost, writeJsonString } from '../util/json-text-bytes';
+import { JSON_BYTE, jsonStringBytesAtMost, writeJsonString } from '../util/json-text-bytes';
+import type { DeliveredPairs } from './content-hash';
 import { CHANGES_FILE, type GraphObjectKind } from './paths';
 import { PRIVATE_FILE_MODE, readJsonFileIfPresent } from './private-files';
 
@@ -61,6 +62,9 @@ export function emptyTotals(): ChangeTotals {
   return { created: 0, updated: 0, deleted: 0, unchanged: 0, carriedOver: 0 };
 }
 
+/** What an object delivered is against the previous output (see the definitions above). */
+export type DeliveredChange = 'created' | 'updated' | 'unchanged';
+
 const KEY_LISTS = ['createdKeys', 'updatedKeys', 'deletedKeys'] as const;
 type KeyListName = (typeof KEY_LISTS)[number];
 
@@ -77,6 +81,8 @@ const KEY_LIST_LAYOUT = (() => {
   const key = sample.indexOf('0', opening);
   return { beforeKey: sample.slice(opening + 1, key), closing: sample.slice(key + 1, sample.indexOf(']', key) + 1) };
 })();
+
+const QUOTE = JSON_BYTE.quote;
 
 /** What goes before each key in a list's bytes: the list's first key has its comma replaced by `[`. */
 const KEY_SEPARATOR = Buffer.from(`,${KEY_LIST_LAYOUT.beforeKey}`);
@@ -97,7 +103,28 @@ class KeyList {
 
   add(key: string): void {
     if (this.first.length < this.keysKept) this.first.push(key);
-    const room = KEY_SEPARATOR.length + jsonStringBytesAtMost(key.length);
+    const at = this.roomFor(jsonStringBytesAtMost(key.length));
+    this.length = writeJsonString(this.piece!, at, key);
+  }
+
+  /**
+   * `add` for a key given as its JSON string's content, `bytes[start, end)`, which must hold no
+   * escape (`plainJsonStringEnd`): the key's UTF-8 bytes, copied as they are.
+   */
+  addPlain(bytes: Buffer, start: number, end: number): void {
+    if (this.first.length < this.keysKept) this.first.push(bytes.toString('utf8', start, end));
+    let at = this.roomFor(end - start + 2);
+    // The piece after `roomFor`, which may have begun a new one.
+    const piece = this.piece!;
+    piece[at++] = QUOTE;
+    for (let index = start; index < end; index += 1) piece[at++] = bytes[index];
+    piece[at++] = QUOTE;
+    this.length = at;
+  }
+
+  /** Starts a key of at most `keyBytes` bytes (its quotes included): writes its separator, answers where the key goes. */
+  private roomFor(keyBytes: number): number {
+    const room = KEY_SEPARATOR.length + keyBytes;
     if (!this.piece || this.length + room > this.piece.length) {
       if (this.piece) this.pieces.push(this.piece.subarray(0, this.length));
       this.piece = Buffer.allocUnsafe(Math.max(KEY_LIST_PIECE_BYTES, room));
@@ -106,7 +133,7 @@ class KeyList {
     const piece = this.piece;
     let at = this.length;
     for (let index = 0; index < KEY_SEPARATOR.length; index += 1) piece[at++] = KEY_SEPARATOR[index];
-    this.length = writeJsonString(piece, at, key);
+    return at;
   }
 
   /** The list's JSON as a type's section holds it, in pieces: `[]`, or `[` the keys one per line `]`. */
@@ -125,7 +152,7 @@ class KeyList {
 }
 
 /** Collects the changes of one `_type` while its objects stream past. */
-export class TypeChangeTracker {
+export class TypeChangeTracker implements DeliveredPairs {
   private counts: Omit<TypeChanges, KeyListName>;
   private readonly lists: Record<KeyListName, KeyList>;
 
@@ -169,15 +196,23 @@ export class TypeChangeTracker {
 
   /** Records a delivered object; `previousHash` is undefined when the previous output lacked its key. */
   delivered(key: string, previousHash: string | undefined, hash: string): void {
-    if (previousHash === undefined) {
-      this.counts.created += 1;
-      this.lists.createdKeys.add(key);
-    } else if (previousHash !== hash) {
-      this.counts.updated += 1;
-      this.lists.updatedKeys.add(key);
-    } else {
-      this.counts.unchanged += 1;
-    }
+    const change = previousHash === undefined ? 'created' : previousHash === hash ? 'unchanged' : 'updated';
+    const list = this.counted(change);
+    list?.add(key);
+  }
+
+  /**
+   * `delivered` for an object whose change is known, and whose key is given as its JSON string's
+   * content, `bytes[start, end)`, holding no escape (content-hash.ts, `deliverStoredPairs`).
+   */
+  deliveredPlain(change: DeliveredChange, bytes: Buffer, start: number, end: number): void {
+    this.counted(change)?.addPlain(bytes, start, end);
+  }
+
+  /** Counts a delivered object; answers the list its key goes in (none for an unchanged one). */
+  private counted(change: DeliveredChange): KeyList | undefined {
+    this.counts[change] += 1;
+    return change === 'created' ? this.lists.createdKeys : change === 'updated' ? this.lists.updatedKeys : undefined;
   }
 
   /** Records a previous object that was not delivered this time and is dropped from the output. */

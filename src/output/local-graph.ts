@@ -41,7 +41,14 @@ import {
   parseGraphObjectProperties,
   type GraphIndexEntry,
 } from '../graph/serialization';
-import { ALREADY_DELIVERED, ContentHashWriter, KeyHashes, contentHash, readContentHashes } from './content-hash';
+import {
+  ALREADY_DELIVERED,
+  ContentHashWriter,
+  KeyHashes,
+  contentHash,
+  deliverStoredPairs,
+  readContentHashes,
+} from './content-hash';
 import {
   GraphTypeFileWriter,
   buildIntegrationSummary,
@@ -365,7 +372,15 @@ export class TypeOutput {
     if (partial.partial) this.tracker.markPartial(partial.reason);
     try {
       const previous = await previousHashes(this.version.previous, kind, type);
-      for await (const pairs of this.hashes.pairsAdded()) this.compare(pairs, previous);
+      for await (const lines of this.hashes.pairsAdded()) {
+        const twice = deliverStoredPairs(lines, previous, this.tracker);
+        if (twice !== undefined) {
+          throw new Error(
+            `_key "${twice}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
+              '(the graph builder de-duplicates them); the previous output stays in place.',
+          );
+        }
+      }
       if (previous.undeliveredCount > 0 && partial.partial) {
         for await (const graphObject of readObjectsOfType(this.version.previous?.files[kind].get(type) ?? [], type)) {
           if (previous.get(graphObject._key) === undefined) continue;
@@ -384,25 +399,6 @@ export class TypeOutput {
     }
     await this.version.changeReport.add(this.tracker);
     return this.files.written;
-  }
-
-  /**
-   * Records pairs delivered, in the order delivered, against the previous output's hashes
-   * (`previous`, which from then on also holds the keys delivered): a key delivered twice fails
-   * the type.
-   */
-  private compare(delivered: Iterable<[key: string, hash: string]>, previous: KeyHashes): void {
-    const { kind, type } = this.planned;
-    for (const [key, hash] of delivered) {
-      const previousHash = previous.deliver(key);
-      if (previousHash === ALREADY_DELIVERED) {
-        throw new Error(
-          `_key "${key}" appears twice among the "${type}" ${kind} to deliver. Keys must be unique ` +
-            '(the graph builder de-duplicates them); the previous output stays in place.',
-        );
-      }
-      this.tracker.delivered(key, previousHash, hash);
-    }
   }
 
   /** Waits for the type's writes in flight, whatever their outcome, and closes its hashes file. */
