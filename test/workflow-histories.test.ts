@@ -175,6 +175,24 @@ describe('workflow determinism: committed histories', function () {
       }
     });
 
+    it('maps the bundle to the workflow sources by file and line, without carrying their text', async () => {
+      const code = readFileSync(await testWorkflowBundle(), 'utf8');
+      const inline =
+        /\/\/# sourceMappingURL=data:application\/json(?:;charset=utf-8)?;base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
+      assert.ok(inline, 'the bundle carries its source map');
+      const map = JSON.parse(Buffer.from(inline[1], 'base64').toString('utf8')) as {
+        sources: string[];
+        mappings: string;
+        sourcesContent?: unknown[];
+      };
+      assert.ok(
+        map.sources.some((source) => source.endsWith(path.join('src', 'workflows', 'duo-ingestion.ts'))),
+        map.sources.join(', '),
+      );
+      assert.ok(map.mappings.length > 1_000, 'lines and columns are mapped');
+      assert.equal(map.sourcesContent, undefined, 'no source text');
+    });
+
     it('rejects a history whose activities were scheduled under other names', async () => {
       // The registered activity names are part of what the replay checks: a run in flight under
       // other names (here, without duo-j1's prefix) cannot continue on this code, and the replay
