@@ -631,6 +631,31 @@ writeLocalGraph({
   });
 });
 
+/** A version folder for content hashes, removed at the end. */
+function hashesFolder(): string {
+  const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
+  stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));
+  return versionDir;
+}
+
+/** `count` pairs whose keys JSON must escape, the `longAt`-th of every `longEvery` a key of `longRepeat` × 3 such characters. */
+function escapedPairs(count: number, longEvery: number, longAt: number, longRepeat: number): [string, string][] {
+  return Array.from({ length: count }, (_, index): [string, string] => [
+    index % longEvery === longAt ? `long:${'é"\\'.repeat(longRepeat)}${index}` : `Zoë "${index}"\t|uses|DP${index}`,
+    `hash-${index}`,
+  ]);
+}
+
+/** Adds every pair in one synchronous loop, as a delivery adds a staged batch, then waits for the blocks it filled. */
+async function addAll(writer: ContentHashWriter, pairs: readonly [string, string][]): Promise<void> {
+  const writes: Promise<void>[] = [];
+  for (const [key, hash] of pairs) {
+    const written = writer.add(key, hash);
+    if (written) writes.push(written);
+  }
+  await Promise.all(writes);
+}
+
 describe('Content hashes of an output version', () => {
   it('tells a delivery each key’s previous hash once, catches a key delivered twice, and lists those not delivered', () => {
     const hashes = new KeyHashes().set('DU1', 'h1').set('DU2', 'h2').set('DU3', 'h3').set('DU2', 'h2b');
@@ -663,8 +688,7 @@ describe('Content hashes of an output version', () => {
   });
 
   it('keeps every pair when more than a block of them arrives before the first write has finished', async () => {
-    const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
-    stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));
+    const versionDir = hashesFolder();
     const writer = new ContentHashWriter(versionDir, 'entities', 'duo_user');
     const writes: Promise<void>[] = [];
     // One synchronous loop, as a delivery adds a staged batch: blocks fill while the file is still being created.
@@ -685,21 +709,11 @@ describe('Content hashes of an output version', () => {
   });
 
   it('keeps pairs of any length and spelling, each line as JSON.stringify writes it', async () => {
-    const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
-    stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));
+    const versionDir = hashesFolder();
     const writer = new ContentHashWriter(versionDir, 'relationships', 'duo_user_uses_phone');
-    const pairs: [string, string][] = [];
-    for (let index = 0; index < 3_000; index += 1) {
-      // Now and then a key longer than a whole block, and keys JSON must escape.
-      const key = index % 500 === 7 ? `long:${'é"\\'.repeat(100_000)}${index}` : `Zoë "${index}"\t|uses|DP${index}`;
-      pairs.push([key, `hash-${index}`]);
-    }
-    const writes: Promise<void>[] = [];
-    for (const [key, hash] of pairs) {
-      const written = writer.add(key, hash);
-      if (written) writes.push(written);
-    }
-    await Promise.all(writes);
+    // Now and then a key longer than a whole block, and keys JSON must escape.
+    const pairs = escapedPairs(3_000, 500, 7, 100_000);
+    await addAll(writer, pairs);
     await writer.close();
     const text = await readFile(
       path.join(versionDir, '.content-hashes-v2', 'relationships', 'duo_user_uses_phone.ndjson'),
@@ -712,24 +726,12 @@ describe('Content hashes of an output version', () => {
   });
 
   it('gives back the pairs it added, in order and a key added twice twice, and adds on afterwards', async () => {
-    const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
-    stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));
+    const versionDir = hashesFolder();
     const writer = new ContentHashWriter(versionDir, 'relationships', 'duo_user_uses_phone');
-    const pairs: [string, string][] = [];
-    for (let index = 0; index < 40_000; index += 1) {
-      // Megabytes of pairs in all, keys JSON must escape, now and then one whose line is longer than a read.
-      const key = index % 9_000 === 11 ? `long:${'é"\\'.repeat(250_000)}${index}` : `Zoë "${index}"\t|uses|DP${index}`;
-      pairs.push([key, `hash-${index}`]);
-    }
+    // Megabytes of pairs in all, keys JSON must escape, now and then one whose line is longer than a read.
+    const pairs = escapedPairs(40_000, 9_000, 11, 250_000);
     pairs.push([pairs[5][0], 'hash-again']);
-    const added = async (items: [string, string][]) => {
-      const writes: Promise<void>[] = [];
-      for (const [key, hash] of items) {
-        const written = writer.add(key, hash);
-        if (written) writes.push(written);
-      }
-      await Promise.all(writes);
-    };
+    const added = (items: [string, string][]) => addAll(writer, items);
     const readBack = async () => {
       const back: [string, string][] = [];
       for await (const lines of writer.pairsAdded()) {
@@ -796,8 +798,7 @@ describe('Content hashes of an output version', () => {
   });
 
   it('reads every stored pair back, whether its line is read as it lies or must be parsed', async () => {
-    const versionDir = mkdtempSync(path.join(tmpdir(), 'duo-j1-hashes-'));
-    stopAtEnd(() => rm(versionDir, { recursive: true, force: true }));
+    const versionDir = hashesFolder();
     const file = path.join(versionDir, '.content-hashes-v2', 'entities', 'duo_user.ndjson');
     await mkdir(path.dirname(file), { recursive: true });
     const lines = [
