@@ -80,8 +80,9 @@ function packageManifest(name: string): string {
  * SDK's default, `inline-source-map`, embeds every bundled source file). Stack traces of workflows
  * still name the file, line and column; only the SDK's stack-trace view with sources
  * (`showStackTraceSources`, off by default) loses the text. The text was 1.3 MB of the 1.9 MB
- * bundle, and the worker holds the bundle in its workflow thread's V8 context: 8–15 MB of an idle
- * worker's resident memory.
+ * bundle, and the worker holds the bundle in its workflow thread's V8 context: 5–11 MB of an idle
+ * worker's resident memory (docs/benchmarks.md, "The workflow bundle's source map without the
+ * sources' text").
  */
 const SOURCE_MAP_STYLE = 'inline-nosources-source-map';
 
