@@ -293,7 +293,8 @@ export class JupiterOneSyncClient {
   private readonly http: JupiterOneHttp;
   private readonly log: JupiterOneLogger;
   private readonly maxBatchBytes: number;
-  private readonly uploadConcurrency: number;
+  /** Upload requests in flight, by default, for each upload call. */
+  readonly uploadConcurrency: number;
   private readonly compressUploads: boolean;
   /** Jobs whose events endpoint failed for good: their later events are not attempted. */
   private readonly jobsWithoutEventLog = new Set<string>();
