@@ -12,7 +12,7 @@ import { stagingDirectory } from '../src/worker/runtime';
 import { WORKFLOW_TYPE, type DuoIngestionResult, type JupiterOneDeliveryReport } from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
 import { ingestionHistory, keepHistory } from './harness/histories';
-import { waitFor } from './harness/inspect';
+import { activitiesScheduled, waitFor } from './harness/inspect';
 import { simulatorInstance } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { startRunOnWorkerProcess, startTestWorkers, testClient, testConfig, uniqueTaskQueue } from './harness/temporal';
@@ -128,6 +128,101 @@ describe('delivery to JupiterOne', function () {
     );
   });
 
+  it('uploads the graph into the run’s job as it is built: after the last page, only the last batches and the finalize', async () => {
+    const duo = await startDuoSimulator({ users: 4000, seed: 26, latencyMs: 200 });
+    stopAtEnd(() => duo.close());
+    const j1 = await startTestJupiterOneSimulator();
+    const instance = simulatorInstance(duo, { jupiterone: j1 });
+    const config = testConfig([instance]);
+    // Small batches, so that a few pages fill one.
+    await startTestWorkers(config, {
+      jupiterOneClientOptions: {
+        retry: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 5 },
+        maxBatchBytes: 200_000,
+      },
+    });
+    const client = await testClient();
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: `j1-as-built-${uniqueTaskQueue()}`,
+      args: [{ instanceId: instance.id }],
+    });
+    const result = (await handle.result()) as DuoIngestionResult;
+    const delivery = result.delivery as JupiterOneDeliveryReport;
+    assert.equal(delivery.status, 'FINISHED');
+
+    // The job JupiterOne finalized holds the graph built from the tenant, every object once.
+    const expected = await expectedGraph(duo.tenant, instance);
+    const held = j1.heldGraph({ scope: `duo-${instance.id}` });
+    assert.deepEqual(keys(held.entities), [...expected.entities.keys()].sort());
+    assert.equal(held.relationships.length + held.mappedRelationships.length, expected.relationships.size);
+    assert.equal(delivery.uploaded.entities, expected.entities.size);
+    assert.equal(delivery.uploaded.relationships, expected.relationships.size);
+    assert.deepEqual(
+      j1.jobs().map((job) => job.job.status),
+      ['FINISHED'],
+      'one job, uploaded into once',
+    );
+
+    // Uploads began while Duo's users were still being read, and no upload followed the build.
+    const usersPages = duo.requestLog.filter((entry) => entry.path === '/admin/v1/users');
+    const uploads = j1.requestLog().filter((entry) => entry.route === 'upload-entities');
+    assert.ok(
+      uploads[0].time < usersPages.at(-1)!.at,
+      `first upload ${usersPages.at(-1)!.at - uploads[0].time} ms before the last users page was asked for`,
+    );
+    const events = (await handle.fetchHistory()).events ?? [];
+    assert.deepEqual(activitiesScheduled(events, 'uploadGraph'), [], 'no upload after the build');
+    assert.deepEqual(activitiesScheduled(events, 'buildGraph'), [], 'no build after the fetch');
+  });
+
+  it('uploads into a new job once the graph is built when the upload made as it was built failed', async () => {
+    const duo = await startDuoSimulator({ users: 1500, seed: 27, latencyMs: 50 });
+    stopAtEnd(() => duo.close());
+    const j1 = await startTestJupiterOneSimulator();
+    const instance = simulatorInstance(duo, { jupiterone: j1 });
+    const config = testConfig([instance]);
+    const logged: { message: string; fields?: Record<string, unknown> }[] = [];
+    await startTestWorkers(config, {
+      log: (_level, message, fields) => logged.push({ message, fields }),
+      jupiterOneClientOptions: {
+        retry: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 5 },
+        maxBatchBytes: 100_000,
+      },
+    });
+    // JupiterOne fails every relationships' upload until the upload made as the graph was built
+    // has given up.
+    j1.setFaults({ serverErrorRate: 1, routes: ['upload-relationships'] });
+    const client = await testClient();
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: config.taskQueue,
+      workflowId: `j1-as-built-failed-${uniqueTaskQueue()}`,
+      args: [{ instanceId: instance.id }],
+    });
+    const gaveUp = (line: { message: string; fields?: Record<string, unknown> }) =>
+      line.message === 'The graph will be uploaded to JupiterOne once it is built' &&
+      String(line.fields?.reason).includes('uploading it as it was built failed');
+    await waitFor(() => logged.some(gaveUp), 'the upload as built given up');
+    j1.setFaults({ serverErrorRate: 0, routes: undefined });
+    const result = (await handle.result()) as DuoIngestionResult;
+    const delivery = result.delivery as JupiterOneDeliveryReport;
+
+    assert.equal(result.outcome, 'success');
+    const [first, second] = j1.jobs();
+    assert.equal(j1.jobs().length, 2);
+    assert.equal(first.job.status, 'ABORTED', 'the job the failed upload went into');
+    assert.match(first.abortReason ?? '', /uploaded into a new job/);
+    assert.ok((first.job.numEntitiesUploaded ?? 0) > 0, 'it had been uploaded into');
+    assert.equal(second.job.id, delivery.jobId);
+    assert.equal(second.job.status, 'FINISHED');
+    const expected = await expectedGraph(duo.tenant, instance);
+    const held = j1.heldGraph({ scope: `duo-${instance.id}` });
+    assert.deepEqual(keys(held.entities), [...expected.entities.keys()].sort());
+    assert.equal(held.relationships.length + held.mappedRelationships.length, expected.relationships.size);
+    const events = (await handle.fetchHistory()).events ?? [];
+    assert.equal(activitiesScheduled(events, 'uploadGraph').length, 1, 'uploaded after the build');
+  });
+
   it('survives a worker SIGKILLed during upload: same final graph, no object lost', async () => {
     const { duo, j1 } = await simulators(3000, 22);
     // Slow uploads so the kill lands in the middle of them.
@@ -158,6 +253,16 @@ describe('delivery to JupiterOne', function () {
     assert.equal(uploaded.entities, expected.entities.size, 'every entity delivered is counted once');
     assert.equal(uploaded.relationships, expected.relationships.size, 'every relationship delivered is counted once');
     assert.equal(j1.jobs().filter((j) => j.job.status === 'FINISHED').length, 1, 'one job, finalized once');
+    // The attempt that died was uploading into the run's job as it built the graph: the next attempt
+    // cannot know what that job holds, so the graph went into a new one, and the old was aborted.
+    assert.ok(
+      j1.jobs().every((j) => j.job.status === 'FINISHED' || j.job.status === 'ABORTED'),
+      'no job left open',
+    );
+    assert.equal(
+      j1.jobs().find((j) => j.job.status === 'FINISHED')?.job.id,
+      (result.delivery as JupiterOneDeliveryReport).jobId,
+    );
     assert.ok(
       j1
         .requestLog()

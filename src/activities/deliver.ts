@@ -303,6 +303,11 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
       built: Record<string, number>;
       /** Objects delivered per `_type` (uploadGraph's `delivered`). */
       delivered: Record<string, number>;
+      /**
+       * Given when the graph was uploaded as it was built (buildGraphAsFetched): the job log has
+       * not heard yet what the run read and what the upload sent, which uploadGraph says otherwise.
+       */
+      uploadedAsBuilt?: { resources: Record<ResourceName, ResourceOutcome>; uploaded: UploadSummary['uploaded'] };
     }): Promise<{ status: string } & Omit<SyncJobChangeCounts, 'uploaded'>> {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
@@ -320,7 +325,11 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
             entities: deliveredOfKind(input.delivered, 'entities'),
             relationships: deliveredOfKind(input.delivered, 'relationships'),
           });
-          await postJobEvents(instance, client, input.jobId, [...partialTypeEvents(reasons), complete], signal);
+          const uploadEvents = input.uploadedAsBuilt
+            ? [...resourceEvents(input.uploadedAsBuilt.resources), uploadEndEvent(input.uploadedAsBuilt.uploaded)]
+            : [];
+          const events = [...uploadEvents, ...partialTypeEvents(reasons), complete];
+          await postJobEvents(instance, client, input.jobId, events, signal);
           heartbeat({ eventsPosted: true } satisfies FinalizeHeartbeat);
         }
         await client.finalizeIfNeeded(input.jobId, { types: partialTypes }, { signal });

@@ -21,6 +21,8 @@ import { StagedInputMissingError, type StagedRun } from '../staging/store';
 import type { DroppedObjects, PartialType, ResourceName, ResourceOutcome } from '../workflows/contract';
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { forgetLocalDraft, keepLocalDraft, startLocalDraft } from './local-draft';
+import { finishUploadAsBuilt, startUploadAsBuilt, type UploadInto } from './upload-as-built';
+import type { UploadedAsBuilt } from '../jupiterone/upload-as-built';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
 import type { RunActivities } from './run-activities';
@@ -39,26 +41,40 @@ export interface GraphSummary {
  * the graph is built once the fetch is over.
  */
 export type FollowedGraph =
-  { graph: GraphSummary; assumed: Record<ResourceName, ResourceOutcome['status']> } | { gaveUp: string };
+  | {
+      graph: GraphSummary;
+      assumed: Record<ResourceName, ResourceOutcome['status']>;
+      /** The graph as uploaded into the job it was given, when every object of it was. */
+      upload?: UploadedAsBuilt;
+    }
+  | { gaveUp: string };
+
+/** Whom a build gives each object as it stages it: the local output's draft, or the run's job. */
+type BuildFollower = { local: true } | { jupiterOne: UploadInto };
 
 export function createGraphActivities(deps: ActivityDependencies, runs: RunActivities) {
   /**
    * The graph of a run from the staged parts `partsOf` gives (by default, once each manifest is
-   * there). With `writeLocally`, the instance's local output is also written as the graph is
-   * built, for the delivery to publish (local-draft.ts).
+   * there). With a `follower`, the graph is also delivered as it is built: the instance's local
+   * output written, for the delivery to publish (local-draft.ts), or the run's JupiterOne job
+   * uploaded into (upload-as-built.ts).
    */
   async function build(
     input: { instanceId: string; runKey: string; outcomes: Record<ResourceName, ResourceOutcome> },
     partsOf?: (run: StagedRun, signal: AbortSignal) => BuildGraphOptions['partsOf'],
-    writeLocally = false,
-  ): Promise<GraphSummary> {
+    follower?: BuildFollower,
+  ): Promise<{ graph: GraphSummary; upload?: UploadedAsBuilt }> {
     const instance = findInstanceOrFail(deps, input.instanceId);
     const run = deps.staging.openRun(input.runKey);
     const logs = await logFactsOf(deps, instance);
     return runs.run(input.runKey, cancellationSignal(), async (signal) => {
       // A draft of an earlier attempt, or of the build this one replaces, was made for another graph.
       await forgetLocalDraft(deps, run);
-      const draft = writeLocally ? await startLocalDraft(deps, instance.id) : undefined;
+      const draft = follower && 'local' in follower ? await startLocalDraft(deps, instance.id) : undefined;
+      const upload =
+        follower && 'jupiterOne' in follower
+          ? await startUploadAsBuilt(deps, instance, follower.jupiterOne, signal)
+          : undefined;
       let graph: GraphSummary;
       try {
         const summary = await withPeriodicHeartbeat({ phase: 'building' }, () =>
@@ -66,7 +82,7 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
             signal,
             logFacts: logs?.facts,
             partsOf: partsOf?.(run, signal),
-            copyTo: draft,
+            copyTo: draft ?? upload,
             // Every progress point is a chance to learn of a cancellation (the worker throttles
             // what reaches the server): a cancelled build stops within a heartbeat's round trip.
             onProgress: (progress) => heartbeat({ phase: 'building', ...progress }),
@@ -79,6 +95,7 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         graph = graphSummaryOf(summary, logs);
       } catch (error) {
         await draft?.discard();
+        await upload?.discard();
         throw error;
       }
       if (draft) {
@@ -86,7 +103,13 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
           keepLocalDraft(deps, run, draft, { ...graph, built: { ...graph.entities, ...graph.relationships } }),
         );
       }
-      return graph;
+      if (upload) {
+        const uploaded = await withPeriodicHeartbeat({ phase: 'uploading the last objects to JupiterOne' }, () =>
+          finishUploadAsBuilt(deps, upload, signal),
+        );
+        return { graph, ...(uploaded ? { upload: uploaded } : {}) };
+      }
+      return { graph };
     });
   }
 
@@ -96,7 +119,7 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
       runKey: string;
       outcomes: Record<ResourceName, ResourceOutcome>;
     }): Promise<GraphSummary> {
-      return classified(() => build(input));
+      return classified(async () => (await build(input)).graph);
     },
 
     /**
@@ -110,11 +133,16 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
      * It gives up (and the workflow builds once the fetch is over) when a retried fetch replaced
      * parts it had applied, or when a fetch does not start within a minute: on a worker with few
      * activity slots that fetch may be waiting for the one this activity holds.
+     *
+     * Given `uploadInto`, the run's JupiterOne job, it uploads each object into it as it is built
+     * (upload-as-built.ts): at Duo's rate limits the job then only needs finalizing once the fetch
+     * is over. Without it, a JupiterOne run uploads once the graph is built.
      */
     async buildGraphAsFetched(input: {
       instanceId: string;
       runKey: string;
       outcomes: Record<ResourceName, ResourceOutcome>;
+      uploadInto?: UploadInto;
     }): Promise<FollowedGraph> {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);
@@ -127,20 +155,30 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         ) as Record<ResourceName, ResourceOutcome>;
         try {
           const following = RESOURCE_NAMES.filter((resource) => assumed[resource].status === 'complete');
-          // The local output is written in the same idle time: at Duo's rate limits, the
-          // delivery is then over moments after the build.
-          const writeLocally = deliveryTarget(instance) === 'local';
-          const graph = await build(
-            { ...input, outcomes: assumed },
+          // The graph is delivered in the same idle time: at Duo's rate limits, the delivery is
+          // then over moments after the build.
+          const target = deliveryTarget(instance);
+          const follower: BuildFollower | undefined =
+            target === 'local'
+              ? { local: true }
+              : target === 'jupiterone' && input.uploadInto
+                ? { jupiterOne: input.uploadInto }
+                : undefined;
+          const { graph, upload } = await build(
+            { instanceId: input.instanceId, runKey: input.runKey, outcomes: assumed },
             (run, signal) => {
               // Only the time the fetches leave idle, until they are all over.
               const pace = untilTheFetchLeavesTime(run, following.map(convertedDatasetName), { signal });
               return (resource, key) => followConvertedParts(run, resource, key, { signal, pace });
             },
-            writeLocally,
+            follower,
           );
           const statuses = Object.fromEntries(RESOURCE_NAMES.map((resource) => [resource, assumed[resource].status]));
-          return { graph, assumed: statuses as Record<ResourceName, ResourceOutcome['status']> };
+          return {
+            graph,
+            assumed: statuses as Record<ResourceName, ResourceOutcome['status']>,
+            ...(upload ? { upload } : {}),
+          };
         } catch (error) {
           // A part replaced under the build or not as its log said, or a fetch that never started:
           // the build once the fetch is over reads the manifests (and restarts the pipeline if

@@ -118,6 +118,12 @@ export const EXECUTION_TIMEOUT_BACKSTOP_SECONDS = DEFAULT_DEADLINE_SECONDS + 30 
 export const BUILD_FOLLOWS_FETCH_PATCH = 'build-follows-fetch';
 
 /**
+ * The `patched()` id of runs whose build uploads the graph into their JupiterOne job as it builds
+ * it (`buildGraphAsFetched`'s `uploadInto`); runs recorded before it upload once the graph is built.
+ */
+export const UPLOAD_FOLLOWS_BUILD_PATCH = 'upload-follows-build';
+
+/**
  * Search attributes the workflow upserts (Keyword), so that every run — started by a schedule, the
  * CLI or the UI — can be found by instance and by outcome: `DuoInstanceId="corp"`,
  * `DuoOutcome="partial"`. They must be registered in the namespace (`duo-j1 cluster setup`).

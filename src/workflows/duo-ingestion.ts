@@ -6,6 +6,9 @@
  *   worker's staging ─► validate ─► fetch every resource in parallel ─► build the graph ─► deliver
  *   ─► clean up staging ─► release the instance
  *
+ * The build runs beside the fetch, and a JupiterOne run's build uploads into the job as it goes:
+ * at Duo's rate limits, finalizing is then all that is left once the last page is read.
+ *
  * All activities after the claim run on the claiming worker's own task queue, because that worker
  * holds the staged files. If that worker never comes back, or staged inputs turn out to be gone,
  * the pipeline starts again from the claim on whichever worker is alive.
@@ -57,6 +60,7 @@ import {
   PROGRESS_QUERY_DESCRIPTION,
   RESOURCES,
   SEARCH_ATTRIBUTES,
+  UPLOAD_FOLLOWS_BUILD_PATCH,
   progressQuery,
   type DuoIngestionInput,
   type DuoIngestionProgress,
@@ -75,6 +79,7 @@ import { versionedOnly } from './versioning-behavior';
 
 type Activities = DuoJ1ActivityFunctions;
 type GraphSummary = Awaited<ReturnType<Activities['buildGraph']>>;
+type UploadSummary = Awaited<ReturnType<Activities['uploadGraph']>>;
 
 /** Errors after which retrying is pointless: a person has to act. */
 const NON_RETRYABLE = [
@@ -387,10 +392,21 @@ async function runPipeline(context: PipelineContext): Promise<DuoIngestionResult
         show();
         mark = Date.now();
         const fetched = startFetching(progress);
-        // The graph is built as the fetch stages it. A run recorded before this version builds it
-        // once the fetch is over, as it did.
-        const following = patched(BUILD_FOLLOWS_FETCH_PATCH)
-          ? followTheFetch(hostQueue, tuning, { instanceId, runKey, outcomes: { ...progress.resources } })
+        // The graph is built as the fetch stages it, and uploaded into the run's job as it is built.
+        // A run recorded before either version builds or uploads once the step before is over, as
+        // it did.
+        const buildFollows = patched(BUILD_FOLLOWS_FETCH_PATCH);
+        const uploadInto =
+          buildFollows && validation.target === 'jupiterone' && jobId && patched(UPLOAD_FOLLOWS_BUILD_PATCH)
+            ? { jobId, grant }
+            : undefined;
+        const following = buildFollows
+          ? followTheFetch(hostQueue, tuning, {
+              instanceId,
+              runKey,
+              outcomes: { ...progress.resources },
+              ...(uploadInto ? { uploadInto } : {}),
+            })
           : undefined;
         try {
           await fetchEveryResource(instanceId, runKey, hostQueue, tuning, progress, show, fetched);
@@ -403,11 +419,25 @@ async function runPipeline(context: PipelineContext): Promise<DuoIngestionResult
         progress.phase = 'building';
         show();
         mark = Date.now();
+        const followed = await following?.graphFor(progress.resources);
         const graph =
-          (await following?.graphFor(progress.resources)) ??
+          followed?.graph ??
           (await host('build the graph')
             .buildGraph({ instanceId, runKey, outcomes: progress.resources })
             .catch(classify));
+        const uploadedAsBuilt = followed?.upload;
+        if (uploadInto && !uploadedAsBuilt) {
+          // The job may hold objects of a graph this run does not deliver (the build it was given
+          // to was given up, failed, or uploaded only some of it): the graph goes into a new job.
+          await abortJob(uploadInto.jobId, JOB_REPLACED, 'restarting');
+          jobId = undefined;
+          progress.jobId = undefined;
+          const restarted = await host('start a new JupiterOne job')
+            .validateInstance({ instanceId, grant, integrationJobId: uuid4() })
+            .catch(classify);
+          jobId = restarted.jobId;
+          progress.jobId = jobId;
+        }
         durations.build = Date.now() - mark;
         const built = { ...graph.entities, ...graph.relationships };
 
@@ -417,9 +447,11 @@ async function runPipeline(context: PipelineContext): Promise<DuoIngestionResult
         let delivery: LocalDeliveryReport | JupiterOneDeliveryReport;
         const partialTypes = [...graph.partialTypes];
         if (validation.target === 'jupiterone' && jobId) {
-          const upload = await host('upload entities, then relationships')
-            .uploadGraph({ instanceId, grant, runKey, jobId, built, resources: progress.resources })
-            .catch(classify);
+          const upload: UploadSummary =
+            uploadedAsBuilt ??
+            (await host('upload entities, then relationships')
+              .uploadGraph({ instanceId, grant, runKey, jobId, built, resources: progress.resources })
+              .catch(classify));
           for (const type of upload.rejectedTypes) {
             if (!partialTypes.some((p) => p.type === type))
               partialTypes.push({ type, reason: 'objects rejected by JupiterOne as too large' });
@@ -432,6 +464,9 @@ async function runPipeline(context: PipelineContext): Promise<DuoIngestionResult
               partialTypes,
               built,
               delivered: upload.delivered,
+              ...(uploadedAsBuilt
+                ? { uploadedAsBuilt: { resources: progress.resources, uploaded: uploadedAsBuilt.uploaded } }
+                : {}),
             })
             .catch(classify);
           delivery = { target: 'jupiterone', jobId, uploaded: upload.uploaded, rejected: upload.rejected, ...finished };
@@ -579,15 +614,21 @@ async function fetchEveryResource(
   if (cancelled !== undefined) throw cancelled;
 }
 
+/** Why a run's job is aborted for a new one after its build uploaded into it (the job log's words). */
+const JOB_REPLACED =
+  'the graph uploaded while it was built is not the graph this run delivers (a resource failed, or the build was given up or made again): it is uploaded into a new job';
+
 /** The build that runs while the fetch goes on, and what the pipeline does with it once the fetch is over. */
 interface FollowingBuild {
   /**
-   * Its graph, when the fetch ended as it assumed (every resource read complete or switched off);
-   * undefined when the graph must be built now: the fetch ended otherwise (the build is stopped),
-   * or the build gave up or failed. A lost host or a reset restarts the pipeline (`classify`); a
-   * cancelled run, cancels.
+   * Its graph, when the fetch ended as it assumed (every resource read complete or switched off),
+   * with what it uploaded into the run's job when it uploaded all of it; undefined when the graph
+   * must be built now: the fetch ended otherwise (the build is stopped), or the build gave up or
+   * failed. A lost host or a reset restarts the pipeline (`classify`); a cancelled run, cancels.
    */
-  graphFor(outcomes: Record<ResourceName, ResourceOutcome>): Promise<GraphSummary | undefined>;
+  graphFor(
+    outcomes: Record<ResourceName, ResourceOutcome>,
+  ): Promise<{ graph: GraphSummary; upload?: UploadSummary } | undefined>;
   /** Stops the build and resolves once its activity has ended (it writes the run's staging). */
   stop(): Promise<void>;
 }
@@ -600,7 +641,7 @@ interface FollowingBuild {
 function followTheFetch(
   hostQueue: string,
   tuning: IngestionTuning,
-  input: { instanceId: string; runKey: string; outcomes: Record<ResourceName, ResourceOutcome> },
+  input: Parameters<Activities['buildGraphAsFetched']>[0],
 ): FollowingBuild {
   const options = hostActivityOptions(hostQueue, tuning);
   const activities = proxyDuoJ1Activities({
@@ -642,8 +683,9 @@ function followTheFetch(
         return undefined;
       }
       if ('gaveUp' in ended.result) return undefined;
-      const { graph, assumed } = ended.result;
-      return RESOURCES.every((r) => assumed[r] === outcomes[r].status) ? graph : undefined;
+      const { graph, assumed, upload } = ended.result;
+      if (!RESOURCES.every((r) => assumed[r] === outcomes[r].status)) return undefined;
+      return upload ? { graph, upload } : { graph };
     },
   };
 }
