@@ -376,9 +376,10 @@ describe('exclusivity: busy, deadlines and input checked before the instance is 
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.taskQueue,
       workflowId: `deadline-${uniqueTaskQueue()}`,
-      args: [{ instanceId: instance.id, tuning: { deadlineSeconds: 20 } }],
+      args: [{ instanceId: instance.id, tuning: { deadlineSeconds: 12 } }],
     });
-    // Once the job has started, JupiterOne slows right down: the deadline passes mid-upload.
+    // Once the job has started, JupiterOne slows right down: the deadline passes mid-upload (the
+    // uploads go as the graph is built, both kinds at once, and end 15 s after the last of them).
     await waitFor(() => j1.requestLog().some((request) => request.route === 'start-job'), 'the job to start', 20_000);
     j1.setFaults({ latencyMs: 15_000 });
     const error = await handle.result().then(

@@ -6,9 +6,9 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { historyForReplay } from '../src/worker/replay';
 import { WORKFLOW_BUNDLE_SOURCES } from '../src/worker/workflow-bundle';
-import { ACTIVITY_NAME_PREFIX, BUILD_FOLLOWS_FETCH_PATCH } from '../src/workflows/contract';
+import { ACTIVITY_NAME_PREFIX, BUILD_FOLLOWS_FETCH_PATCH, UPLOAD_FOLLOWS_BUILD_PATCH } from '../src/workflows/contract';
 import { ADMINISTRATION_LOGS_PATCH } from '../src/workflows/log-tail-contract';
-import { HISTORIES_DIR, ingestionHistory, readHistoryIndex } from './harness/histories';
+import { HISTORIES_DIR, buildFollowsFetchHistory, ingestionHistory, readHistoryIndex } from './harness/histories';
 import { temporaryDirectory, testWorkflowBundle } from './harness/temporal';
 
 const SOURCE = path.join(__dirname, '..', 'src');
@@ -57,7 +57,10 @@ function localDeliveryId(): string {
   return entry.workflowId;
 }
 
-/** The ingestion paths recorded before and since the graph is built as the fetch stages it. */
+/**
+ * The ingestion paths recorded before the graph was built as the fetch stages it, since, and since a
+ * JupiterOne run's build uploads into its job.
+ */
 const INGESTION_PATHS = [
   'local-delivery',
   'jupiterone-delivery',
@@ -77,6 +80,7 @@ const INGESTION_PATHS = [
 /** The paths whose histories must be committed (see test/harness/histories.ts). */
 const REQUIRED = [
   ...INGESTION_PATHS,
+  ...INGESTION_PATHS.map(buildFollowsFetchHistory),
   ...INGESTION_PATHS.map(ingestionHistory),
   'instance-busy',
   'coordinator',
@@ -142,11 +146,28 @@ describe('workflow determinism: committed histories', function () {
       assert.ok(!readFileSync(path.join(HISTORIES_DIR, file(name)), 'utf8').includes('buildGraphAsFetched'), name);
     }
     // Recorded since: every run that reached its fetch built its graph beside it.
-    for (const name of INGESTION_PATHS.map(ingestionHistory)) {
+    for (const name of [...INGESTION_PATHS.map(buildFollowsFetchHistory), ...INGESTION_PATHS.map(ingestionHistory)]) {
       const reachedFetch = readFileSync(path.join(HISTORIES_DIR, file(name)), 'utf8').includes('fetchResource');
       if (!reachedFetch) continue;
       assert.ok(patchesTaken(file(name)).includes(BUILD_FOLLOWS_FETCH_PATCH), name);
     }
+  });
+
+  it('has JupiterOne runs from both sides of the upload-follows-build patch', () => {
+    const file = (name: string) => entries.find((entry) => entry.name === name)!.file;
+    const uploads = (name: string) => patchesTaken(file(name)).includes(UPLOAD_FOLLOWS_BUILD_PATCH);
+    // A JupiterOne run ends by finalizing its job or aborting it.
+    const jupiterOneRunsThatFetched = (names: string[]) =>
+      names.filter((name) => {
+        const text = readFileSync(path.join(HISTORIES_DIR, file(name)), 'utf8');
+        return text.includes('fetchResource') && (text.includes('finalizeSyncJob') || text.includes('abortSyncJob'));
+      });
+    // Recorded before: uploaded once the graph was built.
+    for (const name of INGESTION_PATHS.map(buildFollowsFetchHistory)) assert.ok(!uploads(name), name);
+    // Recorded since: every JupiterOne run that reached its fetch gave its build the job.
+    const since = jupiterOneRunsThatFetched(INGESTION_PATHS.map(ingestionHistory));
+    assert.ok(since.length >= 1, 'a JupiterOne run recorded since');
+    for (const name of since) assert.ok(uploads(name), name);
   });
 
   describe('what a replay checks', () => {

@@ -11,8 +11,10 @@
  * A history of a path the current code no longer takes stays committed, and is no longer recorded:
  * `log-tail` is a tail from before the administrators' logs were read (the workflow replays it
  * without them); `log-tail-administration-logs` is one that reads them. Likewise the ingestion
- * histories without the suffix `-build-follows-fetch` (`ingestionHistory`) were recorded before the
- * graph was built as the fetch stages it, and stay to prove that runs a deploy finds open replay.
+ * histories without a suffix were recorded before the graph was built as the fetch stages it, those
+ * with the suffix `-build-follows-fetch` before a JupiterOne run's build uploaded into its job, and
+ * those with `-upload-follows-build` (`ingestionHistory`) since: they stay to prove that runs a
+ * deploy finds open replay.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -38,9 +40,14 @@ export function readHistoryIndex(): HistoryEntry[] {
 
 export const recordingHistories = Boolean(process.env.DUO_J1_RECORD_HISTORY);
 
+/** The name of an ingestion run's history recorded once the build followed the fetch, before the upload followed the build. */
+export function buildFollowsFetchHistory(path: string): string {
+  return `${path}-build-follows-fetch`;
+}
+
 /** The name an ingestion run's history is recorded under: its path, as this version takes it. */
 export function ingestionHistory(path: string): string {
-  return `${path}-build-follows-fetch`;
+  return `${path}-upload-follows-build`;
 }
 
 /** When recording, writes the history of `handle`'s run as the fixture of `name`; else nothing. */
