@@ -14,6 +14,7 @@ import { untilTheFetchLeavesTime } from '../graph/follow-pace';
 import { graphInstanceContext } from '../graph/converters';
 import { ENTITY_KINDS, RELATIONSHIP_KINDS } from '../graph/data-model';
 import { logGraphFacts, type LogGraphFacts } from '../graph/log-facts';
+import type { UploadedAsBuilt } from '../jupiterone/upload-as-built';
 import { aggregateFilePath, readAggregateFile } from '../logs/aggregate-file';
 import { deliveryTarget, type InstanceConfig } from '../config/instances';
 import { RESOURCE_NAMES, isResourceSwitchedOff } from '../resources/table';
@@ -22,7 +23,6 @@ import type { DroppedObjects, PartialType, ResourceName, ResourceOutcome } from 
 import { findInstanceOrFail, type ActivityDependencies } from './dependencies';
 import { forgetLocalDraft, keepLocalDraft, startLocalDraft } from './local-draft';
 import { finishUploadAsBuilt, startUploadAsBuilt, type UploadInto } from './upload-as-built';
-import type { UploadedAsBuilt } from '../jupiterone/upload-as-built';
 import { classified } from './failures';
 import { withPeriodicHeartbeat } from './heartbeat';
 import type { RunActivities } from './run-activities';
