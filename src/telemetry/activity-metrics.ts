@@ -74,6 +74,12 @@ export function createDuoJ1Metrics(meter: MetricMeter): DuoJ1Metrics {
     }
   };
 
+  const countUpload = (tags: MetricTags, uploaded: Counted) => {
+    if (!uploaded) return;
+    bytes.add(Number(uploaded.bytes ?? 0), tags);
+    batches.add(Number(uploaded.batches ?? 0), tags);
+  };
+
   return {
     duoRetry(instanceId, reason) {
       retries.add(1, { instance: instanceId, reason });
@@ -89,12 +95,13 @@ export function createDuoJ1Metrics(meter: MetricMeter): DuoJ1Metrics {
           pages.add(Number(output?.pages ?? 0), { ...tags, resource });
           return;
         }
-        case 'uploadGraph': {
-          const uploaded = asRecord(output?.uploaded);
-          bytes.add(Number(uploaded?.bytes ?? 0), tags);
-          batches.add(Number(uploaded?.batches ?? 0), tags);
+        case 'uploadGraph':
+          countUpload(tags, asRecord(output?.uploaded));
           return;
-        }
+        // A JupiterOne run's build uploads as it goes: what it sent, when it sent the whole graph.
+        case 'buildGraphAsFetched':
+          countUpload(tags, asRecord(asRecord(output?.upload)?.uploaded));
+          return;
         case 'deliverLocal':
           countChanges(tags, 'object', asRecord(output?.changes) as Partial<ChangeCounts>);
           return;
