@@ -238,6 +238,7 @@ describe('delivery to JupiterOne', function () {
       () => j1.requestLog().filter((r) => r.route === 'upload-entities' && r.status === 200).length >= 2,
       'two uploaded batches',
     );
+    const uploadedBeforeTheKill = j1.requestLog().find((r) => r.route === 'upload-entities')!.jobId;
     await first.kill('SIGKILL');
     j1.setFaults({ latencyMs: 0 });
     const second = await spawnAnother();
@@ -263,6 +264,7 @@ describe('delivery to JupiterOne', function () {
       j1.jobs().find((j) => j.job.status === 'FINISHED')?.job.id,
       (result.delivery as JupiterOneDeliveryReport).jobId,
     );
+    assert.equal(j1.jobs().find((j) => j.job.id === uploadedBeforeTheKill)?.job.status, 'ABORTED');
     assert.ok(
       j1
         .requestLog()

@@ -428,7 +428,8 @@ async function runPipeline(context: PipelineContext): Promise<DuoIngestionResult
         const uploadedAsBuilt = followed?.upload;
         if (uploadInto && !uploadedAsBuilt) {
           // The job may hold objects of a graph this run does not deliver (the build it was given
-          // to was given up, failed, or uploaded only some of it): the graph goes into a new job.
+          // to was given up, retried or failed, or uploaded only some of it): the graph goes into a
+          // new job.
           await abortJob(uploadInto.jobId, JOB_REPLACED, 'restarting');
           jobId = undefined;
           progress.jobId = undefined;
@@ -616,7 +617,7 @@ async function fetchEveryResource(
 
 /** Why a run's job is aborted for a new one after its build uploaded into it (the job log's words). */
 const JOB_REPLACED =
-  'the graph uploaded while it was built is not the graph this run delivers (a resource failed, or the build was given up or made again): it is uploaded into a new job';
+  'the graph uploaded while it was built is not the graph this run delivers, whole (a resource failed, the build was given up, retried or failed, or its upload failed): it is uploaded into a new job';
 
 /** The build that runs while the fetch goes on, and what the pipeline does with it once the fetch is over. */
 interface FollowingBuild {
