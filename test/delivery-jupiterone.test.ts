@@ -9,7 +9,12 @@ import { startDuoSimulator, type DuoSimulator } from '../src/simulators/duo/serv
 import type { JupiterOneSimulator } from '../src/simulators/jupiterone/server';
 import { startTestJupiterOneSimulator } from './harness/jupiterone';
 import { stagingDirectory } from '../src/worker/runtime';
-import { WORKFLOW_TYPE, type DuoIngestionResult, type JupiterOneDeliveryReport } from '../src/workflows/contract';
+import {
+  WORKFLOW_TYPE,
+  duoJ1ActivityName,
+  type DuoIngestionResult,
+  type JupiterOneDeliveryReport,
+} from '../src/workflows/contract';
 import { expectedGraph } from './harness/expected-graph';
 import { ingestionHistory, keepHistory } from './harness/histories';
 import { activitiesScheduled, waitFor } from './harness/inspect';
@@ -22,6 +27,11 @@ async function simulators(users: number, seed: number): Promise<{ duo: DuoSimula
   const j1 = await startTestJupiterOneSimulator();
   stopAtEnd(() => duo.close());
   return { duo, j1 };
+}
+
+/** What the build beside the fetch heartbeats while it uploads into the run's job. */
+interface BuildHeartbeat {
+  uploadedToJupiterOne?: { objects: number; batches: number; bytes: number };
 }
 
 function keys(objects: { _key: string }[]): string[] {
@@ -140,6 +150,8 @@ describe('delivery to JupiterOne', function () {
         retry: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 5 },
         maxBatchBytes: 200_000,
       },
+      // Each heartbeat's details reach the server.
+      workerOptions: { maxHeartbeatThrottleInterval: '100 milliseconds' },
     });
     const client = await testClient();
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
@@ -147,7 +159,22 @@ describe('delivery to JupiterOne', function () {
       workflowId: `j1-as-built-${uniqueTaskQueue()}`,
       args: [{ instanceId: instance.id }],
     });
-    const result = (await handle.result()) as DuoIngestionResult;
+    // The build's heartbeats say what it has uploaded, for the Temporal UI to show.
+    const uploadedBatchesSeen: number[] = [];
+    const [result] = (await Promise.all([
+      handle.result(),
+      waitFor(async () => {
+        for (const pending of (await handle.describe()).raw.pendingActivities ?? []) {
+          if (pending.activityType?.name !== duoJ1ActivityName('buildGraphAsFetched')) continue;
+          const payload = pending.heartbeatDetails?.payloads?.[0];
+          const details = payload?.data
+            ? (JSON.parse(Buffer.from(payload.data).toString('utf8')) as BuildHeartbeat)
+            : {};
+          if (details.uploadedToJupiterOne) uploadedBatchesSeen.push(details.uploadedToJupiterOne.batches);
+        }
+        return uploadedBatchesSeen.some((batches) => batches > 0);
+      }, 'a heartbeat of the build with batches uploaded'),
+    ])) as [DuoIngestionResult, void];
     const delivery = result.delivery as JupiterOneDeliveryReport;
     assert.equal(delivery.status, 'FINISHED');
 

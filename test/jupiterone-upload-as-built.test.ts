@@ -102,6 +102,11 @@ describe('JupiterOne upload made as the graph is built', () => {
     const result = await upload.complete();
 
     assert.deepEqual(result.delivered, { duo_group: 1500, duo_user: 1500, duo_group_has_user: 500 });
+    assert.deepEqual(upload.progress, {
+      objects: 3500,
+      batches: result.uploaded.batches,
+      bytes: result.uploaded.bytes,
+    });
     assert.equal(result.uploaded.entities, 3000);
     assert.equal(result.uploaded.relationships, 500);
     assert.equal(result.rejected, 0);

@@ -75,18 +75,22 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         follower && 'jupiterOne' in follower
           ? await startUploadAsBuilt(deps, instance, follower.jupiterOne, signal)
           : undefined;
+      // What the upload has sent so far goes with each heartbeat: the Temporal UI shows it.
+      const uploaded = () => (upload ? { uploadedToJupiterOne: upload.progress } : {});
       let graph: GraphSummary;
       try {
-        const summary = await withPeriodicHeartbeat({ phase: 'building' }, () =>
-          buildStagedGraph(run, input.outcomes, graphInstanceContext(instance, deps.env), {
-            signal,
-            logFacts: logs?.facts,
-            partsOf: partsOf?.(run, signal),
-            copyTo: draft ?? upload,
-            // Every progress point is a chance to learn of a cancellation (the worker throttles
-            // what reaches the server): a cancelled build stops within a heartbeat's round trip.
-            onProgress: (progress) => heartbeat({ phase: 'building', ...progress }),
-          }),
+        const summary = await withPeriodicHeartbeat(
+          () => ({ phase: 'building', ...uploaded() }),
+          () =>
+            buildStagedGraph(run, input.outcomes, graphInstanceContext(instance, deps.env), {
+              signal,
+              logFacts: logs?.facts,
+              partsOf: partsOf?.(run, signal),
+              copyTo: draft ?? upload,
+              // Every progress point is a chance to learn of a cancellation (the worker throttles
+              // what reaches the server): a cancelled build stops within a heartbeat's round trip.
+              onProgress: (progress) => heartbeat({ phase: 'building', ...progress, ...uploaded() }),
+            }),
         );
         deps.log?.('info', 'Graph built', {
           entities: Object.values(summary.entities).reduce((sum, count) => sum + count, 0),
@@ -104,10 +108,11 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         );
       }
       if (upload) {
-        const uploaded = await withPeriodicHeartbeat({ phase: 'uploading the last objects to JupiterOne' }, () =>
-          finishUploadAsBuilt(deps, upload, signal),
+        const delivered = await withPeriodicHeartbeat(
+          () => ({ phase: 'uploading the last objects to JupiterOne', ...uploaded() }),
+          () => finishUploadAsBuilt(deps, upload, signal),
         );
-        return { graph, ...(uploaded ? { upload: uploaded } : {}) };
+        return { graph, ...(delivered ? { upload: delivered } : {}) };
       }
       return { graph };
     });

@@ -14,7 +14,7 @@
  * shortcut up, never the build.
  */
 import type { GraphObjectCopy } from '../graph/build-graph';
-import type { JupiterOneSyncClient, UploadOptions, UploadResult } from './client';
+import type { JupiterOneSyncClient, UploadOptions, UploadProgress, UploadResult } from './client';
 import type { GraphDatasetKind } from './types';
 
 /** What an upload made as the graph was built delivered, as `uploadGraph` reports it. */
@@ -145,6 +145,8 @@ export class JobUploadAsBuilt implements GraphObjectCopy {
   private readonly uploads: Record<GraphDatasetKind, Promise<UploadResult>>;
   private readonly stopped = new AbortController();
   private failure: { error: unknown } | undefined;
+  /** Each kind's last progress report. */
+  private readonly reported: Partial<Record<GraphDatasetKind, UploadProgress>> = {};
 
   /**
    * Starts both kinds' uploads into `jobId`; they send what the build gives them until `complete`.
@@ -153,7 +155,7 @@ export class JobUploadAsBuilt implements GraphObjectCopy {
   constructor(
     client: JupiterOneSyncClient,
     readonly jobId: string,
-    options: Pick<UploadOptions, 'signal' | 'onBatchDone'> = {},
+    options: Pick<UploadOptions, 'signal'> = {},
   ) {
     const upload = (kind: GraphDatasetKind): Promise<UploadResult> => {
       const stream = this.streams[kind];
@@ -162,7 +164,8 @@ export class JobUploadAsBuilt implements GraphObjectCopy {
       // The client's requests in flight, shared between the kinds: as many bodies held at once
       // as an upload after the build holds.
       const concurrency = Math.max(1, Math.ceil(client.uploadConcurrency / 2));
-      const uploadOptions = { signal, concurrency, onBatchDone: options.onBatchDone };
+      const onBatchDone = (progress: UploadProgress) => void (this.reported[kind] = progress);
+      const uploadOptions = { signal, concurrency, onBatchDone };
       const sent =
         kind === 'entities'
           ? client.uploadEntities(jobId, stream, uploadOptions)
@@ -176,6 +179,18 @@ export class JobUploadAsBuilt implements GraphObjectCopy {
       return sent;
     };
     this.uploads = { entities: upload('entities'), relationships: upload('relationships') };
+  }
+
+  /** What JupiterOne has accepted so far, both kinds together (for the build's heartbeats). */
+  get progress(): { objects: number; batches: number; bytes: number } {
+    const kinds = [this.reported.entities, this.reported.relationships];
+    const sum = (of: (progress: UploadProgress) => number) =>
+      kinds.reduce((total, progress) => total + (progress ? of(progress) : 0), 0);
+    return {
+      objects: sum((progress) => progress.uploadedObjects),
+      batches: sum((progress) => progress.uploadedRequests),
+      bytes: sum((progress) => progress.uploadedBytes),
+    };
   }
 
   /** Whether an upload failed: what was made is then of no use. */
