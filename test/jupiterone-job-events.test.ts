@@ -6,10 +6,29 @@ import {
   resourceEvents,
   runCompleteEvent,
   runEndedEvent,
+  runStartEvents,
   uploadEndEvent,
 } from '../src/jupiterone/job-events';
 
 describe('JupiterOne job log events', () => {
+  it('starts a job log with the run, or with the job it replaces once Duo is read', () => {
+    const run = { version: '1.2.3', instanceId: 'corp', workflowId: 'duo-ingestion-corp' };
+    const [first] = runStartEvents(run);
+    assert.equal(first.name, 'info');
+    assert.equal(
+      first.description,
+      'duo-j1 1.2.3 started run "duo-ingestion-corp" of instance "corp": reading the Duo account.',
+    );
+    const [replacing] = runStartEvents({ ...run, replacing: 'job-1' });
+    assert.equal(replacing.name, 'info');
+    assert.match(
+      replacing.description,
+      /^duo-j1 1\.2\.3 started run "duo-ingestion-corp" of instance "corp", and this job for it in place of job job-1, /,
+    );
+    assert.match(replacing.description, /uploading the graph once it is built\.$/);
+    assert.doesNotMatch(replacing.description, /reading the Duo account/);
+  });
+
   it('reports each resource in order, with the grant to add where Duo refused one', () => {
     const events = resourceEvents({
       account: { status: 'complete', records: 1, pages: 1 },

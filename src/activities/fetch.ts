@@ -87,6 +87,8 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
       instanceId: string;
       grant: InstanceGrant;
       integrationJobId?: string;
+      /** The run's job this validation starts a new one in place of (its job log says so). */
+      replacingJobId?: string;
     }): Promise<ValidationSummary> {
       return classified(() => withPeriodicHeartbeat({ phase: 'validating' }, () => validate(input)));
     },
@@ -113,6 +115,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
     instanceId: string;
     grant: InstanceGrant;
     integrationJobId?: string;
+    replacingJobId?: string;
   }): Promise<ValidationSummary> {
     const instance = findInstanceOrFail(deps, input.instanceId);
     const signal = cancellationSignal();
@@ -144,6 +147,7 @@ export function createFetchActivities(deps: ActivityDependencies, runs: RunActiv
         version: DUO_J1_VERSION,
         instanceId: instance.id,
         workflowId: activityInfo().workflowExecution?.workflowId ?? '(unknown)',
+        ...(input.replacingJobId ? { replacing: input.replacingJobId } : {}),
       };
       await postJobEvents(instance, client, started, runStartEvents(run), signal);
     }

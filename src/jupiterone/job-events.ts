@@ -74,13 +74,23 @@ function stepName(resource: string): string {
 }
 
 /** The run has started, and its job with it. */
-export function runStartEvents(run: { version: string; instanceId: string; workflowId: string }): JobEvent[] {
-  return [
-    event(
-      'info',
-      `duo-j1 ${run.version} started run "${outsideText(run.workflowId)}" of instance "${run.instanceId}": reading the Duo account.`,
-    ),
-  ];
+export function runStartEvents(run: {
+  version: string;
+  instanceId: string;
+  workflowId: string;
+  /** The job this one replaces: the run has read Duo, and uploads its graph into this job instead. */
+  replacing?: string;
+}): JobEvent[] {
+  const started = `duo-j1 ${run.version} started run "${outsideText(run.workflowId)}" of instance "${run.instanceId}"`;
+  if (run.replacing) {
+    return [
+      event(
+        'info',
+        `${started}, and this job for it in place of job ${run.replacing}, which held objects of a graph the run does not deliver and was aborted: uploading the graph once it is built.`,
+      ),
+    ];
+  }
+  return [event('info', `${started}: reading the Duo account.`)];
 }
 
 /**

@@ -434,7 +434,7 @@ async function runPipeline(context: PipelineContext): Promise<DuoIngestionResult
           jobId = undefined;
           progress.jobId = undefined;
           const restarted = await host('start a new JupiterOne job')
-            .validateInstance({ instanceId, grant, integrationJobId: uuid4() })
+            .validateInstance({ instanceId, grant, integrationJobId: uuid4(), replacingJobId: uploadInto.jobId })
             .catch(classify);
           jobId = restarted.jobId;
           progress.jobId = jobId;
