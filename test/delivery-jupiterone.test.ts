@@ -141,8 +141,9 @@ describe('delivery to JupiterOne', function () {
   it('uploads the graph into the run’s job as it is built: after the last page, only the last batches and the finalize', async () => {
     const duo = await startDuoSimulator({ users: 4000, seed: 26, latencyMs: 200 });
     stopAtEnd(() => duo.close());
-    const j1 = await startTestJupiterOneSimulator();
+    const j1 = await startTestJupiterOneSimulator({ integrationInstanceIds: ['duo-instance'] });
     const instance = simulatorInstance(duo, { jupiterone: j1 });
+    instance.jupiterone!.target = { source: 'integration-external', integrationInstanceId: 'duo-instance' };
     const config = testConfig([instance]);
     // Small batches, so that a few pages fill one.
     await startTestWorkers(config, {
@@ -180,7 +181,7 @@ describe('delivery to JupiterOne', function () {
 
     // The job JupiterOne finalized holds the graph built from the tenant, every object once.
     const expected = await expectedGraph(duo.tenant, instance);
-    const held = j1.heldGraph({ scope: `duo-${instance.id}` });
+    const held = j1.heldGraph({ integrationInstanceId: 'duo-instance' });
     assert.deepEqual(keys(held.entities), [...expected.entities.keys()].sort());
     assert.equal(held.relationships.length + held.mappedRelationships.length, expected.relationships.size);
     assert.equal(delivery.uploaded.entities, expected.entities.size);
@@ -190,6 +191,12 @@ describe('delivery to JupiterOne', function () {
       ['FINISHED'],
       'one job, uploaded into once',
     );
+    // Its job log: the run started, the upload started with the build, what the fetch read, the
+    // upload's end and the run complete, posted at the finalize.
+    const logged = j1.jobs()[0].events.map((event) => event.name);
+    assert.deepEqual(logged.slice(0, 2), ['info', 'sync_upload_start']);
+    assert.deepEqual(logged.slice(-2), ['sync_upload_end', 'results']);
+    assert.equal(logged.filter((name) => name === 'step_end').length, Object.keys(result.resources).length);
 
     // Uploads began while Duo's users were still being read, and no upload followed the build.
     const usersPages = duo.requestLog.filter((entry) => entry.path === '/admin/v1/users');
@@ -206,8 +213,10 @@ describe('delivery to JupiterOne', function () {
   it('uploads into a new job once the graph is built when the upload made as it was built failed', async () => {
     const duo = await startDuoSimulator({ users: 1500, seed: 27, latencyMs: 50 });
     stopAtEnd(() => duo.close());
-    const j1 = await startTestJupiterOneSimulator();
+    // An integration instance's jobs keep a job log, which says why the job was replaced.
+    const j1 = await startTestJupiterOneSimulator({ integrationInstanceIds: ['duo-instance'] });
     const instance = simulatorInstance(duo, { jupiterone: j1 });
+    instance.jupiterone!.target = { source: 'integration-external', integrationInstanceId: 'duo-instance' };
     const config = testConfig([instance]);
     const logged: { message: string; fields?: Record<string, unknown> }[] = [];
     await startTestWorkers(config, {
@@ -242,8 +251,18 @@ describe('delivery to JupiterOne', function () {
     assert.ok((first.job.numEntitiesUploaded ?? 0) > 0, 'it had been uploaded into');
     assert.equal(second.job.id, delivery.jobId);
     assert.equal(second.job.status, 'FINISHED');
+    assert.match(
+      first.events.at(-1)?.description ?? '',
+      /uploaded into a new job\. The synchronization job is aborted/,
+    );
+    assert.match(second.events[0]?.description ?? '', new RegExp(`in place of job ${first.job.id}, `));
+    assert.deepEqual(
+      second.events.map((event) => event.name).slice(-3),
+      ['sync_upload_start', 'sync_upload_end', 'results'],
+      'the upload after the build, then the run complete',
+    );
     const expected = await expectedGraph(duo.tenant, instance);
-    const held = j1.heldGraph({ scope: `duo-${instance.id}` });
+    const held = j1.heldGraph({ integrationInstanceId: 'duo-instance' });
     assert.deepEqual(keys(held.entities), [...expected.entities.keys()].sort());
     assert.equal(held.relationships.length + held.mappedRelationships.length, expected.relationships.size);
     const events = (await handle.fetchHistory()).events ?? [];
