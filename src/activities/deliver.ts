@@ -8,6 +8,7 @@ import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activit
 import { assertDeliveredAsBuilt } from '../graph/completeness';
 import { GRAPH_DATASETS } from '../graph/data-model';
 import { syncJobChangeCounts, type SyncJobChangeCounts, type UploadProgress } from '../jupiterone/client';
+import type { GraphUploadSummary } from '../jupiterone/types';
 import { formatChangeReport } from '../output/change-report';
 import { publishPreparedLocalGraph } from '../output/local-graph-draft';
 import { writeLocalGraphFromStagedRun } from '../output/staged-graph';
@@ -22,13 +23,7 @@ import {
   type RunEnding,
 } from '../jupiterone/job-events';
 import type { InstanceGrant } from '../workflows/coordination-contract';
-import type {
-  JupiterOneDeliveryReport,
-  LocalDeliveryReport,
-  PartialType,
-  ResourceName,
-  ResourceOutcome,
-} from '../workflows/contract';
+import type { LocalDeliveryReport, PartialType, ResourceName, ResourceOutcome } from '../workflows/contract';
 import { jupiterOneClientFor } from './clients';
 import { preparedLocalDraft } from './local-draft';
 import { LOCAL_GRAPH_STEPS } from './local-graph-steps';
@@ -69,15 +64,6 @@ interface UploadHeartbeat {
   batches: number;
   bytes: number;
   uncompressedBytes: number;
-  rejected: number;
-  rejectedTypes: string[];
-}
-
-export interface UploadSummary {
-  /** Objects delivered (uploaded and accepted), for the whole upload whatever the attempts. */
-  uploaded: JupiterOneDeliveryReport['uploaded'];
-  /** Objects delivered per `_type`: what the finalize gate compares with the objects built. */
-  delivered: Record<string, number>;
   rejected: number;
   rejectedTypes: string[];
 }
@@ -179,7 +165,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
       built: Record<string, number>;
       /** What the run read from each Duo resource, for the job log. */
       resources?: Record<ResourceName, ResourceOutcome>;
-    }): Promise<UploadSummary> {
+    }): Promise<GraphUploadSummary> {
       return classified(() =>
         runs.run(input.runKey, cancellationSignal(), async (signal) => {
           const instance = findInstanceOrFail(deps, input.instanceId);
@@ -307,7 +293,7 @@ export function createDeliveryActivities(deps: ActivityDependencies, runs: RunAc
        * Given when the graph was uploaded as it was built (buildGraphAsFetched): the job log has
        * not heard yet what the run read and what the upload sent, which uploadGraph says otherwise.
        */
-      uploadedAsBuilt?: { resources: Record<ResourceName, ResourceOutcome>; uploaded: UploadSummary['uploaded'] };
+      uploadedAsBuilt?: { resources: Record<ResourceName, ResourceOutcome>; uploaded: GraphUploadSummary['uploaded'] };
     }): Promise<{ status: string } & Omit<SyncJobChangeCounts, 'uploaded'>> {
       return classified(async () => {
         const instance = findInstanceOrFail(deps, input.instanceId);

@@ -14,7 +14,7 @@ import { untilTheFetchLeavesTime } from '../graph/follow-pace';
 import { graphInstanceContext } from '../graph/converters';
 import { ENTITY_KINDS, RELATIONSHIP_KINDS } from '../graph/data-model';
 import { logGraphFacts, type LogGraphFacts } from '../graph/log-facts';
-import type { UploadedAsBuilt } from '../jupiterone/upload-as-built';
+import type { GraphUploadSummary } from '../jupiterone/types';
 import { aggregateFilePath, readAggregateFile } from '../logs/aggregate-file';
 import { deliveryTarget, type InstanceConfig } from '../config/instances';
 import { RESOURCE_NAMES, isResourceSwitchedOff } from '../resources/table';
@@ -45,7 +45,7 @@ export type FollowedGraph =
       graph: GraphSummary;
       assumed: Record<ResourceName, ResourceOutcome['status']>;
       /** The graph as uploaded into the job it was given, when every object of it was. */
-      upload?: UploadedAsBuilt;
+      upload?: GraphUploadSummary;
     }
   | { gaveUp: string };
 
@@ -63,7 +63,7 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
     input: { instanceId: string; runKey: string; outcomes: Record<ResourceName, ResourceOutcome> },
     partsOf?: (run: StagedRun, signal: AbortSignal) => BuildGraphOptions['partsOf'],
     follower?: BuildFollower,
-  ): Promise<{ graph: GraphSummary; upload?: UploadedAsBuilt }> {
+  ): Promise<{ graph: GraphSummary; upload?: GraphUploadSummary }> {
     const instance = findInstanceOrFail(deps, input.instanceId);
     const run = deps.staging.openRun(input.runKey);
     const logs = await logFactsOf(deps, instance);

@@ -13,7 +13,8 @@
 import { activityInfo } from '@temporalio/activity';
 import type { InstanceConfig } from '../config/instances';
 import { uploadStartEvent } from '../jupiterone/job-events';
-import { JobUploadAsBuilt, type UploadedAsBuilt } from '../jupiterone/upload-as-built';
+import { JobUploadAsBuilt } from '../jupiterone/upload-as-built';
+import type { GraphUploadSummary } from '../jupiterone/types';
 import type { InstanceGrant } from '../workflows/coordination-contract';
 import { jupiterOneClientFor } from './clients';
 import { checkGrant } from './coordination';
@@ -59,7 +60,7 @@ export async function finishUploadAsBuilt(
   deps: ActivityDependencies,
   upload: JobUploadAsBuilt,
   signal: AbortSignal,
-): Promise<UploadedAsBuilt | undefined> {
+): Promise<GraphUploadSummary | undefined> {
   try {
     return await upload.complete();
   } catch (error) {

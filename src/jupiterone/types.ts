@@ -147,3 +147,13 @@ export interface SyncApiErrorBody {
 }
 
 export type GraphDatasetKind = 'entities' | 'relationships';
+
+/** What uploading a run's graph delivered, whichever way it went up (after the build, or as it was built). */
+export interface GraphUploadSummary {
+  /** Objects delivered (uploaded and accepted), for the whole upload whatever the attempts. */
+  uploaded: { entities: number; relationships: number; batches: number; bytes: number; uncompressedBytes: number };
+  /** Objects delivered per `_type`: what the finalize gate compares with the objects built. */
+  delivered: Record<string, number>;
+  rejected: number;
+  rejectedTypes: string[];
+}

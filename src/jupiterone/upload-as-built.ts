@@ -15,22 +15,7 @@
  */
 import type { GraphObjectCopy } from '../graph/build-graph';
 import type { JupiterOneSyncClient, UploadOptions, UploadProgress, UploadResult } from './client';
-import type { GraphDatasetKind } from './types';
-
-/** What an upload made as the graph was built delivered, as `uploadGraph` reports it. */
-export interface UploadedAsBuilt {
-  uploaded: {
-    entities: number;
-    relationships: number;
-    batches: number;
-    bytes: number;
-    uncompressedBytes: number;
-  };
-  /** Objects delivered per `_type`: what the finalize gate compares with the objects built. */
-  delivered: Record<string, number>;
-  rejected: number;
-  rejectedTypes: string[];
-}
+import type { GraphDatasetKind, GraphUploadSummary } from './types';
 
 /**
  * Bytes of objects a stream holds that its upload has not taken yet, beyond which the build waits:
@@ -212,7 +197,7 @@ export class JobUploadAsBuilt implements GraphObjectCopy {
    * Waits for every object given to be uploaded and answers what was delivered; throws what made
    * an upload fail. Call once the build has made its last object.
    */
-  async complete(): Promise<UploadedAsBuilt> {
+  async complete(): Promise<GraphUploadSummary> {
     this.streams.entities.end();
     this.streams.relationships.end();
     const [entities, relationships] = await Promise.all([this.uploads.entities, this.uploads.relationships]);

@@ -7,6 +7,7 @@ import { defineQuery } from '@temporalio/workflow';
 import type { DroppedObjects } from '../graph/build-graph';
 import type { PartialType } from '../graph/partial-datasets';
 import type { ChangeCounts } from '../jupiterone/client';
+import type { GraphUploadSummary } from '../jupiterone/types';
 import type { ResourceName } from '../resources/table';
 
 export const WORKFLOW_TYPE = 'duoIngestion';
@@ -221,7 +222,7 @@ export interface JupiterOneDeliveryReport {
    * Objects delivered, upload requests, and the bytes of their bodies as sent (gzipped when uploads
    * are compressed) and before compression.
    */
-  uploaded: { entities: number; relationships: number; batches: number; bytes: number; uncompressedBytes: number };
+  uploaded: GraphUploadSummary['uploaded'];
   rejected: number;
   entities: ChangeCounts;
   relationships: ChangeCounts;
