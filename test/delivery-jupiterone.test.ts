@@ -34,6 +34,29 @@ interface BuildHeartbeat {
   uploadedToJupiterOne?: { objects: number; batches: number; bytes: number };
 }
 
+/**
+ * A tenant read slowly enough for the build to upload as the fetch goes on, delivered to an
+ * integration instance (whose jobs keep a job log), by workers sending batches of at most
+ * `maxBatchBytes` so that a few pages fill one.
+ */
+async function uploadAsBuiltRun(
+  duoOptions: { users: number; seed: number; latencyMs: number },
+  maxBatchBytes: number,
+  workerOptions: Partial<Parameters<typeof startTestWorkers>[1]> = {},
+) {
+  const duo = await startDuoSimulator(duoOptions);
+  stopAtEnd(() => duo.close());
+  const j1 = await startTestJupiterOneSimulator({ integrationInstanceIds: ['duo-instance'] });
+  const instance = simulatorInstance(duo, { jupiterone: j1 });
+  instance.jupiterone!.target = { source: 'integration-external', integrationInstanceId: 'duo-instance' };
+  const config = testConfig([instance]);
+  await startTestWorkers(config, {
+    jupiterOneClientOptions: { retry: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 5 }, maxBatchBytes },
+    ...workerOptions,
+  });
+  return { duo, j1, instance, config };
+}
+
 function keys(objects: { _key: string }[]): string[] {
   return objects.map((o) => o._key).sort();
 }
@@ -139,19 +162,8 @@ describe('delivery to JupiterOne', function () {
   });
 
   it('uploads the graph into the run’s job as it is built: after the last page, only the last batches and the finalize', async () => {
-    const duo = await startDuoSimulator({ users: 4000, seed: 26, latencyMs: 200 });
-    stopAtEnd(() => duo.close());
-    const j1 = await startTestJupiterOneSimulator({ integrationInstanceIds: ['duo-instance'] });
-    const instance = simulatorInstance(duo, { jupiterone: j1 });
-    instance.jupiterone!.target = { source: 'integration-external', integrationInstanceId: 'duo-instance' };
-    const config = testConfig([instance]);
-    // Small batches, so that a few pages fill one.
-    await startTestWorkers(config, {
-      jupiterOneClientOptions: {
-        retry: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 5 },
-        maxBatchBytes: 200_000,
-      },
-      // Each heartbeat's details reach the server.
+    // Each heartbeat's details reach the server.
+    const { duo, j1, instance, config } = await uploadAsBuiltRun({ users: 4000, seed: 26, latencyMs: 200 }, 200_000, {
       workerOptions: { maxHeartbeatThrottleInterval: '100 milliseconds' },
     });
     const client = await testClient();
@@ -211,20 +223,10 @@ describe('delivery to JupiterOne', function () {
   });
 
   it('uploads into a new job once the graph is built when the upload made as it was built failed', async () => {
-    const duo = await startDuoSimulator({ users: 1500, seed: 27, latencyMs: 50 });
-    stopAtEnd(() => duo.close());
-    // An integration instance's jobs keep a job log, which says why the job was replaced.
-    const j1 = await startTestJupiterOneSimulator({ integrationInstanceIds: ['duo-instance'] });
-    const instance = simulatorInstance(duo, { jupiterone: j1 });
-    instance.jupiterone!.target = { source: 'integration-external', integrationInstanceId: 'duo-instance' };
-    const config = testConfig([instance]);
+    // The instance's jobs keep a job log, which says why the job was replaced.
     const logged: { message: string; fields?: Record<string, unknown> }[] = [];
-    await startTestWorkers(config, {
+    const { duo, j1, instance, config } = await uploadAsBuiltRun({ users: 1500, seed: 27, latencyMs: 50 }, 100_000, {
       log: (_level, message, fields) => logged.push({ message, fields }),
-      jupiterOneClientOptions: {
-        retry: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 5 },
-        maxBatchBytes: 100_000,
-      },
     });
     // JupiterOne fails every relationships' upload until the upload made as the graph was built
     // has given up.
