@@ -244,6 +244,11 @@ describe('delivery to JupiterOne', function () {
     j1.setFaults({ serverErrorRate: 0, routes: undefined });
     const result = (await handle.result()) as DuoIngestionResult;
     const delivery = result.delivery as JupiterOneDeliveryReport;
+    await keepHistory(
+      ingestionHistory('jupiterone-job-replaced'),
+      'a JupiterOne run whose upload as the graph was built failed: its job replaced by a new one',
+      handle,
+    );
 
     assert.equal(result.outcome, 'success');
     const [first, second] = j1.jobs();

@@ -77,11 +77,15 @@ const INGESTION_PATHS = [
   'reset-finished-jupiterone-after-job-start',
 ];
 
+/** The ingestion paths only runs whose build uploads into their job take. */
+const PATHS_SINCE_UPLOAD_FOLLOWS_BUILD = ['jupiterone-job-replaced'];
+
 /** The paths whose histories must be committed (see test/harness/histories.ts). */
 const REQUIRED = [
   ...INGESTION_PATHS,
   ...INGESTION_PATHS.map(buildFollowsFetchHistory),
   ...INGESTION_PATHS.map(ingestionHistory),
+  ...PATHS_SINCE_UPLOAD_FOLLOWS_BUILD.map(ingestionHistory),
   'instance-busy',
   'coordinator',
   'log-tail',
@@ -165,7 +169,9 @@ describe('workflow determinism: committed histories', function () {
     // Recorded before: uploaded once the graph was built.
     for (const name of INGESTION_PATHS.map(buildFollowsFetchHistory)) assert.ok(!uploads(name), name);
     // Recorded since: every JupiterOne run that reached its fetch gave its build the job.
-    const since = jupiterOneRunsThatFetched(INGESTION_PATHS.map(ingestionHistory));
+    const since = jupiterOneRunsThatFetched(
+      [...INGESTION_PATHS, ...PATHS_SINCE_UPLOAD_FOLLOWS_BUILD].map(ingestionHistory),
+    );
     assert.ok(since.length >= 1, 'a JupiterOne run recorded since');
     for (const name of since) assert.ok(uploads(name), name);
   });
