@@ -5,10 +5,11 @@
  * changes (and at most every few seconds).
  */
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import {
   FailureType,
   RESOURCES,
+  duoJ1ActivityName,
   progressQuery,
   type DuoIngestionProgress,
   type DuoIngestionResult,
@@ -19,15 +20,26 @@ import { ExitCode } from './exit-codes';
 export type RunOutcome =
   { status: 'completed'; result: DuoIngestionResult } | { status: 'failed'; failureType?: string; message: string };
 
-interface LiveCounts {
+export interface LiveCounts {
   [resource: string]: { records: number; totalObjects?: number };
 }
 
-/** Live record counts from the heartbeats of the run's pending fetch activities. */
-async function liveCounts(handle: WorkflowHandle): Promise<LiveCounts> {
+const FETCH_ACTIVITY = duoJ1ActivityName('fetchResource');
+
+/** What `liveCounts` reads of a pending activity (`describe().raw.pendingActivities`). */
+export interface PendingActivityLike {
+  activityType?: { name?: string | null } | null;
+  heartbeatDetails?: { payloads?: Payload[] | null } | null;
+}
+
+/**
+ * Live record counts from the heartbeats of a run's pending fetch activities: only a fetch's count
+ * what it has read (a build's details name the resource it is applying, with the records applied).
+ */
+export function fetchCountsOf(pendingActivities: readonly PendingActivityLike[]): LiveCounts {
   const counts: LiveCounts = {};
-  const description = await handle.describe();
-  for (const activity of description.raw.pendingActivities ?? []) {
+  for (const activity of pendingActivities) {
+    if (activity.activityType?.name !== FETCH_ACTIVITY) continue;
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (!payload) continue;
     try {
@@ -40,10 +52,15 @@ async function liveCounts(handle: WorkflowHandle): Promise<LiveCounts> {
         counts[details.resource] = { records: details.records, totalObjects: details.totalObjects };
       }
     } catch {
-      // Details of another shape (build, delivery): nothing to count.
+      // Details of another shape (an older worker's): nothing to count.
     }
   }
   return counts;
+}
+
+async function liveCounts(handle: WorkflowHandle): Promise<LiveCounts> {
+  const description = await handle.describe();
+  return fetchCountsOf(description.raw.pendingActivities ?? []);
 }
 
 function describeProgress(progress: DuoIngestionProgress, live: LiveCounts): string {
