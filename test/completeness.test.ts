@@ -12,8 +12,8 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { InstanceConfig } from '../src/config/instances';
 import type { HeldGraph } from '../src/simulators/jupiterone/graph';
 import type { DuoPagingAnomaly } from '../src/simulators/duo/server';
@@ -25,6 +25,7 @@ import { computePartialTypes } from '../src/graph/partial-datasets';
 import {
   RESOURCES,
   WORKFLOW_TYPE,
+  duoJ1ActivityName,
   progressQuery,
   type DuoIngestionInput,
   type DuoIngestionResult,
@@ -63,6 +64,16 @@ function keysByType(held: HeldGraph): Map<string, string[]> {
   for (const mapped of held.mappedRelationships) add(mapped.relationship._type, mapped.relationship._key);
   for (const keys of byType.values()) keys.sort();
   return byType;
+}
+
+/** The resource the run's build beside the fetch last reported reaching, as the server holds it. */
+async function buildReached(handle: WorkflowHandle): Promise<string | undefined> {
+  for (const pending of (await handle.describe()).raw.pendingActivities ?? []) {
+    if (pending.activityType?.name !== duoJ1ActivityName('buildGraphAsFetched')) continue;
+    const payload = pending.heartbeatDetails?.payloads?.[0];
+    if (payload) return (defaultPayloadConverter.fromPayload(payload) as { resource?: string }).resource;
+  }
+  return undefined;
 }
 
 function runsFolder(config: { dataDir: string }): string {
@@ -219,8 +230,10 @@ describe('never finalizing what was not read whole', function () {
     });
     await waitFor(() => j1.requestLog().some((entry) => entry.route === 'upload-entities'), 'an upload');
     const uploadingJob = j1.requestLog().find((entry) => entry.route === 'upload-entities')!.jobId;
-    // The worker stops mid-upload, and the run's staging goes while it is down: what the job holds
-    // was staged by a build no attempt can finish.
+    // Once the server holds a heartbeat saying which resource the build has reached, the worker
+    // stops mid-upload, and the run's staging goes while it is down: what the job holds was staged
+    // by a build no attempt can finish.
+    await waitFor(async () => (await buildReached(handle)) !== undefined, "the build's heartbeat naming a resource");
     await first.kill('SIGKILL');
     await rm(runsFolder(config), { recursive: true, force: true });
     j1.setFaults({ latencyMs: 0 });
@@ -229,6 +242,16 @@ describe('never finalizing what was not read whole', function () {
     await second.kill();
 
     assert.equal(result.outcome, 'success');
+    // The retried build knew from that heartbeat that its datasets had been staged: it gave up at
+    // once, rather than wait a minute for fetches to start that had staged them already.
+    assert.ok(
+      second.output.some(
+        (line) =>
+          line.includes('The graph will be built once the fetch is over') &&
+          line.includes('its part log and manifest are gone since'),
+      ),
+      `the retried build gave up on the lost staging:\n${second.output.join('\n')}`,
+    );
     const jobs = j1.jobs();
     assert.deepEqual(
       jobs.map((info) => info.job.status),

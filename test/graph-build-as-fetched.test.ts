@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildGraph, type BuildGraphOptions } from '../src/graph/build-graph';
+import { buildGraph, resourcesStagedBy, type BuildGraphOptions } from '../src/graph/build-graph';
 import {
   CONVERSION_KEY_META,
   FollowedDatasetIdleError,
@@ -22,7 +22,7 @@ import { generateTenant } from '../src/simulators/duo/tenant-generator';
 import { readDatasetTexts } from '../src/staging/json-lines';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { PartLog } from '../src/staging/part-log';
-import type { PartInfo, StagedRun } from '../src/staging/store';
+import { StagedInputMissingError, type PartInfo, type StagedRun } from '../src/staging/store';
 import { waitFor } from './harness/inspect';
 import { stageRecords, stageRecordsAsFetched, taggedContext } from './harness/staging';
 import { tenantRecords } from './harness/tenant-records';
@@ -189,5 +189,43 @@ describe('the build as the fetch stages its pages', function () {
     const [part] = await stageRecords(run, 'tokens', tenant.tokens.slice(0, 10), context);
     assert.deepEqual((await first).value, part);
     assert.equal((await parts.next()).done, true);
+  });
+  it('gives up at once on a dataset that was staged and is gone, whether this attempt or an earlier one read it', async () => {
+    // An earlier attempt reported the phones: every dataset applied before them, and the phones'
+    // own, had been staged. A retry that finds one of them gone does not wait for its fetch to start.
+    const staged = resourcesStagedBy({ resource: 'phones', records: 0 });
+    assert.ok(staged.includes('groups') && staged.includes('phones'), `staged: ${staged.join(', ')}`);
+    assert.ok(!staged.includes('users'), 'the users are applied after the phones');
+    const run = await newRun();
+    const gone = (dataset: string) => (error: unknown) =>
+      error instanceof StagedInputMissingError &&
+      error.dataset === dataset &&
+      /it was staged, and its part log and manifest are gone since/.test(error.message);
+    const started = performance.now();
+    await assert.rejects(
+      followConvertedParts(run, 'phones', key, { pollMs: 10, patienceMs: 60_000, stagedBefore: true }).next(),
+      gone(convertedDatasetName('phones')),
+    );
+    assert.ok(performance.now() - started < 5_000, 'given up without waiting for the fetch to start');
+
+    // This attempt took the first page of the tokens as their fetch logged it, and the staging went
+    // before the rest.
+    const dataset = convertedDatasetName('tokens');
+    const log = new PartLog(run, dataset, key);
+    await log.resumePoint(undefined);
+    const page = convertPage('tokens', tenant.tokens.slice(0, 10), context);
+    const part = await run.writePart(dataset, 0, page.bytes, page.records, page.sha256);
+    await log.add({ ...part, sha256: page.sha256, offset: 0, nextOffset: 10 });
+    const parts = followConvertedParts(run, 'tokens', key, { pollMs: 10, patienceMs: 60_000 });
+    const taken = (await parts.next()).value as PartInfo;
+    assert.deepEqual([taken.index, taken.sha256], [0, page.sha256]);
+    await run.remove();
+    await assert.rejects(parts.next(), gone(convertedDatasetName('tokens')));
+
+    // Without either sign, a dataset not staged yet is waited for (until the patience runs out).
+    await assert.rejects(
+      followConvertedParts(run, 'webauthn', key, { pollMs: 10, patienceMs: 100 }).next(),
+      (error: unknown) => error instanceof FollowedDatasetIdleError,
+    );
   });
 });

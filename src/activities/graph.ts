@@ -2,8 +2,14 @@
  * The build activities: staged converted records → staged graph objects, plus a small summary.
  * `buildGraphAsFetched` builds while the fetch stages the records; `buildGraph`, once it is over.
  */
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { buildGraph as buildStagedGraph, type BuildGraphOptions, type BuildGraphSummary } from '../graph/build-graph';
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import {
+  buildGraph as buildStagedGraph,
+  resourcesStagedBy,
+  type BuildGraphOptions,
+  type BuildGraphProgress,
+  type BuildGraphSummary,
+} from '../graph/build-graph';
 import {
   FollowedDatasetIdleError,
   FollowedPartsReplacedError,
@@ -52,6 +58,23 @@ export type FollowedGraph =
 /** Whom a build gives each object as it stages it: the local output's draft, or the run's job. */
 type BuildFollower = { local: true } | { jupiterOne: UploadInto };
 
+/**
+ * A build's heartbeat details: its phase and, from its first part on, where it is (every heartbeat
+ * carries the last progress reported, so the one the server keeps says it, and a retry reads it).
+ */
+interface BuildHeartbeat extends Partial<BuildGraphProgress> {
+  phase: string;
+}
+
+/** The resources an earlier attempt of this build found staged, from its last heartbeat. */
+function stagedForEarlierAttempt(): ReadonlySet<ResourceName> {
+  const recorded = activityInfo().heartbeatDetails as BuildHeartbeat | undefined;
+  const resource = recorded?.resource;
+  // Details of another shape (an older worker's) say nothing.
+  if (typeof resource !== 'string' || !RESOURCE_NAMES.includes(resource)) return new Set();
+  return new Set(resourcesStagedBy({ resource, records: recorded?.records ?? 0 }));
+}
+
 export function createGraphActivities(deps: ActivityDependencies, runs: RunActivities) {
   /**
    * The graph of a run from the staged parts `partsOf` gives (by default, once each manifest is
@@ -75,12 +98,18 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         follower && 'jupiterOne' in follower
           ? await startUploadAsBuilt(deps, instance, follower.jupiterOne, signal)
           : undefined;
-      // What the upload has sent so far goes with each heartbeat: the Temporal UI shows it.
-      const uploaded = () => (upload ? { uploadedToJupiterOne: upload.progress } : {});
+      // Where the build is and what the upload has sent so far go with each heartbeat: the Temporal
+      // UI shows them, and a retried build learns from them which datasets were staged.
+      let reached: BuildGraphProgress | undefined;
+      const details = (phase: string): BuildHeartbeat => ({
+        phase,
+        ...reached,
+        ...(upload ? { uploadedToJupiterOne: upload.progress } : {}),
+      });
       let graph: GraphSummary;
       try {
         const summary = await withPeriodicHeartbeat(
-          () => ({ phase: 'building', ...uploaded() }),
+          () => details('building'),
           () =>
             buildStagedGraph(run, input.outcomes, graphInstanceContext(instance, deps.env), {
               signal,
@@ -89,7 +118,10 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
               copyTo: draft ?? upload,
               // Every progress point is a chance to learn of a cancellation (the worker throttles
               // what reaches the server): a cancelled build stops within a heartbeat's round trip.
-              onProgress: (progress) => heartbeat({ phase: 'building', ...progress, ...uploaded() }),
+              onProgress: (progress) => {
+                reached = progress;
+                heartbeat(details('building'));
+              },
             }),
         );
         deps.log?.('info', 'Graph built', {
@@ -103,13 +135,13 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
         throw error;
       }
       if (draft) {
-        await withPeriodicHeartbeat({ phase: 'writing the local graph directory' }, () =>
+        await withPeriodicHeartbeat(details('writing the local graph directory'), () =>
           keepLocalDraft(deps, run, draft, { ...graph, built: { ...graph.entities, ...graph.relationships } }),
         );
       }
       if (upload) {
         const delivered = await withPeriodicHeartbeat(
-          () => ({ phase: 'uploading the last objects to JupiterOne', ...uploaded() }),
+          () => details('uploading the last objects to JupiterOne'),
           () => finishUploadAsBuilt(deps, upload, signal),
         );
         return { graph, ...(delivered ? { upload: delivered } : {}) };
@@ -174,7 +206,11 @@ export function createGraphActivities(deps: ActivityDependencies, runs: RunActiv
             (run, signal) => {
               // Only the time the fetches leave idle, until they are all over.
               const pace = untilTheFetchLeavesTime(run, following.map(convertedDatasetName), { signal });
-              return (resource, key) => followConvertedParts(run, resource, key, { signal, pace });
+              // A dataset an earlier attempt read and that is gone now was lost with the staging:
+              // give up at once (the build after the fetch finds it missing and starts over).
+              const staged = stagedForEarlierAttempt();
+              return (resource, key) =>
+                followConvertedParts(run, resource, key, { signal, pace, stagedBefore: staged.has(resource) });
             },
             follower,
           );

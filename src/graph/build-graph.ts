@@ -83,6 +83,16 @@ export interface BuildGraphProgress {
   records: number;
 }
 
+/**
+ * The resources whose converted datasets a build had found staged when it reported `reached`: it
+ * applies them in `APPLY_ORDER`, and reports a resource once its first part is read, every
+ * dataset before it committed (or switched off, or failed: those it does not read).
+ */
+export function resourcesStagedBy(reached: BuildGraphProgress): ResourceName[] {
+  const position = APPLY_ORDER.indexOf(reached.resource);
+  return position === -1 ? [] : APPLY_ORDER.slice(0, position + 1);
+}
+
 /** Records between two progress reports (and abort checks). */
 export const PROGRESS_INTERVAL = 1000;
 

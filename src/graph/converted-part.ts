@@ -201,6 +201,12 @@ export interface FollowOptions {
   patienceMs?: number;
   /** Awaited before each part is given: how the build leaves the CPU to the fetch (follow-pace.ts). */
   pace?: () => Promise<void>;
+  /**
+   * The dataset was staged already: an earlier attempt of the build read parts of it. Finding
+   * neither its part log nor its manifest then means the staging was lost, not that its fetch has
+   * yet to start, and the following ends at once rather than after `patienceMs`.
+   */
+  stagedBefore?: boolean;
 }
 
 /** Long enough for the parts of an unthrottled fetch to come a few at a time, short against a page at Duo's limit. */
@@ -222,7 +228,9 @@ function samePart(a: PartInfo, b: PartInfo): boolean {
  * then), and the rest once the manifest commits the dataset. The manifest has the last word: it must
  * begin with every part already given, or `FollowedPartsReplacedError` says that what was made of
  * them is void. A dataset whose fetch shows no sign of having started (no part log, no manifest)
- * within `patienceMs` ends the following with `FollowedDatasetIdleError`.
+ * within `patienceMs` ends the following with `FollowedDatasetIdleError`; one that was staged (parts
+ * of it given here or, by `stagedBefore`, to an earlier attempt) and shows no sign of it now ends it
+ * at once with `StagedInputMissingError`.
  *
  * A part given here is read (`readConvertedPart`) against its logged size and SHA-256: one replaced
  * since it was logged is refused there, as a part not as written.
@@ -233,7 +241,7 @@ export async function* followConvertedParts(
   key: string,
   options: FollowOptions = {},
 ): AsyncGenerator<PartInfo, void, undefined> {
-  const { signal, pollMs = FOLLOW_POLL_MS, patienceMs = FOLLOW_PATIENCE_MS, pace } = options;
+  const { signal, pollMs = FOLLOW_POLL_MS, patienceMs = FOLLOW_PATIENCE_MS, pace, stagedBefore = false } = options;
   const dataset = convertedDatasetName(resource);
   const given: PartInfo[] = [];
   const waitingSince = Date.now();
@@ -241,6 +249,13 @@ export async function* followConvertedParts(
     signal?.throwIfAborted();
     const manifest = await run.readManifest(dataset);
     const logged = manifest ? undefined : await readLoggedParts(run, dataset, key);
+    if (!manifest && logged === undefined && (stagedBefore || given.length > 0)) {
+      throw new StagedInputMissingError(
+        run.key,
+        dataset,
+        'it was staged, and its part log and manifest are gone since',
+      );
+    }
     const listed = manifest ? partsConvertedWith(run, manifest, key) : (logged ?? []);
     // A retried fetch may cut the log back before it writes on: only the manifest must hold them all.
     const compared = Math.min(given.length, listed.length);
