@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startDuoSimulator } from '../src/simulators/duo/server';
 import { WORKFLOW_TYPE, progressQuery, type DuoIngestionResult } from '../src/workflows/contract';
 import { consumerProject, readmeLibraryExamples, run, type ConsumerProject } from './harness/consumer-project';
-import { waitFor } from './harness/inspect';
+import { inlineSourceMap, waitFor } from './harness/inspect';
 import { simulatorInstance, writeInstancesFile } from './harness/instances';
 import { stopAtEnd } from './harness/root-hooks';
 import { temporaryDirectory, testClient, testServer, uniqueTaskQueue } from './harness/temporal';
@@ -171,6 +171,16 @@ describe('the installed package', function () {
     assert.deepEqual(loaded.workflows, ['duoIngestion', 'duoInstanceCoordinator', 'duoLogTail']);
     assert.equal(loaded.bundle, path.join(installed, 'workflow-bundle.js'), 'the shipped bundle, not a new one');
     assert.equal(loaded.traced, path.join(installed, 'workflow-bundle-traced.js'), 'the shipped traced bundle');
+    // Their source maps name each file by its place in the package, not where the build had it.
+    for (const bundle of [loaded.bundle, loaded.traced]) {
+      const map = inlineSourceMap(readFileSync(bundle, 'utf8'));
+      assert.ok(map, `${bundle} carries its source map`);
+      assert.ok(map.sources.includes('src/workflows/duo-ingestion.ts'), map.sources.join(', '));
+      const builders = map.sources.filter(
+        (source) => source.includes(path.resolve(__dirname, '..')) || /(^|\|)\//.test(source),
+      );
+      assert.deepEqual(builders, [], 'no absolute path');
+    }
   });
 
   it('runs an ingestion with the README’s one-call worker and the bundle shipped in the package', async () => {

@@ -9,6 +9,7 @@ import { WORKFLOW_BUNDLE_SOURCES } from '../src/worker/workflow-bundle';
 import { ACTIVITY_NAME_PREFIX, BUILD_FOLLOWS_FETCH_PATCH, UPLOAD_FOLLOWS_BUILD_PATCH } from '../src/workflows/contract';
 import { ADMINISTRATION_LOGS_PATCH } from '../src/workflows/log-tail-contract';
 import { HISTORIES_DIR, buildFollowsFetchHistory, ingestionHistory, readHistoryIndex } from './harness/histories';
+import { inlineSourceMap } from './harness/inspect';
 import { temporaryDirectory, testWorkflowBundle } from './harness/temporal';
 
 const SOURCE = path.join(__dirname, '..', 'src');
@@ -203,15 +204,8 @@ describe('workflow determinism: committed histories', function () {
     });
 
     it('maps the bundle to the workflow sources by file and line, without carrying their text', async () => {
-      const code = readFileSync(await testWorkflowBundle(), 'utf8');
-      const inline =
-        /\/\/# sourceMappingURL=data:application\/json(?:;charset=utf-8)?;base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
-      assert.ok(inline, 'the bundle carries its source map');
-      const map = JSON.parse(Buffer.from(inline[1], 'base64').toString('utf8')) as {
-        sources: string[];
-        mappings: string;
-        sourcesContent?: unknown[];
-      };
+      const map = inlineSourceMap(readFileSync(await testWorkflowBundle(), 'utf8'));
+      assert.ok(map, 'the bundle carries its source map');
       assert.ok(
         map.sources.some((source) => source.endsWith(path.join('src', 'workflows', 'duo-ingestion.ts'))),
         map.sources.join(', '),

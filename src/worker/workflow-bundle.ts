@@ -86,6 +86,25 @@ function packageManifest(name: string): string {
  */
 const SOURCE_MAP_STYLE = 'inline-nosources-source-map';
 
+/**
+ * How the shipped bundle's source map names its files: by their place in the package
+ * (`dist/workflows/duo-ingestion.js`, `node_modules/@temporalio/workflow/lib/…`). The SDK names
+ * each by its absolute path, right for a bundle built on the host that runs it, but in a shipped
+ * bundle that is where the build had the file on the machine that built the package (in the
+ * folder it compiles into before it becomes dist/): a path that exists on no host running the
+ * package, and that says where the builder kept it. Stack traces of workflows name these files.
+ */
+function shippedSourceName(info: { absoluteResourcePath: string }): string {
+  const file = info.absoluteResourcePath;
+  // Webpack's own modules (`webpack/bootstrap`) have no path on disk; a module left out of the
+  // bundle is named `ignored|<folder it was asked for in>|<request>`.
+  if (!path.isAbsolute(file)) return file.split(`${path.dirname(SOURCE_DIR)}${path.sep}`).join('');
+  const compiled = path.relative(SOURCE_DIR, file);
+  if (!compiled.startsWith('..')) return ['dist', ...compiled.split(path.sep)].join('/');
+  const packaged = path.relative(path.dirname(SOURCE_DIR), file);
+  return packaged.startsWith('..') ? path.basename(file) : packaged.split(path.sep).join('/');
+}
+
 /** Hash of everything the bundle is made of: its sources, how they are bundled, and the versions of the packages bundled with them. */
 function bundleKey(): string {
   const hash = createHash('sha256');
@@ -105,11 +124,15 @@ function readShippedKey(): string | undefined {
   }
 }
 
-async function writeWorkflowBundle(file: string, traced: boolean): Promise<void> {
+async function writeWorkflowBundle(file: string, traced: boolean, shipped = false): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_DIR),
     workflowInterceptorModules: traced ? [TRACING_INTERCEPTOR_MODULE] : [],
-    webpackConfigHook: (config) => ({ ...config, devtool: SOURCE_MAP_STYLE }),
+    webpackConfigHook: (config) => ({
+      ...config,
+      devtool: SOURCE_MAP_STYLE,
+      ...(shipped ? { output: { ...config.output, devtoolModuleFilenameTemplate: shippedSourceName } } : {}),
+    }),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
   });
   await mkdir(path.dirname(file), { recursive: true });
@@ -136,7 +159,7 @@ export async function prebuiltWorkflowBundle(cacheDir?: string, flavour: Workflo
 
 /** Builds the bundle that ships in the package; called by `npm run build` on the compiled code. */
 export async function buildShippedWorkflowBundle(): Promise<void> {
-  await writeWorkflowBundle(shippedBundle(false), false);
-  await writeWorkflowBundle(shippedBundle(true), true);
+  await writeWorkflowBundle(shippedBundle(false), false, true);
+  await writeWorkflowBundle(shippedBundle(true), true, true);
   await writeFile(SHIPPED_BUNDLE_KEY, `${bundleKey()}\n`);
 }

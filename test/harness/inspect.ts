@@ -100,3 +100,13 @@ export async function modulesLoaded(
   const slashed = (list: string[]) => list.map((file) => file.split(path.sep).join('/'));
   return { before: slashed(lists.before), after: slashed(lists.after) };
 }
+
+/** The source map a bundle carries inline (its last line), or undefined when it carries none. */
+export function inlineSourceMap(
+  code: string,
+): { sources: string[]; mappings: string; sourcesContent?: unknown[] } | undefined {
+  const inline = /\/\/# sourceMappingURL=data:application\/json(?:;charset=utf-8)?;base64,([A-Za-z0-9+/=]+)\s*$/.exec(
+    code,
+  );
+  return inline ? JSON.parse(Buffer.from(inline[1], 'base64').toString('utf8')) : undefined;
+}
