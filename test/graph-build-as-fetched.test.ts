@@ -193,7 +193,7 @@ describe('the build as the fetch stages its pages', function () {
   it('gives up at once on a dataset that was staged and is gone, whether this attempt or an earlier one read it', async () => {
     // An earlier attempt reported the phones: every dataset applied before them, and the phones'
     // own, had been staged. A retry that finds one of them gone does not wait for its fetch to start.
-    const staged = resourcesStagedBy({ resource: 'phones', records: 0 });
+    const staged = resourcesStagedBy('phones');
     assert.ok(staged.includes('groups') && staged.includes('phones'), `staged: ${staged.join(', ')}`);
     assert.ok(!staged.includes('users'), 'the users are applied after the phones');
     const run = await newRun();

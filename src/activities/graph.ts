@@ -72,7 +72,7 @@ function stagedForEarlierAttempt(): ReadonlySet<ResourceName> {
   const resource = recorded?.resource;
   // Details of another shape (an older worker's) say nothing.
   if (typeof resource !== 'string' || !RESOURCE_NAMES.includes(resource)) return new Set();
-  return new Set(resourcesStagedBy({ resource, records: recorded?.records ?? 0 }));
+  return new Set(resourcesStagedBy(resource));
 }
 
 export function createGraphActivities(deps: ActivityDependencies, runs: RunActivities) {

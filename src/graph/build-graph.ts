@@ -84,12 +84,12 @@ export interface BuildGraphProgress {
 }
 
 /**
- * The resources whose converted datasets a build had found staged when it reported `reached`: it
- * applies them in `APPLY_ORDER`, and reports a resource once its first part is read, every
- * dataset before it committed (or switched off, or failed: those it does not read).
+ * The resources whose converted datasets a build had found staged when its progress reached
+ * `resource`: it applies them in `APPLY_ORDER`, and reports a resource once its first part is
+ * read, every dataset before it committed (or switched off, or failed: those it does not read).
  */
-export function resourcesStagedBy(reached: BuildGraphProgress): ResourceName[] {
-  const position = APPLY_ORDER.indexOf(reached.resource);
+export function resourcesStagedBy(resource: ResourceName): ResourceName[] {
+  const position = APPLY_ORDER.indexOf(resource);
   return position === -1 ? [] : APPLY_ORDER.slice(0, position + 1);
 }
 

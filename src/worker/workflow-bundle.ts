@@ -88,7 +88,8 @@ const SOURCE_MAP_STYLE = 'inline-nosources-source-map';
 
 /**
  * How the shipped bundle's source map names its files: by their place in the package
- * (`dist/workflows/duo-ingestion.js`, `node_modules/@temporalio/workflow/lib/…`). The SDK names
+ * (`src/workflows/duo-ingestion.ts`, as the compiled files' own maps name their sources;
+ * `node_modules/@temporalio/workflow/src/…`; `dist/…` for a file only the build made). The SDK names
  * each by its absolute path, right for a bundle built on the host that runs it, but in a shipped
  * bundle that is where the build had the file on the machine that built the package (in the
  * folder it compiles into before it becomes dist/): a path that exists on no host running the
