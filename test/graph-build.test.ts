@@ -19,8 +19,9 @@ import {
   RELATIONSHIP_KINDS,
 } from '../src/graph/data-model';
 import { RESOURCE_NAMES, type ResourceName } from '../src/resources/table';
-import { convertedDatasetName } from '../src/graph/converted-part';
+import { ConvertedPartReader, convertedDatasetName, decodeConvertedPart } from '../src/graph/converted-part';
 import type { FetchOutcomeLike } from '../src/graph/partial-datasets';
+import type { ConvertedBatch } from '../src/graph/record-conversion';
 import { graphObjectHash, graphObjectJson, type GraphIndexEntry } from '../src/graph/serialization';
 import {
   isMappedRelationship,
@@ -428,6 +429,56 @@ describe('buildGraph with failures, duplicates and invalid records', function ()
       (error: unknown) =>
         error instanceof StagedInputMissingError && /converted with other instance settings/.test(error.message),
     );
+  });
+
+  it('reads converted parts into the same few buffers, each batch as staged, a changed part still refused', async () => {
+    const run = await newRun();
+    const parts = await stageRecords(run, 'users', tenant.users, context, 20);
+    assert.equal(parts.length, 3, 'three parts of 20 users');
+    // What each part holds, read the plain way: its records and its objects' texts.
+    const expected = await Promise.all(
+      parts.map(async (part) => {
+        const batch = decodeConvertedPart(await run.readPart(convertedDatasetName('users'), part.index))!;
+        return { records: JSON.stringify(batch.records), texts: Buffer.from(batch.objects.texts).toString('utf8') };
+      }),
+    );
+    const asStaged = (batch: ConvertedBatch) => ({
+      records: JSON.stringify(batch.records),
+      texts: Buffer.from(batch.objects.texts).toString('utf8'),
+    });
+    const reader = new ConvertedPartReader(run, 1);
+
+    const first = await reader.read('users', parts[0]);
+    assert.deepEqual(asStaged(first.batch), expected[0]);
+    const memory = first.batch.objects.texts.buffer;
+    first.release();
+    const second = await reader.read('users', parts[1]);
+    assert.deepEqual(asStaged(second.batch), expected[1]);
+    assert.equal(second.batch.objects.texts.buffer, memory, 'the second part is read into the first one’s buffer');
+    // Not released: the next part goes elsewhere, and this one stays as it was.
+    const third = await reader.read('users', parts[2]);
+    assert.notEqual(third.batch.objects.texts.buffer, memory);
+    assert.deepEqual(asStaged(third.batch), expected[2]);
+    assert.deepEqual(asStaged(second.batch), expected[1], 'a batch not released is left alone');
+    second.release();
+    third.release();
+
+    // A part changed since it was staged is refused, read into a buffer used before or not.
+    const dataset = convertedDatasetName('users');
+    const bytes = await run.readPart(dataset, parts[0].index);
+    const changed = Buffer.from(bytes);
+    const at = changed.indexOf('"user_id":"') + '"user_id":"'.length;
+    changed[at] = changed[at] === 0x41 ? 0x42 : 0x41;
+    await run.writePart(dataset, parts[0].index, changed, parts[0].records);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await assert.rejects(
+        reader.read('users', parts[0]),
+        (error: unknown) => error instanceof StagedInputMissingError && /part 0 is not as written/.test(error.message),
+      );
+    }
+    const after = await reader.read('users', parts[1]);
+    assert.deepEqual(asStaged(after.batch), expected[1], 'the reader goes on after a refused part');
+    after.release();
   });
 
   it('a failed users fetch: no user data, the rest delivered, the users types partial', async () => {

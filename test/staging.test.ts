@@ -167,6 +167,24 @@ describe('local staging store', () => {
     await assert.rejects(run.readPart('raw/users', 1), StagedInputMissingError);
   });
 
+  it('reads a part into the buffer it is given when the part fits, and into a new one when not', async () => {
+    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const run = store.openRun('default~wf~run-into~1');
+    await writeRecords(run, 'raw/users', 0, [{ id: 1 }, { id: 'é' }]);
+    await writeRecords(run, 'raw/users', 1, [{ id: 'a much longer record than the first part holds'.repeat(4) }]);
+    const expected = '{"id":1}\n{"id":"é"}\n';
+    const into = Buffer.alloc(64, 0x78);
+    const read = await run.readPart('raw/users', 0, into);
+    assert.equal(read.toString('utf8'), expected);
+    assert.equal(read.buffer, into.buffer, 'read into the buffer given');
+    assert.equal(read.byteOffset, into.byteOffset);
+    const larger = await run.readPart('raw/users', 1, into);
+    assert.notEqual(larger.buffer, into.buffer, 'a part larger than the buffer gets its own');
+    assert.match(larger.toString('utf8'), /^\{"id":"a much longer/);
+    assert.equal(into.toString('utf8', 0, Buffer.byteLength(expected)), expected, 'the buffer given is left alone');
+    await assert.rejects(run.readPart('raw/users', 2, into), StagedInputMissingError);
+  });
+
   it('reads the next part while the caller works on this one, and a part that is gone where it is reached', async () => {
     const root = newRoot();
     const run = (await LocalDirectoryStagingStore.open(root)).openRun('default~wf~read-ahead~1');

@@ -18,7 +18,7 @@ import { APPLY_ORDER, RESOURCE_NAMES, RESOURCE_TABLE, type ResourceName } from '
 import { DatasetWriter } from '../staging/dataset-writer';
 import type { PartInfo, StagedRun } from '../staging/store';
 import { mapInOrder } from '../util/in-order';
-import { conversionKey, convertedParts, readConvertedPart } from './converted-part';
+import { ConvertedPartReader, conversionKey, convertedParts } from './converted-part';
 import type { GraphInstanceContext } from './converters';
 import { DEVICE_USE_RELATIONSHIP_TYPES, type LogGraphFacts } from './log-facts';
 import { ENTITY_KEYS, ENTITY_KINDS, GRAPH_DATASETS, RELATIONSHIP_KINDS, type RelationshipKind } from './data-model';
@@ -119,7 +119,11 @@ export interface BuildGraphOptions {
   copyTo?: GraphObjectCopy;
 }
 
-/** Takes each staged object, of `kind` and `_type`, as its canonical text and index entry's JSON text. */
+/**
+ * Takes each staged object, of `kind` and `_type`, as its canonical text and index entry's JSON
+ * text. Text given as bytes is a view of the part being applied, whose buffer reads the next part
+ * once it is applied: what is kept must be copied during the call.
+ */
 export interface GraphObjectCopy {
   add(
     kind: 'entities' | 'relationships',
@@ -812,9 +816,11 @@ export async function buildGraph(
     }
   };
   let accountKey: string | undefined;
-  for await (const [{ resource }, batch] of mapInOrder(
+  // The parts read ahead and the one applied.
+  const reader = new ConvertedPartReader(run, PARTS_READ_AHEAD + 1);
+  for await (const [{ resource }, { batch, release }] of mapInOrder(
     stagedParts(),
-    ({ resource, part }) => readConvertedPart(run, resource, part),
+    ({ resource, part }) => reader.read(resource, part),
     PARTS_READ_AHEAD,
   )) {
     options.signal?.throwIfAborted();
@@ -825,6 +831,9 @@ export async function buildGraph(
     for (const record of batch.records) {
       applyConverted(sink, resource, record, recordLabel(resource, counted(resource)), accountKey);
     }
+    // Whatever took the batch's objects (the staged writers, `copyTo`) copied them as it took them.
+    sink.batch = EMPTY_BATCH;
+    release();
     const written = sink.pendingWrites();
     if (written) await written;
   }

@@ -16,7 +16,7 @@
  * a final name, and writing part N again (a retried activity) replaces it instead of appending.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { BackgroundDeletions } from '../util/background-deletions';
 import {
@@ -152,11 +152,26 @@ class LocalStagedRun implements StagedRun {
     return { index, records, bytes: bytes.length, ...(sha256 === undefined ? {} : { sha256 }) };
   }
 
-  async readPart(dataset: string, index: number): Promise<Buffer> {
+  async readPart(dataset: string, index: number, into?: Buffer): Promise<Buffer> {
+    let handle: FileHandle | undefined;
     try {
-      return await readFile(path.join(this.datasetFolder(dataset), partName(index)));
+      handle = await open(path.join(this.datasetFolder(dataset), partName(index)), 'r');
+      // A part is replaced by renaming a whole new file over it, never rewritten in place: the
+      // file open here keeps the size it has now.
+      const { size } = await handle.stat();
+      const bytes = into && into.length >= size ? into : Buffer.allocUnsafe(size);
+      let filled = 0;
+      while (filled < size) {
+        const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      // Short only if the file was cut under the reader: the caller's size check refuses it.
+      return bytes.subarray(0, filled);
     } catch {
       throw new StagedInputMissingError(this.key, dataset, `part ${index} is gone`);
+    } finally {
+      await handle?.close();
     }
   }
 

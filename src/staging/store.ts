@@ -59,8 +59,13 @@ export interface StagedRun {
    * must not keep `bytes` once the returned promise settles: writers fill the same buffer again.
    */
   writePart(dataset: string, index: number, bytes: Uint8Array, records: number, sha256?: string): Promise<PartInfo>;
-  /** The bytes of part `index` as they are now. Throws `StagedInputMissingError` when the part is gone. */
-  readPart(dataset: string, index: number): Promise<Buffer>;
+  /**
+   * The bytes of part `index` as they are now. Throws `StagedInputMissingError` when the part is
+   * gone. With `into`, a buffer the caller is done with, the bytes may be read into it (the answer
+   * is then a view of its start) rather than into a new buffer: a reader of many parts, one after
+   * another, uses the same few buffers instead of leaving one per part to the collector.
+   */
+  readPart(dataset: string, index: number, into?: Buffer): Promise<Buffer>;
   /**
    * Marks a dataset complete. `parts` lists every part of it, from part 0 in order (what `writePart`
    * answered, or parts the caller verified): the store checks their sizes, and removes any other
