@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DatasetWriter } from '../src/staging/dataset-writer';
+import { DatasetWriter, PartBuffers } from '../src/staging/dataset-writer';
 import { readDatasetLines, readDatasetTexts } from '../src/staging/json-lines';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { PartLog } from '../src/staging/part-log';
@@ -157,6 +157,46 @@ describe('local staging store', () => {
       for (const text of texts) assert.equal(text, record(read++));
     }
     assert.equal(read, 5_000);
+  });
+
+  it('shares the buffers of written parts between writers, keeping no more of them than asked', async () => {
+    const store = await LocalDirectoryStagingStore.open(newRoot());
+    const run = store.openRun('shared');
+    const buffers = new PartBuffers(2);
+    const names = ['graph/entities/duo_user', 'graph-index/entities/duo_user', 'graph/entities/duo_phone'];
+    const writers = names.map((dataset) => new DatasetWriter(run, dataset, { recordsPerPart: 50, buffers }));
+    const record = (dataset: string, i: number) => JSON.stringify({ dataset, i, pad: 'é'.repeat(i % 40) });
+    // Interleaved, as a build adds the objects of several types: each writer's parts fill buffers
+    // the others' written parts gave back.
+    for (let i = 0; i < 2_000; i += 1) {
+      for (const [index, writer] of writers.entries()) await writer.addText(record(names[index], i));
+    }
+    for (const writer of writers) await writer.close();
+    assert.ok(buffers.bytes > 0, 'buffers of written parts are kept for the next');
+    assert.ok(buffers.bytes <= 2 * 64 * 1024, `${buffers.bytes} bytes kept free, two buffers at most`);
+    for (const dataset of names) {
+      let read = 0;
+      for await (const texts of readDatasetTexts(run, dataset)) {
+        for (const text of texts) assert.equal(text, record(dataset, read++));
+      }
+      assert.equal(read, 2_000, dataset);
+    }
+  });
+
+  it('hands out the smallest free buffer large enough, and a new one when none is', () => {
+    const buffers = new PartBuffers(2);
+    const small = Buffer.alloc(10);
+    const large = Buffer.alloc(100);
+    buffers.give(large);
+    buffers.give(small);
+    assert.equal(buffers.take(5), small);
+    assert.equal(buffers.take(50), large);
+    const fresh = buffers.take(50);
+    assert.ok(fresh !== small && fresh !== large && fresh.length === 50);
+    buffers.give(small);
+    buffers.give(large);
+    buffers.give(fresh);
+    assert.equal(buffers.bytes, 150, 'beyond two, the smallest goes');
   });
 
   it('reads a part as its bytes, and a part that is gone as missing staged input', async () => {

@@ -15,7 +15,7 @@
  * record in one pass, and an edge whose end does not exist is skipped and counted.
  */
 import { APPLY_ORDER, RESOURCE_NAMES, RESOURCE_TABLE, type ResourceName } from '../resources/table';
-import { DatasetWriter } from '../staging/dataset-writer';
+import { DatasetWriter, PartBuffers } from '../staging/dataset-writer';
 import type { PartInfo, StagedRun } from '../staging/store';
 import { mapInOrder } from '../util/in-order';
 import { ConvertedPartReader, conversionKey, convertedParts } from './converted-part';
@@ -147,6 +147,13 @@ const GRAPH_RECORDS_PER_PART = 2000;
  * holds about 2 MB at most, and the larger types are staged in a few times as many files.
  */
 const GRAPH_BYTES_PER_PART = 1024 * 1024;
+
+/**
+ * Buffers the writers keep free between them for their next parts (`PartBuffers`): about as many
+ * as the writers of one resource (its entity type and the relationship types its records make,
+ * each a dataset and its index) have parts being written at once.
+ */
+const FREE_PART_BUFFERS = 8;
 
 /** Staged parts being read while one is applied. */
 const PARTS_READ_AHEAD = 2;
@@ -300,9 +307,10 @@ class GraphSink {
     private readonly logFacts?: LogGraphFacts,
     copyTo?: GraphObjectCopy,
   ) {
+    const buffers = new PartBuffers(FREE_PART_BUFFERS);
     for (const { dataset, indexDataset, kind, type } of GRAPH_DATASETS) {
       const copy = copyTo && ((text: Uint8Array | string, entry: string) => copyTo.add(kind, type, text, entry));
-      const writer = new StagedObjectWriter(run, dataset, indexDataset, recordsPerPart, copy);
+      const writer = new StagedObjectWriter(run, dataset, indexDataset, { recordsPerPart, buffers }, copy);
       if (kind === 'entities') {
         this.entityWriters.set(type, writer);
         this.keysByType.set(type, new Set());
@@ -716,12 +724,13 @@ class StagedObjectWriter {
     run: StagedRun,
     dataset: string,
     indexDataset: string,
-    recordsPerPart: number | undefined,
+    options: { recordsPerPart: number | undefined; buffers: PartBuffers },
     private readonly copy?: (text: Uint8Array | string, indexEntry: string) => Promise<void> | undefined,
   ) {
     // The objects are serialised already (record-conversion.ts); the writers stage their bytes.
-    this.objects = new DatasetWriter(run, dataset, { recordsPerPart, bytesPerPart: GRAPH_BYTES_PER_PART });
-    this.index = new DatasetWriter(run, indexDataset, { recordsPerPart, bytesPerPart: GRAPH_BYTES_PER_PART });
+    const parts = { ...options, bytesPerPart: GRAPH_BYTES_PER_PART };
+    this.objects = new DatasetWriter(run, dataset, parts);
+    this.index = new DatasetWriter(run, indexDataset, parts);
   }
 
   /** Adds object `id` of a batch; a promise only when it completed a part being written (see DatasetWriter.addText). */
