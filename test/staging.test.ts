@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DatasetWriter, PartBuffers } from '../src/staging/dataset-writer';
+import { DatasetWriter } from '../src/staging/dataset-writer';
+import { PartBuffers } from '../src/staging/part-buffers';
 import { readDatasetLines, readDatasetTexts } from '../src/staging/json-lines';
 import { LocalDirectoryStagingStore } from '../src/staging/local-directory-store';
 import { PartLog } from '../src/staging/part-log';

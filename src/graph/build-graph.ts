@@ -15,7 +15,8 @@
  * record in one pass, and an edge whose end does not exist is skipped and counted.
  */
 import { APPLY_ORDER, RESOURCE_NAMES, RESOURCE_TABLE, type ResourceName } from '../resources/table';
-import { DatasetWriter, PartBuffers } from '../staging/dataset-writer';
+import { DatasetWriter } from '../staging/dataset-writer';
+import { PartBuffers } from '../staging/part-buffers';
 import type { PartInfo, StagedRun } from '../staging/store';
 import { mapInOrder } from '../util/in-order';
 import { ConvertedPartReader, conversionKey, convertedParts } from './converted-part';

@@ -11,6 +11,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ResourceName } from '../resources/table';
+import { PartBuffers } from '../staging/part-buffers';
 import { readLoggedParts } from '../staging/part-log';
 import {
   StagedInputMissingError,
@@ -149,63 +150,40 @@ export interface ReadConvertedPart {
 
 /**
  * Reads converted parts, checked against their manifest entries (`checkedBatch`), one after another
- * into the same few buffers. A build reads back every part the fetch staged, a megabyte or so
- * each: read into a new buffer each, they were most of what a build allocated, 800 MB at 100,000
- * users, left for the collector to give back.
+ * into the same few buffers (`PartBuffers`), each taken for the size the manifest gives.
  */
 export class ConvertedPartReader {
-  /** Buffers free to read into, smallest first. */
-  private readonly free: Buffer[] = [];
+  private readonly buffers: PartBuffers;
 
   /** `buffers`: how many to keep for later parts (those read ahead, and the one applied). */
   constructor(
     private readonly run: StagedRun,
-    private readonly buffers: number,
-  ) {}
+    buffers: number,
+  ) {
+    this.buffers = new PartBuffers(buffers);
+  }
 
   async read(resource: ResourceName, part: PartInfo): Promise<ReadConvertedPart> {
     const dataset = convertedDatasetName(resource);
-    // The largest free buffer: parts of one resource are about as large as each other.
-    const into = this.free.pop();
-    let bytes: Buffer;
-    try {
-      bytes = await this.run.readPart(dataset, part.index, into);
-    } catch (error) {
-      if (into) this.keep(into);
-      throw error;
-    }
-    // The buffer the part is in: `into`, or one the store made for a part too large for it (kept
-    // only when the part has it to itself, not a slice of a pool other buffers share).
-    const buffer =
-      into && bytes.buffer === into.buffer
-        ? into
-        : bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-          ? bytes
-          : undefined;
-    if (into && buffer !== into) this.keep(into);
+    const into = this.buffers.take(part.bytes);
     let batch: ConvertedBatch;
     try {
-      batch = checkedBatch(this.run, dataset, part, bytes);
+      batch = checkedBatch(this.run, dataset, part, await this.run.readPart(dataset, part.index, into));
     } catch (error) {
-      if (buffer) this.keep(buffer);
+      this.buffers.give(into);
       throw error;
     }
+    // The batch's texts and entries are views of `into` (or of a buffer of the store's own, for a
+    // store that does not read into the one given): `into` is free again once the batch is applied.
     let released = false;
     return {
       batch,
       release: () => {
-        if (released || !buffer) return;
+        if (released) return;
         released = true;
-        this.keep(buffer);
+        this.buffers.give(into);
       },
     };
-  }
-
-  private keep(buffer: Buffer): void {
-    this.free.push(buffer);
-    this.free.sort((a, b) => a.length - b.length);
-    // The smallest go first: those kept fit the parts to come.
-    if (this.free.length > this.buffers) this.free.shift();
   }
 }
 

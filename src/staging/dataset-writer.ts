@@ -1,38 +1,5 @@
+import { PartBuffers } from './part-buffers';
 import type { DatasetManifest, PartInfo, StagedRun } from './store';
-
-/**
- * Buffers of parts written, free for the next part of any writer that shares them. A writer fills
- * its next part while the last one is written, so it needs a second buffer; kept by each writer, a
- * 100,000-user build's forty-odd writers (a dataset and its index per type) held about 90 MB of
- * them to the end, most in writers of resources applied long before. Shared, they hold `size`
- * at most between them: as many as the writers of one resource need at once.
- */
-export class PartBuffers {
-  /** Smallest first. */
-  private readonly free: Buffer[] = [];
-
-  constructor(private readonly size: number) {}
-
-  /** A free buffer of `bytes` or more (the smallest such), or a new one of `bytes`. */
-  take(bytes: number): Buffer {
-    const index = this.free.findIndex((buffer) => buffer.length >= bytes);
-    if (index === -1) return Buffer.allocUnsafe(bytes);
-    return this.free.splice(index, 1)[0];
-  }
-
-  /** A buffer the writer is done with; beyond `size`, the smallest go to the collector. */
-  give(buffer: Buffer): void {
-    if (buffer.length === 0) return;
-    const index = this.free.findIndex((free) => free.length > buffer.length);
-    this.free.splice(index === -1 ? this.free.length : index, 0, buffer);
-    if (this.free.length > this.size) this.free.shift();
-  }
-
-  /** Bytes held free (for tests). */
-  get bytes(): number {
-    return this.free.reduce((sum, buffer) => sum + buffer.length, 0);
-  }
-}
 
 export interface DatasetWriterOptions {
   /** Records per part; default 5,000. */
